@@ -1,0 +1,54 @@
+# RTCC Console — two commands: `make demo` and `make test`.
+# Both bootstrap what they need: a .venv with the project and its test extras, and the
+# Debian packages the tests need (only the missing ones, non-interactively).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Tests never need a display: Qt renders offscreen; QtWebEngine needs --no-sandbox as root.
+TEST_ENV := QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu --disable-background-networking --disable-component-update"
+DEMO_ARGS ?=
+
+.PHONY: all venv debian-deps check lint typecheck layers test test-fast demo bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+debian-deps:
+	@bash scripts/bootstrap-debian.sh
+
+lint: venv
+	$(BIN)/ruff check rtcc_console tests
+
+typecheck: venv
+	$(BIN)/mypy rtcc_console/core
+
+layers: venv
+	$(BIN)/lint-imports
+
+check: lint typecheck layers
+
+test: venv debian-deps check
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(TEST_ENV) $(BIN)/python -m pytest -x -q -m "not postgres and not rtsp and not slow" $(PYTEST_ARGS)
+
+# Runs the console with its embedded server and simulators. With no display it runs
+# offscreen, writes screenshots and exits on its own (see rtcc_console/demo.py).
+demo: venv debian-deps
+	$(BIN)/rtcc demo $(DEMO_ARGS)
+
+bench: venv debian-deps
+	$(BIN)/rtcc bench nearest --cameras 1000000 --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,89 @@
+"""Typed settings (pydantic-settings). Environment prefix ``RTCC_``.
+
+Nothing is read at import time: the composition root (cli, demo, tests) calls
+``ServerSettings()`` / ``ConsoleSettings()`` and passes the object down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "rtcc-console"
+DEV_SECRET = "dev-insecure-secret-change-me"
+DEFAULT_NOTICE = (
+    "You are accessing a restricted law enforcement information system. Use is limited to "
+    "authorized personnel for official purposes. All activity, including every camera view "
+    "and footage request, is logged and audited. Unauthorized use may result in criminal "
+    "and civil penalties."
+)
+
+
+def data_dir() -> Path:
+    """Per-user data directory (SQLite database, vault, caches)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Per-user configuration directory (console layout, presets)."""
+    return Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{data_dir() / 'rtcc.sqlite'}"
+
+
+class ServerSettings(BaseSettings):
+    """Settings of the rtcc server. A default secret is refused unless ``dev_mode``."""
+
+    model_config = SettingsConfigDict(env_prefix="RTCC_", extra="forbid", env_file=None)
+
+    db_url: str = Field(default_factory=default_db_url, description="SQLAlchemy URL: sqlite:///... or postgresql+psycopg://...")
+    secret_key: SecretStr = Field(default=SecretStr(DEV_SECRET), description="HMAC key for tokens and upload links")
+    dev_mode: bool = Field(default=False, description="Allows the default secret key; never in production")
+    host: str = Field(default="127.0.0.1", description="Listen address")
+    port: int = Field(default=8750, ge=0, le=65535, description="Listen port")
+    token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600, description="Bearer token lifetime")
+    lockout_threshold: int = Field(default=5, ge=1, le=100, description="Failed logins in a row before lockout")
+    lockout_s: int = Field(default=600, ge=10, le=86400, description="Lockout duration")
+    grant_ttl_s: int = Field(default=60, ge=5, le=3600, description="Live grant lifetime before renewal")
+    system_use_notice: str = Field(default=DEFAULT_NOTICE, description="Text shown on the console's sign-in screen")
+    cad_webhook_secret: SecretStr | None = Field(default=None, description="Shared secret for HMAC-signed CAD webhooks")
+    cad_dropdir: Path | None = Field(default=None, description="Folder watched for CAD files")
+    vault_dir: Path = Field(default_factory=lambda: data_dir() / "vault", description="Evidence vault root")
+    event_retention_s: int = Field(default=48 * 3600, ge=24 * 3600, description="How long events are kept for replay")
+    nearest_k: int = Field(default=10, ge=1, le=200, description="Cameras ranked per call")
+    nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Search radius for a call's cameras")
+    time_zone: str = Field(default="America/Chicago", description="Agency time zone for display")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> ServerSettings:
+        if not self.dev_mode and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError(
+                "RTCC_SECRET_KEY is not set: refusing to start with the default secret outside "
+                "development mode (set RTCC_SECRET_KEY, or RTCC_DEV_MODE=1 for a local demo)"
+            )
+        if len(self.secret_key.get_secret_value()) < 16:
+            raise ValueError("RTCC_SECRET_KEY must be at least 16 characters")
+        return self
+
+
+class ConsoleSettings(BaseSettings):
+    """Settings of the analyst console."""
+
+    model_config = SettingsConfigDict(env_prefix="RTCC_CONSOLE_", extra="forbid", env_file=None)
+
+    server_url: str = Field(default="http://127.0.0.1:8750", description="Base URL of the rtcc server")
+    idle_lock_s: int = Field(default=30 * 60, ge=30, le=24 * 3600, description="Idle time before the screen locks")
+    tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Basemap tile URL template; the map works without tiles",
+    )
+    tile_attribution: str = Field(default="&copy; OpenStreetMap contributors", description="Basemap attribution")
+    nearest_count: int = Field(default=12, ge=1, le=100, description="Cameras listed for the selected call")
+    nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Radius for the camera list")
+    cache_dir: Path = Field(default_factory=lambda: data_dir() / "console-cache", description="Registry cache + outbox")
+    time_zone: str = Field(default="America/Chicago", description="Agency time zone for display")
