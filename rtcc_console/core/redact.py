@@ -1,0 +1,182 @@
+"""Credential redaction for stream URLs, log lines and error messages.
+
+Every stream URL passes through :func:`redact_stream_url` before it is logged, shown to a
+user or stored where analysts can read it. Camera URLs carry passwords in the user-info
+part (``rtsp://admin:secret@10.0.0.5/``) or in the query (``?token=...``); FFmpeg and HTTP
+libraries repeat them verbatim in their error messages, so :func:`redact_text` and
+:class:`RedactingFilter` clean free text and log records too.
+
+The parser is deliberately hand-written rather than ``urllib.parse``: it must never raise
+(``urlsplit`` rejects unbalanced IPv6 brackets), and it must treat ``@``, ``:`` and ``/``
+inside a raw password the way a careless camera vendor would write them. When in doubt it
+masks too much rather than too little.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from urllib.parse import unquote
+
+MASK = "***"
+
+#: Query/fragment parameter names whose values are secrets (compared case-insensitively,
+#: after percent-decoding, with ``-`` treated as ``_``).
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "password", "passwd", "pass", "pwd", "passphrase", "secret", "token",
+        "access_token", "refresh_token", "id_token", "auth", "authorization", "key",
+        "apikey", "api_key", "signature", "sig", "user", "username", "login",
+        "x_amz_signature", "x_amz_credential", "x_amz_security_token",
+    }
+)  # fmt: skip
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+# A URL inside free text: scheme://anything up to whitespace, quotes or angle brackets.
+_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
+# Scheme-less "user:password@host" inside free text (e.g. a camera config dump).
+_BARE_CREDS_RE = re.compile(r"(?<![\w/@:.%\-])[\w.%~!$&'()*+,;=\-]+:[^\s/]+@(?=[\w\[])")
+# key=value secrets in free text outside URLs ("password=hunter2", "token: abc").
+_TEXT_SECRET_RE = re.compile(
+    r"(?i)\b(password|passwd|pwd|passphrase|secret|token|access_token|api_?key)"
+    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&'\",;]+)"
+)
+_AUTH_HEADER_RE = re.compile(
+    r"(?i)\b(authorization\s*[:=]\s*)(bearer|basic|digest)?(\s*)([^\s,;]+)"
+)
+
+
+def _is_port(text: str) -> bool:
+    return text.isdigit() and len(text) <= 5
+
+
+def _strip_userinfo(rest: str) -> str:
+    """Remove ``user:password@`` from the front of ``rest`` (the text after ``scheme://``).
+
+    The authority normally ends at the first ``/``, ``?`` or ``#``. A raw ``/`` inside a
+    password would end it early; that shows up as an authority with a non-numeric "port"
+    and an ``@`` further on, in which case everything up to that ``@`` is user-info.
+    """
+    end = len(rest)
+    for ch in "/?#":
+        pos = rest.find(ch)
+        if pos != -1:
+            end = min(end, pos)
+    authority = rest[:end]
+    at = authority.rfind("@")
+    if at != -1:
+        return rest[at + 1 :]
+    # No '@' in the authority: is it really a host[:port]?
+    host_port = authority
+    if host_port.startswith("["):
+        close = host_port.find("]")
+        tail = host_port[close + 1 :] if close != -1 else ""
+        port = tail[1:] if tail.startswith(":") else tail
+        looks_like_host = close != -1 and (port == "" or _is_port(port))
+    else:
+        port = host_port.rpartition(":")[2] if ":" in host_port else ""
+        looks_like_host = ":" not in host_port or _is_port(port)
+    if looks_like_host:
+        return rest
+    # Something like "admin:pa/ss@host/live" or "admin:secret" with no host at all.
+    limit = len(rest)
+    for ch in "?#":
+        pos = rest.find(ch)
+        if pos != -1:
+            limit = min(limit, pos)
+    later_at = rest.rfind("@", 0, limit)
+    if later_at != -1:
+        return rest[later_at + 1 :]
+    # "scheme://name:notaport": keep the name, hide what may be a password.
+    name = host_port.partition(":")[0]
+    return name + ":" + MASK + rest[end:]
+
+
+def _mask_params(params: str) -> str:
+    """Mask the values of secret parameters in a query or fragment (``a=1&token=x``)."""
+    out: list[str] = []
+    for piece in re.split(r"([&;])", params):
+        if piece in {"&", ";"} or "=" not in piece:
+            out.append(piece)
+            continue
+        name, _, _value = piece.partition("=")
+        normal = unquote(name).strip().lower().replace("-", "_")
+        out.append(f"{name}={MASK}" if normal in SECRET_PARAMS else piece)
+    return "".join(out)
+
+
+def _mask_query_and_fragment(rest: str) -> str:
+    q = rest.find("?")
+    h = rest.find("#")
+    if q == -1 and h == -1:
+        return rest
+    if q != -1 and (h == -1 or q < h):
+        path = rest[:q]
+        query, sep, fragment = rest[q + 1 :].partition("#")
+        return path + "?" + _mask_params(query) + sep + (_mask_params(fragment) if sep else "")
+    path, _, fragment = rest.partition("#")
+    return path + "#" + _mask_params(fragment)
+
+
+def redact_stream_url(url: str) -> str:
+    """Return ``url`` without user name and password, secret query values masked.
+
+    Works for any scheme (rtsp, rtsps, http(s), rtmp, srt, ...) and for scheme-less
+    ``user:pass@host:port/path``. Scheme, host, port and path are kept so the result still
+    tells an analyst or an engineer *which* camera it was. Never raises; text that is not a
+    URL comes back unchanged apart from masked ``key=value`` secrets.
+    """
+    if not isinstance(url, str):
+        url = str(url)
+    match = _SCHEME_RE.match(url)
+    if match:
+        prefix, rest = match.group(0), url[match.end() :]
+        rest = _strip_userinfo(rest)
+    else:
+        prefix, rest = "", url
+        head = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if "@" in head or ("@" in rest and ":" in head and not _is_port(head.rpartition(":")[2])):
+            rest = _strip_userinfo(rest)
+    return prefix + _mask_query_and_fragment(rest)
+
+
+def redact_text(text: str) -> str:
+    """Redact every URL, ``user:pass@host`` and ``password=...`` inside free text.
+
+    Meant for log lines and error messages (FFmpeg, requests, PyAV) that quote a stream URL.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    text = _URL_IN_TEXT_RE.sub(lambda m: redact_stream_url(m.group(0)), text)
+    text = _BARE_CREDS_RE.sub("", text)
+    text = _AUTH_HEADER_RE.sub(
+        lambda m: m.group(1) + (m.group(2) or "") + (m.group(3) or "") + MASK, text
+    )
+    return _TEXT_SECRET_RE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts credentials from a record before any handler sees it.
+
+    Install it on handlers (``handler.addFilter(RedactingFilter())``) so records from every
+    library logger are covered, or on a logger for that logger's own records. The record's
+    message is formatted once (``msg % args``), redacted, and stored with empty ``args``;
+    exception and stack text are redacted the same way.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            # A bad format string: keep everything, but as plain redacted text.
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = redact_text(message)
+        record.args = None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
