@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 # Tests never need a display; QtWebEngine needs --no-sandbox when run as root.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -11,3 +18,95 @@ os.environ.setdefault(
     "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update",
 )
 os.environ.setdefault("RTCC_DEV_MODE", "1")
+
+
+# --- database fixtures (store) ----------------------------------------------------------
+# One throw-away PostgreSQL cluster per test session (started only when a test asks for
+# it); every test gets a fresh, migrated database: a copy of a migrated SQLite file, or a
+# PostgreSQL database cloned from a migrated template (CREATE DATABASE ... TEMPLATE).
+
+_PG_TEMPLATE = "rtcc_template"
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The session's throw-away PostgreSQL cluster (``.url``, ``.create_database``...)."""
+    if os.environ.get("RTCC_SKIP_POSTGRES") == "1":
+        pytest.skip("RTCC_SKIP_POSTGRES=1: PostgreSQL tests skipped on request")
+    from rtcc_console.store.pgcluster import PostgresUnavailableError, start_pg_cluster
+
+    try:
+        cluster = start_pg_cluster(tmp_path_factory.mktemp("pg"))
+    except PostgresUnavailableError as exc:
+        pytest.fail(f"{exc}\n(set RTCC_SKIP_POSTGRES=1 to skip PostgreSQL tests explicitly)", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster: Any) -> str:
+    """URL of the cluster's ``rtcc`` database (PostGIS installed, NOT migrated)."""
+    return str(pg_cluster.url)
+
+
+@pytest.fixture(scope="session")
+def _pg_template(pg_cluster: Any) -> str:
+    from rtcc_console.store import migrate
+
+    url = pg_cluster.create_database(_PG_TEMPLATE, template="rtcc")
+    migrate.upgrade(url)
+    return _PG_TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from rtcc_console.store import migrate
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite"
+    migrate.upgrade(f"sqlite:///{path}")  # engine disposed: WAL checkpointed into the file
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database migrated to head, once per back end (SQLite, PostgreSQL)."""
+    if request.param == "sqlite":
+        target = tmp_path / "rtcc.sqlite"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    template = request.getfixturevalue("_pg_template")
+    name = f"rtcc_test_{os.getpid()}_{next(_db_counter)}"
+    url = cluster.create_database(name, template=template)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Any]:
+    """An engine on :func:`db_url`, disposed after the test."""
+    from rtcc_console.store.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_session(db_engine: Any) -> Iterator[Any]:
+    """A session on a fresh migrated database; whatever the test left open is rolled back."""
+    from rtcc_console.store.db import make_session_factory
+
+    session = make_session_factory(db_engine)()
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,322 @@
+"""The database schema of the whole system (SQLAlchemy 2.x declarative).
+
+One module, so that Alembic autogenerate sees every table and the migration history has a
+single source of truth. Types are portable between SQLite (the embedded default) and
+PostgreSQL: ``JSON`` rather than ``JSONB``, aware UTC timestamps through
+:class:`~rtcc_console.store.types.UTCDateTime`. PostgreSQL-only extras (the PostGIS
+``cameras.geog`` column, its trigger and the ``camera_change_seq`` sequence) are created by
+the migrations and are deliberately *not* part of this metadata.
+
+Credentials rule: ``cameras.stream_url`` / ``substream_url`` hold redacted URLs only; the
+full URLs live in ``camera_secrets`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rtcc_console.core.models import utcnow
+from rtcc_console.store.types import BigIntPK, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Name of the global camera change counter (a SEQUENCE on PostgreSQL, a row of
+# ``sequence_counters`` on SQLite). See ``store.changeseq``.
+CAMERA_CHANGE_SEQ = "camera_change_seq"
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+class OwnerRow(Base):
+    __tablename__ = "owners"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "own-00042"
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    accepts_requests: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CameraRow(Base):
+    """The public camera record: safe to show to any analyst (no credentials)."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "cam-000123"
+    name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    sharing_mode: Mapped[str] = mapped_column(String(24))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    fov_deg: Mapped[float | None] = mapped_column(Float)
+    range_m: Mapped[float | None] = mapped_column(Float)
+    revoked: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    has_stream: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    stream_url: Mapped[str | None] = mapped_column(Text)  # redacted only
+    substream_url: Mapped[str | None] = mapped_column(Text)  # redacted only
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+
+    __table_args__ = (
+        Index("ix_cameras_lat_lon", "lat", "lon"),
+        Index("ix_cameras_tier_kind", "tier", "kind"),
+    )
+
+
+class CameraSecretRow(Base):
+    """Full stream URLs (with credentials). Only the server's grant path reads this."""
+
+    __tablename__ = "camera_secrets"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    stream_url_full: Mapped[str | None] = mapped_column(Text)
+    substream_url_full: Mapped[str | None] = mapped_column(Text)
+
+
+class SequenceCounterRow(Base):
+    """Portable counters (used on SQLite, where there is no SEQUENCE)."""
+
+    __tablename__ = "sequence_counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EmergencyRow(Base):
+    __tablename__ = "emergencies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"))
+    camera_ids: Mapped[list[Any]] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- dispatch calls ---------------------------------------------------------------------
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)  # "call-…"
+    incident_id: Mapped[str] = mapped_column(String(200), unique=True)
+    type_code: Mapped[str] = mapped_column(String(40))
+    type_text: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40), default="other")
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
+    uncertainty_m: Mapped[float | None] = mapped_column(Float)
+    reported_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(20), default="cad")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallUpdateRow(Base):
+    """Every CAD message received for a call; (incident_id, updated_at) is idempotency."""
+
+    __tablename__ = "call_updates"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20), default="cad")
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("incident_id", "updated_at", name="uq_call_updates_incident_updated"),)
+
+
+# --- staff, auth, audit -----------------------------------------------------------------
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class AuthTokenRow(Base):
+    __tablename__ = "auth_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEventRow(Base):
+    """Append-only, hash-chained audit trail (triggers forbid UPDATE/DELETE)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LiveGrantRow(Base):
+    __tablename__ = "live_grants"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    emergency_id: Mapped[str | None] = mapped_column(ForeignKey("emergencies.id", ondelete="SET NULL"))
+    token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+
+
+class EventRow(Base):
+    """Server-sent event replay log; ``id`` is the SSE event id."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UserPresetRow(Base):
+    __tablename__ = "user_presets"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    layout: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- footage requests and evidence ------------------------------------------------------
+
+
+class FootageRequestRow(Base):
+    __tablename__ = "footage_requests"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    geofence: Mapped[dict[str, Any]]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestRecipientRow(Base):
+    __tablename__ = "request_recipients"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    camera_id: Mapped[str | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"))
+    upload_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    token_expires_at: Mapped[datetime | None]
+    token_used_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+
+
+class EvidenceItemRow(Base):
+    __tablename__ = "evidence_items"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("footage_requests.id", ondelete="SET NULL"), index=True)
+    camera_id: Mapped[str | None] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(48), index=True)
+    uploaded_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CustodyEntryRow(Base):
+    """Chain of custody: hash-chained entries per evidence item."""
+
+    __tablename__ = "custody_entries"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+metadata = Base.metadata
