@@ -1,0 +1,243 @@
+"""FeedTile: one video tile of the wall.
+
+It paints the newest frame exactly as the worker scaled it (BGRA wrapped in a QImage
+without a copy, drawn 1:1 and letterboxed), then the overlays analysts rely on: camera
+name and tier, the state badge, the reason when a feed is closed, and optional
+diagnostics. It accepts camera drags from the console's camera list.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from rtcc_console.ui.wall.badges import EMPTY, TERMINAL, Badge
+
+CAMERA_MIME = "application/x-rtcc-camera"
+
+
+def fitted_size(box_w: int, box_h: int, src_w: int, src_h: int) -> tuple[int, int]:
+    """The largest even size with the source's aspect ratio that fits in the box."""
+    if box_w <= 0 or box_h <= 0 or src_w <= 0 or src_h <= 0:
+        return max(2, box_w - box_w % 2), max(2, box_h - box_h % 2)
+    scale = min(box_w / src_w, box_h / src_h)
+    w, h = int(src_w * scale), int(src_h * scale)
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def parse_camera_mime(raw: bytes) -> dict[str, str] | None:
+    """The dragged camera ``{"camera_id", "name", "tier"}``, or None if malformed."""
+    try:
+        data = json.loads(bytes(raw).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not data.get("camera_id"):
+        return None
+    return {
+        "camera_id": str(data["camera_id"]),
+        "name": str(data.get("name") or data["camera_id"]),
+        "tier": str(data.get("tier") or "integrated"),
+    }
+
+
+class FeedTile(QWidget):
+    """A tile that shows one camera; the wall feeds it frames and badges."""
+
+    camera_dropped = Signal(int, dict)  # tile index, {"camera_id", "name", "tier"}
+    double_clicked = Signal(int)
+    clicked = Signal(int)
+    resized = Signal(int)
+
+    def __init__(self, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.setAcceptDrops(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumSize(QSize(80, 45))
+        self.camera_name = ""
+        self.camera_tier = ""
+        self.badge = Badge(EMPTY)
+        self.stats_text = ""
+        self.show_stats = False
+        self.selected = False
+        self.drop_highlighted = False
+        self.frame: Any = None  # the VideoFrame behind ``_image``: keeps its buffer alive
+        self._image: QImage | None = None
+        self.last_frame_at: float | None = None  # monotonic time of the last new frame
+        self.frames_painted = 0
+        self._font = QFont(self.font())
+        self._font.setPixelSize(13)
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+
+    # --- what the wall tells the tile -------------------------------------------------
+    def set_camera(self, name: str, tier: str) -> None:
+        self.camera_name, self.camera_tier = name, tier
+        self.update()
+
+    def set_frame(self, frame: Any) -> None:
+        """Show a new frame (BGRA, already scaled by the worker); no pixel copy."""
+        self.frame = frame
+        self._image = QImage(
+            frame.data, frame.width, frame.height, frame.bytes_per_line, QImage.Format.Format_RGB32
+        )
+        dpr = self.devicePixelRatioF()
+        if dpr != 1.0:
+            self._image.setDevicePixelRatio(dpr)
+        self.last_frame_at = time.monotonic()
+        self.update()
+
+    def clear_frame(self) -> None:
+        """Forget the picture (closed or revoked feeds must not keep showing video)."""
+        self.frame = None
+        self._image = None
+        self.last_frame_at = None
+        self.update()
+
+    def set_badge(self, badge: Badge) -> None:
+        if badge != self.badge:
+            self.badge = badge
+            if badge.kind in TERMINAL:
+                self.clear_frame()
+            self.update()
+
+    def set_stats_text(self, text: str) -> None:
+        if text != self.stats_text:
+            self.stats_text = text
+            if self.show_stats:
+                self.update()
+
+    def frame_age_s(self) -> float | None:
+        return None if self.last_frame_at is None else time.monotonic() - self.last_frame_at
+
+    def device_size(self) -> tuple[int, int]:
+        """The tile's size in device pixels (what the worker should scale to)."""
+        dpr = self.devicePixelRatioF()
+        return round(self.width() * dpr), round(self.height() * dpr)
+
+    def current_image(self) -> QImage | None:
+        return self._image
+
+    # --- painting ---------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(12, 12, 14))
+        if self._image is not None:
+            self._draw_frame(painter)
+            self.frames_painted += 1
+        self._draw_overlays(painter)
+        painter.end()
+
+    def _draw_frame(self, painter: QPainter) -> None:
+        assert self._image is not None
+        dpr = self._image.devicePixelRatio()
+        iw, ih = self._image.width() / dpr, self._image.height() / dpr
+        tw, th = self.width(), self.height()
+        snug = iw <= tw and ih <= th and (tw - iw <= 4 or th - ih <= 4)
+        if snug:  # the worker already scaled to this tile: draw 1:1, centred
+            painter.drawImage(round((tw - iw) / 2), round((th - ih) / 2), self._image)
+            return
+        # only between a resize (or adoption) and the worker's next, rescaled frame
+        scale = min(tw / iw, th / ih)
+        w, h = round(iw * scale), round(ih * scale)
+        painter.drawImage(QRect((tw - w) // 2, (th - h) // 2, w, h), self._image)
+
+    def _box(self, painter: QPainter, x: int, y: int, text: str, font: QFont, bg: QColor) -> int:
+        metrics = QFontMetrics(font)
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(20, self.width() - 12))
+        w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        if x < 0:
+            x = self.width() + x - w
+        painter.fillRect(x, y, w, h, bg)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(x + 5, y + 2 + metrics.ascent(), text)
+        return w
+
+    def _draw_overlays(self, painter: QPainter) -> None:
+        shade = QColor(0, 0, 0, 170)
+        badge = self.badge
+        badge_w = 0
+        if badge.kind != EMPTY:
+            badge_w = self._box(painter, -4, 4, badge.text, self._bold, QColor(badge.colour))
+        if self.camera_name:
+            title = f"{self.camera_name}  ·  {self.camera_tier.upper()}"
+            metrics = QFontMetrics(self._font)
+            room = max(30, self.width() - badge_w - 16)
+            self._box(painter, 4, 4, metrics.elidedText(title, Qt.TextElideMode.ElideRight, room - 10),
+                      self._font, shade)
+        if self.show_stats and self.stats_text:
+            self._box(painter, 4, self.height() - QFontMetrics(self._font).height() - 8,
+                      self.stats_text, self._font, shade)
+        message = ""
+        if badge.kind in TERMINAL and badge.detail:
+            message = f"{badge.kind}\n{badge.detail}"
+        elif badge.kind == EMPTY:
+            message = badge.detail or "Drop a camera here"
+        elif self._image is None and badge.detail:
+            message = badge.detail
+        if message:
+            painter.setFont(self._bold if badge.kind in TERMINAL else self._font)
+            painter.setPen(QColor(badge.colour).lighter(170) if badge.kind in TERMINAL else QColor("#cbd5e1"))
+            painter.drawText(self.rect().adjusted(10, 28, -10, -10),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, message)
+        if self.drop_highlighted or self.selected:
+            colour = QColor("#38bdf8") if self.drop_highlighted else QColor("#e5e7eb")
+            painter.setPen(QPen(colour, 3 if self.drop_highlighted else 1))
+            painter.drawRect(self.rect().adjusted(1, 1, -2, -2))
+
+    # --- input ------------------------------------------------------------------------
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.double_clicked.emit(self.index)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.clicked.emit(self.index)
+        super().mousePressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.resized.emit(self.index)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(CAMERA_MIME):
+            event.acceptProposedAction()
+            self.drop_highlighted = True
+            self.update()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasFormat(CAMERA_MIME):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_highlighted = False
+        self.update()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_highlighted = False
+        self.update()
+        payload = parse_camera_mime(event.mimeData().data(CAMERA_MIME).data())
+        if payload is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.camera_dropped.emit(self.index, payload)

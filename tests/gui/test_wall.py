@@ -1,0 +1,322 @@
+"""Video wall: layouts, maximise, drag and drop, badges, grants, revocation, substreams.
+
+Driven by a fake worker and an in-memory grant service (tests/gui/wall_fakes.py), so each
+state can be forced; the real worker is exercised in test_wall_real.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier
+from rtcc_console.ui.wall import CAMERA_MIME, LAYOUTS, VideoWall
+from rtcc_console.ui.wall.badges import TILE_STALE_AFTER_S
+from tests.gui.wall_fakes import FakeGrants, WorkerFactory
+
+pytestmark = pytest.mark.gui
+
+
+def camera(n: int, *, tier: Tier = Tier.INTEGRATED, revoked: bool = False) -> Camera:
+    return Camera(
+        id=f"cam-{n:03d}", name=f"Elm St {n}00 front", tier=tier, location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.BUSINESS, sharing_mode=SharingMode.LIVE_ALWAYS, revoked=revoked,
+    )
+
+
+class Env:
+    def __init__(self, qtbot: Any, tmp_path: Path) -> None:
+        self.qtbot = qtbot
+        self.tmp_path = tmp_path
+        self.grants = FakeGrants()
+        self.factory = WorkerFactory()
+        self.walls: list[VideoWall] = []
+
+    def wall(self, layout: str = "2x2", size: tuple[int, int] = (1280, 800), **kwargs: Any) -> VideoWall:
+        wall = VideoWall(
+            self.grants, user="analyst1", worker_factory=self.factory, layout=layout,
+            snapshot_dir=self.tmp_path / "snapshots", presets_file=self.tmp_path / "presets.json",
+            **kwargs,
+        )
+        self.qtbot.addWidget(wall)
+        wall.resize(*size)
+        wall.show()
+        self.qtbot.waitExposed(wall)
+        self.walls.append(wall)
+        return wall
+
+    def open_live(self, wall: VideoWall, n: int = 1, tile: int | None = None) -> Any:
+        """Open camera n with a reason and wait until its worker runs; return the worker."""
+        count = len(self.factory.workers)
+        assert wall.open_camera(camera(n), "case 26-001234", tile)
+        self.qtbot.waitUntil(lambda: len(self.factory.workers) > count, timeout=3000)
+        return self.factory.workers[-1]
+
+
+@pytest.fixture
+def env(qtbot: Any, tmp_path: Path) -> Iterator[Env]:
+    e = Env(qtbot, tmp_path)
+    yield e
+    for wall in e.walls:
+        wall.shutdown()
+
+
+# --- layouts ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_every_layout_tiles_the_wall_without_overlap(env: Env, name: str) -> None:
+    wall = env.wall(name)
+    rects = [t.geometry() for t in wall.tiles]
+    area = wall.grid.rect()
+    assert len(rects) == LAYOUTS[name].tile_count
+    for i, r in enumerate(rects):
+        assert area.contains(r), (i, r, area)
+        assert r.width() > 50 and r.height() > 30
+        for other in rects[i + 1:]:
+            assert not r.intersects(other), (r, other)
+
+
+def test_spanning_layout_gives_the_first_tile_a_two_by_two_block(env: Env) -> None:
+    wall = env.wall("1+5")
+    big, small = wall.tiles[0].geometry(), wall.tiles[1].geometry()
+    assert big.topLeft() == QPoint(0, 0)
+    assert abs(big.width() - (2 * small.width() + 2)) <= 2
+    assert abs(big.height() - (2 * small.height() + 2)) <= 2
+    assert small.left() > big.right()  # tile 1 sits to the right of the big one
+    wall.set_layout("1+12")
+    assert len(wall.tiles) == 13
+    assert abs(wall.tiles[0].width() - (2 * wall.tiles[1].width() + 2)) <= 2
+    wall.set_layout("1+7")
+    assert abs(wall.tiles[0].width() - (3 * wall.tiles[1].width() + 4)) <= 3
+
+
+def test_layout_switch_from_the_toolbar_closes_tiles_beyond_the_new_count(env: Env) -> None:
+    wall = env.wall("3x3")
+    worker = env.open_live(wall, 1, tile=8)
+    wall.toolbar.layout_combo.textActivated.emit("2x2")
+    assert wall.layout_name == "2x2" and len(wall.tiles) == 4
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+    env.qtbot.waitUntil(lambda: env.grants.count("release") == 1, timeout=3000)
+
+
+def test_double_click_maximises_a_tile_and_double_click_restores(env: Env) -> None:
+    wall = env.wall("3x3")
+    tile = wall.tiles[4]
+    before = tile.geometry()
+    QTest.mouseDClick(tile, Qt.MouseButton.LeftButton)
+    assert wall.maximised_index == 4
+    assert tile.geometry() == wall.grid.rect()
+    assert not wall.tiles[0].isVisible()
+    QTest.mouseDClick(tile, Qt.MouseButton.LeftButton)
+    assert wall.maximised_index is None
+    assert tile.geometry() == before and wall.tiles[0].isVisible()
+
+
+# --- drag and drop ---------------------------------------------------------------------
+def _drag_payload(camera_id: str = "cam-007") -> QMimeData:
+    mime = QMimeData()
+    mime.setData(CAMERA_MIME, json.dumps({"camera_id": camera_id, "name": "Dropped cam", "tier": "integrated"}).encode())
+    return mime
+
+
+def test_dropping_a_camera_on_a_tile_opens_it_on_that_tile(env: Env) -> None:
+    wall = env.wall("3x3")
+    wall.set_reason("case 26-000777")
+    target = wall.tiles[5]
+    mime = _drag_payload()
+    centre = target.rect().center()
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted() and target.drop_highlighted
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    assert not target.drop_highlighted
+    env.qtbot.waitUntil(lambda: len(env.factory.workers) == 1, timeout=3000)
+    assert env.grants.calls[0] == ("acquire", ("cam-007", "case 26-000777"))
+    assert target.camera_name == "Dropped cam"
+    assert wall.feeds.feeds[target].camera.id == "cam-007"
+    assert all(t not in wall.feeds.feeds for t in wall.tiles if t is not target)
+
+
+def test_a_drag_without_the_camera_mime_type_is_refused(env: Env) -> None:
+    wall = env.wall()
+    mime = QMimeData()
+    mime.setText("cam-007")
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter.setAccepted(False)
+    QApplication.sendEvent(wall.tiles[0], enter)
+    assert not enter.isAccepted() and not wall.tiles[0].drop_highlighted
+
+
+# --- grants and reasons ----------------------------------------------------------------
+def test_no_camera_opens_without_a_reason_and_the_refusal_is_visible(env: Env) -> None:
+    wall = env.wall()
+    assert wall.open_camera(camera(1), "  ") is False
+    assert wall.message_label.isVisible() and "reason" in wall.message_label.text().lower()
+    assert "dc2626" in wall.toolbar.reason_edit.styleSheet()
+    assert env.grants.calls == [] and env.factory.workers == []
+
+
+def test_the_grant_is_acquired_before_the_worker_starts(env: Env) -> None:
+    wall = env.wall()
+    env.factory.on_create = lambda w: env.grants._log("worker", w.url)
+    worker = env.open_live(wall, 3)
+    assert [c[0] for c in env.grants.calls][:2] == ["acquire", "worker"]
+    assert worker.url == "http://sim/cam-003/main" and worker.started.is_set()
+    assert wall.tiles[0].badge.kind == "CONNECTING"
+
+
+def test_a_denied_grant_shows_denied_with_the_reason_and_starts_no_worker(env: Env) -> None:
+    wall = env.wall()
+    env.grants.deny["cam-002"] = "owner consents to live view only during emergencies"
+    assert wall.open_camera(camera(2), "case 1", 1)
+    env.qtbot.waitUntil(lambda: wall.tiles[1].badge.kind == "DENIED", timeout=3000)
+    assert "only during emergencies" in wall.tiles[1].badge.detail
+    assert env.factory.workers == []
+
+
+def test_a_registered_camera_is_refused_without_asking_the_server(env: Env) -> None:
+    wall = env.wall()
+    assert not wall.open_camera(camera(4, tier=Tier.REGISTERED), "case 1", 0)
+    assert wall.tiles[0].badge.kind == "DENIED" and "footage request" in wall.tiles[0].badge.detail
+    assert env.grants.calls == []
+
+
+# --- badges ----------------------------------------------------------------------------
+def test_every_worker_state_has_its_badge(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall)
+    tile = wall.tiles[0]
+    worker.go_live()
+    env.qtbot.waitUntil(lambda: tile.badge.text == "LIVE", timeout=3000)
+    worker.set_stats(state="stale", last_frame_age_s=4.2)
+    env.qtbot.waitUntil(lambda: tile.badge.kind == "STALE", timeout=3000)
+    assert "4." in tile.badge.text  # the age of the last frame is shown
+    worker.set_stats(state="reconnecting", next_retry_in_s=8.0, attempt=3)
+    env.qtbot.waitUntil(lambda: tile.badge.kind == "RECONNECTING", timeout=3000)
+    assert "8 s" in tile.badge.text and "attempt 3" in tile.badge.text
+    worker.set_stats(state="connecting")
+    env.qtbot.waitUntil(lambda: tile.badge.text == "CONNECTING", timeout=3000)
+    worker.set_stats(state="failed", error="connection refused by 10.0.0.5")
+    env.qtbot.waitUntil(lambda: tile.badge.kind == "FAILED", timeout=3000)
+    assert tile.badge.detail == "connection refused by 10.0.0.5"
+    assert tile.current_image() is None
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+
+
+def test_a_tile_turns_stale_from_frame_age_even_if_the_worker_claims_live(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall)
+    tile = wall.tiles[0]
+    worker.go_live()
+    env.qtbot.waitUntil(lambda: tile.badge.text == "LIVE" and tile.current_image() is not None, timeout=3000)
+    # the worker hangs: no more frames, yet its stats still say LIVE
+    env.qtbot.waitUntil(lambda: tile.badge.kind == "STALE", timeout=int((TILE_STALE_AFTER_S + 1.5) * 1000))
+    assert worker.stats().state == "live"
+    assert tile.frame_age_s() is not None and tile.frame_age_s() < 2.5  # stale within 2 s (+ test slack)
+
+
+def test_stats_overlay_toggles_with_the_i_key(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall)
+    worker.go_live()
+    worker.set_stats(frames_dropped=7, decode_ms=3.5, latency_ms=120.0)
+    env.qtbot.waitUntil(lambda: "drops 7" in wall.tiles[0].stats_text, timeout=3000)
+    assert not wall.tiles[0].show_stats
+    QTest.keyClick(wall.tiles[0], Qt.Key.Key_I)
+    assert wall.tiles[0].show_stats and wall.actions_.stats.isChecked()
+    QTest.keyClick(wall.tiles[0], Qt.Key.Key_I)
+    assert not wall.tiles[0].show_stats
+
+
+# --- revocation and renewal ------------------------------------------------------------
+def test_revocation_closes_the_tile_at_once_with_the_reason(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall, 1)
+    worker.go_live()
+    tile = wall.tiles[0]
+    env.qtbot.waitUntil(lambda: tile.current_image() is not None, timeout=3000)
+    grant_id = wall.feeds.feeds[tile].grant.id
+    with env.qtbot.waitSignal(wall.tile_closed, timeout=1000) as closed:
+        assert wall.on_grant_revoked(grant_id, "cam-001", "owner revoked access") == 1
+    assert closed.args == [0, "cam-001", "REVOKED"]
+    assert tile.badge.kind == "REVOKED" and tile.badge.detail == "owner revoked access"
+    assert tile.current_image() is None
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+    assert worker.revoked_reason == "owner revoked access"
+    env.qtbot.waitUntil(lambda: grant_id in env.grants.released, timeout=3000)
+    worker.push_frame()  # a late frame must not bring the picture back
+    QTest.qWait(100)
+    assert tile.current_image() is None
+
+
+def test_camera_changed_to_revoked_closes_its_tiles(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall, 5, tile=2)
+    wall.on_camera_changed(camera(5, revoked=True))
+    assert wall.tiles[2].badge.kind == "REVOKED"
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+
+
+def test_a_refused_renewal_closes_the_feed(env: Env) -> None:
+    env.grants.ttl_s = 2.0  # renew after ~1 s
+    env.grants.refuse_renewal = "emergency ended; owner shares live only in emergencies"
+    wall = env.wall()
+    worker = env.open_live(wall, 1)
+    worker.go_live()
+    env.qtbot.waitUntil(lambda: wall.tiles[0].badge.kind == "REVOKED", timeout=5000)
+    assert env.grants.count("renew") == 1
+    assert "emergency ended" in wall.tiles[0].badge.detail
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+
+
+def test_the_grant_is_renewed_while_the_tile_is_open(env: Env) -> None:
+    env.grants.ttl_s = 2.0
+    wall = env.wall()
+    worker = env.open_live(wall, 1)
+    worker.go_live()
+    env.qtbot.waitUntil(lambda: env.grants.count("renew") >= 2, timeout=5000)
+    assert wall.tiles[0] in wall.feeds.feeds and not worker.stopped.is_set()
+
+
+def test_emergency_end_rechecks_the_grant_now(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall, 9)
+    env.qtbot.waitUntil(lambda: wall.feeds.feeds[wall.tiles[0]].grant is not None, timeout=3000)
+    env.grants.refuse_renewal = "emergency ended"
+    wall.on_emergency_ended(["cam-009"])
+    env.qtbot.waitUntil(lambda: wall.tiles[0].badge.kind == "REVOKED", timeout=3000)
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+
+
+# --- main stream or substream ----------------------------------------------------------
+def test_small_tiles_use_the_substream_and_maximising_switches_to_the_main_stream(env: Env) -> None:
+    env.grants.substream = True
+    wall = env.wall("4x4", size=(1280, 760))
+    small = env.open_live(wall, 1, tile=0)
+    assert wall.tiles[0].device_size()[0] < 640
+    assert small.url.endswith("/sub")
+    QTest.mouseDClick(wall.tiles[0], Qt.MouseButton.LeftButton)
+    env.qtbot.waitUntil(lambda: len(env.factory.workers) == 2, timeout=3000)
+    assert env.factory.workers[1].url.endswith("/main")
+    env.qtbot.waitUntil(small.stopped.is_set, timeout=3000)
+    assert env.grants.count("acquire") == 1  # the same grant, another URL
+
+
+def test_the_worker_scales_to_the_tile_keeping_the_source_aspect(env: Env) -> None:
+    wall = env.wall("2x2", size=(1000, 900))
+    worker = env.open_live(wall, 1)
+    worker.go_live()  # reports a 1280x720 source
+    tile = wall.tiles[0]
+    env.qtbot.waitUntil(lambda: bool(worker.size_requests), timeout=3000)
+    w, h = worker.out_size
+    assert w <= tile.width() and h <= tile.height()
+    assert abs(w / h - 16 / 9) < 0.03
+    assert tile.width() - w <= 2 or tile.height() - h <= 2
