@@ -17,56 +17,17 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier
-from rtcc_console.ui.wall import CAMERA_MIME, LAYOUTS, VideoWall
+from rtcc_console.core.models import Tier
+from rtcc_console.ui.wall import CAMERA_MIME, LAYOUTS
 from rtcc_console.ui.wall.badges import TILE_STALE_AFTER_S
-from tests.gui.wall_fakes import FakeGrants, WorkerFactory
+from tests.gui.wall_fakes import Env, camera, wall_env
 
 pytestmark = pytest.mark.gui
 
 
-def camera(n: int, *, tier: Tier = Tier.INTEGRATED, revoked: bool = False) -> Camera:
-    return Camera(
-        id=f"cam-{n:03d}", name=f"Elm St {n}00 front", tier=tier, location=GeoPoint(32.78, -96.8),
-        kind=CameraKind.BUSINESS, sharing_mode=SharingMode.LIVE_ALWAYS, revoked=revoked,
-    )
-
-
-class Env:
-    def __init__(self, qtbot: Any, tmp_path: Path) -> None:
-        self.qtbot = qtbot
-        self.tmp_path = tmp_path
-        self.grants = FakeGrants()
-        self.factory = WorkerFactory()
-        self.walls: list[VideoWall] = []
-
-    def wall(self, layout: str = "2x2", size: tuple[int, int] = (1280, 800), **kwargs: Any) -> VideoWall:
-        wall = VideoWall(
-            self.grants, user="analyst1", worker_factory=self.factory, layout=layout,
-            snapshot_dir=self.tmp_path / "snapshots", presets_file=self.tmp_path / "presets.json",
-            **kwargs,
-        )
-        self.qtbot.addWidget(wall)
-        wall.resize(*size)
-        wall.show()
-        self.qtbot.waitExposed(wall)
-        self.walls.append(wall)
-        return wall
-
-    def open_live(self, wall: VideoWall, n: int = 1, tile: int | None = None) -> Any:
-        """Open camera n with a reason and wait until its worker runs; return the worker."""
-        count = len(self.factory.workers)
-        assert wall.open_camera(camera(n), "case 26-001234", tile)
-        self.qtbot.waitUntil(lambda: len(self.factory.workers) > count, timeout=3000)
-        return self.factory.workers[-1]
-
-
 @pytest.fixture
 def env(qtbot: Any, tmp_path: Path) -> Iterator[Env]:
-    e = Env(qtbot, tmp_path)
-    yield e
-    for wall in e.walls:
-        wall.shutdown()
+    yield from wall_env(qtbot, tmp_path)
 
 
 # --- layouts ---------------------------------------------------------------------------

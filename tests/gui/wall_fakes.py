@@ -10,13 +10,16 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rtcc_console.core.models import utcnow
+from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier, utcnow
+from rtcc_console.ui.wall import VideoWall
 from rtcc_console.ui.wall.grants import Grant, GrantDenied, GrantServiceUnavailable
 
 
@@ -191,3 +194,47 @@ class FakeGrants:
     def count(self, what: str) -> int:
         with self._lock:
             return sum(1 for w, _ in self.calls if w == what)
+
+
+def camera(n: int, *, tier: Tier = Tier.INTEGRATED, revoked: bool = False) -> Camera:
+    return Camera(
+        id=f"cam-{n:03d}", name=f"Elm St {n}00 front", tier=tier, location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.BUSINESS, sharing_mode=SharingMode.LIVE_ALWAYS, revoked=revoked,
+    )
+
+
+class Env:
+    def __init__(self, qtbot: Any, tmp_path: Path) -> None:
+        self.qtbot = qtbot
+        self.tmp_path = tmp_path
+        self.grants = FakeGrants()
+        self.factory = WorkerFactory()
+        self.walls: list[VideoWall] = []
+
+    def wall(self, layout: str = "2x2", size: tuple[int, int] = (1280, 800), **kwargs: Any) -> VideoWall:
+        wall = VideoWall(
+            self.grants, user="analyst1", worker_factory=self.factory, layout=layout,
+            snapshot_dir=self.tmp_path / "snapshots", presets_file=self.tmp_path / "presets.json",
+            **kwargs,
+        )
+        self.qtbot.addWidget(wall)
+        wall.resize(*size)
+        wall.show()
+        self.qtbot.waitExposed(wall)
+        self.walls.append(wall)
+        return wall
+
+    def open_live(self, wall: VideoWall, n: int = 1, tile: int | None = None) -> Any:
+        """Open camera n with a reason and wait until its worker runs; return the worker."""
+        count = len(self.factory.workers)
+        assert wall.open_camera(camera(n), "case 26-001234", tile)
+        self.qtbot.waitUntil(lambda: len(self.factory.workers) > count, timeout=3000)
+        return self.factory.workers[-1]
+
+
+def wall_env(qtbot: Any, tmp_path: Path) -> Iterator[Env]:
+    """Body of the ``env`` fixture of the wall test modules: walls are shut down after."""
+    e = Env(qtbot, tmp_path)
+    yield e
+    for wall in e.walls:
+        wall.shutdown()
