@@ -111,6 +111,7 @@ class FeedController:
     def open(self, tile: FeedTile, camera: CameraRef, reason: str, adopt: LiveFeed | None = None) -> LiveFeed:
         """Show ``camera`` on ``tile``: adopt a pre-warmed feed or ask for a grant first."""
         self.close(tile, None)
+        tile.clear_frame()  # never show the previous camera's picture under a new name
         tile.set_camera(camera.name, camera.tier)
         if adopt is not None:
             feed = adopt
@@ -125,7 +126,6 @@ class FeedController:
             return feed
         feed = LiveFeed(camera, reason, tile=tile)
         self.feeds[tile] = feed
-        tile.clear_frame()
         tile.set_badge(Badge(CONNECTING, "requesting live grant"))
         self.acquire(feed)
         return feed

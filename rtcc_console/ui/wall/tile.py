@@ -83,7 +83,9 @@ class FeedTile(QWidget):
         self.frame: Any = None  # the VideoFrame behind ``_image``: keeps its buffer alive
         self._image: QImage | None = None
         self.last_frame_at: float | None = None  # monotonic time of the last new frame
-        self.frames_painted = 0
+        self.frames_shown = 0  # distinct frames painted (the delivered frame rate)
+        self.first_shown_at: float | None = None  # monotonic time the first frame was painted
+        self._shown_seq: int | None = None
         self._font = QFont(self.font())
         self._font.setPixelSize(13)
         self._bold = QFont(self._font)
@@ -111,6 +113,8 @@ class FeedTile(QWidget):
         self.frame = None
         self._image = None
         self.last_frame_at = None
+        self.first_shown_at = None
+        self._shown_seq = None
         self.update()
 
     def set_badge(self, badge: Badge) -> None:
@@ -143,7 +147,11 @@ class FeedTile(QWidget):
         painter.fillRect(self.rect(), QColor(12, 12, 14))
         if self._image is not None:
             self._draw_frame(painter)
-            self.frames_painted += 1
+            if self.frame.seq != self._shown_seq:
+                self._shown_seq = self.frame.seq
+                self.frames_shown += 1
+                if self.first_shown_at is None:
+                    self.first_shown_at = time.monotonic()
         self._draw_overlays(painter)
         painter.end()
 

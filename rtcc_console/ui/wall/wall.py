@@ -259,6 +259,7 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
     def close_tile(self, index: int) -> None:
         tile = self.grid.tiles[index]
         self.feeds.close(tile, None)
+        tile.clear_frame()
         tile.set_camera("", "")
         tile.set_badge(Badge(EMPTY))
 
