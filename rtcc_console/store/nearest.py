@@ -1,0 +1,130 @@
+"""Nearest cameras straight from the database (scale-out path and benchmark baseline).
+
+The server and console normally rank from the in-memory ``core`` index. This module is the
+database path: on PostgreSQL with the PostGIS ``cameras.geog`` column, a GiST KNN query;
+elsewhere a bounding-box prefilter on the (lat, lon) index, exact haversine in numpy, and
+a wider box until ``k`` cameras are certainly found.
+
+Both paths use the same earth model as ``core.geo`` (a sphere of mean radius, PostGIS
+``use_spheroid => false``), so they agree with the in-memory index to the millimetre.
+The KNN operator ``<->`` alone orders by an approximate distance; the query therefore
+takes the ``k`` KNN candidates only to learn a radius that certainly holds the true ``k``
+nearest, then ranks everything inside that radius exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from rtcc_console.core.geo import EARTH_RADIUS_M, bounding_box, check_distance_m, haversine_m_arrays
+from rtcc_console.core.models import Camera, GeoPoint, Tier
+from rtcc_console.store.cameras import to_domain
+from rtcc_console.store.schema import CameraRow
+
+_KNN_SQL = text("""
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography AS g),
+cand AS (
+    SELECT ST_Distance(c.geog, q.g, false) AS d
+    FROM cameras c, q
+    WHERE NOT c.deleted AND (CAST(:all_revoked AS boolean) OR NOT c.revoked)
+      AND (CAST(:tier AS text) IS NULL OR c.tier = CAST(:tier AS text))
+      AND (CAST(:radius AS float8) IS NULL OR ST_DWithin(c.geog, q.g, CAST(:radius AS float8), false))
+    ORDER BY c.geog <-> q.g
+    LIMIT CAST(:k AS integer)
+),
+bound AS (SELECT max(d) * 1.000001 + 0.001 AS r FROM cand)
+SELECT c.id, ST_Distance(c.geog, q.g, false) AS d
+FROM cameras c, q, bound
+WHERE bound.r IS NOT NULL AND ST_DWithin(c.geog, q.g, bound.r, false)
+  AND NOT c.deleted AND (CAST(:all_revoked AS boolean) OR NOT c.revoked)
+      AND (CAST(:tier AS text) IS NULL OR c.tier = CAST(:tier AS text))
+  AND (CAST(:radius AS float8) IS NULL OR ST_DWithin(c.geog, q.g, CAST(:radius AS float8), false))
+ORDER BY d, c.id
+LIMIT CAST(:k AS integer)
+""")
+
+
+class NearCamera(NamedTuple):
+    camera: Camera
+    distance_m: float
+
+
+def has_geography(session: Session) -> bool:
+    """Whether this database has the PostGIS ``cameras.geog`` column (migration 0002)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    row = session.execute(text(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'cameras' "
+        "AND column_name = 'geog' AND table_schema = current_schema()"
+    )).first()
+    return row is not None
+
+
+def _check(lat: float, lon: float, k: int, radius_m: float | None) -> None:
+    GeoPoint(lat, lon)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if radius_m is not None:
+        check_distance_m(radius_m)
+
+
+def nearest_cameras_sql(
+    session: Session,
+    *,
+    lat: float,
+    lon: float,
+    k: int,
+    radius_m: float | None = None,
+    tier: Tier | None = None,
+    include_revoked: bool = False,
+) -> list[NearCamera]:
+    """The ``k`` nearest live cameras to (lat, lon), nearest first, ties by id."""
+    _check(lat, lon, k, radius_m)
+    tier_value = Tier(tier).value if tier is not None else None
+    if has_geography(session):
+        rows = session.execute(_KNN_SQL, {
+            "lat": lat, "lon": lon, "k": k, "radius": radius_m, "tier": tier_value,
+            "all_revoked": include_revoked,
+        }).all()
+        by_id = {r.id: r for r in session.execute(
+            select(CameraRow).where(CameraRow.id.in_([row.id for row in rows]))
+        ).scalars()}
+        return [NearCamera(to_domain(by_id[row.id]), float(row.d)) for row in rows]
+    return _nearest_bbox(session, lat=lat, lon=lon, k=k, radius_m=radius_m, tier=tier_value,
+                         include_revoked=include_revoked)
+
+
+def _nearest_bbox(session: Session, *, lat: float, lon: float, k: int, radius_m: float | None,
+                  tier: str | None, include_revoked: bool) -> list[NearCamera]:
+    center = GeoPoint(lat, lon)
+    limit = radius_m if radius_m is not None else math.pi * EARTH_RADIUS_M
+    search = min(limit, 250.0)
+    while True:
+        box = bounding_box(center, search)
+        stmt = select(CameraRow.id, CameraRow.lat, CameraRow.lon).where(
+            CameraRow.lat.between(box.min_lat, box.max_lat),
+            CameraRow.lon.between(box.min_lon, box.max_lon),
+            CameraRow.deleted.is_(False),
+        )
+        if tier is not None:
+            stmt = stmt.where(CameraRow.tier == tier)
+        if not include_revoked:
+            stmt = stmt.where(CameraRow.revoked.is_(False))
+        found = session.execute(stmt).all()
+        ids = [r.id for r in found]
+        dist = haversine_m_arrays(lat, lon, np.array([r.lat for r in found], dtype=np.float64),
+                                  np.array([r.lon for r in found], dtype=np.float64))
+        inside = dist <= search  # only these are certain: the box holds the whole circle
+        if int(inside.sum()) >= k or search >= limit:
+            order = sorted((float(d), i) for d, i, ok in zip(dist, ids, inside, strict=True) if ok)[:k]
+            break
+        search = min(limit, search * 4)
+    rows = {r.id: r for r in session.execute(
+        select(CameraRow).where(CameraRow.id.in_([i for _, i in order]))
+    ).scalars()}
+    return [NearCamera(to_domain(rows[i]), d) for d, i in order]
