@@ -7,6 +7,7 @@ Blocking (requests): the wall calls it from background threads only. Network fai
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -52,8 +53,8 @@ class HttpGrantService:
     """Grants, snapshot audit and presets through ``/api/v1`` with a bearer token.
 
     ``token`` is the session token or a callable returning the current one (the console's
-    API client refreshes it on re-login). ``session`` lets the console share its
-    connection pool.
+    API client changes it on re-login). ``on_unauthorized`` is called on a 401 so that the
+    console can ask the analyst to sign in again. Each thread gets its own HTTP session.
     """
 
     def __init__(
@@ -61,19 +62,34 @@ class HttpGrantService:
         base_url: str,
         token: TokenSource,
         *,
-        session: requests.Session | None = None,
         timeout_s: float = 5.0,
+        on_unauthorized: Callable[[], None] | None = None,
     ) -> None:
         root = base_url.rstrip("/")
         self._api = root if root.endswith("/api/v1") else root + "/api/v1"
         self._token = token
-        self._session = session or requests.Session()
+        self._local = threading.local()
         self._timeout_s = timeout_s
+        self._on_unauthorized = on_unauthorized
+
+    @classmethod
+    def from_api_client(cls, client: Any, *, timeout_s: float = 5.0) -> HttpGrantService:
+        """Share the console's ``ApiClient`` session token and its 401 handling."""
+        return cls(
+            client.base_url, lambda: client.token or "", timeout_s=timeout_s,
+            on_unauthorized=getattr(client, "notify_unauthorized", None),
+        )
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> requests.Response:
         token = self._token() if callable(self._token) else self._token
         try:
-            response = self._session.request(
+            response = self._session().request(
                 method, self._api + path, json=body, timeout=self._timeout_s,
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -81,6 +97,8 @@ class HttpGrantService:
             raise GrantServiceUnavailable(f"server unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500:
             raise GrantServiceUnavailable(f"server error {response.status_code}")
+        if response.status_code == 401 and self._on_unauthorized is not None:
+            self._on_unauthorized()
         if response.status_code in (401, 403, 404, 410):
             raise GrantDenied(_reason_of(response))
         if response.status_code >= 400:
