@@ -1,0 +1,176 @@
+"""Bulk loading, nearest-camera queries against brute force, and change-number concurrency."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rtcc_console.core.geo import haversine_m_arrays
+from rtcc_console.core.models import CameraKind, Owner, SharingMode, Tier
+from rtcc_console.store import bulk, cameras, nearest
+from rtcc_console.store.db import make_engine, make_session_factory
+from rtcc_console.store.schema import CameraRow, CameraSecretRow
+
+N = 3000
+
+
+def _rows(rng: np.random.Generator, n: int) -> list[tuple[Any, ...]]:
+    lats = rng.uniform(32.70, 32.90, n)
+    lons = rng.uniform(-96.95, -96.65, n)
+    out = []
+    for i in range(n):
+        tier = Tier.INTEGRATED if i % 7 == 0 else Tier.REGISTERED
+        url = f"rtsp://user:pw{i}@10.1.0.{i % 250}/s" if tier is Tier.INTEGRATED else None
+        out.append((f"cam-{i:06d}", f"c{i}", tier.value, CameraKind.RESIDENTIAL.value,
+                    SharingMode.REQUEST_ONLY.value, float(lats[i]), float(lons[i]), f"{i} Elm St", None,
+                    None, None, None, url, None))
+    return out
+
+
+@pytest.fixture
+def loaded(db_session: Session) -> tuple[Session, np.ndarray, np.ndarray, list[str]]:
+    rows = _rows(np.random.default_rng(7), N)
+    secrets = {r[0]: (r[12], None) for r in rows if r[12]}
+    assert bulk.bulk_insert_camera_rows(db_session, rows=rows, secrets=secrets, batch_size=1000) == N
+    db_session.commit()
+    lats = np.array([r[5] for r in rows])
+    lons = np.array([r[6] for r in rows])
+    return db_session, lats, lons, [r[0] for r in rows]
+
+
+def test_bulk_insert_redacts_and_numbers_every_row(loaded: tuple[Session, Any, Any, list[str]]) -> None:
+    session = loaded[0]
+    assert session.execute(select(func.count()).select_from(CameraRow)).scalar_one() == N
+    seqs = session.execute(select(CameraRow.change_seq)).scalars().all()
+    assert len(set(seqs)) == N
+    public = session.execute(select(CameraRow.stream_url).where(CameraRow.stream_url.is_not(None))).scalars().all()
+    assert public and all("@" not in u and "pw" not in u for u in public)
+    assert session.execute(select(func.count()).select_from(CameraSecretRow)).scalar_one() == len(public)
+    one = cameras.get_camera(session, camera_id="cam-000007")
+    assert one is not None and one.tier is Tier.INTEGRATED and one.stream_ref == "rtsp://10.1.0.7/s"
+    assert cameras.stream_secret(session, camera_id="cam-000007") == ("rtsp://user:pw7@10.1.0.7/s", None)
+    # a camera saved afterwards gets a higher change number than every bulk row
+    saved, _ = cameras.save_camera(session, camera=one)
+    assert session.get(CameraRow, saved.id).change_seq == max(seqs) + 1  # type: ignore[union-attr]
+
+
+def test_bulk_insert_rejects_malformed_rows(db_session: Session) -> None:
+    with pytest.raises(ValueError, match="expected 14"):
+        bulk.bulk_insert_camera_rows(db_session, rows=[("cam-1", "x")])
+    db_session.rollback()
+    assert db_session.execute(select(func.count()).select_from(CameraRow)).scalar_one() == 0
+
+
+def test_bulk_owners_and_domain_cameras(db_session: Session, make_camera: Any) -> None:
+    owners = [Owner(id=f"own-{i}", name=f"O{i}", kind=CameraKind.BUSINESS) for i in range(3)]
+    assert bulk.bulk_insert_owners(db_session, owners=owners) == 3
+    cams = [make_camera(i, owner_id="own-1") for i in range(5)]
+    assert bulk.bulk_insert_cameras(db_session, cameras=cams, secrets={"cam-000002": "rtsp://a:b@h/x"}) == 5
+    db_session.commit()
+    got = cameras.get_camera(db_session, camera_id="cam-000002")
+    assert got is not None and got.stream_ref == "rtsp://h/x" and got.owner_id == "own-1"
+
+
+def test_nearest_matches_brute_force(loaded: tuple[Session, Any, Any, list[str]]) -> None:
+    session, lats, lons, ids = loaded
+    cameras.revoke_camera(session, camera_id=ids[0], reason="r")
+    cameras.delete_camera(session, camera_id=ids[1])
+    session.commit()
+    alive = np.ones(N, dtype=bool)
+    alive[:2] = False
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        qlat, qlon = float(rng.uniform(32.68, 32.92)), float(rng.uniform(-96.97, -96.63))
+        k = int(rng.integers(1, 20))
+        dist = haversine_m_arrays(qlat, qlon, lats, lons)
+        order = [i for i in np.lexsort((np.array(ids), dist)) if alive[i]][:k]
+        got = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k)
+        assert [g.camera.id for g in got] == [ids[i] for i in order]
+        assert [g.distance_m for g in got] == pytest.approx([float(dist[i]) for i in order], rel=1e-6, abs=1e-3)
+        radius = float(dist[order[k // 2]]) + 0.01
+        within = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k, radius_m=radius)
+        assert [g.camera.id for g in within] == [ids[i] for i in order if dist[i] <= radius]
+    integrated = nearest.nearest_cameras_sql(session, lat=32.8, lon=-96.8, k=5, tier=Tier.INTEGRATED)
+    assert len(integrated) == 5 and all(g.camera.tier is Tier.INTEGRATED for g in integrated)
+    with_revoked = nearest.nearest_cameras_sql(session, lat=float(lats[0]), lon=float(lons[0]), k=1,
+                                               include_revoked=True)
+    assert with_revoked[0].camera.id == ids[0] and with_revoked[0].distance_m == pytest.approx(0, abs=1e-3)
+
+
+def test_nearest_uses_postgis_on_postgresql(db_session: Session) -> None:
+    assert nearest.has_geography(db_session) == (db_session.get_bind().dialect.name == "postgresql")
+
+
+def test_nearest_rejects_bad_arguments(db_session: Session) -> None:
+    for kwargs in ({"lat": 95.0, "lon": 0.0, "k": 1}, {"lat": 0.0, "lon": 0.0, "k": 0},
+                   {"lat": 0.0, "lon": 0.0, "k": 1, "radius_m": -5.0}):
+        with pytest.raises(ValueError):
+            nearest.nearest_cameras_sql(db_session, **kwargs)  # type: ignore[arg-type]
+    assert nearest.nearest_cameras_sql(db_session, lat=0.0, lon=0.0, k=3) == []
+
+
+def test_concurrent_writers_get_unique_ordered_change_numbers(db_url: str, make_camera: Any) -> None:
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    errors: list[BaseException] = []
+    per_thread = 15
+
+    def writer(t: int) -> None:
+        try:
+            for j in range(per_thread):
+                with factory() as s:
+                    cameras.save_camera(s, camera=make_camera(t * 1000 + j))
+                    s.commit()
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below, not swallowed
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    try:
+        assert not errors, errors
+        with factory() as s:
+            seqs = s.execute(select(CameraRow.change_seq)).scalars().all()
+            assert len(seqs) == 4 * per_thread == len(set(seqs))
+            batch = cameras.changes_since(s, cursor=0, limit=1000)
+            assert len(batch.changed) == 4 * per_thread
+    finally:
+        engine.dispose()
+
+
+def test_change_numbers_follow_commit_order(db_url: str, make_camera: Any) -> None:
+    """A second writer waits for the first to commit, so a reader never sees seq n+1
+    committed while seq n is still in flight (which would make a sync client skip n)."""
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    first = factory()
+    try:
+        cameras.save_camera(first, camera=make_camera(1))
+        done = threading.Event()
+
+        def second_writer() -> None:
+            with factory() as s:
+                cameras.save_camera(s, camera=make_camera(2))
+                s.commit()
+            done.set()
+
+        th = threading.Thread(target=second_writer)
+        th.start()
+        assert not done.wait(0.5), "the second writer must wait for the first to commit"
+        first.commit()
+        assert done.wait(20)
+        th.join()
+        with factory() as s:
+            a = s.get(CameraRow, "cam-000001").change_seq  # type: ignore[union-attr]
+            b = s.get(CameraRow, "cam-000002").change_seq  # type: ignore[union-attr]
+            assert a < b
+    finally:
+        first.close()
+        engine.dispose()
