@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rtcc_console.ui.wall.badges import (
@@ -145,6 +145,10 @@ class FeedController:
             return
         feed.grant = grant
         self._schedule_renewal(feed, grant)
+        if not grant.stream_url:
+            self._grant_failed(feed, RuntimeError("the server granted no stream URL for this camera"))
+            self.runner.submit(lambda: self.grants.release(grant.id), what="grant release")
+            return
         self.start_worker(feed)
 
     def _grant_failed(self, feed: LiveFeed, exc: BaseException) -> None:
@@ -258,9 +262,10 @@ class FeedController:
 
     def _renewed(self, feed: LiveFeed, grant: Grant) -> None:
         feed.renew_in_flight = False
-        if feed.closed:
+        if feed.closed or feed.grant is None:
             return
-        feed.grant = grant
+        # keep the URLs we opened: a renewal may not repeat them (relay secrets are one-off)
+        feed.grant = replace(feed.grant, expires_at=grant.expires_at, ttl_s=grant.ttl_s)
         self._schedule_renewal(feed, grant)
 
     def _renew_failed(self, feed: LiveFeed, exc: BaseException) -> None:

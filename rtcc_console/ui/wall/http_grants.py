@@ -42,7 +42,7 @@ def grant_from_json(body: dict[str, Any]) -> Grant:
     return Grant(
         id=str(body["id"]),
         camera_id=str(body["camera_id"]),
-        stream_url=str(body["stream_url"]),
+        stream_url=str(body.get("stream_url") or ""),
         substream_url=body.get("substream_url") or None,
         expires_at=_parse_time(str(body["expires_at"])),
         ttl_s=float(body.get("ttl_s") or 60.0),

@@ -147,6 +147,8 @@ class FeedTile(QWidget):
         painter.fillRect(self.rect(), QColor(12, 12, 14))
         if self._image is not None:
             self._draw_frame(painter)
+            if not self.badge.is_live:  # a stale or reconnecting picture must not look live
+                painter.fillRect(self.rect(), QColor(0, 0, 0, 120))
             if self.frame.seq != self._shown_seq:
                 self._shown_seq = self.frame.seq
                 self.frames_shown += 1

@@ -70,6 +70,7 @@ class WallToolbar(QToolBar):
         self.reason_edit = QLineEdit(self)
         self.reason_edit.setPlaceholderText("required to open a camera, e.g. 26-001234")
         self.reason_edit.setMinimumWidth(200)
+        self.reason_edit.setMaximumWidth(360)
         self.reason_edit.textChanged.connect(lambda text: text.strip() and self.mark_reason_missing(False))
         self.addWidget(self.reason_edit)
         self.addSeparator()
