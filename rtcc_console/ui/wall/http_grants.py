@@ -99,10 +99,8 @@ class HttpGrantService:
             raise GrantServiceUnavailable(f"server error {response.status_code}")
         if response.status_code == 401 and self._on_unauthorized is not None:
             self._on_unauthorized()
-        if response.status_code in (401, 403, 404, 410):
+        if response.status_code >= 400:  # 401/403/404/410 refusals, 422 invalid input
             raise GrantDenied(_reason_of(response))
-        if response.status_code >= 400:
-            raise GrantServiceUnavailable(f"request refused: {_reason_of(response)}")
         return response
 
     def acquire(self, camera_id: str, reason: str) -> Grant:
@@ -135,4 +133,7 @@ class HttpGrantService:
         self._request("PUT", f"/me/presets/{quote(name, safe='')}", {"layout": layout})
 
     def delete_preset(self, name: str) -> None:
-        self._request("DELETE", f"/me/presets/{quote(name, safe='')}")
+        try:
+            self._request("DELETE", f"/me/presets/{quote(name, safe='')}")
+        except GrantDenied:
+            pass  # no such preset on the server: nothing to delete
