@@ -58,6 +58,18 @@ class ServerSettings(BaseSettings):
     nearest_k: int = Field(default=10, ge=1, le=200, description="Cameras ranked per call")
     nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Search radius for a call's cameras")
     time_zone: str = Field(default="America/Chicago", description="Agency time zone for display")
+    agency_name: str = Field(default="Real-Time Crime Center", description="Agency shown with the system-use notice")
+    argon2_time_cost: int = Field(default=3, ge=1, le=20, description="argon2id iterations (tests lower it)")
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024, description="argon2id memory in KiB (tests lower it)")
+    argon2_parallelism: int = Field(default=4, ge=1, le=16, description="argon2id lanes")
+    sse_ping_s: float = Field(default=15.0, gt=0, le=300, description="Heartbeat comment interval on the event stream")
+    sse_queue_size: int = Field(default=1000, ge=10, le=100_000, description="Events buffered per SSE client before it is dropped")
+    housekeeping_s: float = Field(default=1.0, gt=0, le=60, description="How often expired emergencies/grants are checked")
+    migrate_on_start: bool = Field(default=True, description="Upgrade the database schema to head when the app starts")
+    cad_dropdir_rescan_s: float = Field(default=5.0, gt=0, le=3600, description="Periodic rescan of the CAD drop folder")
+    cad_dropdir_stable_s: float = Field(default=1.0, ge=0, le=60, description="A dropped file must keep size/mtime this long before it is read")
+    media_path_prefix: str = Field(default="cam/", description="MediaMTX path prefix; path 'cam/<camera_id>' maps to a camera")
+    media_relay_url: str | None = Field(default=None, description="Media relay base URL (e.g. rtsp://relay:8554); grants then point at cam/<id> on it")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServerSettings:

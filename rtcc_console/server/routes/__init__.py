@@ -1,1 +1,29 @@
-"""server/routes package."""
+"""HTTP routes, one module per resource; :func:`include_all` mounts them."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_all(app: FastAPI, *, prefix: str) -> None:
+    from rtcc_console.server.routes import (
+        audit,
+        auth,
+        calls,
+        camera_io,
+        cameras,
+        emergencies,
+        events,
+        grants,
+        media,
+        presets,
+        system,
+        users,
+        webhook,
+    )
+
+    # camera_io before cameras: its fixed paths (/cameras/import, /cameras/export.csv)
+    # must win over /cameras/{camera_id}.
+    for module in (system, auth, users, camera_io, cameras, grants, media, emergencies,
+                   calls, webhook, presets, audit, events):  # fmt: skip
+        app.include_router(module.router, prefix=prefix)

@@ -1,0 +1,113 @@
+"""The FastAPI application factory: the composition root of one server process.
+
+``create_app(settings)`` wires settings, database, hasher, event broker and camera
+registry into an :class:`~rtcc_console.server.state.AppState` and mounts every router
+under ``/api/v1``. Nothing touches the database until the app's lifespan starts (uvicorn
+or ``TestClient`` as a context manager): then the schema is migrated to head (unless
+``migrate_on_start`` is off), the broker learns the newest event id, and background tasks
+start (expiry of emergencies and grants, event pruning, PostgreSQL LISTEN, drop folder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from rtcc_console import __version__
+from rtcc_console.config import ServerSettings
+from rtcc_console.core.redact import RedactingFilter
+from rtcc_console.server.broker import EventBroker, EventRecord
+from rtcc_console.server.database import Database
+from rtcc_console.server.eventlog import last_event_id, load_events
+from rtcc_console.server.passwords import Passwords
+from rtcc_console.server.registry import CameraRegistry
+from rtcc_console.server.state import AppState
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "rtcc_console", "sqlalchemy")
+
+
+def install_log_redaction() -> None:
+    """Put the credential-redacting filter on every handler of the loggers we emit to.
+
+    Filters on handlers (not loggers) also see records propagated from child loggers.
+    Idempotent.
+    """
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in logger.handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())
+
+
+def build_state(settings: ServerSettings) -> AppState:
+    """Wire one process's state (no I/O: the engine connects lazily)."""
+    db = Database(settings.db_url)
+
+    async def gap_loader(after: int, upto: int) -> list[EventRecord]:
+        def _load() -> list[EventRecord]:
+            with db.read() as session:
+                return load_events(session, after=after, upto=upto, limit=upto - after)
+
+        return await asyncio.to_thread(_load)
+
+    state = AppState(
+        settings=settings,
+        db=db,
+        passwords=Passwords.from_settings(settings),
+        broker=EventBroker(queue_size=settings.sse_queue_size, gap_loader=gap_loader),
+        registry=CameraRegistry(db),
+    )
+    db.on_event = state.after_commit
+    return state
+
+
+def _startup_sync(state: AppState) -> int:
+    if state.settings.migrate_on_start:
+        from rtcc_console.store.migrate import upgrade
+
+        upgrade(state.settings.db_url)
+    with state.db.read() as session:
+        newest = last_event_id(session)
+    state.registry.refresh(force=True)
+    return newest
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from rtcc_console.server.background import start_background, stop_background
+
+    state: AppState = app.state.rtcc
+    install_log_redaction()
+    newest = await asyncio.to_thread(_startup_sync, state)
+    state.broker.start(asyncio.get_running_loop(), newest)
+    await start_background(state)
+    log.info("rtcc server ready (%s database, event id %d)", state.db.backend, newest)
+    try:
+        yield
+    finally:
+        state.broker.close_all()
+        await stop_background(state)
+        state.db.dispose()
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """Build the ASGI app for ``settings`` (importable and runnable by uvicorn)."""
+    from rtcc_console.server.routes import include_all
+
+    app = FastAPI(
+        title="RTCC server",
+        version=__version__,
+        description="Real-time crime center API: registry, consent, calls, live grants, audit, events.",
+        lifespan=_lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.rtcc = build_state(settings)
+    include_all(app, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,93 @@
+"""Background work of one server process, started and stopped by the app's lifespan.
+
+* housekeeping (every ``housekeeping_s``): end emergencies whose window passed (their
+  grants end with ``grant.revoked``); every minute, prune events past retention;
+* PostgreSQL only: LISTEN for events committed by other server processes;
+* with ``cad_dropdir``: the CAD drop-folder watcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from rtcc_console.core.models import utcnow
+from rtcc_console.server.emergencies import expire_due
+from rtcc_console.server.eventlog import prune_events
+from rtcc_console.server.state import AppState
+from rtcc_console.store.schema import EmergencyRow
+
+log = logging.getLogger(__name__)
+PRUNE_EVERY_S = 60.0
+
+
+def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
+    """One pass: expire due emergencies (and prune events); returns expired emergency ids."""
+    now = utcnow()
+    with state.db.read() as session:
+        due = session.scalars(
+            select(EmergencyRow.id).where(
+                EmergencyRow.ended_at.is_(None), EmergencyRow.ends_at.is_not(None), EmergencyRow.ends_at <= now
+            ).limit(1)
+        ).first()
+    expired: list[str] = []
+    if due is not None:
+        with state.db.write() as session:
+            expired = expire_due(session, now=now)
+        for emergency_id in expired:
+            log.info("emergency %s expired; dependent live grants re-checked", emergency_id)
+    if prune:
+        with state.db.write() as session:
+            removed = prune_events(session, before=now - timedelta(seconds=state.settings.event_retention_s))
+        if removed:
+            log.info("pruned %d events older than the retention window", removed)
+    return expired
+
+
+async def _housekeeping(state: AppState) -> None:
+    last_prune = 0.0
+    while True:
+        try:
+            prune = time.monotonic() - last_prune >= PRUNE_EVERY_S
+            await asyncio.to_thread(housekeeping_pass, state, prune=prune)
+            if prune:
+                last_prune = time.monotonic()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep the loop alive; the next pass retries
+            log.exception("housekeeping pass failed")
+        await asyncio.sleep(state.settings.housekeeping_s)
+
+
+async def start_background(state: AppState) -> None:
+    state.tasks.append(asyncio.create_task(_housekeeping(state), name="rtcc-housekeeping"))
+    if state.db.is_postgres:
+        from rtcc_console.server.notify import listen_forever
+
+        state.tasks.append(asyncio.create_task(listen_forever(state), name="rtcc-listen"))
+    if state.settings.cad_dropdir is not None:
+        from rtcc_console.server.dropdir import DropFolder
+
+        folder = DropFolder(state, state.settings.cad_dropdir)
+        folder.start()
+        state.extras["dropdir"] = folder
+
+
+async def stop_background(state: AppState) -> None:
+    folder = state.extras.pop("dropdir", None)
+    if folder is not None:
+        await asyncio.to_thread(folder.stop)
+    for task in state.tasks:
+        task.cancel()
+    for task in state.tasks:
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # a task that failed earlier; log and keep shutting down
+            log.exception("background task %s ended with an error", task.get_name())
+    state.tasks.clear()

@@ -1,0 +1,166 @@
+"""``rtcc server``, ``rtcc user ...`` and ``rtcc audit ...`` subcommands.
+
+Each ``*_main(argv) -> int`` parses its own arguments; settings come from ``RTCC_*``
+environment variables, with the command-line options taking precedence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from rtcc_console.config import ServerSettings
+
+
+def _out(message: str) -> None:
+    sys.stdout.write(message + "\n")
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def _settings(**overrides: object) -> ServerSettings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServerSettings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages = "; ".join(str(e.get("msg", e)) for e in exc.errors())
+        raise SystemExit(f"rtcc: invalid settings: {messages}") from None
+
+
+def server_main(argv: list[str]) -> int:
+    """Run the API server (migrates the database to head first)."""
+    parser = argparse.ArgumentParser(prog="rtcc server", description="Run the RTCC API server.")
+    parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="listen port (default 8750; 0 = any free port)")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL (sqlite:///... or postgresql+psycopg://...)")
+    parser.add_argument("--cad-dropdir", type=Path, default=None, help="folder watched for CAD files")
+    parser.add_argument("--dev", action="store_true", help="development mode (allows the default secret)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+    settings = _settings(
+        host=args.host, port=args.port, db_url=args.db, cad_dropdir=args.cad_dropdir, dev_mode=True if args.dev else None
+    )
+    import uvicorn
+
+    from rtcc_console.server.app import create_app, install_log_redaction
+    from rtcc_console.server.embedded import _http_impl
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, http=_http_impl(),
+        log_config=None, timeout_graceful_shutdown=5, ws="none",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    server.run()
+    return 0
+
+
+def _read_password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise SystemExit("rtcc user: passwords do not match")
+    return first
+
+
+def user_main(argv: list[str]) -> int:
+    """Manage staff accounts: ``add NAME --role R --password-stdin``, ``unlock NAME``."""
+    parser = argparse.ArgumentParser(prog="rtcc user", description="Manage staff accounts.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="create a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    add.add_argument("--db", default=None)
+    unlock = sub.add_parser("unlock", help="clear a login lockout")
+    unlock.add_argument("name")
+    unlock.add_argument("--db", default=None)
+    args = parser.parse_args(argv)
+    settings = _settings(db_url=args.db, dev_mode=True)
+    from rtcc_console.core.models import Role
+    from rtcc_console.server.audit import Actor, append_audit
+    from rtcc_console.server.database import Database
+    from rtcc_console.server.passwords import Passwords, validate_password
+    from rtcc_console.server.security import (
+        create_user,
+        get_user,
+        normalize_username,
+        unlock_user,
+        validate_username,
+    )
+    from rtcc_console.store.migrate import upgrade
+
+    upgrade(settings.db_url)
+    db = Database(settings.db_url)
+    name = normalize_username(args.name)
+    actor = Actor(username="cli", role="admin", client_addr="local")
+    try:
+        if args.command == "add":
+            problem = validate_username(name)
+            if problem:
+                _err(f"rtcc user: {problem}")
+                return 2
+            password = _read_password(args.password_stdin)
+            problem = validate_password(password)
+            if problem:
+                _err(f"rtcc user: {problem}")
+                return 2
+            password_hash = Passwords.from_settings(settings).hash(password)
+            with db.write() as session:
+                if get_user(session, username=name) is not None:
+                    _err(f"rtcc user: {name!r} already exists")
+                    return 1
+                create_user(session, username=name, role=Role(args.role), password_hash=password_hash)
+                append_audit(session, actor=actor, action="admin.user_add", targets={"user": name}, reason=f"role {args.role}")
+            _out(f"created {args.role} {name}")
+            return 0
+        with db.write() as session:
+            if not unlock_user(session, username=name):
+                _err(f"rtcc user: no user {name!r}")
+                return 1
+            append_audit(session, actor=actor, action="admin.user_unlock", targets={"user": name})
+        _out(f"unlocked {name}")
+        return 0
+    finally:
+        db.dispose()
+
+
+def audit_main(argv: list[str]) -> int:
+    """``rtcc audit verify``: 0 when the hash chain is intact, 1 naming the first bad row."""
+    parser = argparse.ArgumentParser(prog="rtcc audit", description="Audit trail tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    verify = sub.add_parser("verify", help="check the audit hash chain")
+    verify.add_argument("--db", default=None)
+    args = parser.parse_args(argv)
+    settings = _settings(db_url=args.db, dev_mode=True)
+    from sqlalchemy import func, select
+
+    from rtcc_console.server.audit import verify_chain
+    from rtcc_console.server.database import Database
+    from rtcc_console.store.schema import AuditEventRow
+
+    db = Database(settings.db_url)
+    try:
+        with db.read() as session:
+            broken = verify_chain(session)
+            count = int(session.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+            row = session.get(AuditEventRow, broken) if broken is not None else None
+    finally:
+        db.dispose()
+    if broken is None:
+        _out(f"audit chain intact: {count} events verified")
+        return 0
+    detail = f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
+    _err(f"audit chain BROKEN at event id {broken}{detail}")
+    return 1

@@ -1,0 +1,104 @@
+"""FastAPI dependencies: the app's state, the database, the caller and role checks.
+
+Routes declare what they need with the ``Annotated`` aliases at the bottom
+(``DbDep``, ``CurrentUser``, ``RequireSupervisor``...). Role checks live here and only
+here: 401 when the token is missing, unknown, expired or revoked; 403 when the role is
+below the route's minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from rtcc_console.config import ServerSettings
+from rtcc_console.core.models import Role
+from rtcc_console.server.audit import Actor
+from rtcc_console.server.database import Database
+from rtcc_console.server.security import Principal, resolve_token
+from rtcc_console.server.state import AppState
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.rtcc  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Database:
+    return get_state(request).db
+
+
+def get_settings(request: Request) -> ServerSettings:
+    return get_state(request).settings
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request, *, allow_query: bool = False) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if allow_query:
+        token = request.query_params.get("access_token")
+        if token:
+            return token
+    return None
+
+
+def _authenticate(request: Request, token: str | None) -> Principal:
+    if not token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated: bearer token required", _UNAUTHORIZED)
+    db = get_db(request)
+    with db.read() as session:
+        principal = resolve_token(session, token=token)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token is invalid, expired or revoked", _UNAUTHORIZED)
+    return Principal(
+        username=principal.username,
+        role=principal.role,
+        jti=principal.jti,
+        expires_at=principal.expires_at,
+        client_addr=client_addr(request),
+    )
+
+
+def current_user(request: Request) -> Principal:
+    return _authenticate(request, bearer_token(request))
+
+
+def current_user_or_query(request: Request) -> Principal:
+    """Like :func:`current_user` but also accepts ``?access_token=`` (SSE clients)."""
+    return _authenticate(request, bearer_token(request, allow_query=True))
+
+
+def _require(minimum: Role):  # type: ignore[no-untyped-def]
+    def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if not user.role.at_least(minimum):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the {minimum.value} role")
+        return user
+
+    check.__name__ = f"require_{minimum.value}"
+    return check
+
+
+def actor_of(user: Principal) -> Actor:
+    return Actor(username=user.username, role=user.role.value, client_addr=user.client_addr)
+
+
+def anonymous_actor(request: Request, username: str | None = None) -> Actor:
+    return Actor(username=username, role=None, client_addr=client_addr(request))
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+StreamUser = Annotated[Principal, Depends(current_user_or_query)]
+RequireAnalyst = Annotated[Principal, Depends(_require(Role.ANALYST))]
+RequireSupervisor = Annotated[Principal, Depends(_require(Role.SUPERVISOR))]
+RequireAdmin = Annotated[Principal, Depends(_require(Role.ADMIN))]

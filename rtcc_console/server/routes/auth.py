@@ -1,0 +1,113 @@
+"""Sign-in, sign-out and "who am I" for staff.
+
+Every attempt is audited (success or failure, with the client address). Five failures in
+a row (``lockout_threshold``) lock the account for ``lockout_s`` seconds: 423 with the
+unlock time. Unknown usernames cost the same argon2 verification as known ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel, Field
+
+from rtcc_console.core.models import utcnow
+from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.deps import CurrentUser, StateDep, actor_of, client_addr
+from rtcc_console.server.security import (
+    get_user,
+    issue_token,
+    normalize_username,
+    record_failure,
+    record_success,
+    revoke_token,
+)
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserBrief(BaseModel):
+    username: str
+    role: str
+
+
+class LoginPublic(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserBrief
+
+
+class MePublic(BaseModel):
+    username: str
+    role: str
+    expires_at: datetime
+
+
+def _locked(until: datetime) -> HTTPException:
+    seconds = max(1, int((until - utcnow()).total_seconds()))
+    return HTTPException(
+        status.HTTP_423_LOCKED,
+        f"account locked until {until.isoformat(timespec='seconds')} after repeated failed sign-ins; "
+        "an administrator can unlock it",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+@router.post("/login", response_model=LoginPublic)
+def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
+    """Exchange username + password for a bearer token (expires after ``token_ttl_s``)."""
+    settings, db = state.settings, state.db
+    username = normalize_username(body.username)
+    addr = client_addr(request)
+    with db.read() as session:
+        user = get_user(session, username=username)
+        stored = (user.password_hash, user.locked_until, user.role, bool(user.disabled)) if user else None
+    now = utcnow()
+    actor = Actor(username=username[:64], role=stored[2] if stored else None, client_addr=addr)
+    if stored and stored[1] is not None and stored[1] > now:
+        state.passwords.verify(None, body.password)  # same cost as a real attempt
+        with db.write() as session:
+            append_audit(session, actor=actor, action="auth.login", outcome="denied", reason="account locked")
+        raise _locked(stored[1])
+    ok = state.passwords.verify(stored[0] if stored else None, body.password)
+    if not ok or stored is None or stored[3]:
+        lock_until = None
+        with db.write() as session:
+            why = "unknown user" if stored is None else ("account disabled" if stored[3] else "bad password")
+            if stored is not None:
+                lock_until = record_failure(
+                    session, username=username, threshold=settings.lockout_threshold, lockout_s=settings.lockout_s, now=now
+                )
+                if lock_until:
+                    why += f"; account locked until {lock_until.isoformat(timespec='seconds')}"
+            append_audit(session, actor=actor, action="auth.login", outcome="failed", reason=why)
+        if lock_until:
+            raise _locked(lock_until)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password", {"WWW-Authenticate": "Bearer"})
+    new_hash = state.passwords.hash(body.password) if state.passwords.needs_rehash(stored[0]) else None
+    with db.write() as session:
+        record_success(session, username=username, now=now, new_hash=new_hash)
+        token, expires = issue_token(session, username=username, ttl_s=settings.token_ttl_s, now=now)
+        append_audit(session, actor=actor, action="auth.login", outcome="ok")
+    return LoginPublic(access_token=token, expires_at=expires, user=UserBrief(username=username, role=stored[2]))
+
+
+@router.post("/logout", status_code=204)
+def logout(user: CurrentUser, state: StateDep) -> Response:
+    """Revoke the presented token at once."""
+    with state.db.write() as session:
+        revoke_token(session, jti=user.jti)
+        append_audit(session, actor=actor_of(user), action="auth.logout")
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MePublic)
+def me(user: CurrentUser) -> MePublic:
+    return MePublic(username=user.username, role=user.role.value, expires_at=user.expires_at)

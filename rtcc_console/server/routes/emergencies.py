@@ -1,0 +1,92 @@
+"""Emergencies: declare (supervisor), list (analyst), end (supervisor).
+
+An emergency covers the cameras it names, or, when it names none, every camera of its
+owner. It ends explicitly or when ``ends_at`` passes (the app's housekeeping task); then
+grants that depended on it end with ``grant.revoked``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+
+from rtcc_console.server.deps import RequireAnalyst, RequireSupervisor, StateDep, actor_of
+from rtcc_console.server.emergencies import (
+    emergency_public,
+    end_emergency,
+    list_emergencies,
+    start_emergency,
+)
+from rtcc_console.store.schema import CameraRow, EmergencyRow, OwnerRow
+
+router = APIRouter(prefix="/emergencies", tags=["emergencies"])
+
+
+class EmergencyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    owner_id: str | None = Field(default=None, max_length=32)
+    camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=500)
+    reason: str = Field(min_length=1, max_length=1000)
+    duration_s: int | None = Field(default=3600, ge=1, le=7 * 24 * 3600, description="None = until ended")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reason must not be blank")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _scope(self) -> EmergencyCreate:
+        if not self.owner_id and not self.camera_ids:
+            raise ValueError("give owner_id or camera_ids: an emergency must cover some cameras")
+        return self
+
+
+class EmergencyEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="ended by supervisor", max_length=1000)
+
+
+@router.post("", status_code=201)
+def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> dict[str, Any]:
+    with state.db.write() as session:
+        if body.owner_id and session.get(OwnerRow, body.owner_id) is None:
+            raise HTTPException(422, f"owner_id: unknown owner {body.owner_id!r}")
+        if body.camera_ids:
+            known = set(session.scalars(
+                select(CameraRow.id).where(CameraRow.id.in_(body.camera_ids), CameraRow.deleted.is_(False))
+            ).all())  # fmt: skip
+            missing = sorted(set(body.camera_ids) - known)
+            if missing:
+                raise HTTPException(422, f"camera_ids: unknown camera(s) {', '.join(missing[:10])}")
+        row = start_emergency(
+            session, actor=actor_of(user), owner_id=body.owner_id, camera_ids=body.camera_ids,
+            reason=body.reason, duration_s=body.duration_s,
+        )  # fmt: skip
+        return emergency_public(row)
+
+
+@router.get("")
+def list_all(
+    user: RequireAnalyst, state: StateDep, active: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    with state.db.read() as session:
+        rows = list_emergencies(session, active_only=active)
+        items = [emergency_public(r) for r in rows]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@router.post("/{emergency_id}/end")
+def end(emergency_id: str, user: RequireSupervisor, state: StateDep, body: EmergencyEnd | None = None) -> dict[str, Any]:
+    with state.db.write() as session:
+        row = session.get(EmergencyRow, emergency_id)
+        if row is None:
+            raise HTTPException(404, f"emergency {emergency_id!r} not found")
+        if row.ended_at is not None:
+            raise HTTPException(409, f"emergency {emergency_id!r} already ended at {row.ended_at.isoformat()}")
+        row = end_emergency(session, row=row, actor=actor_of(user), reason=(body.reason if body else "ended by supervisor"))
+        return emergency_public(row)

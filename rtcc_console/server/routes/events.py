@@ -1,0 +1,93 @@
+"""The event stream: Server-Sent Events with replay by ``Last-Event-ID``.
+
+Each event is ``id: <int>``, ``event: <type>``, ``data: <JSON>``. A client that
+reconnects with ``Last-Event-ID`` (header, or ``?last_event_id=``) first receives every
+persisted event after that id, then live ones, without gaps or duplicates. Without it
+the stream starts at "now". If the requested id is older than the retention window the
+stream starts with ``event: replay.truncated`` (``{"oldest_id": N}``) so the client knows
+to resynchronise. A client too slow to drain its buffer is disconnected; it resumes by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from sse_starlette import EventSourceResponse
+
+from rtcc_console.server.broker import EventRecord
+from rtcc_console.server.deps import StateDep, StreamUser
+from rtcc_console.server.eventlog import load_events, oldest_event_id
+
+router = APIRouter(tags=["events"])
+REPLAY_PAGE = 500
+
+
+def _parse_id(text: str | None, name: str) -> int | None:
+    if text is None or text == "":
+        return None
+    text = text.strip()
+    if not text.isdigit() or len(text) > 18:
+        raise HTTPException(422, f"{name}: expected a non-negative integer event id")
+    return int(text)
+
+
+def _sse(record: EventRecord) -> dict[str, Any]:
+    return {"id": str(record.id), "event": record.type, "data": record.data}
+
+
+@router.get("/events", response_class=EventSourceResponse)
+async def events(
+    request: Request,
+    user: StreamUser,
+    state: StateDep,
+    last_event_id: Annotated[str | None, Query(description="resume after this id (or Last-Event-ID header)")] = None,
+) -> EventSourceResponse:
+    """Live events for signed-in staff (Bearer header or ``?access_token=``)."""
+    start = _parse_id(request.headers.get("last-event-id"), "Last-Event-ID")
+    if start is None:
+        start = _parse_id(last_event_id, "last_event_id")
+    broker, db = state.broker, state.db
+    sub = broker.subscribe()
+    live_from = broker.last_id
+
+    async def stream() -> AsyncIterator[dict[str, Any]]:
+        try:
+            last = live_from
+            if start is not None:
+                last = start
+                oldest = await asyncio.to_thread(_oldest, db)
+                if oldest is not None and start < oldest - 1:
+                    yield {"event": "replay.truncated", "data": json.dumps({"oldest_id": oldest, "requested": start})}
+                while True:
+                    page = await asyncio.to_thread(_page, db, last)
+                    for record in page:
+                        yield _sse(record)
+                        last = record.id
+                    if len(page) < REPLAY_PAGE:
+                        break
+            while True:
+                batch = await sub.next_batch()
+                if batch is None:
+                    return
+                for record in batch:
+                    if record.id > last:
+                        last = record.id
+                        yield _sse(record)
+        finally:
+            broker.unsubscribe(sub)
+
+    return EventSourceResponse(stream(), ping=state.settings.sse_ping_s, headers={"Cache-Control": "no-store"})
+
+
+def _oldest(db: Any) -> int | None:
+    with db.read() as session:
+        return oldest_event_id(session)
+
+
+def _page(db: Any, after: int) -> list[EventRecord]:
+    with db.read() as session:
+        return load_events(session, after=after, limit=REPLAY_PAGE)

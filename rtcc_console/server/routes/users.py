@@ -1,0 +1,90 @@
+"""Staff accounts (admin only): list, create, unlock. Hashes never leave the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+
+from rtcc_console.core.models import Role
+from rtcc_console.server.audit import append_audit
+from rtcc_console.server.deps import RequireAdmin, StateDep, actor_of
+from rtcc_console.server.passwords import validate_password
+from rtcc_console.server.security import (
+    create_user,
+    get_user,
+    normalize_username,
+    public_user,
+    unlock_user,
+    validate_username,
+)
+from rtcc_console.store.schema import UserRow
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    role: Role
+    password: str = Field(min_length=1, max_length=1024)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = normalize_username(value)
+        problem = validate_username(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        problem = validate_password(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class UserPublic(BaseModel):
+    username: str
+    role: str
+    disabled: bool
+    locked_until: str | None
+    created_at: str | None
+    last_login_at: str | None
+
+
+@router.get("")
+def list_users(admin: RequireAdmin, state: StateDep) -> dict[str, Any]:
+    with state.db.read() as session:
+        rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
+        items = [public_user(r) for r in rows]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@router.post("", status_code=201, response_model=UserPublic)
+def add_user(body: UserCreate, admin: RequireAdmin, state: StateDep) -> Any:
+    password_hash = state.passwords.hash(body.password)
+    with state.db.write() as session:
+        if get_user(session, username=body.username) is not None:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"username {body.username!r} already exists")
+        row = create_user(session, username=body.username, role=body.role, password_hash=password_hash)
+        append_audit(
+            session, actor=actor_of(admin), action="admin.user_add", targets={"user": body.username}, reason=f"role {body.role.value}"
+        )
+        return public_user(row)
+
+
+@router.post("/{username}/unlock", response_model=UserPublic)
+def unlock(username: str, admin: RequireAdmin, state: StateDep) -> Any:
+    name = normalize_username(username)
+    with state.db.write() as session:
+        if not unlock_user(session, username=name):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {name!r}")
+        append_audit(session, actor=actor_of(admin), action="admin.user_unlock", targets={"user": name})
+        row = get_user(session, username=name)
+        session.refresh(row)
+        return public_user(row)  # type: ignore[arg-type]

@@ -1,0 +1,151 @@
+"""Staff accounts, bearer tokens and login lockout.
+
+Token design: a bearer token is 32 random bytes (``secrets.token_urlsafe``), opaque to the
+client. The server stores only its SHA-256 as the ``jti`` of an ``auth_tokens`` row with
+the expiry and a revocation time. Why not a signed JWT: every request must be checked for
+revocation anyway (logout, disabled user, unlock/role change must bite at once, CJIS
+session control), which needs a database lookup; once that lookup exists a signature adds
+nothing but key management and algorithm pitfalls. A leaked database does not leak usable
+tokens (only hashes of 256-bit random values). The user's role is read from ``users`` on
+each request, so a demotion applies immediately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from rtcc_console.core.models import Role, utcnow
+from rtcc_console.store.schema import AuthTokenRow, UserRow
+
+TOKEN_PREFIX = "rtcc_"
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+
+
+def token_digest(token: str) -> str:
+    """The stored identifier (jti) of a bearer token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def normalize_username(name: str) -> str:
+    return name.strip().lower()
+
+
+def validate_username(name: str) -> str | None:
+    """A human reason why ``name`` is not a valid username, or None."""
+    if not USERNAME_RE.match(name):
+        return "username must be 2-64 characters: lowercase letters, digits, '.', '_', '-', '@'"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    username: str
+    role: Role
+    jti: str
+    expires_at: datetime
+    client_addr: str | None = None
+
+
+def get_user(session: Session, *, username: str) -> UserRow | None:
+    return session.get(UserRow, username)
+
+
+def create_user(session: Session, *, username: str, role: Role, password_hash: str) -> UserRow:
+    row = UserRow(username=username, role=role.value, password_hash=password_hash, failed_logins=0)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def issue_token(session: Session, *, username: str, ttl_s: int, now: datetime | None = None) -> tuple[str, datetime]:
+    """Create a bearer token for ``username``; returns the token and its expiry."""
+    now = now or utcnow()
+    token = new_token()
+    expires = now + timedelta(seconds=ttl_s)
+    session.add(AuthTokenRow(jti=token_digest(token), username=username, issued_at=now, expires_at=expires))
+    session.flush()
+    return token, expires
+
+
+def resolve_token(session: Session, *, token: str, now: datetime | None = None) -> Principal | None:
+    """The principal a token stands for, or None when unknown/expired/revoked/disabled."""
+    if not token or len(token) > 200:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        select(AuthTokenRow, UserRow)
+        .join(UserRow, UserRow.username == AuthTokenRow.username)
+        .where(AuthTokenRow.jti == token_digest(token))
+    ).first()
+    if row is None:
+        return None
+    tok, user = row
+    if tok.revoked_at is not None or tok.expires_at <= now or user.disabled:
+        return None
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return None
+    return Principal(username=user.username, role=role, jti=tok.jti, expires_at=tok.expires_at)
+
+
+def revoke_token(session: Session, *, jti: str, now: datetime | None = None) -> None:
+    session.execute(
+        update(AuthTokenRow)
+        .where(AuthTokenRow.jti == jti, AuthTokenRow.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+def record_failure(session: Session, *, username: str, threshold: int, lockout_s: int, now: datetime) -> datetime | None:
+    """Count a failed login; returns the lock expiry when this failure locks the account."""
+    session.execute(
+        update(UserRow).where(UserRow.username == username).values(failed_logins=UserRow.failed_logins + 1)
+    )
+    user = session.get(UserRow, username, populate_existing=True)
+    if user is not None and user.failed_logins >= threshold:
+        user.locked_until = now + timedelta(seconds=lockout_s)
+        user.failed_logins = 0
+        return user.locked_until
+    return None
+
+
+def record_success(session: Session, *, username: str, now: datetime, new_hash: str | None = None) -> None:
+    values: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    if new_hash:
+        values["password_hash"] = new_hash
+    session.execute(update(UserRow).where(UserRow.username == username).values(**values))
+
+
+def unlock_user(session: Session, *, username: str) -> bool:
+    result = session.execute(
+        update(UserRow).where(UserRow.username == username).values(failed_logins=0, locked_until=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def public_user(user: UserRow, *, now: datetime | None = None) -> dict[str, object]:
+    """The API shape of a staff account (never the hash)."""
+    now = now or utcnow()
+    locked = user.locked_until is not None and user.locked_until > now
+    return {
+        "username": user.username,
+        "role": user.role,
+        "disabled": bool(user.disabled),
+        "locked_until": user.locked_until.isoformat() if locked and user.locked_until else None,
+        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+    }
