@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
@@ -123,6 +123,10 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         box.addWidget(self.grid, 1)
 
         self._beat = 0
+        self._shut_down = False
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_POLL_MS)
         self.timer.timeout.connect(self._on_timer)
@@ -341,7 +345,13 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         menu.popup(tile.mapToGlobal(pos))
 
     def shutdown(self) -> None:
-        """Stop every worker and release every grant (call before the window closes)."""
+        """Stop every worker and release every grant (call before the window closes).
+
+        Idempotent; also runs when the application is about to quit.
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.timer.stop()
         for tile in list(self.feeds.feeds):
             self.feeds.close(tile, None)
