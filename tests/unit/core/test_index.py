@@ -4,7 +4,7 @@ incremental updates, with and without filters."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
@@ -290,6 +290,9 @@ def test_hits_carry_distance_and_bearing_from_the_query_point() -> None:
          make_camera("east", geo.destination_point(center, 90, 80))]
     )  # fmt: skip
     east, north = index.nearest(center, 2)
+    assert east == NearestHit(east.camera_id, east.distance_m, east.bearing_deg)
+    with pytest.raises(FrozenInstanceError):
+        east.distance_m = 1.0  # type: ignore[misc]
     assert (east.camera_id, north.camera_id) == ("east", "north")
     assert east.distance_m == pytest.approx(80, abs=1e-6)
     assert east.bearing_deg == pytest.approx(90, abs=1e-6)
