@@ -33,10 +33,11 @@ SECRET_PARAMS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
-# A URL inside free text: scheme://anything up to whitespace, quotes or angle brackets.
-_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
+# A URL inside free text: scheme:// up to whitespace. Quotes and brackets around it stay
+# in the match but survive redaction unchanged (they land in the kept path/host part).
+_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 # Scheme-less "user:password@host" inside free text (e.g. a camera config dump).
-_BARE_CREDS_RE = re.compile(r"(?<![\w/@:.%\-])[\w.%~!$&'()*+,;=\-]+:[^\s/]+@(?=[\w\[])")
+_BARE_CREDS_RE = re.compile(r"(?<![\w/@:.%\-])[^\s:/@]+:[^\s/]+@(?=[\w\[])")
 # key=value secrets in free text outside URLs ("password=hunter2", "token: abc").
 _TEXT_SECRET_RE = re.compile(
     r"(?i)\b(password|passwd|pwd|passphrase|secret|token|access_token|api_?key)"
@@ -47,49 +48,46 @@ _AUTH_HEADER_RE = re.compile(
 )
 
 
+_HOST_PORT_RE = re.compile(r"(?:\[[0-9A-Za-z:.%]*\]|[A-Za-z0-9._~%!$&'()*+,;=\-]+)(?::\d{1,5})?")
+
+
 def _is_port(text: str) -> bool:
     return text.isdigit() and len(text) <= 5
+
+
+def _looks_like_host(text: str) -> bool:
+    return bool(text) and _HOST_PORT_RE.fullmatch(text) is not None
+
+
+def _first_of(text: str, chars: str, start: int = 0) -> int:
+    positions = [p for p in (text.find(ch, start) for ch in chars) if p != -1]
+    return min(positions) if positions else len(text)
 
 
 def _strip_userinfo(rest: str) -> str:
     """Remove ``user:password@`` from the front of ``rest`` (the text after ``scheme://``).
 
-    The authority normally ends at the first ``/``, ``?`` or ``#``. A raw ``/`` inside a
-    password would end it early; that shows up as an authority with a non-numeric "port"
-    and an ``@`` further on, in which case everything up to that ``@`` is user-info.
+    Careless vendors put raw ``@ : ? #`` (and even ``/``) in passwords, so the user-info
+    is taken to end at the last ``@`` before the first ``/``. If what is left before the
+    first ``/`` is still not a plausible ``host[:port]`` (``admin:pa/ss@host``), the
+    first later ``@`` followed by a plausible host ends it. With no host at all
+    (``rtsp://admin:secret``) the part after the colon is masked.
     """
-    end = len(rest)
-    for ch in "/?#":
-        pos = rest.find(ch)
-        if pos != -1:
-            end = min(end, pos)
-    authority = rest[:end]
-    at = authority.rfind("@")
+    slash = _first_of(rest, "/")
+    at = rest.rfind("@", 0, slash)
     if at != -1:
         return rest[at + 1 :]
-    # No '@' in the authority: is it really a host[:port]?
-    host_port = authority
-    if host_port.startswith("["):
-        close = host_port.find("]")
-        tail = host_port[close + 1 :] if close != -1 else ""
-        port = tail[1:] if tail.startswith(":") else tail
-        looks_like_host = close != -1 and (port == "" or _is_port(port))
-    else:
-        port = host_port.rpartition(":")[2] if ":" in host_port else ""
-        looks_like_host = ":" not in host_port or _is_port(port)
-    if looks_like_host:
+    end = _first_of(rest, "/?#")
+    authority = rest[:end]
+    if _looks_like_host(authority) or authority == "":
         return rest
-    # Something like "admin:pa/ss@host/live" or "admin:secret" with no host at all.
-    limit = len(rest)
-    for ch in "?#":
-        pos = rest.find(ch)
-        if pos != -1:
-            limit = min(limit, pos)
-    later_at = rest.rfind("@", 0, limit)
-    if later_at != -1:
-        return rest[later_at + 1 :]
+    at = rest.find("@")
+    while at != -1:
+        if _looks_like_host(rest[at + 1 : _first_of(rest, "/?#", at + 1)]):
+            return rest[at + 1 :]
+        at = rest.find("@", at + 1)
     # "scheme://name:notaport": keep the name, hide what may be a password.
-    name = host_port.partition(":")[0]
+    name = authority.partition(":")[0]
     return name + ":" + MASK + rest[end:]
 
 
@@ -100,9 +98,14 @@ def _mask_params(params: str) -> str:
         if piece in {"&", ";"} or "=" not in piece:
             out.append(piece)
             continue
-        name, _, _value = piece.partition("=")
+        name, _, value = piece.partition("=")
         normal = unquote(name).strip().lower().replace("-", "_")
-        out.append(f"{name}={MASK}" if normal in SECRET_PARAMS else piece)
+        if normal in SECRET_PARAMS:
+            # Keep closing quotes/brackets of the surrounding text ("...?token=x'").
+            closing = re.search(r"[\"')\]>}]*$", value)
+            out.append(f"{name}={MASK}{closing.group(0) if closing else ''}")
+        else:
+            out.append(piece)
     return "".join(out)
 
 
