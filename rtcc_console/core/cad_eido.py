@@ -149,10 +149,14 @@ def _location(
         )
     wanted = _ref_ids(comp.get("locationReference"))
 
-    def rank(item: tuple[str, dict[str, Any]]) -> int:
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int]:
+        """Referenced by the incident first, then typed as the incident's location."""
         own_id = item[1].get("$id")
         own = own_id.lstrip("#") if isinstance(own_id, str) else None
-        return wanted.index(own) if own in wanted else len(wanted)
+        kind = item[1].get("locationTypeDescriptionRegistryText")
+        kinds = kind if isinstance(kind, list) else [kind]
+        is_incident = any(isinstance(k, str) and "incident" in k.lower() for k in kinds)
+        return (wanted.index(own) if own in wanted else len(wanted), 0 if is_incident else 1)
 
     point: GeoPoint | None = None
     uncertainty: float | None = None

@@ -158,7 +158,7 @@ def civic_address_line(civic: ET.Element) -> str | None:
     unit = [f"{label} {fields[n]}" for n, label in (("BLD", "Bldg"), ("FLR", "Floor"), ("UNIT", "Unit"), ("ROOM", "Room")) if n in fields]  # fmt: skip
     region = " ".join(pick("A1", "PC"))
     parts = [p for p in (street_line, *unit, *pick("A3"), region) if p]
-    if not parts and "LMK" not in fields and "NAM" not in fields:
+    if not parts and not any(n in fields for n in ("NAM", "LMK", "LOC")):
         return None
     line = ", ".join(parts)
     extras = "; ".join(pick("NAM", "LMK", "LOC"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import sys
 import time
@@ -281,8 +282,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server", required=True, help="server base URL, e.g. http://127.0.0.1:8750"
     )
-    auth = parser.add_mutually_exclusive_group(required=True)
-    auth.add_argument("--token", help="bearer token of an analyst (CAD service) account")
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--token", default=os.environ.get("RTCC_CAD_TOKEN"),
+                      help="bearer token of an analyst (CAD service) account; default $RTCC_CAD_TOKEN")  # fmt: skip
     auth.add_argument("--username", help="sign in as this user; password read from stdin")
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
@@ -308,6 +310,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Entry point of ``rtcc sim cad``; returns the process exit code."""
     args = _parser().parse_args(argv)
+    if args.username:
+        args.token = None  # an explicit sign-in wins over $RTCC_CAD_TOKEN
+    elif not args.token:
+        print(
+            "rtcc sim cad: give --token (or $RTCC_CAD_TOKEN) or --username with --password-stdin",
+            file=sys.stderr,
+        )
+        return 2
     if args.username and not args.password_stdin:
         print("rtcc sim cad: --username needs --password-stdin", file=sys.stderr)
         return 2

@@ -240,3 +240,24 @@ def test_input_document_is_not_modified() -> None:
     before = copy.deepcopy(doc)
     parse_call(doc)
     assert doc == before
+
+
+def test_incident_typed_location_beats_the_caller_without_references() -> None:
+    doc = load("burglary_circle_two_versions.json")
+    for comp in doc["incidentComponent"]:
+        del comp["locationReference"]
+    assert parse_call(doc).location == GeoPoint(32.7812, -96.7968)  # the "Incident" one
+    doc["locationComponent"][1]["locationTypeDescriptionRegistryText"] = "Other"
+    assert parse_call(doc).location == GeoPoint(32.7901, -96.8102)  # first in the array
+
+
+def test_civic_address_with_only_a_location_note() -> None:
+    call = parse_call(
+        with_location(
+            "<ca:civicAddress><ca:country>US</ca:country><ca:LOC>Under the bridge</ca:LOC></ca:civicAddress>"
+        )
+    )
+    assert call.location is None and call.address == "Under the bridge"
+    with pytest.raises(CadParseError, match="no usable location"):
+        doc = with_location("<ca:civicAddress><ca:country>US</ca:country></ca:civicAddress>")
+        parse_call(doc)

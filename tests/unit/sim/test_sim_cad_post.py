@@ -239,6 +239,20 @@ def test_cli_posts_and_prints_a_summary(
     assert "s3cret-pw" not in out.err
 
 
+def test_cli_takes_the_token_from_the_environment(
+    stub: tuple[Stub, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = stub
+    monkeypatch.setenv("RTCC_CAD_TOKEN", "tok-0")
+    assert (
+        cad_post.main(["--server", url, "--rate", "0", "--count", "2", "--format", "simple"]) == 0
+    )
+    assert len(state.accepted) == 2
+    monkeypatch.delenv("RTCC_CAD_TOKEN")
+    assert cad_post.main(["--server", url, "--rate", "0", "--count", "2"]) == 2
+    assert "RTCC_CAD_TOKEN" in capsys.readouterr().err
+
+
 def test_cli_refuses_inconsistent_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert cad_post.main(["--server", "http://x", "--token", "t", "--rate", "0"]) == 2
     assert "--rate 0 needs --count" in capsys.readouterr().err
