@@ -196,3 +196,11 @@ def test_password_never_survives_and_location_is_kept(
     )
     assert password not in in_text
     assert f"'{expected}': 401 Unauthorized" in in_text
+
+
+def test_filter_twice_is_the_same_as_once() -> None:
+    record = _record("open %s token=%s", "rtsp://a:hunter22@h/x?sig=abc123", "zzz9999")
+    RedactingFilter().filter(record)
+    once = record.getMessage()
+    RedactingFilter().filter(record)
+    assert record.getMessage() == once == "open rtsp://h/x?sig=*** token=***"
