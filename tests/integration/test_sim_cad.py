@@ -128,7 +128,14 @@ def test_cli_feed_arrives_once_and_a_replay_is_duplicates(
 def test_server_restart_mid_feed_loses_nothing(live: LiveServer) -> None:
     records = generate_calls(random.Random(4), 30, NOW)
     calls = [to_outgoing(r, "eido") for r in records]
-    poster = CallPoster(live.url, username="cad", password=PASSWORD, max_backoff_s=0.3, timeout_s=5)
+    poster = CallPoster(
+        live.url,
+        username="cad",
+        password=PASSWORD,
+        max_backoff_s=0.3,
+        timeout_s=5,
+        give_up_after_s=60,
+    )
     poster.run(iter(calls[:10]))
     live.stop()
     restarter = threading.Timer(1.0, live.start)
