@@ -281,3 +281,26 @@ def test_the_worker_scales_to_the_tile_keeping_the_source_aspect(env: Env) -> No
     assert w <= tile.width() and h <= tile.height()
     assert abs(w / h - 16 / 9) < 0.03
     assert tile.width() - w <= 2 or tile.height() - h <= 2
+
+
+# --- console wiring --------------------------------------------------------------------
+def test_open_top_action_asks_the_console_and_open_cameras_fills_free_tiles(env: Env) -> None:
+    wall = env.wall("2x2")
+    assert wall.open_top_action.shortcut().toString() == "Ctrl+Shift+O"
+    with env.qtbot.waitSignal(wall.open_top_requested, timeout=1000):
+        wall.open_top_action.trigger()
+    env.open_live(wall, 1, tile=1)
+    opened = wall.open_cameras([camera(n) for n in range(2, 7)], "case 26-5")
+    assert opened == 3  # tiles 0, 2, 3 were free
+    assert {t.index: f.camera.id for t, f in wall.feeds.feeds.items()} == {
+        0: "cam-002", 1: "cam-001", 2: "cam-003", 3: "cam-004"}
+    assert "full" in wall.message_label.text()
+
+
+def test_set_reason_prefills_the_field_used_by_drops(env: Env) -> None:
+    wall = env.wall()
+    wall.set_reason("CAD 26-004411 burglary")
+    assert wall.reason() == "CAD 26-004411 burglary"
+    wall._on_drop(2, {"camera_id": "cam-010", "name": "Ten", "tier": "integrated"})
+    env.qtbot.waitUntil(lambda: env.grants.count("acquire") == 1, timeout=3000)
+    assert env.grants.calls[0] == ("acquire", ("cam-010", "CAD 26-004411 burglary"))
