@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,17 @@ def test_bulk_insert_rejects_malformed_rows(db_session: Session) -> None:
         bulk.bulk_insert_camera_rows(db_session, rows=[("cam-1", "x")])
     db_session.rollback()
     assert db_session.execute(select(func.count()).select_from(CameraRow)).scalar_one() == 0
+
+
+def test_bulk_timestamps_compare_like_orm_timestamps(db_session: Session, make_camera: Any) -> None:
+    """Bulk rows must store times exactly as the ORM does, or range filters miss them
+    (on SQLite times are text, compared character by character)."""
+    when = datetime(2026, 11, 21, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
+    bulk.bulk_insert_cameras(db_session, cameras=[make_camera(i) for i in range(3)], now=when)
+    db_session.commit()
+    hits = db_session.execute(select(func.count()).select_from(CameraRow).where(CameraRow.updated_at >= when))
+    assert hits.scalar_one() == 3
+    assert cameras.get_camera(db_session, camera_id="cam-000001").updated_at == when  # type: ignore[union-attr]
 
 
 def test_bulk_owners_and_domain_cameras(db_session: Session, make_camera: Any) -> None:
