@@ -149,14 +149,32 @@ def run_benchmark(
             want_knn, want_rad, ids, K, RADIUS_M,
         )  # fmt: skip
         pg = result["postgis"]
-        idx_knn, idx_rad = result["index"]["knn"]["public"], result["index"]["radius"]["public"]
-        pg["speedup_vs_index_public"] = {
-            "knn_p50": round(pg["knn"]["p50_us"] / idx_knn["p50_us"], 1),
-            "knn_p99": round(pg["knn"]["p99_us"] / idx_knn["p99_us"], 1),
-            "radius_p50": round(pg["radius"]["p50_us"] / idx_rad["p50_us"], 1),
-            "radius_p99": round(pg["radius"]["p99_us"] / idx_rad["p99_us"], 1),
-        }
+        for path in ("public", "fast_path"):
+            idx_knn, idx_rad = result["index"]["knn"][path], result["index"]["radius"][path]
+            pg[f"speedup_vs_index_{path}"] = {
+                "knn_p50": round(pg["knn"]["p50_us"] / idx_knn["p50_us"], 1),
+                "knn_p99": round(pg["knn"]["p99_us"] / idx_knn["p99_us"], 1),
+                "radius_p50": round(pg["radius"]["p50_us"] / idx_rad["p50_us"], 1),
+                "radius_p99": round(pg["radius"]["p99_us"] / idx_rad["p99_us"], 1),
+            }
+    result["targets_met"] = _targets_met(result)
     return result
+
+
+def _targets_met(r: dict[str, Any]) -> dict[str, bool]:
+    """The brief's targets, judged on this run (p99 on a shared machine is noisy)."""
+    ix, ex = r["index"], r["exactness"]
+    met = {
+        f"{key}_p99_{path}": ix[key][path]["p99_us"] <= TARGETS[f"{key}_p99_us"]
+        for key in ("knn", "radius")
+        for path in ("fast_path", "public")
+    }
+    met["exact"] = ex["knn"] == ex["knn_public"] == ex["radius"] == 1.0
+    if r["postgis"]:
+        speed = r["postgis"]["speedup_vs_index_public"]
+        met["postgis_knn_5x_p50_public"] = speed["knn_p50"] >= TARGETS["postgis_knn_speedup"]
+        met["postgis_knn_5x_p99_public"] = speed["knn_p99"] >= TARGETS["postgis_knn_speedup"]
+    return met
 
 
 def _conninfo(url: str) -> str:
@@ -192,6 +210,9 @@ def measure_postgis(
     )
     with psycopg.connect(_conninfo(url), autocommit=True) as conn:
         version = conn.execute("SELECT postgis_lib_version()").fetchone()
+        # Temporary tables live in backend-local buffers (8 MB by default): give them room
+        # for the table and its GiST index, as a real deployment's shared_buffers would.
+        conn.execute("SET temp_buffers = '512MB'")
         conn.execute("CREATE TEMP TABLE bench_cameras (id integer, geog geography(Point, 4326))")
         t0 = time.perf_counter()
         with conn.cursor().copy("COPY bench_cameras (id, geog) FROM STDIN") as copy:
@@ -215,7 +236,7 @@ def measure_postgis(
         def radius(lat: float, lon: float) -> list[tuple[int]]:
             return cur.execute(rad_sql, (lon, lat, radius_m), prepare=True).fetchall()
 
-        for la, lo in timed[:20]:
+        for la, lo in timed[:200]:  # warm the buffers and the prepared statements
             knn(la, lo)
             radius(la, lo)
         knn_t = time_calls_us(knn, timed)
