@@ -1,0 +1,121 @@
+"""The event stream over real HTTP (uvicorn on loopback): live, replay, auth, heartbeats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from rtcc_console.config import ServerSettings
+from rtcc_console.core.models import Role
+from rtcc_console.server.embedded import EmbeddedServer
+from tests.server.conftest import PASSWORD, add_user, camera_body, simple_call
+from tests.server.sse_client import SseReader
+
+
+@pytest.fixture
+def server(settings: ServerSettings) -> Iterator[EmbeddedServer]:
+    srv = EmbeddedServer(settings.model_copy(update={"port": 0}))
+    srv.start()
+    add_user(srv.app, "ana", Role.ANALYST)
+    add_user(srv.app, "adam", Role.ADMIN)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def token(srv: EmbeddedServer, name: str = "ana") -> str:
+    r = httpx.post(f"{srv.api_url}/auth/login", json={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def post_call(srv: EmbeddedServer, tok: str, **kw: Any) -> dict[str, Any]:
+    r = httpx.post(f"{srv.api_url}/calls", json=simple_call(**kw), headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code in (200, 201), r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_embedded_server_reports_real_port_and_health(server: EmbeddedServer) -> None:
+    assert not server.base_url.endswith(":0")
+    r = httpx.get(f"{server.api_url}/health")
+    assert r.json() == {"status": "ok", "db": server.state.db.backend}
+
+
+def test_live_event_arrives_with_increasing_ids(server: EmbeddedServer) -> None:
+    tok = token(server)
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}"})
+    try:
+        assert reader.status == 200
+        created = post_call(server, tok, incident_id="E-1")
+        post_call(server, tok, incident_id="E-2")
+        first, second = reader.get(), reader.get()
+        assert first is not None and second is not None
+        assert first.event == "call.created" and json.loads(first.data)["call"]["id"] == created["call"]["id"]
+        assert int(second.id or 0) > int(first.id or 0)
+    finally:
+        reader.close()
+
+
+def test_replay_from_last_event_id_then_live(server: EmbeddedServer) -> None:
+    tok = token(server)
+    for i in range(4):
+        post_call(server, tok, incident_id=f"R-{i}")
+    auth = {"Authorization": f"Bearer {tok}"}
+    reader = SseReader(f"{server.api_url}/events", headers={**auth, "Last-Event-ID": "2"})
+    try:
+        got = [reader.get() for _ in range(2)]
+        assert [e.id for e in got if e] == ["3", "4"]
+        post_call(server, tok, incident_id="R-live")
+        live = reader.get()
+        assert live is not None and live.id == "5" and "R-live" in live.data
+    finally:
+        reader.close()
+    # query-string form for clients that cannot set headers
+    reader = SseReader(f"{server.api_url}/events", params={"access_token": tok, "last_event_id": "4"})
+    try:
+        got = reader.get()
+        assert got is not None and got.id == "5"
+    finally:
+        reader.close()
+
+
+def test_stream_requires_token_and_valid_id(server: EmbeddedServer) -> None:
+    reader = SseReader(f"{server.api_url}/events")
+    assert reader.status == 401
+    reader.close()
+    reader = SseReader(f"{server.api_url}/events", params={"access_token": "bogus"})
+    assert reader.status == 401
+    reader.close()
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {token(server)}", "Last-Event-ID": "x1"})
+    assert reader.status == 422
+    reader.close()
+
+
+def test_heartbeat_comments(server: EmbeddedServer) -> None:
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {token(server)}"})
+    try:
+        item = reader.get(skip_comments=False)
+        assert item is not None and item.comment is not None  # sse_ping_s = 0.5 in tests
+    finally:
+        reader.close()
+
+
+def test_revocation_event_reaches_stream(server: EmbeddedServer) -> None:
+    admin = {"Authorization": f"Bearer {token(server, 'adam')}"}
+    ana = {"Authorization": f"Bearer {token(server)}"}
+    assert httpx.post(f"{server.api_url}/cameras", headers=admin, json=camera_body(id="cam-1")).status_code == 201
+    g = httpx.post(f"{server.api_url}/cameras/cam-1/live-grants", headers=ana, json={"reason": "case 7"}).json()
+    reader = SseReader(f"{server.api_url}/events", headers=ana)
+    try:
+        httpx.post(f"{server.api_url}/cameras/cam-1/revoke", headers=admin, json={"reason": "owner said no"})
+        seen = [reader.get(), reader.get()]
+        kinds = {e.event: json.loads(e.data) for e in seen if e}
+        assert kinds["grant.revoked"]["grant_id"] == g["id"]
+        assert kinds["camera.changed"]["change"] == "revoked"
+    finally:
+        reader.close()
