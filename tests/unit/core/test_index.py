@@ -391,3 +391,39 @@ def test_upsert_changes_attributes_in_place() -> None:
     index.set_revoked("cam-0001", False)
     assert index.get("cam-0001") is not None and index.get("cam-0001").revoked is False  # type: ignore[union-attr]
     assert index.nearest(p, 1)[0].camera_id == "cam-0001"
+
+
+def test_many_removals_trigger_a_compacting_rebuild() -> None:
+    rng = np.random.default_rng(11)
+    cams = [
+        make_camera(i, GeoPoint(32.7 + rng.random() * 0.1, -96.85 + rng.random() * 0.1))
+        for i in range(300)
+    ]
+    index = CameraIndex.from_cameras(cams, max_delta=1000)
+    model = {c.id: c for c in cams}
+    for i in range(0, 300, 3):  # 100 tombstones in the tree: more than a quarter
+        assert index.remove(f"cam-{i:04d}")
+        model.pop(f"cam-{i:04d}")
+    assert index.rebuilds == 0  # lazily: nothing happens until the next query
+    q = GeoPoint(32.75, -96.8)
+    assert_knn_matches(index.nearest(q, 9), brute_knn(model, q, 9, None), 9, None)
+    assert index.rebuilds == 1
+    assert len(index) == 200
+
+
+@pytest.mark.parametrize(
+    "center", [GeoPoint(0.0, 179.999), GeoPoint(-10.0, -179.9995), GeoPoint(89.9995, 30.0)]
+)
+def test_exact_across_the_antimeridian_and_near_the_pole(center: GeoPoint) -> None:
+    rng = np.random.default_rng(5)
+    cams = [
+        make_camera(i, geo.destination_point(center, rng.random() * 360, rng.random() * 3000))
+        for i in range(300)
+    ]
+    index = CameraIndex.from_cameras(cams)
+    model = {c.id: c for c in cams}
+    assert_knn_matches(index.nearest(center, 12), brute_knn(model, center, 12, None), 12, None)
+    ring = index.within_radius(center, 1500)
+    dist = [geo.haversine_m(center, c.location) for c in cams]
+    assert_set_matches(ring, cams, [d <= 1500 for d in dist], dist, 1500)
+    assert len(ring) > 10
