@@ -90,6 +90,8 @@ class FeedTile(QWidget):
         self._font.setPixelSize(13)
         self._bold = QFont(self._font)
         self._bold.setBold(True)
+        self._labels_key: tuple[Any, ...] | None = None
+        self._labels: list[tuple[int, int, QImage]] = []
 
     # --- what the wall tells the tile -------------------------------------------------
     def set_camera(self, name: str, tier: str) -> None:
@@ -171,33 +173,45 @@ class FeedTile(QWidget):
         w, h = round(iw * scale), round(ih * scale)
         painter.drawImage(QRect((tw - w) // 2, (th - h) // 2, w, h), self._image)
 
-    def _box(self, painter: QPainter, x: int, y: int, text: str, font: QFont, bg: QColor) -> int:
+    def _label(self, text: str, font: QFont, bg: QColor, max_w: int) -> QImage:
+        """A small pre-rendered text box (painted every frame, rendered only on change)."""
         metrics = QFontMetrics(font)
-        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(20, self.width() - 12))
-        w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
-        if x < 0:
-            x = self.width() + x - w
-        painter.fillRect(x, y, w, h, bg)
-        painter.setFont(font)
-        painter.setPen(QColor("white"))
-        painter.drawText(x + 5, y + 2 + metrics.ascent(), text)
-        return w
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(20, max_w - 10))
+        image = QImage(metrics.horizontalAdvance(text) + 10, metrics.height() + 4,
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(bg)
+        p = QPainter(image)
+        p.setFont(font)
+        p.setPen(QColor("white"))
+        p.drawText(5, 2 + metrics.ascent(), text)
+        p.end()
+        return image
 
-    def _draw_overlays(self, painter: QPainter) -> None:
+    def _overlay_labels(self) -> list[tuple[int, int, QImage]]:
+        key = (self.width(), self.height(), self.camera_name, self.camera_tier, self.badge,
+               self.stats_text if self.show_stats else "")
+        if key == self._labels_key:
+            return self._labels
+        labels: list[tuple[int, int, QImage]] = []
         shade = QColor(0, 0, 0, 170)
-        badge = self.badge
         badge_w = 0
-        if badge.kind != EMPTY:
-            badge_w = self._box(painter, -4, 4, badge.text, self._bold, QColor(badge.colour))
+        if self.badge.kind != EMPTY:
+            image = self._label(self.badge.text, self._bold, QColor(self.badge.colour), self.width() - 8)
+            badge_w = image.width()
+            labels.append((self.width() - 4 - badge_w, 4, image))
         if self.camera_name:
             title = f"{self.camera_name}  ·  {self.camera_tier.upper()}"
-            metrics = QFontMetrics(self._font)
-            room = max(30, self.width() - badge_w - 16)
-            self._box(painter, 4, 4, metrics.elidedText(title, Qt.TextElideMode.ElideRight, room - 10),
-                      self._font, shade)
+            labels.append((4, 4, self._label(title, self._font, shade, max(30, self.width() - badge_w - 16))))
         if self.show_stats and self.stats_text:
-            self._box(painter, 4, self.height() - QFontMetrics(self._font).height() - 8,
-                      self.stats_text, self._font, shade)
+            image = self._label(self.stats_text, self._font, shade, self.width() - 8)
+            labels.append((4, self.height() - image.height() - 4, image))
+        self._labels_key, self._labels = key, labels
+        return labels
+
+    def _draw_overlays(self, painter: QPainter) -> None:
+        for x, y, image in self._overlay_labels():
+            painter.drawImage(x, y, image)
+        badge = self.badge
         message = ""
         if badge.kind in TERMINAL and badge.detail:
             message = f"{badge.kind}\n{badge.detail}"
