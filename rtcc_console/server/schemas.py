@@ -73,6 +73,11 @@ class CameraCreate(_CameraFields):
     stream_url: str | None = Field(default=None, max_length=2000)
     substream_url: str | None = Field(default=None, max_length=2000)
 
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address(cls, value: object) -> object:
+        return "" if value is None else value
+
     @field_validator("id")
     @classmethod
     def _id(cls, value: str | None) -> str | None:
