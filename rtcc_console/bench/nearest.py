@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 import time
 from typing import Any
 
@@ -28,6 +29,7 @@ from rtcc_console.bench.common import emit, machine_info, summary_us, time_calls
 from rtcc_console.core import geo
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import GeoPoint
+from rtcc_console.core.redact import redact_stream_url, redact_text
 
 AREA = {"lat_min": 32.62, "lat_max": 33.02, "lon_min": -97.00, "lon_max": -96.55}
 K = 10
@@ -177,6 +179,10 @@ def _targets_met(r: dict[str, Any]) -> dict[str, bool]:
     return met
 
 
+class PostgisUnavailableError(RuntimeError):
+    """The --postgis database cannot be reached or has no PostGIS."""
+
+
 def _conninfo(url: str) -> str:
     """Accept SQLAlchemy-style ``postgresql+psycopg://`` URLs as well as libpq ones."""
     for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
@@ -208,8 +214,14 @@ def measure_postgis(
         "SELECT id FROM bench_cameras WHERE "
         "ST_DWithin(geog, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, false)"
     )
-    with psycopg.connect(_conninfo(url), autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(_conninfo(url), autocommit=True)
         version = conn.execute("SELECT postgis_lib_version()").fetchone()
+    except psycopg.Error as exc:
+        raise PostgisUnavailableError(
+            f"cannot use PostGIS at {redact_stream_url(url)}: {redact_text(str(exc)).strip()}"
+        ) from exc
+    with conn:
         # Temporary tables live in backend-local buffers (8 MB by default): give them room
         # for the table and its GiST index, as a real deployment's shared_buffers would.
         conn.execute("SET temp_buffers = '512MB'")
@@ -314,6 +326,9 @@ def main(argv: list[str]) -> int:
         )
     except ValueError as exc:
         parser.error(str(exc))
+    except PostgisUnavailableError as exc:
+        sys.stderr.write(f"rtcc bench nearest: {exc}\n")
+        return 2
     emit(result, as_json=args.json, human=_human)
     exact = result["exactness"]
     return 0 if exact["knn"] == 1.0 and exact["radius"] == 1.0 else 1

@@ -77,3 +77,15 @@ def test_postgis_comparison_is_exact(pg_url: str) -> None:
     assert pg["knn"]["n"] == pg["radius"]["n"] == 100
     assert set(pg["speedup_vs_index_public"]) == {"knn_p50", "knn_p99", "radius_p50", "radius_p99"}
     assert result["exactness"]["knn"] == 1.0
+
+
+def test_unreachable_postgis_is_a_clear_error_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = "postgresql://rtcc:hunter2secret@127.0.0.1:1/rtcc"  # port 1: refused on loopback
+    rc = bench.main(["--cameras", "1000", "--queries", "10", "--postgis", url, "--json"])
+    out = capsys.readouterr()
+    assert rc == 2
+    assert "cannot use PostGIS at postgresql://127.0.0.1:1/rtcc" in out.err
+    assert "hunter2secret" not in out.err + out.out
+    assert out.out == ""  # no half-written JSON
