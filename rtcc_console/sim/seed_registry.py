@@ -193,7 +193,8 @@ def build_registry_columns(
         addr_orig[idx] = text
     # Shuffle cameras so ids do not reveal tier/kind/owner grouping.
     order = rng.permutation(n)
-    tier_a, kind_a, owner_a, lat, lon = (a[order] for a in (tier_a, kind_a, owner_a, lat, lon))
+    tier_a, kind_a, owner_a = tier_a[order], kind_a[order], owner_a[order]
+    lat, lon = lat[order], lon[order]
     address = [addr_orig[i] for i in order.tolist()]
     width = max(6, len(str(n)))
     ids = [f"cam-{i + 1:0{width}d}" for i in range(n)]

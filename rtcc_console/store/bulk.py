@@ -68,6 +68,7 @@ def _write(session: Session, table: str, fields: tuple[str, ...], rows: list[tup
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
+        assert raw is not None  # a checked-out connection always has its driver connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(fields)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

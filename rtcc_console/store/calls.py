@@ -217,7 +217,7 @@ def patch_call(session: Session, *, call_id: str, changes: Mapping[str, Any]) ->
     lat, lon = changes.get("lat"), changes.get("lon")
     if (lat is None) != (lon is None):
         raise ValueError("lat and lon must both be numbers or both be null")
-    if lat is not None:
+    if lat is not None and lon is not None:
         GeoPoint(lat, lon)  # validates
     row = session.execute(select(CallRow).where(CallRow.id == call_id).with_for_update()).scalar_one_or_none()
     if row is None:

@@ -39,17 +39,16 @@ class UTCDateTime(TypeDecorator[datetime]):
                 f"naive datetime {value.isoformat()} refused: pass an aware datetime "
                 "(e.g. datetime.now(UTC)); the store never guesses a time zone"
             )
-        value = value.astimezone(UTC)
+        aware: datetime = value.astimezone(UTC)
         if dialect.name == "sqlite":
             # Stored as text without offset; every value in the column is UTC.
-            return value.replace(tzinfo=None)
-        return value
+            return aware.replace(tzinfo=None)
+        return aware
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # raw text via a textual query on SQLite
-            value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        stamp: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
