@@ -264,11 +264,23 @@ def test_small_tiles_use_the_substream_and_maximising_switches_to_the_main_strea
     small = env.open_live(wall, 1, tile=0)
     assert wall.tiles[0].device_size()[0] < 640
     assert small.url.endswith("/sub")
+    small.go_live()
+    env.qtbot.waitUntil(lambda: wall.tiles[0].current_image() is not None, timeout=3000)
     QTest.mouseDClick(wall.tiles[0], Qt.MouseButton.LeftButton)
     env.qtbot.waitUntil(lambda: len(env.factory.workers) == 2, timeout=3000)
-    assert env.factory.workers[1].url.endswith("/main")
+    big = env.factory.workers[1]
+    assert big.url.endswith("/main")
+    # make-before-break: the substream keeps the tile alive until the main stream delivers
+    QTest.qWait(100)
+    assert not small.stopped.is_set() and wall.tiles[0].current_image() is not None
+    big.go_live()
     env.qtbot.waitUntil(small.stopped.is_set, timeout=3000)
+    assert wall.feeds.feeds[wall.tiles[0]].worker is big
+    assert wall.tiles[0].frame.seq == 1 and wall.tiles[0].current_image().width() == big.out_size[0]
     assert env.grants.count("acquire") == 1  # the same grant, another URL
+    QTest.mouseDClick(wall.tiles[0], Qt.MouseButton.LeftButton)  # back to small: substream again
+    env.qtbot.waitUntil(lambda: len(env.factory.workers) == 3, timeout=3000)
+    assert env.factory.workers[2].url.endswith("/sub")
 
 
 def test_the_worker_scales_to_the_tile_keeping_the_source_aspect(env: Env) -> None:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SUBSTREAM_BELOW_PX = 640
 RENEW_RETRY_S = 5.0
 DEFAULT_SOURCE = (1280, 720)
+SWITCH_GIVE_UP_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,10 @@ class LiveFeed:
     source_size: tuple[int, int] | None = None
     closed: bool = False
     warmed_at: float = 0.0
+    next_worker: Any = None  # replacing worker (other stream), until its first frame
+    next_kind: str = "main"
+    next_started_at: float = 0.0
+    url_kind_locked: bool = False  # the other stream failed to start: stop trying
 
 
 def _redact(url: str) -> str:
@@ -174,23 +179,31 @@ class FeedController:
         box = feed.tile.device_size() if feed.tile is not None else (640, 360)
         return fitted_size(*box, *(feed.source_size or DEFAULT_SOURCE))
 
+    def _make_worker(self, feed: LiveFeed, kind: str) -> Any:
+        assert feed.grant is not None
+        url = feed.grant.substream_url if kind == "sub" else feed.grant.stream_url
+        assert url
+        made: list[Any] = []
+
+        def on_state(stats: Any) -> None:  # called on the worker thread
+            def apply() -> None:
+                if made and made[0] is feed.worker:  # not a replaced or replacing worker
+                    self.refresh(feed, stats)
+
+            self.runner.run_on_main(apply)
+
+        worker = self.worker_factory(url, name=feed.camera.name, out_size=self._out_size(feed), on_state=on_state)
+        made.append(worker)
+        self.workers_started += 1
+        worker.start()
+        log.info("opened %s (%s) on %s", feed.camera.id, kind, _redact(url))
+        return worker
+
     def start_worker(self, feed: LiveFeed) -> None:
         """Start a worker on the granted URL that suits the tile's size."""
-        assert feed.grant is not None
         feed.url_kind = self._preferred_kind(feed)
-        url = feed.grant.substream_url if feed.url_kind == "sub" else feed.grant.stream_url
-        assert url is not None
-
-        def on_state(stats: Any, feed: LiveFeed = feed) -> None:  # called on the worker thread
-            self.runner.run_on_main(lambda: self.refresh(feed, stats))
-
-        feed.worker = self.worker_factory(
-            url, name=feed.camera.name, out_size=self._out_size(feed), on_state=on_state
-        )
+        feed.worker = self._make_worker(feed, feed.url_kind)
         feed.worker_started_at = time.monotonic()
-        self.workers_started += 1
-        feed.worker.start()
-        log.info("opened %s (%s) on %s", feed.camera.id, feed.url_kind, _redact(url))
         if feed.tile is not None:
             self.refresh(feed)
 
@@ -198,10 +211,26 @@ class FeedController:
     def take_frames(self) -> None:
         """Hand each tile its worker's newest frame; only tiles with a new one repaint."""
         for tile, feed in self.feeds.items():
+            if feed.next_worker is not None and self._take_over(feed):
+                continue
             if feed.worker is not None:
                 frame = feed.worker.take_frame()
                 if frame is not None:
                     tile.set_frame(frame)
+
+    def _take_over(self, feed: LiveFeed) -> bool:
+        """Make-before-break: the replacing worker takes over at its first frame."""
+        frame = feed.next_worker.take_frame()
+        if frame is None or feed.tile is None:
+            return False
+        old = feed.worker
+        feed.worker, feed.url_kind, feed.next_worker = feed.next_worker, feed.next_kind, None
+        feed.worker_started_at = time.monotonic()
+        feed.source_size = None
+        if old is not None:
+            self.runner.submit(old.stop, what="feed worker stop")
+        feed.tile.set_frame(frame)
+        return True
 
     def refresh(self, feed: LiveFeed, stats: Any = None) -> None:
         """Recompute the tile's badge from the worker's stats and the tile's own clock."""
@@ -287,14 +316,26 @@ class FeedController:
             feed.worker.set_output_size(*self._out_size(feed))
 
     def _switch_stream_if_needed(self, feed: LiveFeed) -> None:
+        """Main stream for large tiles, substream for small ones; the old keeps playing
+        until the new one delivers (a layout change never blanks a tile)."""
         if feed.worker is None or feed.grant is None or feed.tile is None:
             return
-        if self._preferred_kind(feed) == feed.url_kind:
+        want = self._preferred_kind(feed)
+        pending = feed.next_worker
+        if pending is not None:
+            if feed.next_kind == want and time.monotonic() - feed.next_started_at < SWITCH_GIVE_UP_S:
+                return
+            feed.next_worker = None  # changed our mind, or the other stream never came
+            self.runner.submit(pending.stop, what="feed worker stop")
+            if feed.next_kind == want:
+                self.on_message("warning", f"{feed.camera.name}: the {want} stream did not start; staying on {feed.url_kind}")
+                feed.url_kind_locked = True
             return
-        old = feed.worker
-        self.runner.submit(old.stop, what="feed worker stop")
-        feed.source_size = None
-        self.start_worker(feed)
+        if want == feed.url_kind or feed.url_kind_locked:
+            return
+        feed.next_kind = want
+        feed.next_started_at = time.monotonic()
+        feed.next_worker = self._make_worker(feed, want)
 
     # --- closing ------------------------------------------------------------------------
     def close(self, tile: FeedTile, badge: Badge | None, *, release: bool = True) -> None:
@@ -313,11 +354,12 @@ class FeedController:
     def dispose(self, feed: LiveFeed, *, revoke_reason: str | None = None, release: bool = True) -> None:
         """Stop the worker and release the grant, off the GUI thread."""
         feed.closed = True
-        worker, grant = feed.worker, feed.grant
-        feed.worker = None
+        workers = [w for w in (feed.worker, feed.next_worker) if w is not None]
+        grant = feed.grant
+        feed.worker = feed.next_worker = None
 
         def shut_down() -> None:
-            if worker is not None:
+            for worker in workers:
                 if revoke_reason is not None:
                     worker.revoke(revoke_reason)
                 worker.stop()
