@@ -68,3 +68,23 @@ def emit(result: dict[str, Any], *, as_json: bool, human: Callable[[dict[str, An
     else:
         sys.stdout.write(human(result) + "\n")
     sys.stdout.flush()
+
+
+def time_rounds_us(
+    cases: dict[str, tuple[Callable[..., object], Sequence[tuple[Any, ...]]]], rounds: int
+) -> dict[str, list[np.ndarray]]:
+    """Time every case ``rounds`` times, interleaving the cases round by round so that a
+    noisy spell on the shared machine lands on all of them alike rather than on one."""
+    out: dict[str, list[np.ndarray]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, (fn, args) in cases.items():
+            out[name].append(time_calls_us(fn, args))
+    return out
+
+
+def summary_rounds_us(samples: list[np.ndarray]) -> dict[str, Any]:
+    """:func:`summary_us` over all rounds pooled, plus each round's p99 (how noisy it was)."""
+    pooled: dict[str, Any] = dict(summary_us(np.concatenate(samples)))
+    pooled["rounds"] = len(samples)
+    pooled["p99_by_round_us"] = [round(float(np.percentile(s, 99)), 1) for s in samples]
+    return pooled

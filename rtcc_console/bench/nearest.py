@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from rtcc_console.bench.common import emit, machine_info, summary_us, time_calls_us
+from rtcc_console.bench.common import (
+    emit,
+    machine_info,
+    summary_rounds_us,
+    summary_us,
+    time_calls_us,
+    time_rounds_us,
+)
 from rtcc_console.core import geo
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import GeoPoint
@@ -70,12 +77,15 @@ def run_benchmark(
     reference_queries: int | None = None,
     postgis_url: str | None = None,
     postgis_queries: int | None = None,
+    rounds: int = 3,
 ) -> dict[str, Any]:
     """Run the benchmark and return its JSON-ready result (see the module docstring)."""
     if cameras < K + 1:
         raise ValueError(f"--cameras must be at least {K + 1}, got {cameras}")
     if queries < 1:
         raise ValueError(f"--queries must be at least 1, got {queries}")
+    if rounds < 1:
+        raise ValueError(f"--rounds must be at least 1, got {rounds}")
     rng = np.random.default_rng(seed)
     lats, lons = random_points(rng, cameras)
     ids = [f"c{i}" for i in range(cameras)]
@@ -92,10 +102,15 @@ def run_benchmark(
     for a, b in plain[:20]:  # warm caches and code paths
         index.nearest_ids(a, b, K)
         index.within_radius_ids(a, b, RADIUS_M)
-    knn_fast = time_calls_us(lambda a, b: index.nearest_ids(a, b, K), plain)
-    knn_public = time_calls_us(lambda p: index.nearest(p, K), points)
-    rad_fast = time_calls_us(lambda a, b: index.within_radius_ids(a, b, RADIUS_M), plain)
-    rad_public = time_calls_us(lambda p: index.within_radius(p, RADIUS_M), points)
+    timed = time_rounds_us(
+        {
+            "knn_fast": (lambda a, b: index.nearest_ids(a, b, K), plain),
+            "knn_public": (lambda p: index.nearest(p, K), points),
+            "rad_fast": (lambda a, b: index.within_radius_ids(a, b, RADIUS_M), plain),
+            "rad_public": (lambda p: index.within_radius(p, RADIUS_M), points),
+        },
+        rounds,
+    )
 
     ref_pts = plain[:n_ref]
     ref_knn_t = time_calls_us(lambda a, b: brute_knn(lats, lons, a, b, K), ref_pts)
@@ -114,16 +129,20 @@ def run_benchmark(
         "cameras": cameras,
         "queries": queries,
         "seed": seed,
+        "rounds": rounds,
         "k": K,
         "radius_m": RADIUS_M,
         "area": AREA,
         "index": {
             "method": "scipy cKDTree on unit-sphere vectors; chord->great-circle distance",
             "build_s": round(build_s, 3),
-            "knn": {"fast_path": summary_us(knn_fast), "public": summary_us(knn_public)},
+            "knn": {
+                "fast_path": summary_rounds_us(timed["knn_fast"]),
+                "public": summary_rounds_us(timed["knn_public"]),
+            },
             "radius": {
-                "fast_path": summary_us(rad_fast),
-                "public": summary_us(rad_public),
+                "fast_path": summary_rounds_us(timed["rad_fast"]),
+                "public": summary_rounds_us(timed["rad_public"]),
                 "mean_hits": round(float(np.mean(hits_per_radius)), 1),
             },
             "fast_path": "CameraIndex.nearest_ids / within_radius_ids (ids + distances)",
@@ -148,7 +167,7 @@ def run_benchmark(
     if postgis_url:
         result["postgis"] = measure_postgis(
             postgis_url, lats, lons, plain[: postgis_queries or queries], ref_pts,
-            want_knn, want_rad, ids, K, RADIUS_M,
+            want_knn, want_rad, ids, K, RADIUS_M, rounds,
         )  # fmt: skip
         pg = result["postgis"]
         for path in ("public", "fast_path"):
@@ -202,6 +221,7 @@ def measure_postgis(
     ids: list[str],
     k: int,
     radius_m: float,
+    rounds: int,
 ) -> dict[str, Any]:
     """Load the points into a temporary PostGIS table and time KNN and radius queries."""
     import psycopg
@@ -251,8 +271,7 @@ def measure_postgis(
         for la, lo in timed[:200]:  # warm the buffers and the prepared statements
             knn(la, lo)
             radius(la, lo)
-        knn_t = time_calls_us(knn, timed)
-        rad_t = time_calls_us(radius, timed)
+        pg_timed = time_rounds_us({"knn": (knn, timed), "radius": (radius, timed)}, rounds)
         got_knn = [{ids[r[0]] for r in knn(la, lo)} for la, lo in ref_pts]
         got_rad = [{ids[r[0]] for r in radius(la, lo)} for la, lo in ref_pts]
         conn.execute("DROP TABLE bench_cameras")
@@ -263,8 +282,8 @@ def measure_postgis(
         "radius_sql": "ST_DWithin(geog, point::geography, r, use_spheroid => false) (prepared)",
         "load_s": round(load_s, 2),
         "index_s": round(index_s, 2),
-        "knn": summary_us(knn_t),
-        "radius": summary_us(rad_t),
+        "knn": summary_rounds_us(pg_timed["knn"]),
+        "radius": summary_rounds_us(pg_timed["radius"]),
         "exactness": {
             "checked_queries": len(ref_pts),
             "knn": _exact_fraction(got_knn, want_knn),
@@ -313,6 +332,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgis", metavar="URL", default=None,
                         help="postgresql://... database with PostGIS to compare against")  # fmt: skip
     parser.add_argument("--postgis-queries", type=int, default=None, help="default: --queries")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed rounds over the same queries (pooled; p99 per round kept)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
@@ -323,6 +344,7 @@ def main(argv: list[str]) -> int:
             reference_queries=args.reference_queries,
             postgis_url=args.postgis,
             postgis_queries=args.postgis_queries,
+            rounds=args.rounds,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -20,7 +20,7 @@ SUMMARY_KEYS = {"n", "p50_us", "p90_us", "p99_us", "max_us", "mean_us"}
 def test_cli_prints_one_exact_json_object() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "rtcc_console.cli", "bench", "nearest",
-         "--cameras", "20000", "--queries", "200", "--seed", "5", "--json"],
+         "--cameras", "20000", "--queries", "200", "--seed", "5", "--rounds", "2", "--json"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -31,7 +31,8 @@ def test_cli_prints_one_exact_json_object() -> None:
     for key in ("knn", "radius"):
         for path in ("fast_path", "public"):
             s = result["index"][key][path]
-            assert set(s) == SUMMARY_KEYS and s["n"] == 200
+            assert set(s) == SUMMARY_KEYS | {"rounds", "p99_by_round_us"}
+            assert s["n"] == 200 * 2 and len(s["p99_by_round_us"]) == s["rounds"] == 2
             assert 0 < s["p50_us"] <= s["p99_us"] <= s["max_us"]
         assert set(result["reference"][key]) == SUMMARY_KEYS
     assert result["reference"]["queries"] == result["exactness"]["checked_queries"] == 200
@@ -74,7 +75,7 @@ def test_postgis_comparison_is_exact(pg_url: str) -> None:
     assert pg["exactness"]["checked_queries"] == 100
     assert pg["exactness"]["knn"] == 1.0
     assert pg["exactness"]["radius"] == 1.0  # spherical ST_DWithin agrees with haversine
-    assert pg["knn"]["n"] == pg["radius"]["n"] == 100
+    assert pg["knn"]["n"] == pg["radius"]["n"] == 100 * 3  # three rounds by default
     assert set(pg["speedup_vs_index_public"]) == {"knn_p50", "knn_p99", "radius_p50", "radius_p99"}
     assert result["exactness"]["knn"] == 1.0
 
