@@ -26,6 +26,7 @@ from types import TracebackType
 log = logging.getLogger(__name__)
 
 DEFAULT_BIN_DIRS = ("/usr/lib/postgresql/15/bin",)
+PG_LIB_ROOT = Path("/usr/lib/postgresql")  # Debian: one <version>/bin per installed server
 ROLE = "rtcc"
 DATABASE = "rtcc"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes, minus ".s.PGSQL.NNNNN"
@@ -39,7 +40,7 @@ def find_pg_bin() -> Path:
     """The folder holding initdb/pg_ctl/postgres (``RTCC_PG_BIN`` overrides)."""
     candidates = [os.environ["RTCC_PG_BIN"]] if os.environ.get("RTCC_PG_BIN") else []
     candidates += list(DEFAULT_BIN_DIRS)
-    candidates += sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
+    candidates += sorted((str(p) for p in PG_LIB_ROOT.glob("*/bin")), reverse=True)
     for cand in candidates:
         path = Path(cand)
         if (path / "initdb").is_file() and (path / "pg_ctl").is_file():

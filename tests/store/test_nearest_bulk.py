@@ -186,3 +186,26 @@ def test_change_numbers_follow_commit_order(db_url: str, make_camera: Any) -> No
     finally:
         first.close()
         engine.dispose()
+
+
+def test_seed_database_and_deferred_indexes_on_both_backends(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rtcc_console.sim import seed
+    from rtcc_console.store import migrate
+
+    monkeypatch.setattr(seed, "BIG_LOAD", 100)  # take the drop-and-rebuild index path
+    registry = seed.generate_registry(seed=5, n_registered=270, n_integrated=30)
+    stats = seed.seed_database(db_url, registry)
+    assert stats["cameras"] == 300 and stats["owners"] == len(registry.owners)
+    assert migrate.schema_diff(db_url) == []  # every index is back
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as s:
+            got = {c.id: c for c in cameras.list_cameras(s, limit=1000).items}
+            for cam in registry.cameras:
+                stored = got[cam.id]
+                stored.updated_at = None
+                assert stored == cam
+            some = next(iter(registry.secrets))
+            assert cameras.stream_secret(s, camera_id=some) == (registry.secrets[some], None)
+    finally:
+        engine.dispose()
