@@ -13,19 +13,20 @@ Score (higher is better), documented so that analysts can be told why a camera i
                  0.75 facing the scene but farther than its useful range
                  0.0  facing away
     proximity  = 1 - distance / radius_m           (0..1; radius_m defaults to 1000 m)
-    live_bonus = 0.25 if the camera is integrated with live sharing (can be opened now)
+    live_bonus = 0.25 if the camera can be opened live (by default: integrated with live
+                      sharing; callers may pass ``is_live`` that knows active emergencies)
 
 So within the radius a camera that covers the scene (>= 2.0) always beats one facing away
-(<= 1.25); an unknown view beats a covering camera only when it is much nearer *and* live;
-within a coverage class nearer is better, and live capability is worth a quarter of the
-radius. Ties: distance, then camera id.
+(<= 1.25); an unknown view beats a covering camera only when it is live and nearer by more
+than three quarters of the radius; within a coverage class nearer is better, and live
+capability is worth a quarter of the radius. Ties: distance, then camera id.
 Revoked cameras and cameras beyond ``radius_m`` are never returned.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rtcc_console.core import geo
@@ -41,6 +42,7 @@ DEFAULT_RANGE_M: dict[CameraKind, float] = {
     CameraKind.SCHOOL: 100.0,
     CameraKind.PUBLIC: 100.0,
 }
+LivePredicate = Callable[[Camera], bool]
 COVERAGE_SCORE = {"covers": 2.0, "unknown": 1.0, "out_of_range": 0.75, "away": 0.0}
 LIVE_BONUS = 0.25
 
@@ -83,9 +85,15 @@ def assess_view(camera: Camera, call_location: GeoPoint, distance_m: float) -> t
     return "covers", "facing the scene"
 
 
-def _score(camera: Camera, coverage: str, distance_m: float, radius_m: float) -> float:
+def _live_capable(camera: Camera) -> bool:
+    return camera.is_live_capable
+
+
+def _score(
+    camera: Camera, coverage: str, distance_m: float, radius_m: float, live_now: bool
+) -> float:
     proximity = max(0.0, 1.0 - distance_m / radius_m) if radius_m > 0 else 0.0
-    live = LIVE_BONUS if camera.is_live_capable else 0.0
+    live = LIVE_BONUS if live_now else 0.0
     return COVERAGE_SCORE[coverage] + proximity + live
 
 
@@ -100,9 +108,15 @@ def rank_candidates(
     *,
     k: int | None = None,
     radius_m: float | None = None,
+    is_live: LivePredicate | None = None,
 ) -> list[RankedCamera]:
     """Rank (camera, distance_m, bearing_deg from the call) triples already measured,
-    e.g. from :meth:`CameraIndex.nearest`. Best first; at most ``k``."""
+    e.g. from :meth:`CameraIndex.nearest`. Best first; at most ``k``.
+
+    ``is_live`` says which cameras earn the live bonus; by default
+    :attr:`Camera.is_live_capable` (the server may pass one that knows which
+    ``live_in_emergency`` cameras have an active emergency right now)."""
+    live = is_live or _live_capable
     _check_k(k)
     limit = DEFAULT_RADIUS_M if radius_m is None else geo.check_distance_m(radius_m)
     ranked: list[RankedCamera] = []
@@ -120,7 +134,7 @@ def rank_candidates(
                 distance_m=distance,
                 bearing_deg=bearing,
                 covers_scene=covers,
-                score=_score(camera, coverage, distance, limit),
+                score=_score(camera, coverage, distance, limit, live(camera)),
                 explanation=f"{where}, {phrase}",
             )
         )
@@ -134,6 +148,7 @@ def rank_cameras(
     *,
     k: int | None = None,
     radius_m: float | None = None,
+    is_live: LivePredicate | None = None,
 ) -> list[RankedCamera]:
     """Rank cameras for a call location: best first, at most ``k``, only within
     ``radius_m`` (when given) and never revoked ones. See the module docstring for the score."""
@@ -149,6 +164,7 @@ def rank_cameras(
         ),
         k=k,
         radius_m=radius_m,
+        is_live=is_live,
     )
 
 
@@ -160,6 +176,7 @@ def nearest_ranked(
     radius_m: float,
     tier: Tier | None = None,
     candidates: int | None = None,
+    is_live: LivePredicate | None = None,
 ) -> list[RankedCamera]:
     """The k most useful cameras within ``radius_m`` of ``point``.
 
@@ -180,4 +197,4 @@ def nearest_ranked(
                 "built from Camera records"
             )
         triples.append((camera, hit.distance_m, hit.bearing_deg))
-    return rank_candidates(point, triples, k=k, radius_m=radius_m)
+    return rank_candidates(point, triples, k=k, radius_m=radius_m, is_live=is_live)

@@ -205,3 +205,15 @@ def test_bad_radius_is_a_clear_error(radius: float) -> None:
 )
 def test_format_distance(metres: float, text: str) -> None:
     assert format_distance(metres) == text
+
+
+def test_is_live_overrides_who_earns_the_live_bonus() -> None:
+    emergency_only = camera_at(
+        "school", 0, 100, facing=None, tier=Tier.INTEGRATED, sharing=SharingMode.LIVE_IN_EMERGENCY
+    )
+    plain = camera_at("plain", 180, 90, facing=None)
+    assert ids(rank_cameras(CALL, [emergency_only, plain], radius_m=300)) == ["school", "plain"]
+    no_emergency = rank_cameras(
+        CALL, [emergency_only, plain], radius_m=300, is_live=lambda c: False
+    )
+    assert ids(no_emergency) == ["plain", "school"]
