@@ -37,8 +37,9 @@ _COMPASS_16 = (
 
 @dataclass(frozen=True, slots=True)
 class BoundingBox:
-    """A latitude/longitude rectangle (degrees). ``min_lon > max_lon`` never happens here:
-    boxes that would cross the antimeridian are clamped to -180..180."""
+    """A latitude/longitude rectangle (degrees). ``min_lon <= max_lon`` always: a box that
+    would cross the antimeridian spans every longitude instead (conservative, still correct
+    for pre-filtering)."""
 
     min_lat: float
     min_lon: float
@@ -153,9 +154,13 @@ def bounding_box(center: GeoPoint, radius_m: float) -> BoundingBox:
         return BoundingBox(max(-90.0, min_lat), -180.0, min(90.0, max_lat), 180.0)
     ratio = math.sin(delta) / math.cos(math.radians(center.lat))
     dlon = 180.0 if ratio >= 1.0 else math.degrees(math.asin(ratio))
-    return BoundingBox(
-        min_lat, max(-180.0, center.lon - dlon), max_lat, min(180.0, center.lon + dlon)
-    )
+    return _lat_lon_box(min_lat, center.lon - dlon, max_lat, center.lon + dlon)
+
+
+def _lat_lon_box(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> BoundingBox:
+    if min_lon < -180.0 or max_lon > 180.0:  # crosses the antimeridian
+        min_lon, max_lon = -180.0, 180.0
+    return BoundingBox(min_lat, min_lon, max_lat, max_lon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,13 +252,11 @@ def fence_contains_arrays(fence: Geofence, lats: FloatArray, lons: FloatArray) -
 
 
 def fence_bbox(fence: Geofence) -> BoundingBox:
-    """A lat/lon box containing the whole fence (clamped to -180..180 in longitude)."""
+    """A lat/lon box containing the whole fence (every longitude if it crosses 180°)."""
     if isinstance(fence, CircleFence):
         return bounding_box(fence.center, fence.radius_m)
     xs, ys = _polygon_arrays(fence.vertices)
-    return BoundingBox(
-        float(ys.min()), max(-180.0, float(xs.min())), float(ys.max()), min(180.0, float(xs.max()))
-    )
+    return _lat_lon_box(float(ys.min()), float(xs.min()), float(ys.max()), float(xs.max()))
 
 
 def fence_enclosing_circle(fence: Geofence) -> tuple[GeoPoint, float]:

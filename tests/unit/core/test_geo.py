@@ -250,3 +250,13 @@ def test_distance_validation_messages() -> None:
         geo.check_distance_m("300")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="distance_m"):
         geo.destination_point(CITY_HALL, 0, -5)
+
+
+def test_boxes_across_the_antimeridian_span_every_longitude() -> None:
+    center = GeoPoint(10.0, 179.99)
+    box = geo.bounding_box(center, 5000)
+    assert box.contains(geo.destination_point(center, 90, 4000))  # lies at lon -179.97...
+    assert (box.min_lon, box.max_lon) == (-180.0, 180.0)
+    fence = PolygonFence((GeoPoint(-1, 179), GeoPoint(-1, -179), GeoPoint(1, -179)))
+    fbox = geo.fence_bbox(fence)
+    assert fbox.contains(GeoPoint(0, -179.5)) and fbox.contains(GeoPoint(0, 179.5))
