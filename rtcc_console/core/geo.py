@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from rtcc_console.core.models import CircleFence, Geofence, GeoPoint, PolygonFence
+from rtcc_console.core.models import CircleFence, Geofence, GeoPoint
 
 EARTH_RADIUS_M = 6371008.8  # IUGG mean earth radius
 FloatArray = npt.NDArray[np.float64]
@@ -311,9 +311,7 @@ def fence_kind(fence: Geofence) -> str:
 __all__ = [
     "EARTH_RADIUS_M",
     "BoundingBox",
-    "CircleFence",
     "LocalProjection",
-    "PolygonFence",
     "angle_difference_deg",
     "bounding_box",
     "check_distance_m",
