@@ -316,3 +316,16 @@ def test_set_reason_prefills_the_field_used_by_drops(env: Env) -> None:
     wall._on_drop(2, {"camera_id": "cam-010", "name": "Ten", "tier": "integrated"})
     env.qtbot.waitUntil(lambda: env.grants.count("acquire") == 1, timeout=3000)
     assert env.grants.calls[0] == ("acquire", ("cam-010", "CAD 26-004411 burglary"))
+
+
+def test_a_revocation_that_overtakes_its_grant_still_closes_the_tile(env: Env) -> None:
+    wall = env.wall()
+    gate = __import__("threading").Event()
+    acquire = env.grants.acquire
+    env.grants.acquire = lambda cid, reason: (gate.wait(5), acquire(cid, reason))[1]  # type: ignore[method-assign]
+    wall.open_camera(camera(1), "case 1", 0)
+    assert wall.on_grant_revoked("g-unknown-yet", "cam-001", "owner revoked") == 1
+    assert wall.tiles[0].badge.kind == "REVOKED"
+    gate.set()
+    env.qtbot.waitUntil(lambda: env.grants.count("release") == 1, timeout=3000)  # the late grant is given back
+    assert env.factory.workers == []

@@ -288,7 +288,10 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         """Close every feed of a revoked grant (or camera) at once; returns how many."""
         text = reason or "access revoked"
         closed = 0
-        for feed in self.feeds.feeds_of(grant_id=grant_id, camera_id=None if grant_id else camera_id):
+        hits = self.feeds.feeds_of(grant_id=grant_id, camera_id=None if grant_id else camera_id)
+        if grant_id and camera_id:  # a grant still on its way to us cannot be matched by id
+            hits += [f for f in self.feeds.feeds_of(camera_id=camera_id) if f.grant is None]
+        for feed in hits:
             if feed.tile is not None:
                 self.feeds.close(feed.tile, Badge(REVOKED, text))
                 closed += 1
