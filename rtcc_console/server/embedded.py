@@ -81,7 +81,8 @@ class EmbeddedServer:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._server.serve(sockets=[self._sock] if self._sock else None))
+            with asyncio.Runner(loop_factory=self._config.get_loop_factory()) as runner:
+                runner.run(self._server.serve(sockets=[self._sock] if self._sock else None))
         except BaseException as exc:  # reported to start() / stop()
             self._error = exc
             log.exception("embedded server crashed")

@@ -42,10 +42,11 @@ def _dumps(payload: dict[str, Any]) -> str:
 def record_event(session: Session, *, type: str, payload: dict[str, Any]) -> EventRecord:
     """Persist an event in the current transaction; it is broadcast after commit."""
     journal_lock(session)
-    row = EventRow(at=utcnow(), type=type, payload=payload)
-    session.add(row)
-    session.flush()
-    record = EventRecord(id=int(row.id), type=type, data=_dumps(payload))
+    table = EventRow.__table__
+    new_id = session.execute(
+        table.insert().values(at=utcnow(), type=type, payload=payload).returning(table.c.id)
+    ).scalar_one()
+    record = EventRecord(id=int(new_id), type=type, data=_dumps(payload))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:ch, :id)"), {"ch": NOTIFY_CHANNEL, "id": str(record.id)})
     session.info.setdefault("events", []).append(record)

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Role, utcnow
@@ -80,26 +80,30 @@ def issue_token(session: Session, *, username: str, ttl_s: int, now: datetime | 
     return token, expires
 
 
-def resolve_token(session: Session, *, token: str, now: datetime | None = None) -> Principal | None:
-    """The principal a token stands for, or None when unknown/expired/revoked/disabled."""
+def resolve_token(conn: Session | Connection, *, token: str, now: datetime | None = None) -> Principal | None:
+    """The principal a token stands for, or None when unknown/expired/revoked/disabled.
+
+    Runs on every authenticated request, so it is one Core query on the token's primary key.
+    """
     if not token or len(token) > 200:
         return None
     now = now or utcnow()
-    row = session.execute(
-        select(AuthTokenRow, UserRow)
-        .join(UserRow, UserRow.username == AuthTokenRow.username)
-        .where(AuthTokenRow.jti == token_digest(token))
+    row = conn.execute(
+        select(_TOKENS.c.jti, _TOKENS.c.expires_at, _TOKENS.c.revoked_at, _USERS.c.username, _USERS.c.role, _USERS.c.disabled)
+        .join(_USERS, _USERS.c.username == _TOKENS.c.username)
+        .where(_TOKENS.c.jti == token_digest(token))
     ).first()
-    if row is None:
-        return None
-    tok, user = row
-    if tok.revoked_at is not None or tok.expires_at <= now or user.disabled:
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
         return None
     try:
-        role = Role(user.role)
+        role = Role(row.role)
     except ValueError:
         return None
-    return Principal(username=user.username, role=role, jti=tok.jti, expires_at=tok.expires_at)
+    return Principal(username=row.username, role=role, jti=row.jti, expires_at=row.expires_at)
+
+
+_TOKENS = AuthTokenRow.__table__
+_USERS = UserRow.__table__
 
 
 def revoke_token(session: Session, *, jti: str, now: datetime | None = None) -> None:

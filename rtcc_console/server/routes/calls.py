@@ -62,7 +62,7 @@ def source_of(obj: Any, content_type: str | None) -> str:
 
 
 def intake_response(result: Any) -> JSONResponse:
-    payload = {"call": call_public(result.call), "created": result.created, "updated": result.updated,
+    payload = {"call": result.call, "created": result.created, "updated": result.updated,
                "duplicate": result.duplicate}  # fmt: skip
     return JSONResponse(payload, status_code=201 if result.created else 200)
 
@@ -101,7 +101,7 @@ async def post_batch(request: Request, user: RequireAnalyst, state: StateDep) ->
 
     results = await run_in_threadpool(_store)
     return {
-        "items": [{"call": call_public(r.call), "created": r.created, "updated": r.updated, "duplicate": r.duplicate}
+        "items": [{"call": r.call, "created": r.created, "updated": r.updated, "duplicate": r.duplicate}
                   for r in results],  # fmt: skip
         "created": sum(r.created for r in results),
         "updated": sum(r.updated for r in results),

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import StateDep, client_addr
-from rtcc_console.server.intake import call_public, ingest
+from rtcc_console.server.intake import ingest
 from rtcc_console.server.routes.calls import MAX_BATCH, MAX_BODY, parse_one
 
 router = APIRouter(prefix="/cad", tags=["calls"])
@@ -72,6 +72,6 @@ async def webhook(request: Request, state: StateDep) -> JSONResponse:
 
     results = await run_in_threadpool(_store)
     created = any(r.created for r in results)
-    payload = {"items": [{"call": call_public(r.call), "created": r.created, "updated": r.updated,
+    payload = {"items": [{"call": r.call, "created": r.created, "updated": r.updated,
                           "duplicate": r.duplicate} for r in results]}  # fmt: skip
     return JSONResponse(payload, status_code=201 if created else 200)
