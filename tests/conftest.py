@@ -56,8 +56,20 @@ def pg_url(pg_cluster: Any) -> str:
 def _pg_template(pg_cluster: Any) -> str:
     from rtcc_console.store import migrate
 
-    url = pg_cluster.create_database(_PG_TEMPLATE, template="rtcc")
-    migrate.upgrade(url)
+    # From template1, not from the "rtcc" database: other tests may hold connections to
+    # that one, and CREATE DATABASE ... TEMPLATE needs its source to be idle.
+    url = pg_cluster.create_database(_PG_TEMPLATE)
+    migrate.upgrade(url)  # migration 0002 creates the postgis extension
+    from sqlalchemy import text
+
+    from rtcc_console.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:  # fail here, clearly, rather than in every test
+            conn.execute(text("SELECT postgis_version()")).scalar_one()
+    finally:
+        engine.dispose()
     return _PG_TEMPLATE
 
 

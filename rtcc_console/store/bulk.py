@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Camera, Owner, utcnow
@@ -38,10 +39,23 @@ def deferred_indexes(session: Session, *, tables: tuple[str, ...] = ("cameras",)
     """Drop the non-unique indexes of ``tables`` for a big load, rebuild them afterwards.
 
     Building an index once by sorting is several times faster than a million random
-    B-tree inserts. Both happen inside the caller's transaction (SQLite and PostgreSQL
-    have transactional DDL), so a failed load leaves the indexes as they were.
+    B-tree (or GiST) inserts. Both happen inside the caller's transaction (SQLite and
+    PostgreSQL have transactional DDL), so a failed load leaves the indexes as they were.
+    On PostgreSQL the live definitions are used, which includes the PostGIS index.
     """
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        defs = conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
+            "AND tablename = ANY(:tables) AND indexdef NOT LIKE 'CREATE UNIQUE%' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        ), {"tables": list(tables)}).all()
+        for name, _ in defs:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        yield
+        for _, definition in defs:
+            conn.exec_driver_sql(definition)
+        return
     dropped = [ix for t in tables for ix in Base.metadata.tables[t].indexes if not ix.unique]
     for ix in dropped:
         ix.drop(conn)

@@ -26,27 +26,34 @@ from rtcc_console.core.models import Camera, GeoPoint, Tier
 from rtcc_console.store.cameras import to_domain
 from rtcc_console.store.schema import CameraRow
 
-_KNN_SQL = text("""
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography AS g),
-cand AS (
-    SELECT ST_Distance(c.geog, q.g, false) AS d
-    FROM cameras c, q
-    WHERE NOT c.deleted AND (CAST(:all_revoked AS boolean) OR NOT c.revoked)
-      AND (CAST(:tier AS text) IS NULL OR c.tier = CAST(:tier AS text))
-      AND (CAST(:radius AS float8) IS NULL OR ST_DWithin(c.geog, q.g, CAST(:radius AS float8), false))
-    ORDER BY c.geog <-> q.g
-    LIMIT CAST(:k AS integer)
-),
-bound AS (SELECT max(d) * 1.000001 + 0.001 AS r FROM cand)
-SELECT c.id, ST_Distance(c.geog, q.g, false) AS d
-FROM cameras c, q, bound
-WHERE bound.r IS NOT NULL AND ST_DWithin(c.geog, q.g, bound.r, false)
-  AND NOT c.deleted AND (CAST(:all_revoked AS boolean) OR NOT c.revoked)
-      AND (CAST(:tier AS text) IS NULL OR c.tier = CAST(:tier AS text))
-  AND (CAST(:radius AS float8) IS NULL OR ST_DWithin(c.geog, q.g, CAST(:radius AS float8), false))
+_POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
+
+
+def _knn_sql(*, tier: bool, radius: bool, include_revoked: bool) -> str:
+    """Two-stage exact KNN. Filters are spelled out (no ``:p IS NULL OR ...`` tricks) so
+    the planner can drive both stages from the GiST index; the radius of the second stage
+    is an InitPlan evaluated once."""
+    where = ["NOT c.deleted"]
+    if not include_revoked:
+        where.append("NOT c.revoked")
+    if tier:
+        where.append("c.tier = :tier")
+    if radius:
+        where.append(f"ST_DWithin(c.geog, {_POINT}, CAST(:radius AS float8), false)")
+    cond = " AND ".join(where)
+    return f"""
+WITH cand AS MATERIALIZED (
+    SELECT ST_Distance(c.geog, {_POINT}, false) AS d
+    FROM cameras c WHERE {cond}
+    ORDER BY c.geog <-> {_POINT}
+    LIMIT :k
+)
+SELECT c.id, ST_Distance(c.geog, {_POINT}, false) AS d
+FROM cameras c
+WHERE ST_DWithin(c.geog, {_POINT}, (SELECT max(d) * 1.000001 + 0.001 FROM cand), false) AND {cond}
 ORDER BY d, c.id
-LIMIT CAST(:k AS integer)
-""")
+LIMIT :k
+"""
 
 
 class NearCamera(NamedTuple):
@@ -87,10 +94,13 @@ def nearest_cameras_sql(
     _check(lat, lon, k, radius_m)
     tier_value = Tier(tier).value if tier is not None else None
     if has_geography(session):
-        rows = session.execute(_KNN_SQL, {
-            "lat": lat, "lon": lon, "k": k, "radius": radius_m, "tier": tier_value,
-            "all_revoked": include_revoked,
-        }).all()
+        sql = _knn_sql(tier=tier_value is not None, radius=radius_m is not None, include_revoked=include_revoked)
+        params: dict[str, object] = {"lat": lat, "lon": lon, "k": k}
+        if tier_value is not None:
+            params["tier"] = tier_value
+        if radius_m is not None:
+            params["radius"] = radius_m
+        rows = session.execute(text(sql), params).all()
         by_id = {r.id: r for r in session.execute(
             select(CameraRow).where(CameraRow.id.in_([row.id for row in rows]))
         ).scalars()}

@@ -207,5 +207,11 @@ def test_seed_database_and_deferred_indexes_on_both_backends(db_url: str, monkey
                 assert stored == cam
             some = next(iter(registry.secrets))
             assert cameras.stream_secret(s, camera_id=some) == (registry.secrets[some], None)
+            if s.get_bind().dialect.name == "postgresql":  # the PostGIS index is rebuilt too
+                from sqlalchemy import text
+
+                assert s.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cameras_geog'")).first()
+                near = nearest.nearest_cameras_sql(s, lat=32.78, lon=-96.80, k=3)
+                assert len(near) == 3
     finally:
         engine.dispose()
