@@ -25,6 +25,7 @@ from rtcc_console.server.database import Database
 from rtcc_console.server.eventlog import last_event_id, load_events
 from rtcc_console.server.passwords import Passwords
 from rtcc_console.server.registry import CameraRegistry
+from rtcc_console.server.security import TokenCache
 from rtcc_console.server.state import AppState
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def build_state(settings: ServerSettings) -> AppState:
         passwords=Passwords.from_settings(settings),
         broker=EventBroker(queue_size=settings.sse_queue_size, gap_loader=gap_loader),
         registry=CameraRegistry(db),
+        token_cache=TokenCache() if db.backend == "sqlite" else None,
     )
     db.on_event = state.after_commit
     return state

@@ -58,10 +58,15 @@ def bearer_token(request: Request, *, allow_query: bool = False) -> str | None:
 async def _authenticate(request: Request, token: str | None) -> Principal:
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated: bearer token required", _UNAUTHORIZED)
-    db: Database = request.app.state.rtcc.db
-    if db.backend == "sqlite":
-        # One indexed lookup in a local file (~0.1 ms): cheaper inline than a thread hop.
-        principal = _resolve(db, token)
+    state: AppState = request.app.state.rtcc
+    db = state.db
+    cache = state.token_cache
+    if cache is not None:  # SQLite: one server process, see TokenCache
+        principal = cache.get(token)
+        if principal is None:
+            principal = _resolve(db, token)  # one indexed local lookup: cheaper than a thread hop
+            if principal is not None:
+                cache.put(principal)
     else:
         principal = await run_in_threadpool(_resolve, db, token)
     if principal is None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,6 +102,42 @@ def resolve_token(conn: Session | Connection, *, token: str, now: datetime | Non
     except ValueError:
         return None
     return Principal(username=row.username, role=role, jti=row.jti, expires_at=row.expires_at)
+
+
+class TokenCache:
+    """Recently verified tokens of *this* process, for at most ``ttl_s`` seconds.
+
+    Only used on SQLite, where one server process owns the database: every revocation
+    (logout) happens in this process and invalidates the entry at once, so the cache never
+    accepts a revoked token; ``ttl_s`` only bounds staleness for changes made outside the
+    API. Expiry is still checked on every use. With PostgreSQL (several processes) every
+    request goes to the database instead.
+    """
+
+    def __init__(self, *, ttl_s: float = 2.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str, *, now: datetime | None = None) -> Principal | None:
+        entry = self._items.get(token_digest(token))
+        if entry is None:
+            return None
+        principal, at = entry
+        if time.monotonic() - at > self.ttl_s or principal.expires_at <= (now or utcnow()):
+            return None
+        return principal
+
+    def put(self, principal: Principal) -> None:
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+            self._items[principal.jti] = (principal, time.monotonic())
+
+    def invalidate(self, jti: str) -> None:
+        with self._lock:
+            self._items.pop(jti, None)
 
 
 _TOKENS = AuthTokenRow.__table__

@@ -15,6 +15,7 @@ from rtcc_console.config import ServerSettings
 from rtcc_console.server.broker import EventBroker, EventRecord
 from rtcc_console.server.database import Database
 from rtcc_console.server.passwords import Passwords
+from rtcc_console.server.security import TokenCache
 
 if TYPE_CHECKING:
     from rtcc_console.server.registry import CameraRegistry
@@ -29,6 +30,7 @@ class AppState:
     passwords: Passwords
     broker: EventBroker
     registry: CameraRegistry
+    token_cache: TokenCache | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -105,6 +105,8 @@ def logout(user: CurrentUser, state: StateDep) -> Response:
     with state.db.write() as session:
         revoke_token(session, jti=user.jti)
         append_audit(session, actor=actor_of(user), action="auth.logout")
+    if state.token_cache is not None:
+        state.token_cache.invalidate(user.jti)
     return Response(status_code=204)
 
 
