@@ -70,6 +70,10 @@ def generate_registry(
         )
     if "{index}" not in stream_base:
         raise ValueError(f"stream_base must contain '{{index}}', got {stream_base!r}")
+    try:
+        stream_base.format(index=0)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"stream_base {stream_base!r} is not a valid template with {{index}}: {exc!r}") from None
     if stream_pool < 1:
         raise ValueError(f"stream_pool must be at least 1, got {stream_pool}")
     rng = np.random.default_rng(seed)

@@ -228,7 +228,7 @@ def build_registry_columns(
     tokens = rng.integers(0, 2**40, integ.size)
     for j, (i, with_creds) in enumerate(zip(integ.tolist(), creds.tolist(), strict=True)):
         url = stream_base.format(index=j % stream_pool)
-        if with_creds and "://" in url:
+        if with_creds and "://" in url and "@" not in url.split("://", 1)[1].split("/", 1)[0]:
             scheme, rest = url.split("://", 1)
             url = f"{scheme}://viewer{j % 97}:{int(tokens[j]):010x}@{rest}"
         secrets[ids[i]] = url

@@ -95,6 +95,14 @@ def test_bad_arguments_are_refused() -> None:
         generate_registry(seed=1, n_registered=-1)
     with pytest.raises(ValueError):
         generate_registry(seed=1, stream_pool=0)
+    with pytest.raises(ValueError, match="template"):
+        generate_registry(seed=1, stream_base="rtsp://h/{index}/{camera}")
+
+
+def test_template_with_its_own_credentials_is_not_mangled() -> None:
+    reg = generate_registry(seed=2, n_registered=0, n_integrated=40, stream_base="rtsp://ops:pw@h/{index}")
+    assert all(url.startswith("rtsp://ops:pw@h/") for url in reg.secrets.values())
+    assert all(c.stream_ref is not None and c.stream_ref.startswith("rtsp://h/") for c in reg.cameras)
 
 
 def test_camera_rows_match_the_bulk_loader_layout(registry: Registry) -> None:
