@@ -119,3 +119,30 @@ def test_revocation_event_reaches_stream(server: EmbeddedServer) -> None:
         assert kinds["camera.changed"]["change"] == "revoked"
     finally:
         reader.close()
+
+
+def test_replay_older_than_retention_says_truncated(server: EmbeddedServer) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from rtcc_console.core.models import utcnow
+    from rtcc_console.server.background import housekeeping_pass
+    from rtcc_console.store.schema import EventRow
+
+    tok = token(server)
+    for i in range(3):
+        post_call(server, tok, incident_id=f"T-{i}")
+    state = server.state
+    with state.db.write() as s:
+        s.execute(update(EventRow).values(at=utcnow() - timedelta(days=30)))
+    housekeeping_pass(state, prune=True)
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}", "Last-Event-ID": "1"})
+    try:
+        first = reader.get()
+        assert first is not None and first.event == "replay.truncated"
+        assert json.loads(first.data)["oldest_id"] == 3
+        nxt = reader.get()
+        assert nxt is not None and nxt.id == "3"
+    finally:
+        reader.close()
