@@ -189,8 +189,10 @@ def grant_public(grant: LiveGrantRow, *, session: Session, secret: str | None, r
     """
     now = now or utcnow()
     full, sub = stream_secret(session, camera_id=grant.camera_id)
-    if relay_url and secret:
-        stream_url = _relay_url(relay_url, grant.camera_id, secret)
+    if relay_url:
+        # The relay URL embeds the grant secret, which only exists at issue time (the
+        # database keeps its hash): a renewal answers without a URL; keep the one you have.
+        stream_url = _relay_url(relay_url, grant.camera_id, secret) if secret else None
         substream_url = None
     else:
         stream_url, substream_url = full, sub

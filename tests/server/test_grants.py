@@ -174,3 +174,23 @@ def test_background_task_expires_emergencies_by_itself(client: TestClient, app: 
     while not events_of(app, "grant.revoked") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [json.loads(d)["grant_id"] for _i, _t, d in events_of(app, "grant.revoked")] == [g["id"]]
+
+
+def test_relay_mode_grant_points_at_relay_path(settings_factory: Any) -> None:
+    from rtcc_console.core.models import Role
+    from rtcc_console.server.app import create_app
+    from tests.server.conftest import add_user, login
+
+    app = create_app(settings_factory(media_relay_url="rtsp://relay.local:8554"))
+    with TestClient(app) as client:
+        add_user(app, "ana", Role.ANALYST)
+        add_user(app, "adam", Role.ADMIN)
+        admin, analyst = login(client, "adam"), login(client, "ana")
+        cam(client, admin, "cam-1")
+        g = grant(client, analyst, "cam-1").json()
+        assert g["stream_url"] == f"rtsp://grant:{g['token']}@relay.local:8554/cam/cam-1"
+        assert "s3cret" not in json.dumps(g)  # the camera's own credentials stay on the server
+        renewed = client.post(f"{API}/live-grants/{g['id']}/renew", headers=analyst).json()
+        assert renewed["stream_url"] is None and renewed["token"] is None
+        body = {"user": "grant", "password": g["token"], "action": "read", "path": "cam/cam-1"}
+        assert client.post(f"{API}/media/auth", json=body).status_code == 200

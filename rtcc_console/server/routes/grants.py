@@ -74,7 +74,7 @@ def renew(grant_id: str, user: RequireAnalyst, state: StateDep) -> Any:
             raise HTTPException(403, "only the holder of a grant can renew it")
         outcome = renew_grant(session, actor=actor_of(user), role=user.role, grant=grant, ttl_s=state.settings.grant_ttl_s)
         if outcome.grant is not None:
-            return grant_public(outcome.grant, session=session, secret=None, relay_url=None)
+            return grant_public(outcome.grant, session=session, secret=None, relay_url=state.settings.media_relay_url)
     raise HTTPException(outcome.status, outcome.decision.reason)
 
 
