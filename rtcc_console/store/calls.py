@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import CallStatus, DispatchCall, GeoPoint, utcnow
 from rtcc_console.store.cameras import NotFoundError
+from rtcc_console.store.db import begin_write
 from rtcc_console.store.schema import CallRow, CallUpdateRow
 
 Outcome = Literal["created", "updated", "duplicate", "stale"]
@@ -117,6 +118,7 @@ def upsert_call(
     incident keeps its id. Bad input raises ValueError before anything is written.
     """
     _check_call(call)
+    begin_write(session)  # SQLite: read-then-write must hold the write lock from the start
     received_at = received_at or utcnow()
     row = _find(session, call.incident_id)
     if row is None:
@@ -219,6 +221,7 @@ def patch_call(session: Session, *, call_id: str, changes: Mapping[str, Any]) ->
         raise ValueError("lat and lon must both be numbers or both be null")
     if lat is not None and lon is not None:
         GeoPoint(lat, lon)  # validates
+    begin_write(session)
     row = session.execute(select(CallRow).where(CallRow.id == call_id).with_for_update()).scalar_one_or_none()
     if row is None:
         raise NotFoundError(f"call {call_id!r} not found")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from rtcc_console.core.geo import BoundingBox
 from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier, utcnow
 from rtcc_console.store.changeseq import next_change_seq
+from rtcc_console.store.db import begin_write
 from rtcc_console.store.schema import CameraRow, CameraSecretRow
 
 
@@ -136,6 +137,7 @@ def save_camera(
     back. Raises ValueError for out-of-range heading/fov/range.
     """
     _check_heading_fov_range(camera.heading_deg, camera.fov_deg, camera.range_m)
+    begin_write(session)
     seq = next_change_seq(session)  # first statement: takes the camera write lock
     now = now or utcnow()
     row = session.get(CameraRow, camera.id)
@@ -187,6 +189,7 @@ def update_camera(
     for key, enum in (("tier", Tier), ("kind", CameraKind), ("sharing_mode", SharingMode)):
         if key in values:
             values[key] = enum(values[key]).value
+    begin_write(session)
     seq = next_change_seq(session)
     row = _live_row(session, camera_id)
     GeoPoint(values.get("lat", row.lat), values.get("lon", row.lon))  # validates
@@ -225,6 +228,7 @@ def delete_camera(session: Session, *, camera_id: str, now: datetime | None = No
 
     The stored credentials are removed at once: a deleted camera must not be viewable.
     """
+    begin_write(session)
     seq = next_change_seq(session)
     row = _live_row(session, camera_id)
     row.deleted = True

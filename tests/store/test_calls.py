@@ -125,3 +125,41 @@ def test_get_by_incident(db_session: Session) -> None:
     got = repo.get_call_by_incident(db_session, incident_id="urn:x")
     assert got is not None and got.id == cid
     assert repo.get_call_by_incident(db_session, incident_id="urn:y") is None
+
+
+def test_concurrent_messages_for_one_incident(db_url: str) -> None:
+    """Four CAD feeds deliver overlapping updates of one incident at once: no error, one
+    call, every distinct message in history, and the newest state wins."""
+    import threading
+
+    from rtcc_console.store.db import make_engine, make_session_factory
+
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine)
+    errors: list[Exception] = []
+    minutes = [[0, 4, 8, 2], [1, 4, 7, 3], [0, 5, 6, 9], [2, 8, 1, 5]]
+
+    def feed(ms: list[int]) -> None:
+        for m in ms:
+            try:
+                with factory() as s:
+                    repo.upsert_call(s, call=_call(minutes=m, priority=m + 1), raw={"m": m})
+                    s.commit()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=feed, args=(ms,)) for ms in minutes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors, errors
+        with factory() as s:
+            assert _count(s, CallRow) == 1
+            call = repo.get_call_by_incident(s, incident_id="urn:nena:incident:1")
+            assert call is not None and call.updated_at == T0 + timedelta(minutes=9) and call.priority == 10
+            history = repo.call_history(s, call_id=call.id)
+            assert sorted(h.raw["m"] for h in history if h.raw) == sorted({m for ms in minutes for m in ms})
+    finally:
+        engine.dispose()
