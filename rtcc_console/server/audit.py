@@ -166,7 +166,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def audit_query(flt: AuditFilter) -> Select[tuple[AuditEventRow]]:
+def audit_query(flt: AuditFilter) -> Select[AuditEventRow]:
     """The SELECT for a filter, newest first (JSON target lookups work on both back ends)."""
     stmt = select(AuditEventRow)
     if flt.user:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -42,7 +42,7 @@ def _dumps(payload: dict[str, Any]) -> str:
 def record_event(session: Session, *, type: str, payload: dict[str, Any]) -> EventRecord:
     """Persist an event in the current transaction; it is broadcast after commit."""
     journal_lock(session)
-    table = EventRow.__table__
+    table = cast(Table, EventRow.__table__)
     new_id = session.execute(
         table.insert().values(at=utcnow(), type=type, payload=payload).returning(table.c.id)
     ).scalar_one()

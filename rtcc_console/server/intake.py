@@ -18,9 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.cad import ParsedCall
@@ -87,8 +87,8 @@ def _fields(parsed: ParsedCall, source: str) -> dict[str, Any]:
     }
 
 
-_CALLS = CallRow.__table__
-_UPDATES = CallUpdateRow.__table__
+_CALLS = cast(Table, CallRow.__table__)
+_UPDATES = cast(Table, CallUpdateRow.__table__)
 
 
 def ingest(session: Session, *, parsed: ParsedCall, source: str, raw: Any = None, now: datetime | None = None) -> IntakeResult:

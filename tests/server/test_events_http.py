@@ -146,3 +146,27 @@ def test_replay_older_than_retention_says_truncated(server: EmbeddedServer) -> N
         assert nxt is not None and nxt.id == "3"
     finally:
         reader.close()
+
+
+def test_main_flow_over_real_http(server: EmbeddedServer) -> None:
+    """Login, registry write, nearest, call intake + detail, live grant, logout: over loopback."""
+    api = server.api_url
+    admin = {"Authorization": f"Bearer {token(server, 'adam')}"}
+    ana_token = token(server)
+    ana = {"Authorization": f"Bearer {ana_token}"}
+    with httpx.Client(timeout=10) as c:
+        assert c.post(f"{api}/cameras", headers=admin, json=camera_body(id="cam-h1")).status_code == 201
+        assert c.post(f"{api}/cameras", headers=ana, json=camera_body(id="cam-h2")).status_code == 403
+        near = c.get(f"{api}/cameras/nearest", params={"lat": 32.78, "lon": -96.8}, headers=ana).json()
+        assert [i["camera"]["id"] for i in near["items"]] == ["cam-h1"]
+        call = c.post(f"{api}/calls", headers={**ana, "Content-Type": "application/json"}, content=json.dumps(simple_call()))
+        assert call.status_code == 201
+        detail = c.get(f"{api}/calls/{call.json()['call']['id']}", headers=ana).json()
+        assert detail["cameras"][0]["camera"]["id"] == "cam-h1" and "s3cret" not in json.dumps(detail)
+        g = c.post(f"{api}/cameras/cam-h1/live-grants", headers=ana, json={"reason": "case 9"})
+        assert g.status_code == 201 and "s3cret" in g.json()["stream_url"]
+        assert c.post(f"{api}/media/auth", json={"password": g.json()["token"], "action": "read", "path": "cam/cam-h1"}).status_code == 200
+        bad = c.post(f"{api}/calls", headers=ana, json=simple_call(lat="north"))
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("lat")
+        assert c.post(f"{api}/auth/logout", headers=ana).status_code == 204
+        assert c.get(f"{api}/auth/me", headers=ana).status_code == 401
