@@ -170,3 +170,18 @@ def test_main_flow_over_real_http(server: EmbeddedServer) -> None:
         assert bad.status_code == 422 and bad.json()["detail"].startswith("lat")
         assert c.post(f"{api}/auth/logout", headers=ana).status_code == 204
         assert c.get(f"{api}/auth/me", headers=ana).status_code == 401
+
+
+def test_unknown_future_id_is_reported_not_silently_skipped(server: EmbeddedServer) -> None:
+    tok = token(server)
+    post_call(server, tok, incident_id="F-1")
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}", "Last-Event-ID": "999"})
+    try:
+        first = reader.get()
+        assert first is not None and first.event == "replay.truncated"
+        assert json.loads(first.data)["newest_id"] == 1
+        post_call(server, tok, incident_id="F-2")
+        nxt = reader.get()
+        assert nxt is not None and nxt.id == "2"
+    finally:
+        reader.close()

@@ -5,7 +5,9 @@ reconnects with ``Last-Event-ID`` (header, or ``?last_event_id=``) first receive
 persisted event after that id, then live ones, without gaps or duplicates. Without it
 the stream starts at "now". If the requested id is older than the retention window the
 stream starts with ``event: replay.truncated`` (``{"oldest_id": N}``) so the client knows
-to resynchronise. A client too slow to drain its buffer is disconnected; it resumes by id.
+to resynchronise; likewise for an id newer than any this server issued (a replaced
+database), after which the stream continues from the newest event. A client too slow to
+drain its buffer is disconnected; it resumes by id.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sse_starlette import EventSourceResponse
 
 from rtcc_console.server.broker import EventRecord
 from rtcc_console.server.deps import StateDep, StreamUser
-from rtcc_console.server.eventlog import load_events, oldest_event_id
+from rtcc_console.server.eventlog import last_event_id, load_events, oldest_event_id
 
 router = APIRouter(tags=["events"])
 REPLAY_PAGE = 500
@@ -59,8 +61,14 @@ async def events(
             last = live_from
             if start is not None:
                 last = start
-                oldest = await asyncio.to_thread(_oldest, db)
-                if oldest is not None and start < oldest - 1:
+                oldest, newest = await asyncio.to_thread(_bounds, db)
+                if start > max(newest, live_from):
+                    # An id this server never issued (e.g. the database was replaced):
+                    # replaying "after" it would silently skip everything up to it.
+                    yield {"event": "replay.truncated",
+                           "data": json.dumps({"oldest_id": oldest, "requested": start, "newest_id": newest})}  # fmt: skip
+                    last = min(newest, live_from) if live_from else newest
+                elif oldest is not None and start < oldest - 1:
                     yield {"event": "replay.truncated", "data": json.dumps({"oldest_id": oldest, "requested": start})}
                 while True:
                     page = await asyncio.to_thread(_page, db, last)
@@ -83,9 +91,9 @@ async def events(
     return EventSourceResponse(stream(), ping=state.settings.sse_ping_s, headers={"Cache-Control": "no-store"})
 
 
-def _oldest(db: Any) -> int | None:
+def _bounds(db: Any) -> tuple[int | None, int]:
     with db.read() as session:
-        return oldest_event_id(session)
+        return oldest_event_id(session), last_event_id(session)
 
 
 def _page(db: Any, after: int) -> list[EventRecord]:
