@@ -102,6 +102,31 @@ class EmbeddedServer:
             self._sock.close()
             self._sock = None
 
+    def ensure_user(self, username: str, role: str, password: str) -> bool:
+        """Create a staff account unless it exists (demo/tests); True when created.
+
+        Call after :meth:`start` (the schema must exist). The password must satisfy the
+        same rules as ``POST /users`` (at least 12 characters).
+        """
+        from rtcc_console.core.models import Role
+        from rtcc_console.server.audit import Actor, append_audit
+        from rtcc_console.server.passwords import validate_password
+        from rtcc_console.server.security import create_user, get_user, normalize_username
+
+        problem = validate_password(password)
+        if problem:
+            raise ValueError(problem)
+        state = self.state
+        name = normalize_username(username)
+        password_hash = state.passwords.hash(password)
+        with state.db.write() as session:
+            if get_user(session, username=name) is not None:
+                return False
+            create_user(session, username=name, role=Role(role), password_hash=password_hash)
+            append_audit(session, actor=Actor("embedded", "admin", "local"), action="admin.user_add",
+                         targets={"user": name}, reason=f"role {role}")  # fmt: skip
+        return True
+
     def __enter__(self) -> EmbeddedServer:
         self.start()
         return self

@@ -20,7 +20,8 @@ from tests.server.sse_client import SseReader
 def server(settings: ServerSettings) -> Iterator[EmbeddedServer]:
     srv = EmbeddedServer(settings.model_copy(update={"port": 0}))
     srv.start()
-    add_user(srv.app, "ana", Role.ANALYST)
+    assert srv.ensure_user("ana", "analyst", PASSWORD) is True
+    assert srv.ensure_user("ana", "analyst", PASSWORD) is False
     add_user(srv.app, "adam", Role.ADMIN)
     try:
         yield srv
