@@ -139,6 +139,10 @@ class TokenCache:
         with self._lock:
             self._items.pop(jti, None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
 
 _TOKENS = AuthTokenRow.__table__
 _USERS = UserRow.__table__
@@ -150,6 +154,16 @@ def revoke_token(session: Session, *, jti: str, now: datetime | None = None) -> 
         .where(AuthTokenRow.jti == jti, AuthTokenRow.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
+
+
+def revoke_all_tokens(session: Session, *, username: str, now: datetime | None = None) -> int:
+    """Revoke every open session of a user (disable, role change, password reset)."""
+    result = session.execute(
+        update(AuthTokenRow)
+        .where(AuthTokenRow.username == username, AuthTokenRow.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_failure(session: Session, *, username: str, threshold: int, lockout_s: int, now: datetime) -> datetime | None:

@@ -137,3 +137,23 @@ def test_system_routes_need_no_auth(client: TestClient) -> None:
     assert "audited" in notice["text"] and notice["agency"]
     assert client.get("/docs").status_code == 200
     assert "/api/v1/calls" in client.get("/openapi.json").json()["paths"]
+
+
+def test_admin_disable_role_change_and_password_reset_end_sessions(client: TestClient, admin: dict[str, str], analyst: dict[str, str]) -> None:
+    assert client.get(f"{API}/auth/me", headers=analyst).status_code == 200
+    r = client.patch(f"{API}/users/ana", headers=admin, json={"disabled": True})
+    assert r.status_code == 200 and r.json()["disabled"] is True
+    assert client.get(f"{API}/auth/me", headers=analyst).status_code == 401  # session ended at once
+    assert client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD}).status_code == 401
+    client.patch(f"{API}/users/ana", headers=admin, json={"disabled": False, "role": "supervisor"})
+    sue_like = login(client, "ana")
+    assert client.get(f"{API}/audit", headers=sue_like).status_code == 200
+    r = client.patch(f"{API}/users/ana", headers=admin, json={"password": "a brand new password"})
+    assert r.status_code == 200
+    assert client.get(f"{API}/auth/me", headers=sue_like).status_code == 401
+    login(client, "ana", "a brand new password")
+    assert client.patch(f"{API}/users/ana", headers=admin, json={"password": "short"}).status_code == 422
+    assert client.patch(f"{API}/users/ana", headers=admin, json={}).status_code == 422
+    assert client.patch(f"{API}/users/adam", headers=admin, json={"disabled": True}).status_code == 422
+    assert client.patch(f"{API}/users/nobody", headers=admin, json={"disabled": True}).status_code == 404
+    assert client.patch(f"{API}/users/ana", headers=sue_like, json={"disabled": True}).status_code in (401, 403)

@@ -1,11 +1,14 @@
-"""Staff accounts (admin only): list, create, unlock. Hashes never leave the server."""
+"""Staff accounts (admin only): list, create, unlock, change (role/disable/password reset).
+
+Hashes never leave the server. Any change to an account revokes its open sessions.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from rtcc_console.core.models import Role
@@ -17,6 +20,7 @@ from rtcc_console.server.security import (
     get_user,
     normalize_username,
     public_user,
+    revoke_all_tokens,
     unlock_user,
     validate_username,
 )
@@ -45,6 +49,24 @@ class UserCreate(BaseModel):
         problem = validate_password(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+
+class UserUpdate(BaseModel):
+    """Admin changes to an account; any change revokes the user's open sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None
+    disabled: bool | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = validate_password(value)
+            if problem:
+                raise ValueError(problem)
         return value
 
 
@@ -88,3 +110,38 @@ def unlock(username: str, admin: RequireAdmin, state: StateDep) -> Any:
         row = get_user(session, username=name)
         session.refresh(row)
         return public_user(row)  # type: ignore[arg-type]
+
+
+@router.patch("/{username}", response_model=UserPublic)
+def update_user(username: str, body: UserUpdate, admin: RequireAdmin, state: StateDep) -> Any:
+    """Change role, disable/enable, or reset the password; signs the user out everywhere."""
+    name = normalize_username(username)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        raise HTTPException(422, "nothing to change: give role, disabled or password")
+    if name == admin.username and (changes.get("disabled") or changes.get("role", Role.ADMIN) != Role.ADMIN):
+        raise HTTPException(422, "admins cannot disable or demote themselves")
+    new_hash = state.passwords.hash(changes["password"]) if "password" in changes else None
+    with state.db.write() as session:
+        row = get_user(session, username=name)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {name!r}")
+        if "role" in changes:
+            row.role = changes["role"].value
+        if "disabled" in changes:
+            row.disabled = changes["disabled"]
+        if new_hash:
+            row.password_hash = new_hash
+            row.failed_logins = 0
+            row.locked_until = None
+        revoked = revoke_all_tokens(session, username=name)
+        what = ", ".join(f"{k}={v.value if isinstance(v, Role) else v}" for k, v in changes.items() if k != "password")
+        append_audit(
+            session, actor=actor_of(admin), action="admin.user_update", targets={"user": name},
+            reason=(what + ("; password reset" if new_hash else "")).strip("; ") + f"; {revoked} session(s) revoked",
+        )  # fmt: skip
+        session.flush()
+        result = public_user(row)
+    if state.token_cache is not None:
+        state.token_cache.clear()
+    return result
