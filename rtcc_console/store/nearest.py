@@ -15,10 +15,11 @@ nearest, then ranks everything inside that radius exactly.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+import weakref
+from typing import NamedTuple, cast
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import Engine, Float, column, select, text
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.geo import EARTH_RADIUS_M, bounding_box, check_distance_m, haversine_m_arrays
@@ -27,6 +28,10 @@ from rtcc_console.store.cameras import to_domain
 from rtcc_console.store.schema import CameraRow
 
 _POINT = "ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), CAST(:lat AS float8)), 4326)::geography"
+
+
+_COLUMNS = ", ".join(f"c.{col.name}" for col in CameraRow.__table__.columns)
+_GEOGRAPHY_CACHE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def _knn_sql(*, tier: bool, radius: bool, include_revoked: bool) -> str:
@@ -48,7 +53,7 @@ WITH cand AS MATERIALIZED (
     ORDER BY c.geog <-> {_POINT}
     LIMIT :k
 )
-SELECT c.id, ST_Distance(c.geog, {_POINT}, false) AS d
+SELECT {_COLUMNS}, ST_Distance(c.geog, {_POINT}, false) AS d
 FROM cameras c
 WHERE ST_DWithin(c.geog, {_POINT}, (SELECT max(d) * 1.000001 + 0.001 FROM cand), false) AND {cond}
 ORDER BY d, c.id
@@ -62,13 +67,23 @@ class NearCamera(NamedTuple):
 
 
 def has_geography(session: Session) -> bool:
-    """Whether this database has the PostGIS ``cameras.geog`` column (migration 0002)."""
-    if session.get_bind().dialect.name != "postgresql":
+    """Whether this database has the PostGIS ``cameras.geog`` column (migration 0002).
+
+    Remembered per engine after the first positive answer (the column is never dropped
+    while the application runs); a negative answer is re-checked each time.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
         return False
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if _GEOGRAPHY_CACHE.get(engine):
+        return True
     row = session.execute(text(
         "SELECT 1 FROM information_schema.columns WHERE table_name = 'cameras' "
         "AND column_name = 'geog' AND table_schema = current_schema()"
     )).first()
+    if row is not None:
+        _GEOGRAPHY_CACHE[engine] = True
     return row is not None
 
 
@@ -100,11 +115,10 @@ def nearest_cameras_sql(
             params["tier"] = tier_value
         if radius_m is not None:
             params["radius"] = radius_m
-        rows = session.execute(text(sql), params).all()
-        by_id = {r.id: r for r in session.execute(
-            select(CameraRow).where(CameraRow.id.in_([row.id for row in rows]))
-        ).scalars()}
-        return [NearCamera(to_domain(by_id[row.id]), float(row.d)) for row in rows]
+        typed = text(sql).columns(*CameraRow.__table__.columns, column("d", Float))
+        rows = session.execute(typed, params).all()
+        # Rows carry every camera column by name (with the UTC type applied).
+        return [NearCamera(to_domain(cast(CameraRow, row)), float(row.d)) for row in rows]
     return _nearest_bbox(session, lat=lat, lon=lon, k=k, radius_m=radius_m, tier=tier_value,
                          include_revoked=include_revoked)
 

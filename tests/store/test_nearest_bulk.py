@@ -103,6 +103,7 @@ def test_nearest_matches_brute_force(loaded: tuple[Session, Any, Any, list[str]]
         order = [i for i in np.lexsort((np.array(ids), dist)) if alive[i]][:k]
         got = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k)
         assert [g.camera.id for g in got] == [ids[i] for i in order]
+        assert got[0].camera == cameras.get_camera(session, camera_id=got[0].camera.id)  # every field
         assert [g.distance_m for g in got] == pytest.approx([float(dist[i]) for i in order], rel=1e-6, abs=1e-3)
         radius = float(dist[order[k // 2]]) + 0.01
         within = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k, radius_m=radius)
