@@ -186,3 +186,14 @@ def test_unknown_future_id_is_reported_not_silently_skipped(server: EmbeddedServ
         assert nxt is not None and nxt.id == "2"
     finally:
         reader.close()
+
+
+def test_stream_ends_when_session_is_revoked(server: EmbeddedServer) -> None:
+    tok = token(server)
+    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}"})
+    try:
+        assert httpx.post(f"{server.api_url}/auth/logout", headers={"Authorization": f"Bearer {tok}"}).status_code == 204
+        end = reader.get(timeout=20)  # heartbeats skipped; None = the server closed the stream
+        assert end is None
+    finally:
+        reader.close()

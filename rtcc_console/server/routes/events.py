@@ -7,13 +7,15 @@ the stream starts at "now". If the requested id is older than the retention wind
 stream starts with ``event: replay.truncated`` (``{"oldest_id": N}``) so the client knows
 to resynchronise; likewise for an id newer than any this server issued (a replaced
 database), after which the stream continues from the newest event. A client too slow to
-drain its buffer is disconnected; it resumes by id.
+drain its buffer is disconnected; it resumes by id. The session is re-checked about every
+heartbeat interval: after logout, expiry or an account change the stream ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -21,8 +23,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sse_starlette import EventSourceResponse
 
 from rtcc_console.server.broker import EventRecord
-from rtcc_console.server.deps import StateDep, StreamUser
+from rtcc_console.server.deps import StateDep, StreamUser, bearer_token
 from rtcc_console.server.eventlog import last_event_id, load_events, oldest_event_id
+from rtcc_console.server.security import resolve_token
 
 router = APIRouter(tags=["events"])
 REPLAY_PAGE = 500
@@ -53,6 +56,8 @@ async def events(
     if start is None:
         start = _parse_id(last_event_id, "last_event_id")
     broker, db = state.broker, state.db
+    token = bearer_token(request, allow_query=True) or ""
+    recheck_s = max(state.settings.sse_ping_s, 1.0)
     sub = broker.subscribe()
     live_from = broker.last_id
 
@@ -77,10 +82,20 @@ async def events(
                         last = record.id
                     if len(page) < REPLAY_PAGE:
                         break
+            checked = time.monotonic()
             while True:
-                batch = await sub.next_batch()
+                try:
+                    batch = await asyncio.wait_for(sub.next_batch(), timeout=recheck_s)
+                except TimeoutError:
+                    batch = []
                 if batch is None:
                     return
+                if time.monotonic() - checked >= recheck_s:
+                    # A long-lived stream must end when its session does (logout,
+                    # disabled account, expiry), not only at reconnect.
+                    if not await asyncio.to_thread(_still_valid, db, token):
+                        return
+                    checked = time.monotonic()
                 for record in batch:
                     if record.id > last:
                         last = record.id
@@ -89,6 +104,11 @@ async def events(
             broker.unsubscribe(sub)
 
     return EventSourceResponse(stream(), ping=state.settings.sse_ping_s, headers={"Cache-Control": "no-store"})
+
+
+def _still_valid(db: Any, token: str) -> bool:
+    with db.engine.connect() as conn:
+        return resolve_token(conn, token=token) is not None
 
 
 def _bounds(db: Any) -> tuple[int | None, int]:
