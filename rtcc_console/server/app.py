@@ -23,6 +23,7 @@ from rtcc_console.core.redact import RedactingFilter
 from rtcc_console.server.broker import EventBroker, EventRecord
 from rtcc_console.server.database import Database
 from rtcc_console.server.eventlog import last_event_id, load_events
+from rtcc_console.server.intake_writer import IntakeWriter
 from rtcc_console.server.passwords import Passwords
 from rtcc_console.server.registry import CameraRegistry
 from rtcc_console.server.security import TokenCache
@@ -63,6 +64,7 @@ def build_state(settings: ServerSettings) -> AppState:
         passwords=Passwords.from_settings(settings),
         broker=EventBroker(queue_size=settings.sse_queue_size, gap_loader=gap_loader),
         registry=CameraRegistry(db),
+        intake=IntakeWriter(db),
         token_cache=TokenCache() if db.backend == "sqlite" else None,
     )
     db.on_event = state.after_commit
@@ -88,6 +90,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     install_log_redaction()
     newest = await asyncio.to_thread(_startup_sync, state)
     state.broker.start(asyncio.get_running_loop(), newest)
+    state.intake.start()
     await start_background(state)
     log.info("rtcc server ready (%s database, event id %d)", state.db.backend, newest)
     try:
@@ -95,6 +98,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         state.broker.close_all()
         await stop_background(state)
+        await asyncio.to_thread(state.intake.stop)
         state.db.dispose()
 
 

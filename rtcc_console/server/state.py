@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rtcc_console.config import ServerSettings
 from rtcc_console.server.broker import EventBroker, EventRecord
 from rtcc_console.server.database import Database
+from rtcc_console.server.intake_writer import IntakeWriter
 from rtcc_console.server.passwords import Passwords
 from rtcc_console.server.security import TokenCache
 
@@ -30,6 +31,7 @@ class AppState:
     passwords: Passwords
     broker: EventBroker
     registry: CameraRegistry
+    intake: IntakeWriter
     token_cache: TokenCache | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -151,3 +151,50 @@ def test_patch_call_geocodes_and_publishes(client: TestClient, app: Any, analyst
     for body in ({"lat": 32.7}, {"lat": 0, "lon": 0}, {}, {"status": "gone"}, {"lat": 100, "lon": 0}):
         assert client.patch(f"{API}/calls/{call['id']}", headers=analyst, json=body).status_code == 422, body
     assert client.patch(f"{API}/calls/nope", headers=analyst, json={"status": "closed"}).status_code == 404
+
+
+def test_concurrent_duplicates_store_one_call(client: TestClient, app: Any, analyst: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(i: int) -> int:
+        body = simple_call(incident_id=f"C-{i % 3}")
+        return client.post(f"{API}/calls", headers=analyst, json=body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(post, range(24)))
+    assert codes.count(201) == 3 and codes.count(200) == 21
+    assert count_rows(app, CallRow) == 3 and count_rows(app, CallUpdateRow) == 3
+    assert len(events_of(app, "call.created")) == 3
+
+
+def test_writer_batch_failure_only_fails_the_faulty_call(app: Any, client: TestClient) -> None:
+    """Group commit: when one call of a batch cannot be stored, the others still are."""
+    import asyncio
+
+    from rtcc_console.core.cad import parse_call
+    from rtcc_console.server import intake_writer
+
+    real = intake_writer.ingest
+
+    def flaky(session: Any, *, parsed: Any, source: str, raw: Any) -> Any:
+        if parsed.incident_id == "BOOM":
+            raise RuntimeError("simulated storage failure")
+        return real(session, parsed=parsed, source=source, raw=raw)
+
+    writer = intake_writer.IntakeWriter(app.state.rtcc.db)
+    writer.start()
+    try:
+        intake_writer.ingest = flaky  # type: ignore[assignment]
+
+        async def main() -> list[Any]:
+            jobs = [writer.submit(parse_call(simple_call(incident_id=name)), source="simple", raw=None)
+                    for name in ("OK-1", "BOOM", "OK-2")]  # fmt: skip
+            return await asyncio.gather(*jobs, return_exceptions=True)
+
+        results = asyncio.run(main())
+    finally:
+        intake_writer.ingest = real  # type: ignore[assignment]
+        writer.stop()
+    assert isinstance(results[1], RuntimeError)
+    assert results[0].created and results[2].created
+    assert count_rows(app, CallRow) == 2

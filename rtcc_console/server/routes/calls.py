@@ -73,14 +73,8 @@ async def post_call(request: Request, user: RequireAnalyst, state: StateDep) -> 
     obj = await read_json(request)
     ctype = request.headers.get("content-type")
     parsed = parse_one(obj, ctype)
-    source = source_of(obj, ctype)
-    from starlette.concurrency import run_in_threadpool
-
-    def _store() -> Any:
-        with state.db.write() as session:
-            return ingest(session, parsed=parsed, source=source, raw=obj)
-
-    return intake_response(await run_in_threadpool(_store))
+    result = await state.intake.submit(parsed, source=source_of(obj, ctype), raw=obj)
+    return intake_response(result)
 
 
 @router.post("/batch")
