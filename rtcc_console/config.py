@@ -63,7 +63,7 @@ class ServerSettings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024, description="argon2id memory in KiB (tests lower it)")
     argon2_parallelism: int = Field(default=4, ge=1, le=16, description="argon2id lanes")
     sse_ping_s: float = Field(default=15.0, gt=0, le=300, description="Heartbeat comment interval on the event stream")
-    sse_queue_size: int = Field(default=1000, ge=10, le=100_000, description="Events buffered per SSE client before it is dropped")
+    sse_queue_size: int = Field(default=20_000, ge=10, le=200_000, description="Events buffered per SSE client before it is dropped (a registry import is one burst)")
     housekeeping_s: float = Field(default=1.0, gt=0, le=60, description="How often expired emergencies/grants are checked")
     migrate_on_start: bool = Field(default=True, description="Upgrade the database schema to head when the app starts")
     cad_dropdir_rescan_s: float = Field(default=5.0, gt=0, le=3600, description="Periodic rescan of the CAD drop folder")
