@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Emergency, utcnow
 from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.database import journal_lock
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.store.schema import EmergencyRow
 
@@ -125,6 +126,7 @@ def end_emergency(session: Session, *, row: EmergencyRow, actor: Actor, reason: 
 def expire_due(session: Session, *, now: datetime | None = None) -> list[str]:
     """End every emergency whose ``ends_at`` passed (housekeeping); returns their ids."""
     now = now or utcnow()
+    journal_lock(session)  # several server processes: only one of them ends each emergency
     due = session.scalars(
         select(EmergencyRow).where(EmergencyRow.ended_at.is_(None), EmergencyRow.ends_at.is_not(None), EmergencyRow.ends_at <= now)
     ).all()

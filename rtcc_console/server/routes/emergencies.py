@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
+from rtcc_console.server.database import journal_lock
 from rtcc_console.server.deps import RequireAnalyst, RequireSupervisor, StateDep, actor_of
 from rtcc_console.server.emergencies import (
     emergency_public,
@@ -83,7 +84,8 @@ def list_all(
 @router.post("/{emergency_id}/end")
 def end(emergency_id: str, user: RequireSupervisor, state: StateDep, body: EmergencyEnd | None = None) -> dict[str, Any]:
     with state.db.write() as session:
-        row = session.get(EmergencyRow, emergency_id)
+        journal_lock(session)  # serialise with other processes' expiry of the same emergency
+        row = session.get(EmergencyRow, emergency_id, populate_existing=True)
         if row is None:
             raise HTTPException(404, f"emergency {emergency_id!r} not found")
         if row.ended_at is not None:
