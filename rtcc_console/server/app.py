@@ -65,7 +65,7 @@ def build_state(settings: ServerSettings) -> AppState:
         broker=EventBroker(queue_size=settings.sse_queue_size, gap_loader=gap_loader),
         registry=CameraRegistry(db),
         intake=IntakeWriter(db),
-        token_cache=TokenCache() if db.backend == "sqlite" else None,
+        token_cache=TokenCache(ttl_s=settings.token_cache_s) if settings.token_cache_s > 0 else None,
     )
     db.on_event = state.after_commit
     return state

@@ -61,14 +61,14 @@ async def _authenticate(request: Request, token: str | None) -> Principal:
     state: AppState = request.app.state.rtcc
     db = state.db
     cache = state.token_cache
-    if cache is not None:  # SQLite: one server process, see TokenCache
-        principal = cache.get(token)
-        if principal is None:
+    principal = cache.get(token) if cache is not None else None
+    if principal is None:
+        if db.backend == "sqlite":
             principal = _resolve(db, token)  # one indexed local lookup: cheaper than a thread hop
-            if principal is not None:
-                cache.put(principal)
-    else:
-        principal = await run_in_threadpool(_resolve, db, token)
+        else:
+            principal = await run_in_threadpool(_resolve, db, token)
+        if principal is not None and cache is not None:
+            cache.put(principal)
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token is invalid, expired or revoked", _UNAUTHORIZED)
     return Principal(

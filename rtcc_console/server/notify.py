@@ -6,7 +6,9 @@ the writing transaction, which PostgreSQL delivers only after commit. The broker
 the id, loads any rows it has not delivered yet and fans them out in id order (its own
 events arrive twice, by the in-process path and by NOTIFY, and are delivered once). On a
 lost connection the listener reconnects with backoff and offers the newest id, so the
-broker's gap fill catches up on whatever was committed meanwhile.
+broker's gap fill catches up on whatever was committed meanwhile. The same connection
+listens on ``rtcc_sessions``: a token revoked by any process is dropped from every
+process's token cache.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import psycopg
 
 from rtcc_console.server.eventlog import NOTIFY_CHANNEL, last_event_id
+from rtcc_console.server.security import SESSIONS_CHANNEL
 from rtcc_console.server.state import AppState
 from rtcc_console.store.db import normalize_url
 
@@ -35,11 +38,20 @@ async def listen_forever(state: AppState) -> None:
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                await conn.execute(f"LISTEN {SESSIONS_CHANNEL}")
                 backoff = 0.5
+                cache = state.token_cache
+                if cache is not None:
+                    cache.clear()  # revocations may have been missed while disconnected
                 newest = await asyncio.to_thread(_newest, state)
                 state.broker.offer(newest)  # catch up on anything missed while away
                 async for note in conn.notifies():
-                    if note.payload.isdigit():
+                    if note.channel == SESSIONS_CHANNEL:
+                        if cache is not None and note.payload == "*":
+                            cache.clear()
+                        elif cache is not None:
+                            cache.invalidate(note.payload)
+                    elif note.payload.isdigit():
                         state.broker.offer(int(note.payload))
         except asyncio.CancelledError:
             raise

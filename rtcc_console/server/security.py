@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Role, utcnow
@@ -105,13 +105,13 @@ def resolve_token(conn: Session | Connection, *, token: str, now: datetime | Non
 
 
 class TokenCache:
-    """Recently verified tokens of *this* process, for at most ``ttl_s`` seconds.
+    """Recently verified tokens of this process, trusted for at most ``ttl_s`` seconds.
 
-    Only used on SQLite, where one server process owns the database: every revocation
-    (logout) happens in this process and invalidates the entry at once, so the cache never
-    accepts a revoked token; ``ttl_s`` only bounds staleness for changes made outside the
-    API. Expiry is still checked on every use. With PostgreSQL (several processes) every
-    request goes to the database instead.
+    Revocations invalidate entries at once: in this process directly, and in the other
+    server processes through PostgreSQL NOTIFY on ``rtcc_sessions`` (see ``notify``),
+    which clears the whole cache when the listener (re)connects. ``ttl_s`` bounds how long
+    a change made outside the API (or a lost notification) can go unnoticed. Expiry is
+    checked on every use.
     """
 
     def __init__(self, *, ttl_s: float = 2.0, max_entries: int = 10_000) -> None:
@@ -148,12 +148,22 @@ _TOKENS = AuthTokenRow.__table__
 _USERS = UserRow.__table__
 
 
+SESSIONS_CHANNEL = "rtcc_sessions"
+
+
+def _announce(session: Session, payload: str) -> None:
+    """Tell the other server processes (PostgreSQL, delivered at commit) to drop cached tokens."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": SESSIONS_CHANNEL, "p": payload})
+
+
 def revoke_token(session: Session, *, jti: str, now: datetime | None = None) -> None:
     session.execute(
         update(AuthTokenRow)
         .where(AuthTokenRow.jti == jti, AuthTokenRow.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
+    _announce(session, jti)
 
 
 def revoke_all_tokens(session: Session, *, username: str, now: datetime | None = None) -> int:
@@ -163,6 +173,7 @@ def revoke_all_tokens(session: Session, *, username: str, now: datetime | None =
         .where(AuthTokenRow.username == username, AuthTokenRow.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
+    _announce(session, "*")
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -31,6 +31,7 @@ def _env() -> dict[str, str]:
     env.update(FAST_HASH)
     env["RTCC_SECRET_KEY"] = "integration-test-secret-0123456789"
     env["RTCC_SSE_PING_S"] = "1"
+    env["RTCC_TOKEN_CACHE_S"] = "60"  # so only NOTIFY can explain a fast revocation
     return env
 
 
@@ -119,3 +120,18 @@ def test_event_posted_to_a_arrives_at_sse_client_of_b(two_servers: tuple[str, st
         reader.close()
     # a token issued by A is valid on B (shared state, no sticky sessions)
     assert httpx.get(f"{b}/api/v1/auth/me", headers={"Authorization": f"Bearer {tok_a}"}).status_code == 200
+
+
+def test_logout_on_a_is_honoured_by_b_at_once(two_servers: tuple[str, str]) -> None:
+    a, b = two_servers
+    tok = _token(a)
+    auth = {"Authorization": f"Bearer {tok}"}
+    assert httpx.get(f"{b}/api/v1/auth/me", headers=auth).status_code == 200  # now cached on B
+    assert httpx.post(f"{a}/api/v1/auth/logout", headers=auth).status_code == 204
+    deadline = time.monotonic() + 10  # far below B's 60 s cache lifetime
+    status = 200
+    while time.monotonic() < deadline and status == 200:
+        status = httpx.get(f"{b}/api/v1/auth/me", headers=auth).status_code
+        if status == 200:
+            time.sleep(0.05)
+    assert status == 401
