@@ -133,3 +133,15 @@ def test_revoke_requires_reason(client: TestClient, admin: dict[str, str], reaso
     create(client, admin, id="cam-1")
     r = client.post(f"{API}/cameras/cam-1/revoke", headers=admin, json={"reason": reason})
     assert r.status_code == 422 and "reason" in r.text
+
+
+def test_nearest_marks_emergency_cameras_live_now(client: TestClient, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]) -> None:
+    create(client, admin, id="cam-emg", sharing_mode="live_in_emergency")
+    create(client, admin, id="cam-always", lat=32.7802)
+    def live() -> dict[str, bool]:
+        items = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80", headers=analyst).json()["items"]
+        return {i["camera"]["id"]: i["live_now"] for i in items}
+
+    assert live() == {"cam-emg": False, "cam-always": True}
+    client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-emg"], "reason": "panic", "duration_s": 60})
+    assert live() == {"cam-emg": True, "cam-always": True}

@@ -20,6 +20,7 @@ from rtcc_console.core.cad import CadParseError, ParsedCall, parse_call
 from rtcc_console.core.models import CallStatus, GeoPoint, Tier, utcnow
 from rtcc_console.server.audit import append_audit
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
+from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.intake import OPEN_STATUSES, call_history, call_public, ingest
 from rtcc_console.server.nearby import ranked_nearby
@@ -133,17 +134,17 @@ def list_calls(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-def call_cameras(state: AppState, row: CallRow) -> list[dict[str, Any]]:
+def call_cameras(state: AppState, row: CallRow, emergencies: list[Any]) -> list[dict[str, Any]]:
     """Ranked nearest cameras of both tiers (a few of each tier even if one dominates)."""
     if row.lat is None or row.lon is None:
         return []
     point = GeoPoint(row.lat, row.lon)
     k, radius = state.settings.nearest_k, state.settings.nearest_radius_m
-    items = ranked_nearby(state.registry, point=point, k=k, radius_m=radius)
+    items = ranked_nearby(state.registry, point=point, k=k, radius_m=radius, emergencies=emergencies)
     seen = {i["camera"]["id"] for i in items}
     for tier in Tier:
         if not any(i["camera"]["tier"] == tier.value for i in items):
-            extra = ranked_nearby(state.registry, point=point, k=3, radius_m=radius, tier=tier)
+            extra = ranked_nearby(state.registry, point=point, k=3, radius_m=radius, tier=tier, emergencies=emergencies)
             items.extend(i for i in extra if i["camera"]["id"] not in seen)
     return items
 
@@ -156,7 +157,8 @@ def get_call(call_id: str, user: RequireAnalyst, state: StateDep) -> dict[str, A
             raise HTTPException(404, f"call {call_id!r} not found")
         out = call_public(row)
         out["history"] = call_history(session, call_id=call_id)
-    out["cameras"] = call_cameras(state, row)
+        emergencies = active_emergencies(session)
+    out["cameras"] = call_cameras(state, row, emergencies)
     return out
 
 

@@ -17,6 +17,7 @@ from rtcc_console.core.models import CameraKind, GeoPoint, SharingMode, Tier, ut
 from rtcc_console.server import camera_store as cams
 from rtcc_console.server.audit import append_audit
 from rtcc_console.server.deps import RequireAdmin, RequireAnalyst, StateDep, actor_of
+from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.grants import end_camera_grants
 from rtcc_console.server.nearby import ranked_nearby
@@ -88,9 +89,11 @@ def nearest(
     tier: Tier | None = None,
 ) -> dict[str, Any]:
     """Nearest non-revoked cameras, ranked (distance, facing the scene), with explanations."""
+    with state.db.read() as session:
+        emergencies = active_emergencies(session)
     items = ranked_nearby(
         state.registry, point=GeoPoint(lat, lon), k=k or state.settings.nearest_k,
-        radius_m=radius_m or state.settings.nearest_radius_m, tier=tier,
+        radius_m=radius_m or state.settings.nearest_radius_m, tier=tier, emergencies=emergencies,
     )  # fmt: skip
     return {"items": items}
 
