@@ -49,6 +49,8 @@ class ServerSettings(BaseSettings):
     token_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600, description="Bearer token lifetime")
     lockout_threshold: int = Field(default=5, ge=1, le=100, description="Failed logins in a row before lockout")
     lockout_s: int = Field(default=600, ge=10, le=86400, description="Lockout duration")
+    login_ip_max_failures: int = Field(default=30, ge=0, le=10_000, description="Failed sign-ins per client address per login_ip_window_s before 429 (0 = off)")
+    login_ip_window_s: int = Field(default=900, ge=10, le=86400, description="Window of the per-address sign-in throttle")
     grant_ttl_s: int = Field(default=60, ge=5, le=3600, description="Live grant lifetime before renewal")
     system_use_notice: str = Field(default=DEFAULT_NOTICE, description="Text shown on the console's sign-in screen")
     cad_webhook_secret: SecretStr | None = Field(default=None, description="Shared secret for HMAC-signed CAD webhooks")

@@ -26,7 +26,7 @@ from rtcc_console.server.eventlog import last_event_id, load_events
 from rtcc_console.server.intake_writer import IntakeWriter
 from rtcc_console.server.passwords import Passwords
 from rtcc_console.server.registry import CameraRegistry
-from rtcc_console.server.security import TokenCache
+from rtcc_console.server.security import LoginThrottle, TokenCache
 from rtcc_console.server.state import AppState
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def build_state(settings: ServerSettings) -> AppState:
         registry=CameraRegistry(db),
         intake=IntakeWriter(db),
         token_cache=TokenCache(ttl_s=settings.token_cache_s) if settings.token_cache_s > 0 else None,
+        login_throttle=LoginThrottle(max_failures=settings.login_ip_max_failures, window_s=settings.login_ip_window_s),
     )
     db.on_event = state.after_commit
     return state

@@ -148,6 +148,51 @@ _TOKENS = AuthTokenRow.__table__
 _USERS = UserRow.__table__
 
 
+class LoginThrottle:
+    """Failed sign-ins per client address in a sliding window (password spraying).
+
+    The per-account lockout stops guessing one password; spraying one password over many
+    accounts never trips it. This counts failures per address instead and refuses further
+    attempts from an address over the limit until the window slides (429). Per process.
+    """
+
+    def __init__(self, *, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, addr: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(addr, []) if now - t < self.window_s]
+        if times:
+            self._failures[addr] = times
+        else:
+            self._failures.pop(addr, None)
+        return times
+
+    def retry_after(self, addr: str | None) -> int | None:
+        """Seconds until ``addr`` may try again, or None when it may try now."""
+        if addr is None or self.max_failures <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(addr, now)
+            if len(times) < self.max_failures:
+                return None
+            return max(1, int(self.window_s - (now - times[-self.max_failures])) + 1)
+
+    def failed(self, addr: str | None) -> None:
+        if addr is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._failures) > 100_000:
+                self._failures.clear()
+            times = self._recent(addr, now)
+            times.append(now)
+            self._failures[addr] = times
+
+
 SESSIONS_CHANNEL = "rtcc_sessions"
 
 

@@ -16,7 +16,7 @@ from rtcc_console.server.broker import EventBroker, EventRecord
 from rtcc_console.server.database import Database
 from rtcc_console.server.intake_writer import IntakeWriter
 from rtcc_console.server.passwords import Passwords
-from rtcc_console.server.security import TokenCache
+from rtcc_console.server.security import LoginThrottle, TokenCache
 
 if TYPE_CHECKING:
     from rtcc_console.server.registry import CameraRegistry
@@ -33,6 +33,7 @@ class AppState:
     registry: CameraRegistry
     intake: IntakeWriter
     token_cache: TokenCache | None = None
+    login_throttle: LoginThrottle | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -157,3 +157,17 @@ def test_admin_disable_role_change_and_password_reset_end_sessions(client: TestC
     assert client.patch(f"{API}/users/adam", headers=admin, json={"disabled": True}).status_code == 422
     assert client.patch(f"{API}/users/nobody", headers=admin, json={"disabled": True}).status_code == 404
     assert client.patch(f"{API}/users/ana", headers=sue_like, json={"disabled": True}).status_code in (401, 403)
+
+
+def test_password_spraying_from_one_address_is_throttled(settings_factory: Any) -> None:
+    from rtcc_console.core.models import Role
+    from rtcc_console.server.app import create_app
+    from tests.server.conftest import add_user
+
+    app = create_app(settings_factory(login_ip_max_failures=3, login_ip_window_s=600))
+    with TestClient(app) as client:
+        add_user(app, "ana", Role.ANALYST)
+        for name in ("u1", "u2", "ana"):  # one password tried on several accounts
+            assert client.post(f"{API}/auth/login", json={"username": name, "password": "Summer2026!!"}).status_code == 401
+        r = client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0

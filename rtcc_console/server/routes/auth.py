@@ -2,7 +2,8 @@
 
 Every attempt is audited (success or failure, with the client address). Five failures in
 a row (``lockout_threshold``) lock the account for ``lockout_s`` seconds: 423 with the
-unlock time. Unknown usernames cost the same argon2 verification as known ones.
+unlock time. Unknown usernames cost the same argon2 verification as known ones. Too many
+failures from one address across any accounts (password spraying) answer 429.
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
     settings, db = state.settings, state.db
     username = normalize_username(body.username)
     addr = client_addr(request)
+    throttle = state.login_throttle
+    wait_s = throttle.retry_after(addr) if throttle is not None else None
+    if wait_s is not None:
+        with db.write() as session:
+            append_audit(session, actor=Actor(username=username[:64], role=None, client_addr=addr),
+                         action="auth.login", outcome="denied", reason="too many failed sign-ins from this address")  # fmt: skip
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed sign-ins from this address; try again in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )  # fmt: skip
     with db.read() as session:
         user = get_user(session, username=username)
         stored = (user.password_hash, user.locked_until, user.role, bool(user.disabled)) if user else None
@@ -88,6 +99,8 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
                 if lock_until:
                     why += f"; account locked until {lock_until.isoformat(timespec='seconds')}"
             append_audit(session, actor=actor, action="auth.login", outcome="failed", reason=why)
+        if throttle is not None:
+            throttle.failed(addr)
         if lock_until:
             raise _locked(lock_until)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password", {"WWW-Authenticate": "Bearer"})
