@@ -95,13 +95,25 @@ async def current_user_or_query(request: Request) -> Principal:
 
 
 def _require(minimum: Role):  # type: ignore[no-untyped-def]
-    async def check(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    async def check(request: Request, user: Annotated[Principal, Depends(current_user)]) -> Principal:
         if not user.role.at_least(minimum):
+            await run_in_threadpool(_audit_denied, request, user, minimum)
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the {minimum.value} role")
         return user
 
     check.__name__ = f"require_{minimum.value}"
     return check
+
+
+def _audit_denied(request: Request, user: Principal, minimum: Role) -> None:
+    """A signed-in user tried something above their role: worth a row in the audit trail."""
+    from rtcc_console.server.audit import append_audit
+
+    with request.app.state.rtcc.db.write() as session:
+        append_audit(
+            session, actor=actor_of(user), action="access.denied", outcome="denied",
+            targets={"route": f"{request.method} {request.url.path}"[:200]}, reason=f"requires {minimum.value}",
+        )  # fmt: skip
 
 
 def actor_of(user: Principal) -> Actor:

@@ -171,3 +171,10 @@ def test_password_spraying_from_one_address_is_throttled(settings_factory: Any) 
             assert client.post(f"{API}/auth/login", json={"username": name, "password": "Summer2026!!"}).status_code == 401
         r = client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD})
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_role_refusals_are_audited(client: TestClient, app: Any, analyst: dict[str, str]) -> None:
+    assert client.get(f"{API}/users", headers=analyst).status_code == 403
+    with app.state.rtcc.db.read() as s:
+        rows = s.query(AuditEventRow).filter(AuditEventRow.action == "access.denied").all()
+    assert [(r.username, r.targets["route"]) for r in rows] == [("ana", "GET /api/v1/users")]
