@@ -194,3 +194,16 @@ def test_relay_mode_grant_points_at_relay_path(settings_factory: Any) -> None:
         assert renewed["stream_url"] is None and renewed["token"] is None
         body = {"user": "grant", "password": g["token"], "action": "read", "path": "cam/cam-1"}
         assert client.post(f"{API}/media/auth", json=body).status_code == 200
+
+
+def test_open_grants_listing_for_oversight(client: TestClient, admin: dict[str, str], analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+    cam(client, admin, "cam-1")
+    g = grant(client, analyst, "cam-1").json()
+    grant(client, supervisor, "cam-1")
+    mine = client.get(f"{API}/live-grants", headers=analyst).json()["items"]
+    assert [i["id"] for i in mine] == [g["id"]]
+    everyone = client.get(f"{API}/live-grants", headers=supervisor).json()["items"]
+    assert {i["username"] for i in everyone} == {"ana", "sue"}
+    assert "s3cret" not in json.dumps(everyone) and all("token" not in i for i in everyone)
+    client.delete(f"{API}/live-grants/{g['id']}", headers=analyst)
+    assert client.get(f"{API}/live-grants", headers=analyst).json()["items"] == []

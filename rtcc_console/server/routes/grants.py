@@ -12,9 +12,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rtcc_console.core.models import Role
+from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
-from rtcc_console.server.grants import end_grant, grant_public, issue_grant, renew_grant
+from rtcc_console.server.grants import (
+    end_grant,
+    grant_public,
+    issue_grant,
+    open_grants,
+    renew_grant,
+)
 from rtcc_console.store.schema import LiveGrantRow
 
 router = APIRouter(tags=["live view"])
@@ -57,6 +63,23 @@ def create_grant(camera_id: str, body: GrantRequest, user: RequireAnalyst, state
         else:
             return grant_public(outcome.grant, session=session, secret=outcome.secret, relay_url=state.settings.media_relay_url)
     raise HTTPException(denial.status, denial.decision.reason)
+
+
+@router.get("/live-grants")
+def list_grants(user: RequireAnalyst, state: StateDep, mine: bool = False) -> dict[str, Any]:
+    """Open live views: an analyst sees their own; supervisors see everyone's (oversight).
+
+    Never includes stream URLs or grant secrets.
+    """
+    now = utcnow()
+    with state.db.read() as session:
+        rows = open_grants(session, now=now)
+    if mine or not user.role.at_least(Role.SUPERVISOR):
+        rows = [g for g in rows if g.username == user.username]
+    items = [{"id": g.id, "camera_id": g.camera_id, "username": g.username, "reason": g.reason,
+              "issued_at": g.issued_at.isoformat(), "expires_at": g.expires_at.isoformat(),
+              "emergency_id": g.emergency_id} for g in rows]  # fmt: skip
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
 def _own_grant(session: Any, grant_id: str, user: Any) -> LiveGrantRow:
