@@ -137,7 +137,8 @@ def user_main(argv: list[str]) -> int:
 
 
 def audit_main(argv: list[str]) -> int:
-    """``rtcc audit verify``: 0 when the hash chain is intact, 1 naming the first bad row."""
+    """``rtcc audit verify``: 0 when the hash chain is intact, 1 naming the first bad row,
+    2 when the trail cannot be read (no database, not migrated)."""
     parser = argparse.ArgumentParser(prog="rtcc audit", description="Audit trail tools.")
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify", help="check the audit hash chain")
@@ -145,17 +146,26 @@ def audit_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = _settings(db_url=args.db, dev_mode=True)
     from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from rtcc_console.server.audit import verify_chain
     from rtcc_console.server.database import Database
+    from rtcc_console.store.db import normalize_url
     from rtcc_console.store.schema import AuditEventRow
 
+    url = normalize_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+        _err(f"rtcc audit: no database at {url.database}")
+        return 2
     db = Database(settings.db_url)
     try:
         with db.read() as session:
             broken = verify_chain(session)
             count = int(session.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
             row = session.get(AuditEventRow, broken) if broken is not None else None
+    except SQLAlchemyError as exc:
+        _err(f"rtcc audit: cannot read the audit trail ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        return 2
     finally:
         db.dispose()
     if broken is None:

@@ -136,3 +136,13 @@ def test_cli_user_add_and_unlock(settings: Any, monkeypatch: pytest.MonkeyPatch,
     assert user_main(["unlock", "carol", "--db", settings.db_url]) == 0
     assert user_main(["unlock", "nobody", "--db", settings.db_url]) == 1
     assert audit_main(["verify", "--db", settings.db_url]) == 0
+
+
+def test_cli_verify_without_a_trail_exits_2(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert audit_main(["verify", "--db", f"sqlite:///{tmp_path}/missing.sqlite"]) == 2
+    assert not (tmp_path / "missing.sqlite").exists()
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.sqlite").close()
+    assert audit_main(["verify", "--db", f"sqlite:///{tmp_path}/empty.sqlite"]) == 2
+    assert "cannot read the audit trail" in capsys.readouterr().err
