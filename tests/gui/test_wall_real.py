@@ -1,0 +1,73 @@
+"""The wall with the REAL FeedWorker against the camera simulator over loopback HTTP TS.
+
+Slower than the fake-worker tests (connect + first keyframe), so only the essentials: a
+tile goes LIVE and really shows a picture, and a revocation stops the real worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rtcc_console.ui.wall import CameraRef, LocalGrantService, VideoWall
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Any]:
+    """The camera simulator (or, until it exists, the benchmark's stand-in: the same
+    pre-encoded 720p15 H.264 loops served as live MPEG-TS over loopback HTTP)."""
+    try:
+        from rtcc_console.sim.cameras import SimCameraServer
+
+        server: Any = SimCameraServer(2, fps=15, size=(1280, 720))
+    except ImportError:
+        from rtcc_console.bench.wall_sim import LoopServer
+
+        server = LoopServer(2, fps=15, size=(1280, 720))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wall(qtbot: Any, tmp_path: Path, sim: Any) -> Iterator[VideoWall]:
+    grants = LocalGrantService(lambda cid: sim.url(int(cid.rsplit("-", 1)[1]), kind="ts"))
+    w = VideoWall(grants, user="analyst1", layout="2x2", snapshot_dir=tmp_path / "snaps",
+                  presets_file=tmp_path / "presets.json")
+    qtbot.addWidget(w)
+    w.resize(1280, 760)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.shutdown()
+
+
+def test_a_real_feed_goes_live_and_shows_a_real_picture(qtbot: Any, wall: VideoWall) -> None:
+    assert wall.open_camera(CameraRef("cam-0", "Sim camera 1", "integrated"), "case 26-000001", 0)
+    tile = wall.tiles[0]
+    qtbot.waitUntil(lambda: tile.badge.kind == "LIVE" and tile.frames_shown >= 3, timeout=20000)
+    frame = tile.frame
+    assert abs(frame.width / frame.height - 16 / 9) < 0.03  # scaled by the worker, aspect kept
+    assert frame.width <= tile.width() and frame.height <= tile.height()
+    shot = tile.grab().toImage()
+    colours = {shot.pixel(x, y) for x in range(0, shot.width(), 7) for y in range(30, shot.height() - 30, 7)}
+    assert len(colours) > 50, f"the tile looks uniform ({len(colours)} colours)"
+    stats = wall.feeds.feeds[tile].worker.stats()
+    assert stats.width == 1280 and stats.height == 720 and stats.frames_decoded >= 3
+
+
+def test_revoking_a_real_feed_stops_its_worker(qtbot: Any, wall: VideoWall) -> None:
+    wall.open_camera(CameraRef("cam-1", "Sim camera 2", "integrated"), "case 26-000002", 1)
+    tile = wall.tiles[1]
+    qtbot.waitUntil(lambda: tile.frames_shown >= 1, timeout=20000)
+    worker = wall.feeds.feeds[tile].worker
+    grant_id = wall.feeds.feeds[tile].grant.id
+    wall.on_grant_revoked(grant_id, "cam-1", "owner revoked access")
+    assert tile.badge.kind == "REVOKED" and tile.current_image() is None
+    qtbot.waitUntil(lambda: str(worker.stats().state.value) in ("revoked", "stopped"), timeout=5000)
+    qtbot.waitUntil(lambda: grant_id not in wall.grants.active, timeout=5000)  # type: ignore[attr-defined]
