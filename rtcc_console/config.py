@@ -72,6 +72,8 @@ class ServerSettings(BaseSettings):
     cad_dropdir_stable_s: float = Field(default=1.0, ge=0, le=60, description="A dropped file must keep size/mtime this long before it is read")
     media_path_prefix: str = Field(default="cam/", description="MediaMTX path prefix; path 'cam/<camera_id>' maps to a camera")
     token_cache_s: float = Field(default=2.0, ge=0, le=60, description="How long a verified token is trusted without a database check (0 = always check); revocations invalidate at once")
+    tls_certfile: Path | None = Field(default=None, description="PEM certificate for HTTPS (CJIS: encrypt in transit beyond this host)")
+    tls_keyfile: Path | None = Field(default=None, description="PEM private key for HTTPS")
     media_relay_url: str | None = Field(default=None, description="Media relay base URL (e.g. rtsp://relay:8554); grants then point at cam/<id> on it")
 
     @model_validator(mode="after")

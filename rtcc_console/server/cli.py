@@ -41,11 +41,17 @@ def server_main(argv: list[str]) -> int:
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (sqlite:///... or postgresql+psycopg://...)")
     parser.add_argument("--cad-dropdir", type=Path, default=None, help="folder watched for CAD files")
     parser.add_argument("--dev", action="store_true", help="development mode (allows the default secret)")
+    parser.add_argument("--tls-certfile", type=Path, default=None, help="PEM certificate: serve HTTPS")
+    parser.add_argument("--tls-keyfile", type=Path, default=None, help="PEM private key for --tls-certfile")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     settings = _settings(
-        host=args.host, port=args.port, db_url=args.db, cad_dropdir=args.cad_dropdir, dev_mode=True if args.dev else None
-    )
+        host=args.host, port=args.port, db_url=args.db, cad_dropdir=args.cad_dropdir, dev_mode=True if args.dev else None,
+        tls_certfile=args.tls_certfile, tls_keyfile=args.tls_keyfile,
+    )  # fmt: skip
+    if (settings.tls_certfile is None) != (settings.tls_keyfile is None):
+        _err("rtcc server: give both --tls-certfile and --tls-keyfile (or neither)")
+        return 2
     import uvicorn
 
     from rtcc_console.server.app import create_app, install_log_redaction
@@ -53,14 +59,33 @@ def server_main(argv: list[str]) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()
+    tls = settings.tls_certfile is not None
+    if not tls and not _is_loopback(settings.host):
+        logging.getLogger("rtcc_console.server").warning(
+            "serving plain HTTP on %s: bearer tokens and stream credentials cross the network unencrypted; "
+            "use --tls-certfile/--tls-keyfile or a TLS-terminating proxy on this host", settings.host,
+        )  # fmt: skip
     app = create_app(settings)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=args.log_level, http=_http_impl(),
         log_config=None, timeout_graceful_shutdown=5, ws="none",
+        ssl_certfile=str(settings.tls_certfile) if tls else None,
+        ssl_keyfile=str(settings.tls_keyfile) if tls else None,
     )  # fmt: skip
     server = uvicorn.Server(config)
     server.run()
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_password(stdin: bool) -> str:
