@@ -135,3 +135,27 @@ def test_logout_on_a_is_honoured_by_b_at_once(two_servers: tuple[str, str]) -> N
         if status == 200:
             time.sleep(0.05)
     assert status == 401
+
+
+def test_concurrent_writers_on_both_processes_give_one_ordered_stream(two_servers: tuple[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = two_servers
+    tokens = {a: _token(a), b: _token(b)}
+    reader = SseReader(f"{b}/api/v1/events", headers={"Authorization": f"Bearer {tokens[b]}"})
+    try:
+        def post(i: int) -> str:
+            base = a if i % 2 else b
+            r = httpx.post(f"{base}/api/v1/calls", json=simple_call(incident_id=f"MIX-{i}"),
+                           headers={"Authorization": f"Bearer {tokens[base]}"}, timeout=30)  # fmt: skip
+            assert r.status_code == 201, r.text
+            return str(r.json()["call"]["incident_id"])
+
+        with ThreadPoolExecutor(6) as pool:
+            posted = set(pool.map(post, range(40)))
+        got = [reader.get(timeout=30) for _ in range(40)]
+        ids = [int(e.id or 0) for e in got if e]
+        assert ids == sorted(ids) and len(set(ids)) == 40  # increasing, no duplicates
+        assert {json.loads(e.data)["call"]["incident_id"] for e in got if e} == posted
+    finally:
+        reader.close()
