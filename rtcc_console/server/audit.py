@@ -99,18 +99,7 @@ def append_audit(
         client_addr=actor.client_addr,
         prev_hash=prev,
     )
-    row.hash = compute_hash(
-        id=new_id,
-        at=when,
-        username=actor.username,
-        role=actor.role,
-        action=action,
-        targets=clean_targets,
-        reason=reason,
-        outcome=outcome,
-        client_addr=actor.client_addr,
-        prev_hash=prev,
-    )
+    row.hash = row_hash(row)
     session.add(row)
     session.flush()
     return row

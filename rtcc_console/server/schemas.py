@@ -7,11 +7,17 @@ the field before anything is written. Stream URLs may carry credentials on the w
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from rtcc_console.core.models import CameraKind, SharingMode, Tier
 
@@ -134,17 +140,11 @@ class CameraPublic(BaseModel):
     version: int
 
 
+#: A reason or case number: required, stripped, never blank (audited with the action).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Reason
 
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("reason must not be blank")
-        return value.strip()
-
-
-def finite(value: float) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)

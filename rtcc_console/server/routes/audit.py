@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
@@ -20,7 +21,7 @@ CSV_MAX_ROWS = 100_000
 CSV_COLUMNS = ("id", "at", "user", "role", "action", "targets", "reason", "outcome", "client_addr", "hash")
 
 
-def _filter(
+def audit_filter(
     user: str | None = None,
     action: str | None = None,
     camera: str | None = None,
@@ -28,6 +29,7 @@ def _filter(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AuditFilter:
+    """The shared query filters of /audit and /audit.csv."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"{name}: a time zone offset is required")
@@ -36,21 +38,18 @@ def _filter(
 
 
 
+FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
 @router.get("/audit")
 def list_audit(
     supervisor: RequireSupervisor,
     state: StateDep,
-    user: str | None = None,
-    action: str | None = None,
-    camera: str | None = None,
-    call: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    flt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Audit rows, newest first, filtered by user/action/camera/call/time range."""
-    flt = _filter(user, action, camera, call, since, until)
     stmt = audit_query(flt)
     with state.db.read() as session:
         total = int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
@@ -60,20 +59,9 @@ def list_audit(
 
 
 @router.get("/audit.csv", response_class=Response)
-def export_audit_csv(
-    supervisor: RequireSupervisor,
-    state: StateDep,
-    user: str | None = None,
-    action: str | None = None,
-    camera: str | None = None,
-    call: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Response:
+def export_audit_csv(supervisor: RequireSupervisor, state: StateDep, flt: FilterDep) -> Response:
     """The filtered trail as CSV (at most 100,000 rows); the export is audited first."""
-    flt = _filter(user, action, camera, call, since, until)
-    described = {k: v for k, v in {"user": user, "action": action, "camera": camera, "call": call,
-                                    "since": since, "until": until}.items() if v is not None}  # fmt: skip
+    described = {k: v for k, v in dataclasses.asdict(flt).items() if v is not None}
     with state.db.write() as session:
         append_audit(session, actor=actor_of(supervisor), action="audit.export",
                      reason=json.dumps(described, default=str, sort_keys=True))  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from rtcc_console.server.database import journal_lock
@@ -21,6 +21,7 @@ from rtcc_console.server.emergencies import (
     list_emergencies,
     start_emergency,
 )
+from rtcc_console.server.schemas import Reason
 from rtcc_console.store.schema import CameraRow, EmergencyRow, OwnerRow
 
 router = APIRouter(prefix="/emergencies", tags=["emergencies"])
@@ -30,15 +31,8 @@ class EmergencyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner_id: str | None = Field(default=None, max_length=32)
     camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=500)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Reason
     duration_s: int | None = Field(default=3600, ge=1, le=7 * 24 * 3600, description="None = until ended")
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("reason must not be blank")
-        return value.strip()
 
     @model_validator(mode="after")
     def _scope(self) -> EmergencyCreate:

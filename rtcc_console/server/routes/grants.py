@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
@@ -21,6 +21,7 @@ from rtcc_console.server.grants import (
     open_grants,
     renew_grant,
 )
+from rtcc_console.server.schemas import Reason
 from rtcc_console.store.schema import LiveGrantRow
 
 router = APIRouter(tags=["live view"])
@@ -28,14 +29,7 @@ router = APIRouter(tags=["live view"])
 
 class GrantRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500, description="Case number or reason, e.g. 'case 26-001234'")
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("reason (case number) must not be blank")
-        return value.strip()
+    reason: Reason = Field(description="Case number or reason, e.g. 'case 26-001234'")
 
 
 class GrantPublic(BaseModel):
