@@ -156,14 +156,24 @@ class WallBench:
         feed = self.wall.prewarm_pool.entries.get(camera_id)
         return feed is not None and feed.worker is not None and feed.worker.stats().frames_decoded > 0
 
-    def screenshot(self, path: Path, tiles: int, seconds: float) -> None:
-        """Open ``tiles`` cameras with stats shown, let them run, grab the wall to ``path``."""
+    def screenshot(self, path: Path, seconds: float) -> None:
+        """A 3x3 wall for the docs: seven live feeds, a registered camera refused and a
+        revoked feed, diagnostics shown; grabbed to ``path``."""
+        from rtcc_console.ui.wall import CameraRef
+
         wall = self.wall
-        for i in range(tiles):
+        wall.set_layout("3x3")
+        wall.set_reason("case 26-001234")
+        for i in range(9):
             wall.open_camera(self.camera(i), "case 26-001234", i)
         wall.set_show_stats(True)
-        self.wait_until(lambda: all(t.frames_shown > 0 for t in wall.tiles[:tiles]), 30.0)
+        self.wait_until(lambda: all(t.first_shown_at is not None for t in wall.tiles[:9]), 30.0)
         self.spin(seconds)
+        wall.open_camera(CameraRef("cam-reg-1", "Oak Ave 310 porch (registered)", "registered"), "case 26-001234", 7)
+        revoked = wall.feeds.feeds[wall.tiles[8]]
+        wall.on_grant_revoked(revoked.grant.id if revoked.grant else None, revoked.camera.id,
+                              "owner revoked access")
+        self.spin(0.5)
         path.parent.mkdir(parents=True, exist_ok=True)
         wall.grab().save(str(path))
 
@@ -233,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.opens:
                 result.update(bench.first_frames(args.opens, min(args.tiles, len(sim.urls))))
             if args.screenshot is not None:
-                bench.wall.set_layout("3x3")
-                bench.screenshot(args.screenshot, 9, 3.0)
+                bench.screenshot(args.screenshot, 3.0)
                 result["screenshot"] = str(args.screenshot)
             result["machine_after"] = machine_info()["load_avg_1_5_15"]
         finally:

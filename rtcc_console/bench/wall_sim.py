@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 log = logging.getLogger(__name__)
-DISTINCT_LOOPS = 4  # cameras share this many rendered loops (rendering is the slow part)
+DISTINCT_LOOPS = 36  # one loop per camera (rendered once, then cached on disk)
 
 
 class LoopServer:

@@ -341,6 +341,7 @@ class FeedController:
     def close(self, tile: FeedTile, badge: Badge | None, *, release: bool = True) -> None:
         """Close the tile's feed now; ``badge`` says why (None: the tile just empties)."""
         feed = self.feeds.pop(tile, None)
+        tile.set_stats_text("")
         if badge is not None:
             tile.set_badge(badge)
             tile.clear_frame()

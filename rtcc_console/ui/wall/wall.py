@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from rtcc_console.ui.wall.badges import DENIED, EMPTY, REVOKED, Badge
@@ -49,8 +49,10 @@ class _TileGrid(QWidget):
         self.tiles: list[FeedTile] = []
         self.layout_spec: WallLayout = LAYOUTS["2x2"]
         self.maximised: FeedTile | None = None
-        self.setStyleSheet("background: #050506;")
-        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#050506"))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)  # the gaps between tiles stay dark
 
     def arrange(self) -> None:
         if self.maximised is not None:
