@@ -112,3 +112,19 @@ def test_server_errors_and_no_server_are_unavailable_not_denied(stand_in: StandI
         HttpGrantService(stand_in.url, "t").load_presets()
     with pytest.raises(GrantServiceUnavailable):
         HttpGrantService("http://127.0.0.1:9", "t", timeout_s=1).load_presets()
+
+
+def test_the_console_api_client_adapter_shares_its_token_and_hears_401(stand_in: StandIn) -> None:
+    class Client:  # the surface of rtcc_console.client.api.ApiClient the wall uses
+        base_url = stand_in.url
+        token = "console-token"
+        unauthorized = 0
+
+        def notify_unauthorized(self) -> None:
+            Client.unauthorized += 1
+
+    stand_in.routes[("DELETE", "/api/v1/me/presets/x")] = (401, {"detail": "token expired"})
+    service = HttpGrantService.from_api_client(Client())
+    service.delete_preset("x")  # a refused delete is not an error the wall shows
+    assert stand_in.seen[-1]["auth"] == "Bearer console-token"
+    assert Client.unauthorized == 1
