@@ -57,24 +57,8 @@ def camera_public(row: CameraRow) -> dict[str, Any]:
 
 
 def camera_domain(row: CameraRow) -> Camera:
-    """The core domain record (what policy and ranking work on)."""
-    return Camera(
-        id=row.id,
-        name=row.name,
-        tier=Tier(row.tier),
-        location=GeoPoint(row.lat, row.lon),
-        kind=CameraKind(row.kind),
-        sharing_mode=SharingMode(row.sharing_mode),
-        address=row.address or "",
-        owner_id=row.owner_id,
-        heading_deg=row.heading_deg,
-        fov_deg=row.fov_deg,
-        range_m=row.range_m,
-        revoked=bool(row.revoked),
-        stream_ref=row.stream_url,
-        substream_ref=row.substream_url,
-        updated_at=row.updated_at,
-    )
+    """The core domain record (what policy and ranking work on): the store's conversion."""
+    return store_cameras.to_domain(row)
 
 
 def get_camera(session: Session, *, camera_id: str, include_deleted: bool = False) -> CameraRow | None:
