@@ -124,7 +124,11 @@ def test_the_console_api_client_adapter_shares_its_token_and_hears_401(stand_in:
             Client.unauthorized += 1
 
     stand_in.routes[("DELETE", "/api/v1/me/presets/x")] = (401, {"detail": "token expired"})
+    stand_in.routes[("DELETE", "/api/v1/me/presets/gone")] = (404, {"detail": "no preset"})
     service = HttpGrantService.from_api_client(Client())
-    service.delete_preset("x")  # a refused delete is not an error the wall shows
+    service.delete_preset("gone")  # already absent: nothing to report
+    with pytest.raises(GrantDenied, match="token expired") as refused:
+        service.delete_preset("x")
+    assert refused.value.status == 401
     assert stand_in.seen[-1]["auth"] == "Bearer console-token"
     assert Client.unauthorized == 1

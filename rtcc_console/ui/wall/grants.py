@@ -35,9 +35,10 @@ class Grant:
 class GrantDenied(Exception):
     """The server refused (403/410): ``reason`` is the policy's human explanation."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status  # the HTTP status when it came from the server
 
 
 class GrantServiceUnavailable(Exception):

@@ -100,7 +100,7 @@ class HttpGrantService:
         if response.status_code == 401 and self._on_unauthorized is not None:
             self._on_unauthorized()
         if response.status_code >= 400:  # 401/403/404/410 refusals, 422 invalid input
-            raise GrantDenied(_reason_of(response))
+            raise GrantDenied(_reason_of(response), response.status_code)
         return response
 
     def acquire(self, camera_id: str, reason: str) -> Grant:
@@ -114,8 +114,10 @@ class HttpGrantService:
     def release(self, grant_id: str) -> None:
         try:
             self._request("DELETE", f"/live-grants/{quote(grant_id, safe='')}")
-        except GrantDenied:
-            pass  # already gone on the server: nothing left to release
+        except GrantDenied as exc:
+            if exc.status not in (404, 410):
+                raise
+            # already gone on the server: nothing left to release
 
     def record_snapshot(
         self, camera_id: str, grant_id: str, sha256: str, taken_at: datetime, reason: str
@@ -135,5 +137,7 @@ class HttpGrantService:
     def delete_preset(self, name: str) -> None:
         try:
             self._request("DELETE", f"/me/presets/{quote(name, safe='')}")
-        except GrantDenied:
-            pass  # no such preset on the server: nothing to delete
+        except GrantDenied as exc:
+            if exc.status != 404:
+                raise
+            # no such preset on the server: nothing to delete
