@@ -78,6 +78,9 @@ def test_double_click_maximises_a_tile_and_double_click_restores(env: Env) -> No
     QTest.mouseDClick(tile, Qt.MouseButton.LeftButton)
     assert wall.maximised_index is None
     assert tile.geometry() == before and wall.tiles[0].isVisible()
+    QTest.mouseDClick(tile, Qt.MouseButton.LeftButton)
+    QTest.keyClick(tile, Qt.Key.Key_Escape)  # Esc also restores
+    assert wall.maximised_index is None and tile.geometry() == before
 
 
 # --- drag and drop ---------------------------------------------------------------------
@@ -155,8 +158,10 @@ def test_every_worker_state_has_its_badge(env: Env) -> None:
     wall = env.wall()
     worker = env.open_live(wall)
     tile = wall.tiles[0]
-    worker.go_live()
-    env.qtbot.waitUntil(lambda: tile.badge.text == "LIVE", timeout=3000)
+    worker.set_stats(state="live", fps=15.0, width=1280, height=720)
+    env.qtbot.waitUntil(lambda: tile.badge.kind == "STALE", timeout=3000)  # LIVE but no frame
+    worker.push_frame()
+    env.qtbot.waitUntil(lambda: tile.badge.text == "LIVE", timeout=200)  # with the frame
     worker.set_stats(state="stale", last_frame_age_s=4.2)
     env.qtbot.waitUntil(lambda: tile.badge.kind == "STALE", timeout=3000)
     assert "4." in tile.badge.text  # the age of the last frame is shown

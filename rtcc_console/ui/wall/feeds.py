@@ -122,6 +122,7 @@ class FeedController:
             feed = adopt
             feed.tile = tile
             self.feeds[tile] = feed
+            feed.worker_started_at = time.monotonic()  # the tile's frame clock starts now
             if feed.worker is not None:
                 self._switch_stream_if_needed(feed)
                 self.resize_output(feed)
@@ -217,6 +218,8 @@ class FeedController:
                 frame = feed.worker.take_frame()
                 if frame is not None:
                     tile.set_frame(frame)
+                    if not tile.badge.is_live:  # say LIVE with the first frame, not a beat later
+                        self.refresh(feed)
 
     def _take_over(self, feed: LiveFeed) -> bool:
         """Make-before-break: the replacing worker takes over at its first frame."""

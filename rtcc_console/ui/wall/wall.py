@@ -367,5 +367,8 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         if event.key() == Qt.Key.Key_I and not event.modifiers():
             self.set_show_stats(not self.show_stats)
             return
+        if event.key() == Qt.Key.Key_Escape and self.grid.maximised is not None:
+            self.toggle_maximised(self.grid.maximised.index)
+            return
         super().keyPressEvent(event)
 
