@@ -1,0 +1,363 @@
+/* RTCC map page: every camera of the city on one Leaflet canvas, calls, the selected
+ * call's rings and ranked cameras. Python drives it through window.rtcc.* calls built
+ * by rtcc_console.ui.js.js_call (arguments JSON-encoded); the page reports clicks and
+ * readiness back through the QWebChannel object "bridge". No network access except
+ * basemap tiles, and the map is complete without them. */
+(function () {
+  "use strict";
+
+  var TIER = ["registered", "integrated"];
+  var MODE = ["request only", "live always", "live in emergency"];
+  var KIND = ["residential", "business", "school", "public"];
+  var PRIORITY_COLORS = { 1: "#ff4d4f", 2: "#ff9f1a", 3: "#ffd84d" };
+  var RINGS = [100, 250, 500];
+  var CONE_MIN_ZOOM = 16;
+  var MAX_CONES = 600;
+
+  // Tier x sharing mode -> marker style. Registered: hollow; integrated: filled.
+  function camStyle(tier, mode) {
+    if (tier === 0) return { color: "#a9b4c2", fillColor: "#a9b4c2", fill: false, weight: 1.4, radius: 3.5 };
+    var c = mode === 1 ? "#35d07f" : mode === 2 ? "#f5b431" : "#4aa3ff";
+    return { color: c, fillColor: c, fill: true, fillOpacity: 0.9, weight: 1, radius: 4.5 };
+  }
+
+  var rtcc = {
+    map: null, bridge: null, ready: false,
+    cams: {}, camCount: 0, camGroup: null, camRenderer: null,
+    calls: {}, callGroup: null, callRenderer: null,
+    selectedCall: null, selectedCamera: null, ranked: [],
+    ringLayer: null, rankLayer: null, coneLayer: null, selLayer: null,
+    tileErrors: 0, tileLoads: 0, notice: null, hoverTip: null,
+    camerasDrawnMs: null, cones: 0
+  };
+  window.rtcc = rtcc;
+
+  function haversine(lat1, lon1, lat2, lon2) {
+    var R = 6371008.8, toRad = Math.PI / 180;
+    var dLat = (lat2 - lat1) * toRad, dLon = (lon2 - lon1) * toRad;
+    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+      Math.cos(lat1 * toRad) * Math.cos(lat2 * toRad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 2 * R * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (ch) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[ch];
+    });
+  }
+
+  function pane(name, z) {
+    var p = rtcc.map.createPane(name);
+    p.style.zIndex = z;
+    return name;
+  }
+
+  function addLegend() {
+    var legend = L.control({ position: "bottomright" });
+    legend.onAdd = function () {
+      var div = L.DomUtil.create("div", "rtcc-legend");
+      div.innerHTML =
+        "<div class='t'>Cameras</div>" +
+        "<div><span class='sw hollow' style='border-color:#a9b4c2'></span>Registered (request footage)</div>" +
+        "<div><span class='sw' style='background:#35d07f'></span>Integrated · live always</div>" +
+        "<div><span class='sw' style='background:#f5b431'></span>Integrated · live in emergency</div>" +
+        "<div><span class='sw' style='background:#4aa3ff'></span>Integrated · request only</div>" +
+        "<div class='t'>Calls</div>" +
+        "<div><span class='sw big' style='background:#ff4d4f'></span>P1 <span class='sw big' style='background:#ff9f1a'></span>P2 " +
+        "<span class='sw big' style='background:#ffd84d'></span>P3 <span class='sw big' style='background:#8fa3b8'></span>P4+</div>";
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(rtcc.map);
+  }
+
+  function addTileNotice() {
+    var notice = L.control({ position: "topright" });
+    notice.onAdd = function () {
+      var div = L.DomUtil.create("div", "rtcc-notice");
+      div.style.display = "none";
+      div.textContent = "Basemap unavailable (offline) — calls and cameras are current";
+      return div;
+    };
+    notice.addTo(rtcc.map);
+    rtcc.notice = notice.getContainer();
+    rtcc.map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) {
+        layer.on("tileerror", function () {
+          rtcc.tileErrors += 1;
+          if (rtcc.tileLoads === 0) rtcc.notice.style.display = "block";
+        });
+        layer.on("tileload", function () {
+          rtcc.tileLoads += 1;
+          rtcc.notice.style.display = "none";
+        });
+      }
+    });
+  }
+
+  rtcc.attach = function (map, config) {
+    rtcc.map = map;
+    rtcc.config = config || {};
+    pane("rtccCones", 380);
+    pane("rtccCameras", 400);
+    pane("rtccRings", 420);
+    pane("rtccRanked", 440);
+    pane("rtccCalls", 460);
+    rtcc.camRenderer = L.canvas({ pane: "rtccCameras", padding: 0.3, tolerance: 3 });
+    rtcc.callRenderer = L.canvas({ pane: "rtccCalls", padding: 0.3, tolerance: 4 });
+    rtcc.coneRenderer = L.canvas({ pane: "rtccCones", padding: 0.3 });
+    rtcc.ringRenderer = L.canvas({ pane: "rtccRings", padding: 0.3 });
+    rtcc.camGroup = L.featureGroup().addTo(map);
+    rtcc.callGroup = L.featureGroup().addTo(map);
+    rtcc.coneLayer = L.layerGroup().addTo(map);
+    rtcc.ringLayer = L.layerGroup().addTo(map);
+    rtcc.rankLayer = L.layerGroup().addTo(map);
+    rtcc.hoverTip = L.tooltip({ direction: "top", offset: [0, -6], className: "rtcc-tip" });
+    L.control.scale({ metric: true, imperial: true, position: "bottomleft" }).addTo(map);
+    addLegend();
+    addTileNotice();
+
+    rtcc.camGroup.on("click", function (e) {
+      if (rtcc.bridge && e.layer.camId) rtcc.bridge.cameraClicked(e.layer.camId);
+    });
+    rtcc.camGroup.on("mouseover", function (e) { showCameraTip(e.layer); });
+    rtcc.camGroup.on("mouseout", function () { map.closeTooltip(rtcc.hoverTip); });
+    rtcc.callGroup.on("click", function (e) {
+      if (rtcc.bridge && e.layer.callId) rtcc.bridge.callClicked(e.layer.callId);
+    });
+    map.on("zoomend moveend", drawCones);
+
+    if (window.qt && window.QWebChannel) {
+      new QWebChannel(qt.webChannelTransport, function (channel) {
+        rtcc.bridge = channel.objects.bridge;
+        rtcc.ready = true;
+        rtcc.bridge.pageReady();
+      });
+    } else {
+      rtcc.ready = true;
+    }
+  };
+
+  // Tooltip text of a camera: who owns it, tier, sharing mode, distance to the selected call.
+  rtcc.cameraTip = function (id) {
+    var c = rtcc.cams[id];
+    if (!c) return null;
+    var html = "<b>" + esc(c[0]) + "</b><br>" + esc(KIND[c[5]] || "?") + " · " + esc(TIER[c[3]]) +
+      " · " + esc(MODE[c[4]]);
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (call) html += "<br>" + Math.round(haversine(call.lat, call.lon, c[1], c[2])) + " m from the selected call";
+    return html;
+  };
+
+  function showCameraTip(layer) {
+    var html = rtcc.cameraTip(layer.camId);
+    if (html === null) return;
+    var c = rtcc.cams[layer.camId];
+    rtcc.hoverTip.setLatLng([c[1], c[2]]).setContent(html);
+    rtcc.map.openTooltip(rtcc.hoverTip);
+    rtcc.lastTip = html;
+  }
+
+  function makeCamera(row) {
+    var s = camStyle(row[3], row[4]);
+    var m = L.circleMarker([row[1], row[2]], {
+      renderer: rtcc.camRenderer, radius: s.radius, color: s.color, fillColor: s.fillColor,
+      fill: s.fill, fillOpacity: s.fillOpacity || 0, weight: s.weight, opacity: 0.95
+    });
+    m.camId = row[0];
+    return m;
+  }
+
+  // rows: [[id, lat, lon, tier, mode, kind, heading, fov, range], ...] as a JSON string.
+  rtcc.setCameras = function (json) {
+    var rows = JSON.parse(json);
+    var group = rtcc.camGroup;
+    rtcc.map.removeLayer(group);
+    group.clearLayers();
+    rtcc.cams = {};
+    rtcc.camLayers = {};
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      rtcc.cams[r[0]] = r;
+      var m = makeCamera(r);
+      rtcc.camLayers[r[0]] = m;
+      group.addLayer(m);
+    }
+    rtcc.camCount = rows.length;
+    group.addTo(rtcc.map);
+    drawCones();
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        rtcc.camerasDrawnMs = performance.now();
+        if (rtcc.bridge) rtcc.bridge.camerasDrawn(rtcc.camCount, rtcc.camerasDrawnMs);
+      });
+    });
+  };
+
+  rtcc.upsertCamera = function (row) {
+    rtcc.removeCamera(row[0]);
+    rtcc.cams[row[0]] = row;
+    var m = makeCamera(row);
+    rtcc.camLayers[row[0]] = m;
+    rtcc.camGroup.addLayer(m);
+    rtcc.camCount += 1;
+  };
+
+  rtcc.removeCamera = function (id) {
+    var m = rtcc.camLayers && rtcc.camLayers[id];
+    if (!m) return;
+    rtcc.camGroup.removeLayer(m);
+    delete rtcc.camLayers[id];
+    delete rtcc.cams[id];
+    rtcc.camCount -= 1;
+    rtcc.ranked = rtcc.ranked.filter(function (x) { return x !== id; });
+    drawRanked();
+  };
+
+  function conePoints(lat, lon, heading, fov, range) {
+    var pts = [[lat, lon]];
+    var mPerDegLat = 111320, mPerDegLon = 111320 * Math.cos(lat * Math.PI / 180);
+    for (var a = heading - fov / 2; a <= heading + fov / 2 + 0.01; a += fov / 8) {
+      var t = a * Math.PI / 180;
+      pts.push([lat + range * Math.cos(t) / mPerDegLat, lon + range * Math.sin(t) / mPerDegLon]);
+    }
+    return pts;
+  }
+
+  function drawCones() {
+    rtcc.coneLayer.clearLayers();
+    rtcc.cones = 0;
+    if (!rtcc.map || rtcc.map.getZoom() < CONE_MIN_ZOOM) return;
+    var b = rtcc.map.getBounds().pad(0.2);
+    for (var id in rtcc.cams) {
+      var c = rtcc.cams[id];
+      if (c[6] === null || !b.contains([c[1], c[2]])) continue;
+      var s = camStyle(c[3], c[4]);
+      L.polygon(conePoints(c[1], c[2], c[6], c[7] || 70, c[8] || 40), {
+        renderer: rtcc.coneRenderer, interactive: false, stroke: false,
+        fillColor: s.color, fillOpacity: 0.18
+      }).addTo(rtcc.coneLayer);
+      if (++rtcc.cones >= MAX_CONES) break;
+    }
+  }
+
+  function callStyle(call, selected) {
+    var color = call.closed ? "#66727f" : (PRIORITY_COLORS[call.priority] || "#8fa3b8");
+    return { radius: selected ? 11 : 8, color: selected ? "#ffffff" : "#0b0f14", weight: selected ? 3 : 2,
+      fillColor: color, fillOpacity: 0.95, renderer: rtcc.callRenderer };
+  }
+
+  rtcc.upsertCall = function (call) {
+    var old = rtcc.calls[call.id];
+    if (old && old.layer) rtcc.callGroup.removeLayer(old.layer);
+    var m = L.circleMarker([call.lat, call.lon], callStyle(call, call.id === rtcc.selectedCall));
+    m.callId = call.id;
+    m.bindTooltip("<b>P" + esc(call.priority) + " " + esc(call.type) + "</b><br>" + esc(call.address),
+      { direction: "top", className: "rtcc-tip" });
+    call.layer = m;
+    rtcc.calls[call.id] = call;
+    rtcc.callGroup.addLayer(m);
+    if (call.id === rtcc.selectedCall) drawRings();
+  };
+
+  rtcc.removeCall = function (id) {
+    var old = rtcc.calls[id];
+    if (!old) return;
+    rtcc.callGroup.removeLayer(old.layer);
+    delete rtcc.calls[id];
+    if (rtcc.selectedCall === id) rtcc.selectCall(null, false);
+  };
+
+  rtcc.setCalls = function (calls) {
+    rtcc.callGroup.clearLayers();
+    rtcc.calls = {};
+    for (var i = 0; i < calls.length; i++) rtcc.upsertCall(calls[i]);
+  };
+
+  function drawRings() {
+    rtcc.ringLayer.clearLayers();
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (!call) return;
+    for (var i = 0; i < RINGS.length; i++) {
+      L.circle([call.lat, call.lon], {
+        radius: RINGS[i], renderer: rtcc.ringRenderer, interactive: false, fill: i === 0,
+        fillOpacity: 0.06, color: "#e8eef5", opacity: 0.75, weight: 1.2, dashArray: "6 5"
+      }).addTo(rtcc.ringLayer);
+      var north = call.lat + RINGS[i] / 111320;
+      L.marker([north, call.lon], { interactive: false, pane: "rtccRings",
+        icon: L.divIcon({ className: "rtcc-ring-label", html: RINGS[i] + " m", iconSize: [44, 14], iconAnchor: [22, 7] }) })
+        .addTo(rtcc.ringLayer);
+    }
+  }
+
+  function drawRanked() {
+    rtcc.rankLayer.clearLayers();
+    for (var i = 0; i < rtcc.ranked.length; i++) {
+      var c = rtcc.cams[rtcc.ranked[i]];
+      if (!c) continue;
+      var sel = rtcc.ranked[i] === rtcc.selectedCamera;
+      L.circleMarker([c[1], c[2]], { renderer: rtcc.ringRenderer, pane: "rtccRanked", interactive: false,
+        radius: sel ? 10 : 7, color: sel ? "#ffffff" : "#e8eef5", weight: sel ? 3 : 1.5, fill: false })
+        .bindTooltip(String(i + 1), { permanent: true, direction: "right", className: "rtcc-rank", offset: [6, 0] })
+        .addTo(rtcc.rankLayer);
+    }
+  }
+
+  // Select a call (or null): highlight, rings at 100/250/500 m, and frame the 500 m ring.
+  rtcc.selectCall = function (id, center) {
+    var prev = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    rtcc.selectedCall = id && rtcc.calls[id] ? id : null;
+    if (prev) prev.layer.setStyle(callStyle(prev, false)).setRadius(8);
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (call) {
+      call.layer.setStyle(callStyle(call, true)).setRadius(11);
+      call.layer.bringToFront();
+      if (center) {
+        rtcc.map.fitBounds(L.latLng(call.lat, call.lon).toBounds(1100), { animate: false, maxZoom: 17 });
+      }
+    }
+    drawRings();
+    return rtcc.selectedCall;
+  };
+
+  rtcc.setRanked = function (ids) {
+    rtcc.ranked = ids.slice();
+    drawRanked();
+  };
+
+  rtcc.selectCamera = function (id) {
+    rtcc.selectedCamera = id;
+    drawRanked();
+    var c = rtcc.cams[id];
+    if (c && !rtcc.map.getBounds().contains([c[1], c[2]])) rtcc.map.panTo([c[1], c[2]], { animate: false });
+  };
+
+  rtcc.focusCall = function () {
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (call) rtcc.map.setView([call.lat, call.lon], Math.max(rtcc.map.getZoom(), 16), { animate: false });
+  };
+
+  // For tests: which fixed controls are on the page (scale, legend, offline notice).
+  rtcc.domSummary = function () {
+    var scale = document.querySelector(".leaflet-control-scale-line");
+    var legend = document.querySelector(".rtcc-legend");
+    return { scale: scale ? scale.textContent : "", legend: legend ? legend.textContent : "",
+      notice: rtcc.notice && rtcc.notice.style.display !== "none" ? rtcc.notice.textContent : "" };
+  };
+
+  // For tests and the bench: a plain snapshot of what the page shows.
+  rtcc.state = function () {
+    var ids = Object.keys(rtcc.calls).sort();
+    var rings = [];
+    rtcc.ringLayer.eachLayer(function (l) { if (l instanceof L.Circle) rings.push(l.getRadius()); });
+    var center = rtcc.map.getCenter();
+    return {
+      ready: rtcc.ready, cameras: rtcc.camCount, calls: ids.length, callIds: ids,
+      selected: rtcc.selectedCall, selectedCall: rtcc.selectedCall, selectedCamera: rtcc.selectedCamera, rings: rings,
+      ranked: rtcc.ranked.slice(), cones: rtcc.cones, zoom: rtcc.map.getZoom(),
+      center: [center.lat, center.lng], tileErrors: rtcc.tileErrors,
+      noticeShown: rtcc.notice ? rtcc.notice.style.display !== "none" : false,
+      camerasDrawnMs: rtcc.camerasDrawnMs
+    };
+  };
+})();
