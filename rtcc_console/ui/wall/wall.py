@@ -116,6 +116,10 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         self.message_label = QLabel(self)
         self.message_label.setWordWrap(True)
         self.message_label.hide()
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(10_000)
+        self._message_timer.timeout.connect(self.message_label.hide)
         self.grid = _TileGrid(self)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -209,6 +213,10 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         )
         self.message_label.setText(text)
         self.message_label.show()
+        if level == "info":  # confirmations fade; warnings and errors stay until replaced
+            self._message_timer.start()
+        else:
+            self._message_timer.stop()
         self.message_shown.emit(level, text)
 
     def _require_reason(self, reason: str) -> bool:
