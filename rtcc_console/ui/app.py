@@ -1,0 +1,147 @@
+"""Composition root of the analyst console and ``rtcc console``.
+
+``build_console(settings, api, user=..., settings_file=...)`` wires cache, live data, map,
+wall and main window, and returns the window (not shown). ``main(argv)`` is the command:
+``rtcc console --server URL [--user NAME --password-stdin] [--screenshot FILE]
+[--exit-after SECONDS] [--settings-file INI]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rtcc_console.client.api import ApiClient, SessionUser
+from rtcc_console.client.registry_cache import RegistryCache, cache_path_for
+from rtcc_console.config import ConsoleSettings, config_dir
+
+log = logging.getLogger(__name__)
+
+
+def prepare_environment() -> None:
+    """Offscreen without a display; QtWebEngine's sandbox cannot run as root."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+        if "--no-sandbox" not in flags:
+            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+
+
+def build_console(
+    settings: ConsoleSettings,
+    api: ApiClient,
+    *,
+    user: SessionUser | None = None,
+    settings_file: Path | None = None,
+    idle_lock_ms: int | None = None,
+    map_view: Any = None,
+    wall: Any = None,
+) -> Any:
+    """Build the main window (hidden). With ``user`` (already signed in through ``api``)
+    the live feed starts at once; without, the window waits behind its overlay until
+    ``window.session.sign_in()`` succeeds. Needs a QApplication."""
+    from rtcc_console.ui import messages, tasks
+    from rtcc_console.ui.live_data import LiveData
+    from rtcc_console.ui.main_window import MainWindow
+    from rtcc_console.ui.session import ConsoleSession
+
+    tasks.install()
+    messages.install_excepthooks()
+    cache = RegistryCache(cache_path_for(Path(settings.cache_dir), api.base_url))
+    live = LiveData(api, cache)
+    if map_view is None:
+        from rtcc_console.ui.map_view import MapView
+
+        map_view = MapView(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    if wall is None:
+        from rtcc_console.ui.wall.http_grants import HttpGrantService
+        from rtcc_console.ui.wall.wall import VideoWall
+
+        name = (user or api.user or SessionUser("analyst", "analyst")).username
+        wall = VideoWall(HttpGrantService.from_api_client(api), user=name)
+    window = MainWindow(
+        settings,
+        api,
+        live,
+        map_view=map_view,
+        wall=wall,
+        settings_file=settings_file or config_dir() / "console.ini",
+        idle_lock_ms=idle_lock_ms,
+    )
+    live.setParent(window)
+    window.selection.wanted_call_id = window.restore_layout()
+    window.session = ConsoleSession(window, api)
+    if user is not None or api.user is not None:
+        window.show_data()
+    else:
+        window.hide_data()
+    return window
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="rtcc console", description="RTCC analyst console")
+    parser.add_argument(
+        "--server", required=True, help="server base URL, e.g. http://127.0.0.1:8750"
+    )
+    parser.add_argument("--user", help="sign in directly as this user (with --password-stdin)")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    parser.add_argument("--screenshot", type=Path, help="grab the window to this PNG, then exit")
+    parser.add_argument("--exit-after", type=float, help="quit after this many seconds")
+    parser.add_argument("--settings-file", type=Path, help="layout ini file (default: config dir)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``rtcc console``: sign-in dialog (or direct sign-in), then the main window."""
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
+    prepare_environment()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import rtcc_console.ui.map_view  # noqa: F401 - QtWebEngine must load before the QApplication
+    from rtcc_console.ui.theme import apply_dark_theme
+
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    apply_dark_theme(app)  # type: ignore[arg-type]
+    settings = ConsoleSettings(server_url=args.server)
+    api = ApiClient(settings.server_url)
+    user: SessionUser | None = None
+    if args.user and args.password_stdin:
+        try:
+            user = api.login(args.user, sys.stdin.readline().rstrip("\n"))
+        except Exception as exc:  # noqa: BLE001 - reported, then the dialog takes over
+            log.error("direct sign-in failed: %s", exc)
+    window = build_console(settings, api, user=user, settings_file=args.settings_file)
+    window.show()
+    if user is None:
+        window.session.sign_in()
+    if args.screenshot is not None:
+        delay_ms = int((args.exit_after or 5.0) * 1000)
+        QTimer.singleShot(max(0, delay_ms - 300), lambda: _grab(window, args.screenshot))
+        QTimer.singleShot(delay_ms, app.quit)
+    elif args.exit_after is not None:
+        QTimer.singleShot(int(args.exit_after * 1000), app.quit)
+    code = app.exec()
+    window.close()
+    return int(code)
+
+
+def _grab(window: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if window.grab().save(str(path)):
+        log.info("screenshot written to %s", path)
+    else:
+        log.error("could not write the screenshot to %s", path)

@@ -1,0 +1,205 @@
+"""The camera list: the selected call's nearest cameras, ranked locally, with what the
+analyst may do with each (view live now / request footage / nothing, and why).
+
+Rows are dragged to the wall as ``CAMERA_MIME`` JSON; double-click or Enter on an
+integrated camera asks the main window to open it (``camera_activated``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeyEvent, QPainter, QPixmap, QPolygonF
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rtcc_console.client.nearest import CameraOption
+from rtcc_console.core.models import Tier
+from rtcc_console.ui.wall import CAMERA_MIME
+
+COLUMNS = ("", "Camera", "Distance", "Why", "Owner", "You may")
+COL_TIER, COL_NAME, COL_DISTANCE, COL_WHY, COL_OWNER, COL_ACTION = range(len(COLUMNS))
+CAMERA_ID_ROLE = Qt.ItemDataRole.UserRole + 11
+ACTION_COLOURS = {"live": "#7fd88f", "request": "#e8c36a", "none": "#a0a6ad"}
+COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+_Index = QModelIndex | QPersistentModelIndex
+_icons: dict[Tier, QIcon] = {}
+
+
+def tier_icon(tier: Tier) -> QIcon:
+    """Drawn, not loaded: a filled blue disc for integrated (live-capable) cameras, an
+    amber outlined triangle for registered ones (footage by request)."""
+    if tier not in _icons:
+        pix = QPixmap(32, 32)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if tier is Tier.INTEGRATED:
+            p.setBrush(QColor("#4aa3ff"))
+            p.setPen(QColor("#d8ecff"))
+            p.drawEllipse(QRectF(4, 4, 24, 24))
+        else:
+            p.setBrush(QColor("#3a2f12"))
+            p.setPen(QColor("#e8b64a"))
+            p.drawPolygon(QPolygonF([QPointF(16, 4), QPointF(29, 28), QPointF(3, 28)]))
+        p.end()
+        _icons[tier] = QIcon(pix)
+    return _icons[tier]
+
+
+def compass(bearing_deg: float) -> str:
+    return COMPASS[int(((bearing_deg % 360) + 22.5) // 45) % 8]
+
+
+class CameraListModel(QAbstractTableModel):
+    """The ranked options of one call."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[CameraOption] = []
+
+    def set_options(self, rows: Sequence[CameraOption]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def options(self) -> list[CameraOption]:
+        return list(self._rows)
+
+    def option_at(self, row: int) -> CameraOption:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        opt = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NAME:
+                return opt.camera.name
+            if col == COL_DISTANCE:
+                return f"{opt.distance_m:.0f} m {compass(opt.bearing_deg)}"
+            if col == COL_WHY:
+                return opt.explanation
+            if col == COL_OWNER:
+                return opt.camera.kind.value
+            if col == COL_ACTION:
+                return opt.action_text
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_TIER:
+            return tier_icon(opt.camera.tier)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_ACTION:
+                return opt.why
+            if col == COL_TIER:
+                return f"{opt.camera.tier.value} camera"
+            return f"{opt.camera.name} ({opt.camera.id}) — {opt.why}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_ACTION:
+            return QBrush(QColor(ACTION_COLOURS[opt.action]))
+        if role == CAMERA_ID_ROLE:
+            return opt.camera.id
+        return None
+
+    def mimeTypes(self) -> list[str]:
+        return [CAMERA_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        mime = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        if rows:
+            cam = self._rows[rows[0]].camera
+            payload = {"camera_id": cam.id, "name": cam.name, "tier": cam.tier.value}
+            mime.setData(CAMERA_MIME, json.dumps(payload).encode())
+            mime.setText(cam.name)
+        return mime
+
+
+class _CameraTable(QTableView):
+    activated_row = Signal(int)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated_row.emit(self.currentIndex().row())
+            return
+        super().keyPressEvent(event)
+
+
+class CameraList(QWidget):
+    """Shows the ranked cameras of the selected call; ``camera_activated(camera_id)``."""
+
+    camera_activated = Signal(str)
+    camera_selected = Signal(str)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CameraList")
+        self.model = CameraListModel(self)
+        self.caption = QLabel("Select a call to list its nearest cameras.", self)
+        self.caption.setObjectName("CameraListCaption")
+        self.caption.setWordWrap(True)
+        self.table = _CameraTable(self)
+        self.table.setObjectName("CameraTable")
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COL_WHY, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_TIER, COL_NAME, COL_DISTANCE, COL_OWNER, COL_ACTION):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.doubleClicked.connect(lambda idx: self._activate(idx.row()))
+        self.table.activated_row.connect(self._activate)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.caption)
+        box.addWidget(self.table, 1)
+
+    def set_options(self, rows: Sequence[CameraOption], caption: str) -> None:
+        self.model.set_options(rows)
+        self.caption.setText(caption)
+
+    def _activate(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self.camera_activated.emit(self.model.option_at(row).camera.id)
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.camera_selected.emit(self.model.option_at(current.row()).camera.id)

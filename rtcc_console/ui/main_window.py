@@ -1,0 +1,257 @@
+"""The analyst console's main window: docked panels, keyboard, status bar, persistence.
+
+Panels (all docks, movable and restorable): calls, map, cameras, wall, and placeholders
+for footage requests and evidence. The window is never destroyed by sign-out or a 401:
+``hide_data`` covers it and stops the live feed; ``show_data`` brings everything back with
+the same layout. Layout, geometry and the selected call are saved to a QSettings ini file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from rtcc_console.client.api import ApiClient
+from rtcc_console.config import ConsoleSettings
+from rtcc_console.ui import messages
+from rtcc_console.ui.call_queue_view import CallQueue
+from rtcc_console.ui.camera_list import CameraList
+from rtcc_console.ui.console_status import ConsoleStatusBar
+from rtcc_console.ui.idle_lock import IdleLock, LockOverlay
+from rtcc_console.ui.live_data import LiveData
+from rtcc_console.ui.selection import CallSelection
+
+STATE_VERSION = 1
+
+
+def _placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setObjectName("PlaceholderPanel")
+    return label
+
+
+class MainWindow(QMainWindow):
+    """Composes the panels; ``sign_out_requested`` asks the app to show the sign-in dialog."""
+
+    sign_out_requested = Signal()
+
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        api: ApiClient,
+        live: LiveData,
+        *,
+        map_view: QWidget,
+        wall: QWidget,
+        settings_file: Path,
+        idle_lock_ms: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("RtccMainWindow")
+        self.setWindowTitle("RTCC Console")
+        self.settings = settings
+        self.api = api
+        self.live = live
+        self.settings_file = settings_file
+        self.call_queue = CallQueue(self)
+        self.camera_list = CameraList(self)
+        self.map_view = map_view
+        self.wall = wall
+        self.requests_panel = _placeholder("Footage requests will be listed here.")
+        self.evidence_panel = _placeholder("Evidence for the selected call will be listed here.")
+        self.docks: dict[str, QDockWidget] = {}
+        self.setDockNestingEnabled(True)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self._dock("calls", "Calls", self.call_queue, left)
+        self._dock("cameras", "Cameras", self.camera_list, left)
+        self._dock("map", "Map", map_view, right)
+        self._dock("wall", "Wall", wall, right)
+        self._dock("requests", "Requests", self.requests_panel, left)
+        self._dock("evidence", "Evidence", self.evidence_panel, left)
+        self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
+        self.splitDockWidget(self.docks["calls"], self.docks["map"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.docks["map"], self.docks["wall"], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["calls"], self.docks["map"]], [520, 900], Qt.Orientation.Horizontal
+        )
+
+        self.status = ConsoleStatusBar(settings.time_zone, self)
+        self.setStatusBar(self.status)
+        self.selection = CallSelection(self, settings)
+        self.lock_overlay = LockOverlay(api, self)
+        self.idle_lock = IdleLock(
+            self, settings.idle_lock_s * 1000 if idle_lock_ms is None else idle_lock_ms
+        )
+        self.idle_lock.idle_timed_out.connect(self.lock)
+        self.lock_overlay.unlocked.connect(self.idle_lock.restart)
+        self._build_menus()
+        self._wire()
+        self.idle_lock.watch(self, exclude=(map_view,))
+
+    # -- composition -----------------------------------------------------------------
+    def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+
+    def _action(self, text: str, keys: list[str], slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        console = self.menuBar().addMenu("&Console")
+        self.sign_out_action = self._action("Sign out", [], self.sign_out_requested.emit)
+        console.addAction(self.sign_out_action)
+        console.addAction(self._action("Lock screen", ["Ctrl+L"], self.lock))
+        console.addAction(self._action("Quit", ["Ctrl+Q"], self.close))
+        calls = self.menuBar().addMenu("C&alls")
+        self.next_call_action = self._action(
+            "Next call", ["Ctrl+Down", "J"], lambda: self.call_queue.step(1)
+        )
+        self.prev_call_action = self._action(
+            "Previous call", ["Ctrl+Up", "K"], lambda: self.call_queue.step(-1)
+        )
+        self.search_action = self._action("Search calls", ["Ctrl+F"], self.focus_search)
+        calls.addActions([self.next_call_action, self.prev_call_action, self.search_action])
+        cams = self.menuBar().addMenu("Ca&meras")
+        self.focus_map_action = self._action("Focus map", ["Ctrl+M"], self.focus_map)
+        self.open_top_action = self._action(
+            "Open top cameras on the wall", ["Ctrl+Return"], self.open_top_cameras
+        )
+        cams.addActions([self.focus_map_action, self.open_top_action])
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _wire(self) -> None:
+        messages.bridge().message_posted.connect(self._show_message)
+        live = self.live
+        live.calls_loaded.connect(self.selection.on_calls_loaded)
+        live.call_received.connect(self.selection.on_call_received)
+        live.registry_loaded.connect(self.selection.on_registry_loaded)
+        live.camera_changed.connect(self.selection.on_camera_changed)
+        live.emergencies_changed.connect(self.selection.refresh_cameras)
+        live.emergency_ended.connect(self.selection.on_emergency_ended)
+        live.grant_revoked.connect(self.selection.on_grant_revoked)
+        live.link_changed.connect(self._on_link_changed)
+        self.call_queue.call_selected.connect(self.selection.select)
+        self.camera_list.camera_activated.connect(self.selection.open_camera)
+        self.camera_list.camera_selected.connect(self.selection.highlight_camera)
+        self.call_queue.model.rowsInserted.connect(self._update_counts)
+        self.call_queue.model.rowsRemoved.connect(self._update_counts)
+        self.call_queue.model.modelReset.connect(self._update_counts)
+        self.call_queue.model.dataChanged.connect(self._count_on_change)
+        if hasattr(map_signal := getattr(self.map_view, "call_clicked", None), "connect"):
+            map_signal.connect(self.call_queue.select_call)
+
+    # -- actions ---------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.docks["calls"].raise_()
+        self.call_queue.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.call_queue.search_box.selectAll()
+
+    def focus_map(self) -> None:
+        self.docks["map"].raise_()
+        self.map_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        focus_call = getattr(self.map_view, "focus_call", None)
+        if callable(focus_call):
+            focus_call()
+
+    def open_top_cameras(self) -> int:
+        """Open the best cameras the analyst may view live now on the wall."""
+        return self.selection.open_top_cameras()
+
+    def lock(self) -> None:
+        """Cover the data until the password is entered again."""
+        self.lock_overlay.show_locked(self.api.user.username if self.api.user else "")
+
+    def hide_data(self) -> None:
+        """Sign-out / 401: stop the feed and cover the panels; layout stays as it is."""
+        self.live.stop()
+        self.idle_lock.stop()
+        self.lock_overlay.show_signed_out()
+
+    def show_data(self) -> None:
+        """Signed in again: uncover and reconnect."""
+        self.lock_overlay.hide()
+        self.idle_lock.restart()
+        user = self.api.user
+        self.status.set_user(f"{user.username} ({user.role})" if user else "")
+        self.live.start()
+
+    # -- status ----------------------------------------------------------------------
+    def _on_link_changed(self, state: str, since: Any) -> None:
+        self.status.set_link(state, since)
+        self.call_queue.set_offline(self.status.offline_text(state, since))
+
+    def _count_on_change(self, *_args: Any) -> None:
+        self._update_counts()
+
+    def _update_counts(self, *_args: Any) -> None:
+        self.status.set_counts(
+            self.call_queue.model.open_count(), len(self.live.index.camera_ids())
+        )
+
+    def _show_message(self, level: str, text: str) -> None:
+        self.status.showMessage(text, 10_000)
+        if level == "error" and self.isVisible():
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, "RTCC Console", text, QMessageBox.StandardButton.Ok, self
+            )
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.setModal(False)
+            box.show()
+
+    # -- persistence -----------------------------------------------------------------
+    def qsettings(self) -> QSettings:
+        return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
+
+    def restore_layout(self) -> str | None:
+        """Restore geometry and dock layout; returns the call id selected last time."""
+        qs = self.qsettings()
+        geometry = qs.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 960)
+        state = qs.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+        selected = qs.value("calls/selected")
+        return str(selected) if selected else None
+
+    def save_layout(self) -> None:
+        qs = self.qsettings()
+        qs.setValue("window/geometry", self.saveGeometry())
+        qs.setValue("window/state", self.saveState(STATE_VERSION))
+        qs.setValue(
+            "calls/selected",
+            self.call_queue.selected_call_id() or self.selection.wanted_call_id or "",
+        )
+        qs.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.live.stop()
+        shutdown = getattr(self.wall, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,50 @@
+"""End to end against the real server over loopback HTTP: calls reach the queue through
+the event stream, the camera list matches an independent ranking of the same registry,
+and an outage is survived without duplicates or gaps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+
+from rtcc_console.client.convert import camera_from_json
+from rtcc_console.client.nearest import live_now
+from rtcc_console.core.index import CameraIndex
+from rtcc_console.core.models import GeoPoint
+from rtcc_console.core.ranking import nearest_ranked
+from tests.gui.conftest import CENTER, ConsoleServer
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def _all_cameras(server: ConsoleServer) -> list[Any]:
+    r = requests.get(f"{server.base}/api/v1/cameras", params={"since": "0", "limit": 5000}, timeout=30,
+                     headers={"Authorization": f"Bearer {server.admin}"})  # fmt: skip
+    return [camera_from_json(c) for c in r.json()["items"]]
+
+
+def test_posted_call_appears_with_the_right_ranked_cameras(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    window, _api = make_console(console_server.base)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
+    call = console_server.post_call(priority=1)
+    qtbot.waitUntil(lambda: window.call_queue.model.call(call["id"]) is not None, timeout=10000)
+    assert window.call_queue.select_call(call["id"])
+    qtbot.waitUntil(lambda: window.camera_list.model.rowCount() > 0, timeout=5000)
+
+    cams = _all_cameras(console_server)
+    index = CameraIndex.from_cameras(cams)
+    now = datetime.now(UTC)
+    expected = nearest_ranked(
+        index, GeoPoint(*CENTER), k=window.settings.nearest_count, radius_m=window.settings.nearest_radius_m,
+        is_live=lambda c: live_now(c, [], now),
+    )  # fmt: skip
+    shown = [o.camera.id for o in window.camera_list.model.options()]
+    assert shown == [r.camera.id for r in expected]
+    assert window.wall.reason() == f"call {call['incident_id']}"
+    assert "1 open call" in window.status.calls_label.text()
