@@ -82,7 +82,11 @@ def open_spec(url: str, *, rtsp_transport: str = "tcp", read_timeout_s: float = 
     """
     kind = classify(url)
     io_timeout_us = str(int(max(read_timeout_s, 0.1) * 1_000_000))
-    low_delay = {"fflags": "nobuffer", "flags": "low_delay"}
+    # fpsprobesize=0: do not hold the first picture back while FFmpeg counts 20 frames to
+    # guess a frame rate (1.3 s at 15 fps); live sources are paced by their sender anyway.
+    # Not fflags=nobuffer: it discards the packets read while probing - the keyframe the
+    # sender started with - and so delays the first picture by a whole GOP.
+    low_delay = {"flags": "low_delay", "fpsprobesize": "0"}
     if kind is SourceKind.RTSP:
         if rtsp_transport not in {"tcp", "udp"}:
             raise ValueError(f"rtsp_transport must be 'tcp' or 'udp', got {rtsp_transport!r}")
