@@ -156,9 +156,11 @@ class EventStream:
             except ResyncNeeded:
                 self.last_event_id, resync = None, True
                 continue
-            except (requests.RequestException, OSError, ValueError) as exc:
+            except (requests.RequestException, OSError, ValueError, AttributeError) as exc:
                 if self._stop.is_set():
-                    break
+                    break  # stop() closed the socket under the reader (urllib3 may say AttributeError)
+                if isinstance(exc, AttributeError):
+                    raise
                 log.info("event stream interrupted: %s", type(exc).__name__)
             except _Unauthorized:
                 self.api.notify_unauthorized()

@@ -48,3 +48,60 @@ def test_posted_call_appears_with_the_right_ranked_cameras(
     assert shown == [r.camera.id for r in expected]
     assert window.wall.reason() == f"call {call['incident_id']}"
     assert "1 open call" in window.status.calls_label.text()
+    assert window.status.link_label.text() == "● Connected"
+    assert window.status.cameras_label.text() == "280 cameras"
+    assert window.status.user_label.text() == "Signed in: ana (analyst)"
+
+
+def test_revocation_updates_the_camera_list_at_once(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    window, _api = make_console(console_server.base)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
+    call = console_server.post_call()
+    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
+    options = window.camera_list.model.options()
+    actions = {o.action for o in options}
+    assert "live" in actions and "request" in actions, actions
+    live = next(o for o in options if o.action == "live")
+    row = options.index(live)
+    assert window.camera_list.model.index(row, 5).data() == "View live now"
+    registered = next(o for o in options if o.action == "request")
+    assert registered.why  # the policy's sentence is there (shown as the tooltip)
+
+    console_server.admin_post(f"/cameras/{live.camera.id}/revoke", {"reason": "owner withdrew consent"})
+
+    def revoked_shown() -> bool:
+        now = {o.camera.id: o for o in window.camera_list.model.options()}
+        opt = now.get(live.camera.id)
+        return opt is None or (opt.action != "live" and opt.camera.revoked)
+
+    qtbot.waitUntil(revoked_shown, timeout=10000)
+    assert window.live.index.get(live.camera.id).revoked  # type: ignore[union-attr]
+
+
+def test_offline_banner_then_catch_up_without_duplicates(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any, tmp_path: Any
+) -> None:
+    window, api = make_console(console_server.base)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    first = [console_server.post_call() for _ in range(3)]
+    qtbot.waitUntil(lambda: window.call_queue.model.rowCount() == 3, timeout=10000)
+    assert not window.call_queue.offline_banner.isVisible()
+
+    console_server.stop()
+    qtbot.waitUntil(lambda: window.call_queue.offline_banner.isVisible(), timeout=15000)
+    assert "since" in window.status.link_label.text()
+    assert window.status.link_label.text().split()[1] in ("Offline", "Reconnecting")
+    assert window.call_queue.model.rowCount() == 3  # the last calls stay listed
+    assert window.camera_list is not None and len(window.live.index.camera_ids()) == 280
+
+    console_server.start()  # same database, same port
+    later = [console_server.post_call() for _ in range(2)]
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=20000)
+    qtbot.waitUntil(lambda: window.call_queue.model.rowCount() == 5, timeout=15000)
+    ids = [c.id for c in window.call_queue.model.calls()]
+    assert sorted(ids) == sorted(c["id"] for c in first + later)
+    assert len(ids) == len(set(ids))
+    assert not window.call_queue.offline_banner.isVisible()
