@@ -6,7 +6,8 @@ the parent's handle (``RtspProcess``, standard library only) and the child's pro
 (``main``, which imports ``gi`` lazily). The child reads the ``.pk`` loop files written by
 ``sim.media_gen`` itself (no numpy, no av there) and feeds each client's pipeline through an
 ``appsrc`` paced at the frame rate, starting at a keyframe and looping with continuous
-timestamps: no live encoder anywhere.
+timestamps, each access unit stamped with its send time (``media.wallclock`` SEI, so the
+pipeline can show latency): no live encoder anywhere.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ class RtspProcess:
     def start(self, timeout_s: float = 30.0) -> int:
         """Start the child and return the port it listens on."""
         args = [SYSTEM_PYTHON, os.path.abspath(__file__), "--host", self.host, "--port", str(self.port)]
+        # The child imports only the standard-library module media.wallclock from us.
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": root}
         self._proc = subprocess.Popen(
-            [*args, *map(str, self.loops)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+            [*args, *map(str, self.loops)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env
         )
         assert self._proc.stdout is not None
         ready, _, _ = select.select([self._proc.stdout], [], [], timeout_s)
@@ -83,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     gi.require_version("GstRtspServer", "1.0")
     from gi.repository import GLib, Gst, GstRtspServer
 
+    from rtcc_console.media.wallclock import h264_sei_nal
+
     p = argparse.ArgumentParser(description="RTSP camera simulator (child process)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
@@ -107,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             if delay > 0:
                 time.sleep(delay)
             data, key = units[(start + n) % len(units)]
-            buf = Gst.Buffer.new_wrapped(data)
+            buf = Gst.Buffer.new_wrapped(h264_sei_nal(time.time()) + data)  # capture time
             buf.pts = buf.dts = n * dur
             buf.duration = dur
             if not key:

@@ -88,6 +88,7 @@ def test_rtsp_live_then_outage_then_live_again(sim_cache: Path) -> None:
         frames = take_frames(w, 10)
         assert len(frames) == 10 and frames[0].width == 160
         assert w.stats().codec == "h264" and w.stats().width == 320
+        assert w.stats().latency_ms is not None  # the sim stamps its send time (SEI)
         port = server.rtsp_port
         server.stop_rtsp()  # the server dies
         assert wait_until(lambda: w.stats().state is FeedState.RECONNECTING)
