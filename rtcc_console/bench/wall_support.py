@@ -1,18 +1,14 @@
 """Support for ``rtcc bench wall``: the simulator in a subprocess and the ffmpeg reference.
 
-The simulator runs in its own process so that its CPU (packet pacing, HTTP) is not
-counted as the wall's. The ffmpeg reference decodes the same streams to null with the
-ffmpeg CLI; its CPU is read per process from /proc over the same kind of window, so both
-figures exclude start-up and probing.
+The simulator (``sim.cameras.SimCameraServer``) runs in its own process so that its CPU
+(packet pacing, HTTP) is not counted as the wall's. The ffmpeg reference decodes the same
+streams to null with the ffmpeg CLI; its CPU is read per process from /proc after a
+warm-up, so both figures exclude start-up and probing.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import shutil
-import subprocess
-import time
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -29,16 +25,10 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 
 
 def _serve(count: int, fps: int, size: tuple[int, int], conn: Connection, stop: Any) -> None:
-    try:
-        from rtcc_console.sim.cameras import SimCameraServer
+    from rtcc_console.sim.cameras import SimCameraServer
 
-        server: Any = SimCameraServer(count, fps=fps, size=size)
-        kind = "rtcc_console.sim.cameras"
-    except ImportError:  # the media engineer's simulator is not there yet: the stand-in
-        from rtcc_console.bench.wall_sim import LoopServer
-
-        server = LoopServer(count, fps=fps, size=size)
-        kind = "bench.wall_sim stand-in"
+    server = SimCameraServer(count, fps=fps, size=size)
+    kind = "rtcc_console.sim.cameras"
     server.start()
     try:
         conn.send((kind, [server.url(i, kind="ts") for i in range(count)]))
@@ -81,68 +71,9 @@ class SimProcess:
             self._proc.join(2)
 
 
-def _proc_cpu_s(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
 def ffmpeg_decode_cpu(urls: list[str], seconds: float, warmup_s: float = 3.0) -> dict[str, Any]:
-    """CPU of the ffmpeg CLI decoding ``urls`` to null (one process per stream).
+    """CPU of the ffmpeg CLI decoding ``urls`` to null, one process per stream, measured
+    after ``warmup_s`` (``rtcc_console.bench.ffmpeg_ref``, the media package's reference)."""
+    from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
 
-    Uses ``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode`` when the media package
-    provides it; otherwise measures here with the same method as the wall.
-    """
-    try:
-        from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
-    except ImportError:
-        measure_ffmpeg_decode = None
-    if measure_ffmpeg_decode is not None:
-        ref = dict(measure_ffmpeg_decode(urls, seconds))
-        per = ref.get("cpu_s_per_video_s_per_stream")
-        if per is not None:
-            ref.setdefault("method", "rtcc_console.bench.ffmpeg_ref")
-            return ref
-    return _measure_here(urls, seconds, warmup_s)
-
-
-def _measure_here(urls: list[str], seconds: float, warmup_s: float) -> dict[str, Any]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        return {"cpu_s_per_video_s_per_stream": None, "error": "ffmpeg not found"}
-    procs = [
-        subprocess.Popen(
-            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
-             "-i", url, "-map", "0:v:0", "-f", "null", "-"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for url in urls
-    ]
-    try:
-        time.sleep(warmup_s)
-        start = [_proc_cpu_s(p.pid) for p in procs]
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        end = [_proc_cpu_s(p.pid) for p in procs]
-        elapsed = time.monotonic() - t0
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    used = [e - s for s, e in zip(start, end, strict=True) if s is not None and e is not None]
-    alive = len(used)
-    return {
-        "method": "ffmpeg -threads 1 -f null, /proc utime+stime",
-        "streams": len(urls),
-        "streams_measured": alive,
-        "seconds": round(elapsed, 2),
-        "cpu_s_per_video_s_per_stream": round(sum(used) / elapsed / alive, 4) if alive else None,
-    }
+    return dict(measure_ffmpeg_decode(urls, seconds, warmup_s=warmup_s))

@@ -19,16 +19,10 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Any]:
-    """The camera simulator (or, until it exists, the benchmark's stand-in: the same
-    pre-encoded 720p15 H.264 loops served as live MPEG-TS over loopback HTTP)."""
-    try:
-        from rtcc_console.sim.cameras import SimCameraServer
+    """The camera simulator: pre-encoded 720p15 H.264 loops served live over HTTP TS."""
+    from rtcc_console.sim.cameras import SimCameraServer
 
-        server: Any = SimCameraServer(2, fps=15, size=(1280, 720))
-    except ImportError:
-        from rtcc_console.bench.wall_sim import LoopServer
-
-        server = LoopServer(2, fps=15, size=(1280, 720))
+    server = SimCameraServer(2, fps=15, size=(1280, 720))
     server.start()
     yield server
     server.stop()
