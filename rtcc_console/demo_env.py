@@ -25,10 +25,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from rtcc_console.core.models import GeoPoint, Role, SharingMode, Tier
+
 log = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
 CAD_USER = "cad-feed"
+SUPERVISOR_USER = "demo-supervisor"
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class FeedStats:
 
     posted: int = 0
     failed: int = 0
+    emergencies: int = 0
     incident_ids: list[str] = field(default_factory=list)
 
 
@@ -65,11 +69,57 @@ def start_camera_simulator(count: int) -> tuple[Any, str]:
     return server, template
 
 
+@dataclass(frozen=True, slots=True)
+class Hotspot:
+    """Where the featured call happens, and whose panic button goes with it."""
+
+    lat: float
+    lon: float
+    address: str
+    panic_owner_id: str | None  # owner of live-in-emergency cameras among the ranked ones
+
+
+def live_hotspot(cameras: list[Any], *, k: int = 12, radius_m: float = 1000.0) -> Hotspot | None:
+    """A spot whose ``k`` best-ranked cameras include the most that an analyst may view live.
+
+    The demo's featured call happens there, so the wall has live cameras to open: a few
+    hundred integrated cameras over a city leave most calls with one or none nearby.
+    Candidates are the always-live cameras and the midpoints of close pairs of them,
+    ranked with the console's own code (``client.nearest.options_for``).
+    """
+    from rtcc_console.client.nearest import options_for
+    from rtcc_console.core.index import CameraIndex
+
+    live = [c for c in cameras if c.tier is Tier.INTEGRATED and c.sharing_mode is SharingMode.LIVE_ALWAYS]
+    if not live:
+        return None
+    index = CameraIndex.from_cameras(cameras)
+    now = datetime.now(UTC)
+    candidates = [(c.location.lat, c.location.lon, c.address) for c in live]
+    for i, a in enumerate(live):
+        for b in live[i + 1:]:
+            if abs(a.location.lat - b.location.lat) < 0.006 and abs(a.location.lon - b.location.lon) < 0.007:
+                candidates.append(((a.location.lat + b.location.lat) / 2, (a.location.lon + b.location.lon) / 2,
+                                   a.address))
+
+    def live_count(lat: float, lon: float) -> int:
+        options = options_for(index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now)
+        return sum(1 for o in options if o.action == "live")
+
+    lat, lon, address = max(candidates, key=lambda c: live_count(c[0], c[1]))
+    lat, lon = round(lat + 0.0004, 6), round(lon + 0.0003, 6)
+    options = options_for(index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now)
+    panic = [o.camera.owner_id for o in options
+             if o.camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY and o.camera.tier is Tier.INTEGRATED]
+    return Hotspot(lat, lon, address or "Dallas, TX", panic[0] if panic else None)
+
+
 class CadFeed(threading.Thread):
     """Posts generated calls with current times: ``initial`` at once, then one per interval."""
 
     def __init__(self, base_url: str, username: str, password: str, *, seed: int = 1,
-                 initial: int = 6, interval_s: tuple[float, float] = (5.0, 8.0)) -> None:
+                 initial: int = 6, interval_s: tuple[float, float] = (5.0, 8.0),
+                 featured: Hotspot | None = None, supervisor: tuple[str, str] | None = None) -> None:
         super().__init__(name="demo-cad-feed", daemon=True)
         from rtcc_console.sim.cad import generate_calls
         from rtcc_console.sim.cad_post import CallPoster
@@ -81,6 +131,8 @@ class CadFeed(threading.Thread):
         self.records = [r for r in records if r.get("lat") is not None]
         self.poster = CallPoster(base_url, username=username, password=password, give_up_after_s=20.0)
         self.initial, self.interval_s = initial, interval_s
+        self.featured, self.supervisor = featured, supervisor
+        self.base_url = base_url
         self.stats = FeedStats()
         self._halt = threading.Event()
         self._reported: dict[str, str] = {}
@@ -106,11 +158,37 @@ class CadFeed(threading.Thread):
         else:
             self.stats.failed += 1
 
+    def press_panic_button(self, owner_id: str) -> None:
+        """The business at the featured call presses its panic button (an emergency)."""
+        import requests
+
+        assert self.supervisor is not None
+        api = self.poster.base
+        try:
+            login = requests.post(f"{api}/auth/login", timeout=10,
+                                  json={"username": self.supervisor[0], "password": self.supervisor[1]})
+            login.raise_for_status()
+            reply = requests.post(f"{api}/emergencies", timeout=10,
+                                  headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                                  json={"owner_id": owner_id, "reason": "Panic button: robbery in progress",
+                                        "duration_s": 3600})
+            reply.raise_for_status()
+            self.stats.emergencies += 1
+        except Exception as exc:  # noqa: BLE001 - the demo goes on without it
+            log.warning("demo panic button not pressed: %s", exc)
+
     def run(self) -> None:
         backlog = self.records[: self.initial]
         start = datetime.now(UTC)
         for i, record in enumerate(backlog):  # the last few minutes, oldest first
             self.post(record, start.replace(microsecond=0) - (len(backlog) - i) * timedelta(minutes=3))
+        if self.featured is not None and backlog:  # the newest call, where live cameras are
+            spot = self.featured
+            self.post({**backlog[0], "incident_id": f"{backlog[0]['incident_id']}-F", "type_code": "ROBIP",
+                       "type_text": "Robbery in progress", "priority": 1, "lat": spot.lat, "lon": spot.lon,
+                       "address": spot.address, "status": "pending"}, datetime.now(UTC))
+            if spot.panic_owner_id and self.supervisor:
+                self.press_panic_button(spot.panic_owner_id)
         for record in self.records[self.initial:]:
             if self._halt.wait(self.rng.uniform(*self.interval_s)):
                 return
@@ -132,12 +210,14 @@ class DemoEnvironment:
         self.username = DEMO_USER
         self.password = secrets.token_urlsafe(18)  # in memory only
         self._cad_password = secrets.token_urlsafe(18)
+        self._supervisor_password = secrets.token_urlsafe(18)
         self.tmp: Path | None = None
         self.base_url = ""
         self.simulator: Any = None
         self.server: Any = None
         self.feed: CadFeed | None = None
         self.timings: dict[str, float] = {}
+        self.hotspot: Hotspot | None = None
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -163,6 +243,7 @@ class DemoEnvironment:
         registry = generate_registry(seed=self.seed, n_registered=self.n_registered,
                                      n_integrated=self.n_integrated, stream_base=template,
                                      stream_pool=self.streams)
+        self.hotspot = live_hotspot(registry.cameras)
         db_url = f"sqlite:///{self.tmp / 'rtcc.sqlite'}"
         seed_database(db_url, registry)
         t2 = time.perf_counter()
@@ -173,11 +254,14 @@ class DemoEnvironment:
         self.base_url = self.server.start()
         self.server.ensure_user(self.username, "analyst", self.password)
         self.server.ensure_user(CAD_USER, "analyst", self._cad_password)
+        self.server.ensure_user(SUPERVISOR_USER, "supervisor", self._supervisor_password)
         t3 = time.perf_counter()
         self.timings = {"simulator_s": t1 - t0, "seed_s": t2 - t1, "server_s": t3 - t2}
         if self.initial_calls >= 0:
             self.feed = CadFeed(self.base_url, CAD_USER, self._cad_password, seed=self.seed,
-                                initial=self.initial_calls, interval_s=self.call_interval_s)
+                                initial=self.initial_calls, interval_s=self.call_interval_s,
+                                featured=self.hotspot,
+                                supervisor=(SUPERVISOR_USER, self._supervisor_password))
             self.feed.start()
 
     def stop(self) -> None:

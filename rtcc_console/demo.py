@@ -1,0 +1,185 @@
+"""`rtcc demo`: the console on a simulated city, signed in, with a call selected.
+
+Starts a ``demo_env.DemoEnvironment`` (camera simulator, Connect Dallas registry, embedded
+server, CAD feed), opens the console as the demo analyst without a sign-in dialog, selects
+the newest call with live cameras nearby and opens four of them on a 2x2 wall.
+
+With no display (no ``DISPLAY``/``WAYLAND_DISPLAY``) it runs offscreen, writes screenshots
+(``docs/console-*.png`` when run from the repository, else a temporary directory) and
+exits after ``--exit-after`` seconds (30 by default), so ``make demo`` ends on its own here.
+With a display it runs until the window is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+DEFAULT_EXIT_AFTER_S = 30.0
+
+
+def prepare_qt_environment() -> bool:
+    """Offscreen Qt without a display, Chromium without its sandbox as root; True if headless.
+
+    Must run before Qt is imported: both are read when Qt starts.
+    """
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+        if "--no-sandbox" not in flags:
+            os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+    return headless or os.environ.get("QT_QPA_PLATFORM") == "offscreen"
+
+
+def default_shot_dir() -> Path:
+    """``docs/`` of the repository when run from its root, else a fresh temporary directory."""
+    here = Path.cwd()
+    if (here / "docs").is_dir() and (here / "rtcc_console").is_dir():
+        return here / "docs"
+    return Path(tempfile.mkdtemp(prefix="rtcc-demo-shots-"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rtcc demo", description=__doc__.split("\n")[0])
+    p.add_argument("--screenshot", type=Path, default=None,
+                   help="main window screenshot file (map and wall shots go next to it)")
+    p.add_argument("--exit-after", type=float, default=None,
+                   help=f"quit after this many seconds (offscreen default {DEFAULT_EXIT_AFTER_S:.0f})")
+    p.add_argument("--cameras", type=int, default=None,
+                   help="registry size (default: Connect Dallas, 2,306 registered + 276 integrated)")
+    p.add_argument("--streams", type=int, default=16, help="simulated camera streams")
+    p.add_argument("--size", default="1920x1200", help="window size WxH")
+    return p
+
+
+def open_console(env: Any, *, size: tuple[int, int], settings_dir: Path) -> Any:
+    """Sign in as the demo analyst and build the main window (needs a QApplication)."""
+    from rtcc_console.client.api import ApiClient
+    from rtcc_console.config import ConsoleSettings
+    from rtcc_console.ui.app import build_console
+
+    settings = ConsoleSettings(server_url=env.base_url, cache_dir=settings_dir / "cache")
+    api = ApiClient(env.base_url)
+    user = api.login(*env.credentials)
+    window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")
+    window.resize(*size)
+    window.show()
+    _window_level_idle_filter(window)
+    return window
+
+
+def _window_level_idle_filter(window: Any) -> None:
+    """Move the idle lock's input filter from the application to the window.
+
+    An application-wide Python event filter makes PySide 6.11 wrap every QObject an
+    event is sent to, QtWebEngine's internal ones included, and the console crashed
+    (SIGSEGV in getWrapperForQObject) within seconds of showing the map. The window's
+    QWindow sees the same keyboard and mouse input. Harmless once ui.idle_lock does this.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    idle = getattr(window, "idle_lock", None)
+    app = QApplication.instance()
+    if idle is None or app is None or window.windowHandle() is None:
+        return
+    app.removeEventFilter(idle)
+    window.windowHandle().installEventFilter(idle)
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    headless = prepare_qt_environment()
+    exit_after = args.exit_after if args.exit_after is not None else (DEFAULT_EXIT_AFTER_S if headless else None)
+    shot_dir = args.screenshot.parent if args.screenshot else (default_shot_dir() if headless else None)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+
+    from rtcc_console.demo_env import DemoEnvironment
+    from rtcc_console.sim.seed import split_counts
+
+    reg, integ = split_counts(args.cameras) if args.cameras is not None else (2306, 276)
+    from PySide6.QtCore import QTimer
+
+    from rtcc_console.ui.demo_driver import DemoDriver
+
+    app = start_qt_app()
+    outcome = {"code": 0, "shots": []}
+    with DemoEnvironment(streams=args.streams, n_registered=reg, n_integrated=integ) as env:
+        _say(f"demo server {env.base_url} (user {env.username}; password kept in memory)")
+        window = open_console(env, size=(size[0], size[1]), settings_dir=env.tmp)
+        driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)
+
+        def shots_done(shots: list[tuple[str, float]]) -> None:
+            outcome["shots"] = shots
+            if args.screenshot and shots:
+                Path(shots[0][0]).replace(args.screenshot)
+                shots[0] = (str(args.screenshot), shots[0][1])
+            for path, spread in shots:
+                _say(f"screenshot {path} (pixel spread {spread:.1f})")
+            if exit_after is not None and exit_after <= 0:
+                app.quit()
+
+        def failed(reason: str) -> None:
+            _say(f"demo: {reason}", err=True)
+            outcome["code"] = 1
+            if headless:
+                app.quit()
+
+        driver.screenshots_written.connect(shots_done)
+        driver.failed.connect(failed)
+        driver.call_chosen.connect(lambda cid, n: _say(f"selected call {cid}; {n} cameras on the wall"))
+        driver.start()
+        if exit_after is not None and exit_after > 0:
+            QTimer.singleShot(int(exit_after * 1000), lambda: (
+                app.quit() if outcome["shots"] or shot_dir is None else QTimer.singleShot(15_000, app.quit)))
+        app.exec()
+        _close(window)
+    if shot_dir is not None and not outcome["shots"]:
+        _say("demo: no screenshot was written", err=True)
+        return 1
+    return int(outcome["code"])
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def start_qt_app() -> Any:
+    """The QApplication, created the way QtWebEngine needs (engine loaded first, shared GL)."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    import rtcc_console.ui.map_view  # noqa: F401 - QtWebEngine must load before the QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+        app = QApplication([sys.argv[0]])
+        try:
+            from rtcc_console.ui.theme import apply_dark_theme
+
+            apply_dark_theme(app)
+        except ImportError:
+            pass
+    return app
+
+
+def _close(window: Any) -> None:
+    """Stop the console's feeds before the server goes away."""
+    live_stop = getattr(getattr(window, "live", None), "stop", None)
+    if callable(live_stop):
+        live_stop()
+    wall_shutdown = getattr(getattr(window, "wall", None), "shutdown", None)
+    if callable(wall_shutdown):
+        wall_shutdown()
+    window.close()
