@@ -35,7 +35,7 @@ from rtcc_console.client.nearest import CameraOption
 from rtcc_console.core.models import Tier
 from rtcc_console.ui.wall import CAMERA_MIME
 
-COLUMNS = ("", "Camera", "Distance", "Why", "Owner", "You may")
+COLUMNS = ("#", "Camera", "Distance", "Why", "Owner", "You may")
 COL_TIER, COL_NAME, COL_DISTANCE, COL_WHY, COL_OWNER, COL_ACTION = range(len(COLUMNS))
 CAMERA_ID_ROLE = Qt.ItemDataRole.UserRole + 11
 ACTION_COLOURS = {"live": "#7fd88f", "request": "#e8c36a", "none": "#a0a6ad"}
@@ -64,6 +64,12 @@ def tier_icon(tier: Tier) -> QIcon:
         p.end()
         _icons[tier] = QIcon(pix)
     return _icons[tier]
+
+
+def view_text(explanation: str) -> str:
+    """The explanation without its leading "514 m NE, " (the Distance column shows it)."""
+    head, sep, rest = explanation.partition(", ")
+    return rest if sep and head.split(" ", 1)[0].replace(".", "").isdigit() else explanation
 
 
 def compass(bearing_deg: float) -> str:
@@ -114,12 +120,12 @@ class CameraListModel(QAbstractTableModel):
             if col == COL_DISTANCE:
                 return f"{opt.distance_m:.0f} m {compass(opt.bearing_deg)}"
             if col == COL_WHY:
-                return opt.explanation
+                return view_text(opt.explanation)
             if col == COL_OWNER:
                 return opt.camera.kind.value
             if col == COL_ACTION:
                 return opt.action_text
-            return None
+            return str(index.row() + 1)  # the rank, as labelled on the map
         if role == Qt.ItemDataRole.DecorationRole and col == COL_TIER:
             return tier_icon(opt.camera.tier)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -182,8 +188,10 @@ class CameraList(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_WHY, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_TIER, COL_NAME, COL_DISTANCE, COL_OWNER, COL_ACTION):
+        for col in (COL_TIER, COL_DISTANCE, COL_OWNER, COL_ACTION):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_NAME, self.fontMetrics().horizontalAdvance("M" * 15))
         self.table.doubleClicked.connect(lambda idx: self._activate(idx.row()))
         self.table.activated_row.connect(self._activate)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)

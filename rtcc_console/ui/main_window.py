@@ -67,20 +67,20 @@ class MainWindow(QMainWindow):
         self.evidence_panel = _placeholder("Evidence for the selected call will be listed here.")
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self._dock("calls", "Calls", self.call_queue, left)
         self._dock("cameras", "Cameras", self.camera_list, left)
-        self._dock("map", "Map", map_view, right)
-        self._dock("wall", "Wall", wall, right)
         self._dock("requests", "Requests", self.requests_panel, left)
         self._dock("evidence", "Evidence", self.evidence_panel, left)
+        self._dock("map", "Map", map_view, right)
+        self._dock("wall", "Wall", wall, right)
+        self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
-        self.splitDockWidget(self.docks["calls"], self.docks["map"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(self.docks["map"], self.docks["wall"], Qt.Orientation.Vertical)
-        self.resizeDocks(
-            [self.docks["calls"], self.docks["map"]], [520, 900], Qt.Orientation.Horizontal
-        )
+        self.docks["cameras"].raise_()
+        docks = self.docks
+        self.resizeDocks([docks["calls"], docks["map"]], [660, 940], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["calls"], docks["cameras"]], [480, 420], Qt.Orientation.Vertical)
+        self.resizeDocks([docks["map"], docks["wall"]], [420, 480], Qt.Orientation.Vertical)
 
         self.status = ConsoleStatusBar(settings.time_zone, self)
         self.setStatusBar(self.status)
