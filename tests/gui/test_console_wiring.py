@@ -1,0 +1,110 @@
+"""The main window drives the wall and the map as the contract says (a recording wall and
+map stand in for the real ones; the server and event stream are real)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from rtcc_console.core.models import Tier
+from rtcc_console.ui.wall import CAMERA_MIME
+from tests.gui.conftest import ConsoleServer
+
+pytestmark = pytest.mark.gui
+
+
+class RecordingWall(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, Any]] = []
+        self._reason = ""
+
+    def set_reason(self, text: str) -> None:
+        self._reason = text
+        self.calls.append(("set_reason", text))
+
+    def reason(self) -> str:
+        return self._reason
+
+    def prewarm(self, cameras: list[Any], reason: str) -> list[str]:
+        self.calls.append(("prewarm", ([c.id for c in cameras], reason)))
+        return []
+
+    def open_cameras(self, cameras: Any, reason: str) -> int:
+        ids = [c.id for c in cameras]
+        self.calls.append(("open_cameras", (ids, reason)))
+        return len(ids)
+
+    def open_camera(self, camera: Any, reason: str) -> bool:
+        self.calls.append(("open_camera", (camera.id, reason)))
+        return True
+
+    def on_camera_changed(self, camera: Any) -> None:
+        self.calls.append(("on_camera_changed", camera.id))
+
+    def on_grant_revoked(self, grant_id: Any, camera_id: Any, reason: str) -> int:
+        self.calls.append(("on_grant_revoked", (grant_id, camera_id, reason)))
+        return 1
+
+    def named(self, name: str) -> list[Any]:
+        return [args for n, args in self.calls if n == name]
+
+
+class RecordingMap(QWidget):
+    call_clicked = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(("set_", "upsert_", "remove_", "select_", "show_", "focus_")):
+            return lambda *a, **k: self.calls.append((name, a))
+        raise AttributeError(name)
+
+
+def test_selection_ctrl_return_revocation_reach_wall_and_map(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    wall, map_view = RecordingWall(), RecordingMap()
+    window, api = make_console(console_server.base, wall=wall, map_view=map_view)
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
+    call = console_server.post_call()
+    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
+
+    reason = f"call {call['incident_id']}"
+    assert wall.reason() == reason
+    live_ids = [o.camera.id for o in window.selection.options if o.action == "live"][:4]
+    assert live_ids and wall.named("prewarm")[-1] == (live_ids, reason)
+    assert ("select_call", (call["id"],)) in map_view.calls
+    ranked = [args for name, args in map_view.calls if name == "show_ranked"][-1]
+    assert ranked == ([o.camera.id for o in window.selection.options],)
+
+    window.open_top_action.trigger()  # Ctrl+Return
+    assert wall.named("open_cameras")[-1] == (live_ids, reason)
+    assert all(window.live.index.get(i).tier is Tier.INTEGRATED for i in live_ids)  # type: ignore[union-attr]
+
+    window.camera_list.table.selectRow(0)
+    window.camera_list.table.activated_row.emit(0)  # Enter on the first row
+    assert wall.named("open_camera")[-1] == (window.selection.options[0].camera.id, reason)
+    mime = window.camera_list.model.mimeData([window.camera_list.model.index(0, 1)])
+    payload = json.loads(bytes(mime.data(CAMERA_MIME).data()).decode())
+    assert payload["camera_id"] == window.selection.options[0].camera.id
+
+    grant = requests.post(f"{console_server.base}/api/v1/cameras/{live_ids[0]}/live-grants", json={"reason": reason},
+                          headers={"Authorization": f"Bearer {api.token}"}, timeout=10)  # fmt: skip
+    assert grant.status_code == 201, grant.text
+    console_server.admin_post(f"/cameras/{live_ids[0]}/revoke", {"reason": "owner withdrew consent"})
+    qtbot.waitUntil(lambda: live_ids[0] in wall.named("on_camera_changed"), timeout=10000)
+    assert any(name == "upsert_camera" and args[0].id == live_ids[0] for name, args in map_view.calls)
+    qtbot.waitUntil(lambda: bool(wall.named("on_grant_revoked")), timeout=10000)
+    assert wall.named("on_grant_revoked")[-1][:2] == (grant.json()["id"], live_ids[0])
+    assert live_ids[0] not in [o.camera.id for o in window.selection.options if o.action == "live"]
+
+
+_ = QObject
