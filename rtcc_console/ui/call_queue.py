@@ -8,7 +8,7 @@ only that column is announced as changed, so the view repaints one column.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
@@ -54,6 +54,7 @@ class CallTableModel(QAbstractTableModel):
         self._versions: dict[str, int] = {}
         self._row_of: dict[str, int] = {}
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.zone: tzinfo | None = None  # agency time zone for shown times (None: local)
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self.tick)
@@ -163,7 +164,8 @@ class CallTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(QColor("#f2f2f2"))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{call.incident_id} · {call.type_text} · priority {call.priority}"
+            reported = call.reported_at.astimezone(self.zone).strftime("%H:%M:%S %Z")
+            return f"{call.incident_id} · {call.type_text} · priority {call.priority} · reported {reported}"
         return None
 
     def _display(self, call: DispatchCall, col: int) -> str:

@@ -11,6 +11,7 @@ snapshot racing an event, or a replay after a reconnect, never duplicates or reg
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,7 +150,7 @@ class LiveData(QObject):
         if ev.type in ("call.created", "call.updated") and isinstance(data.get("call"), dict):
             call, version = call_from_json(data["call"])
             self.cache.upsert_call(data["call"], ev.id)
-            run_on_main(lambda: gen == self._generation and self.call_received.emit(call, version))
+            self._deliver(gen, lambda: self.call_received.emit(call, version))
             return
         if ev.id is not None:
             self.cache.set_last_event_id(ev.id)
@@ -166,14 +167,23 @@ class LiveData(QObject):
                 str(data.get("camera_id") or ""),
                 str(data.get("reason") or ""),
             )
-            run_on_main(lambda: gen == self._generation and self.grant_revoked.emit(*args))
+            self._deliver(gen, lambda: self.grant_revoked.emit(*args))
         elif ev.type in ("emergency.started", "emergency.ended") and isinstance(
             data.get("emergency"), dict
         ):
             em = emergency_from_json(data["emergency"])
             run_on_main(lambda: self._apply_emergency(em, ev.type == "emergency.started", gen))
         elif ev.type == "replay.truncated":
-            run_on_main(lambda: gen == self._generation and self.refresh())
+            self._deliver(gen, self.refresh)
+
+    def _deliver(self, gen: int, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the GUI thread unless the session it belongs to has ended."""
+
+        def guarded() -> None:
+            if gen == self._generation:
+                fn()
+
+        run_on_main(guarded)
 
     def _apply_camera(self, camera: Camera | None, camera_id: str, change: str, gen: int) -> None:
         if gen != self._generation:

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.requests_panel = _placeholder("Footage requests will be listed here.")
         self.evidence_panel = _placeholder("Evidence for the selected call will be listed here.")
         self.docks: dict[str, QDockWidget] = {}
+        self.session: Any = None  # the ConsoleSession, attached by build_console
         self.setDockNestingEnabled(True)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self._dock("calls", "Calls", self.call_queue, left)
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([docks["map"], docks["wall"]], [420, 480], Qt.Orientation.Vertical)
 
         self.status = ConsoleStatusBar(settings.time_zone, self)
+        self.call_queue.model.zone = self.status.zone
         self.setStatusBar(self.status)
         self.selection = CallSelection(self, settings)
         self.lock_overlay = LockOverlay(api, self)
@@ -159,7 +161,8 @@ class MainWindow(QMainWindow):
         self.call_queue.model.rowsRemoved.connect(self._update_counts)
         self.call_queue.model.modelReset.connect(self._update_counts)
         self.call_queue.model.dataChanged.connect(self._count_on_change)
-        if hasattr(map_signal := getattr(self.map_view, "call_clicked", None), "connect"):
+        map_signal = getattr(self.map_view, "call_clicked", None)
+        if map_signal is not None:
             map_signal.connect(self.call_queue.select_call)
 
     # -- actions ---------------------------------------------------------------------

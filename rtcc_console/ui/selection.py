@@ -109,7 +109,7 @@ class CallSelection:
         ][:n]
 
     def open_top_cameras(self) -> int:
-        wall = self.window.wall
+        wall: Any = self.window.wall
         top = self.top_live_cameras()
         if not top or not hasattr(wall, "open_cameras"):
             return 0
@@ -117,7 +117,7 @@ class CallSelection:
 
     def open_camera(self, camera_id: str) -> None:
         option = next((o for o in self.options if o.camera.id == camera_id), None)
-        wall = self.window.wall
+        wall: Any = self.window.wall
         if option is None or not hasattr(wall, "open_camera"):
             return
         wall.open_camera(option.camera, wall.reason())

@@ -47,8 +47,12 @@ def test_sorted_by_priority_then_newest(queue: CallQueue) -> None:
     assert queue.visible_call_ids() == ["d", "b", "c", "a"]
 
 
-def test_coloured_by_priority(queue: CallQueue) -> None:
+def test_coloured_by_priority_and_times_in_the_agency_zone(queue: CallQueue) -> None:
+    from zoneinfo import ZoneInfo
+
+    queue.model.zone = ZoneInfo("America/Chicago")
     queue.model.upsert(call("a", priority=1), 1)
+    assert "reported 00:00:00 CST" in queue.proxy.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
     brush = queue.proxy.index(0, 1).data(Qt.ItemDataRole.BackgroundRole)
     assert brush.color().name() == PRIORITY_COLOURS[1]
 

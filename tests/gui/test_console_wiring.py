@@ -108,3 +108,29 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
 
 
 _ = QObject
+
+
+def test_emergency_makes_a_camera_live_then_ends(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    wall, map_view = RecordingWall(), RecordingMap()
+    window, _api = make_console(console_server.base, wall=wall, map_view=map_view)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    call = console_server.post_call()
+    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
+    cam = console_server.admin_post("/cameras", {
+        "name": "Elm St school gate", "tier": "integrated", "kind": "school", "sharing_mode": "live_in_emergency",
+        "lat": call["lat"] + 0.0001, "lon": call["lon"], "address": "1201 Elm St",
+        "stream_url": "rtsp://user:pw@127.0.0.1:9/gate",
+    })  # fmt: skip
+
+    def action_of(camera_id: str) -> str | None:
+        return next((o.action for o in window.selection.options if o.camera.id == camera_id), None)
+
+    qtbot.waitUntil(lambda: action_of(cam["id"]) == "request", timeout=10000)
+    assert "pw@" not in (window.live.index.get(cam["id"]).stream_ref or "")  # type: ignore[union-attr]
+    em = console_server.admin_post("/emergencies", {"camera_ids": [cam["id"]], "reason": "school lockdown",
+                                                    "duration_s": 600})  # fmt: skip
+    qtbot.waitUntil(lambda: action_of(cam["id"]) == "live", timeout=10000)
+    console_server.admin_post(f"/emergencies/{em['id']}/end", {"reason": "all clear"})
+    qtbot.waitUntil(lambda: action_of(cam["id"]) == "request", timeout=10000)
