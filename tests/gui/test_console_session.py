@@ -128,3 +128,21 @@ class QtKeys:
 
 
 _ = Qt
+
+
+def test_sign_out_from_the_menu_revokes_and_asks_again(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    window, api = make_console(console_server.base)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    token = api.token
+    window.sign_out_action.trigger()
+    qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(), timeout=5000)
+    assert window.lock_overlay.isVisible() and api.token is None
+
+    def revoked() -> bool:
+        r = requests.get(f"{console_server.base}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"},
+                         timeout=5)  # fmt: skip
+        return r.status_code == 401
+
+    qtbot.waitUntil(revoked, timeout=5000)
