@@ -72,26 +72,7 @@ def open_console(env: Any, *, size: tuple[int, int], settings_dir: Path) -> Any:
     window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")
     window.resize(*size)
     window.show()
-    _window_level_idle_filter(window)
     return window
-
-
-def _window_level_idle_filter(window: Any) -> None:
-    """Move the idle lock's input filter from the application to the window.
-
-    An application-wide Python event filter makes PySide 6.11 wrap every QObject an
-    event is sent to, QtWebEngine's internal ones included, and the console crashed
-    (SIGSEGV in getWrapperForQObject) within seconds of showing the map. The window's
-    QWindow sees the same keyboard and mouse input. Harmless once ui.idle_lock does this.
-    """
-    from PySide6.QtWidgets import QApplication
-
-    idle = getattr(window, "idle_lock", None)
-    app = QApplication.instance()
-    if idle is None or app is None or window.windowHandle() is None:
-        return
-    app.removeEventFilter(idle)
-    window.windowHandle().installEventFilter(idle)
 
 
 def main(argv: list[str]) -> int:
