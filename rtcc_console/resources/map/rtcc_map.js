@@ -98,6 +98,8 @@
   rtcc.attach = function (map, config) {
     rtcc.map = map;
     rtcc.config = config || {};
+    map.options.zoomSnap = 0.25;  // fitBounds frames the 500 m ring tightly, not a whole level out
+    map.attributionControl.setPrefix("Leaflet");
     pane("rtccCones", 380);
     pane("rtccCameras", 400);
     pane("rtccRings", 420);
