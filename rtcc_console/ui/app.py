@@ -47,13 +47,19 @@ def build_console(
     """Build the main window (hidden). With ``user`` (already signed in through ``api``)
     the live feed starts at once; without, the window waits behind its overlay until
     ``window.session.sign_in()`` succeeds. Needs a QApplication."""
+    from PySide6.QtWidgets import QApplication
+
     from rtcc_console.ui import messages, tasks
     from rtcc_console.ui.live_data import LiveData
     from rtcc_console.ui.main_window import MainWindow
     from rtcc_console.ui.session import ConsoleSession
+    from rtcc_console.ui.theme import apply_dark_theme
 
     tasks.install()
     messages.install_excepthooks()
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and not app.styleSheet():
+        apply_dark_theme(app)
     cache = RegistryCache(cache_path_for(Path(settings.cache_dir), api.base_url))
     live = LiveData(api, cache)
     if map_view is None:
@@ -116,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     apply_dark_theme(app)  # type: ignore[arg-type]
+    from rtcc_console.ui import tasks
+
+    app.aboutToQuit.connect(tasks.shutdown)
     settings = ConsoleSettings(server_url=args.server)
     api = ApiClient(settings.server_url)
     user: SessionUser | None = None

@@ -43,13 +43,30 @@ def test_sign_in_dialog_says_when_the_server_is_unreachable(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: "Cannot reach the server" in dialog.error_label.text(), timeout=5000)
 
 
+def test_sign_in_dialog_says_when_the_account_is_locked(qtbot: Any, console_server: ConsoleServer) -> None:
+    api = ApiClient(console_server.base)
+    for _ in range(5):
+        requests.post(f"{console_server.base}/api/v1/auth/login", json={"username": "ana", "password": "nope-nope"},
+                      timeout=5)  # fmt: skip
+    dialog = SignInDialog(api)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("ana")
+    dialog.password.setText(PASSWORD)
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: "locked" in dialog.error_label.text(), timeout=5000)
+    assert api.token is None
+
+
 def test_idle_lock_covers_the_window_until_the_password(
     qtbot: Any, console_server: ConsoleServer, make_console: Any
 ) -> None:
     window, _api = make_console(console_server.base, idle_lock_ms=300)
+    window.docks["evidence"].setFloating(True)
+    window.docks["evidence"].show()
     overlay = window.lock_overlay
     qtbot.waitUntil(lambda: overlay.locked, timeout=5000)
     assert overlay.geometry() == window.rect()
+    assert not window.docks["evidence"].isVisible()  # a floating panel is hidden, not left uncovered
     overlay.password.setText("wrong password!!")
     overlay.unlock_button.click()
     qtbot.waitUntil(lambda: overlay.error_label.text() == "Wrong password.", timeout=5000)
@@ -59,6 +76,7 @@ def test_idle_lock_covers_the_window_until_the_password(
         overlay.unlock_button.click()
     assert not overlay.isVisible()
     assert window.idle_lock.timer.isActive()
+    assert window.docks["evidence"].isVisible()
 
 
 def test_401_returns_to_sign_in_with_the_layout_kept(
