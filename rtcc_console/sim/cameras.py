@@ -12,7 +12,8 @@ so one process can feed a 32+ camera wall on a laptop.
 
 Fault injection for tests: ``/cam/hang.ts`` accepts and never sends; ``?corrupt=1``
 drops a TS packet from every 7th write (loss); ``?resize=1`` switches resolution halfway through the loop;
-``?stall_after=S`` goes silent (connection open) after S seconds; ``?codec=hevc`` serves H.265.
+``?stall_after=S`` goes silent (connection open) after S seconds; ``?freeze_after=S``
+repeats one picture after S seconds (frames keep coming); ``?codec=hevc`` serves H.265.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -32,6 +33,22 @@ LoopKey = tuple[int, str, bool]  # (camera index, codec, resolution change mid-l
 BOUNDARY = "rtccframe"
 CORRUPT_EVERY = 7  # with ?corrupt=1, every 7th access unit is garbled
 _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What a test asked one stream to do wrong (query parameters of its URL)."""
+
+    corrupt: bool = False  # ?corrupt=1: lose a TS packet now and then
+    stall_after: float | None = None  # ?stall_after=S: silent (connection open) after S s
+    freeze_after: float | None = None  # ?freeze_after=S: the same picture forever after S s
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> Faults:
+        def seconds(name: str) -> float | None:
+            return float(query[name]) if name in query else None
+
+        return cls(query.get("corrupt") == "1", seconds("stall_after"), seconds("freeze_after"))
 
 
 class _Server(ThreadingHTTPServer):
@@ -81,22 +98,25 @@ class CameraHTTPServer:
         pos = int((time.monotonic() - self.epoch) * loop.fps) % loop.frames
         return max(i for i, p in enumerate(loop.packets[: pos + 1]) if p.keyframe)
 
-    def frames(self, loop: Loop, stall_after: float | None) -> Any:
+    def frames(self, loop: Loop, faults: Faults) -> Any:
         """Yield (sequence number, packet) at the frame rate until stopped or stalled."""
         n, start, t0 = 0, self.start_index(loop), time.monotonic()
         while not self.stopping.is_set():
             due = t0 + n / loop.fps
-            if stall_after is not None and due - t0 >= stall_after:
+            if faults.stall_after is not None and due - t0 >= faults.stall_after:
                 self.stopping.wait()  # connected, silent: what a hung camera looks like
                 return
             delay = due - time.monotonic()
             if delay > 0 and self.stopping.wait(delay):
                 return
-            yield n, loop.packets[(start + n) % loop.frames]
+            if faults.freeze_after is not None and due - t0 >= faults.freeze_after:
+                yield n, loop.packets[0]  # the same picture again and again: a frozen encoder
+            else:
+                yield n, loop.packets[(start + n) % loop.frames]
             n += 1
 
-    def stream_ts(self, wfile: BinaryIO, loop: Loop, *, corrupt: bool, stall_after: float | None) -> None:
-        sink: Any = _LossyWriter(wfile) if corrupt else wfile
+    def stream_ts(self, wfile: BinaryIO, loop: Loop, faults: Faults) -> None:
+        sink: Any = _LossyWriter(wfile) if faults.corrupt else wfile
         out = av.open(sink, mode="w", format="mpegts", options={"flush_packets": "1"})
         try:
             codec = "hevc" if loop.codec == "hevc" else "h264"
@@ -104,7 +124,7 @@ class CameraHTTPServer:
             tb = Fraction(1, loop.fps)
             stream.time_base = tb
             sei = hevc_sei_nal if codec == "hevc" else h264_sei_nal
-            for n, p in self.frames(loop, stall_after):
+            for n, p in self.frames(loop, faults):
                 packet = av.Packet(sei(time.time()) + p.data)
                 packet.stream = stream
                 packet.time_base = tb
@@ -117,8 +137,8 @@ class CameraHTTPServer:
             except (*_GONE, av.error.FFmpegError, ValueError):
                 pass
 
-    def stream_mjpeg(self, wfile: BinaryIO, loop: Loop, *, stall_after: float | None) -> None:
-        for _, p in self.frames(loop, stall_after):
+    def stream_mjpeg(self, wfile: BinaryIO, loop: Loop, faults: Faults) -> None:
+        for _, p in self.frames(loop, faults):
             head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(p.data)}\r\n\r\n"
             wfile.write(head.encode("ascii") + p.data + b"\r\n")
 
@@ -169,7 +189,7 @@ def _handler_class(server: CameraHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404, "no such camera")
                 return
             index = int(stem)
-            stall = float(query["stall_after"]) if "stall_after" in query else None
+            faults = Faults.from_query(query)
             if ext == "ts":
                 codec = query.get("codec", "h264")
                 if codec not in {"h264", "hevc"}:
@@ -177,11 +197,11 @@ def _handler_class(server: CameraHTTPServer) -> type[BaseHTTPRequestHandler]:
                     return
                 loop, _ = owner.loop((index, codec, query.get("resize") == "1"))
                 self._head("video/mp2t")
-                server.stream_ts(self.wfile, loop, corrupt=query.get("corrupt") == "1", stall_after=stall)
+                server.stream_ts(self.wfile, loop, faults)
             elif ext == "mjpeg" and index < owner.mjpeg_count:
                 loop, _ = owner.loop((index, "mjpeg", False))
                 self._head(f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-                server.stream_mjpeg(self.wfile, loop, stall_after=stall)
+                server.stream_mjpeg(self.wfile, loop, faults)
             else:
                 self.send_error(404, "no such stream")
 

@@ -148,3 +148,16 @@ def test_local_file_is_paced_and_loops(sim: SimCameraServer, tmp_path: Path) -> 
         assert elapsed >= 44 / 15 * 0.8  # paced near 15 fps, not decoded flat out
     finally:
         w.stop()
+
+
+def test_frozen_picture_is_stale_although_frames_keep_coming(sim: SimCameraServer) -> None:
+    states = StateLog()
+    w = _worker(sim.url(3) + "?freeze_after=1", on_state=states)
+    try:
+        assert wait_until(lambda: "live" in states.states())
+        assert wait_until(lambda: w.stats().state is FeedState.STALE)
+        decoded = w.stats().frames_decoded
+        assert wait_until(lambda: w.stats().frames_decoded >= decoded + 10)  # still decoding
+        assert w.stats().state is FeedState.STALE  # ...and still not shown as live
+    finally:
+        w.stop()
