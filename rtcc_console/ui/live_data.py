@@ -27,6 +27,8 @@ from rtcc_console.ui.tasks import run_in_background, run_on_main
 
 log = logging.getLogger(__name__)
 CallRow = tuple[DispatchCall, int]
+FetchResult = tuple[list[dict[str, Any]], list[Camera], list[str], CameraIndex | None, list[Emergency]]
+REBUILD_ABOVE = 500  # registry changes beyond this: rebuild the index off the GUI thread
 
 
 class LiveData(QObject):
@@ -50,6 +52,7 @@ class LiveData(QObject):
         self.link = LinkState.STOPPED
         self.down_since: datetime | None = None
         self.stream: EventStream | None = None
+        self._camera_events_since_fetch: list[tuple[Camera | None, str]] = []
         self._generation = 0  # bumps on stop(): late results of an old session are dropped
 
     # -- lifecycle -------------------------------------------------------------------
@@ -58,16 +61,15 @@ class LiveData(QObject):
         self._generation += 1
         gen = self._generation
 
-        def load() -> tuple[list[CallRow], list[Camera], int | None]:
+        def load() -> tuple[list[CallRow], CameraIndex, int | None]:
             calls = [call_from_json(c) for c in self.cache.call_rows()]
-            cams = [camera_from_json(c) for c in self.cache.camera_rows()]
-            return calls, cams, self.cache.last_event_id
+            return calls, self._index_from_cache(), self.cache.last_event_id
 
-        def loaded(result: tuple[list[CallRow], list[Camera], int | None]) -> None:
+        def loaded(result: tuple[list[CallRow], CameraIndex, int | None]) -> None:
             if gen != self._generation:
                 return
-            calls, cams, last_id = result
-            self._install_index(cams)
+            calls, index, last_id = result
+            self._install_index(index)
             self.calls_loaded.emit(calls, None)
             self._start_stream(last_id)
 
@@ -92,9 +94,21 @@ class LiveData(QObject):
         )
         self.stream.start()
 
-    def _install_index(self, cameras: list[Camera]) -> None:
-        self.index = CameraIndex.from_cameras(cameras)
+    def _index_from_cache(self) -> CameraIndex:
+        """Built on a worker thread: a large registry must not freeze the window."""
+        return CameraIndex.from_cameras([camera_from_json(c) for c in self.cache.camera_rows()])
+
+    def _install_index(self, index: CameraIndex) -> None:
+        self.index = index
+        for camera, camera_id in self._camera_events_since_fetch:
+            self._apply_to_index(camera, camera_id)  # changes that raced the rebuild
         self.registry_loaded.emit(len(self.index.camera_ids()))
+
+    def _apply_to_index(self, camera: Camera | None, camera_id: str) -> None:
+        if camera is None:
+            self.index.remove(camera_id)
+        else:
+            self.index.upsert(camera)
 
     # -- link state and snapshots ----------------------------------------------------
     def _on_state(self, state: LinkState, since: datetime | None, gen: int) -> None:
@@ -113,20 +127,24 @@ class LiveData(QObject):
         gen = self._generation
         asked_at = datetime.now(UTC)
 
-        def fetch() -> tuple[list[dict[str, Any]], list[Camera], list[str], list[Emergency]]:
+        self._camera_events_since_fetch = []
+
+        def fetch() -> FetchResult:
             calls = self.api.list_calls("open")
             sync = self.cache.sync(self.api)
             self.cache.replace_calls(calls)
             ems = [emergency_from_json(e) for e in self.api.active_emergencies()]
+            if len(sync.changed) + len(sync.deleted) > REBUILD_ABOVE:
+                return calls, [], [], self._index_from_cache(), ems
             changed = [camera_from_json(c) for c in sync.changed]
-            return calls, changed, sync.deleted, ems
+            return calls, changed, sync.deleted, None, ems
 
-        def fetched(
-            result: tuple[list[dict[str, Any]], list[Camera], list[str], list[Emergency]],
-        ) -> None:
+        def fetched(result: FetchResult) -> None:
             if gen != self._generation:
                 return
-            calls, changed, deleted, ems = result
+            calls, changed, deleted, rebuilt, ems = result
+            if rebuilt is not None:
+                self._install_index(rebuilt)
             for cam in changed:
                 self.index.upsert(cam)
             for cam_id in deleted:
@@ -188,10 +206,8 @@ class LiveData(QObject):
     def _apply_camera(self, camera: Camera | None, camera_id: str, change: str, gen: int) -> None:
         if gen != self._generation:
             return
-        if camera is None:
-            self.index.remove(camera_id)
-        else:
-            self.index.upsert(camera)
+        self._apply_to_index(camera, camera_id)
+        self._camera_events_since_fetch.append((camera, camera_id))
         self.camera_changed.emit(camera, camera_id, change)
 
     def _apply_emergency(self, em: Emergency, started: bool, gen: int) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 from rtcc_console.client.api import ApiClient
 from rtcc_console.config import ConsoleSettings
 from rtcc_console.ui import messages
+from rtcc_console.ui.call_queue import COL_AGE
 from rtcc_console.ui.call_queue_view import CallQueue
 from rtcc_console.ui.camera_list import CameraList
 from rtcc_console.ui.console_status import ConsoleStatusBar
@@ -222,8 +223,9 @@ class MainWindow(QMainWindow):
         self.status.set_link(state, since)
         self.call_queue.set_offline(self.status.offline_text(state, since))
 
-    def _count_on_change(self, *_args: Any) -> None:
-        self._update_counts()
+    def _count_on_change(self, top_left: Any, *_args: Any) -> None:
+        if top_left.column() != COL_AGE:  # the age tick changes no count
+            self._update_counts()
 
     def _update_counts(self, *_args: Any) -> None:
         self.status.set_counts(

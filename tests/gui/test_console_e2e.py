@@ -27,8 +27,11 @@ def _all_cameras(server: ConsoleServer) -> list[Any]:
 
 
 def test_posted_call_appears_with_the_right_ranked_cameras(
-    qtbot: Any, console_server: ConsoleServer, make_console: Any
+    qtbot: Any, console_server: ConsoleServer, make_console: Any, monkeypatch: Any
 ) -> None:
+    from rtcc_console.ui import live_data
+
+    monkeypatch.setattr(live_data, "REBUILD_ABOVE", 10)  # the first sync rebuilds the index off-thread
     window, _api = make_console(console_server.base)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
