@@ -133,10 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             user = api.login(args.user, sys.stdin.readline().rstrip("\n"))
         except Exception as exc:  # noqa: BLE001 - reported, then the dialog takes over
             log.error("direct sign-in failed: %s", exc)
+    if user is None:
+        from rtcc_console.ui.sign_in import SignInDialog
+
+        dialog = SignInDialog(api, username=args.user or "")
+        if args.exit_after is not None:
+            QTimer.singleShot(int(args.exit_after * 1000), dialog.reject)
+        if dialog.exec() != SignInDialog.DialogCode.Accepted:
+            return 1  # the wall and its presets belong to a user: build only once signed in
+        user = api.user
     window = build_console(settings, api, user=user, settings_file=args.settings_file)
     window.show()
-    if user is None:
-        window.session.sign_in()
     if args.screenshot is not None:
         delay_ms = int((args.exit_after or 5.0) * 1000)
         QTimer.singleShot(max(0, delay_ms - 300), lambda: _grab(window, args.screenshot))

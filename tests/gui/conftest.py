@@ -101,6 +101,17 @@ def make_console(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
         windows.append(window)
         return window, api
 
+    def rebuild(api: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """A new window for an already signed-in ``api`` (the server may be down)."""
+        settings = ConsoleSettings(server_url=api.base_url, cache_dir=tmp_path / "cache", time_zone="UTC")
+        kwargs.setdefault("settings_file", tmp_path / "console.ini")
+        window = build_console(settings, api, user=api.user, **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window, api
+
+    make.rebuild = rebuild  # type: ignore[attr-defined]
     yield make
     for window in windows:
         window.close()

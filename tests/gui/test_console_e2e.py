@@ -108,3 +108,11 @@ def test_offline_banner_then_catch_up_without_duplicates(
     assert sorted(ids) == sorted(c["id"] for c in first + later)
     assert len(ids) == len(set(ids))
     assert not window.call_queue.offline_banner.isVisible()
+
+    # the calls are in the local cache too: a console started while the server is down shows them
+    window.close()
+    console_server.stop()
+    again, _ = make_console.rebuild(api)
+    qtbot.waitUntil(lambda: again.call_queue.model.rowCount() == 5, timeout=10000)
+    qtbot.waitUntil(lambda: again.call_queue.offline_banner.isVisible(), timeout=15000)
+    assert len(again.live.index.camera_ids()) == 280
