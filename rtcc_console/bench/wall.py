@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ class WallBench:
         for n in range(opens):
             cam = self.camera(n % cameras)
             wall.prewarm([cam], "benchmark")
-            self.wait_until(lambda c=cam: self._warm_has_frame(c.id), 10.0)
+            self.wait_until(partial(self._warm_has_frame, cam.id), 10.0)
             t0 = time.monotonic()
             wall.open_camera(cam, "benchmark", 0)
             if self.wait_until(lambda: tile.first_shown_at is not None, 10.0):

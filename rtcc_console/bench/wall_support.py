@@ -86,22 +86,17 @@ def _proc_cpu_s(pid: int) -> float | None:
 
 
 def ffmpeg_decode_cpu(urls: list[str], seconds: float, warmup_s: float = 3.0) -> dict[str, Any]:
-    """CPU of the ffmpeg CLI decoding ``urls`` to null (one process per stream).
+    """CPU of the ffmpeg CLI decoding ``urls`` to null (one process per stream), counted
+    only after ``warmup_s`` so that start-up and probing are excluded.
 
-    Uses ``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode`` when the media package
-    provides it; otherwise measures here with the same method as the wall.
+    Uses ``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode`` (the media package's
+    reference) when present; otherwise measures here with the same method.
     """
     try:
         from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
     except ImportError:
-        measure_ffmpeg_decode = None
-    if measure_ffmpeg_decode is not None:
-        ref = dict(measure_ffmpeg_decode(urls, seconds))
-        per = ref.get("cpu_s_per_video_s_per_stream")
-        if per is not None:
-            ref.setdefault("method", "rtcc_console.bench.ffmpeg_ref")
-            return ref
-    return _measure_here(urls, seconds, warmup_s)
+        return _measure_here(urls, seconds, warmup_s)
+    return dict(measure_ffmpeg_decode(urls, seconds, warmup_s=warmup_s))
 
 
 def _measure_here(urls: list[str], seconds: float, warmup_s: float) -> dict[str, Any]:

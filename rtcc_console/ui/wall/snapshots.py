@@ -48,7 +48,7 @@ def encode_png(image: QImage, metadata: dict[str, str]) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not tagged.save(buffer, "PNG"):
+    if not tagged.save(buffer, "PNG"):  # type: ignore[call-overload]  # the stub says bytes; PySide6 wants str
         raise OSError("PNG encoding failed")
     buffer.close()
     return bytes(data.data())

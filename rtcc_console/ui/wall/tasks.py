@@ -68,10 +68,20 @@ class BackgroundRunner:
             try:
                 result: Any = work()
             except Exception as exc:  # noqa: BLE001 - delivered to a handler, never dropped
-                self.run_on_main(lambda err=exc: self._fail(err, on_failed, what))
+                failure: BaseException = exc
+
+                def report() -> None:
+                    self._fail(failure, on_failed, what)
+
+                self.run_on_main(report)
                 return
             if on_done is not None:
-                self.run_on_main(lambda: on_done(result))
+                done = on_done
+
+                def deliver() -> None:
+                    done(result)
+
+                self.run_on_main(deliver)
 
         self._pool.submit(job)
 

@@ -259,7 +259,7 @@ class FeedTile(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         self.drop_highlighted = False
         self.update()
-        payload = parse_camera_mime(event.mimeData().data(CAMERA_MIME).data())
+        payload = parse_camera_mime(bytes(event.mimeData().data(CAMERA_MIME).data()))
         if payload is None:
             event.ignore()
             return

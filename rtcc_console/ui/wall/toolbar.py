@@ -71,7 +71,7 @@ class WallToolbar(QToolBar):
         self.reason_edit.setPlaceholderText("required to open a camera, e.g. 26-001234")
         self.reason_edit.setMinimumWidth(200)
         self.reason_edit.setMaximumWidth(360)
-        self.reason_edit.textChanged.connect(lambda text: text.strip() and self.mark_reason_missing(False))
+        self.reason_edit.textChanged.connect(self._reason_edited)
         self.addWidget(self.reason_edit)
         self.addSeparator()
         self.addAction(actions.open_top)
@@ -81,12 +81,19 @@ class WallToolbar(QToolBar):
         self.preset_combo = QComboBox(self)
         self.preset_combo.setMinimumWidth(120)
         self.preset_combo.addItem(self.PRESET_PROMPT)
-        self.preset_combo.textActivated.connect(
-            lambda name: name != self.PRESET_PROMPT and wall.restore_preset(name)
-        )
+        self._wall = wall
+        self.preset_combo.textActivated.connect(self._preset_chosen)
         self.addWidget(self.preset_combo)
         self.addAction(actions.save_preset)
         self.addAction(actions.delete_preset)
+
+    def _reason_edited(self, text: str) -> None:
+        if text.strip():
+            self.mark_reason_missing(False)
+
+    def _preset_chosen(self, name: str) -> None:
+        if name != self.PRESET_PROMPT:
+            self._wall.restore_preset(name)
 
     def show_layout(self, name: str) -> None:
         if self.layout_combo.currentText() != name:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
+from rtcc_console.ui.wall import wall_io
 from rtcc_console.ui.wall.badges import DENIED, EMPTY, REVOKED, Badge
 from rtcc_console.ui.wall.feeds import CameraRef, FeedController
 from rtcc_console.ui.wall.grants import GrantService
@@ -27,7 +28,6 @@ from rtcc_console.ui.wall.prewarm import PrewarmPool
 from rtcc_console.ui.wall.tasks import BackgroundRunner
 from rtcc_console.ui.wall.tile import FeedTile
 from rtcc_console.ui.wall.toolbar import WallActions, WallToolbar
-from rtcc_console.ui.wall.wall_io import WallSnapshotsAndPresets
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,8 @@ class _TileGrid(QWidget):
         self.arrange()
 
 
-class VideoWall(WallSnapshotsAndPresets, QWidget):
-    """The video wall: tiles, layouts, live grants, snapshots, presets, pre-warm.
-
-    Snapshots and presets (``take_snapshot``, ``save_preset``, ``restore_preset``,
-    ``delete_preset``, ``refresh_presets``) come from ``wall_io.WallSnapshotsAndPresets``.
-    """
+class VideoWall(QWidget):
+    """The video wall: tiles, layouts, live grants, snapshots, presets, pre-warm."""
 
     tile_opened = Signal(int, str)  # tile index, camera id
     tile_closed = Signal(int, str, str)  # tile index, camera id, why (badge kind)
@@ -356,6 +352,30 @@ class VideoWall(WallSnapshotsAndPresets, QWidget):
         menu.addAction("Maximise / restore", lambda: self.toggle_maximised(tile.index))
         menu.addAction("Close", lambda: self.close_tile(tile.index))
         menu.popup(tile.mapToGlobal(pos))
+
+    # --- snapshots and presets (wall_io.py) ----------------------------------------------
+    def take_snapshot(self, tile_index: int | None = None) -> bool:
+        """Save the tile's frame (the selected tile by default) as an audited PNG."""
+        return wall_io.take_snapshot(self, tile_index)
+
+    def current_preset(self) -> dict[str, Any]:
+        """The wall as a preset document: layout name and the camera on each tile."""
+        return wall_io.current_preset(self)
+
+    def save_preset(self, name: str) -> None:
+        """Save the wall for this user (server; a local file when it is unreachable)."""
+        wall_io.save_preset(self, name)
+
+    def restore_preset(self, name: str) -> None:
+        """Apply a preset: its layout, then each camera opened with the current reason."""
+        wall_io.restore_preset(self, name)
+
+    def delete_preset(self, name: str) -> None:
+        wall_io.delete_preset(self, name)
+
+    def refresh_presets(self) -> None:
+        """Reload the preset names into the toolbar (and ``presets_changed``)."""
+        wall_io.refresh_presets(self)
 
     def shutdown(self) -> None:
         """Stop every worker and release every grant (call before the window closes).
