@@ -37,7 +37,7 @@ class ConsoleStatusBar(QStatusBar):
             self.addPermanentWidget(label)
 
     def local_time(self, when: datetime) -> str:
-        return (when.astimezone(self.zone) if self.zone else when.astimezone()).strftime("%H:%M")
+        return (when.astimezone(self.zone) if self.zone else when.astimezone()).strftime("%H:%M %Z")
 
     def offline_text(self, state: str, since: datetime | None) -> str | None:
         """The banner sentence, or None when the link is fine."""
