@@ -138,7 +138,11 @@ def test_keyboard_next_previous_and_search(
     assert window.call_queue.selected_call_id() == calls[0]["id"]
     assert QtKeys.CTRL_DOWN in [s.toString() for s in window.next_call_action.shortcuts()]
     window.search_action.trigger()
-    qtbot.waitUntil(lambda: window.call_queue.search_box.hasFocus() or window.focusWidget() is window.call_queue.search_box, timeout=2000)
+    search = window.call_queue.search_box
+    qtbot.waitUntil(lambda: window.focusWidget() is search, timeout=2000)
+    qtbot.keyClicks(search, "jk")  # J/K step through calls, but not while typing
+    assert search.text() == "jk"
+    assert window.selection.call_id == calls[0]["id"]  # no step happened
 
 
 class QtKeys:

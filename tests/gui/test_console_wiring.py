@@ -85,6 +85,13 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
     ranked = [args for name, args in map_view.calls if name == "show_ranked"][-1]
     assert ranked == ([o.camera.id for o in window.selection.options],)
 
+    other = console_server.post_call(priority=1)
+    qtbot.waitUntil(lambda: window.call_queue.model.call(other["id"]) is not None, timeout=10000)
+    map_view.call_clicked.emit(other["id"])  # a click on the map selects in the queue
+    assert window.selection.call_id == other["id"]
+    map_view.call_clicked.emit(call["id"])
+    assert window.selection.call_id == call["id"]
+
     window.open_top_action.trigger()  # Ctrl+Return
     assert wall.named("open_cameras")[-1] == (live_ids, reason)
     assert all(window.live.index.get(i).tier is Tier.INTEGRATED for i in live_ids)  # type: ignore[union-attr]
