@@ -212,6 +212,11 @@ class EventStream:
                 if etype == "stream.reset":
                     raise ResyncNeeded()
                 event_id = int(raw_id) if raw_id and raw_id.isdigit() else None
+                if etype == "replay.truncated":
+                    # our id is too old or (replaced database) newer than any the server
+                    # issued: ids restart from what follows, so forget ours for de-duplication
+                    self.last_event_id = None
+                    event_id = None
                 if (
                     event_id is not None
                     and self.last_event_id is not None

@@ -122,8 +122,9 @@ class LiveData(QObject):
         if state is LinkState.CONNECTED:
             self.refresh()
 
-    def refresh(self) -> None:
-        """Fetch open calls, registry changes and emergencies (after (re)connect/truncation)."""
+    def refresh(self, *, full: bool = False) -> None:
+        """Fetch open calls, registry changes and emergencies (after (re)connect/truncation);
+        ``full``: the registry is re-read from scratch and the index rebuilt."""
         gen = self._generation
         asked_at = datetime.now(UTC)
 
@@ -134,7 +135,7 @@ class LiveData(QObject):
             sync = self.cache.sync(self.api)
             self.cache.replace_calls(calls)
             ems = [emergency_from_json(e) for e in self.api.active_emergencies()]
-            if len(sync.changed) + len(sync.deleted) > REBUILD_ABOVE:
+            if full or len(sync.changed) + len(sync.deleted) > REBUILD_ABOVE:
                 return calls, [], [], self._index_from_cache(), ems
             changed = [camera_from_json(c) for c in sync.changed]
             return calls, changed, sync.deleted, None, ems
@@ -192,7 +193,10 @@ class LiveData(QObject):
             em = emergency_from_json(data["emergency"])
             run_on_main(lambda: self._apply_emergency(em, ev.type == "emergency.started", gen))
         elif ev.type == "replay.truncated":
-            self._deliver(gen, self.refresh)
+            full = "newest_id" in data  # a replaced database: our registry cursor means nothing
+            if full:
+                self.cache.reset_registry()
+            self._deliver(gen, lambda: self.refresh(full=full))
 
     def _deliver(self, gen: int, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the GUI thread unless the session it belongs to has ended."""

@@ -67,3 +67,25 @@ def test_live_in_emergency_needs_an_active_emergency() -> None:
     em = Emergency(id="em-1", owner_id="own-1", camera_ids=frozenset(), started_at=NOW, ends_at=None, reason="fire")
     assert live_now(cam, [em], NOW)
     assert access_for(Role.ANALYST, cam, now=NOW, emergencies=[em])[0] == "live"
+
+
+def test_replay_truncated_resets_the_dedup_id_so_a_replaced_database_is_followed() -> None:
+    from rtcc_console.client.api import ApiClient
+    from rtcc_console.client.events import EventStream, ServerEvent
+
+    got: list[ServerEvent] = []
+    stream = EventStream(ApiClient("http://127.0.0.1:9"), on_event=got.append, last_event_id=900)
+    stream._consume([
+        b"id: 899\nevent: call.created\ndata: {}\n\n",  # already seen: skipped
+        b'event: replay.truncated\ndata: {"newest_id": 3}\n\n',
+        b"id: 4\nevent: call.created\ndata: {\"call\": {}}\n\n",
+    ])  # fmt: skip
+    assert [(e.id, e.type) for e in got] == [(None, "replay.truncated"), (4, "call.created")]
+    assert stream.last_event_id == 4
+
+
+def test_reset_registry_forgets_cameras_and_cursor(tmp_path: Path) -> None:
+    cache = RegistryCache(tmp_path / "c.sqlite")
+    cache.apply_cameras([{"id": "cam-1"}], cursor="99")
+    cache.reset_registry()
+    assert cache.camera_rows() == [] and cache.cursor == "0"
