@@ -147,7 +147,7 @@ def simulator_cpu(count: int, seconds: float) -> dict[str, Any]:
     from rtcc_console.bench.wall_support import SimProcess
 
     with SimProcess(count) as sim:
-        pid = sim._proc.pid  # the benchmark's own child
+        pid = sim._proc.pid or 0  # the benchmark's own child
         stop = threading.Event()
         readers = [threading.Thread(target=_drain, args=(u, stop), daemon=True) for u in sim.urls]
         for r in readers:

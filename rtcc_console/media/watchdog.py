@@ -27,7 +27,7 @@ class Watchdog:
 
     def __init__(self, interval_s: float = 0.2) -> None:
         self.interval_s = interval_s
-        self._feeds: weakref.WeakSet[Watched] = weakref.WeakSet()  # type: ignore[type-var]
+        self._feeds: weakref.WeakSet[Watched] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None

@@ -8,6 +8,7 @@ Serving costs a little muxing and a timer wake-up per frame; nothing is encoded 
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import av
@@ -115,7 +116,7 @@ class CameraHTTPServer:
                 yield n, loop.packets[(start + n) % loop.frames]
             n += 1
 
-    def stream_ts(self, wfile: BinaryIO, loop: Loop, faults: Faults) -> None:
+    def stream_ts(self, wfile: io.BufferedIOBase, loop: Loop, faults: Faults) -> None:
         sink: Any = _LossyWriter(wfile) if faults.corrupt else wfile
         out = av.open(sink, mode="w", format="mpegts", options={"flush_packets": "1"})
         try:
@@ -137,7 +138,7 @@ class CameraHTTPServer:
             except (*_GONE, av.error.FFmpegError, ValueError):
                 pass
 
-    def stream_mjpeg(self, wfile: BinaryIO, loop: Loop, faults: Faults) -> None:
+    def stream_mjpeg(self, wfile: io.BufferedIOBase, loop: Loop, faults: Faults) -> None:
         for _, p in self.frames(loop, faults):
             head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(p.data)}\r\n\r\n"
             wfile.write(head.encode("ascii") + p.data + b"\r\n")
@@ -150,7 +151,7 @@ class _LossyWriter:
     gets a picture with a hole in it. Exactly what a lossy camera link does.
     """
 
-    def __init__(self, wfile: BinaryIO) -> None:
+    def __init__(self, wfile: io.BufferedIOBase) -> None:
         self.wfile = wfile
         self.writes = 0
 

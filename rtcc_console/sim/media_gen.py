@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -145,7 +146,8 @@ def _scene_frames(spec: LoopSpec, size: tuple[int, int], n: int, start: int) -> 
 
 def _resize_nearest(img: np.ndarray, w: int, h: int) -> np.ndarray:
     sh, sw = img.shape[:2]
-    return img[(np.arange(h) * sh // h)[:, None], (np.arange(w) * sw // w)[None, :]]
+    out: np.ndarray = img[(np.arange(h) * sh // h)[:, None], (np.arange(w) * sw // w)[None, :]]
+    return out
 
 
 def render_loop(spec: LoopSpec) -> Loop:
@@ -168,6 +170,7 @@ def _encode(spec: LoopSpec, size: tuple[int, int], start: int, n: int) -> list[E
     import av
 
     w, h = size
+    ctx: Any
     if spec.codec == "mjpeg":
         ctx = av.CodecContext.create("mjpeg", "w")
         ctx.pix_fmt = "yuvj420p"
@@ -196,7 +199,7 @@ def _encode(spec: LoopSpec, size: tuple[int, int], start: int, n: int) -> list[E
     ctx.framerate = Fraction(spec.fps, 1)
     out: list[EncodedPacket] = []
 
-    def collect(pkts: list) -> None:
+    def collect(pkts: list[Any]) -> None:
         for p in pkts:
             pts = int(p.pts) if p.pts is not None else start + len(out)
             dts = int(p.dts) if p.dts is not None else pts

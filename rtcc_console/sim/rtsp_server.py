@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 _REC = struct.Struct("<qqBI")
@@ -102,14 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         """need-data handler state for one client's pipeline: pace, loop, timestamp."""
         pos = int((time.monotonic() - epoch) * fps) % len(units)
         start = max(i for i in range(pos + 1) if units[i][1])
-        state = {"n": 0, "t0": None}
+        sent = [0]  # frames pushed so far
+        t0: list[float] = []  # when the first one was
         dur = Gst.SECOND // fps
 
-        def need_data(src: object, _length: int) -> None:
-            n = state["n"]
-            if state["t0"] is None:
-                state["t0"] = time.monotonic()
-            delay = state["t0"] + n / fps - time.monotonic()
+        def need_data(src: Any, _length: int) -> None:
+            n = sent[0]
+            if not t0:
+                t0.append(time.monotonic())
+            delay = t0[0] + n / fps - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             data, key = units[(start + n) % len(units)]
@@ -118,12 +120,12 @@ def main(argv: list[str] | None = None) -> int:
             buf.duration = dur
             if not key:
                 buf.set_flags(Gst.BufferFlags.DELTA_UNIT)
-            state["n"] = n + 1
+            sent[0] = n + 1
             src.emit("push-buffer", buf)
 
         return need_data
 
-    class Factory(GstRtspServer.RTSPMediaFactory):
+    class Factory(GstRtspServer.RTSPMediaFactory):  # type: ignore[misc]
         def __init__(self, index: int) -> None:
             super().__init__()
             self.index = index
