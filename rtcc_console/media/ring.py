@@ -40,6 +40,8 @@ class PacketRing:
 
     The oldest *group of pictures* is dropped only when the next keyframe is itself older
     than the horizon, so the buffer always begins with a keyframe and covers >= seconds.
+    Trimming runs when a keyframe arrives (once per GOP, not per packet: it is Python on
+    the decode thread), so the buffer holds at most ``seconds`` plus two GOPs.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -59,7 +61,8 @@ class PacketRing:
                 else:
                     return
             self._packets.append(packet)
-            self._trim()
+            if packet.keyframe:
+                self._trim()  # cuts only ever fall on keyframes: no need to look before
 
     def _trim(self) -> None:
         packets = self._packets

@@ -33,8 +33,10 @@ def test_trimming_keeps_a_keyframe_start_and_the_horizon() -> None:
         newest = snap[-1].dts
         assert newest - snap[0].dts >= min(newest, 45)  # covers at least 3 s once possible
     snap = ring.snapshot()
-    assert snap[0].dts == 150  # the last keyframe at or before 199 - 45 = 154
-    assert abs(ring.duration_s() - (199 - 150) / 15) < 1e-9
+    # Trimmed when keyframe 180 arrived: the last keyframe at or before 180 - 45 = 135.
+    assert snap[0].dts == 120
+    assert abs(ring.duration_s() - (199 - 120) / 15) < 1e-9
+    assert ring.duration_s() <= 3.0 + 2 * 30 / 15  # at most seconds + two GOPs
 
 
 def test_snapshot_of_fewer_seconds_starts_at_a_keyframe() -> None:
