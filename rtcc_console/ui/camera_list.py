@@ -35,8 +35,8 @@ from rtcc_console.client.nearest import CameraOption
 from rtcc_console.core.models import Tier
 from rtcc_console.ui.wall import CAMERA_MIME
 
-COLUMNS = ("#", "Camera", "Distance", "Why", "Owner", "You may")
-COL_TIER, COL_NAME, COL_DISTANCE, COL_WHY, COL_OWNER, COL_ACTION = range(len(COLUMNS))
+COLUMNS = ("#", "Camera", "You may", "Distance", "View", "Owner", "Because")
+COL_TIER, COL_NAME, COL_ACTION, COL_DISTANCE, COL_WHY, COL_OWNER, COL_BECAUSE = range(len(COLUMNS))
 CAMERA_ID_ROLE = Qt.ItemDataRole.UserRole + 11
 ACTION_COLOURS = {"live": "#7fd88f", "request": "#e8c36a", "none": "#a0a6ad"}
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -125,6 +125,8 @@ class CameraListModel(QAbstractTableModel):
                 return opt.camera.kind.value
             if col == COL_ACTION:
                 return opt.action_text
+            if col == COL_BECAUSE:
+                return opt.why
             return str(index.row() + 1)  # the rank, as labelled on the map
         if role == Qt.ItemDataRole.DecorationRole and col == COL_TIER:
             return tier_icon(opt.camera.tier)
@@ -134,7 +136,7 @@ class CameraListModel(QAbstractTableModel):
             if col == COL_TIER:
                 return f"{opt.camera.tier.value} camera"
             return f"{opt.camera.name} ({opt.camera.id}) — {opt.why}"
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_ACTION:
+        if role == Qt.ItemDataRole.ForegroundRole and col in (COL_ACTION, COL_BECAUSE):
             return QBrush(QColor(ACTION_COLOURS[opt.action]))
         if role == CAMERA_ID_ROLE:
             return opt.camera.id
@@ -187,11 +189,11 @@ class CameraList(QWidget):
         self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(COL_WHY, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_TIER, COL_DISTANCE, COL_OWNER, COL_ACTION):
+        header.setSectionResizeMode(COL_BECAUSE, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_TIER, COL_DISTANCE, COL_WHY, COL_OWNER, COL_ACTION):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(COL_NAME, self.fontMetrics().horizontalAdvance("M" * 15))
+        header.resizeSection(COL_NAME, self.fontMetrics().horizontalAdvance("M" * 12))
         self.table.doubleClicked.connect(lambda idx: self._activate(idx.row()))
         self.table.activated_row.connect(self._activate)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)

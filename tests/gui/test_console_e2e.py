@@ -15,6 +15,7 @@ from rtcc_console.client.nearest import live_now
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import GeoPoint
 from rtcc_console.core.ranking import nearest_ranked
+from rtcc_console.ui.camera_list import COL_ACTION, COL_BECAUSE
 from tests.gui.conftest import CENTER, ConsoleServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -69,7 +70,8 @@ def test_revocation_updates_the_camera_list_at_once(
     assert "live" in actions and "request" in actions, actions
     live = next(o for o in options if o.action == "live")
     row = options.index(live)
-    assert window.camera_list.model.index(row, 5).data() == "View live now"
+    assert window.camera_list.model.index(row, COL_ACTION).data() == "View live now"
+    assert window.camera_list.model.index(row, COL_BECAUSE).data() == live.why
     registered = next(o for o in options if o.action == "request")
     assert registered.why  # the policy's sentence is there (shown as the tooltip)
 
