@@ -164,3 +164,11 @@ def test_fake_grants_are_a_grant_service() -> None:
     from rtcc_console.ui.wall.grants import GrantService
 
     assert isinstance(FakeGrants(), GrantService)
+
+
+def test_the_preset_list_is_loaded_when_the_wall_is_first_shown(env: Env) -> None:
+    env.grants.presets["Morning shift"] = {"version": 1, "layout": "2x2", "tiles": []}
+    wall = env.wall()
+    env.qtbot.waitUntil(lambda: wall.preset_names == ["Morning shift"], timeout=3000)
+    combo = wall.toolbar.preset_combo
+    assert [combo.itemText(i) for i in range(combo.count())][1:] == ["Morning shift"]

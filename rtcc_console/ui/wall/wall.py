@@ -126,6 +126,7 @@ class VideoWall(QWidget):
 
         self._beat = 0
         self._shut_down = False
+        self._presets_loaded = False
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -390,6 +391,13 @@ class VideoWall(QWidget):
             self.feeds.close(tile, None)
         self.prewarm_pool.clear()
         self.runner.shutdown(wait=True)
+
+    def showEvent(self, event: Any) -> None:
+        """The first time the wall is shown, fill the preset list (in the background)."""
+        super().showEvent(event)
+        if not self._presets_loaded:
+            self._presets_loaded = True
+            self.refresh_presets()
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_I and not event.modifiers():
