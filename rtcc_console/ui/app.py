@@ -138,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
 
         dialog = SignInDialog(api, username=args.user or "")
         if args.exit_after is not None:
-            QTimer.singleShot(int(args.exit_after * 1000), dialog.reject)
+            delay_ms = int(args.exit_after * 1000)
+            if args.screenshot is not None:  # not signed in: the picture is the dialog
+                QTimer.singleShot(max(0, delay_ms - 300), lambda: _grab(dialog, args.screenshot))
+            QTimer.singleShot(delay_ms, dialog.reject)
         if dialog.exec() != SignInDialog.DialogCode.Accepted:
             return 1  # the wall and its presets belong to a user: build only once signed in
         user = api.user
