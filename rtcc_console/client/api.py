@@ -159,14 +159,15 @@ class ApiClient:
         return self.login(self.user.username, password)
 
     def logout(self) -> None:
-        """Revoke the token on the server (best effort) and forget it locally."""
+        """Forget the token at once, then revoke it on the server (best effort)."""
         token, self._token, self.user = self._token, None, None
-        if token is None:
-            return
+        if token is not None:
+            self.revoke_token(token)
+
+    def revoke_token(self, token: str) -> None:
+        """Ask the server to end a session whose token was already dropped locally."""
         try:
-            self.http().post(
-                self.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=3
-            )
+            self.http().post(self.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=3)
         except requests.RequestException:
             pass  # offline: the token expires on its own; it is already gone from memory
 

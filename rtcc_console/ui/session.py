@@ -47,6 +47,10 @@ class ConsoleSession:
         self.sign_in()
 
     def sign_out(self) -> None:
+        """Drop the token now (nothing signed-in can happen after this), revoke it off-thread."""
+        token = self.api.token
+        self.api.forget_token()
         self.window.hide_data()
-        run_in_background(self.api.logout, what="Signing out")
+        if token is not None:
+            run_in_background(lambda: self.api.revoke_token(token), what="Signing out")
         self.sign_in()

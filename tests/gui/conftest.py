@@ -20,14 +20,16 @@ _incidents = itertools.count(1)
 class ConsoleServer:
     """An EmbeddedServer with users ana (analyst) and adam (admin) and a seeded registry."""
 
-    def __init__(self, tmp: Path, *, n_registered: int = 200, n_integrated: int = 80) -> None:
+    def __init__(
+        self, tmp: Path, *, n_registered: int = 200, n_integrated: int = 80, port: int = 0, seed: int = 1
+    ) -> None:
         from rtcc_console.sim.seed import generate_registry, seed_database
 
         self.db_url = "sqlite:///" + str(tmp / "s.sqlite")
         self.tmp = tmp
-        registry = generate_registry(seed=1, n_registered=n_registered, n_integrated=n_integrated)
+        registry = generate_registry(seed=seed, n_registered=n_registered, n_integrated=n_integrated)
         seed_database(self.db_url, registry)
-        self.port = 0
+        self.port = port
         self.start()
 
     def start(self) -> str:

@@ -118,3 +118,33 @@ def test_offline_banner_then_catch_up_without_duplicates(
     qtbot.waitUntil(lambda: again.call_queue.model.rowCount() == 5, timeout=10000)
     qtbot.waitUntil(lambda: again.call_queue.offline_banner.isVisible(), timeout=15000)
     assert len(again.live.index.camera_ids()) == 280
+
+
+def test_replaced_database_resyncs_registry_and_calls(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any, tmp_path: Any
+) -> None:
+    window, _api = make_console(console_server.base)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    for _ in range(3):
+        console_server.post_call()
+    qtbot.waitUntil(lambda: window.call_queue.model.rowCount() == 3, timeout=10000)
+    console_server.stop()
+
+    (tmp_path / "b").mkdir()
+    other = ConsoleServer(tmp_path / "b", n_registered=50, n_integrated=20, port=console_server.port, seed=2)
+    try:
+        fresh = other.post_call()
+        # the old token means nothing to the new database: 401 -> sign-in dialog, layout kept
+        qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
+                        timeout=20000)  # fmt: skip
+        dialog = window.session.dialog
+        dialog.username.setText("ana")
+        dialog.password.setText("a-password-of-12+chars")
+        dialog.sign_in_button.click()
+        # our last event id is newer than any the new server issued: replay.truncated -> full resync
+        qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 70, timeout=20000)
+        qtbot.waitUntil(lambda: [c.id for c in window.call_queue.model.calls()] == [fresh["id"]], timeout=10000)
+        later = other.post_call()
+        qtbot.waitUntil(lambda: window.call_queue.model.call(later["id"]) is not None, timeout=10000)
+    finally:
+        other.stop()
