@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         )
         self.idle_lock.idle_timed_out.connect(self.lock)
         self.lock_overlay.unlocked.connect(self.idle_lock.restart)
-        self.lock_overlay.unlocked.connect(self._restore_floating_docks)
+        self.lock_overlay.unlocked.connect(self._reveal_outside_overlay)
         self._build_menus()
         self._wire()
         self.idle_lock.watch(self, exclude=(map_view,))
@@ -187,33 +187,40 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Cover the data until the password is entered again."""
-        self._hide_floating_docks()
+        self._conceal_outside_overlay()
         self.lock_overlay.show_locked(self.api.user.username if self.api.user else "")
 
     def hide_data(self) -> None:
         """Sign-out / 401: stop the feed and cover the panels; layout stays as it is."""
         self.live.stop()
         self.idle_lock.stop()
-        self._hide_floating_docks()
+        self._conceal_outside_overlay()
         self.lock_overlay.show_signed_out()
 
     def show_data(self) -> None:
         """Signed in again: uncover and reconnect."""
         self.lock_overlay.hide()
-        self._restore_floating_docks()
+        self._reveal_outside_overlay()
         self.idle_lock.restart()
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
         self.live.start()
 
-    def _hide_floating_docks(self) -> None:
+    def _set_actions_enabled(self, on: bool) -> None:
+        """While covered, shortcuts must not act on hidden data (J, Ctrl+Return...)."""
+        for action in self.actions():
+            action.setEnabled(on)
+
+    def _conceal_outside_overlay(self) -> None:
         """Floating panels are windows of their own: the overlay cannot cover them."""
+        self._set_actions_enabled(False)
         for dock in self.docks.values():
             if dock.isFloating() and dock.isVisible():
                 self._floating_hidden.append(dock)
                 dock.hide()
 
-    def _restore_floating_docks(self) -> None:
+    def _reveal_outside_overlay(self) -> None:
+        self._set_actions_enabled(True)
         for dock in self._floating_hidden:
             dock.show()
         self._floating_hidden.clear()

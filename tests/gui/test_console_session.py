@@ -67,6 +67,7 @@ def test_idle_lock_covers_the_window_until_the_password(
     qtbot.waitUntil(lambda: overlay.locked, timeout=5000)
     assert overlay.geometry() == window.rect()
     assert not window.docks["evidence"].isVisible()  # a floating panel is hidden, not left uncovered
+    assert not window.next_call_action.isEnabled() and not window.open_top_action.isEnabled()
     overlay.password.setText("wrong password!!")
     overlay.unlock_button.click()
     qtbot.waitUntil(lambda: overlay.error_label.text() == "Wrong password.", timeout=5000)
@@ -77,6 +78,7 @@ def test_idle_lock_covers_the_window_until_the_password(
     assert not overlay.isVisible()
     assert window.idle_lock.timer.isActive()
     assert window.docks["evidence"].isVisible()
+    assert window.next_call_action.isEnabled()
 
 
 def test_401_returns_to_sign_in_with_the_layout_kept(
