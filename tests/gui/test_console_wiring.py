@@ -141,3 +141,18 @@ def test_emergency_makes_a_camera_live_then_ends(
     qtbot.waitUntil(lambda: action_of(cam["id"]) == "live", timeout=10000)
     console_server.admin_post(f"/emergencies/{em['id']}/end", {"reason": "all clear"})
     qtbot.waitUntil(lambda: action_of(cam["id"]) == "request", timeout=10000)
+
+
+def test_messages_reach_the_status_bar_and_errors_a_dialog(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from rtcc_console.ui import messages
+
+    window, _api = make_console(console_server.base, wall=RecordingWall(), map_view=RecordingMap())
+    messages.warning("Registry sync is slow")
+    qtbot.waitUntil(lambda: window.status.currentMessage() == "Registry sync is slow", timeout=2000)
+    messages.error("Snapshot could not be saved")
+    qtbot.waitUntil(lambda: any(b.text() == "Snapshot could not be saved" for b in window.findChildren(QMessageBox)),
+                    timeout=2000)  # fmt: skip
