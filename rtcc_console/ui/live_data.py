@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +38,8 @@ class LiveData(QObject):
     calls_loaded = Signal(object, object)  # list[CallRow], snapshot time | None (cache)
     call_received = Signal(object, int)  # DispatchCall, version
     registry_loaded = Signal(int)  # cameras in the index after a (re)load
-    camera_changed = Signal(object, str, str)  # Camera | None, camera id, change
+    camera_changed = Signal(object, str, str)  # Camera | None (deleted), camera id, change
+    camera_deleted = Signal(object)  # the last known Camera, marked revoked (it may be on the wall)
     emergencies_changed = Signal()
     emergency_ended = Signal(object)  # list of camera ids
     grant_revoked = Signal(str, str, str)  # grant id, camera id, reason
@@ -210,9 +212,12 @@ class LiveData(QObject):
     def _apply_camera(self, camera: Camera | None, camera_id: str, change: str, gen: int) -> None:
         if gen != self._generation:
             return
+        before = self.index.get(camera_id)
         self._apply_to_index(camera, camera_id)
         self._camera_events_since_fetch.append((camera, camera_id))
         self.camera_changed.emit(camera, camera_id, change)
+        if camera is None and before is not None:
+            self.camera_deleted.emit(replace(before, revoked=True))
 
     def _apply_emergency(self, em: Emergency, started: bool, gen: int) -> None:
         if gen != self._generation:

@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         live.call_received.connect(self.selection.on_call_received)
         live.registry_loaded.connect(self.selection.on_registry_loaded)
         live.camera_changed.connect(self.selection.on_camera_changed)
+        live.camera_deleted.connect(self.selection.on_camera_deleted)
         live.emergencies_changed.connect(self.selection.refresh_cameras)
         live.emergency_ended.connect(self.selection.on_emergency_ended)
         live.grant_revoked.connect(self.selection.on_grant_revoked)

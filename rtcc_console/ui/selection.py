@@ -144,6 +144,12 @@ class CallSelection:
         self.window._update_counts()
         self.refresh_cameras()
 
+    def on_camera_deleted(self, last_known: Camera) -> None:
+        """A deleted camera may still be on the wall: the wall treats it as revoked."""
+        on_changed = getattr(self.window.wall, "on_camera_changed", None)
+        if callable(on_changed):
+            on_changed(last_known)
+
     def on_emergency_ended(self, camera_ids: list[str]) -> None:
         ended = getattr(self.window.wall, "on_emergency_ended", None)
         if callable(ended):

@@ -113,6 +113,15 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
     assert wall.named("on_grant_revoked")[-1][:2] == (grant.json()["id"], live_ids[0])
     assert live_ids[0] not in [o.camera.id for o in window.selection.options if o.action == "live"]
 
+    gone = next(o.camera.id for o in window.selection.options if o.camera.id != live_ids[0])
+    deleted = requests.delete(f"{console_server.base}/api/v1/cameras/{gone}", timeout=10,
+                              headers={"Authorization": f"Bearer {console_server.admin}"})  # fmt: skip
+    assert deleted.status_code == 204, deleted.text
+    qtbot.waitUntil(lambda: ("remove_camera", (gone,)) in map_view.calls, timeout=10000)
+    assert gone in wall.named("on_camera_changed")
+    assert window.live.index.get(gone) is None
+    assert gone not in [o.camera.id for o in window.selection.options]
+
 
 _ = QObject
 
