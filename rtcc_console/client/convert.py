@@ -1,4 +1,4 @@
-"""Wire JSON (``docs/api-contract.md``) to domain models, and back for the map and cache.
+"""Wire JSON (``docs/api-contract.md``) to domain models (the map's rows: ``ui.map_rows``).
 
 Parsing is strict about what the console depends on (ids, coordinates, enums) and lenient
 about the rest, so a newer server adding fields never breaks an older console.
@@ -90,46 +90,3 @@ def emergency_from_json(d: dict[str, Any]) -> Emergency:
         reason=str(d.get("reason") or ""),
     )
 
-
-TIER_CODE = {Tier.REGISTERED: 0, Tier.INTEGRATED: 1}
-MODE_CODE = {
-    SharingMode.REQUEST_ONLY: 0,
-    SharingMode.LIVE_ALWAYS: 1,
-    SharingMode.LIVE_IN_EMERGENCY: 2,
-}
-KIND_CODE = {
-    CameraKind.RESIDENTIAL: 0,
-    CameraKind.BUSINESS: 1,
-    CameraKind.SCHOOL: 2,
-    CameraKind.PUBLIC: 3,
-}
-
-
-def camera_map_row(cam: Camera) -> list[Any]:
-    """The compact row the map page draws: [id, lat, lon, tier, mode, kind, heading, fov, range]."""
-    return [
-        cam.id,
-        round(cam.location.lat, 6),
-        round(cam.location.lon, 6),
-        TIER_CODE[cam.tier],
-        MODE_CODE[cam.sharing_mode],
-        KIND_CODE[cam.kind],
-        None if cam.heading_deg is None else round(cam.heading_deg, 1),
-        None if cam.fov_deg is None else round(cam.fov_deg, 1),
-        None if cam.range_m is None else round(cam.range_m, 1),
-    ]
-
-
-def call_map_row(call: DispatchCall) -> dict[str, Any] | None:
-    """What the map needs of a call, or None when it has no coordinates."""
-    if call.location is None:
-        return None
-    return {
-        "id": call.id,
-        "lat": call.location.lat,
-        "lon": call.location.lon,
-        "priority": call.priority,
-        "type": call.type_text or call.type_code,
-        "address": call.address or "",
-        "closed": call.status is CallStatus.CLOSED,
-    }
