@@ -168,6 +168,9 @@ class MainWindow(QMainWindow):
         map_signal = getattr(self.map_view, "call_clicked", None)
         if map_signal is not None:
             map_signal.connect(self.call_queue.select_call)
+        wall_top = getattr(self.wall, "open_top_requested", None)  # the wall's Ctrl+Shift+O
+        if wall_top is not None:
+            wall_top.connect(self.open_top_cameras)
 
     # -- actions ---------------------------------------------------------------------
     def focus_search(self) -> None:

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.gui
 
 
 class RecordingWall(QWidget):
+    open_top_requested = Signal()  # the real wall's toolbar button / Ctrl+Shift+O
+
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[tuple[str, Any]] = []
@@ -93,6 +95,10 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
     assert window.selection.call_id == call["id"]
 
     window.open_top_action.trigger()  # Ctrl+Return
+    assert wall.named("open_cameras")[-1] == (live_ids, reason)
+    opened = len(wall.named("open_cameras"))
+    wall.open_top_requested.emit()  # the wall's own "Open top cameras" asks the console
+    assert len(wall.named("open_cameras")) == opened + 1
     assert wall.named("open_cameras")[-1] == (live_ids, reason)
     assert all(window.live.index.get(i).tier is Tier.INTEGRATED for i in live_ids)  # type: ignore[union-attr]
 
