@@ -198,6 +198,9 @@ class MainWindow(QMainWindow):
         """Sign-out / 401: stop the feed and cover the panels; layout stays as it is."""
         self.live.stop()
         self.idle_lock.stop()
+        end_session = getattr(self.wall, "end_session", None)
+        if end_session is not None:  # no live view outlives the session that opened it
+            end_session()
         self._conceal_outside_overlay()
         self.lock_overlay.show_signed_out()
 
@@ -208,6 +211,9 @@ class MainWindow(QMainWindow):
         self.idle_lock.restart()
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
+        set_wall_user = getattr(self.wall, "set_user", None)
+        if user is not None and set_wall_user is not None:
+            set_wall_user(user.username)
         self.live.start()
 
     def _set_actions_enabled(self, on: bool) -> None:

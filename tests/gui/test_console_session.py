@@ -160,9 +160,13 @@ def test_sign_out_from_the_menu_revokes_and_asks_again(
     window, api = make_console(console_server.base)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     token = api.token
+    ended: list[int] = []
+    real_end = window.wall.end_session
+    window.wall.end_session = lambda: (ended.append(1), real_end())  # spy: live views end too
     window.sign_out_action.trigger()
     qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(), timeout=5000)
     assert window.lock_overlay.isVisible() and api.token is None
+    assert ended == [1] and not window.wall.feeds.feeds
 
     def revoked() -> bool:
         r = requests.get(f"{console_server.base}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"},

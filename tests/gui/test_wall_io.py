@@ -172,3 +172,32 @@ def test_the_preset_list_is_loaded_when_the_wall_is_first_shown(env: Env) -> Non
     env.qtbot.waitUntil(lambda: wall.preset_names == ["Morning shift"], timeout=3000)
     combo = wall.toolbar.preset_combo
     assert [combo.itemText(i) for i in range(combo.count())][1:] == ["Morning shift"]
+
+
+# --- session end and a different user --------------------------------------------------
+def test_ending_the_session_stops_every_feed_and_releases_every_grant(env: Env) -> None:
+    wall = env.wall()
+    shown = env.open_live(wall, 1)
+    shown.go_live()
+    wall.prewarm([camera(2)], "case 26-1")
+    env.qtbot.waitUntil(lambda: len(env.factory.workers) == 2, timeout=3000)
+    warm = next(w for w in env.factory.workers if "cam-002" in w.url)
+    env.qtbot.waitUntil(lambda: env.grants.count("acquire") == 2, timeout=3000)
+    wall.end_session()
+    env.qtbot.waitUntil(lambda: shown.stopped.is_set() and warm.stopped.is_set(), timeout=3000)
+    env.qtbot.waitUntil(lambda: env.grants.count("release") == 2, timeout=3000)
+    assert wall.tiles[0].current_image() is None and not wall.feeds.feeds
+
+
+def test_a_different_user_gets_an_empty_wall_and_their_own_presets(env: Env) -> None:
+    wall = env.wall()
+    worker = env.open_live(wall, 1)
+    worker.go_live()
+    env.qtbot.waitUntil(lambda: wall.tiles[0].current_image() is not None, timeout=3000)
+    first_file = wall.presets.local_file
+    wall.set_user("analyst1")  # the same user signing in again keeps the wall
+    assert not worker.stopped.is_set()
+    wall.set_user("analyst2")
+    env.qtbot.waitUntil(worker.stopped.is_set, timeout=3000)
+    assert wall.user == "analyst2" and not wall.feeds.feeds
+    assert wall.presets.local_file != first_file and "analyst2" in wall.presets.local_file.name

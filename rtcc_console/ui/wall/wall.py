@@ -101,6 +101,7 @@ class VideoWall(QWidget):
             on_message=self.show_message, on_closed=self._feed_closed,
         )
         self.prewarm_pool = PrewarmPool(self.feeds, limit=prewarm_limit, keep_s=prewarm_keep_s)
+        self._presets_file = presets_file  # an explicit file (tests) gets a per-user sibling
         self.presets = PresetStore(grants, presets_file or default_presets_file(user))
         self.preset_names: list[str] = []
         self.selected_index = 0
@@ -377,6 +378,29 @@ class VideoWall(QWidget):
     def refresh_presets(self) -> None:
         """Reload the preset names into the toolbar (and ``presets_changed``)."""
         wall_io.refresh_presets(self)
+
+    def end_session(self) -> None:
+        """The analyst signed out or the session ended: no live view may outlive it.
+
+        Every tile's feed stops and its grant is released; pre-warmed feeds too. The
+        layout stays; the tiles are left empty for whoever signs in next.
+        """
+        for tile in list(self.feeds.feeds):
+            self.close_tile(tile.index)
+        self.prewarm_pool.clear()
+
+    def set_user(self, user: str) -> None:
+        """Someone signed in: a different user gets their own presets and snapshot tags."""
+        if user == self.user:
+            return
+        self.end_session()
+        self.user = user
+        given = self._presets_file
+        file = given.with_name(f"{given.stem}-{user}{given.suffix}") if given else None
+        self.presets = PresetStore(self.grants, file or default_presets_file(user))
+        self._presets_loaded = self.isVisible()
+        if self._presets_loaded:
+            self.refresh_presets()
 
     def shutdown(self) -> None:
         """Stop every worker and release every grant (call before the window closes).
