@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rtcc_console.core.index import CameraIndex
-from rtcc_console.core.models import Camera, Emergency, GeoPoint, Role, SharingMode, Tier
-from rtcc_console.core.policy import Action, active_emergency_for, decide
+from rtcc_console.core.models import Camera, Emergency, GeoPoint, Role, Tier
+from rtcc_console.core.policy import Action, decide, live_now
 from rtcc_console.core.ranking import nearest_ranked
 
 
@@ -44,18 +44,6 @@ def access_for(
         why = live.reason if camera.tier is Tier.INTEGRATED else request.reason
         return "request", "Request footage", why
     return "none", "Nothing", request.reason if camera.revoked else live.reason
-
-
-def live_now(camera: Camera, emergencies: Iterable[Emergency], now: datetime) -> bool:
-    """Same rule as the server's ranking bonus: live_always, or live_in_emergency under an
-    active emergency (so the local list ranks exactly like ``GET /cameras/nearest``)."""
-    if camera.tier is not Tier.INTEGRATED or camera.revoked:
-        return False
-    if camera.sharing_mode is SharingMode.LIVE_ALWAYS:
-        return True
-    if camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY:
-        return active_emergency_for(camera, emergencies, now) is not None
-    return False
 
 
 def options_for(

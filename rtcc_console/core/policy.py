@@ -86,6 +86,19 @@ def active_emergency_for(
     return best
 
 
+def live_now(camera: Camera, emergencies: Iterable[Emergency], now: datetime) -> bool:
+    """Whether ``camera`` can be opened live at ``now``: an integrated, unrevoked camera
+    that shares live always, or live in emergencies under an active one. The server's
+    ranking bonus and the console's local list both use it, so they rank alike."""
+    if camera.tier is not Tier.INTEGRATED or camera.revoked:
+        return False
+    if camera.sharing_mode is SharingMode.LIVE_ALWAYS:
+        return True
+    if camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY:
+        return active_emergency_for(camera, emergencies, now) is not None
+    return False
+
+
 def _ends_later(a: Emergency, b: Emergency) -> bool:
     if b.ends_at is None:
         return False

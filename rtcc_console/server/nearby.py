@@ -10,26 +10,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from rtcc_console.core.models import Camera, Emergency, GeoPoint, SharingMode, Tier, utcnow
-from rtcc_console.core.policy import active_emergency_for
+from rtcc_console.core.models import Camera, Emergency, GeoPoint, Tier, utcnow
+from rtcc_console.core.policy import live_now
 from rtcc_console.core.ranking import rank_candidates
 from rtcc_console.server.registry import CameraRegistry
 
 
 def live_predicate(emergencies: list[Emergency], now: datetime) -> Callable[[Camera], bool]:
-    """Which cameras can be opened live *now*: live_always ones, and live_in_emergency
-    ones covered by an active emergency (consent as ``core.policy`` sees it)."""
-
-    def is_live(camera: Camera) -> bool:
-        if camera.tier is not Tier.INTEGRATED or camera.revoked:
-            return False
-        if camera.sharing_mode is SharingMode.LIVE_ALWAYS:
-            return True
-        if camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY:
-            return active_emergency_for(camera, emergencies, now) is not None
-        return False
-
-    return is_live
+    """Which cameras can be opened live *now* (``core.policy.live_now``)."""
+    return lambda camera: live_now(camera, emergencies, now)
 
 
 def ranked_nearby(

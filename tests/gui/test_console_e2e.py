@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from rtcc_console.client.convert import camera_from_json
-from rtcc_console.client.nearest import live_now
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import GeoPoint
+from rtcc_console.core.policy import live_now
 from rtcc_console.core.ranking import nearest_ranked
 from rtcc_console.ui.camera_list import COL_ACTION, COL_BECAUSE
 from tests.gui.conftest import CENTER, ConsoleServer

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rtcc_console.client.events import SseParser
-from rtcc_console.client.nearest import access_for, live_now
+from rtcc_console.client.nearest import access_for
 from rtcc_console.client.registry_cache import RegistryCache, cache_path_for
 from rtcc_console.core.models import (
     Camera,
@@ -17,6 +17,7 @@ from rtcc_console.core.models import (
     SharingMode,
     Tier,
 )
+from rtcc_console.core.policy import live_now
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from rtcc_console.core.models import (
     SharingMode,
     Tier,
 )
-from rtcc_console.core.policy import Action, active_emergency_for, decide
+from rtcc_console.core.policy import Action, active_emergency_for, decide, live_now
 
 NOW = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
 
@@ -205,3 +205,20 @@ def test_policy_properties(
         )
         assert d.allowed == covered
         assert (d.emergency_id is not None) == covered
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tier=st.sampled_from(Tier),
+    mode=st.sampled_from(SharingMode),
+    revoked=st.booleans(),
+    with_emergency=st.booleans(),
+)
+def test_live_now_agrees_with_the_view_live_decision(
+    tier: Tier, mode: SharingMode, revoked: bool, with_emergency: bool
+) -> None:
+    """The ranking's "live now" bonus must never promise what ``decide`` refuses."""
+    cam = camera(tier, mode, revoked=revoked)
+    ems = [emergency()] if with_emergency else []
+    allowed = decide(Role.ANALYST, cam, Action.VIEW_LIVE, now=NOW, emergencies=ems).allowed
+    assert live_now(cam, ems, NOW) == allowed
