@@ -9,10 +9,6 @@ warm-up, so both figures exclude start-up and probing.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import shutil
-import subprocess
-import time
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -75,63 +71,10 @@ class SimProcess:
             self._proc.join(2)
 
 
-def _proc_cpu_s(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
 def ffmpeg_decode_cpu(urls: list[str], seconds: float, warmup_s: float = 3.0) -> dict[str, Any]:
     """CPU of the ffmpeg CLI decoding ``urls`` to null (one process per stream), counted
-    only after ``warmup_s`` so that start-up and probing are excluded.
+    only after ``warmup_s`` so that start-up and probing are excluded
+    (``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode``)."""
+    from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
 
-    Uses ``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode`` (the media package's
-    reference) when present; otherwise measures here with the same method.
-    """
-    try:
-        from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
-    except ImportError:
-        return _measure_here(urls, seconds, warmup_s)
     return dict(measure_ffmpeg_decode(urls, seconds, warmup_s=warmup_s))
-
-
-def _measure_here(urls: list[str], seconds: float, warmup_s: float) -> dict[str, Any]:
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        return {"cpu_s_per_video_s_per_stream": None, "error": "ffmpeg not found"}
-    procs = [
-        subprocess.Popen(
-            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
-             "-i", url, "-map", "0:v:0", "-f", "null", "-"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for url in urls
-    ]
-    try:
-        time.sleep(warmup_s)
-        start = [_proc_cpu_s(p.pid) for p in procs]
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        end = [_proc_cpu_s(p.pid) for p in procs]
-        elapsed = time.monotonic() - t0
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    used = [e - s for s, e in zip(start, end, strict=True) if s is not None and e is not None]
-    alive = len(used)
-    return {
-        "method": "ffmpeg -threads 1 -f null, /proc utime+stime",
-        "streams": len(urls),
-        "streams_measured": alive,
-        "seconds": round(elapsed, 2),
-        "cpu_s_per_video_s_per_stream": round(sum(used) / elapsed / alive, 4) if alive else None,
-    }
