@@ -65,3 +65,37 @@ def test_revoking_a_real_feed_stops_its_worker(qtbot: Any, wall: VideoWall) -> N
     assert tile.badge.kind == "REVOKED" and tile.current_image() is None
     qtbot.waitUntil(lambda: str(worker.stats().state.value) in ("revoked", "stopped"), timeout=5000)
     qtbot.waitUntil(lambda: grant_id not in wall.grants.active, timeout=5000)  # type: ignore[attr-defined]
+
+
+def test_stream_credentials_never_reach_the_tile_or_the_log(
+    qtbot: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A grant's URL may carry the camera's password; a failing feed must not show it."""
+    import logging
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing behind it
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    secret_url = f"http://viewer:S3cretPW42@127.0.0.1:{port}/cam/0.ts"
+    grants = LocalGrantService(lambda cid: secret_url)
+    w = VideoWall(grants, user="analyst1", layout="2x2", snapshot_dir=tmp_path / "snaps",
+                  presets_file=tmp_path / "presets.json")
+    qtbot.addWidget(w)
+    w.show()
+    caplog.set_level(logging.DEBUG)
+    try:
+        assert w.open_camera(CameraRef("cam-9", "Porch", "integrated"), "case 26-000009", 0)
+        tile = w.tiles[0]
+        qtbot.waitUntil(lambda: tile.badge.kind in ("RECONNECTING", "FAILED"), timeout=20000)
+        worker = w.feeds.feeds[tile].worker
+        qtbot.waitUntil(lambda: worker.stats().error is not None, timeout=20000)
+        shown = " ".join([tile.badge.detail or "", worker.stats().error or "", w.message_label.text()])
+        assert "127.0.0.1" in worker.redacted_url and "S3cretPW42" not in worker.redacted_url
+        assert "S3cretPW42" not in shown
+        assert any(f"127.0.0.1:{port}" in r.getMessage() for r in caplog.records), (
+            "no log line names the stream: the check below would be empty"
+        )
+        assert not [r for r in caplog.records if "S3cretPW42" in r.getMessage()]
+    finally:
+        w.shutdown()
