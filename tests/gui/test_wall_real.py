@@ -99,3 +99,30 @@ def test_stream_credentials_never_reach_the_tile_or_the_log(
         assert not [r for r in caplog.records if "S3cretPW42" in r.getMessage()]
     finally:
         w.shutdown()
+
+
+def test_save_clip_writes_an_audited_mp4_without_re_encoding(qtbot: Any, wall: VideoWall) -> None:
+    import hashlib
+
+    import av
+
+    wall.open_camera(CameraRef("cam-0", "Sim camera 1", "integrated"), "case 26-000003", 2)
+    tile = wall.tiles[2]
+
+    def live_for_a_while() -> bool:
+        feed = wall.feeds.feeds.get(tile)
+        return feed is not None and feed.worker is not None and feed.worker.stats().frames_decoded >= 45
+
+    qtbot.waitUntil(live_for_a_while, timeout=30000)  # ~3 s buffered: more than one GOP
+    with qtbot.waitSignal(wall.clip_saved, timeout=20000) as saved:
+        assert wall.save_clip(2, seconds=2.0)
+    path, digest = saved.args
+    data = open(path, "rb").read()
+    assert hashlib.sha256(data).hexdigest() == digest
+    with av.open(path) as clip:
+        stream = clip.streams.video[0]
+        assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (1280, 720)
+        frames = sum(1 for _ in clip.decode(stream))
+    assert 30 <= frames <= 62  # 2 s asked, from the keyframe before it (2 s GOP), 15 fps
+    audited = [s for s in wall.grants.snapshots if s["sha256"] == digest]  # type: ignore[attr-defined]
+    assert audited and "clip" in audited[0]["reason"] and audited[0]["camera_id"] == "cam-0"

@@ -36,7 +36,7 @@ def default_snapshot_dir() -> Path:
     return data_dir() / "snapshots"
 
 
-def _safe(text: str) -> str:
+def safe_filename(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "camera"
 
 
@@ -78,7 +78,7 @@ def write_snapshot(
     })
     digest = hashlib.sha256(png).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{_safe(camera_id)}_{taken_at.strftime('%Y%m%dT%H%M%S_%fZ')}.png"
+    name = f"{safe_filename(camera_id)}_{taken_at.strftime('%Y%m%dT%H%M%S_%fZ')}.png"
     path = folder / name
     tmp = path.with_suffix(".png.part")
     tmp.write_bytes(png)

@@ -75,6 +75,7 @@ class VideoWall(QWidget):
     tile_closed = Signal(int, str, str)  # tile index, camera id, why (badge kind)
     open_top_requested = Signal()  # the console answers with open_cameras(top cameras)
     snapshot_saved = Signal(str, str)  # path, sha256
+    clip_saved = Signal(str, str)  # path, sha256 (an MP4 remuxed from the packet ring)
     message_shown = Signal(str, str)  # level ("info"/"warning"/"error"), text
     presets_changed = Signal(list)  # preset names
 
@@ -351,11 +352,16 @@ class VideoWall(QWidget):
     def _tile_menu(self, tile: FeedTile, pos: QPoint) -> None:
         menu = QMenu(self)
         menu.addAction("Snapshot", lambda: self.take_snapshot(tile.index))
+        menu.addAction("Save last 30 s", lambda: self.save_clip(tile.index))
         menu.addAction("Maximise / restore", lambda: self.toggle_maximised(tile.index))
         menu.addAction("Close", lambda: self.close_tile(tile.index))
         menu.popup(tile.mapToGlobal(pos))
 
     # --- snapshots and presets (wall_io.py) ----------------------------------------------
+    def save_clip(self, tile_index: int | None = None, seconds: float = 30.0) -> bool:
+        """Save the tile's last ``seconds`` as an audited MP4 (no re-encoding)."""
+        return wall_io.save_clip(self, tile_index, seconds)
+
     def take_snapshot(self, tile_index: int | None = None) -> bool:
         """Save the tile's frame (the selected tile by default) as an audited PNG."""
         return wall_io.take_snapshot(self, tile_index)

@@ -6,12 +6,20 @@ through the wall's message bar and signals.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.ui.wall.feeds import CameraRef
 from rtcc_console.ui.wall.layout import LAYOUTS
-from rtcc_console.ui.wall.snapshots import Snapshot, default_snapshot_dir, write_snapshot
+from rtcc_console.ui.wall.snapshots import (
+    Snapshot,
+    default_snapshot_dir,
+    safe_filename,
+    write_snapshot,
+)
 
 if TYPE_CHECKING:
     from rtcc_console.ui.wall.wall import VideoWall
@@ -49,6 +57,45 @@ def take_snapshot(wall: VideoWall, tile_index: int | None = None) -> bool:
         what="snapshot",
     )
     return True
+
+def save_clip(wall: VideoWall, tile_index: int | None = None, seconds: float = 30.0) -> bool:
+    """Write the tile's last ``seconds`` as an MP4 remuxed from the worker's packet ring
+    (no re-encoding), hash it and audit it like a snapshot; all off the GUI thread."""
+    index = wall.selected_index if tile_index is None else tile_index
+    tile = wall.grid.tiles[index]
+    feed = wall.feeds.feeds.get(tile)
+    worker = None if feed is None else feed.worker
+    if feed is None or feed.grant is None or worker is None or not hasattr(worker, "save_clip"):
+        wall.show_message("error", f"Tile {index + 1} has no live feed to save a clip from.")
+        return False
+    taken_at = utcnow()
+    folder = wall.snapshot_dir or default_snapshot_dir()
+    camera, grant_id, reason = feed.camera, feed.grant.id, feed.reason
+    path = folder / f"{safe_filename(camera.id)}_{taken_at.strftime('%Y%m%dT%H%M%S_%fZ')}.mp4"
+
+    def write() -> tuple[Path, str]:
+        folder.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".mp4.part")
+        worker.save_clip(part, seconds)
+        digest = hashlib.sha256(part.read_bytes()).hexdigest()
+        os.replace(part, path)
+        wall.grants.record_snapshot(camera.id, grant_id, digest, taken_at,
+                                    f"{reason} (video clip, last {seconds:.0f} s)")
+        return path, digest
+
+    def done(result: tuple[Path, str]) -> None:
+        saved, digest = result
+        wall.show_message("info", f"Clip of {camera.name} saved: {saved} (SHA-256 {digest[:12]}…)")
+        wall.clip_saved.emit(str(saved), digest)
+
+    wall.runner.submit(
+        write,
+        on_done=done,
+        on_failed=lambda exc: wall.show_message("error", f"Clip of {camera.name} failed: {exc}"),
+        what="clip",
+    )
+    return True
+
 
 # --- presets ------------------------------------------------------------------------
 def current_preset(wall: VideoWall) -> dict[str, Any]:
