@@ -93,6 +93,8 @@ def test_offline_banner_then_catch_up_without_duplicates(
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     first = [console_server.post_call() for _ in range(3)]
     qtbot.waitUntil(lambda: window.call_queue.model.rowCount() == 3, timeout=10000)
+    # the first registry sync runs beside the event stream: let it land before the outage
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
     assert not window.call_queue.offline_banner.isVisible()
 
     console_server.stop()
