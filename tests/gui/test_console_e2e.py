@@ -119,7 +119,7 @@ def test_offline_banner_then_catch_up_without_duplicates(
     again, _ = make_console.rebuild(api)
     qtbot.waitUntil(lambda: again.call_queue.model.rowCount() == 5, timeout=10000)
     qtbot.waitUntil(lambda: again.call_queue.offline_banner.isVisible(), timeout=15000)
-    assert len(again.live.index.camera_ids()) == 280
+    qtbot.waitUntil(lambda: len(again.live.index.camera_ids()) == 280, timeout=10000)
 
 
 def test_replaced_database_resyncs_registry_and_calls(
