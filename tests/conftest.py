@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,24 @@ def db_session(db_engine: Any) -> Iterator[Any]:
         yield session
     finally:
         session.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _qt_deferred_deletes_run_before_exit() -> Iterator[None]:
+    """Run the deferred deletes of closed windows before Python exits (any test folder).
+
+    pytest-qt closes test widgets with ``deleteLater``; without an event-loop pass at the
+    end, a QWebEnginePage outlives its profile and the interpreter segfaults on exit
+    (exit code 139 after every test passed). Does nothing when no test loaded Qt.
+    """
+    yield
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        app.processEvents()

@@ -117,19 +117,3 @@ def make_console(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield make
     for window in windows:
         window.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _web_pages_deleted_before_exit(qapp: Any) -> Iterator[None]:
-    """Run the deferred deletes of closed windows before Python exits.
-
-    pytest-qt closes test widgets with ``deleteLater``; without an event loop pass at the
-    end, a QWebEnginePage outlives its profile and the interpreter segfaults on exit
-    (exit code 139 after every test passed).
-    """
-    yield
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    for _ in range(3):
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-        qapp.processEvents()
