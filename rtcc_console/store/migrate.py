@@ -67,22 +67,16 @@ def _config(url: str | URL | None) -> Any:
 
 def upgrade(url: str | URL | None, revision: str = "head") -> None:
     """Bring the database at ``url`` (default: the per-user SQLite file) up to ``revision``."""
-    from alembic import command
-
-    from rtcc_console.store.db import make_engine
-
-    cfg = _config(url)
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
-    finally:
-        engine.dispose()
+    _run("upgrade", url, revision)
 
 
 def downgrade(url: str | URL | None, revision: str) -> None:
     """Step the database back to ``revision`` (``"base"`` empties it)."""
+    _run("downgrade", url, revision)
+
+
+def _run(direction: str, url: str | URL | None, revision: str) -> None:
+    """Run Alembic's ``upgrade``/``downgrade`` on one connection of our own engine."""
     from alembic import command
 
     from rtcc_console.store.db import make_engine
@@ -92,7 +86,7 @@ def downgrade(url: str | URL | None, revision: str) -> None:
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
+            getattr(command, direction)(cfg, revision)
     finally:
         engine.dispose()
 
