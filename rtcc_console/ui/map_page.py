@@ -9,8 +9,11 @@ the configurable tile URL, and the map stays useful when no tile loads. Everythi
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import tempfile
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -91,5 +94,49 @@ def write_map_page(directory: Path, *, tile_url: str, tile_attribution: str, qwe
     return page
 
 
-def new_page_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="rtcc-map-"))
+PAGE_DIR_PREFIX = "rtcc-map-"
+_OWNER_FILE = "owner.pid"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_page_dirs(parent: Path | None = None) -> list[Path]:
+    """Remove map folders left by consoles that died without cleaning up.
+
+    A folder is stale when the process named in its ``owner.pid`` is gone, or when it has
+    no such file (written by an older version) and is more than a day old.
+    """
+    parent = Path(parent or tempfile.gettempdir())
+    removed: list[Path] = []
+    for path in parent.glob(PAGE_DIR_PREFIX + "*"):
+        if not path.is_dir():
+            continue
+        owner = path / _OWNER_FILE
+        try:
+            stale = not _pid_alive(int(owner.read_text().strip()))
+        except (OSError, ValueError):
+            try:
+                stale = time.time() - path.stat().st_mtime > 86_400
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def new_page_dir(parent: Path | None = None) -> Path:
+    """A private folder for this console's map page, removed when the process exits."""
+    remove_stale_page_dirs(parent)
+    path = Path(tempfile.mkdtemp(prefix=PAGE_DIR_PREFIX, dir=parent))
+    (path / _OWNER_FILE).write_text(str(os.getpid()))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
