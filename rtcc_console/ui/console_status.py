@@ -1,12 +1,16 @@
 """The status bar: server link (connected / reconnecting / offline since HH:MM), open
-calls, cameras known, and who is signed in. Times are shown in the agency time zone."""
+calls, cameras known, who is signed in, and a clock. Times are shown in the agency time
+zone; the clock names the zone and its UTC offset, so an analyst comparing a CAD time with
+an owner's camera clock knows which offset applies."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 LINK_TEXT = {
@@ -21,8 +25,15 @@ LINK_TEXT = {
 class ConsoleStatusBar(QStatusBar):
     """Permanent fields on the right; transient messages on the left."""
 
-    def __init__(self, time_zone: str, parent: Any = None) -> None:
+    def __init__(
+        self,
+        time_zone: str,
+        parent: Any = None,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         super().__init__(parent)
+        self._now = now
         try:
             self.zone: ZoneInfo | None = ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -33,8 +44,24 @@ class ConsoleStatusBar(QStatusBar):
         self.calls_label = QLabel("0 open calls", self)
         self.cameras_label = QLabel("0 cameras", self)
         self.user_label = QLabel("", self)
-        for label in (self.link_label, self.calls_label, self.cameras_label, self.user_label):
+        self.clock_label = QLabel("", self)
+        self.clock_label.setObjectName("Clock")
+        for label in (self.link_label, self.calls_label, self.cameras_label, self.user_label, self.clock_label):
             self.addPermanentWidget(label)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self.tick_clock)
+        self._clock.start()
+        self.tick_clock()
+
+    def clock_text(self, when: datetime) -> str:
+        """``14:05:09 CST (UTC-06:00)``: the agency's wall time with its zone and offset."""
+        local = when.astimezone(self.zone) if self.zone else when.astimezone()
+        offset = local.strftime("%z")
+        return f"{local:%H:%M:%S} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+
+    def tick_clock(self) -> None:
+        self.clock_label.setText(self.clock_text(self._now()))
 
     def local_time(self, when: datetime) -> str:
         return (when.astimezone(self.zone) if self.zone else when.astimezone()).strftime("%H:%M %Z")
