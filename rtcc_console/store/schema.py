@@ -192,6 +192,12 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Second factor (TOTP): the shared secret, encrypted with a key derived from the server
+    # secret; set but not enabled while enrolment is pending. ``mfa_last_step`` is the
+    # RFC 6238 time-step of the last accepted code (a code is never accepted twice).
+    mfa_secret: Mapped[str | None] = mapped_column(Text)
+    mfa_enabled_at: Mapped[datetime | None]
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuthTokenRow(Base):
@@ -202,6 +208,31 @@ class AuthTokenRow(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
+
+
+class MfaRecoveryCodeRow(Base):
+    """One-time recovery codes of a user's second factor (SHA-256 of the code only)."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class MfaChallengeRow(Base):
+    """A short-lived, single-use step between a correct password and the second factor."""
+
+    __tablename__ = "mfa_challenges"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "login" | "enrol"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
 
 
 class AuditEventRow(Base):
@@ -220,6 +251,7 @@ class AuditEventRow(Base):
     client_addr: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))  # HMAC key of ``hash``; None = plain SHA-256 (before 0101)
 
 
 class LiveGrantRow(Base):
@@ -235,6 +267,7 @@ class LiveGrantRow(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     emergency_id: Mapped[str | None] = mapped_column(ForeignKey("emergencies.id", ondelete="SET NULL"))
     token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    session_jti: Mapped[str | None] = mapped_column(String(64), index=True)  # the auth token that opened it
 
 
 class EventRow(Base):
