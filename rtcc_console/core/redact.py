@@ -21,15 +21,22 @@ from urllib.parse import unquote
 
 MASK = "***"
 
-#: Query/fragment parameter names whose values are secrets (compared case-insensitively,
-#: after percent-decoding, with ``-`` treated as ``_``).
+#: Query/fragment/path parameter names whose values are secrets (compared
+#: case-insensitively, after percent-decoding, with ``-`` treated as ``_``). Names that
+#: merely *contain* one of :data:`SECRET_NAME_PARTS` count too (``loginpas``, ``admin_pwd``).
 SECRET_PARAMS: frozenset[str] = frozenset(
     {
-        "password", "passwd", "pass", "pwd", "passphrase", "secret", "token",
-        "access_token", "refresh_token", "id_token", "auth", "authorization", "key",
-        "apikey", "api_key", "signature", "sig", "user", "username", "login",
-        "x_amz_signature", "x_amz_credential", "x_amz_security_token",
+        "password", "passwd", "pass", "pwd", "pw", "psw", "pswd", "passphrase", "passcode",
+        "secret", "token", "access_token", "refresh_token", "id_token", "auth", "authorization",
+        "key", "apikey", "api_key", "signature", "sig", "user", "username", "user_name",
+        "usr", "userid", "user_id", "login", "loginuse", "loginpas", "loginname", "account",
+        "credential", "credentials", "x_amz_signature", "x_amz_credential",
+        "x_amz_security_token",
     }
+)  # fmt: skip
+SECRET_NAME_PARTS: tuple[str, ...] = (
+    "pass", "pwd", "psw", "token", "secret", "auth", "cred", "login", "apikey", "api_key",
+    "signature",
 )  # fmt: skip
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -91,35 +98,63 @@ def _strip_userinfo(rest: str) -> str:
     return name + ":" + MASK + rest[end:]
 
 
+# ``name=`` at the start of a parameter list or after a separator. Camera firmware writes
+# parameters into the path too, separated by ``&``, ``;``, ``,`` or even ``_``
+# (``/user=admin_password=x_channel=1_stream=0.sdp``); a value runs to the next ``name=``.
+_PARAM_NAME_RE = re.compile(r"(?:^|(?<=[&;,_/?]))([A-Za-z%][A-Za-z0-9_.%\-]*)=")
+
+
+def is_secret_param(name: str) -> bool:
+    """True if a URL parameter called ``name`` (any case, percent-encoded or not) holds a
+    credential: a known name, or one containing ``pass``, ``pwd``, ``token``, ``auth``..."""
+    normal = unquote(name).strip().lower().replace("-", "_")
+    return normal in SECRET_PARAMS or any(part in normal for part in SECRET_NAME_PARTS)
+
+
 def _mask_params(params: str) -> str:
-    """Mask the values of secret parameters in a query or fragment (``a=1&token=x``)."""
-    out: list[str] = []
-    for piece in re.split(r"([&;])", params):
-        if piece in {"&", ";"} or "=" not in piece:
-            out.append(piece)
-            continue
-        name, _, value = piece.partition("=")
-        normal = unquote(name).strip().lower().replace("-", "_")
-        if normal in SECRET_PARAMS:
+    """Mask the values of secret parameters in a query, fragment or path segment.
+
+    A value ends where the next ``name=`` starts, so a raw ``&`` inside a password
+    (``pwd=pa&ss&channel=1``) is masked with it rather than half shown.
+    """
+    matches = list(_PARAM_NAME_RE.finditer(params))
+    if not matches:
+        return params
+    out: list[str] = [params[: matches[0].start()]]
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() - 1 if i + 1 < len(matches) else len(params)
+        value = params[match.end() : end]
+        out.append(match.group(0))
+        if is_secret_param(match.group(1)) and value:
             # Keep closing quotes/brackets of the surrounding text ("...?token=x'").
             closing = re.search(r"[\"')\]>}]*$", value)
-            out.append(f"{name}={MASK}{closing.group(0) if closing else ''}")
+            out.append(MASK + (closing.group(0) if closing else ""))
         else:
-            out.append(piece)
+            out.append(value)
+        if i + 1 < len(matches):
+            out.append(params[end : matches[i + 1].start()])
     return "".join(out)
 
 
+def _mask_path(path: str) -> str:
+    """Mask credentials written into path segments (``/user=admin&password=x&channel=1``)."""
+    if "=" not in path:
+        return path
+    return "/".join(_mask_params(segment) if "=" in segment else segment for segment in path.split("/"))
+
+
 def _mask_query_and_fragment(rest: str) -> str:
+    """Mask secrets in the path segments, the query and the fragment of ``rest``."""
     q = rest.find("?")
     h = rest.find("#")
     if q == -1 and h == -1:
-        return rest
+        return _mask_path(rest)
     if q != -1 and (h == -1 or q < h):
         path = rest[:q]
         query, sep, fragment = rest[q + 1 :].partition("#")
-        return path + "?" + _mask_params(query) + sep + (_mask_params(fragment) if sep else "")
+        return _mask_path(path) + "?" + _mask_params(query) + sep + (_mask_params(fragment) if sep else "")
     path, _, fragment = rest.partition("#")
-    return path + "#" + _mask_params(fragment)
+    return _mask_path(path) + "#" + _mask_params(fragment)
 
 
 def redact_stream_url(url: str) -> str:
