@@ -26,6 +26,7 @@ from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.camera_store import camera_domain, get_camera, stream_secret
 from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
+from rtcc_console.store.auth_sessions import session_problem
 from rtcc_console.store.schema import LiveGrantRow, OwnerRow
 
 
@@ -64,9 +65,15 @@ def _expiry(decision: Decision, *, now: datetime, ttl_s: int) -> datetime:
 
 
 def issue_grant(
-    session: Session, *, actor: Actor, role: Role, camera_id: str, reason: str, ttl_s: int, now: datetime | None = None
+    session: Session, *, actor: Actor, role: Role, camera_id: str, reason: str, ttl_s: int, now: datetime | None = None,
+    session_jti: str | None = None,
 ) -> GrantOutcome:
-    """Decide, audit, and (when allowed) create a grant. Denials are audited too."""
+    """Decide, audit, and (when allowed) create a grant. Denials are audited too.
+
+    ``session_jti`` ties the grant to the bearer token that asked for it: when that session
+    ends (sign-out, expiry, revocation, account disabled, role changed) the grant ends, and
+    the media hook refuses it even before the sweep has ended it.
+    """
     now = now or utcnow()
     decision, row = _decide_live(session, role=role, camera_id=camera_id, now=now)
     if not decision.allowed:
@@ -85,6 +92,7 @@ def issue_grant(
         expires_at=_expiry(decision, now=now, ttl_s=ttl_s),
         emergency_id=decision.emergency_id,
         token_hash=_digest(secret),
+        session_jti=session_jti,
     )
     session.add(grant)
     session.flush()
@@ -218,13 +226,28 @@ def _relay_url(base: str, camera_id: str, secret: str) -> str:
 
 def grant_for_secret(session: Session, *, camera_id: str, secret: str, now: datetime | None = None) -> LiveGrantRow | None:
     """The open, unexpired grant of ``camera_id`` whose secret is ``secret`` (media auth)."""
+    return check_grant_secret(session, camera_id=camera_id, secret=secret, now=now)[0]
+
+
+def check_grant_secret(
+    session: Session, *, camera_id: str, secret: str, now: datetime | None = None
+) -> tuple[LiveGrantRow | None, str | None]:
+    """The grant a media relay's secret opens, or (None, why not).
+
+    Besides the grant itself (right camera, not ended, not expired), the session that
+    opened it must still be open: a signed-out, expired or revoked session, or a disabled
+    account, is refused at once, before the background sweep has ended the grant.
+    """
     now = now or utcnow()
     if not secret or len(secret) > 200:
-        return None
+        return None, "no valid live grant for this camera"
     digest = _digest(secret)
     row = session.scalars(select(LiveGrantRow).where(LiveGrantRow.token_hash == digest)).first()
     if row is None or not hmac.compare_digest(row.token_hash or "", digest):
-        return None
+        return None, "no valid live grant for this camera"
     if row.camera_id != camera_id or row.ended_at is not None or row.expires_at <= now:
-        return None
-    return row
+        return None, "no valid live grant for this camera"
+    problem = session_problem(session, jti=row.session_jti, now=now)
+    if problem is not None:
+        return None, problem
+    return row, None

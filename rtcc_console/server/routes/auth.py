@@ -22,8 +22,8 @@ from rtcc_console.server.security import (
     normalize_username,
     record_failure,
     record_success,
-    revoke_token,
 )
+from rtcc_console.server.sessions import end_session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -114,10 +114,10 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
 
 @router.post("/logout", status_code=204)
 def logout(user: CurrentUser, state: StateDep) -> Response:
-    """Revoke the presented token at once."""
+    """Revoke the presented token at once; every live grant it opened ends with it."""
     with state.db.write() as session:
-        revoke_token(session, jti=user.jti)
-        append_audit(session, actor=actor_of(user), action="auth.logout")
+        ended = end_session(session, jti=user.jti, actor=actor_of(user), reason="signed out")
+        append_audit(session, actor=actor_of(user), action="auth.logout", reason=f"{ended} live view(s) ended")
     if state.token_cache is not None:
         state.token_cache.invalidate(user.jti)
     return Response(status_code=204)

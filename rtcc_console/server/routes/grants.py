@@ -49,7 +49,7 @@ def create_grant(camera_id: str, body: GrantRequest, user: RequireAnalyst, state
     with state.db.write() as session:
         outcome = issue_grant(
             session, actor=actor_of(user), role=user.role, camera_id=camera_id, reason=body.reason,
-            ttl_s=state.settings.grant_ttl_s,
+            ttl_s=state.settings.grant_ttl_s, session_jti=user.jti,
         )  # fmt: skip
         if outcome.grant is None:
             # The denial is audited: commit it, then answer with the policy's reason.

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import StateDep, client_addr
-from rtcc_console.server.grants import grant_for_secret
+from rtcc_console.server.grants import check_grant_secret
 
 router = APIRouter(prefix="/media", tags=["media"])
 _READ_ACTIONS = {"read", "playback"}
@@ -57,14 +57,15 @@ def media_auth(body: MediaAuthRequest, request: Request, state: StateDep) -> dic
     elif not camera_id:
         reason = f"path {body.path!r} is not {prefix}<camera_id>"
     else:
+        reason = "no valid live grant for this camera"
         with state.db.read() as session:
             for secret in _secrets(body):
-                grant = grant_for_secret(session, camera_id=camera_id, secret=secret)
+                grant, why = check_grant_secret(session, camera_id=camera_id, secret=secret)
                 if grant is not None:
-                    grant_id = grant.id
+                    grant_id, reason = grant.id, None
                     break
-        if grant_id is None:
-            reason = "no valid live grant for this camera"
+                if why != reason:  # the grant exists but its session is over: say so in the audit
+                    reason = why
     if reason is None:
         return {"ok": True, "grant_id": grant_id}
     actor = Actor(username=(body.user or None) and body.user[:64], role=None, client_addr=body.ip or client_addr(request))

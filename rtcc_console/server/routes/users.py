@@ -20,10 +20,10 @@ from rtcc_console.server.security import (
     get_user,
     normalize_username,
     public_user,
-    revoke_all_tokens,
     unlock_user,
     validate_username,
 )
+from rtcc_console.server.sessions import end_user_sessions
 from rtcc_console.store.schema import UserRow
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -134,11 +134,13 @@ def update_user(username: str, body: UserUpdate, admin: RequireAdmin, state: Sta
             row.password_hash = new_hash
             row.failed_logins = 0
             row.locked_until = None
-        revoked = revoke_all_tokens(session, username=name)
         what = ", ".join(f"{k}={v.value if isinstance(v, Role) else v}" for k, v in changes.items() if k != "password")
+        why = "account disabled" if changes.get("disabled") else ("role changed" if "role" in changes else "account changed")
+        revoked, ended = end_user_sessions(session, username=name, actor=actor_of(admin), reason=why)
         append_audit(
             session, actor=actor_of(admin), action="admin.user_update", targets={"user": name},
-            reason=(what + ("; password reset" if new_hash else "")).strip("; ") + f"; {revoked} session(s) revoked",
+            reason=(what + ("; password reset" if new_hash else "")).strip("; ")
+            + f"; {revoked} session(s) revoked, {ended} live view(s) ended",
         )  # fmt: skip
         session.flush()
         result = public_user(row)
