@@ -22,12 +22,13 @@ from rtcc_console.config import ServerSettings
 from rtcc_console.core.redact import RedactingFilter
 from rtcc_console.server.broker import EventBroker, EventRecord
 from rtcc_console.server.database import Database
-from rtcc_console.server.eventlog import last_event_id, load_events
+from rtcc_console.server.eventlog import load_events
 from rtcc_console.server.intake_writer import IntakeWriter
 from rtcc_console.server.passwords import Passwords
 from rtcc_console.server.registry import CameraRegistry
 from rtcc_console.server.security import LoginThrottle, TokenCache
 from rtcc_console.server.state import AppState
+from rtcc_console.store.events import last_event_id
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"

@@ -1,7 +1,8 @@
 """Background work of one server process, started and stopped by the app's lifespan.
 
 * housekeeping (every ``housekeeping_s``): end emergencies whose window passed (their
-  grants end with ``grant.revoked``); every minute, prune events past retention;
+  grants end with ``grant.revoked``); end live grants whose session is over (expired, or
+  revoked/disabled outside the API); every minute, prune events past retention;
 * PostgreSQL only: LISTEN for events committed by other server processes;
 * with ``cad_dropdir``: the CAD drop-folder watcher.
 """
@@ -17,8 +18,10 @@ from sqlalchemy import select
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.emergencies import expire_due
-from rtcc_console.server.eventlog import prune_events
+from rtcc_console.server.sessions import end_grants_of_ended_sessions
 from rtcc_console.server.state import AppState
+from rtcc_console.store.auth_sessions import grants_of_ended_sessions
+from rtcc_console.store.events import prune_events
 from rtcc_console.store.schema import EmergencyRow
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,11 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
                 EmergencyRow.ended_at.is_(None), EmergencyRow.ends_at.is_not(None), EmergencyRow.ends_at <= now
             ).limit(1)
         ).first()
+        orphaned = bool(grants_of_ended_sessions(session, now=now, limit=1))
+    if orphaned:
+        with state.db.write() as session:
+            ended = end_grants_of_ended_sessions(session, now=now)
+        log.info("%d live grant(s) ended with their session", ended)
     expired: list[str] = []
     if due is not None:
         with state.db.write() as session:

@@ -5,13 +5,11 @@ one short transaction; events recorded in it (``eventlog.record_event``) are han
 in-process broker only after the commit succeeded, so a client never sees an event whose
 data was rolled back.
 
-Write serialisation: the audit chain and the event ids must be allocated in commit order.
-On PostgreSQL a transaction-scoped advisory lock (:func:`journal_lock`) is taken before
-appending to ``audit_events`` or ``events`` and held to commit. On SQLite the database
-write lock does the same, and write transactions start with ``BEGIN IMMEDIATE`` so that a
-transaction that read first cannot fail with SQLITE_BUSY when it upgrades to writing. A
-process-local lock additionally keeps this process's writers queued in Python rather than
-spinning in SQLite's busy handler.
+Write serialisation: write transactions begin as write transactions (``BEGIN IMMEDIATE``
+on SQLite, through ``store.db``'s begin hook), and appends to the audit chain, the event
+log and call intake take ``store.db.journal_lock``, so ids are allocated in commit order.
+A process-local lock additionally keeps this process's SQLite writers queued in Python
+rather than spinning in SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -21,15 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rtcc_console.server.broker import EventRecord
-from rtcc_console.store.db import make_engine, make_session_factory, normalize_url
-
-#: Key of the PostgreSQL advisory lock that serialises audit and event appends.
-JOURNAL_LOCK_KEY = 0x52544343  # "RTCC"
-_IMMEDIATE = "rtcc_sqlite_immediate"
+from rtcc_console.store.db import IMMEDIATE, make_engine, make_session_factory, normalize_url
+from rtcc_console.store.db import (
+    journal_lock as journal_lock,  # audit.py's import until it moves to store
+)
 
 
 class Database:
@@ -44,8 +41,7 @@ class Database:
         self.engine: Engine = make_engine(url, **kwargs)
         self._readers: sessionmaker[Session] = make_session_factory(self.engine)
         if self.backend == "sqlite":
-            _install_immediate_begin(self.engine)
-            self._writers = make_session_factory(self.engine.execution_options(**{_IMMEDIATE: True}))
+            self._writers = make_session_factory(self.engine.execution_options(**IMMEDIATE))
         else:
             self._writers = self._readers
         self._local_write_lock = threading.Lock() if self.backend == "sqlite" else None
@@ -92,32 +88,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def journal_lock(session: Session) -> None:
-    """Serialise audit/event appends until this transaction ends (PostgreSQL only).
-
-    Re-entrant within a transaction; a no-op on SQLite, where write transactions already
-    hold the database write lock from ``BEGIN IMMEDIATE``.
-    """
-    if session.info.get("journal_locked"):
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": JOURNAL_LOCK_KEY})
-    session.info["journal_locked"] = True
-
-
-def _install_immediate_begin(engine: Engine) -> None:
-    """Make write connections (execution option ``rtcc_sqlite_immediate``) BEGIN IMMEDIATE.
-
-    The store's own ``begin`` listener has already emitted a deferred ``BEGIN`` by the
-    time this runs; for write connections we immediately take the RESERVED lock by
-    touching the write path with a no-op write, which is what BEGIN IMMEDIATE does.
-    """
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get(_IMMEDIATE):
-            # A no-op write acquires SQLite's RESERVED (write) lock now, waiting in the
-            # busy handler if another process holds it, before any read of this transaction.
-            conn.exec_driver_sql("DELETE FROM sequence_counters WHERE 0")

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Emergency, utcnow
 from rtcc_console.server.audit import Actor, append_audit
-from rtcc_console.server.database import journal_lock
 from rtcc_console.server.eventlog import record_event
+from rtcc_console.store.db import journal_lock
 from rtcc_console.store.schema import EmergencyRow
 
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+#: Key of the PostgreSQL advisory lock that serialises audit and event appends.
+JOURNAL_LOCK_KEY = 0x52544343  # "RTCC"
+
+#: Execution options of an engine whose transactions all begin as write transactions.
+IMMEDIATE = {"sqlite_begin": "immediate"}
 
 
 class UnsupportedDatabaseError(ValueError):
@@ -121,3 +127,23 @@ def begin_write(session: Session) -> None:
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_begin": "immediate"})
+
+
+def journal_lock(session: Session) -> None:
+    """Serialise audit/event/call appends until this transaction ends.
+
+    The audit chain, the event ids and call intake must be allocated in commit order. On
+    PostgreSQL this takes a transaction-scoped advisory lock; on SQLite the database write
+    lock already does the job, provided the transaction began as a write transaction
+    (:func:`begin_write`, or a session bound to ``engine.execution_options(**IMMEDIATE)``),
+    so that a transaction that read first cannot fail with SQLITE_BUSY when it upgrades.
+    Re-entrant within a transaction.
+    """
+    begin_write(session)
+    session.connection()  # the transaction has begun (PostgreSQL: begin_write is a no-op)
+    transaction = session.get_transaction()
+    if session.info.get("journal_locked") is transaction:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": JOURNAL_LOCK_KEY})
+    session.info["journal_locked"] = transaction

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.app import create_app, install_log_redaction
 from rtcc_console.server.background import housekeeping_pass
-from rtcc_console.server.eventlog import last_event_id, oldest_event_id
+from rtcc_console.store.events import last_event_id, oldest_event_id
 from rtcc_console.store.schema import EventRow
 from tests.server.conftest import API, camera_body, login, simple_call
 

@@ -1,14 +1,17 @@
-"""Call intake: idempotent on (incident, update time), history kept, older updates ignored."""
+"""Call intake (the repository the server's POST /calls runs): idempotent on (incident,
+update time), history kept, older updates ignored; listing and analyst corrections."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rtcc_console.core.models import CallStatus, DispatchCall, GeoPoint
+from rtcc_console.core.cad import ParsedCall
+from rtcc_console.core.models import CallStatus, GeoPoint
 from rtcc_console.store import calls as repo
 from rtcc_console.store.cameras import NotFoundError
 from rtcc_console.store.schema import CallRow, CallUpdateRow
@@ -16,14 +19,18 @@ from rtcc_console.store.schema import CallRow, CallUpdateRow
 T0 = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
 
 
-def _call(incident: str = "urn:nena:incident:1", *, minutes: int = 0, **over: object) -> DispatchCall:
+def _call(incident: str = "urn:nena:incident:1", *, minutes: int = 0, **over: object) -> ParsedCall:
     fields: dict[str, object] = dict(
-        id="", incident_id=incident, type_code="BURG", type_text="Burglary in progress", priority=1,
+        incident_id=incident, type_code="BURG", type_text="Burglary in progress", priority=1,
         status=CallStatus.PENDING, reported_at=T0, updated_at=T0 + timedelta(minutes=minutes),
         location=GeoPoint(32.78, -96.80), address="1200 Elm St", category="burglary", source="eido",
     )
     fields.update(over)
-    return DispatchCall(**fields)  # type: ignore[arg-type]
+    return ParsedCall(**fields)  # type: ignore[arg-type]
+
+
+def upsert(session: Session, *, call: ParsedCall, raw: object = None) -> repo.CallIngest:
+    return repo.ingest_call(session, parsed=call, source=call.source, raw=raw)
 
 
 def _count(session: Session, model: type) -> int:
@@ -31,50 +38,51 @@ def _count(session: Session, model: type) -> int:
 
 
 def test_create_then_duplicate_is_idempotent(db_session: Session) -> None:
-    first = repo.upsert_call(db_session, call=_call(), raw={"n": 1})
+    first = upsert(db_session, call=_call(), raw={"n": 1})
     db_session.commit()
-    assert first.created and first.outcome == "created" and first.call.id.startswith("call-")
-    again = repo.upsert_call(db_session, call=_call(type_text="changed"), raw={"n": 2})
+    assert first.created and first.outcome == "created" and re.fullmatch(r"call-[0-9a-f]{16}", first.call.id)
+    again = upsert(db_session, call=_call(type_text="changed"), raw={"n": 2})
     db_session.commit()
     assert not again.created and again.outcome == "duplicate"
     assert again.call.id == first.call.id and again.call.type_text == "Burglary in progress"
     assert _count(db_session, CallRow) == 1 and _count(db_session, CallUpdateRow) == 1
-    assert repo.call_version(db_session, call_id=first.call.id) == 1
+    assert first.call.version == again.call.version == 1
 
 
 def test_later_update_changes_the_call_and_keeps_history(db_session: Session) -> None:
-    created = repo.upsert_call(db_session, call=_call(), raw={"n": 1}).call
-    upd = repo.upsert_call(db_session, call=_call(minutes=5, status=CallStatus.DISPATCHED, location=None,
+    created = upsert(db_session, call=_call(), raw={"n": 1}).call
+    upd = upsert(db_session, call=_call(minutes=5, status=CallStatus.DISPATCHED, location=None,
                                                    address=None), raw={"n": 2})
     db_session.commit()
     assert upd.outcome == "updated" and upd.call.id == created.id
     got = repo.get_call(db_session, call_id=created.id)
     assert got is not None and got.status is CallStatus.DISPATCHED and got.location is None
-    assert repo.call_version(db_session, call_id=created.id) == 2
+    assert got.version == 2
     history = repo.call_history(db_session, call_id=created.id)
-    assert [h.raw for h in history] == [{"n": 1}, {"n": 2}]
-    assert db_session.get(CallRow, created.id).raw == {"n": 2}  # type: ignore[union-attr]
+    assert [h.body for h in history] == [{"n": 1}, {"n": 2}] and [h.applied for h in history] == [True, True]
+    assert history[1].call is not None and history[1].call["status"] == "dispatched"
 
 
 def test_older_update_is_kept_in_history_but_does_not_overwrite(db_session: Session) -> None:
-    cid = repo.upsert_call(db_session, call=_call(minutes=10, status=CallStatus.ON_SCENE), raw={"n": 10}).call.id
-    stale = repo.upsert_call(db_session, call=_call(minutes=3, status=CallStatus.DISPATCHED), raw={"n": 3})
+    cid = upsert(db_session, call=_call(minutes=10, status=CallStatus.ON_SCENE), raw={"n": 10}).call.id
+    stale = upsert(db_session, call=_call(minutes=3, status=CallStatus.DISPATCHED), raw={"n": 3})
     db_session.commit()
     assert stale.outcome == "stale" and not stale.created
     got = repo.get_call(db_session, call_id=cid)
     assert got is not None and got.status is CallStatus.ON_SCENE
     assert got.updated_at == T0 + timedelta(minutes=10)
-    assert [h.raw for h in repo.call_history(db_session, call_id=cid)] == [{"n": 3}, {"n": 10}]
-    assert repo.call_version(db_session, call_id=cid) == 1
+    history = repo.call_history(db_session, call_id=cid)
+    assert [h.body for h in history] == [{"n": 3}, {"n": 10}] and [h.applied for h in history] == [False, True]
+    assert got.version == 1
     # and the stale message itself is idempotent too
-    assert repo.upsert_call(db_session, call=_call(minutes=3), raw={"n": 3}).outcome == "duplicate"
+    assert upsert(db_session, call=_call(minutes=3), raw={"n": 3}).outcome == "duplicate"
 
 
 def test_bad_call_is_refused_and_nothing_is_written(db_session: Session) -> None:
     with pytest.raises(ValueError, match="updated_at"):
-        repo.upsert_call(db_session, call=_call(updated_at=datetime(2026, 1, 1)))
+        upsert(db_session, call=_call(updated_at=datetime(2026, 1, 1)))
     with pytest.raises(ValueError, match="incident_id"):
-        repo.upsert_call(db_session, call=_call(incident=" "))
+        upsert(db_session, call=_call(incident=" "))
     db_session.rollback()
     assert _count(db_session, CallRow) == 0 and _count(db_session, CallUpdateRow) == 0
 
@@ -82,45 +90,49 @@ def test_bad_call_is_refused_and_nothing_is_written(db_session: Session) -> None
 def test_list_calls_status_time_filters_and_paging(db_session: Session) -> None:
     for i in range(6):
         status = CallStatus.CLOSED if i % 3 == 0 else CallStatus.PENDING
-        repo.upsert_call(db_session, call=_call(f"inc-{i}", minutes=i, status=status,
-                                                reported_at=T0 + timedelta(minutes=i)))
+        upsert(db_session, call=_call(f"inc-{i}", minutes=i, status=status,
+                                      reported_at=T0 + timedelta(minutes=i)))
     db_session.commit()
     everything = repo.list_calls(db_session, status="all")
     assert everything.total == 6 and [c.incident_id for c in everything.items] == [f"inc-{i}" for i in range(5, -1, -1)]
     open_calls = repo.list_calls(db_session, status="open")
     assert {c.incident_id for c in open_calls.items} == {"inc-1", "inc-2", "inc-4", "inc-5"}
-    closed = repo.list_calls(db_session, status=CallStatus.CLOSED)
+    closed = repo.list_calls(db_session, status="closed")
     assert {c.incident_id for c in closed.items} == {"inc-0", "inc-3"}
     window = repo.list_calls(db_session, since=T0 + timedelta(minutes=2), until=T0 + timedelta(minutes=4))
     assert {c.incident_id for c in window.items} == {"inc-2", "inc-3"}
     page = repo.list_calls(db_session, limit=2, offset=2)
     assert page.total == 6 and [c.incident_id for c in page.items] == ["inc-3", "inc-2"]
     with pytest.raises(ValueError, match="status"):
-        repo.list_calls(db_session, status="bogus")
+        repo.list_calls(db_session, status="bogus")  # type: ignore[arg-type]
 
 
-def test_patch_and_set_position(db_session: Session) -> None:
-    cid = repo.upsert_call(db_session, call=_call(location=None, address="Main & Akard")).call.id
-    moved = repo.set_call_position(db_session, call_id=cid, lat=32.781, lon=-96.797, address="1500 Main St")
+def test_patch_position_and_status(db_session: Session) -> None:
+    cid = upsert(db_session, call=_call(location=None, address="Main & Akard")).call.id
+    moved = repo.patch_call(db_session, call_id=cid, changes={"lat": 32.781, "lon": -96.797, "address": "1500 Main St"},
+                            by="ana")
     db_session.commit()
     assert moved.location == GeoPoint(32.781, -96.797) and moved.address == "1500 Main St"
     for bad in ({"lat": 91.0, "lon": 0.0}, {"lat": 32.0}, {"status": "gone"}, {"priority": 2}):
         with pytest.raises(ValueError):
-            repo.patch_call(db_session, call_id=cid, changes=bad)
+            repo.patch_call(db_session, call_id=cid, changes=bad, by="ana")
     db_session.rollback()
     got = repo.get_call(db_session, call_id=cid)
     assert got is not None and got.location == GeoPoint(32.781, -96.797)
-    assert repo.call_version(db_session, call_id=cid) == 2
-    closed = repo.patch_call(db_session, call_id=cid, changes={"status": "closed"})
-    assert closed.status is CallStatus.CLOSED
+    assert got.version == 2
+    closed = repo.patch_call(db_session, call_id=cid, changes={"status": "closed"}, by="ana")
+    assert closed.status is CallStatus.CLOSED and closed.version == 3
+    manual = [h for h in repo.call_history(db_session, call_id=cid) if h.source == "manual"]
+    assert [h.body for h in manual] == [{"lat": 32.781, "lon": -96.797, "address": "1500 Main St"},
+                                        {"status": "closed"}] and all(h.call is None for h in manual)
     with pytest.raises(NotFoundError):
-        repo.patch_call(db_session, call_id="call-missing", changes={"status": "closed"})
+        repo.patch_call(db_session, call_id="call-missing", changes={"status": "closed"}, by="ana")
     # an analyst's edit does not move CAD time: the next CAD update still applies
-    assert repo.upsert_call(db_session, call=_call(minutes=1)).outcome == "updated"
+    assert upsert(db_session, call=_call(minutes=1)).outcome == "updated"
 
 
 def test_get_by_incident(db_session: Session) -> None:
-    cid = repo.upsert_call(db_session, call=_call("urn:x")).call.id
+    cid = upsert(db_session, call=_call("urn:x")).call.id
     db_session.commit()
     got = repo.get_call_by_incident(db_session, incident_id="urn:x")
     assert got is not None and got.id == cid
@@ -143,7 +155,7 @@ def test_concurrent_messages_for_one_incident(db_url: str) -> None:
         for m in ms:
             try:
                 with factory() as s:
-                    repo.upsert_call(s, call=_call(minutes=m, priority=m + 1), raw={"m": m})
+                    upsert(s, call=_call(minutes=m, priority=m + 1), raw={"m": m})
                     s.commit()
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
@@ -160,6 +172,6 @@ def test_concurrent_messages_for_one_incident(db_url: str) -> None:
             call = repo.get_call_by_incident(s, incident_id="urn:nena:incident:1")
             assert call is not None and call.updated_at == T0 + timedelta(minutes=9) and call.priority == 10
             history = repo.call_history(s, call_id=call.id)
-            assert sorted(h.raw["m"] for h in history if h.raw) == sorted({m for ms in minutes for m in ms})
+            assert sorted(h.body["m"] for h in history if h.body) == sorted({m for ms in minutes for m in ms})
     finally:
         engine.dispose()

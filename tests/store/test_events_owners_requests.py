@@ -1,4 +1,4 @@
-"""Events log, owners, footage requests, evidence and custody on both back ends."""
+"""Owners, footage requests, evidence and custody on both back ends."""
 
 from __future__ import annotations
 
@@ -18,29 +18,10 @@ from rtcc_console.core.models import (
     PolygonFence,
     RequestStatus,
 )
-from rtcc_console.store import events, owners, requests
+from rtcc_console.store import owners, requests
 from rtcc_console.store.schema import CustodyEntryRow
 
 T0 = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
-
-
-def test_events_append_since_prune(db_session: Session) -> None:
-    assert events.last_event_id(db_session) == 0
-    ids = [events.append_event(db_session, type="call.created", payload={"i": i}, at=T0 + timedelta(hours=i))
-           for i in range(5)]
-    db_session.commit()
-    assert ids == sorted(ids) and len(set(ids)) == 5
-    got = events.events_since(db_session, last_id=ids[1], limit=2)
-    assert [e.id for e in got] == ids[2:4] and got[0].payload == {"i": 2} and got[0].type == "call.created"
-    assert events.last_event_id(db_session) == ids[-1]
-    removed = events.prune_events(db_session, older_than=T0 + timedelta(hours=2))
-    db_session.commit()
-    assert removed == 2
-    assert [e.id for e in events.events_since(db_session, last_id=0)] == ids[2:]
-    with pytest.raises(ValueError):
-        events.append_event(db_session, type="", payload={})
-    with pytest.raises(ValueError):
-        events.append_event(db_session, type="x", payload=[1])  # type: ignore[arg-type]
 
 
 def test_owners_save_get_list(db_session: Session) -> None:

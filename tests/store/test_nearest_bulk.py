@@ -1,4 +1,4 @@
-"""Bulk loading, nearest-camera queries against brute force, and change-number concurrency."""
+"""Bulk loading (the seeder's path) and change-number concurrency."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rtcc_console.core.geo import haversine_m_arrays
 from rtcc_console.core.models import CameraKind, Owner, SharingMode, Tier
-from rtcc_console.store import bulk, cameras, nearest
+from rtcc_console.store import bulk, cameras
 from rtcc_console.store.db import make_engine, make_session_factory
 from rtcc_console.store.schema import CameraRow, CameraSecretRow
 
@@ -86,45 +85,6 @@ def test_bulk_owners_and_domain_cameras(db_session: Session, make_camera: Any) -
     db_session.commit()
     got = cameras.get_camera(db_session, camera_id="cam-000002")
     assert got is not None and got.stream_ref == "rtsp://h/x" and got.owner_id == "own-1"
-
-
-def test_nearest_matches_brute_force(loaded: tuple[Session, Any, Any, list[str]]) -> None:
-    session, lats, lons, ids = loaded
-    cameras.revoke_camera(session, camera_id=ids[0], reason="r")
-    cameras.delete_camera(session, camera_id=ids[1])
-    session.commit()
-    alive = np.ones(N, dtype=bool)
-    alive[:2] = False
-    rng = np.random.default_rng(11)
-    for _ in range(25):
-        qlat, qlon = float(rng.uniform(32.68, 32.92)), float(rng.uniform(-96.97, -96.63))
-        k = int(rng.integers(1, 20))
-        dist = haversine_m_arrays(qlat, qlon, lats, lons)
-        order = [i for i in np.lexsort((np.array(ids), dist)) if alive[i]][:k]
-        got = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k)
-        assert [g.camera.id for g in got] == [ids[i] for i in order]
-        assert got[0].camera == cameras.get_camera(session, camera_id=got[0].camera.id)  # every field
-        assert [g.distance_m for g in got] == pytest.approx([float(dist[i]) for i in order], rel=1e-6, abs=1e-3)
-        radius = float(dist[order[k // 2]]) + 0.01
-        within = nearest.nearest_cameras_sql(session, lat=qlat, lon=qlon, k=k, radius_m=radius)
-        assert [g.camera.id for g in within] == [ids[i] for i in order if dist[i] <= radius]
-    integrated = nearest.nearest_cameras_sql(session, lat=32.8, lon=-96.8, k=5, tier=Tier.INTEGRATED)
-    assert len(integrated) == 5 and all(g.camera.tier is Tier.INTEGRATED for g in integrated)
-    with_revoked = nearest.nearest_cameras_sql(session, lat=float(lats[0]), lon=float(lons[0]), k=1,
-                                               include_revoked=True)
-    assert with_revoked[0].camera.id == ids[0] and with_revoked[0].distance_m == pytest.approx(0, abs=1e-3)
-
-
-def test_nearest_uses_postgis_on_postgresql(db_session: Session) -> None:
-    assert nearest.has_geography(db_session) == (db_session.get_bind().dialect.name == "postgresql")
-
-
-def test_nearest_rejects_bad_arguments(db_session: Session) -> None:
-    for kwargs in ({"lat": 95.0, "lon": 0.0, "k": 1}, {"lat": 0.0, "lon": 0.0, "k": 0},
-                   {"lat": 0.0, "lon": 0.0, "k": 1, "radius_m": -5.0}):
-        with pytest.raises(ValueError):
-            nearest.nearest_cameras_sql(db_session, **kwargs)  # type: ignore[arg-type]
-    assert nearest.nearest_cameras_sql(db_session, lat=0.0, lon=0.0, k=3) == []
 
 
 def test_concurrent_writers_get_unique_ordered_change_numbers(db_url: str, make_camera: Any) -> None:
@@ -212,7 +172,5 @@ def test_seed_database_and_deferred_indexes_on_both_backends(db_url: str, monkey
                 from sqlalchemy import text
 
                 assert s.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cameras_geog'")).first()
-                near = nearest.nearest_cameras_sql(s, lat=32.78, lon=-96.80, k=3)
-                assert len(near) == 3
     finally:
         engine.dispose()

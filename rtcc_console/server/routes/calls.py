@@ -14,18 +14,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select
 
 from rtcc_console.core.cad import CadParseError, ParsedCall, parse_call
-from rtcc_console.core.models import CallStatus, GeoPoint, Tier, utcnow
+from rtcc_console.core.models import CallStatus, GeoPoint, Tier
 from rtcc_console.server.audit import append_audit
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
 from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
-from rtcc_console.server.intake import OPEN_STATUSES, call_history, call_public, ingest
+from rtcc_console.server.intake import call_public, history_public, ingest
 from rtcc_console.server.nearby import ranked_nearby
 from rtcc_console.server.state import AppState
-from rtcc_console.store.schema import CallRow, CallUpdateRow
+from rtcc_console.store import calls as store_calls
+from rtcc_console.store.calls import CallRecord
+from rtcc_console.store.cameras import NotFoundError
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 MAX_BODY = 1_000_000
@@ -118,23 +119,12 @@ def list_calls(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"{name}: a time zone offset is required")
-    stmt = select(CallRow)
-    if status == "open":
-        stmt = stmt.where(CallRow.status.in_(OPEN_STATUSES))
-    elif status == "closed":
-        stmt = stmt.where(CallRow.status == CallStatus.CLOSED.value)
-    if since:
-        stmt = stmt.where(CallRow.updated_at >= since)
-    if until:
-        stmt = stmt.where(CallRow.updated_at < until)
     with state.db.read() as session:
-        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-        rows = session.scalars(stmt.order_by(CallRow.updated_at.desc(), CallRow.id).limit(limit).offset(offset)).all()
-        items = [call_public(r) for r in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+        page = store_calls.list_calls(session, status=status, since=since, until=until, limit=limit, offset=offset)
+    return {"items": [call_public(c) for c in page.items], "total": page.total, "limit": limit, "offset": offset}
 
 
-def call_cameras(state: AppState, row: CallRow, emergencies: list[Any]) -> list[dict[str, Any]]:
+def call_cameras(state: AppState, row: CallRecord, emergencies: list[Any]) -> list[dict[str, Any]]:
     """Ranked nearest cameras of both tiers (a few of each tier even if one dominates)."""
     if row.lat is None or row.lon is None:
         return []
@@ -152,11 +142,11 @@ def call_cameras(state: AppState, row: CallRow, emergencies: list[Any]) -> list[
 @router.get("/{call_id}")
 def get_call(call_id: str, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
-        row = session.get(CallRow, call_id)
+        row = store_calls.get_call(session, call_id=call_id)
         if row is None:
             raise HTTPException(404, f"call {call_id!r} not found")
         out = call_public(row)
-        out["history"] = call_history(session, call_id=call_id)
+        out["history"] = [history_public(h) for h in store_calls.call_history(session, call_id=call_id)]
         emergencies = active_emergencies(session)
     out["cameras"] = call_cameras(state, row, emergencies)
     return out
@@ -187,18 +177,10 @@ class CallPatch(BaseModel):
 def patch_call(call_id: str, body: CallPatch, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     with state.db.write() as session:
-        row = session.get(CallRow, call_id)
-        if row is None:
-            raise HTTPException(404, f"call {call_id!r} not found")
-        for key, value in changes.items():
-            setattr(row, key, value.value if isinstance(value, CallStatus) else value)
-        row.version = (row.version or 1) + 1
-        now = utcnow()
-        session.add(CallUpdateRow(
-            call_id=row.id, incident_id=row.incident_id, updated_at=now, received_at=now, source="manual",
-            raw={"parsed": None, "applied": True, "body": {k: (v.value if isinstance(v, CallStatus) else v) for k, v in changes.items()},
-                 "by": user.username},
-        ))  # fmt: skip
+        try:
+            row = store_calls.patch_call(session, call_id=call_id, changes=changes, by=user.username)
+        except NotFoundError:
+            raise HTTPException(404, f"call {call_id!r} not found") from None
         append_audit(session, actor=actor_of(user), action="call.update", targets={"call": call_id},
                      reason="fields: " + ", ".join(sorted(changes)))  # fmt: skip
         public = call_public(row)

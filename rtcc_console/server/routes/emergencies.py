@@ -13,7 +13,6 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
-from rtcc_console.server.database import journal_lock
 from rtcc_console.server.deps import RequireAnalyst, RequireSupervisor, StateDep, actor_of
 from rtcc_console.server.emergencies import (
     emergency_public,
@@ -22,6 +21,7 @@ from rtcc_console.server.emergencies import (
     start_emergency,
 )
 from rtcc_console.server.schemas import Reason
+from rtcc_console.store.db import journal_lock
 from rtcc_console.store.schema import CameraRow, EmergencyRow, OwnerRow
 
 router = APIRouter(prefix="/emergencies", tags=["emergencies"])

@@ -24,8 +24,9 @@ from sse_starlette import EventSourceResponse
 
 from rtcc_console.server.broker import EventRecord
 from rtcc_console.server.deps import StateDep, StreamUser, bearer_token
-from rtcc_console.server.eventlog import last_event_id, load_events, oldest_event_id
+from rtcc_console.server.eventlog import load_events
 from rtcc_console.server.security import resolve_token
+from rtcc_console.store.events import last_event_id, oldest_event_id
 
 router = APIRouter(tags=["events"])
 REPLAY_PAGE = 500
