@@ -104,3 +104,12 @@ class ConsoleSettings(BaseSettings):
     nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Radius for the camera list")
     cache_dir: Path = Field(default_factory=lambda: data_dir() / "console-cache", description="Registry cache + outbox")
     time_zone: str = Field(default="America/Chicago", description="Agency time zone for display")
+    alert_sounds: dict[int, str] = Field(
+        default_factory=lambda: {1: "urgent", 2: "chime"},
+        description="Sound per call priority for new calls ('urgent', 'chime', 'soft'); priorities not listed are silent",
+    )
+    alert_muted: bool = Field(default=False, description="Start with call alert sounds muted")
+    alert_repeat_s: int = Field(default=30, ge=5, le=3600, description="An unacknowledged priority-1 call sounds again after this")
+    alert_max_repeats: int = Field(default=2, ge=0, le=10, description="How often an unacknowledged call sounds again (never endlessly)")
+    queue_hold_s: float = Field(default=4.0, ge=0, le=60, description="New calls are held behind a marker while the analyst worked in the queue this recently")
+    closed_linger_s: int = Field(default=300, ge=0, le=24 * 3600, description="Closed calls stay in the open view this long, greyed, then leave")

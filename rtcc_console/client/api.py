@@ -199,6 +199,10 @@ class ApiClient:
     def post_call(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self._json("POST", "/calls", json=body))
 
+    def acknowledge_call(self, call_id: str) -> None:
+        """Tell the server (and so the audit trail) that this user has seen a new call."""
+        self.request("POST", f"/calls/{call_id}/acknowledge")
+
     # -- cameras and emergencies -----------------------------------------------------
     def cameras_since(self, cursor: str, limit: int = 5000) -> dict[str, Any]:
         return dict(

@@ -1,10 +1,21 @@
-"""The dispatch queue panel: offline banner, filters, search box and the call table."""
+"""The dispatch queue panel: offline banner, counts by priority, filters, search box, the
+"new calls" marker and the call table.
+
+Rows never move under the analyst: while the pointer is over the table, or the analyst
+clicked or typed in it during the last ``hold_s`` seconds, new calls wait behind a
+"3 new calls - show" marker and re-sorting is frozen; both resume when the analyst stops
+working in the queue or presses the marker. A click acts on the call that was under the
+pointer when the button went down, whatever happened since.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -12,17 +23,23 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QSizePolicy,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from rtcc_console.core.models import CallStatus
+from rtcc_console.core.models import CallStatus, DispatchCall
+from rtcc_console.ui.call_alerts import CallAlerter
 from rtcc_console.ui.call_queue import (
     CALL_ID_ROLE,
     COL_ADDRESS,
     COL_AGE,
+    COL_INCIDENT,
     COL_PRIORITY,
+    COL_REPORTED,
     COL_STATUS,
     COL_TYPE,
     CallFilterProxy,
@@ -39,17 +56,62 @@ STATUS_FILTERS: dict[str, set[CallStatus] | None] = {
 PRIORITY_FILTERS: dict[str, int | None] = {"Any priority": None, "P1": 1, "P1–2": 2, "P1–3": 3}
 
 
+class CallTable(QTableView):
+    """The call table; remembers which call was under the pointer at button-down."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pressed_call_id: str | None = None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        self.pressed_call_id = str(index.data(CALL_ID_ROLE)) if index.isValid() else None
+        super().mousePressEvent(event)
+
+
 class CallQueue(QWidget):
-    """Shows the calls; emits ``call_selected(call_id)`` when the analyst picks one."""
+    """Shows the calls; emits ``call_selected(call_id)`` when the analyst picks one and
+    ``call_acknowledged(call_id)`` when a new call was seen (selected or acknowledged)."""
 
     call_selected = Signal(str)
+    call_acknowledged = Signal(str)
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(
+        self,
+        parent: Any = None,
+        *,
+        alerter: CallAlerter | None = None,
+        hold_s: float = 4.0,
+        closed_linger_s: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("CallQueue")
         self.model = CallTableModel(self)
         self.proxy = CallFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        self.proxy.linger_s = closed_linger_s
+        self.alerter = alerter
+        self.hold_s = hold_s
+        self._monotonic = monotonic
+        self._last_work = -1e9
+        self._pointer_inside = False
+        self._frozen = False
+
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("QueueCounts")
+        self.mute_button = QToolButton(self)
+        self.mute_button.setObjectName("AlertMute")
+        self.mute_button.setCheckable(True)
+        self.mute_button.setChecked(bool(alerter and alerter.muted))
+        self.mute_button.toggled.connect(self._mute_toggled)
+        self._mute_toggled(self.mute_button.isChecked())
+        self.new_calls_button = QPushButton(self)
+        self.new_calls_button.setObjectName("NewCallsMarker")
+        self.new_calls_button.clicked.connect(self.release_held)
+        self.new_calls_button.hide()
+        for grow in (self.counts_label, self.new_calls_button):  # never widen the dock
+            grow.setSizePolicy(QSizePolicy.Policy.Ignored, grow.sizePolicy().verticalPolicy())
 
         self.offline_banner = QLabel(self)
         self.offline_banner.setObjectName("OfflineBanner")
@@ -70,7 +132,7 @@ class CallQueue(QWidget):
         for edit in (self.type_filter, self.search_box):
             edit.textChanged.connect(self._apply_filters)
 
-        self.table = QTableView(self)
+        self.table = CallTable(self)
         self.table.setObjectName("CallTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -81,11 +143,32 @@ class CallQueue(QWidget):
         self.table.setAlternatingRowColors(False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionsClickable(False)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
         header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_PRIORITY, COL_AGE, COL_STATUS, COL_TYPE):
+        for col in (COL_PRIORITY, COL_INCIDENT, COL_REPORTED, COL_AGE, COL_STATUS, COL_TYPE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.viewport().installEventFilter(self)
+        self.table.installEventFilter(self)
+
+        self.model.call_arrived.connect(self._call_arrived)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._update_counts)
+        self.model.dataChanged.connect(self._update_counts)
+        self._work_timer = QTimer(self)
+        self._work_timer.setInterval(250)
+        self._work_timer.timeout.connect(self._check_work)
+        self._work_timer.start()
+        self._linger_timer = QTimer(self)
+        self._linger_timer.setInterval(5000)
+        self._linger_timer.timeout.connect(self._refilter_if_idle)
+        self._linger_timer.start()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.counts_label, 1)
+        top.addWidget(self.mute_button)
 
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
@@ -95,10 +178,13 @@ class CallQueue(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.offline_banner)
+        box.addLayout(top)
         box.addWidget(self.search_box)
         box.addLayout(filters)
+        box.addWidget(self.new_calls_button)
         box.addWidget(self.table, 1)
         self._apply_filters()
+        self._update_counts()
 
     # -- filters and selection -------------------------------------------------------
     def _apply_filters(self) -> None:
@@ -110,10 +196,114 @@ class CallQueue(QWidget):
         )
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            call_id = current.data(CALL_ID_ROLE)
-            if call_id:
-                self.call_selected.emit(str(call_id))
+        if not current.isValid():
+            return
+        call_id = current.data(CALL_ID_ROLE)
+        pressed = self.table.pressed_call_id
+        self.table.pressed_call_id = None
+        if pressed and pressed != call_id and self.select_call(pressed):
+            return  # the row moved between press and selection: act on the pressed call
+        if call_id:
+            self.call_selected.emit(str(call_id))
+            self.acknowledge(str(call_id))
+
+    # -- alerts and acknowledgement ------------------------------------------------
+    def acknowledge(self, call_id: str) -> None:
+        if self.model.acknowledge(call_id):
+            if self.alerter is not None:
+                self.alerter.acknowledged(call_id)
+            self.call_acknowledged.emit(call_id)
+            self._update_counts()
+
+    def acknowledge_all(self) -> int:
+        """The acknowledge key: every new call the analyst can see (held ones included,
+        since the marker counts them) has been seen."""
+        ids = sorted(self.model.unacked_ids())
+        for call_id in ids:
+            self.acknowledge(call_id)
+        return len(ids)
+
+    def _mute_toggled(self, muted: bool) -> None:
+        if self.alerter is not None:
+            self.alerter.set_muted(muted)
+        self.mute_button.setText("🔕" if muted else "🔔")
+        self.mute_button.setToolTip("Call alert sounds are muted" if muted else "Mute call alert sounds")
+
+    def _call_arrived(self, call: DispatchCall) -> None:
+        if self.is_working():
+            held = set(self.proxy.held)
+            held.add(call.id)
+            self.proxy.set_held(held)
+            self._show_marker()
+        if self.alerter is not None:
+            self.alerter.call_arrived(call)
+        self._update_counts()
+
+    # -- rows that hold still ------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Enter and watched is self.table.viewport():
+            self._pointer_inside = True
+            self._set_working()
+        elif kind == QEvent.Type.Leave and watched is self.table.viewport():
+            self._pointer_inside = False
+            self._last_work = self._monotonic()
+        elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel, QEvent.Type.MouseMove):
+            self._set_working()
+        return False
+
+    def is_working(self) -> bool:
+        """The analyst is pointing at or recently used the queue."""
+        return self._pointer_inside or self._monotonic() - self._last_work < self.hold_s
+
+    def _set_working(self) -> None:
+        self._last_work = self._monotonic()
+        if not self._frozen:
+            self._frozen = True
+            self.proxy.setDynamicSortFilter(False)
+
+    def _check_work(self) -> None:
+        if self._frozen and not self.is_working():
+            self.release_held()
+
+    def _refilter_if_idle(self) -> None:
+        if not self._frozen:
+            self.proxy.refilter()
+
+    def release_held(self) -> None:
+        """Show the held calls and let rows sort again (the marker, or work stopped)."""
+        self._frozen = False
+        self.proxy.setDynamicSortFilter(True)
+        self.proxy.set_held(set())
+        self.proxy.invalidate()
+        self.new_calls_button.hide()
+        current = self.selected_call_id()
+        if current:
+            self._scroll_to(current)
+
+    def held_call_ids(self) -> set[str]:
+        return set(self.proxy.held)
+
+    def _show_marker(self) -> None:
+        held = [self.model.call(cid) for cid in self.proxy.held]
+        calls = [c for c in held if c is not None]
+        top = min((c.priority for c in calls), default=None)
+        n = len(calls)
+        extra = f" (P{top} among them)" if top is not None and top <= 2 else ""
+        self.new_calls_button.setText(f"▼ {n} new call{'s' if n != 1 else ''}{extra} - show")
+        self.new_calls_button.setProperty("urgent", bool(top is not None and top <= 2))
+        self.new_calls_button.style().unpolish(self.new_calls_button)
+        self.new_calls_button.style().polish(self.new_calls_button)
+        self.new_calls_button.show()
+
+    def _update_counts(self, *_: Any) -> None:
+        counts = self.model.open_counts_by_priority()
+        parts = [f"P{p} {counts.get(p, 0)}" for p in (1, 2, 3, 4)]
+        others = sum(n for p, n in counts.items() if p not in (1, 2, 3, 4))
+        if others:
+            parts.append(f"other {others}")
+        new = len(self.model.unacked_ids())
+        self.counts_label.setText("  ·  ".join(parts) + (f"   |   {new} new" if new else ""))
 
     def visible_call_ids(self) -> list[str]:
         """Call ids in the order shown (after filter and sort)."""
@@ -138,6 +328,13 @@ class CallQueue(QWidget):
                 self.table.scrollTo(index)
                 return True
         return False
+
+    def _scroll_to(self, call_id: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(CALL_ID_ROLE) == call_id:
+                self.table.scrollTo(index)
+                return
 
     def step(self, delta: int) -> None:
         """Select the next (+1) or previous (-1) call in display order."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 from rtcc_console.client.api import ApiClient
 from rtcc_console.config import ConsoleSettings
 from rtcc_console.ui import messages
+from rtcc_console.ui.call_alerts import CallAlerter, QtSoundPlayer
 from rtcc_console.ui.call_queue import COL_AGE
 from rtcc_console.ui.call_queue_view import CallQueue
 from rtcc_console.ui.camera_list import CameraList
@@ -25,6 +26,7 @@ from rtcc_console.ui.console_status import ConsoleStatusBar
 from rtcc_console.ui.idle_lock import IdleLock, LockOverlay
 from rtcc_console.ui.live_data import LiveData
 from rtcc_console.ui.selection import CallSelection
+from rtcc_console.ui.tasks import run_in_background
 
 STATE_VERSION = 1
 
@@ -60,7 +62,21 @@ class MainWindow(QMainWindow):
         self.api = api
         self.live = live
         self.settings_file = settings_file
-        self.call_queue = CallQueue(self)
+        self.alerter = CallAlerter(
+            sounds=settings.alert_sounds,
+            player=QtSoundPlayer(settings.cache_dir),
+            window=lambda: self,
+            repeat_s=settings.alert_repeat_s,
+            max_repeats=settings.alert_max_repeats,
+            muted=settings.alert_muted,
+            parent=self,
+        )
+        self.call_queue = CallQueue(
+            self,
+            alerter=self.alerter,
+            hold_s=settings.queue_hold_s,
+            closed_linger_s=settings.closed_linger_s,
+        )
         self.camera_list = CameraList(self)
         self.map_view = map_view
         self.wall = wall
@@ -135,7 +151,15 @@ class MainWindow(QMainWindow):
             "Previous call", ["Ctrl+Up", "K"], lambda: self.call_queue.step(-1)
         )
         self.search_action = self._action("Search calls", ["Ctrl+F"], self.focus_search)
-        calls.addActions([self.next_call_action, self.prev_call_action, self.search_action])
+        self.ack_action = self._action(
+            "Acknowledge new calls", ["Ctrl+Shift+A"], self.call_queue.acknowledge_all
+        )
+        self.mute_action = self._action(
+            "Mute call alerts", ["Ctrl+Shift+M"], self.call_queue.mute_button.toggle
+        )
+        calls.addActions(
+            [self.next_call_action, self.prev_call_action, self.search_action, self.ack_action, self.mute_action]
+        )
         cams = self.menuBar().addMenu("Ca&meras")
         self.focus_map_action = self._action("Focus map", ["Ctrl+M"], self.focus_map)
         self.open_top_action = self._action(
@@ -159,6 +183,7 @@ class MainWindow(QMainWindow):
         live.grant_revoked.connect(self.selection.on_grant_revoked)
         live.link_changed.connect(self._on_link_changed)
         self.call_queue.call_selected.connect(self.selection.select)
+        self.call_queue.call_acknowledged.connect(self._send_acknowledgement)
         self.camera_list.camera_activated.connect(self.selection.open_camera)
         self.camera_list.camera_selected.connect(self.selection.highlight_camera)
         self.call_queue.model.rowsInserted.connect(self._update_counts)
@@ -173,6 +198,12 @@ class MainWindow(QMainWindow):
             wall_top.connect(self.open_top_cameras)
 
     # -- actions ---------------------------------------------------------------------
+    def _send_acknowledgement(self, call_id: str) -> None:
+        """Audited per user on the server; a failure is reported, the local state stays."""
+        run_in_background(
+            lambda: self.api.acknowledge_call(call_id), what="Recording the acknowledgement"
+        )
+
     def focus_search(self) -> None:
         self.docks["calls"].raise_()
         self.call_queue.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)

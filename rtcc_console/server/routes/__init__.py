@@ -9,6 +9,7 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
     from rtcc_console.server.routes import (
         audit,
         auth,
+        call_acks,
         calls,
         camera_io,
         cameras,
@@ -25,5 +26,5 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
     # camera_io before cameras: its fixed paths (/cameras/import, /cameras/export.csv)
     # must win over /cameras/{camera_id}.
     for module in (system, auth, users, camera_io, cameras, grants, media, emergencies,
-                   calls, webhook, presets, audit, events):  # fmt: skip
+                   call_acks, calls, webhook, presets, audit, events):  # fmt: skip
         app.include_router(module.router, prefix=prefix)
