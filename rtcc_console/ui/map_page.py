@@ -67,8 +67,12 @@ def build_map_html(
         ("leaflet", f"{asset_base}leaflet.js"),
         ("qwebchannel", f"{asset_base}qwebchannel.js"),
         ("rtcc_map", f"{asset_base}rtcc_map.js"),
+        ("leaflet_geoman", f"{asset_base}leaflet-geoman.min.js"),  # drawing tools (vendored)
+        ("rtcc_draw", f"{asset_base}rtcc_draw.js"),
     ]
-    fmap.default_css = [("leaflet_css", f"{asset_base}leaflet.css"), ("rtcc_css", f"{asset_base}rtcc_map.css")]
+    fmap.default_css = [("leaflet_css", f"{asset_base}leaflet.css"), ("rtcc_css", f"{asset_base}rtcc_map.css"),
+                        ("leaflet_geoman_css", f"{asset_base}leaflet-geoman.css"),
+                        ("rtcc_draw_css", f"{asset_base}rtcc_draw.css")]
     folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=19, name="basemap").add_to(fmap)
     _Attach({"tileUrl": tile_url}).add_to(fmap)
     html: str = fmap.get_root().render()
@@ -86,8 +90,10 @@ def write_map_page(directory: Path, *, tile_url: str, tile_attribution: str, qwe
     shutil.copy2(src / "leaflet.js", directory / "leaflet.js")
     shutil.copy2(src / "leaflet.css", directory / "leaflet.css")
     shutil.copytree(src / "images", directory / "images", dirs_exist_ok=True)
-    for name in ("rtcc_map.js", "rtcc_map.css"):
+    for name in ("rtcc_map.js", "rtcc_map.css", "rtcc_draw.js", "rtcc_draw.css"):
         shutil.copy2(map_resources_dir() / name, directory / name)
+    for name in ("leaflet-geoman.min.js", "leaflet-geoman.css"):  # see vendor/leaflet-geoman/README.md
+        shutil.copy2(map_resources_dir() / "vendor" / "leaflet-geoman" / name, directory / name)
     (directory / "qwebchannel.js").write_bytes(qwebchannel_js)
     page = directory / "map.html"
     page.write_text(build_map_html(tile_url=tile_url, tile_attribution=tile_attribution), encoding="utf-8")

@@ -52,6 +52,17 @@ class MapBridge(QObject):
     def camerasDrawn(self, count: int, ms: float) -> None:
         self.cameras_drawn.emit(count, ms)
 
+    area_changed = Signal(object)  # {"area": contract area | None, "area_m2": float | None}
+
+    @Slot(str)
+    def areaChanged(self, text: str) -> None:
+        try:
+            report = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(report, dict):
+            self.area_changed.emit(report)
+
 
 class _Page(QWebEnginePage):
     def javaScriptConsoleMessage(self, level: Any, message: str, line: int, source: str) -> None:
@@ -74,6 +85,7 @@ class MapView(QWebEngineView):
     camera_clicked = Signal(str)
     page_ready = Signal()
     cameras_drawn = Signal(int, float)  # count, ms since navigation start (page clock)
+    area_changed = Signal(object)  # the footage-request area was drawn or edited (see rtcc_draw.js)
 
     def __init__(self, *, tile_url: str, tile_attribution: str, page_dir: Path | None = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -94,6 +106,7 @@ class MapView(QWebEngineView):
         self.bridge.call_clicked.connect(self.call_clicked)
         self.bridge.camera_clicked.connect(self.camera_clicked)
         self.bridge.cameras_drawn.connect(self.cameras_drawn)
+        self.bridge.area_changed.connect(self.area_changed)
         self.page_path = write_map_page(
             page_dir or new_page_dir(), tile_url=tile_url, tile_attribution=tile_attribution,
             qwebchannel_js=_qwebchannel_js(),
@@ -168,3 +181,35 @@ class MapView(QWebEngineView):
 
     def focus_call(self) -> None:
         self.run_js("rtcc.focusCall")
+
+    # -- footage-request area (rtcc_draw.js) -----------------------------------------
+    def start_drawing(
+        self, kind: str, *, center: tuple[float, float] | None = None,
+        radius_m: float | None = None, width_m: float | None = None,
+    ) -> None:
+        """Start drawing the request area: ``circle`` (around ``center``), ``polygon``, ``corridor``."""
+        opts: dict[str, Any] = {}
+        if center is not None:
+            opts["center"] = {"lat": center[0], "lon": center[1]}
+        if radius_m is not None:
+            opts["radius_m"] = radius_m
+        if width_m is not None:
+            opts["width_m"] = width_m
+        self.run_js("rtcc.draw.start", kind, opts)
+
+    def set_draw_radius(self, radius_m: float) -> None:
+        self.run_js("rtcc.draw.setRadius", radius_m)
+
+    def set_draw_width(self, width_m: float) -> None:
+        self.run_js("rtcc.draw.setWidth", width_m)
+
+    def set_request_area(self, area: dict[str, Any] | None, *, fit: bool = True) -> None:
+        """Put ``area`` (contract shape) on the map as the editable request area."""
+        self.run_js("rtcc.draw.setArea", area, fit)
+
+    def clear_request_area(self) -> None:
+        self.run_js("rtcc.draw.clear")
+
+    def show_request(self, area: dict[str, Any] | None, camera_ids: list[str]) -> None:
+        """Show a sent request's area (read-only) with its owners' cameras ringed."""
+        self.run_js("rtcc.draw.showRequest", area, camera_ids)
