@@ -122,7 +122,7 @@ class EvidenceApi:
     def snapshot(self, evidence_id: str, at_s: float, case_number: str | None = None) -> Evidence:
         """A still of the frame ``at_s`` seconds into the recording, made by the vault
         from the verified original and stored as a new item (audited on both)."""
-        body: dict[str, Any] = {"evidence_id": evidence_id, "at_s": round(float(at_s), 6)}
+        body: dict[str, Any] = {"evidence_id": evidence_id, "at_s": float(at_s)}
         if case_number:
             body["case_number"] = case_number
         return evidence_from_json(self.api.request("POST", "/evidence/snapshots", json=body).json())
