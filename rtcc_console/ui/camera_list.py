@@ -16,12 +16,11 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
-    QPointF,
     QRectF,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QKeyEvent, QPainter, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QIcon, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -32,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from rtcc_console.client.nearest import CameraOption
-from rtcc_console.core.models import Tier
+from rtcc_console.core.models import SharingMode, Tier
+from rtcc_console.ui.camera_style import marker_colour
 from rtcc_console.ui.wall import CAMERA_MIME
 
 COLUMNS = ("#", "Camera", "You may", "Distance", "View", "Owner", "Because")
@@ -42,28 +42,28 @@ ACTION_COLOURS = {"live": "#7fd88f", "request": "#e8c36a", "none": "#a0a6ad"}
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 _Index = QModelIndex | QPersistentModelIndex
-_icons: dict[Tier, QIcon] = {}
+_icons: dict[tuple[Tier, SharingMode], QIcon] = {}
 
 
-def tier_icon(tier: Tier) -> QIcon:
-    """Drawn, not loaded: a filled blue disc for integrated (live-capable) cameras, an
-    amber outlined triangle for registered ones (footage by request)."""
-    if tier not in _icons:
+def camera_icon(tier: Tier, mode: SharingMode) -> QIcon:
+    """Drawn, not loaded, in the map's marker style (``ui.camera_style``): a hollow grey
+    ring for registered cameras (footage by request), a filled disc coloured by sharing
+    mode for integrated ones."""
+    key = (tier, mode)
+    if key not in _icons:
+        colour, filled = marker_colour(tier, mode)
         pix = QPixmap(32, 32)
         pix.fill(Qt.GlobalColor.transparent)
         p = QPainter(pix)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if tier is Tier.INTEGRATED:
-            p.setBrush(QColor("#4aa3ff"))
-            p.setPen(QColor("#d8ecff"))
-            p.drawEllipse(QRectF(4, 4, 24, 24))
-        else:
-            p.setBrush(QColor("#3a2f12"))
-            p.setPen(QColor("#e8b64a"))
-            p.drawPolygon(QPolygonF([QPointF(16, 4), QPointF(29, 28), QPointF(3, 28)]))
+        pen = QPen(QColor(colour))
+        pen.setWidthF(2.0 if filled else 4.0)
+        p.setPen(pen)
+        p.setBrush(QColor(colour) if filled else Qt.GlobalColor.transparent)
+        p.drawEllipse(QRectF(6, 6, 20, 20))
         p.end()
-        _icons[tier] = QIcon(pix)
-    return _icons[tier]
+        _icons[key] = QIcon(pix)
+    return _icons[key]
 
 
 def view_text(explanation: str) -> str:
@@ -129,7 +129,7 @@ class CameraListModel(QAbstractTableModel):
                 return opt.why
             return str(index.row() + 1)  # the rank, as labelled on the map
         if role == Qt.ItemDataRole.DecorationRole and col == COL_TIER:
-            return tier_icon(opt.camera.tier)
+            return camera_icon(opt.camera.tier, opt.camera.sharing_mode)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_ACTION:
                 return opt.why
@@ -150,7 +150,8 @@ class CameraListModel(QAbstractTableModel):
         rows = sorted({i.row() for i in indexes if i.isValid()})
         if rows:
             cam = self._rows[rows[0]].camera
-            payload = {"camera_id": cam.id, "name": cam.name, "tier": cam.tier.value}
+            action = self._rows[rows[0]].action  # "request": the wall offers a footage request
+            payload = {"camera_id": cam.id, "name": cam.name, "tier": cam.tier.value, "action": action}
             mime.setData(CAMERA_MIME, json.dumps(payload).encode())
             mime.setText(cam.name)
         return mime

@@ -21,7 +21,7 @@ def _r(value: float | None, digits: int) -> float | None:
 
 
 def camera_map_row(cam: Camera) -> list[Any]:
-    """``[id, lat, lon, tier, mode, kind, heading, fov, range]`` (no name, no stream URL)."""
+    """``[id, lat, lon, tier, mode, kind, heading, fov, range, name]`` (never a stream URL)."""
     return [
         cam.id,
         round(cam.location.lat, 6),
@@ -32,6 +32,7 @@ def camera_map_row(cam: Camera) -> list[Any]:
         _r(cam.heading_deg, 1),
         _r(cam.fov_deg, 1),
         _r(cam.range_m, 1),
+        cam.name,
     ]
 
 

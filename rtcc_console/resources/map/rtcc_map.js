@@ -71,25 +71,38 @@
     legend.addTo(rtcc.map);
   }
 
+  // The offline notice is a strip above the map, not a box over it: the map shrinks by the
+  // strip's height, so no call, camera or label is ever hidden under it.
+  function showNotice(shown) {
+    var strip = rtcc.notice, box = rtcc.map.getContainer();
+    if ((strip.style.display !== "none") === shown) return;
+    strip.style.display = shown ? "block" : "none";
+    box.style.position = "absolute";
+    box.style.left = "0";
+    box.style.right = "0";
+    box.style.bottom = "0";
+    box.style.width = "auto";
+    box.style.height = "auto";
+    box.style.top = shown ? strip.offsetHeight + "px" : "0";
+    rtcc.map.invalidateSize({ animate: false });
+  }
+
   function addTileNotice() {
-    var notice = L.control({ position: "topright" });
-    notice.onAdd = function () {
-      var div = L.DomUtil.create("div", "rtcc-notice");
-      div.style.display = "none";
-      div.textContent = "Basemap unavailable (offline) — calls and cameras are current";
-      return div;
-    };
-    notice.addTo(rtcc.map);
-    rtcc.notice = notice.getContainer();
+    var div = document.createElement("div");
+    div.className = "rtcc-notice";
+    div.style.display = "none";
+    div.textContent = "Basemap unavailable (offline) — calls and cameras are current";
+    document.body.insertBefore(div, document.body.firstChild);
+    rtcc.notice = div;
     rtcc.map.eachLayer(function (layer) {
       if (layer instanceof L.TileLayer) {
         layer.on("tileerror", function () {
           rtcc.tileErrors += 1;
-          if (rtcc.tileLoads === 0) rtcc.notice.style.display = "block";
+          if (rtcc.tileLoads === 0) showNotice(true);
         });
         layer.on("tileload", function () {
           rtcc.tileLoads += 1;
-          rtcc.notice.style.display = "none";
+          showNotice(false);
         });
       }
     });
@@ -122,12 +135,18 @@
     rtcc.camGroup.on("click", function (e) {
       if (rtcc.bridge && e.layer.camId) rtcc.bridge.cameraClicked(e.layer.camId);
     });
+    rtcc.rankLayer.on("click", function (e) {
+      if (rtcc.bridge && e.layer.camId) rtcc.bridge.cameraClicked(e.layer.camId);
+    });
+    rtcc.rankLayer.on("mouseover", function (e) { if (e.layer.camId) showCameraTip(e.layer); });
+    rtcc.rankLayer.on("mouseout", function () { map.closeTooltip(rtcc.hoverTip); });
     rtcc.camGroup.on("mouseover", function (e) { showCameraTip(e.layer); });
     rtcc.camGroup.on("mouseout", function () { map.closeTooltip(rtcc.hoverTip); });
     rtcc.callGroup.on("click", function (e) {
       if (rtcc.bridge && e.layer.callId) rtcc.bridge.callClicked(e.layer.callId);
     });
     map.on("zoomend moveend", drawCones);
+    map.on("zoomend", drawRanked);
 
     if (window.qt && window.QWebChannel) {
       new QWebChannel(qt.webChannelTransport, function (channel) {
@@ -140,11 +159,14 @@
     }
   };
 
-  // Tooltip text of a camera: who owns it, tier, sharing mode, distance to the selected call.
+  // Tooltip text of a camera: its name and id, its rank for the selected call, who owns it,
+  // tier, sharing mode, distance to the selected call.
   rtcc.cameraTip = function (id) {
     var c = rtcc.cams[id];
     if (!c) return null;
-    var html = "<b>" + esc(c[0]) + "</b><br>" + esc(KIND[c[5]] || "?") + " · " + esc(TIER[c[3]]) +
+    var rank = rtcc.ranked.indexOf(id);
+    var html = (rank >= 0 ? "<b>#" + (rank + 1) + "</b> " : "") + "<b>" + esc(c[9] || c[0]) + "</b>" +
+      " <span class='id'>" + esc(c[0]) + "</span><br>" + esc(KIND[c[5]] || "?") + " · " + esc(TIER[c[3]]) +
       " · " + esc(MODE[c[4]]);
     var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
     if (call) html += "<br>" + Math.round(haversine(call.lat, call.lon, c[1], c[2])) + " m from the selected call";
@@ -292,17 +314,90 @@
     }
   }
 
+  // Label boxes in screen pixels that never overlap one another, the call's marker or the
+  // ranked markers: each label tries positions around its camera at growing distances and
+  // takes the first free one; a label placed away from its camera gets a leader line.
+  var LABEL_W = 22, LABEL_H = 16;
+  var LABEL_DIRS = [[1, 0], [1, -1], [1, 1], [0, -1], [0, 1], [-1, 0], [-1, -1], [-1, 1]];
+
+  function overlaps(a, boxes) {
+    for (var i = 0; i < boxes.length; i++) {
+      var b = boxes[i];
+      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) return true;
+    }
+    return false;
+  }
+
+  rtcc.placeLabels = function (points, obstacles) {
+    var boxes = obstacles.slice(), out = [];
+    for (var i = 0; i < points.length; i++) {
+      var p = points[i], placed = null;
+      for (var ring = 0; ring < 10 && !placed; ring++) {
+        var d = 14 + ring * 12;
+        for (var k = 0; k < LABEL_DIRS.length && !placed; k++) {
+          var cx = p.x + LABEL_DIRS[k][0] * d, cy = p.y + LABEL_DIRS[k][1] * d;
+          var box = { x: cx - LABEL_W / 2, y: cy - LABEL_H / 2, w: LABEL_W, h: LABEL_H };
+          if (!overlaps(box, boxes)) placed = box;
+        }
+      }
+      if (!placed) placed = { x: p.x + 14, y: p.y - LABEL_H / 2 - (i + 1) * LABEL_H, w: LABEL_W, h: LABEL_H };
+      boxes.push(placed);
+      out.push(placed);
+    }
+    return out;
+  };
+
   function drawRanked() {
     rtcc.rankLayer.clearLayers();
+    rtcc.rankBoxes = [];
+    if (!rtcc.map) return;
+    var pts = [], ranks = [], obstacles = [];
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (call) {
+      var cp = rtcc.map.latLngToContainerPoint([call.lat, call.lon]);
+      obstacles.push({ x: cp.x - 12, y: cp.y - 12, w: 24, h: 24 });
+    }
     for (var i = 0; i < rtcc.ranked.length; i++) {
       var c = rtcc.cams[rtcc.ranked[i]];
       if (!c) continue;
-      var sel = rtcc.ranked[i] === rtcc.selectedCamera;
-      L.circleMarker([c[1], c[2]], { renderer: rtcc.ringRenderer, pane: "rtccRanked", interactive: false,
-        radius: sel ? 10 : 7, color: sel ? "#ffffff" : "#e8eef5", weight: sel ? 3 : 1.5, fill: false })
-        .bindTooltip(String(i + 1), { permanent: true, direction: "right", className: "rtcc-rank", offset: [6, 0] })
-        .addTo(rtcc.rankLayer);
+      var p = rtcc.map.latLngToContainerPoint([c[1], c[2]]);
+      pts.push(p);
+      ranks.push(i);
+      obstacles.push({ x: p.x - 8, y: p.y - 8, w: 16, h: 16 });
     }
+    var boxes = rtcc.placeLabels(pts, obstacles);
+    for (var j = 0; j < pts.length; j++) {
+      var rank = ranks[j], id = rtcc.ranked[rank], cam = rtcc.cams[id];
+      var sel = id === rtcc.selectedCamera;
+      var ring = L.circleMarker([cam[1], cam[2]], { renderer: rtcc.ringRenderer, pane: "rtccRanked",
+        radius: sel ? 10 : 7, color: sel ? "#ffffff" : "#e8eef5", weight: sel ? 3 : 1.5, fill: true, fillOpacity: 0 });
+      ring.camId = id;
+      ring.addTo(rtcc.rankLayer);
+      var b = boxes[j], centre = L.point(b.x + b.w / 2, b.y + b.h / 2);
+      if (centre.distanceTo(pts[j]) > 22) {
+        L.polyline([rtcc.map.containerPointToLatLng(pts[j]), rtcc.map.containerPointToLatLng(centre)], {
+          renderer: rtcc.ringRenderer, pane: "rtccRanked", interactive: false, color: "#e8eef5", weight: 1, opacity: 0.8
+        }).addTo(rtcc.rankLayer);
+      }
+      var label = L.marker(rtcc.map.containerPointToLatLng(centre), { pane: "rtccRanked", keyboard: false,
+        icon: L.divIcon({ className: "rtcc-rank-label" + (sel ? " sel" : ""), html: String(rank + 1),
+          iconSize: [LABEL_W, LABEL_H], iconAnchor: [LABEL_W / 2, LABEL_H / 2] }) });
+      label.camId = id;
+      label.addTo(rtcc.rankLayer);
+      rtcc.rankBoxes.push({ rank: rank + 1, x: b.x, y: b.y, w: b.w, h: b.h });
+    }
+  }
+
+  // Frame the call and every ranked camera (at least the 250 m ring), once per selection.
+  function fitCallAndRanked() {
+    var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
+    if (!call) return;
+    var bounds = L.latLng(call.lat, call.lon).toBounds(500);
+    for (var i = 0; i < rtcc.ranked.length; i++) {
+      var c = rtcc.cams[rtcc.ranked[i]];
+      if (c) bounds.extend([c[1], c[2]]);
+    }
+    rtcc.map.fitBounds(bounds, { animate: false, maxZoom: 17, padding: [28, 28] });
   }
 
   // Select a call (or null): highlight, rings at 100/250/500 m, and frame the 500 m ring.
@@ -316,15 +411,29 @@
       call.layer.bringToFront();
       if (center) {
         rtcc.map.fitBounds(L.latLng(call.lat, call.lon).toBounds(1100), { animate: false, maxZoom: 17 });
+        rtcc.fitPending = true;  // refined when the ranked cameras arrive
       }
     }
     drawRings();
+    drawRanked();
     return rtcc.selectedCall;
   };
 
   rtcc.setRanked = function (ids) {
     rtcc.ranked = ids.slice();
+    if (rtcc.fitPending && ids.length) {
+      rtcc.fitPending = false;
+      fitCallAndRanked();
+    }
     drawRanked();
+  };
+
+  rtcc.fitCallAndRanked = fitCallAndRanked;
+
+  // For tests: whether each [lat, lon] is inside the visible map.
+  rtcc.boundsContain = function (points) {
+    var b = rtcc.map.getBounds();
+    return points.map(function (p) { return b.contains(p); });
   };
 
   rtcc.selectCamera = function (id) {
@@ -345,6 +454,14 @@
     var legend = document.querySelector(".rtcc-legend");
     return { scale: scale ? scale.textContent : "", legend: legend ? legend.textContent : "",
       notice: rtcc.notice && rtcc.notice.style.display !== "none" ? rtcc.notice.textContent : "" };
+  };
+
+  // For tests: the screen boxes of the rank labels, and where the map and the notice are.
+  rtcc.layoutSummary = function () {
+    var box = rtcc.map.getContainer().getBoundingClientRect();
+    var n = rtcc.notice && rtcc.notice.style.display !== "none" ? rtcc.notice.getBoundingClientRect() : null;
+    return { labels: (rtcc.rankBoxes || []).slice(), mapTop: box.top, mapBottom: box.bottom,
+      notice: n ? { top: n.top, bottom: n.bottom } : null };
   };
 
   // For tests and the bench: a plain snapshot of what the page shows.
