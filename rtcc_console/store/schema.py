@@ -20,10 +20,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -353,3 +355,52 @@ class CustodyEntryRow(Base):
 
 
 metadata = Base.metadata
+
+
+# --- vehicle index of evidence (0104, issue 17) --------------------------------------------
+# Only five labels can ever be stored: the CHECK below is the database's half of the promise
+# "vehicles only, never people or faces" (rtcc_console.vision drops everything else first).
+VEHICLE_LABELS_SQL = "label IN ('bicycle', 'car', 'motorcycle', 'bus', 'truck')"
+
+
+class VehicleIndexJobRow(Base):
+    """The vehicle index state of one evidence item (no row yet = pending)."""
+
+    __tablename__ = "vehicle_index_jobs"
+
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | running | done | failed | skipped
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    model: Mapped[str] = mapped_column(String(80), default="")
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    sampled: Mapped[int] = mapped_column(Integer, default=0)
+    model_runs: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class VehicleSightingRow(Base):
+    """One class seen in one clip over a time range: a candidate for a person to verify."""
+
+    __tablename__ = "vehicle_sightings"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(16), index=True)
+    colour: Mapped[str] = mapped_column(String(16))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    best_score: Mapped[float] = mapped_column(Float)
+    best_time_s: Mapped[float] = mapped_column(Float)
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+    x2: Mapped[float] = mapped_column(Float)
+    y2: Mapped[float] = mapped_column(Float)
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (CheckConstraint(VEHICLE_LABELS_SQL, name="vehicle_label"),)
