@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -97,6 +97,8 @@ class CallQueue(QWidget):
         self._last_work = -1e9
         self._pointer_inside = False
         self._frozen = False
+        self._chosen_id: str | None = None  # the analyst's call, even while filtered out
+        self._restoring = False
 
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("QueueCounts")
@@ -131,6 +133,13 @@ class CallQueue(QWidget):
             combo.currentIndexChanged.connect(self._apply_filters)
         for edit in (self.type_filter, self.search_box):
             edit.textChanged.connect(self._apply_filters)
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_box)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.search_box.clear)
+        self.filtered_out_label = QLabel(self)
+        self.filtered_out_label.setObjectName("FilteredOut")
+        self.filtered_out_label.setWordWrap(True)
+        self.filtered_out_label.hide()
 
         self.table = CallTable(self)
         self.table.setObjectName("CallTable")
@@ -181,6 +190,7 @@ class CallQueue(QWidget):
         box.addLayout(top)
         box.addWidget(self.search_box)
         box.addLayout(filters)
+        box.addWidget(self.filtered_out_label)
         box.addWidget(self.new_calls_button)
         box.addWidget(self.table, 1)
         self._apply_filters()
@@ -188,15 +198,51 @@ class CallQueue(QWidget):
 
     # -- filters and selection -------------------------------------------------------
     def _apply_filters(self) -> None:
-        self.proxy.set_filters(
-            statuses=STATUS_FILTERS[self.status_filter.currentText()],
-            max_priority=PRIORITY_FILTERS[self.priority_filter.currentText()],
-            type_text=self.type_filter.text(),
-            text=self.search_box.text(),
+        """Filter the rows; the analyst's selected call stays selected (and is said to be
+        filtered out when the filter hides it), so search never changes what the map and
+        the detail show."""
+        self._restoring = True
+        try:
+            self.proxy.set_filters(
+                statuses=STATUS_FILTERS[self.status_filter.currentText()],
+                max_priority=PRIORITY_FILTERS[self.priority_filter.currentText()],
+                type_text=self.type_filter.text(),
+                text=self.search_box.text(),
+            )
+            self._restore_selection()
+        finally:
+            self._restoring = False
+
+    def _restore_selection(self) -> None:
+        chosen = self._chosen_id
+        if chosen is None:
+            self.filtered_out_label.hide()
+            return
+        shown = self._proxy_index(chosen)
+        if shown is not None:
+            if self.table.currentIndex().data(CALL_ID_ROLE) != chosen:
+                self.table.selectionModel().setCurrentIndex(
+                    shown,
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                )
+            self.filtered_out_label.hide()
+            return
+        call = self.model.call(chosen)
+        name = call.incident_id if call else chosen
+        self.filtered_out_label.setText(
+            f"The selected call {name} is filtered out of this view (Esc in the search box clears the search)."
         )
+        self.filtered_out_label.show()
+
+    def _proxy_index(self, call_id: str) -> QModelIndex | None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(CALL_ID_ROLE) == call_id:
+                return index
+        return None
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
+        if not current.isValid() or self._restoring:
             return
         call_id = current.data(CALL_ID_ROLE)
         pressed = self.table.pressed_call_id
@@ -204,6 +250,8 @@ class CallQueue(QWidget):
         if pressed and pressed != call_id and self.select_call(pressed):
             return  # the row moved between press and selection: act on the pressed call
         if call_id:
+            self._chosen_id = str(call_id)
+            self.filtered_out_label.hide()
             self.call_selected.emit(str(call_id))
             self.acknowledge(str(call_id))
 
@@ -312,6 +360,9 @@ class CallQueue(QWidget):
         ]
 
     def selected_call_id(self) -> str | None:
+        """The analyst's call, also while a filter hides its row."""
+        if self._chosen_id is not None and self.model.call(self._chosen_id) is not None:
+            return self._chosen_id
         current = self.table.currentIndex()
         return str(current.data(CALL_ID_ROLE)) if current.isValid() else None
 

@@ -269,3 +269,29 @@ def test_model_without_view_marks_arrivals(qtbot: Any) -> None:
     model.upsert(call("b"), 1)
     model.upsert(call("b"), 2)  # an update is not an arrival
     assert arrived == ["b"]
+
+
+# -- search keeps the analyst's call ------------------------------------------------------
+def test_search_never_changes_the_selected_call(queue: CallQueue, qtbot: Any) -> None:
+    loaded(queue, call("a", type_text="Robbery", minutes=1), call("b", type_text="Burglary", minutes=2),
+           call("c", type_text="Burglary", minutes=3))  # fmt: skip
+    assert queue.select_call("a")
+    chosen: list[str] = []
+    queue.call_selected.connect(chosen.append)
+    queue.search_box.setText("burglary")  # hides a
+    assert queue.visible_call_ids() == ["c", "b"]
+    assert chosen == [] and queue.selected_call_id() == "a"
+    assert queue.filtered_out_label.isVisible() and "INC-a" in queue.filtered_out_label.text()
+    queue.search_box.setText("rob")  # a is back: selected again, silently
+    assert queue.visible_call_ids() == ["a"] and chosen == []
+    assert queue.table.currentIndex().data(CALL_ID_ROLE) == "a"
+    assert not queue.filtered_out_label.isVisible()
+
+
+def test_escape_clears_the_search(queue: CallQueue, qtbot: Any) -> None:
+    loaded(queue, call("a"), call("b"))
+    queue.search_box.setFocus()
+    qtbot.keyClicks(queue.search_box, "zzz")
+    qtbot.waitUntil(lambda: queue.visible_call_ids() == [], timeout=2000)
+    qtbot.keyClick(queue.search_box, Qt.Key.Key_Escape)
+    assert queue.search_box.text() == "" and len(queue.visible_call_ids()) == 2
