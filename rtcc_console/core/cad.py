@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 CadFormat = Literal["eido", "simple"]
-EIDO_CONTENT_TYPE = "application/eido+json"
+#: The media type registered for EIDO (NENA-STA-021.1b, IANA) and the older/shorter one.
+EIDO_CONTENT_TYPE = "application/emergency.eido+json"
+EIDO_CONTENT_TYPES = frozenset({EIDO_CONTENT_TYPE, "application/eido+json"})
 
 
 def _media_type(content_type: str | None) -> str:
@@ -41,12 +43,13 @@ def _media_type(content_type: str | None) -> str:
 def detect_format(obj: object, content_type: str | None = None) -> CadFormat:
     """Which parser a request body needs.
 
-    ``application/eido+json`` means EIDO. Otherwise a ``"format"`` field decides
-    (``"eido"`` or ``"simple"``), and without one the structure does: an
-    ``incidentComponent`` means EIDO, an ``incident_id`` the simple form.
+    ``application/emergency.eido+json`` (the registered type) or ``application/eido+json``
+    means EIDO. Otherwise a ``"format"`` field decides (``"eido"`` or ``"simple"``), and
+    without one the structure does: ``eidoVersion`` or any ``...Component`` means EIDO,
+    an ``incident_id`` the simple form.
     """
     media = _media_type(content_type)
-    if media == EIDO_CONTENT_TYPE:
+    if media in EIDO_CONTENT_TYPES:
         return "eido"
     if media and media != "application/json" and not media.endswith("+json"):
         raise CadParseError(
@@ -62,13 +65,13 @@ def detect_format(obj: object, content_type: str | None = None) -> CadFormat:
         raise CadParseError(
             "format", f"unknown format {short(declared)}; expected 'eido' or 'simple'"
         )
-    if "incidentComponent" in obj:
+    if "eidoVersion" in obj or any(isinstance(k, str) and k.endswith("Component") for k in obj):
         return "eido"
     if "incident_id" in obj:
         return "simple"
     raise CadParseError(
         "format",
-        "cannot tell the format: expected an EIDO (incidentComponent) or a simple call "
+        "cannot tell the format: expected an EIDO (eidoVersion, incidentComponent) or a simple call "
         '(incident_id), or a "format" field',
     )
 

@@ -1,19 +1,32 @@
 """NENA i3 EIDO (Emergency Incident Data Object, NENA-STA-021/024) JSON to a ParsedCall.
 
+Written to NENA-STA-021.1b (the official schema and sample are kept under
+tests/data/eido/nena/). A conformant EIDO is accepted and the call is built from whatever
+it carries; what had to be guessed is listed in ``ParsedCall.warnings`` (the server puts
+them in the call's history) rather than refusing the call.
+
 Fields read (names as in the EIDO JSON schema):
 
-* ``incidentComponent`` (object or array; the latest by ``lastUpdateTimeStamp`` wins):
-  ``incidentTrackingIdentifier``, ``incidentTypeInternalCode`` / ``incidentTypeInternalText``
+* The incident tracking identifier: ``incidentTrackingIdentifier`` in the incident
+  component or at the top (older drafts, some vendors), else the EIDO's own top-level
+  ``$id`` (STA-021.1b: "in this data component, the identifier ($id) is the Incident
+  Tracking Identifier").
+* ``incidentComponent`` (optional; one object as the standard says, or an array as some
+  vendors send it: the latest by ``lastUpdateTimeStamp`` wins):
+  ``incidentTypeInternalCode`` / ``incidentTypeInternalText``
   (the agency's codes) and ``incidentTypeCommonRegistryText`` (the IANA registry value),
   ``incidentCommonPriorityNumber`` (0..10, 10 most urgent) or ``incidentPriorityInternalText``,
-  ``incidentStatusCommonRegistryText`` / ``incidentStatusInternalText`` (arrays of words),
-  ``locationReference``.
+  ``incidentStatusCommonRegistryText`` / ``incidentStatusInternalText`` (arrays of words;
+  every value of the Incident Status registry is mapped, unknown words become warnings),
+  ``locationReference``. Without an incident component (or without a type) the call is
+  kept as type ``UNKNOWN``, priority 5, status pending.
 * ``lastUpdateTimeStamp`` in the component or at the top level; ``LastUpdateTimeStamp``
   (capitalised, as some vendors send it) is tolerated in both places.
 * ``callComponent[].callStartTimestamp``: the earliest is the time the call was reported.
 * ``locationComponent`` (object or array): ``locationByValue`` is a PIDF-LO document
   (see :mod:`cad_pidf`); components named by the incident's ``locationReference`` first.
   ``locationDescriptionText`` stands in for an address when there is no civic address.
+  Components referenced by the incident (then by the calls) come first.
 """
 
 from __future__ import annotations
@@ -32,14 +45,15 @@ from rtcc_console.core.cad_types import (
     join,
     optional_text,
     parse_number,
-    parse_status,
     parse_time,
+    read_status_lenient,
     short,
 )
 from rtcc_console.core.categories import CategoryTable
 from rtcc_console.core.models import CallStatus, GeoPoint
 
 DEFAULT_PRIORITY = 5  # when the EIDO gives none: the middle of the 1..9 scale
+UNKNOWN_TYPE = ("UNKNOWN", "Incident type not given")
 _PRIORITY_WORDS = {"critical": 1, "emergency": 1, "urgent": 2, "high": 2, "medium": 4,
                    "normal": 5, "routine": 6, "low": 7, "lowest": 9}  # fmt: skip
 _UPDATE_KEYS = ("lastUpdateTimeStamp", "LastUpdateTimeStamp")
@@ -75,7 +89,7 @@ def _first_text(value: object, path: str, *, limit: int = 200) -> str | None:
     return optional_text(value, path, limit=limit)
 
 
-def _priority(comp: dict[str, Any], path: str) -> int:
+def _priority(comp: dict[str, Any], path: str, warnings: list[str]) -> int:
     common = comp.get("incidentCommonPriorityNumber")
     if common is not None:
         field = join(path, "incidentCommonPriorityNumber")
@@ -94,27 +108,31 @@ def _priority(comp: dict[str, Any], path: str) -> int:
         return int(match.group(1))
     if text.lower() in _PRIORITY_WORDS:
         return _PRIORITY_WORDS[text.lower()]
-    raise CadParseError(
-        field, f"unrecognised priority {short(text)}; expected 1..9 or a word such as High, Low"
-    )
+    warnings.append(f"{field}: unrecognised priority {short(text)}; priority {DEFAULT_PRIORITY} assumed")
+    return DEFAULT_PRIORITY
 
 
-def _status(comp: dict[str, Any], path: str) -> CallStatus:
-    common = comp.get("incidentStatusCommonRegistryText")
-    internal = comp.get("incidentStatusInternalText")
-    if common is None or common == []:
-        if internal is None or internal == []:
-            return CallStatus.PENDING
-        return parse_status(internal, join(path, "incidentStatusInternalText"))
-    try:
-        return parse_status(common, join(path, "incidentStatusCommonRegistryText"))
-    except CadParseError as common_error:
-        if internal is None or internal == []:
-            raise
-        try:
-            return parse_status(internal, join(path, "incidentStatusInternalText"))
-        except CadParseError:
-            raise common_error from None
+def _status(comp: dict[str, Any], path: str, warnings: list[str]) -> tuple[CallStatus, bool]:
+    """The call status and whether it was assumed (no known word in the message).
+
+    The common registry words decide, then the agency's internal words. Unknown words are
+    warnings, not errors: a vendor's new status must not cost the call.
+    """
+    given = False
+    for key in ("incidentStatusCommonRegistryText", "incidentStatusInternalText"):
+        value = comp.get(key)
+        if value is None or value == []:
+            continue
+        given = True
+        status, problems = read_status_lenient(value, join(path, key))
+        warnings.extend(problems)
+        if status is not None:
+            return status, False
+    if given:
+        warnings.append(
+            f"{path}: no known status word; the call keeps its current status (pending when new)"
+        )
+    return CallStatus.PENDING, True
 
 
 def _reported_at(doc: dict[str, Any], fallback: datetime) -> datetime:
@@ -148,6 +166,8 @@ def _location(
             "locationComponent", "missing: a call needs a PIDF-LO position or a civic address"
         )
     wanted = _ref_ids(comp.get("locationReference"))
+    for _path, call in _components(doc, "callComponent"):
+        wanted += [ref for ref in _ref_ids(call.get("locationReference")) if ref not in wanted]
 
     def rank(item: tuple[str, dict[str, Any]]) -> tuple[int, int]:
         """Referenced by the incident first, then typed as the incident's location."""
@@ -182,13 +202,28 @@ def _location(
     return point, uncertainty, address
 
 
-def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
-    """Parse one EIDO JSON document (already decoded from JSON). Raises CadParseError."""
-    doc = expect_object(obj, "$")
+def _incident_id(doc: dict[str, Any], comp: dict[str, Any], path: str) -> str:
+    """incidentTrackingIdentifier (component, then top level), else the EIDO's ``$id``."""
+    for where, holder, key in (
+        (path, comp, "incidentTrackingIdentifier"),
+        ("", doc, "incidentTrackingIdentifier"),
+        ("", doc, "$id"),
+    ):
+        if holder.get(key) is not None:
+            return clean_text(holder[key], join(where, key), limit=MAX_ID)
+    raise CadParseError(
+        "$id", "missing: the incident tracking identifier (the EIDO's $id, or incidentTrackingIdentifier)"
+    )
+
+
+def _latest_incident(
+    doc: dict[str, Any], top_update: datetime | None
+) -> tuple[datetime, str, dict[str, Any]]:
     incidents = _components(doc, "incidentComponent")
     if not incidents:
-        raise CadParseError("incidentComponent", "missing: an EIDO needs an incident component")
-    top_update = _update_time(doc, "")
+        if top_update is None:
+            raise CadParseError("lastUpdateTimeStamp", "missing (the EIDO has no incident component)")
+        return top_update, "incidentComponent", {}
     dated: list[tuple[datetime, int, str, dict[str, Any]]] = []
     for index, (path, comp) in enumerate(incidents):
         updated = _update_time(comp, path) or top_update
@@ -198,12 +233,17 @@ def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
             )
         dated.append((updated, index, path, comp))
     updated_at, _, path, comp = max(dated, key=lambda item: (item[0], item[1]))
+    return updated_at, path, comp
 
-    incident_id = clean_text(
-        comp.get("incidentTrackingIdentifier"),
-        join(path, "incidentTrackingIdentifier"),
-        limit=MAX_ID,
-    )
+
+def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
+    """Parse one EIDO JSON document (already decoded from JSON). Raises CadParseError."""
+    doc = expect_object(obj, "$")
+    warnings: list[str] = []
+    updated_at, path, comp = _latest_incident(doc, _update_time(doc, ""))
+    if not comp:
+        warnings.append("incidentComponent: none in this EIDO; type, priority and status not given")
+    incident_id = _incident_id(doc, comp, path)
     common = _first_text(
         comp.get("incidentTypeCommonRegistryText"), join(path, "incidentTypeCommonRegistryText")
     )
@@ -214,16 +254,20 @@ def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
     type_code = code or common
     type_text = text or common or code
     if type_code is None or type_text is None:
-        raise CadParseError(
-            join(path, "incidentTypeCommonRegistryText"), "missing: no incident type code or text"
-        )
+        if comp:
+            warnings.append(
+                f"{join(path, 'incidentTypeCommonRegistryText')}: missing; type {UNKNOWN_TYPE[0]} assumed"
+            )
+        type_code, type_text = UNKNOWN_TYPE
     point, uncertainty, address = _location(doc, comp)
+    priority = _priority(comp, path, warnings)
+    status, assumed = _status(comp, path, warnings)
     return ParsedCall(
         incident_id=incident_id,
         type_code=type_code[:60],
         type_text=type_text,
-        priority=_priority(comp, path),
-        status=_status(comp, path),
+        priority=priority,
+        status=status,
         location=point,
         address=address,
         reported_at=_reported_at(doc, updated_at),
@@ -231,4 +275,6 @@ def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
         source="eido",
         uncertainty_m=uncertainty,
         category=categories.category_for(type_code, " ".join(t for t in (type_text, common) if t)),
+        warnings=tuple(warnings),
+        status_assumed=assumed,
     )

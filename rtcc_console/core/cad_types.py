@@ -50,6 +50,12 @@ class ParsedCall:
     source: str
     uncertainty_m: float | None = None
     category: str = "other"
+    #: What the parser had to guess (an unknown status word, a missing incident type...):
+    #: the call is kept and these texts go into the call's history.
+    warnings: tuple[str, ...] = ()
+    #: True when ``status`` is a fallback, not read from the message: an update then keeps
+    #: the call's current status.
+    status_assumed: bool = False
 
     def to_simple_dict(self) -> dict[str, Any]:
         """The simple JSON form of docs/api-contract.md (``"format": "simple"``)."""
@@ -176,35 +182,73 @@ def parse_priority(value: object, path: str) -> int:
     return int(number)
 
 
+#: NENA-STA-021.1b Table 33, "Incident Status – Common Registry" (IANA EIDO-IncidentStatus-
+#: Common), each mapped onto our lifecycle. ``NewLocation`` and ``ReOpened`` say the incident
+#: is active again (pending) unless another word in the same list says more.
+INCIDENT_STATUS_REGISTRY: dict[str, CallStatus] = {
+    "Active": CallStatus.PENDING,
+    "Cancelled": CallStatus.CLOSED,
+    "Closed": CallStatus.CLOSED,
+    "FireUnderControl": CallStatus.ON_SCENE,
+    "NewLocation": CallStatus.PENDING,
+    "ReOpened": CallStatus.PENDING,
+    "ResourcesAssigned": CallStatus.DISPATCHED,
+    "ResourcesEnroute": CallStatus.DISPATCHED,
+    "ResourcesOnscene": CallStatus.ON_SCENE,
+    "StructureCleared": CallStatus.ON_SCENE,
+}
+
 _STATUS_WORDS: tuple[tuple[CallStatus, tuple[str, ...]], ...] = (
     (CallStatus.CLOSED, ("closed", "close", "cleared", "clear", "cancelled", "canceled", "cancel",
                          "completed", "complete", "resolved", "disposed", "finished", "ended")),
-    (CallStatus.ON_SCENE, ("onscene", "on_scene", "arrived", "atscene", "working", "inprogress")),
+    (CallStatus.ON_SCENE, ("onscene", "arrived", "atscene", "working", "inprogress",
+                           "undercontrol")),
     (CallStatus.DISPATCHED, ("dispatched", "assigned", "enroute", "responding", "acknowledged")),
-    (CallStatus.PENDING, ("pending", "new", "queued", "received", "waiting", "active", "open",
-                          "created", "unassigned", "holding", "hold")),
+    (CallStatus.PENDING, ("pending", "new", "queued", "received", "waiting", "open", "created",
+                          "unassigned", "holding", "hold")),
 )  # fmt: skip
+_REGISTRY_KEYS = {name.lower(): status for name, status in INCIDENT_STATUS_REGISTRY.items()}
 _STATUS_ORDER = (CallStatus.PENDING, CallStatus.DISPATCHED, CallStatus.ON_SCENE, CallStatus.CLOSED)
+# A re-opened incident goes back to pending even when the same list still says Closed.
+_REOPEN_WORDS = frozenset({"reopened"})
+
+
+def _status_key(text: str) -> str:
+    return re.sub(r"[\s\-._]+", "", text.strip().lower())
 
 
 def status_from_word(text: str) -> CallStatus | None:
     """Normalise a CAD status word ("OnScene", "en route", "Cleared") or None if unknown."""
-    key = re.sub(r"[\s\-.]+", "", text.strip().lower())
+    key = _status_key(text)
+    if key in _REGISTRY_KEYS:
+        return _REGISTRY_KEYS[key]
     for status, words in _STATUS_WORDS:
         if key in words:
             return status
     return None
 
 
-def parse_status(value: object, path: str) -> CallStatus:
-    """One status word, or a list of them (the furthest along the lifecycle wins)."""
+def _status_words(value: object, path: str) -> list[tuple[str, str]]:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise CadParseError(path, "empty status list")
-    found: list[CallStatus] = []
-    for i, item in enumerate(values):
-        item_path = join(path, i) if isinstance(value, list) else path
-        word = clean_text(item, item_path, limit=60)
+    return [
+        (join(path, i) if isinstance(value, list) else path,
+         clean_text(item, join(path, i) if isinstance(value, list) else path, limit=60))
+        for i, item in enumerate(values)
+    ]  # fmt: skip
+
+
+def _lifecycle(found: list[tuple[str, CallStatus]]) -> CallStatus:
+    if any(_status_key(word) in _REOPEN_WORDS for word, _ in found):
+        found = [(w, s) for w, s in found if s is not CallStatus.CLOSED]
+    return max((s for _, s in found), key=_STATUS_ORDER.index)
+
+
+def parse_status(value: object, path: str) -> CallStatus:
+    """One status word, or a list of them (the furthest along the lifecycle wins)."""
+    found: list[tuple[str, CallStatus]] = []
+    for item_path, word in _status_words(value, path):
         status = status_from_word(word)
         if status is None:
             raise CadParseError(
@@ -212,8 +256,25 @@ def parse_status(value: object, path: str) -> CallStatus:
                 f"unknown call status {short(word)}; expected pending, dispatched, on_scene or "
                 "closed (or a CAD word such as Queued, Enroute, OnScene, Cleared)",
             )
-        found.append(status)
-    return max(found, key=_STATUS_ORDER.index)
+        found.append((word, status))
+    return _lifecycle(found)
+
+
+def read_status_lenient(value: object, path: str) -> tuple[CallStatus | None, list[str]]:
+    """Status words from a vendor: the known ones decide, unknown ones become warnings.
+
+    Returns ``(None, warnings)`` when no word is known. Malformed values (not text, empty)
+    still raise :class:`CadParseError`: that is a broken message, not a new vendor word.
+    """
+    found: list[tuple[str, CallStatus]] = []
+    warnings: list[str] = []
+    for item_path, word in _status_words(value, path):
+        status = status_from_word(word)
+        if status is None:
+            warnings.append(f"{item_path}: unknown status word {short(word)} ignored")
+        else:
+            found.append((word, status))
+    return (_lifecycle(found) if found else None), warnings
 
 
 def expect_object(value: object, path: str) -> dict[str, Any]:

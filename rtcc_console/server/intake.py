@@ -61,6 +61,7 @@ def history_public(entry: CallHistoryEntry) -> dict[str, Any]:
         "source": entry.source,
         "applied": entry.applied,
         "call": entry.call,
+        "warnings": list(entry.warnings),
     }
 
 

@@ -34,12 +34,21 @@ NS = {
     "gs": "http://www.opengis.net/pidflo/1.0",
     "ca": "urn:ietf:params:xml:ns:pidf:geopriv10:civicAddr",
 }
+# Our status as the EIDO Incident Status – Common registry value (NENA-STA-021.1b Table 33)
+# and as the CAD's own word (incidentStatusInternalText).
 _EIDO_STATUS = {
+    CallStatus.PENDING: "Active",
+    CallStatus.DISPATCHED: "ResourcesAssigned",
+    CallStatus.ON_SCENE: "ResourcesOnscene",
+    CallStatus.CLOSED: "Closed",
+}
+_INTERNAL_STATUS = {
     CallStatus.PENDING: "Queued",
     CallStatus.DISPATCHED: "Dispatched",
     CallStatus.ON_SCENE: "OnScene",
     CallStatus.CLOSED: "Closed",
 }
+SIM_AGENCY = "dallas-pd.cad.example"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,30 +57,30 @@ class CallType:
 
     code: str
     text: str
-    registry: str  # illustrative EIDO common registry text
+    registry: str  # EIDO Incident Type – Common registry value (APCO 2.103.2 code)
     weight: float
     priorities: tuple[int, ...]
 
 
 CALL_MIX: tuple[CallType, ...] = (
-    CallType("DIST", "Disturbance", "Law.Disturbance", 14, (2, 3, 3)),
-    CallType("SUSP", "Suspicious person", "Law.Suspicious", 11, (3, 3, 4)),
-    CallType("THEFT", "Theft report", "Law.Theft", 9, (4, 4, 5)),
-    CallType("MVA", "Motor vehicle accident", "Traffic.Collision", 9, (2, 3, 3)),
-    CallType("BURG", "Burglary", "Law.Burglary", 6, (2, 3)),
-    CallType("BURGIP", "Burglary in progress", "Law.Burglary", 2, (1,)),
-    CallType("ALRMB", "Burglar alarm, business", "Law.Alarm", 6, (3, 4)),
-    CallType("ASLT", "Assault", "Law.Assault", 6, (1, 2)),
-    CallType("DV", "Domestic violence", "Law.Assault", 4, (1, 2)),
-    CallType("UUMV", "Unauthorized use of motor vehicle", "Law.VehicleTheft", 5, (4,)),
-    CallType("BMV", "Burglary of motor vehicle", "Law.VehicleBurglary", 5, (4, 5)),
-    CallType("WELF", "Welfare check", "Law.Welfare", 6, (3, 4)),
-    CallType("MED", "Medical emergency", "Medical.Other", 5, (1, 2)),
-    CallType("ROBB", "Robbery", "Law.Robbery", 3, (1, 2)),
-    CallType("SHOTS", "Shots fired", "Law.ShotsFired", 3, (1,)),
-    CallType("MISS", "Missing person", "Law.MissingPerson", 2, (2, 3)),
-    CallType("FIRE", "Structure fire", "Fire.Structure", 2, (1,)),
-    CallType("NOISE", "Loud noise / party", "Law.Disturbance", 2, (5, 6)),
+    CallType("DIST", "Disturbance", "DISORD", 14, (2, 3, 3)),
+    CallType("SUSP", "Suspicious person", "PERSUSP", 11, (3, 3, 4)),
+    CallType("THEFT", "Theft report", "LARCENY", 9, (4, 4, 5)),
+    CallType("MVA", "Motor vehicle accident", "MVA", 9, (2, 3, 3)),
+    CallType("BURG", "Burglary", "BURGLARY", 6, (2, 3)),
+    CallType("BURGIP", "Burglary in progress", "BURGLARY", 2, (1,)),
+    CallType("ALRMB", "Burglar alarm, business", "ALMB", 6, (3, 4)),
+    CallType("ASLT", "Assault", "ASSAULT", 6, (1, 2)),
+    CallType("DV", "Domestic violence", "DVA", 4, (1, 2)),
+    CallType("UUMV", "Unauthorized use of motor vehicle", "VEHSTLN", 5, (4,)),
+    CallType("BMV", "Burglary of motor vehicle", "BURGLARY", 5, (4, 5)),
+    CallType("WELF", "Welfare check", "WELFARE", 6, (3, 4)),
+    CallType("MED", "Medical emergency", "SICK", 5, (1, 2)),
+    CallType("ROBB", "Robbery", "ROBBERY", 3, (1, 2)),
+    CallType("SHOTS", "Shots fired", "SHOOT", 3, (1,)),
+    CallType("MISS", "Missing person", "PERMISS", 2, (2, 3)),
+    CallType("FIRE", "Structure fire", "FSTRU", 2, (1,)),
+    CallType("NOISE", "Loud noise / party", "NOISE", 2, (5, 6)),
 )
 
 REGISTRY_TEXT = {t.code: t.registry for t in CALL_MIX}
@@ -172,7 +181,9 @@ def build_eido(
     civic_only: bool = False,
     registry_text: str | None = None,
 ) -> dict[str, Any]:
-    """An EIDO JSON document for one call, location as PIDF-LO by value.
+    """An EIDO JSON document for one call, as NENA-STA-021.1b writes it (valid against the
+    official schema): the EIDO's ``$id`` is the incident tracking id, one incident
+    component, location as PIDF-LO by value.
 
     ``civic_only`` (or a missing lat/lon) leaves coordinates out, as a CAD does when it has
     only a street address.
@@ -183,31 +194,39 @@ def build_eido(
         uncertainty_m = None
     stamp = _iso(updated_at)
     serial = re.sub(r"[^A-Za-z0-9]+", "-", incident_id).strip("-")[-40:] or "x"
+    agency = {"$ref": SIM_AGENCY}
+    prologue = {"lastUpdateTimeStamp": stamp, "updatedByAgencyReference": agency}
     return {
-        "$id": f"urn:emergency:uid:eido:{serial}:{stamp}",
+        "$id": incident_id,  # STA-021.1b: the EIDO's $id is the incident tracking identifier
+        **prologue,
         "eidoVersion": "1.0",
         "issuingElementIdentification": "urn:nena:element:cad:rtcc-sim",
-        "lastUpdateTimeStamp": stamp,
-        "incidentComponent": [{
-            "$id": f"incident-{serial}",
-            "lastUpdateTimeStamp": stamp,
-            "incidentTrackingIdentifier": incident_id,
-            "incidentTypeCommonRegistryText": registry_text or type_text,
+        "agencyComponent": [{
+            "$id": SIM_AGENCY, **prologue,
+            "agencyRoleDescriptionRegistryText": ["Dispatching"],
+            "agencyType": ["police"],
+            "incidentOwningAgencyIndicator": True,
+        }],
+        "incidentComponent": {
+            "$id": f"incident-{serial}", **prologue,
+            "incidentTypeCommonRegistryText": registry_text or type_code,
             "incidentTypeInternalCode": type_code,
             "incidentTypeInternalText": type_text,
             "incidentCommonPriorityNumber": eido_priority(priority),
             "incidentPriorityInternalText": f"P{priority}",
             "incidentStatusCommonRegistryText": [_EIDO_STATUS[state]],
-            "locationReference": [{"$ref": f"#location-{serial}"}],
-        }],
+            "incidentStatusInternalText": [_INTERNAL_STATUS[state]],
+            "locationReference": [{"$ref": f"location-{serial}"}],
+        },
         "callComponent": [{
-            "$id": f"call-{serial}",
+            "$id": f"call-{serial}", **prologue,
             "callStartTimestamp": _iso(reported_at),
-            "standardPrimaryCallType": "Emergency",
+            "callStateRegistryText": "callEnd",
+            "standardPrimaryCallType": "emergency",
             "direction": "incoming",
         }],
         "locationComponent": [{
-            "$id": f"location-{serial}",
+            "$id": f"location-{serial}", **prologue,
             "locationTypeDescriptionRegistryText": "Incident",
             "locationByValue": build_pidf_lo(lat=lat, lon=lon, address=address, uncertainty_m=uncertainty_m),
         }],

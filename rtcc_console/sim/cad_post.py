@@ -83,7 +83,7 @@ def api_base(server: str) -> str:
 def to_outgoing(record: dict[str, Any], fmt: str, due: float = 0.0) -> OutgoingCall:
     """Serialise a generated record once, as EIDO or the simple form."""
     if fmt == "eido":
-        body, ctype = simple_to_eido(record), "application/eido+json"
+        body, ctype = simple_to_eido(record), "application/emergency.eido+json"
     else:
         body, ctype = record, "application/json"
     data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode("utf-8")

@@ -102,6 +102,7 @@ class CallHistoryEntry(NamedTuple):
     applied: bool
     call: dict[str, Any] | None
     body: Any
+    warnings: tuple[str, ...] = ()  # what the parser had to guess (unknown status word...)
 
 
 def new_call_id() -> str:
@@ -172,6 +173,8 @@ def ingest_call(
         call, outcome = _record(_Values(values)), "created"
     elif parsed.updated_at > existing.updated_at:
         values = {**_fields(parsed, source), "version": (existing.version or 1) + 1}
+        if parsed.status_assumed:  # the message said no known status: keep the call's
+            values["status"] = existing.status
         session.execute(_CALLS.update().where(_CALLS.c.id == existing.id).values(**values))
         call, outcome = _record(_Values({**existing._asdict(), **values})), "updated"
     else:
@@ -179,7 +182,8 @@ def ingest_call(
     session.execute(
         _UPDATES.insert().values(
             call_id=call.id, incident_id=parsed.incident_id, updated_at=parsed.updated_at, received_at=now,
-            source=source, raw={"parsed": parsed.to_simple_dict(), "applied": outcome != "stale", "body": raw},
+            source=source, raw={"parsed": parsed.to_simple_dict(), "applied": outcome != "stale", "body": raw,
+                                **({"warnings": list(parsed.warnings)} if parsed.warnings else {})},
         )  # fmt: skip
     )
     return CallIngest(call, outcome)
@@ -211,7 +215,7 @@ def call_history(session: Session, *, call_id: str) -> list[CallHistoryEntry]:
     for r in rows:
         raw = r.raw or {}
         out.append(CallHistoryEntry(r.updated_at, r.received_at, r.source, bool(raw.get("applied", True)),
-                                    raw.get("parsed"), raw.get("body")))  # fmt: skip
+                                    raw.get("parsed"), raw.get("body"), tuple(raw.get("warnings") or ())))  # fmt: skip
     return out
 
 

@@ -88,7 +88,7 @@ def test_bad_input_is_422_naming_the_field_nothing_stored(client: TestClient, ap
     r = client.post(f"{API}/calls", headers={**analyst, "Content-Type": "application/json"}, content=b"{not json")
     assert r.status_code == 422 and "body" in r.json()["detail"]
     bad_eido = eido()
-    bad_eido["incidentComponent"][0]["lastUpdateTimeStamp"] = "soon"
+    bad_eido["incidentComponent"]["lastUpdateTimeStamp"] = "soon"
     bad_eido["lastUpdateTimeStamp"] = "soon"
     r = client.post(f"{API}/calls", headers={**analyst, "Content-Type": "application/eido+json"}, content=json.dumps(bad_eido))
     assert r.status_code == 422 and "lastUpdateTimeStamp" in r.json()["detail"]

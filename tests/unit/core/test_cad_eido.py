@@ -125,8 +125,8 @@ def _set(doc: dict[str, Any], dotted: str, value: object) -> None:
          "incidentComponent[1].incidentCommonPriorityNumber", "0..10"),
         ("incidentComponent.1.incidentCommonPriorityNumber", True,
          "incidentComponent[1].incidentCommonPriorityNumber", "expected a number"),
-        ("incidentComponent.1.incidentStatusCommonRegistryText", ["Teleported"],
-         "incidentComponent[1].incidentStatusCommonRegistryText[0]", "unknown call status 'Teleported'"),
+        ("incidentComponent.1.incidentStatusCommonRegistryText", [42],
+         "incidentComponent[1].incidentStatusCommonRegistryText[0]", "expected text, got int"),
         ("callComponent.0.callStartTimestamp", "yesterday",
          "callComponent[0].callStartTimestamp", "not an ISO-8601 time"),
         ("locationComponent.1.locationByValue", "<presence><unclosed></presence>",
@@ -134,7 +134,6 @@ def _set(doc: dict[str, Any], dotted: str, value: object) -> None:
         ("locationComponent.1.locationByValue", {"civicAddress": {}},
          "locationComponent[1].locationByValue", "expected a PIDF-LO XML document as text"),
         ("incidentComponent", "burglary", "incidentComponent", "expected an object or an array"),
-        ("incidentComponent", [], "incidentComponent", "missing"),
         ("locationComponent", [], "locationComponent", "missing"),
     ],
 )  # fmt: skip

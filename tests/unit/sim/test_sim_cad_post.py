@@ -91,8 +91,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
 def _key(doc: dict[str, Any]) -> tuple[str, str]:
     if "incident_id" in doc:
         return doc["incident_id"], doc["updated_at"]
-    comp = doc["incidentComponent"][0]
-    return comp["incidentTrackingIdentifier"], comp["lastUpdateTimeStamp"]
+    return doc["$id"], doc["incidentComponent"]["lastUpdateTimeStamp"]
 
 
 @pytest.fixture
