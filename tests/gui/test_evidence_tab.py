@@ -144,3 +144,14 @@ def test_export_progress_and_cancel(qtbot: Any, tab: Any, vault: FakeVault, tmp_
         dialog.cancel_button.click()
     assert dialog.state == "cancelled" and "cancelled" in dialog.label.text()
     assert vault.export["status"] == "cancelled" and not dest2.exists()
+
+
+def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
+    """What the vehicle filter's ``moment_chosen(evidence_id, time_s, box)`` asks for."""
+    vault.add("ev-1", clip_bytes, call_id="call-1")
+    with qtbot.waitSignal(tab.items_loaded, timeout=5000):
+        tab.show_call(_call())
+    tab.jump_to_moment("ev-1", 1.0, {"x1": 80, "y1": 45, "x2": 240, "y2": 135})  # pixels of 320x180
+    qtbot.waitUntil(lambda: tab.player.shown_index == 15, timeout=10_000)
+    assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.5))
+    assert not tab.player.player.status().playing

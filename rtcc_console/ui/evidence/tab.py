@@ -320,7 +320,10 @@ class EvidenceTab(QWidget):
 
     def jump_to_moment(self, evidence_id: str, time_s: float, box: Any = None) -> None:
         """The vehicle filter chose a moment: open that item, pause on it, draw the box."""
-        normalized = _as_box(box)
+        row = self.model.row_of(evidence_id)
+        media = self.model.items[row].media if row is not None else None
+        size = (media.width or 0, media.height or 0) if media is not None else None
+        normalized = _as_box(box, size)
 
         def go(_eid: str = "") -> None:
             self.player.jump_to(time_s, normalized, "vehicle")
@@ -428,14 +431,23 @@ def _with_integrity(item: Evidence, state: str) -> Evidence:
     return replace(item, integrity=state if state in ("ok", "failed", "unverified") else "unverified")
 
 
-def _as_box(box: Any) -> Box | None:
-    """A box as fractions (x, y, w, h) from a tuple/list or a dict with x/y/w/h."""
+def _as_box(box: Any, size: tuple[int, int] | None = None) -> Box | None:
+    """A box as fractions (x, y, w, h) of the picture, from a tuple/list (x, y, w, h) or a
+    dict with x/y/w/h or x1/y1/x2/y2; pixel values (> 1) are divided by ``size``."""
     if box is None:
         return None
     if isinstance(box, dict):
-        box = (box.get("x"), box.get("y"), box.get("w"), box.get("h"))
+        if "x1" in box:
+            box = (box.get("x1"), box.get("y1"), float(box.get("x2", 0)) - float(box.get("x1", 0)),
+                   float(box.get("y2", 0)) - float(box.get("y1", 0)))  # fmt: skip
+        else:
+            box = (box.get("x"), box.get("y"), box.get("w"), box.get("h"))
     try:
         x, y, w, h = (float(v) for v in box)
     except (TypeError, ValueError):
         return None
+    if max(x, y, w, h) > 1.0:
+        if size is None or not size[0] or not size[1]:
+            return None
+        x, w, y, h = x / size[0], w / size[0], y / size[1], h / size[1]
     return (x, y, w, h)
