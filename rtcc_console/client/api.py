@@ -25,6 +25,7 @@ class ApiError(Exception):
         super().__init__(f"{status}: {detail}" if status else detail)
         self.status = status
         self.detail = detail
+        self.payload: Any = None  # the JSON body's ``detail`` as sent (e.g. a named limit)
 
 
 class Unauthorized(ApiError):
@@ -123,7 +124,12 @@ class ApiClient:
             raise Forbidden(403, detail)
         if resp.status_code == 423:
             raise AccountLocked(423, detail)
-        raise ApiError(resp.status_code, detail)
+        error = ApiError(resp.status_code, detail)
+        try:
+            error.payload = resp.json().get("detail")
+        except (ValueError, AttributeError):
+            pass
+        raise error
 
     def notify_unauthorized(self) -> None:
         for fn in list(self._unauthorized):

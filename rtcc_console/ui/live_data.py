@@ -29,6 +29,7 @@ from rtcc_console.ui.tasks import run_in_background, run_on_main
 log = logging.getLogger(__name__)
 CallRow = tuple[DispatchCall, int]
 FetchResult = tuple[list[dict[str, Any]], list[Camera], list[str], CameraIndex | None, list[Emergency]]
+REQUEST_EVENTS = frozenset({"request.created", "request.updated", "evidence.received"})
 REBUILD_ABOVE = 500  # registry changes beyond this: rebuild the index off the GUI thread
 
 
@@ -44,6 +45,7 @@ class LiveData(QObject):
     emergency_ended = Signal(object)  # list of camera ids
     grant_revoked = Signal(str, str, str)  # grant id, camera id, reason
     link_changed = Signal(str, object)  # LinkState value, down-since datetime | None
+    request_event = Signal(str, object)  # request.created/.updated, evidence.received: type, data
 
     def __init__(self, api: ApiClient, cache: RegistryCache, parent: Any = None) -> None:
         super().__init__(parent)
@@ -194,6 +196,8 @@ class LiveData(QObject):
         ):
             em = emergency_from_json(data["emergency"])
             run_on_main(lambda: self._apply_emergency(em, ev.type == "emergency.started", gen))
+        elif ev.type in REQUEST_EVENTS:
+            self._deliver(gen, lambda: self.request_event.emit(ev.type, data))
         elif ev.type == "replay.truncated":
             full = "newest_id" in data  # a replaced database: our registry cursor means nothing
             if full:

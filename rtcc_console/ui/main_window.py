@@ -80,7 +80,12 @@ class MainWindow(QMainWindow):
         self.camera_list = CameraList(self)
         self.map_view = map_view
         self.wall = wall
-        self.requests_panel = _placeholder("Footage requests will be listed here.")
+        from rtcc_console.ui.requests.controller import attach_footage_requests
+
+        self.footage = attach_footage_requests(
+            self, api=api, live=live, time_zone=settings.time_zone, map_view=map_view
+        )
+        self.requests_panel = self.footage.panel
         self.evidence_panel = _placeholder("Evidence for the selected call will be listed here.")
         self.docks: dict[str, QDockWidget] = {}
         self.session: Any = None  # the ConsoleSession, attached by build_console

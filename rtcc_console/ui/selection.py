@@ -117,6 +117,10 @@ class CallSelection:
 
     def open_camera(self, camera_id: str) -> None:
         option = next((o for o in self.options if o.camera.id == camera_id), None)
+        if option is not None and (option.action == "request" or option.camera.tier is not Tier.INTEGRATED):
+            # request-only: offer the footage request for its owner; the wall stays as it is
+            self.window.footage.request_for_camera(camera_id)
+            return
         wall: Any = self.window.wall
         if option is None or not hasattr(wall, "open_camera"):
             return

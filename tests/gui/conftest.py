@@ -21,7 +21,8 @@ class ConsoleServer:
     """An EmbeddedServer with users ana (analyst) and adam (admin) and a seeded registry."""
 
     def __init__(
-        self, tmp: Path, *, n_registered: int = 200, n_integrated: int = 80, port: int = 0, seed: int = 1
+        self, tmp: Path, *, n_registered: int = 200, n_integrated: int = 80, port: int = 0, seed: int = 1,
+        settings_extra: dict[str, Any] | None = None,
     ) -> None:
         from rtcc_console.sim.seed import generate_registry, seed_database
 
@@ -30,6 +31,7 @@ class ConsoleServer:
         registry = generate_registry(seed=seed, n_registered=n_registered, n_integrated=n_integrated)
         seed_database(self.db_url, registry)
         self.port = port
+        self.settings_extra = dict(settings_extra or {})  # e.g. SMTP for footage requests
         self.start()
 
     def start(self) -> str:
@@ -38,7 +40,7 @@ class ConsoleServer:
 
         settings = ServerSettings(
             dev_mode=True, port=self.port, db_url=self.db_url, vault_dir=self.tmp / "vault",
-            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
+            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1, **self.settings_extra,
         )  # fmt: skip
         self.embedded = EmbeddedServer(settings)
         self.base = self.embedded.start()

@@ -102,9 +102,18 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
     assert wall.named("open_cameras")[-1] == (live_ids, reason)
     assert all(window.live.index.get(i).tier is Tier.INTEGRATED for i in live_ids)  # type: ignore[union-attr]
 
-    window.camera_list.table.selectRow(0)
-    window.camera_list.table.activated_row.emit(0)  # Enter on the first row
-    assert wall.named("open_camera")[-1] == (window.selection.options[0].camera.id, reason)
+    first_live = next(i for i, o in enumerate(window.selection.options) if o.action == "live")
+    window.camera_list.table.selectRow(first_live)
+    window.camera_list.table.activated_row.emit(first_live)  # Enter on the first live row
+    assert wall.named("open_camera")[-1] == (window.selection.options[first_live].camera.id, reason)
+    # Enter on a request-only camera offers the footage request; the wall is not asked.
+    request_row = next(i for i, o in enumerate(window.selection.options) if o.action == "request")
+    before = len(wall.named("open_camera"))
+    window.camera_list.table.activated_row.emit(request_row)
+    assert len(wall.named("open_camera")) == before
+    form = window.footage.form
+    assert form.isVisible() and form.seed.camera_id == window.selection.options[request_row].camera.id
+    form.hide()
     mime = window.camera_list.model.mimeData([window.camera_list.model.index(0, 1)])
     payload = json.loads(bytes(mime.data(CAMERA_MIME).data()).decode())
     assert payload["camera_id"] == window.selection.options[0].camera.id

@@ -51,11 +51,14 @@ def parse_camera_mime(raw: bytes) -> dict[str, str] | None:
         return None
     if not isinstance(data, dict) or not data.get("camera_id"):
         return None
-    return {
+    payload = {
         "camera_id": str(data["camera_id"]),
         "name": str(data.get("name") or data["camera_id"]),
         "tier": str(data.get("tier") or "integrated"),
     }
+    if data.get("action") in ("live", "request", "none"):  # what the camera list said one may do
+        payload["action"] = str(data["action"])
+    return payload
 
 
 class FeedTile(QWidget):

@@ -19,7 +19,7 @@ from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from rtcc_console.ui.wall import wall_io
-from rtcc_console.ui.wall.badges import DENIED, EMPTY, REVOKED, Badge
+from rtcc_console.ui.wall.badges import EMPTY, REVOKED, Badge
 from rtcc_console.ui.wall.feeds import CameraRef, FeedController
 from rtcc_console.ui.wall.grants import GrantService
 from rtcc_console.ui.wall.layout import LAYOUTS, WallLayout
@@ -78,6 +78,7 @@ class VideoWall(QWidget):
     clip_saved = Signal(str, str)  # path, sha256 (an MP4 remuxed from the packet ring)
     message_shown = Signal(str, str)  # level ("info"/"warning"/"error"), text
     presets_changed = Signal(list)  # preset names
+    footage_request_wanted = Signal(str)  # camera id: a request-only camera was dropped
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class VideoWall(QWidget):
         box.addWidget(self.grid, 1)
 
         self._beat = 0
+        self._message_cause: str | None = None  # what a standing banner is about
         self._shut_down = False
         self._presets_loaded = False
         app = QCoreApplication.instance()
@@ -167,6 +169,8 @@ class VideoWall(QWidget):
             tiles.append(tile)
         self.grid.layout_spec = spec
         self.grid.maximised = None
+        if len(tiles) > len(self.feeds.feeds):
+            self._clear_cause("wall_full")
         self.selected_index = min(self.selected_index, spec.tile_count - 1)
         self.grid.arrange()
         self.toolbar.show_layout(name)
@@ -212,6 +216,7 @@ class VideoWall(QWidget):
         )
         self.message_label.setText(text)
         self.message_label.show()
+        self._message_cause = None
         if level == "info":  # confirmations fade; warnings and errors stay until replaced
             self._message_timer.start()
         else:
@@ -243,31 +248,69 @@ class VideoWall(QWidget):
             return False
         tile = self.grid.tiles[tile_index]
         if ref.tier != "integrated":
-            self.feeds.close(tile, None)
-            tile.set_camera(ref.name, ref.tier)
-            tile.set_badge(Badge(DENIED, "registered camera: no live view; send a footage request"))
+            # No live view exists: offer the footage request and leave every tile alone.
+            self.footage_request_wanted.emit(ref.id)
+            self.show_message("info", f"{ref.name} is a registered camera: no live view; request its footage instead.")
             return False
         if getattr(camera, "revoked", False):
-            self.feeds.close(tile, None)
-            tile.set_camera(ref.name, ref.tier)
-            tile.set_badge(Badge(REVOKED, "the owner revoked access to this camera"))
+            self.show_message("warning", f"{ref.name}: the owner revoked access to this camera.")
             return False
+        already = self.tile_of_camera(ref.id)
+        if already is not None:
+            if already != tile_index:  # never the same camera twice: point at the open one
+                self.select_tile(already)
+                self.show_message("info", f"{ref.name} is already open on tile {already + 1}.")
+            return already == tile_index
         self.feeds.open(tile, ref, reason.strip(), adopt=self.prewarm_pool.take(ref.id))
         self.tile_opened.emit(tile_index, ref.id)
         return True
 
     def open_cameras(self, cameras: Iterable[Any], reason: str) -> int:
-        """Open several cameras on free tiles (the console's "open top cameras")."""
+        """Open several cameras on free tiles (the console's "open top cameras").
+
+        A camera already on the wall is not opened again, registered and revoked cameras
+        are skipped (they have no live view), and the free tiles of the current layout are
+        filled in order. When cameras are left over, a banner says so; it clears itself
+        once a tile frees up or the layout grows.
+        """
         if not self._require_reason(reason):
             return 0
         opened = 0
+        left_over = 0
+        seen: set[str] = set()
         for camera in cameras:
+            ref = CameraRef.of(camera)
+            if ref.id in seen or self.tile_of_camera(ref.id) is not None:
+                continue
+            seen.add(ref.id)
+            if ref.tier != "integrated" or getattr(camera, "revoked", False):
+                continue
             index = self._free_tile_index(allow_reuse=False)
             if index is None:
-                self.show_message("warning", "The wall is full: choose a larger layout to open more cameras.")
-                break
+                left_over += 1
+                continue
             opened += bool(self.open_camera(camera, reason, index))
+        if left_over:
+            self.show_message(
+                "warning",
+                f"The wall is full: {left_over} more camera{'s' if left_over != 1 else ''} could open; "
+                "close a tile or choose a larger layout.",
+            )
+            self._message_cause = "wall_full"
         return opened
+
+    def tile_of_camera(self, camera_id: str) -> int | None:
+        """The tile showing ``camera_id``, if any."""
+        for tile, feed in self.feeds.feeds.items():
+            if feed.camera.id == camera_id:
+                return tile.index
+        return None
+
+    def _clear_cause(self, cause: str) -> None:
+        """Hide a banner whose cause is gone (e.g. the wall is no longer full)."""
+        if self._message_cause == cause:
+            self._message_cause = None
+            self.message_label.hide()
 
     def close_tile(self, index: int) -> None:
         tile = self.grid.tiles[index]
@@ -275,6 +318,7 @@ class VideoWall(QWidget):
         tile.clear_frame()
         tile.set_camera("", "")
         tile.set_badge(Badge(EMPTY))
+        self._clear_cause("wall_full")
 
     def _free_tile_index(self, allow_reuse: bool = True) -> Any:
         for tile in self.grid.tiles:
@@ -287,8 +331,12 @@ class VideoWall(QWidget):
 
     def _feed_closed(self, tile: FeedTile, camera_id: str, why: str) -> None:
         self.tile_closed.emit(tile.index, camera_id, why)
+        self._clear_cause("wall_full")
 
     def _on_drop(self, index: int, payload: dict[str, str]) -> None:
+        if payload.get("action") == "request" or payload.get("tier") == "registered":
+            self.footage_request_wanted.emit(payload["camera_id"])  # the tile is left as it is
+            return
         self.select_tile(index)
         self.open_camera(CameraRef.of(payload), self.reason(), index)
 
