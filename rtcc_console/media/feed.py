@@ -15,45 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rtcc_console.media.backoff import Backoff
-from rtcc_console.media.mailbox import Mailbox
+from rtcc_console.media.feed_shared import FeedOptions, FeedShared, Opener, VideoFrame
 from rtcc_console.media.ring import PacketRing
-from rtcc_console.media.sources import redact
 from rtcc_console.media.state import TERMINAL, FeedState, FeedStateMachine
-from rtcc_console.media.stats import RollingWindow
 from rtcc_console.media.watchdog import Watchdog
 
 __all__ = ["FeedOptions", "FeedState", "FeedStats", "FeedWorker", "VideoFrame"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FeedOptions:
-    rtsp_transport: str = "tcp"  # or "udp"
-    open_timeout_s: float = 5.0
-    read_timeout_s: float = 3.0  # watchdog: no packet for this long -> reconnect
-    stale_after_s: float = 1.5  # no new frame (or frozen) for this long -> STALE
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-    ring_seconds: float = 30.0  # packet ring buffer for clip saving
-    max_attempts: int | None = None  # None = retry forever; then FAILED
-    # Additions beyond the contract:
-    freeze_sample_every: int = 3  # compare a picture sample every N frames (0 = never)
-    abandon_grace_s: float = 2.0  # after a timeout, wait this long for av before abandoning
-
-
-@dataclass(frozen=True)
-class VideoFrame:
-    data: object  # buffer-protocol object holding BGRA pixels (QImage Format_RGB32 layout)
-    width: int
-    height: int
-    bytes_per_line: int
-    pts_s: float | None  # presentation time in seconds on the stream clock
-    seq: int  # increasing per worker
-    decoded_at: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -76,9 +47,6 @@ class FeedStats:
     abandoned_threads: int = 0  # decode threads left behind because av did not return
 
 
-Opener = Callable[..., Any]
-
-
 class FeedWorker:
     """Decodes one stream on its own thread; the GUI polls ``take_frame`` and ``stats``."""
 
@@ -94,51 +62,41 @@ class FeedWorker:
         clock: Callable[[], float] = time.monotonic,
         watchdog: Watchdog | None = None,
     ) -> None:
-        self._url = url
         self.name = name
-        self.options = options or FeedOptions()
+        self.options = o = options or FeedOptions()
         self._on_state = on_state
-        self._opener = opener  # tests inject a fake av.open; None = av.open
-        self._clock = clock
         self._watchdog = watchdog
-        self._out_size = _check_size(out_size) if out_size is not None else None
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._gen = 0  # decode-thread generation; a thread whose gen is stale must exit
+        self._shared = FeedShared(
+            name=name,
+            url=url,
+            options=o,
+            sm=FeedStateMachine(
+                stale_after_s=o.stale_after_s,
+                read_timeout_s=o.read_timeout_s,
+                max_attempts=o.max_attempts,
+                clock=clock,
+            ),
+            emit=self._emit,
+            opener=opener,
+            clock=clock,
+            out_size=_check_size(out_size) if out_size is not None else None,
+            ring=PacketRing(o.ring_seconds),
+            backoff=Backoff(o.backoff_initial_s, o.backoff_max_s),
+        )
         self._thread: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
         self._abandoned = 0
-        self._timed_out_at: float | None = None
-        o = self.options
-        self._sm = FeedStateMachine(
-            stale_after_s=o.stale_after_s,
-            read_timeout_s=o.read_timeout_s,
-            max_attempts=o.max_attempts,
-            clock=clock,
-        )
-        self._backoff = Backoff(o.backoff_initial_s, o.backoff_max_s)
-        self._mailbox: Mailbox[VideoFrame] = Mailbox()
-        self._ring = PacketRing(o.ring_seconds)
-        self._fps = RollingWindow(2.0)
-        self._decode_ms = RollingWindow(2.0)
-        self._decoded = 0
-        self._corrupt = 0
-        self._seq = 0
-        self._session = 0  # connection counter; the ring never mixes two connections
-        self._latency_ms: float | None = None
-        self._src_size: tuple[int, int] | None = None
-        self._codec: str | None = None
         self._started = False
 
     # --- public API -----------------------------------------------------------------------
 
     @property
     def redacted_url(self) -> str:
-        return redact(self._url)
+        return self._shared.redacted_url
 
     def start(self) -> None:
         """Start decoding in a daemon thread (idempotent)."""
-        with self._lock:
+        with self._shared.lock:
             if self._started:
                 return
             self._started = True
@@ -148,74 +106,80 @@ class FeedWorker:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the decode thread to stop, wait up to ``timeout``, then abandon it."""
-        self._finish(lambda: self._sm.stop(), timeout)
+        self._finish(lambda: self._shared.sm.stop(), timeout)
 
     def revoke(self, reason: str) -> None:
         """Stop now because access was withdrawn; state REVOKED, error = reason."""
-        self._finish(lambda: self._sm.revoke(reason), timeout=0.0)
+        self._finish(lambda: self._shared.sm.revoke(reason), timeout=0.0)
         log.info("feed %s: revoked (%s)", self.name, reason)
 
     def take_frame(self) -> VideoFrame | None:
-        return self._mailbox.take()
+        return self._shared.mailbox.take()
 
     def set_output_size(self, width: int, height: int) -> None:
-        self._out_size = _check_size((width, height))
+        self._shared.out_size = _check_size((width, height))
 
     def stats(self) -> FeedStats:
-        with self._lock:
-            now = self._clock()
-            sm = self._sm
+        sh = self._shared
+        with sh.lock:
+            now = sh.clock()
+            sm, c = sh.sm, sh.counters
             age = None if sm.last_frame_at is None else max(0.0, now - sm.last_frame_at)
-            size = self._src_size
+            size = c.src_size
             return FeedStats(
                 state=sm.state,
-                fps=round(self._fps.rate(now), 2),
-                frames_decoded=self._decoded,
-                frames_dropped=self._mailbox.dropped,
-                decode_ms=round(self._decode_ms.mean(now), 3),
-                latency_ms=self._latency_ms if sm.state is FeedState.LIVE else None,
+                fps=round(c.fps.rate(now), 2),
+                frames_decoded=c.decoded,
+                frames_dropped=sh.mailbox.dropped,
+                decode_ms=round(c.decode_ms.mean(now), 3),
+                latency_ms=c.latency_ms if sm.state is FeedState.LIVE else None,
                 last_frame_age_s=age,
                 next_retry_in_s=sm.next_retry_in(),
                 error=sm.error,
                 width=size[0] if size else None,
                 height=size[1] if size else None,
                 attempt=sm.attempt,
-                packets_corrupt=self._corrupt,
-                codec=self._codec,
+                packets_corrupt=c.corrupt,
+                codec=c.codec,
                 abandoned_threads=self._abandoned,
             )
+
+    def buffered_s(self) -> float:
+        """Seconds of packets in the ring (what ``save_clip`` can write)."""
+        return self._shared.ring.duration_s()
 
     def save_clip(self, path: Path, seconds: float) -> Path:
         """Write the last ``seconds`` of buffered packets to an MP4 without re-encoding."""
         from rtcc_console.media.clip import write_clip
 
-        return write_clip(self._ring.snapshot(seconds), Path(path))
+        return write_clip(self._shared.ring.snapshot(seconds), Path(path))
 
     @property
     def state(self) -> FeedState:
-        return self._sm.state
+        return self._shared.sm.state
 
     # --- thread management ----------------------------------------------------------------
 
     def _spawn(self, delay_s: float) -> None:
         """Start a fresh decode thread (caller holds the lock)."""
-        self._gen += 1
+        self._shared.gen += 1
         t = threading.Thread(
-            target=self._run, args=(self._gen, delay_s), name=f"feed-{self.name}", daemon=True
+            target=_decode_thread, args=(self._shared, self._shared.gen, delay_s), name=f"feed-{self.name}", daemon=True
         )
         self._thread = t
         self._threads.append(t)
         t.start()
 
     def _finish(self, transition: Callable[[], bool], timeout: float) -> None:
-        with self._lock:
-            self._stop.set()
-            self._gen += 1  # whatever thread runs now is told to exit quietly
+        sh = self._shared
+        with sh.lock:
+            sh.stop.set()
+            sh.gen += 1  # whatever thread runs now is told to exit quietly
             changed = transition()
             threads = [t for t in self._threads if t.is_alive()]
             self._threads = []
         (self._watchdog or Watchdog.shared()).unregister(self)
-        self._mailbox.clear()
+        sh.mailbox.clear()
         if changed:
             self._emit()
         deadline = time.monotonic() + max(0.0, timeout)
@@ -232,9 +196,6 @@ class FeedWorker:
                 timeout,
             )
 
-    def _is_current(self, gen: int) -> bool:
-        return gen == self._gen and not self._stop.is_set()
-
     def _emit(self) -> None:
         if self._on_state is None:
             return
@@ -243,55 +204,45 @@ class FeedWorker:
         except Exception:  # a GUI callback bug must not kill the feed
             log.exception("feed %s: on_state callback failed", self.name)
 
-    def _run(self, gen: int, delay_s: float) -> None:
-        from rtcc_console.media.session import run_sessions
-
-        run_sessions(self, gen, delay_s)
-
     # --- watchdog -------------------------------------------------------------------------
 
     def watchdog_tick(self) -> None:
         """Called ~5 times a second by the watchdog thread: stale and silence detection."""
         emit = False
-        with self._lock:
-            if self._stop.is_set() or self._sm.state in TERMINAL:
+        sh, o = self._shared, self.options
+        with sh.lock:
+            if sh.stop.is_set() or sh.sm.state in TERMINAL:
                 return
-            changed, timed_out = self._sm.check()
+            changed, timed_out = sh.sm.check()
             emit = changed
-            now = self._clock()
-            overdue = self._sm.open_overdue(self.options.open_timeout_s)
-            if (timed_out or overdue) and self._timed_out_at is None:
+            now = sh.clock()
+            overdue = sh.sm.open_overdue(o.open_timeout_s)
+            if (timed_out or overdue) and sh.timed_out_at is None:
                 what = "no data" if timed_out else "no picture"
-                limit = (
-                    self.options.read_timeout_s
-                    if timed_out
-                    else (self.options.open_timeout_s + self.options.read_timeout_s)
-                )
-                self._timed_out_at = now
-                self._sm.retry_in(self.options.abandon_grace_s, f"{what} for {limit:.1f} s")
+                limit = o.read_timeout_s if timed_out else (o.open_timeout_s + o.read_timeout_s)
+                sh.timed_out_at = now
+                sh.sm.retry_in(o.abandon_grace_s, f"{what} for {limit:.1f} s")
                 emit = True
-                log.warning(
-                    "feed %s: %s from %s for %.1f s", self.name, what, self.redacted_url, limit
-                )
-            elif self._timed_out_at is not None and (
-                now - self._timed_out_at >= self.options.abandon_grace_s
-            ):
+                log.warning("feed %s: %s from %s for %.1f s", self.name, what, self.redacted_url, limit)
+            elif sh.timed_out_at is not None and now - sh.timed_out_at >= o.abandon_grace_s:
                 # av did not give the thread back: leave it (it exits when av returns,
                 # seeing its generation is stale) and start a fresh one. Never close a
                 # container from this thread: that races the decoder inside FFmpeg.
-                self._timed_out_at = None
+                sh.timed_out_at = None
                 self._abandoned += 1
-                delay = self._backoff.next_delay()
-                self._sm.retry_in(delay, self._sm.error or "stalled")
+                delay = sh.backoff.next_delay()
+                sh.sm.retry_in(delay, sh.sm.error or "stalled")
                 self._spawn(delay_s=delay)
                 emit = True
-                log.warning(
-                    "feed %s: decode thread stuck in av; abandoned, retry in %.1f s",
-                    self.name,
-                    delay,
-                )
+                log.warning("feed %s: decode thread stuck in av; abandoned, retry in %.1f s", self.name, delay)
         if emit:
             self._emit()
+
+
+def _decode_thread(shared: FeedShared, gen: int, delay_s: float) -> None:
+    from rtcc_console.media.session import run_sessions  # imports av: only when a feed runs
+
+    run_sessions(shared, gen, delay_s)
 
 
 def _check_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """The body of a feed's decode thread: connect, demux, decode, scale, hand over, retry.
 
-Split from feed.py so the worker's public surface stays readable. Only the thread whose
-generation is current may touch the worker's state; a thread abandoned by the watchdog
+Split from feed.py so the worker's public surface stays readable. The loop sees only the
+:class:`FeedShared` it is handed (mailbox, ring, state machine, stop event, counters).
+Only the thread whose generation is current may change it; a thread abandoned by the watchdog
 (or by stop) notices at its next step, closes its own container and exits. Containers
 are only ever closed by the thread that opened them.
 """
@@ -11,20 +12,18 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
 import av.error
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
+from rtcc_console.media.feed_shared import FeedShared, VideoFrame
 from rtcc_console.media.ring import BufferedPacket, StreamInfo
 from rtcc_console.media.sources import OpenSpec, open_spec, redact_text
 from rtcc_console.media.state import FeedState
 from rtcc_console.media.wallclock import wallclock_from_sei
-
-if TYPE_CHECKING:
-    from rtcc_console.media.feed import FeedWorker
 
 log = logging.getLogger("rtcc_console.media.feed")
 
@@ -35,38 +34,38 @@ class _StreamEnded(EOFError):
     """A live stream reached its end: the camera closed the connection."""
 
 
-def run_sessions(w: FeedWorker, gen: int, delay_s: float) -> None:
+def run_sessions(w: FeedShared, gen: int, delay_s: float) -> None:
     """Loop connect -> stream -> (wait backoff) until stopped, failed or abandoned."""
-    if delay_s > 0 and w._stop.wait(delay_s):
+    if delay_s > 0 and w.stop.wait(delay_s):
         return
     o = w.options
     looping = False
-    while w._is_current(gen):
-        spec = open_spec(w._url, rtsp_transport=o.rtsp_transport, read_timeout_s=o.read_timeout_s)
-        with w._lock:
-            if not w._is_current(gen):
+    while w.is_current(gen):
+        spec = open_spec(w.url, rtsp_transport=o.rtsp_transport, read_timeout_s=o.read_timeout_s)
+        with w.lock:
+            if not w.is_current(gen):
                 return
-            w._session += 1
+            w.session += 1
             if not looping:
-                w._sm.connecting()
+                w.sm.connecting()
         if not looping:
-            w._emit()
+            w.emit()
         looping = False
         try:
             _stream(w, gen, spec)
-            if spec.loop and w._is_current(gen):
+            if spec.loop and w.is_current(gen):
                 looping = True  # a local file ended: start over at once, like a camera
                 continue
             raise _StreamEnded("the stream ended")
         except _RETRYABLE as exc:
-            error = _describe(exc, w._url)
-        with w._lock:
-            if not w._is_current(gen):
+            error = _describe(exc, w.url)
+        with w.lock:
+            if not w.is_current(gen):
                 return
-            w._timed_out_at = None
-            delay = w._backoff.next_delay()
-            w._sm.retry_in(delay, error)
-            failed = w._sm.state is FeedState.FAILED
+            w.timed_out_at = None
+            delay = w.backoff.next_delay()
+            w.sm.retry_in(delay, error)
+            failed = w.sm.state is FeedState.FAILED
         log.warning(
             "feed %s: %s (%s); %s",
             w.name,
@@ -74,8 +73,8 @@ def run_sessions(w: FeedWorker, gen: int, delay_s: float) -> None:
             w.redacted_url,
             "giving up" if failed else f"retry in {delay:.1f} s",
         )
-        w._emit()
-        if failed or w._stop.wait(delay):
+        w.emit()
+        if failed or w.stop.wait(delay):
             return
 
 
@@ -90,9 +89,9 @@ def _describe(exc: BaseException, url: str) -> str:
     return redact_text(text, url)
 
 
-def _open(w: FeedWorker, spec: OpenSpec) -> Any:
+def _open(w: FeedShared, spec: OpenSpec) -> Any:
     o = w.options
-    opener = w._opener or av.open
+    opener = w.opener or av.open
     return opener(
         spec.url,
         format=spec.format,
@@ -101,15 +100,15 @@ def _open(w: FeedWorker, spec: OpenSpec) -> Any:
     )
 
 
-def _stream(w: FeedWorker, gen: int, spec: OpenSpec) -> None:
+def _stream(w: FeedShared, gen: int, spec: OpenSpec) -> None:
     container = _open(w, spec)
     try:
         if not container.streams.video:
             raise ValueError("no video stream")
         stream = container.streams.video[0]
         ctx = stream.codec_context
-        with w._lock:
-            w._codec = ctx.name
+        with w.lock:
+            w.counters.codec = ctx.name
         _Decoder(w, gen, spec, stream).run(container)
     finally:
         container.close()
@@ -118,7 +117,7 @@ def _stream(w: FeedWorker, gen: int, spec: OpenSpec) -> None:
 class _Decoder:
     """Per-connection decode state: reformatter, pacing, freeze sampling, ring info."""
 
-    def __init__(self, w: FeedWorker, gen: int, spec: OpenSpec, stream: Any) -> None:
+    def __init__(self, w: FeedShared, gen: int, spec: OpenSpec, stream: Any) -> None:
         self.w = w
         self.gen = gen
         self.spec = spec
@@ -130,19 +129,19 @@ class _Decoder:
         self.frames = 0
         self.pace_origin: tuple[float, float] | None = None  # (monotonic, pts_s)
         self.info: StreamInfo | None = None
-        self.session = w._session
+        self.session = w.session
 
     def run(self, container: Any) -> None:
         w, stream = self.w, self.stream
         for packet in container.demux(stream):
-            if not w._is_current(self.gen):
+            if not w.is_current(self.gen):
                 return
             if packet.size == 0:
                 continue  # demuxer flush packet at the end of the stream
-            with w._lock:
-                w._sm.packet()
+            with w.lock:
+                w.sm.packet()
                 if packet.is_corrupt:
-                    w._corrupt += 1
+                    w.counters.corrupt += 1
             self._buffer(packet)
             if self.spec.paced and self._pace(packet):
                 return
@@ -150,8 +149,8 @@ class _Decoder:
             try:
                 frames = self.ctx.decode(packet)
             except (av.error.InvalidDataError, av.error.PatchWelcomeError) as exc:
-                with w._lock:
-                    w._corrupt += 1
+                with w.lock:
+                    w.counters.corrupt += 1
                 log.debug("feed %s: skipped a corrupt packet: %s", w.name, exc)
                 continue
             for frame in frames:
@@ -171,7 +170,7 @@ class _Decoder:
         if due - now > 1.0 or due < now - 2.0:  # a jump in the file's clock: re-anchor
             self.pace_origin = (now, pts_s)
             return False
-        return due > now and self.w._stop.wait(due - now)
+        return due > now and self.w.stop.wait(due - now)
 
     def _buffer(self, packet: Any) -> None:
         ctx = self.ctx
@@ -183,7 +182,7 @@ class _Decoder:
                 time_base=packet.time_base or self.stream.time_base,
                 extradata=ctx.extradata,
             )
-        self.w._ring.add(
+        self.w.ring.add(
             BufferedPacket(
                 data=bytes(packet),
                 pts=packet.pts,
@@ -203,7 +202,7 @@ class _Decoder:
                 log.info("feed %s: source size changed to %dx%d", w.name, *src_key[:2])
             self.reformatter = VideoReformatter()
             self.src_key = src_key
-        out_w, out_h = w._out_size or (frame.width, frame.height)
+        out_w, out_h = w.out_size or (frame.width, frame.height)
         assert self.reformatter is not None
         out = self.reformatter.reformat(
             frame,
@@ -217,27 +216,28 @@ class _Decoder:
         changed = self._sample_changed(plane, out_h)
         latency = self._latency_ms(frame) if self.frames % 8 == 1 else None  # ~2 Hz is plenty
         elapsed_ms = (time.perf_counter() - t0) * 1000.0
-        now = w._clock()
-        with w._lock:
-            if not w._is_current(self.gen):
+        now = w.clock()
+        with w.lock:
+            if not w.is_current(self.gen):
                 return
-            w._seq += 1
-            w._decoded += 1
-            w._src_size = (frame.width, frame.height)
+            c = w.counters
+            c.seq += 1
+            c.decoded += 1
+            c.src_size = (frame.width, frame.height)
             if latency is not None:
-                w._latency_ms = latency
-            w._fps.add(now)
-            w._decode_ms.add(now, elapsed_ms)
-            was_live = w._sm.state is FeedState.LIVE
-            state_changed = w._sm.frame(changed=changed)
-            if state_changed and w._sm.state is FeedState.LIVE:
-                w._backoff.reset()
-                w._timed_out_at = None
-            w._mailbox.put(_make_frame(plane, out_w, out_h, frame.time, w._seq, time.monotonic()))
+                c.latency_ms = latency
+            c.fps.add(now)
+            c.decode_ms.add(now, elapsed_ms)
+            was_live = w.sm.state is FeedState.LIVE
+            state_changed = w.sm.frame(changed=changed)
+            if state_changed and w.sm.state is FeedState.LIVE:
+                w.backoff.reset()
+                w.timed_out_at = None
+            w.mailbox.put(_make_frame(plane, out_w, out_h, frame.time, c.seq, time.monotonic()))
         if state_changed:
-            if not was_live and w._sm.state is FeedState.LIVE:
+            if not was_live and w.sm.state is FeedState.LIVE:
                 log.info("feed %s: live (%s)", w.name, w.redacted_url)
-            w._emit()
+            w.emit()
 
     def _sample_changed(self, plane: Any, height: int) -> bool:
         """Cheap freeze detection: CRC of a strided sample of the picture every N frames."""
@@ -263,9 +263,7 @@ class _Decoder:
         return None
 
 
-def _make_frame(plane: Any, w: int, h: int, pts_s: float | None, seq: int, at: float) -> Any:
-    from rtcc_console.media.feed import VideoFrame
-
+def _make_frame(plane: Any, w: int, h: int, pts_s: float | None, seq: int, at: float) -> VideoFrame:
     return VideoFrame(
         data=plane,
         width=w,

@@ -95,7 +95,7 @@ def test_save_clip_is_a_stream_copy_from_a_keyframe(sim: SimCameraServer, tmp_pa
     w = _worker(sim.url(0))
     try:
         # Two keyframe intervals (gop 30 at 15 fps) buffered, then ask for 2 s.
-        assert wait_until(lambda: w._ring.duration_s() >= 4.5)
+        assert wait_until(lambda: w.buffered_s() >= 4.5)
         path = w.save_clip(tmp_path / "clip.mp4", 2.0)
     finally:
         w.stop()
