@@ -67,11 +67,11 @@ def build_console(
 
         map_view = MapView(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     if wall is None:
-        from rtcc_console.ui.wall.http_grants import HttpGrantService
+        from rtcc_console.client.live_view import ServerGrantService
         from rtcc_console.ui.wall.wall import VideoWall
 
         name = (user or api.user or SessionUser("analyst", "analyst")).username
-        wall = VideoWall(HttpGrantService.from_api_client(api), user=name)
+        wall = VideoWall(ServerGrantService(api), user=name)
     window = MainWindow(
         settings,
         api,

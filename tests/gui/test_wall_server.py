@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import requests
 
+from rtcc_console.client.api import ApiClient
+from rtcc_console.client.live_view import ServerGrantService
 from rtcc_console.core.models import Role
-from rtcc_console.ui.wall.http_grants import HttpGrantService
 from tests.gui.wall_fakes import Env, wall_env
 
 pytestmark = pytest.mark.gui
@@ -46,6 +47,12 @@ class Server:
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
+    def service(self) -> ServerGrantService:
+        """The wall's server service as the console builds it, signed in as the analyst."""
+        api = ApiClient(self.embedded.base_url)
+        api._token = self.analyst
+        return ServerGrantService(api)
+
     def add_camera(self, **overrides: Any) -> str:
         body = {"name": "Elm St 1200 front", "tier": "integrated", "kind": "business",
                 "sharing_mode": "live_always", "lat": 32.78, "lon": -96.8, "address": "1200 Elm St",
@@ -72,7 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def env(qtbot: Any, tmp_path: Path, server: Server) -> Iterator[Env]:
     for e in wall_env(qtbot, tmp_path):
-        e.grants = HttpGrantService(server.api, server.analyst)  # type: ignore[assignment]
+        e.grants = server.service()  # type: ignore[assignment]
         yield e
 
 
@@ -120,5 +127,5 @@ def test_snapshot_audit_and_presets_round_trip(env: Env, server: Server) -> None
         wall.save_preset("server preset")
     assert "server preset" in changed.args[0]
     assert "workstation only" not in wall.message_label.text()
-    stored = HttpGrantService(server.api, server.analyst).load_presets()
+    stored = server.service().load_presets()
     assert stored["server preset"]["tiles"][0]["camera_id"] == cam

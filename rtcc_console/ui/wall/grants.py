@@ -2,7 +2,7 @@
 
 The wall never opens a stream without a grant from the server (the server decides with the
 consent policy and audits every view). ``GrantService`` is what the wall needs from the
-server; ``HttpGrantService`` (``http_grants.py``) maps it onto the REST API and
+server; ``client.live_view.ServerGrantService`` maps it onto the REST API and
 ``LocalGrantService`` grants everything, for the benchmark and offline demos.
 
 All methods may block (network): the wall calls them only from background threads.
@@ -13,36 +13,13 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from rtcc_console.client.grants import Grant, GrantDenied, GrantServiceUnavailable
 from rtcc_console.core.models import utcnow
 
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """A short-lived permission to watch one camera; ``stream_url`` may hold credentials."""
-
-    id: str
-    camera_id: str
-    stream_url: str
-    substream_url: str | None
-    expires_at: datetime
-    ttl_s: float
-
-
-class GrantDenied(Exception):
-    """The server refused (403/410): ``reason`` is the policy's human explanation."""
-
-    def __init__(self, reason: str, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status  # the HTTP status when it came from the server
-
-
-class GrantServiceUnavailable(Exception):
-    """The server could not be reached (network error, timeout, 5xx)."""
+__all__ = ["Grant", "GrantDenied", "GrantService", "GrantServiceUnavailable", "LocalGrantService"]
 
 
 @runtime_checkable

@@ -1,7 +1,5 @@
-"""HttpGrantService against a stand-in HTTP server: routes, bearer token, error mapping.
-
-No Qt here; it lives with the wall tests because the service belongs to the wall.
-"""
+"""The wall's server service (grants, snapshot audit, presets on ``ApiClient``) against a
+stand-in HTTP server: routes, bearer token, error mapping, the client's 401 listeners. No Qt."""
 
 from __future__ import annotations
 
@@ -14,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from rtcc_console.ui.wall.grants import GrantDenied, GrantServiceUnavailable
-from rtcc_console.ui.wall.http_grants import HttpGrantService
+from rtcc_console.client.api import ApiClient
+from rtcc_console.client.grants import GrantDenied, GrantServiceUnavailable
+from rtcc_console.client.live_view import ServerGrantService
 
 
 class StandIn:
@@ -63,13 +62,19 @@ def stand_in() -> Iterator[StandIn]:
     s.server.server_close()
 
 
+def service_for(url: str, token: str, **kwargs: Any) -> ServerGrantService:
+    api = ApiClient(url)
+    api._token = token  # signed in (the stand-in only records the bearer)
+    return ServerGrantService(api, **kwargs)
+
+
 GRANT = {"id": "lg-1", "camera_id": "cam-001", "stream_url": "rtsp://u:p@10.0.0.5/live",
          "substream_url": None, "expires_at": "2026-11-21T05:30:00+00:00", "ttl_s": 60}
 
 
 def test_acquire_posts_the_reason_with_the_token_and_parses_the_grant(stand_in: StandIn) -> None:
     stand_in.routes[("POST", "/api/v1/cameras/cam-001/live-grants")] = (201, GRANT)
-    grant = HttpGrantService(stand_in.url, "tok-1").acquire("cam-001", "case 26-1")
+    grant = service_for(stand_in.url, "tok-1").acquire("cam-001", "case 26-1")
     assert grant.id == "lg-1" and grant.stream_url.startswith("rtsp://") and grant.ttl_s == 60
     assert grant.expires_at == datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
     assert stand_in.seen[0]["body"] == {"reason": "case 26-1"}
@@ -79,13 +84,16 @@ def test_acquire_posts_the_reason_with_the_token_and_parses_the_grant(stand_in: 
 def test_a_403_becomes_grant_denied_with_the_policy_reason(stand_in: StandIn) -> None:
     stand_in.routes[("POST", "/api/v1/cameras/cam-001/live-grants")] = (403, {"detail": "owner shares only in emergencies"})
     with pytest.raises(GrantDenied, match="only in emergencies"):
-        HttpGrantService(stand_in.url, "t").acquire("cam-001", "case 1")
+        service_for(stand_in.url, "t").acquire("cam-001", "case 1")
 
 
 def test_a_410_renewal_is_a_denial_and_release_delete_is_sent(stand_in: StandIn) -> None:
     stand_in.routes[("POST", "/api/v1/live-grants/lg-1/renew")] = (410, {"detail": "consent withdrawn"})
     stand_in.routes[("DELETE", "/api/v1/live-grants/lg-1")] = (204, None)
-    service = HttpGrantService(stand_in.url + "/api/v1", lambda: "fresh-token")
+    api = ApiClient(stand_in.url)
+    api._token = "stale-token"
+    service = ServerGrantService(api)
+    api._token = "fresh-token"  # re-login: the service sends whatever the client holds now
     with pytest.raises(GrantDenied, match="consent withdrawn"):
         service.renew("lg-1")
     service.release("lg-1")
@@ -96,7 +104,7 @@ def test_snapshot_audit_and_presets_use_the_contract_routes(stand_in: StandIn) -
     stand_in.routes[("POST", "/api/v1/cameras/cam-001/snapshots")] = (201, {})
     stand_in.routes[("PUT", "/api/v1/me/presets/Elm%20corridor")] = (200, {})
     stand_in.routes[("GET", "/api/v1/me/presets")] = (200, {"items": [{"name": "Elm corridor", "layout": {"layout": "2x2"}}]})
-    service = HttpGrantService(stand_in.url, "t")
+    service = service_for(stand_in.url, "t")
     taken = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
     service.record_snapshot("cam-001", "lg-1", "ab" * 32, taken, "case 1")
     assert stand_in.seen[0]["body"] == {"grant_id": "lg-1", "taken_at": "2026-11-21T06:00:00+00:00",
@@ -109,26 +117,23 @@ def test_snapshot_audit_and_presets_use_the_contract_routes(stand_in: StandIn) -
 def test_server_errors_and_no_server_are_unavailable_not_denied(stand_in: StandIn) -> None:
     stand_in.routes[("GET", "/api/v1/me/presets")] = (503, {"detail": "db down"})
     with pytest.raises(GrantServiceUnavailable):
-        HttpGrantService(stand_in.url, "t").load_presets()
+        service_for(stand_in.url, "t").load_presets()
     with pytest.raises(GrantServiceUnavailable):
-        HttpGrantService("http://127.0.0.1:9", "t", timeout_s=1).load_presets()
+        service_for("http://127.0.0.1:9", "t", timeout_s=1).load_presets()
 
 
 def test_the_console_api_client_adapter_shares_its_token_and_hears_401(stand_in: StandIn) -> None:
-    class Client:  # the surface of rtcc_console.client.api.ApiClient the wall uses
-        base_url = stand_in.url
-        token = "console-token"
-        unauthorized = 0
-
-        def notify_unauthorized(self) -> None:
-            Client.unauthorized += 1
+    unauthorized: list[int] = []
+    api = ApiClient(stand_in.url)
+    api._token = "console-token"
+    api.add_unauthorized_listener(lambda: unauthorized.append(1))
 
     stand_in.routes[("DELETE", "/api/v1/me/presets/x")] = (401, {"detail": "token expired"})
     stand_in.routes[("DELETE", "/api/v1/me/presets/gone")] = (404, {"detail": "no preset"})
-    service = HttpGrantService.from_api_client(Client())
+    service = ServerGrantService(api)
     service.delete_preset("gone")  # already absent: nothing to report
     with pytest.raises(GrantDenied, match="token expired") as refused:
         service.delete_preset("x")
     assert refused.value.status == 401
     assert stand_in.seen[-1]["auth"] == "Bearer console-token"
-    assert Client.unauthorized == 1
+    assert len(unauthorized) == 1
