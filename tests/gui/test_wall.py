@@ -146,11 +146,43 @@ def test_a_denied_grant_shows_denied_with_the_reason_and_starts_no_worker(env: E
     assert env.factory.workers == []
 
 
-def test_a_registered_camera_is_refused_without_asking_the_server(env: Env) -> None:
+def test_a_registered_camera_offers_a_footage_request_and_leaves_the_wall_alone(env: Env) -> None:
     wall = env.wall()
-    assert not wall.open_camera(camera(4, tier=Tier.REGISTERED), "case 1", 0)
-    assert wall.tiles[0].badge.kind == "DENIED" and "footage request" in wall.tiles[0].badge.detail
-    assert env.grants.calls == []
+    worker = env.open_live(wall)  # tile 0 is live
+    calls_before = list(env.grants.calls)
+    with env.qtbot.waitSignal(wall.footage_request_wanted, timeout=1000) as wanted:
+        assert not wall.open_camera(camera(4, tier=Tier.REGISTERED), "case 1", 0)
+    assert wanted.args == ["cam-004"]
+    assert wall.tiles[0].badge.kind != "DENIED" and wall.tile_of_camera("cam-001") == 0
+    assert env.grants.calls == calls_before and not worker.stopped.is_set()
+    assert "footage" in wall.message_label.text()
+
+
+def test_open_top_cameras_fills_the_layout_once_each_and_the_full_banner_clears(env: Env) -> None:
+    wall = env.wall()
+    wall.set_layout("3x3")
+    viewable = [camera(i) for i in range(1, 8)]  # 7 integrated cameras for 9 tiles
+    registered = camera(20, tier=Tier.REGISTERED)
+    assert wall.open_cameras([viewable[0], registered, *viewable, viewable[3]], "case 7") == 7
+    open_ids = sorted(feed.camera.id for feed in wall.feeds.feeds.values())
+    assert open_ids == sorted(c.id for c in viewable)  # each once, the registered one not at all
+    assert wall.open_cameras(viewable, "case 7") == 0  # all already open: nothing twice
+    more = [camera(i) for i in range(8, 12)]
+    assert wall.open_cameras(more, "case 7") == 2  # two free tiles left
+    assert wall.message_label.isVisible() and "2 more cameras" in wall.message_label.text()
+    wall.close_tile(0)
+    assert not wall.message_label.isVisible()  # its cause is gone
+
+
+def test_a_preset_never_holds_a_camera_twice(env: Env) -> None:
+    from rtcc_console.ui.wall import wall_io
+
+    wall = env.wall()
+    assert wall.open_camera(camera(1), "case 1", 0)
+    assert not wall.open_camera(camera(1), "case 1", 1)  # already open on tile 1: not again
+    assert wall.tile_of_camera("cam-001") == 0 and wall.selected_index == 0
+    preset = wall_io.current_preset(wall)
+    assert [t["camera_id"] for t in preset["tiles"]] == ["cam-001"]
 
 
 # --- badges ----------------------------------------------------------------------------

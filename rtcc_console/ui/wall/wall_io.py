@@ -45,6 +45,7 @@ def take_snapshot(wall: VideoWall, tile_index: int | None = None) -> bool:
     def done(snap: Snapshot) -> None:
         wall.show_message("info", f"Snapshot of {camera.name} saved: {snap.path} (SHA-256 {snap.sha256[:12]}…)")
         wall.snapshot_saved.emit(str(snap.path), snap.sha256)
+        wall.evidence_saved.emit(str(snap.path), snap.sha256, camera.id)  # into the vault
 
     wall.runner.submit(
         lambda: write_snapshot(
@@ -87,6 +88,7 @@ def save_clip(wall: VideoWall, tile_index: int | None = None, seconds: float = 3
         saved, digest = result
         wall.show_message("info", f"Clip of {camera.name} saved: {saved} (SHA-256 {digest[:12]}…)")
         wall.clip_saved.emit(str(saved), digest)
+        wall.evidence_saved.emit(str(saved), digest, camera.id)  # into the vault
 
     wall.runner.submit(
         write,
@@ -100,11 +102,14 @@ def save_clip(wall: VideoWall, tile_index: int | None = None, seconds: float = 3
 # --- presets ------------------------------------------------------------------------
 def current_preset(wall: VideoWall) -> dict[str, Any]:
     """The wall as a preset: layout name and the camera on each tile."""
-    tiles = [
-        {"index": tile.index, "camera_id": feed.camera.id, "name": feed.camera.name,
-         "tier": feed.camera.tier}
-        for tile, feed in sorted(wall.feeds.feeds.items(), key=lambda item: item[0].index)
-    ]
+    tiles: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for tile, feed in sorted(wall.feeds.feeds.items(), key=lambda item: item[0].index):
+        if feed.camera.id in seen:  # a preset never holds a camera twice
+            continue
+        seen.add(feed.camera.id)
+        tiles.append({"index": tile.index, "camera_id": feed.camera.id, "name": feed.camera.name,
+                      "tier": feed.camera.tier})
     return {"version": PRESET_VERSION, "layout": wall.layout_name, "tiles": tiles}
 
 def save_preset(wall: VideoWall, name: str) -> None:
