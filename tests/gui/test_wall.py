@@ -366,3 +366,27 @@ def test_a_revocation_that_overtakes_its_grant_still_closes_the_tile(env: Env) -
     gate.set()
     env.qtbot.waitUntil(lambda: env.grants.count("release") == 1, timeout=3000)  # the late grant is given back
     assert env.factory.workers == []
+
+
+def test_the_analysts_reason_is_never_overwritten_by_selecting_another_call(env: Env) -> None:
+    wall = env.wall()
+    edit = wall.toolbar.reason_edit
+    wall.set_reason("call INC-1")
+    assert edit.text() == "call INC-1"
+    wall.set_reason("call INC-2")  # still the default: follows the selection
+    assert edit.text() == "call INC-2"
+    edit.setText("case 26-004711 stolen truck")
+    wall.set_reason("call INC-3")
+    assert edit.text() == "case 26-004711 stolen truck"
+    edit.clear()
+    wall.set_reason("call INC-4")  # empty again: the default comes back
+    assert edit.text() == "call INC-4"
+
+
+def test_an_empty_reason_is_asked_for(env: Env) -> None:
+    wall = env.wall()
+    wall.show()
+    wall.toolbar.reason_edit.clear()
+    assert not wall.open_camera(camera(1), "", 0)
+    assert "reason or case number" in wall.message_label.text()
+    assert env.grants.calls == []

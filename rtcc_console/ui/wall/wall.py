@@ -129,6 +129,7 @@ class VideoWall(QWidget):
 
         self._beat = 0
         self._message_cause: str | None = None  # what a standing banner is about
+        self._default_reason = ""  # the last default offered by the console (see set_reason)
         self._shut_down = False
         self._presets_loaded = False
         app = QCoreApplication.instance()
@@ -203,8 +204,17 @@ class VideoWall(QWidget):
 
     # --- reason and messages ------------------------------------------------------------
     def set_reason(self, text: str) -> None:
-        """Prefill the reason / case number (the console does it from the selected call)."""
-        self.toolbar.reason_edit.setText(text)
+        """Offer the selected call's default reason / case number.
+
+        What the analyst typed is never overwritten: the default replaces the field only
+        while it is empty or still holds the previous default. Every live view is audited
+        with this text.
+        """
+        edit = self.toolbar.reason_edit
+        current = edit.text().strip()
+        if not current or current == self._default_reason:
+            edit.setText(text)
+        self._default_reason = text.strip()
 
     def reason(self) -> str:
         return self.toolbar.reason_edit.text().strip()
@@ -229,6 +239,7 @@ class VideoWall(QWidget):
             return True
         self.toolbar.mark_reason_missing(True)
         self.show_message("error", "Enter a reason or case number before opening a camera.")
+        self.toolbar.reason_edit.setFocus(Qt.FocusReason.OtherFocusReason)  # ask for it right there
         return False
 
     # --- opening and closing ------------------------------------------------------------
