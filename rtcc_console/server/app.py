@@ -118,4 +118,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.rtcc = build_state(settings)
     include_all(app, prefix=API_PREFIX)
+    from rtcc_console.server.routes import cases, evidence, uploads  # evidence vault (docs/api/vault.md)
+
+    for module in (uploads, evidence, cases):
+        app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -337,6 +337,70 @@ class EvidenceItemRow(Base):
     camera_id: Mapped[str | None] = mapped_column(String(32))
     call_id: Mapped[str | None] = mapped_column(String(48), index=True)
     uploaded_by: Mapped[str | None] = mapped_column(String(200))
+    # evidence vault (0103): see docs/api/vault.md
+    sha512: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), server_default="video", default="video")
+    media: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
+    owner_kind: Mapped[str | None] = mapped_column(String(20))
+    request_item_id: Mapped[str | None] = mapped_column(String(48), index=True)
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    retention: Mapped[str] = mapped_column(String(20), server_default="standard", default="standard")
+    integrity: Mapped[str] = mapped_column(String(12), server_default="ok", default="ok")
+    verified_at: Mapped[datetime | None]
+    derived_from: Mapped[str | None] = mapped_column(String(48))
+    thumb_path: Mapped[str | None] = mapped_column(Text)
+    browser_path: Mapped[str | None] = mapped_column(Text)
+    browser_sha256: Mapped[str | None] = mapped_column(String(64))
+    purged_at: Mapped[datetime | None]
+
+
+class EvidenceCaseRow(Base):
+    """An evidence item attached to a case (never purged automatically while attached)."""
+
+    __tablename__ = "evidence_cases"
+
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    attached_at: Mapped[datetime]
+    attached_by: Mapped[str] = mapped_column(String(200))
+
+
+class VaultUploadRow(Base):
+    """A tus upload in progress (its bytes: ``<vault>/uploads/<id>.part``; offset = file size)."""
+
+    __tablename__ = "vault_uploads"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    length: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str | None] = mapped_column(String(200))
+    link_item_id: Mapped[str | None] = mapped_column(String(48), index=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="receiving")
+    evidence_id: Mapped[str | None] = mapped_column(String(48))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseExportRow(Base):
+    """A case export job (BagIt package in zip or tar)."""
+
+    __tablename__ = "case_exports"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    path: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class CustodyEntryRow(Base):
