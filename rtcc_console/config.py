@@ -7,6 +7,7 @@ Nothing is read at import time: the composition root (cli, demo, tests) calls
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, SecretStr, model_validator
@@ -34,6 +35,10 @@ def config_dir() -> Path:
 
 def default_db_url() -> str:
     return f"sqlite:///{data_dir() / 'rtcc.sqlite'}"
+
+
+MfaRole = Literal["analyst", "supervisor", "admin"]
+_MFA_DEFAULT_ROLES: tuple[MfaRole, ...] = ("supervisor", "admin")  # CJIS: privileged staff always
 
 
 class ServerSettings(BaseSettings):
@@ -82,6 +87,13 @@ class ServerSettings(BaseSettings):
     tls_certfile: Path | None = Field(default=None, description="PEM certificate for HTTPS (CJIS: encrypt in transit beyond this host)")
     tls_keyfile: Path | None = Field(default=None, description="PEM private key for HTTPS")
     media_relay_url: str | None = Field(default=None, description="Media relay base URL (e.g. rtsp://relay:8554); grants then point at cam/<id> on it")
+    # security (issue 9): second factor, audit keys and checkpoints
+    mfa_required_roles: list[MfaRole] = Field(default_factory=lambda: list(_MFA_DEFAULT_ROLES), description="Roles that must sign in with a TOTP second factor (CJIS); add analyst to require it of everyone")
+    mfa_issuer: str = Field(default="RTCC", min_length=1, max_length=60, description="Issuer shown in authenticator apps")
+    mfa_challenge_s: int = Field(default=300, ge=30, le=1800, description="How long the step between password and code stays open")
+    audit_key_file: Path | None = Field(default=None, description="Audit keyring (HMAC keys, checkpoint signing keys; outside the database, mode 0600). Unset: keys derived from secret_key")
+    audit_checkpoint_file: Path | None = Field(default=None, description="Append-only file of signed audit checkpoints. Unset: beside the SQLite file; log only on PostgreSQL")
+    audit_checkpoint_s: float = Field(default=60.0, gt=0, le=86400, description="How often a signed checkpoint of the audit chain head is published (when it moved)")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServerSettings:

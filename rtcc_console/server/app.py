@@ -70,6 +70,11 @@ def build_state(settings: ServerSettings) -> AppState:
         login_throttle=LoginThrottle(max_failures=settings.login_ip_max_failures, window_s=settings.login_ip_window_s),
     )
     db.on_event = state.after_commit
+    from rtcc_console.server.audit_checkpoints import install_audit_keys
+
+    state.extras["audit_keyring"] = install_audit_keys(
+        secret=settings.secret_key.get_secret_value(), key_file=settings.audit_key_file, engine=db.engine
+    )
     return state
 
 

@@ -1,29 +1,58 @@
-"""The append-only, hash-chained audit trail.
+"""The append-only, keyed, hash-chained audit trail.
 
-Each row's ``hash`` is SHA-256 over the canonical JSON (sorted keys, no whitespace) of its
-fields *including its id and the previous row's hash*, so editing, deleting, inserting or
-reordering a row breaks the chain at that row. Appends take the journal lock (PostgreSQL
-advisory lock / SQLite write lock) and allocate the id themselves under it, so concurrent
-writers cannot fork the chain. Database triggers (Alembic revision ``audit_append_only``)
-reject UPDATE and DELETE; there is no code path here that does either.
+Each row's ``hash`` is an HMAC-SHA256, under the audit key named by the row's ``key_id``,
+of the canonical JSON (sorted keys, no whitespace) of its fields *including its id, its
+key id and the previous row's hash*, so editing, deleting, inserting or reordering a row
+breaks the chain at that row, and recomputing the chain needs the key, which the database
+never holds (see ``audit_keys``). Rows written before keys existed (``key_id`` NULL) keep
+their plain SHA-256 hash; they are accepted only as the chain's prefix, before the first
+keyed row. Signed checkpoints of the head (``audit_checkpoints``) catch truncation and a
+rewrite made with a stolen key.
+
+Appends take the journal lock (PostgreSQL advisory lock / SQLite write lock) and allocate
+the id themselves under it, so concurrent writers cannot fork the chain. Database triggers
+(Alembic revision ``audit_append_only``) reject UPDATE and DELETE; there is no code path
+here that does either.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
-from rtcc_console.server.database import journal_lock
+from rtcc_console.server.audit_keys import AuditKeyring, KeyringError
+from rtcc_console.store.db import journal_lock
 from rtcc_console.store.schema import AuditEventRow
 
 GENESIS_HASH = "0" * 64
+
+_KEYRINGS: dict[str, AuditKeyring] = {}
+_KEYRINGS_LOCK = threading.Lock()
+
+
+def use_keyring(engine: Engine, keyring: AuditKeyring) -> None:
+    """Make ``keyring`` the audit keys of every session bound to ``engine``'s database."""
+    with _KEYRINGS_LOCK:
+        _KEYRINGS[str(engine.url)] = keyring
+
+
+def keyring_of(session: Session) -> AuditKeyring:
+    """The audit keys of the session's database (set by the composition root)."""
+    ring = _KEYRINGS.get(str(session.get_bind().engine.url))
+    if ring is None:
+        raise KeyringError(
+            "no audit key configured for this database: the composition root must call "
+            "audit.use_keyring(engine, keyring) (server app, CLI)"
+        )
+    return ring
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +80,11 @@ def compute_hash(
     outcome: str,
     client_addr: str | None,
     prev_hash: str | None,
+    key_id: str | None = None,
+    keyring: AuditKeyring | None = None,
 ) -> str:
-    """SHA-256 hex of the canonical JSON of one audit row plus its predecessor's hash."""
-    fields = {
+    """The hash one audit row must carry: HMAC under ``key_id`` (plain SHA-256 when None)."""
+    fields: dict[str, Any] = {
         "id": id,
         "at": at.isoformat(timespec="microseconds"),
         "user": username,
@@ -65,7 +96,12 @@ def compute_hash(
         "client_addr": client_addr,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(_canonical(fields)).hexdigest()
+    if key_id is None:
+        return hashlib.sha256(_canonical(fields)).hexdigest()
+    if keyring is None:
+        raise KeyringError("a keyed audit row needs the keyring")
+    fields["key_id"] = key_id
+    return keyring.mac(key_id, _canonical(fields))
 
 
 def append_audit(
@@ -79,6 +115,7 @@ def append_audit(
     at: datetime | None = None,
 ) -> AuditEventRow:
     """Append one audit event inside the caller's transaction (committed with it)."""
+    ring = keyring_of(session)
     journal_lock(session)
     last = session.execute(
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
@@ -98,14 +135,15 @@ def append_audit(
         outcome=outcome,
         client_addr=actor.client_addr,
         prev_hash=prev,
+        key_id=ring.current_hmac,
     )
-    row.hash = row_hash(row)
+    row.hash = row_hash(row, ring)
     session.add(row)
     session.flush()
     return row
 
 
-def row_hash(row: AuditEventRow) -> str:
+def row_hash(row: AuditEventRow, keyring: AuditKeyring | None = None) -> str:
     """Recompute the hash a stored row should have."""
     return compute_hash(
         id=row.id,
@@ -118,29 +156,75 @@ def row_hash(row: AuditEventRow) -> str:
         outcome=row.outcome,
         client_addr=row.client_addr,
         prev_hash=row.prev_hash,
+        key_id=row.key_id,
+        keyring=keyring,
     )
 
 
-def verify_chain(session: Session, *, batch: int = 2000) -> int | None:
-    """The id of the first row whose link or content does not verify, or None if intact.
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What a walk over the chain found: its length and head, or the first bad row."""
+
+    count: int
+    head_id: int
+    head_hash: str
+    broken_id: int | None = None
+    problem: str | None = None
+
+
+def walk_chain(session: Session, *, keyring: AuditKeyring, batch: int = 2000) -> ChainReport:
+    """Check every row's link and keyed hash; stops at the first row that does not verify.
 
     A row is broken when its ``prev_hash`` is not the previous row's ``hash`` (a row was
-    deleted, inserted or reordered) or when its own ``hash`` does not match its content.
+    deleted, inserted or reordered), when its hash does not match its content under its
+    key, when its key is unknown, or when it is unkeyed after a keyed row (a rewrite that
+    tried to fall back to plain hashes).
     """
     expected_prev = GENESIS_HASH
-    after = 0
+    after, count, keyed_seen = 0, 0, False
     while True:
         rows = session.scalars(
             select(AuditEventRow).where(AuditEventRow.id > after).order_by(AuditEventRow.id).limit(batch)
         ).all()
         if not rows:
-            return None
+            return ChainReport(count=count, head_id=after, head_hash=expected_prev)
         for row in rows:
-            if row.prev_hash != expected_prev or row.hash != row_hash(row):
-                return row.id
+            problem = None
+            if row.prev_hash != expected_prev:
+                problem = "its link to the previous event does not match (event removed, inserted or reordered)"
+            elif row.key_id is None and keyed_seen:
+                problem = "an unkeyed hash after keyed events (rewritten)"
+            elif row.key_id is not None and row.key_id not in keyring.hmac_keys:
+                problem = f"its key {row.key_id!r} is not in the keyring"
+            elif row.hash != row_hash(row, keyring):
+                problem = "its content does not match its hash (altered)"
+            if problem is not None:
+                return ChainReport(count=count, head_id=after, head_hash=expected_prev, broken_id=row.id, problem=problem)
+            keyed_seen = keyed_seen or row.key_id is not None
             expected_prev = row.hash
             after = row.id
+            count += 1
         session.expunge_all()
+
+
+def verify_chain(session: Session, *, batch: int = 2000) -> int | None:
+    """The id of the first row whose link, key or content does not verify, or None if intact."""
+    return walk_chain(session, keyring=keyring_of(session), batch=batch).broken_id
+
+
+def chain_head(session: Session) -> tuple[int, int, str]:
+    """(number of events, id of the newest, its hash) as committed now."""
+    count = int(session.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+    last = session.execute(select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)).first()
+    return (count, int(last.id), str(last.hash)) if last else (0, 0, GENESIS_HASH)
+
+
+def row_at(session: Session, *, id: int) -> AuditEventRow | None:
+    return session.get(AuditEventRow, id)
+
+
+def count_upto(session: Session, *, id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(AuditEventRow).where(AuditEventRow.id <= id)) or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from datetime import timedelta
 
@@ -71,8 +72,32 @@ async def _housekeeping(state: AppState) -> None:
         await asyncio.sleep(state.settings.housekeeping_s)
 
 
+def checkpoint_pass(state: AppState) -> None:
+    """Publish a signed checkpoint of the audit chain head when it moved (file + log)."""
+    from rtcc_console.server.audit_checkpoints import checkpoint_path, publish_checkpoint
+
+    path = checkpoint_path(db_url=state.settings.db_url, configured=state.settings.audit_checkpoint_file)
+    lock = state.extras.setdefault("audit_cp_lock", threading.Lock())
+    with lock, state.db.read() as session:  # a cancelled periodic pass may still be running at shutdown
+        cp = publish_checkpoint(session, ring=state.extras["audit_keyring"], path=path, last=state.extras.get("audit_last_cp"))
+        if cp is not None:
+            state.extras["audit_last_cp"] = (cp.count, cp.head_hash)
+
+
+async def _checkpoints(state: AppState) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(checkpoint_pass, state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep publishing; the next pass retries
+            log.exception("audit checkpoint failed")
+        await asyncio.sleep(state.settings.audit_checkpoint_s)
+
+
 async def start_background(state: AppState) -> None:
     state.tasks.append(asyncio.create_task(_housekeeping(state), name="rtcc-housekeeping"))
+    state.tasks.append(asyncio.create_task(_checkpoints(state), name="rtcc-audit-checkpoints"))
     if state.db.is_postgres:
         from rtcc_console.server.notify import listen_forever
 
@@ -99,3 +124,7 @@ async def stop_background(state: AppState) -> None:
         except Exception:  # a task that failed earlier; log and keep shutting down
             log.exception("background task %s ended with an error", task.get_name())
     state.tasks.clear()
+    try:  # a last checkpoint, so a restart cannot hide what happened since the previous one
+        await asyncio.to_thread(checkpoint_pass, state)
+    except Exception:  # the database may already be gone; the log says so
+        log.exception("final audit checkpoint failed")

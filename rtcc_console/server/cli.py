@@ -10,10 +10,15 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from rtcc_console.config import ServerSettings
+
+if TYPE_CHECKING:
+    from rtcc_console.server.audit_keys import AuditKeyring
+    from rtcc_console.server.database import Database
 
 
 def _out(message: str) -> None:
@@ -128,6 +133,7 @@ def user_main(argv: list[str]) -> int:
 
     upgrade(settings.db_url)
     db = Database(settings.db_url)
+    _audit_keys(settings, db)
     name = normalize_username(args.name)
     actor = Actor(username="cli", role="admin", client_addr="local")
     try:
@@ -161,19 +167,46 @@ def user_main(argv: list[str]) -> int:
         db.dispose()
 
 
+def _audit_keys(settings: ServerSettings, db: Database) -> AuditKeyring:
+    from rtcc_console.server.audit_checkpoints import install_audit_keys
+
+    return install_audit_keys(
+        secret=settings.secret_key.get_secret_value(), key_file=settings.audit_key_file, engine=db.engine
+    )
+
+
 def audit_main(argv: list[str]) -> int:
-    """``rtcc audit verify``: 0 when the hash chain is intact, 1 naming the first bad row,
-    2 when the trail cannot be read (no database, not migrated)."""
+    """``rtcc audit verify|checkpoint|rotate-key|public-keys``.
+
+    ``verify``: 0 when the keyed chain is intact and agrees with every signed checkpoint,
+    1 naming the first bad row / the truncation / the forged checkpoint, 2 when the trail
+    or its keys cannot be read (no database, not migrated, key file missing).
+    """
     parser = argparse.ArgumentParser(prog="rtcc audit", description="Audit trail tools.")
     sub = parser.add_subparsers(dest="command", required=True)
-    verify = sub.add_parser("verify", help="check the audit hash chain")
-    verify.add_argument("--db", default=None)
+    verify = sub.add_parser("verify", help="check the keyed hash chain against the signed checkpoints")
+    checkpoint = sub.add_parser("checkpoint", help="sign and publish a checkpoint of the chain head now")
+    rotate = sub.add_parser("rotate-key", help="add a new HMAC + signing key to the key file and make them current")
+    public = sub.add_parser("public-keys", help="print the checkpoint signing public keys (PEM) for an auditor")
+    for p in (verify, checkpoint, rotate, public):
+        p.add_argument("--db", default=None)
+        p.add_argument("--key-file", type=Path, default=None, help="audit keyring (default RTCC_AUDIT_KEY_FILE, else derived from RTCC_SECRET_KEY)")
+    for p in (verify, checkpoint):
+        p.add_argument("--checkpoints", type=Path, default=None, help="checkpoint file (default RTCC_AUDIT_CHECKPOINT_FILE, else beside the SQLite file)")
     args = parser.parse_args(argv)
-    settings = _settings(db_url=args.db, dev_mode=True)
-    from sqlalchemy import func, select
+    settings = _settings(db_url=args.db, dev_mode=True, audit_key_file=args.key_file,
+                         audit_checkpoint_file=getattr(args, "checkpoints", None))  # fmt: skip
+    from rtcc_console.server.audit_keys import KeyringError
+
+    if args.command in ("rotate-key", "public-keys"):
+        return _audit_keys_command(args.command, settings)
     from sqlalchemy.exc import SQLAlchemyError
 
-    from rtcc_console.server.audit import verify_chain
+    from rtcc_console.server.audit_checkpoints import (
+        checkpoint_path,
+        publish_checkpoint,
+        verify_trail,
+    )
     from rtcc_console.server.database import Database
     from rtcc_console.store.db import normalize_url
     from rtcc_console.store.schema import AuditEventRow
@@ -182,20 +215,71 @@ def audit_main(argv: list[str]) -> int:
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
         _err(f"rtcc audit: no database at {url.database}")
         return 2
+    cp_path = checkpoint_path(db_url=settings.db_url, configured=settings.audit_checkpoint_file)
     db = Database(settings.db_url)
     try:
+        ring = _audit_keys(settings, db)
         with db.read() as session:
-            broken = verify_chain(session)
-            count = int(session.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
+            if args.command == "checkpoint":
+                cp = publish_checkpoint(session, ring=ring, path=cp_path)
+                assert cp is not None
+                _out(f"checkpoint: {cp.count} events, head {cp.head_id} -> {cp_path or '(log only)'}")
+                return 0
+            report = verify_trail(session, ring=ring, checkpoints_path=cp_path)
+            broken = report.chain.broken_id
             row = session.get(AuditEventRow, broken) if broken is not None else None
+            detail = f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
+    except KeyringError as exc:
+        _err(f"rtcc audit: {exc}")
+        return 2
     except SQLAlchemyError as exc:
         _err(f"rtcc audit: cannot read the audit trail ({type(exc).__name__}: {str(exc).splitlines()[0]})")
         return 2
     finally:
         db.dispose()
-    if broken is None:
-        _out(f"audit chain intact: {count} events verified")
-        return 0
-    detail = f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
-    _err(f"audit chain BROKEN at event id {broken}{detail}")
-    return 1
+    if broken is not None:
+        _err(f"audit chain BROKEN at event id {broken}{detail}: {report.chain.problem}")
+    for problem in report.problems:
+        _err(f"audit trail: {problem}")
+    if not report.ok:
+        return 1
+    if report.latest is None:
+        _err(f"warning: no signed checkpoint to check against ({cp_path or 'no checkpoint file configured'}): "
+             "truncation cannot be detected")  # fmt: skip
+        _out(f"audit chain intact: {report.chain.count} events verified")
+    else:
+        _out(f"audit chain intact: {report.chain.count} events verified; agrees with {report.checkpoints} signed "
+             f"checkpoint(s), the latest of {report.latest.at} ({report.latest.count} events)")  # fmt: skip
+    return 0
+
+
+def _audit_keys_command(command: str, settings: ServerSettings) -> int:
+    from rtcc_console.server.audit_keys import (
+        KeyringError,
+        derived_keyring,
+        load_keyring_file,
+        save_keyring_file,
+    )
+
+    path = settings.audit_key_file
+    try:
+        if command == "public-keys":
+            ring = load_keyring_file(path) if path is not None else derived_keyring(settings.secret_key.get_secret_value())
+            for kid, pem in ring.public_keys_pem().items():
+                _out(f"# signer {kid}{' (current)' if kid == ring.current_signer else ''}\n{pem.rstrip()}")
+            return 0
+        if path is None:
+            _err("rtcc audit rotate-key: give --key-file (or RTCC_AUDIT_KEY_FILE): the keyring lives in that file")
+            return 2
+        # A new key file starts with the keys derived from the secret, so that every row and
+        # checkpoint written so far keeps verifying after the switch.
+        old = load_keyring_file(path) if path.exists() else derived_keyring(settings.secret_key.get_secret_value())
+        new = old.with_new_keys()
+        save_keyring_file(new, path)
+    except (KeyringError, OSError) as exc:
+        _err(f"rtcc audit: {exc}")
+        return 2
+    _out(f"audit keys rotated in {path}: HMAC key {new.current_hmac}, signer {new.current_signer} are current; "
+         f"{len(new.hmac_keys) - 1} older HMAC key(s) kept for verification. Restart the server with "
+         f"RTCC_AUDIT_KEY_FILE={path}.")  # fmt: skip
+    return 0
