@@ -25,7 +25,9 @@ from rtcc_console.ui.camera_list import CameraList
 from rtcc_console.ui.console_status import ConsoleStatusBar
 from rtcc_console.ui.idle_lock import IdleLock, LockOverlay
 from rtcc_console.ui.live_data import LiveData
+from rtcc_console.ui.screen_fit import fit_to_screen
 from rtcc_console.ui.selection import CallSelection
+from rtcc_console.ui.shortcut_sheet import ShortcutSheet
 from rtcc_console.ui.tasks import run_in_background
 
 STATE_VERSION = 1
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
         self.lock_overlay.unlocked.connect(self._reveal_outside_overlay)
         self._build_menus()
         self._wire()
+        self._default_state = self.saveState(STATE_VERSION)
         self.idle_lock.watch(self, exclude=(map_view,))
 
     # -- composition -----------------------------------------------------------------
@@ -174,6 +177,12 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self.reset_layout_action = self._action("Reset layout", [], self.reset_layout)
+        view.addAction(self.reset_layout_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = self._action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
 
     def _wire(self) -> None:
         messages.bridge().message_posted.connect(self._show_message)
@@ -299,14 +308,24 @@ class MainWindow(QMainWindow):
     def qsettings(self) -> QSettings:
         return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
 
+    def reset_layout(self) -> None:
+        """Every panel back where a new console puts it, sized for this screen."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, STATE_VERSION)
+        fit_to_screen(self, force=True)
+
+    def show_shortcuts(self) -> None:
+        self.shortcut_sheet = ShortcutSheet(self)
+        self.shortcut_sheet.show()
+
     def restore_layout(self) -> str | None:
         """Restore geometry and dock layout; returns the call id selected last time."""
         qs = self.qsettings()
         geometry = qs.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1600, 960)
+        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
+        fit_to_screen(self, force=not restored)
         state = qs.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)

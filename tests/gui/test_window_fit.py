@@ -1,0 +1,58 @@
+"""The window fits its screen; Reset layout; the F1 shortcut sheet lists the real keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRect
+
+from rtcc_console.ui.screen_fit import fitted_rect
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.mark.parametrize(
+    ("available", "expected_size"),
+    [
+        (QRect(0, 0, 1920, 1160), (1600, 960)),  # 1920x1200 with a 40 px task bar
+        (QRect(0, 0, 1366, 728), (1311, 698)),  # 1366x768 laptop
+        (QRect(1920, 0, 1280, 1024), (1228, 960)),  # a second screen to the right
+    ],
+)
+def test_fitted_rect_stays_on_the_screen(available: QRect, expected_size: tuple[int, int]) -> None:
+    rect = fitted_rect(available)
+    assert (rect.width(), rect.height()) == expected_size
+    assert available.contains(rect)
+
+
+def test_a_window_restored_off_screen_comes_back(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from rtcc_console.ui.screen_fit import fit_to_screen
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setGeometry(5000, 4000, 3000, 2000)  # saved on a screen that is gone
+    fit_to_screen(window)
+    available = window.screen().availableGeometry()
+    assert available.contains(window.geometry())
+
+
+def test_shortcut_sheet_and_reset_layout(console_server: Any, make_console: Any, qtbot: Any) -> None:
+    from rtcc_console.ui.shortcut_sheet import shortcut_rows
+
+    window, _api = make_console(console_server.base)
+    rows = shortcut_rows(window)
+    keys = {what: k for _menu, k, what in rows}
+    assert keys["Next call"].startswith("Ctrl+Down") and keys["Keyboard shortcuts"] == "F1"
+    assert keys["Acknowledge new calls"] == "Ctrl+Shift+A"
+    window.shortcuts_action.trigger()
+    qtbot.waitUntil(lambda: window.shortcut_sheet.isVisible(), timeout=2000)
+    assert "Open top cameras on the wall" in window.shortcut_sheet.table.text()
+    window.shortcut_sheet.close()
+    dock = window.docks["cameras"]
+    dock.setFloating(True)
+    window.docks["wall"].hide()
+    window.reset_layout_action.trigger()
+    assert not dock.isFloating() and window.docks["wall"].isVisible()
