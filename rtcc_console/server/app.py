@@ -11,11 +11,14 @@ start (expiry of emergencies and grants, event pruning, PostgreSQL LISTEN, drop 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 
 from rtcc_console import __version__
 from rtcc_console.config import ServerSettings
@@ -109,6 +112,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.db.dispose()
 
 
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """422 as FastAPI answers it, but rendered ASCII-only: an echoed lone surrogate (bad
+    input) would otherwise make the error response itself fail with a 500."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True, default=str)
+    return Response(body, status_code=422, media_type="application/json")
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """Build the ASGI app for ``settings`` (importable and runnable by uvicorn)."""
     from rtcc_console.server.routes import include_all
@@ -122,6 +133,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.rtcc = build_state(settings)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     include_all(app, prefix=API_PREFIX)
     from rtcc_console.server.routes import cases, evidence, uploads  # evidence vault (docs/api/vault.md)
 

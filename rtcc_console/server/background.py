@@ -96,6 +96,10 @@ async def _checkpoints(state: AppState) -> None:
 
 
 async def start_background(state: AppState) -> None:
+    from rtcc_console.server.mail.sender import Mailer  # footage-request e-mail (outbox)
+
+    state.extras["mailer"] = mailer = Mailer(state.db, state.settings)
+    mailer.start()
     state.tasks.append(asyncio.create_task(_housekeeping(state), name="rtcc-housekeeping"))
     state.tasks.append(asyncio.create_task(_checkpoints(state), name="rtcc-audit-checkpoints"))
     if state.db.is_postgres:
@@ -111,6 +115,9 @@ async def start_background(state: AppState) -> None:
 
 
 async def stop_background(state: AppState) -> None:
+    mailer = state.extras.pop("mailer", None)
+    if mailer is not None:
+        await asyncio.to_thread(mailer.stop)
     folder = state.extras.pop("dropdir", None)
     if folder is not None:
         await asyncio.to_thread(folder.stop)

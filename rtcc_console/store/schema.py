@@ -307,20 +307,80 @@ class FootageRequestRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     message: Mapped[str] = mapped_column(Text, default="")
+    # 0102: the request as the console sends it (geofence holds the area object)
+    case_number: Mapped[str] = mapped_column(String(40), server_default="", default="", index=True)
+    offence_category: Mapped[str] = mapped_column(String(60), server_default="", default="")
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    area_m2: Mapped[float] = mapped_column(Float, server_default="0", default=0.0)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    excluded: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("uq_footage_requests_created_by_client_key", "created_by", "client_key", unique=True),)
 
 
-class RequestRecipientRow(Base):
-    __tablename__ = "request_recipients"
+class RequestItemRow(Base):
+    """What one owner is asked; one item may serve several requests (request_item_links).
+
+    The owner's link token is never stored: it is an HMAC of (id, link_nonce) with the
+    server's secret, so reminders can carry the same link; only its SHA-256 is kept for
+    lookup.
+    """
+
+    __tablename__ = "request_items"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)  # "fri-…"
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    camera_ids: Mapped[list[Any]] = mapped_column(default=list)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    link_nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    answer_note: Mapped[str | None] = mapped_column(Text)
+
+
+class RequestItemLinkRow(Base):
+    """Which requests an item serves (the first link is the request that created it)."""
+
+    __tablename__ = "request_item_links"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("request_items.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+
+
+class MailOutboxRow(Base):
+    """Durable e-mail outbox: written in the transaction that makes the need, sent after.
+
+    ``idem_key`` makes enqueueing idempotent; ``message_id`` is fixed at enqueue time so a
+    re-send after a crash carries the same Message-ID. The recipient address is looked up
+    from the owner at send time (it is never copied here).
+    """
+
+    __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), index=True)
-    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
-    camera_id: Mapped[str | None] = mapped_column(ForeignKey("cameras.id", ondelete="SET NULL"))
-    upload_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
-    token_expires_at: Mapped[datetime | None]
-    token_used_at: Mapped[datetime | None]
-    notified_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    idem_key: Mapped[str] = mapped_column(String(120), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    item_id: Mapped[str] = mapped_column(ForeignKey("request_items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # initial | reminder
+    state: Mapped[str] = mapped_column(String(20), index=True)  # pending | sending | sent | failed | cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class EvidenceItemRow(Base):

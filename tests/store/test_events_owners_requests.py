@@ -8,16 +8,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from rtcc_console.core.models import (
-    CameraKind,
-    CircleFence,
-    EvidenceItem,
-    FootageRequest,
-    GeoPoint,
-    Owner,
-    PolygonFence,
-    RequestStatus,
-)
+from rtcc_console.core.models import CameraKind, EvidenceItem, Owner
 from rtcc_console.store import owners, requests
 from rtcc_console.store.schema import CustodyEntryRow
 
@@ -39,29 +30,6 @@ def test_owners_save_get_list(db_session: Session) -> None:
     with pytest.raises(ValueError):
         owners.save_owner(db_session, owner=Owner(id="own-9", name="x", kind="castle"))  # type: ignore[arg-type]
     assert owners.get_owner(db_session, owner_id="own-missing") is None
-
-
-@pytest.mark.parametrize("fence", [
-    CircleFence(GeoPoint(32.78, -96.8), 150.0),
-    PolygonFence((GeoPoint(32.78, -96.8), GeoPoint(32.79, -96.8), GeoPoint(32.79, -96.79))),
-])
-def test_footage_request_round_trip_with_recipients(db_session: Session, fence: CircleFence | PolygonFence) -> None:
-    req = FootageRequest(id="req-1", call_id=None, geofence=fence, window_start=T0, window_end=T0 + timedelta(hours=1),
-                         created_by="analyst1", created_at=T0, message="please")
-    requests.create_footage_request(db_session, request=req)
-    owners.save_owner(db_session, owner=Owner(id="own-1", name="O", kind=CameraKind.BUSINESS))
-    rid = requests.add_recipient(db_session, request_id="req-1", owner_id="own-1", camera_id=None,
-                                 upload_token_hash="ab" * 32, token_expires_at=T0 + timedelta(days=7))
-    db_session.commit()
-    got = requests.get_footage_request(db_session, request_id="req-1")
-    assert got == req
-    recips = requests.list_recipients(db_session, request_id="req-1")
-    assert [r.id for r in recips] == [rid] and recips[0].token_expires_at == T0 + timedelta(days=7)
-    requests.set_request_status(db_session, request_id="req-1", status=RequestStatus.FULFILLED)
-    assert requests.get_footage_request(db_session, request_id="req-1").status is RequestStatus.FULFILLED  # type: ignore[union-attr]
-    with pytest.raises(ValueError, match="window_end"):
-        requests.create_footage_request(db_session, request=FootageRequest(
-            id="req-2", call_id=None, geofence=fence, window_start=T0, window_end=T0, created_by="a", created_at=T0))
 
 
 def test_evidence_and_custody_chain_detects_tampering(db_session: Session) -> None:

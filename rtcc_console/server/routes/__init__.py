@@ -15,8 +15,10 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
         cameras,
         emergencies,
         events,
+        footage_requests,
         grants,
         media,
+        portal_requests,
         presets,
         system,
         users,
@@ -26,5 +28,6 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
     # camera_io before cameras: its fixed paths (/cameras/import, /cameras/export.csv)
     # must win over /cameras/{camera_id}.
     for module in (system, auth, users, camera_io, cameras, grants, media, emergencies,
-                   call_acks, calls, webhook, presets, audit, events):  # fmt: skip
+                   call_acks, calls, webhook, presets, audit, events,
+                   footage_requests, portal_requests):  # fmt: skip
         app.include_router(module.router, prefix=prefix)

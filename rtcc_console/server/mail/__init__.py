@@ -1,0 +1,1 @@
+"""Owner e-mail: the durable outbox's SMTP sender (``sender.Mailer``)."""

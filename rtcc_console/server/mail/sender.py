@@ -1,0 +1,308 @@
+"""The outbox sender: one background thread per server process that delivers owner e-mail.
+
+Each pass: expire items whose link ran out, queue due reminders, then claim a batch of
+outbox rows and send them over one SMTP connection. Each message is marked ``sent`` (with
+its audit entry, the item's ``sent`` state and a ``request.updated`` event) in its own
+short transaction right after the SMTP server accepted it, so a crash re-sends at most
+the one message that was on the wire, with the same Message-ID.
+
+Permanent refusals (5xx, e.g. an unknown mailbox) make the item ``undeliverable`` with the
+server's answer; temporary ones (4xx, connection trouble) retry with backoff. The address
+is read from the owner record at send time and appears nowhere else: not in events, not
+in the audit trail, not in logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from rtcc_console.config import ServerSettings
+from rtcc_console.core.footage_mail import OwnerMail, Sender, build_message, message_id_for
+from rtcc_console.core.models import utcnow
+from rtcc_console.core.request_items import WAITING, ItemState, TransitionError, link_token
+from rtcc_console.server import footage_requests as service
+from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.database import Database
+from rtcc_console.store import footage_requests as store
+from rtcc_console.store import outbox
+from rtcc_console.store.outbox import MailContext, OutboxJob
+
+log = logging.getLogger(__name__)
+MAILER = Actor(username="mailer", role="service")
+MAX_ATTEMPTS = 8
+BATCH = 100
+
+
+class SmtpUnavailable(Exception):
+    """The SMTP server could not be reached or dropped us: retry the rest later."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password: str | None
+    timeout_s: float
+
+    @classmethod
+    def from_settings(cls, settings: ServerSettings) -> SmtpConfig | None:
+        if not settings.smtp_host:
+            return None
+        return cls(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
+                   settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                   settings.smtp_timeout_s)
+
+
+class SmtpLink:
+    """One reusable SMTP session (reconnects when the server dropped it)."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        try:
+            if c.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_s,
+                                                      context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
+                if c.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if c.user:
+                smtp.login(c.user, c.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SmtpUnavailable(f"cannot reach SMTP server {c.host}:{c.port}: {exc.__class__.__name__}") from None
+        return smtp
+
+    def send(self, msg: EmailMessage, *, from_addr: str, to_addr: str) -> None:
+        for attempt in (1, 2):
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                self._smtp.send_message(msg, from_addr=from_addr, to_addrs=[to_addr])
+                return
+            except smtplib.SMTPServerDisconnected:
+                self._smtp = None
+                if attempt == 2:
+                    raise SmtpUnavailable("SMTP server closed the connection") from None
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused):
+                self._reset()
+                raise
+            except OSError as exc:
+                self.close()
+                raise SmtpUnavailable(f"SMTP connection failed: {exc.__class__.__name__}") from None
+
+    def _reset(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.rset()
+            except (OSError, smtplib.SMTPException):
+                self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._smtp = None
+
+
+def smtp_answer(exc: BaseException) -> tuple[int | None, str]:
+    """(code, text) of an SMTP refusal."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, msg = next(iter(exc.recipients.values()))
+        return int(code), msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        err = exc.smtp_error
+        return int(exc.smtp_code), err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+    return None, str(exc)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 15 * 2 ** max(0, attempts - 1)))
+
+
+class Mailer:
+    """Delivers the outbox in a background thread; :meth:`wake` after enqueueing."""
+
+    def __init__(self, db: Database, settings: ServerSettings, *,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.config = SmtpConfig.from_settings(settings)
+        self.secret = settings.secret_key.get_secret_value().encode()
+        self.sender = Sender(from_addr=settings.smtp_from, agency_name=settings.agency_name,
+                             contact_email=settings.agency_contact_email,
+                             contact_phone=settings.agency_contact_phone, time_zone=settings.time_zone)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._link = SmtpLink(self.config) if self.config else None
+        self.sent = 0
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="rtcc-mailer", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._link is not None:
+            self._link.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            try:
+                self.housekeeping()
+                busy = self.deliver_batch() > 0
+            except Exception:  # keep the sender alive; the next pass retries
+                log.exception("mail outbox pass failed")
+            if not busy:
+                if self._link is not None:
+                    self._link.close()
+                self._wake.wait(self.settings.mail_poll_s)
+                self._wake.clear()
+
+    # --- one pass ---------------------------------------------------------------------
+
+    def housekeeping(self) -> None:
+        """Expire items past their link's life; queue reminders that are due."""
+        now = self.clock()
+        offsets = [timedelta(seconds=s) for s in sorted(self.settings.request_reminders_s)]
+        with self.db.write() as session:
+            expired = store.expire_due_items(session, now=now)
+            if expired:
+                service.items_changed(session, settings=self.settings, item_ids=expired)
+            due = store.items_due_reminder(session, now=now, offsets=offsets)
+            domain = service.mail_domain(self.settings)
+            entries = [outbox.OutboxEntry(item_id=i, kind="reminder", idem_key=f"item:{i}:reminder:{n}",
+                                          message_id=message_id_for(f"item:{i}:reminder:{n}", domain))
+                       for i, n in due]
+            if entries:
+                outbox.enqueue(session, entries=entries, now=now)
+                for item_id, n in due:
+                    store.note_reminder_enqueued(session, item_id=item_id, number=n)
+
+    def deliver_batch(self, limit: int = BATCH) -> int:
+        """Claim and send up to ``limit`` messages; returns how many rows were handled."""
+        if self._link is None:
+            return 0
+        now = self.clock()
+        lease = timedelta(seconds=max(60.0, 4 * self.settings.smtp_timeout_s))
+        with self.db.write() as session:
+            jobs = outbox.claim(session, limit=limit, lease=lease, now=now)
+        if not jobs:
+            return 0
+        with self.db.read() as session:
+            contexts = outbox.mail_contexts(session, item_ids=[j.item_id for j in jobs])
+        for index, job in enumerate(jobs):
+            try:
+                self._deliver(job, contexts.get(job.item_id))
+            except SmtpUnavailable as exc:
+                self._retry_rest(jobs[index:], str(exc))
+                log.warning("SMTP unavailable; %d message(s) will be retried", len(jobs) - index)
+                break
+        return len(jobs)
+
+    def _deliver(self, job: OutboxJob, ctx: MailContext | None) -> None:
+        assert self._link is not None
+        if ctx is None:
+            with self.db.write() as session:
+                outbox.cancel(session, outbox_id=job.id, reason="item no longer exists")
+            return
+        if job.kind == "reminder" and ItemState(ctx.state) not in WAITING:
+            with self.db.write() as session:
+                outbox.cancel(session, outbox_id=job.id, reason=f"item is {ctx.state}")
+            return
+        if ItemState(ctx.state) is ItemState.UNDELIVERABLE:
+            with self.db.write() as session:
+                outbox.cancel(session, outbox_id=job.id, reason="item is undeliverable")
+            return
+        if not ctx.to_addr:
+            self._give_up(job, None, "owner has no e-mail address")
+            return
+        number = int(job.idem_key.rsplit(":", 1)[1]) if job.kind == "reminder" else 0
+        token = link_token(self.secret, ctx.item_id, ctx.link_nonce)
+        mail = OwnerMail(
+            to_addr=ctx.to_addr, owner_name=ctx.owner_name,
+            link=f"{self.settings.portal_base_url.rstrip('/')}/portal/requests/{token}",
+            window_start=ctx.window_start, window_end=ctx.window_end, due_at=ctx.due_at, cameras=ctx.cameras,
+            case_numbers=ctx.case_numbers, messages=ctx.messages, reminder=number,
+        )
+        msg = build_message(mail, sender=self.sender, message_id=job.message_id, now=self.clock())
+        try:
+            self._link.send(msg, from_addr=self.settings.smtp_from, to_addr=ctx.to_addr)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused) as exc:
+            code, text = smtp_answer(exc)
+            if code is not None and 400 <= code < 500 and job.attempts < MAX_ATTEMPTS:
+                self._retry(job, f"{code} {text}")
+            else:
+                self._give_up(job, code, text)
+            return
+        self._mark_sent(job, ctx)
+
+    def _mark_sent(self, job: OutboxJob, ctx: MailContext) -> None:
+        now = self.clock()
+        with self.db.write() as session:
+            outbox.mark_sent(session, outbox_id=job.id, now=now)
+            action = "mail.reminder" if job.kind == "reminder" else "mail.sent"
+            append_audit(session, actor=MAILER, action=action,
+                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts})
+            if ctx.state == ItemState.QUEUED.value:
+                try:
+                    item = store.set_item_state(session, item_id=job.item_id, state=ItemState.SENT.value, now=now)
+                    service.publish_item(session, settings=self.settings, item=item)
+                except TransitionError:  # answered meanwhile (a shared item)
+                    pass
+        self.sent += 1
+
+    def _retry(self, job: OutboxJob, error: str) -> None:
+        with self.db.write() as session:
+            outbox.mark_failed(session, outbox_id=job.id, error=error,
+                               retry_at=self.clock() + backoff(job.attempts))
+            append_audit(session, actor=MAILER, action="mail.deferred", outcome="error",
+                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts},
+                         reason=error[:500])
+
+    def _retry_rest(self, jobs: list[OutboxJob], error: str) -> None:
+        with self.db.write() as session:
+            for job in jobs:
+                outbox.mark_failed(session, outbox_id=job.id, error=error,
+                                   retry_at=self.clock() + backoff(job.attempts))
+
+    def _give_up(self, job: OutboxJob, code: int | None, text: str) -> None:
+        reason = f"{code} {text}".strip() if code is not None else text
+        with self.db.write() as session:
+            outbox.mark_failed(session, outbox_id=job.id, error=reason, retry_at=None)
+            append_audit(session, actor=MAILER, action="mail.failed", outcome="error",
+                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts},
+                         reason=reason[:500])
+            try:
+                item = store.set_item_state(session, item_id=job.item_id, state=ItemState.UNDELIVERABLE.value,
+                                            reason=reason[:500], now=self.clock())
+            except TransitionError:
+                return
+            service.publish_item(session, settings=self.settings, item=item)

@@ -1,0 +1,106 @@
+"""A real SMTP server on loopback that keeps what it receives (aiosmtpd).
+
+Used by the tests and ``rtcc bench requests`` in place of an agency's mail relay: it speaks
+real SMTP (EHLO, MAIL, RCPT, DATA) on a real socket, so the outbox sender is exercised
+exactly as in production. ``refuse`` makes chosen recipients fail with a permanent 550,
+like a mailbox that does not exist.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    def message(self) -> EmailMessage:
+        msg = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        return msg
+
+
+@dataclass
+class _Handler:
+    refuse: set[str] = field(default_factory=set)
+    keep: bool = True
+    messages: list[Received] = field(default_factory=list)
+    count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.lower() in self.refuse:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        with self.arrived:
+            self.count += 1
+            if self.keep:
+                self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content)))
+            self.arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpSink:
+    """Start with :meth:`start` (or as a context manager); read :attr:`messages`."""
+
+    def __init__(self, *, refuse: set[str] | None = None, keep: bool = True, port: int = 0) -> None:
+        self.handler = _Handler(refuse={a.lower() for a in (refuse or set())}, keep=keep)
+        self.port = port or _free_port()
+        self.host = "127.0.0.1"
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port,
+                                      data_size_limit=10 * 1024 * 1024)
+
+    def start(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def messages(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    @property
+    def count(self) -> int:
+        with self.handler.lock:
+            return self.handler.count
+
+    def wait_for(self, n: int, timeout: float = 20.0) -> bool:
+        """Block until at least ``n`` messages arrived (False on timeout)."""
+        with self.handler.arrived:
+            return self.handler.arrived.wait_for(lambda: self.handler.count >= n, timeout)

@@ -1,0 +1,193 @@
+"""The durable e-mail outbox (repository).
+
+Rows are written in the transaction that creates the need (a request's new items, a due
+reminder), so a committed request always has its e-mail queued, whatever happens next.
+The sender *claims* rows (``sending`` with a lease), sends, and marks each one ``sent`` in
+its own short transaction right after the SMTP server accepted it. A row whose lease ran
+out while ``sending`` (the process died mid-send) is claimed again and re-sent with the
+same Message-ID: at-least-once, with the duplicate window narrowed to the one message that
+was on the wire when the process died.
+
+On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so several server processes can
+send from one outbox without sending a row twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from rtcc_console.core.models import utcnow
+from rtcc_console.store.schema import (
+    CameraRow,
+    FootageRequestRow,
+    MailOutboxRow,
+    OwnerRow,
+    RequestItemLinkRow,
+    RequestItemRow,
+)
+
+_OUTBOX = cast(Table, MailOutboxRow.__table__)
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    item_id: str
+    kind: str  # initial | reminder
+    idem_key: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxJob:
+    id: int
+    item_id: str
+    kind: str
+    idem_key: str
+    message_id: str
+    attempts: int
+
+
+def enqueue(session: Session, *, entries: Sequence[OutboxEntry], now: datetime | None = None,
+            skip_existing: bool = True) -> int:
+    """Queue messages; an ``idem_key`` already queued is skipped. Returns how many were added.
+
+    ``skip_existing=False`` is for keys that cannot exist yet (fresh item ids): one bulk insert.
+    """
+    now = now or utcnow()
+    todo = list({e.idem_key: e for e in entries}.values())
+    if skip_existing and todo:
+        existing: set[str] = set()
+        keys = [e.idem_key for e in todo]
+        for i in range(0, len(keys), 500):
+            existing.update(session.scalars(select(MailOutboxRow.idem_key)
+                                            .where(MailOutboxRow.idem_key.in_(keys[i:i + 500]))))
+        todo = [e for e in todo if e.idem_key not in existing]
+    if todo:
+        session.execute(insert(_OUTBOX), [
+            {"idem_key": e.idem_key, "message_id": e.message_id, "item_id": e.item_id, "kind": e.kind,
+             "state": PENDING, "attempts": 0, "next_attempt_at": now, "claimed_until": None, "created_at": now,
+             "sent_at": None, "last_error": None}
+            for e in todo
+        ])
+    return len(todo)
+
+
+def claim(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[OutboxJob]:
+    """Take up to ``limit`` due rows (pending, or ``sending`` with a lapsed lease) for sending."""
+    now = now or utcnow()
+    stmt = (
+        select(MailOutboxRow)
+        .where(or_(
+            (MailOutboxRow.state == PENDING) & (MailOutboxRow.next_attempt_at <= now),
+            (MailOutboxRow.state == SENDING) & (MailOutboxRow.claimed_until <= now),
+        ))
+        .order_by(MailOutboxRow.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = session.scalars(stmt).all()
+    if not rows:
+        return []
+    jobs = [OutboxJob(int(r.id), r.item_id, r.kind, r.idem_key, r.message_id, int(r.attempts) + 1) for r in rows]
+    session.execute(update(MailOutboxRow).where(MailOutboxRow.id.in_([j.id for j in jobs]))
+                    .values(state=SENDING, claimed_until=now + lease, attempts=MailOutboxRow.attempts + 1),
+                    execution_options={"synchronize_session": False})
+    return jobs
+
+
+def mark_sent(session: Session, *, outbox_id: int, now: datetime | None = None) -> None:
+    session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id)
+                    .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None))
+
+
+def mark_failed(session: Session, *, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+    """A failed attempt: retry at ``retry_at``, or give up (``failed``) when None."""
+    values: dict[str, Any] = {"last_error": error[:2000], "claimed_until": None}
+    if retry_at is None:
+        values["state"] = FAILED
+    else:
+        values.update(state=PENDING, next_attempt_at=retry_at)
+    session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id).values(**values))
+
+
+def cancel(session: Session, *, outbox_id: int, reason: str) -> None:
+    session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id)
+                    .values(state=CANCELLED, claimed_until=None, last_error=reason[:2000]))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(MailOutboxRow.state, func.count()).group_by(MailOutboxRow.state)).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the next row becomes due (None: nothing waiting)."""
+    pending = session.scalar(select(func.min(MailOutboxRow.next_attempt_at)).where(MailOutboxRow.state == PENDING))
+    leased = session.scalar(select(func.min(MailOutboxRow.claimed_until)).where(MailOutboxRow.state == SENDING))
+    values = [v for v in (pending, leased) if v is not None]
+    return min(values) if values else None
+
+
+# --- what a message needs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MailContext:
+    """Everything needed to write one owner's e-mail. Holds the address: server-only."""
+
+    item_id: str
+    state: str
+    to_addr: str | None
+    owner_name: str
+    link_nonce: str
+    window_start: datetime
+    window_end: datetime
+    due_at: datetime
+    cameras: tuple[tuple[str, str], ...]  # (name, address) of this owner's cameras
+    case_numbers: tuple[str, ...]
+    messages: tuple[str, ...]
+
+
+def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, MailContext]:
+    """Contexts of many items in a few queries."""
+    out: dict[str, MailContext] = {}
+    ids = list(dict.fromkeys(item_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        items = session.execute(
+            select(RequestItemRow, OwnerRow.email, OwnerRow.name)
+            .outerjoin(OwnerRow, OwnerRow.id == RequestItemRow.owner_id)
+            .where(RequestItemRow.id.in_(chunk))
+        ).all()
+        reqs: dict[str, list[tuple[str, str]]] = {}
+        for item_id, case_number, message in session.execute(
+            select(RequestItemLinkRow.item_id, FootageRequestRow.case_number, FootageRequestRow.message)
+            .join(FootageRequestRow, FootageRequestRow.id == RequestItemLinkRow.request_id)
+            .where(RequestItemLinkRow.item_id.in_(chunk)).order_by(FootageRequestRow.created_at)
+        ):
+            reqs.setdefault(item_id, []).append((case_number, message))
+        cam_ids = sorted({c for row in items for c in (row[0].camera_ids or [])})
+        cams: dict[str, tuple[str, str]] = {}
+        for j in range(0, len(cam_ids), 500):
+            for cid, name, address in session.execute(select(CameraRow.id, CameraRow.name, CameraRow.address)
+                                                      .where(CameraRow.id.in_(cam_ids[j:j + 500]))):
+                cams[cid] = (name, address or "")
+        for item, email, name in items:
+            rq = reqs.get(item.id, [])
+            out[item.id] = MailContext(
+                item_id=item.id, state=item.state, to_addr=email, owner_name=name or "",
+                link_nonce=item.link_nonce, window_start=item.window_start, window_end=item.window_end,
+                due_at=item.due_at, cameras=tuple(cams[c] for c in (item.camera_ids or []) if c in cams),
+                case_numbers=tuple(dict.fromkeys(r[0] for r in rq)),
+                messages=tuple(dict.fromkeys(r[1] for r in rq if r[1])),
+            )
+    return out
