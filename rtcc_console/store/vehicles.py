@@ -188,6 +188,17 @@ def release_stale(session: Session, *, now: datetime | None = None, max_attempts
     return failed
 
 
+def stale_running(session: Session, *, now: datetime | None = None) -> list[str]:
+    """Running jobs whose lease ran out (their worker is gone)."""
+    return list(
+        session.scalars(
+            select(VehicleIndexJobRow.evidence_id).where(
+                VehicleIndexJobRow.status == "running", VehicleIndexJobRow.lease_until < (now or utcnow())
+            )
+        )
+    )
+
+
 def requeue(session: Session, *, evidence_id: str) -> None:
     """Index the item again (e.g. after a model change)."""
     session.execute(delete(VehicleSightingRow).where(VehicleSightingRow.evidence_id == evidence_id))
@@ -266,6 +277,20 @@ def search(
     if colour is not None:
         stmt = stmt.where(VehicleSightingRow.colour == colour)
     return [SearchHit(sighting=s, item=i) for s, i in session.execute(stmt).all()]
+
+
+def queue_state(session: Session) -> tuple[dict[str, int], list[VehicleIndexJobRow]]:
+    """Counts by status over every item (no row = pending) and the running jobs."""
+    counts = {"pending": 0, "running": 0, "done": 0, "failed": 0, "skipped": 0}
+    for status, n in session.execute(
+        select(VehicleIndexJobRow.status, func.count()).group_by(VehicleIndexJobRow.status)
+    ).all():
+        counts[str(status)] = counts.get(str(status), 0) + int(n)
+    counts["pending"] += len(unindexed_ids(session, limit=1_000_000))
+    running = list(
+        session.scalars(select(VehicleIndexJobRow).where(VehicleIndexJobRow.status == "running"))
+    )
+    return counts, running
 
 
 def status_counts(session: Session, *, evidence_ids: Iterable[str]) -> dict[str, int]:
