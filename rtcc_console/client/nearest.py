@@ -13,7 +13,7 @@ from datetime import datetime
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import Camera, Emergency, GeoPoint, Role, Tier
 from rtcc_console.core.policy import Action, decide, live_now
-from rtcc_console.core.ranking import nearest_ranked
+from rtcc_console.core.ranking import index_nearest, ranked_for_call
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,13 @@ def options_for(
     now: datetime,
     emergencies: Iterable[Emergency] = (),
 ) -> list[CameraOption]:
-    """The ``k`` best-ranked cameras of both tiers within ``radius_m`` of ``point``."""
+    """The call's camera list within ``radius_m`` of ``point``: the ``k`` best-ranked, topped
+    up with a few of a tier missing from them (``core.ranking.ranked_for_call``, the rule
+    the server's ``GET /calls/{id}`` uses)."""
     ems = tuple(emergencies)
     rows: list[CameraOption] = []
-    ranked_list = nearest_ranked(
-        index, point, k=k, radius_m=radius_m, is_live=lambda cam: live_now(cam, ems, now)
+    ranked_list = ranked_for_call(
+        index_nearest(index), point, k=k, radius_m=radius_m, is_live=lambda cam: live_now(cam, ems, now)
     )
     for ranked in ranked_list:
         action, text, why = access_for(role, ranked.camera, now=now, emergencies=ems)

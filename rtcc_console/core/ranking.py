@@ -21,6 +21,11 @@ So within the radius a camera that covers the scene (>= 2.0) always beats one fa
 than three quarters of the radius; within a coverage class nearer is better, and live
 capability is worth a quarter of the radius. Ties: distance, then camera id.
 Revoked cameras and cameras beyond ``radius_m`` are never returned.
+
+For a call the same rule runs on the server (``GET /calls/{id}``) and in the console's
+camera list (:func:`ranked_for_call`): rank the ``max(3k, k + 10)`` nearest, keep the best
+``k``, and when one tier is missing from those, add up to ``MIN_PER_TIER`` of its best, so
+the analyst always sees cameras to open live *and* owners to ask for footage.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ DEFAULT_RANGE_M: dict[CameraKind, float] = {
     CameraKind.PUBLIC: 100.0,
 }
 LivePredicate = Callable[[Camera], bool]
+MIN_PER_TIER = 3  # a call's list shows at least this many of a tier absent from its top k
+#: ``nearest(point, n, radius_m, tier)``: the ``n`` nearest cameras as (camera, distance_m,
+#: bearing_deg from the point), nearest first; the server's registry and the console's
+#: cached index both provide one.
+NearestFn = Callable[[GeoPoint, int, float | None, Tier | None], list[tuple[Camera, float, float]]]
 COVERAGE_SCORE = {"covers": 2.0, "unknown": 1.0, "out_of_range": 0.75, "away": 0.0}
 LIVE_BONUS = 0.25
 
@@ -168,6 +178,34 @@ def rank_cameras(
     )
 
 
+def candidate_count(k: int) -> int:
+    """How many nearest cameras are ranked to pick the best ``k``: ``max(3k, k + 10)``.
+
+    A well-placed camera farther than that many others is not considered, which keeps a
+    call's ranking cheap in dense areas."""
+    _check_k(k)
+    return max(3 * k, k + 10)
+
+
+def index_nearest(index: CameraIndex) -> NearestFn:
+    """A :data:`NearestFn` over a ``CameraIndex`` built from Camera records."""
+
+    def nearest(point: GeoPoint, n: int, radius_m: float | None, tier: Tier | None) -> list[tuple[Camera, float, float]]:
+        hits: list[NearestHit] = index.nearest(point, n, radius_m=radius_m, tier=tier)
+        out: list[tuple[Camera, float, float]] = []
+        for hit in hits:
+            camera = index.get(hit.camera_id)
+            if camera is None:
+                raise ValueError(
+                    f"camera {hit.camera_id!r} has no Camera record: ranking needs an index "
+                    "built from Camera records"
+                )
+            out.append((camera, hit.distance_m, hit.bearing_deg))
+        return out
+
+    return nearest
+
+
 def nearest_ranked(
     index: CameraIndex,
     point: GeoPoint,
@@ -178,23 +216,31 @@ def nearest_ranked(
     candidates: int | None = None,
     is_live: LivePredicate | None = None,
 ) -> list[RankedCamera]:
-    """The k most useful cameras within ``radius_m`` of ``point``.
-
-    Ranks the ``candidates`` nearest (default ``max(3k, k + 10)``) rather than every camera
-    in the radius: a well-placed camera farther than that many others is not considered,
-    which keeps a call's ranking cheap in dense areas. The index must hold Camera records.
-    """
-    _check_k(k)
-    n = candidates if candidates is not None else max(3 * k, k + 10)
+    """The k most useful cameras within ``radius_m`` of ``point`` (of one ``tier`` when
+    given), ranking the ``candidates`` nearest (default :func:`candidate_count`)."""
+    n = candidates if candidates is not None else candidate_count(k)
     _check_k(n)
-    hits: list[NearestHit] = index.nearest(point, n, radius_m=radius_m, tier=tier)
-    triples: list[tuple[Camera, float, float]] = []
-    for hit in hits:
-        camera = index.get(hit.camera_id)
-        if camera is None:
-            raise ValueError(
-                f"camera {hit.camera_id!r} has no Camera record: nearest_ranked needs an index "
-                "built from Camera records"
-            )
-        triples.append((camera, hit.distance_m, hit.bearing_deg))
+    triples = index_nearest(index)(point, n, radius_m, tier)
     return rank_candidates(point, triples, k=k, radius_m=radius_m, is_live=is_live)
+
+
+def ranked_for_call(
+    nearest: NearestFn,
+    point: GeoPoint,
+    *,
+    k: int,
+    radius_m: float | None,
+    is_live: LivePredicate | None = None,
+) -> list[RankedCamera]:
+    """A call's camera list: the best ``k`` of both tiers, then, for a tier with none among
+    them, up to :data:`MIN_PER_TIER` of its best (see the module docstring)."""
+    ranked = rank_candidates(point, nearest(point, candidate_count(k), radius_m, None),
+                             k=k, radius_m=radius_m, is_live=is_live)  # fmt: skip
+    seen = {r.camera.id for r in ranked}
+    for tier in Tier:
+        if any(r.camera.tier is tier for r in ranked):
+            continue
+        extra = rank_candidates(point, nearest(point, candidate_count(MIN_PER_TIER), radius_m, tier),
+                                k=MIN_PER_TIER, radius_m=radius_m, is_live=is_live)  # fmt: skip
+        ranked.extend(r for r in extra if r.camera.id not in seen)
+    return ranked

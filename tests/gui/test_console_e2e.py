@@ -14,7 +14,7 @@ from rtcc_console.client.convert import camera_from_json
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import GeoPoint
 from rtcc_console.core.policy import live_now
-from rtcc_console.core.ranking import nearest_ranked
+from rtcc_console.core.ranking import index_nearest, ranked_for_call
 from rtcc_console.ui.camera_list import COL_ACTION, COL_BECAUSE
 from tests.gui.conftest import CENTER, ConsoleServer
 
@@ -44,8 +44,8 @@ def test_posted_call_appears_with_the_right_ranked_cameras(
     cams = _all_cameras(console_server)
     index = CameraIndex.from_cameras(cams)
     now = datetime.now(UTC)
-    expected = nearest_ranked(
-        index, GeoPoint(*CENTER), k=window.settings.nearest_count, radius_m=window.settings.nearest_radius_m,
+    expected = ranked_for_call(
+        index_nearest(index), GeoPoint(*CENTER), k=window.settings.nearest_count, radius_m=window.settings.nearest_radius_m,
         is_live=lambda c: live_now(c, [], now),
     )  # fmt: skip
     shown = [o.camera.id for o in window.camera_list.model.options()]

@@ -16,13 +16,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rtcc_console.core.cad import CadParseError, ParsedCall, parse_call
-from rtcc_console.core.models import CallStatus, GeoPoint, Tier
+from rtcc_console.core.models import CallStatus, GeoPoint
 from rtcc_console.server.audit import append_audit
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
 from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.intake import call_public, history_public, ingest
-from rtcc_console.server.nearby import ranked_nearby
+from rtcc_console.server.nearby import ranked_for_call_public
 from rtcc_console.server.state import AppState
 from rtcc_console.store import calls as store_calls
 from rtcc_console.store.calls import CallRecord
@@ -128,15 +128,8 @@ def call_cameras(state: AppState, row: CallRecord, emergencies: list[Any]) -> li
     """Ranked nearest cameras of both tiers (a few of each tier even if one dominates)."""
     if row.lat is None or row.lon is None:
         return []
-    point = GeoPoint(row.lat, row.lon)
-    k, radius = state.settings.nearest_k, state.settings.nearest_radius_m
-    items = ranked_nearby(state.registry, point=point, k=k, radius_m=radius, emergencies=emergencies)
-    seen = {i["camera"]["id"] for i in items}
-    for tier in Tier:
-        if not any(i["camera"]["tier"] == tier.value for i in items):
-            extra = ranked_nearby(state.registry, point=point, k=3, radius_m=radius, tier=tier, emergencies=emergencies)
-            items.extend(i for i in extra if i["camera"]["id"] not in seen)
-    return items
+    return ranked_for_call_public(state.registry, point=GeoPoint(row.lat, row.lon), k=state.settings.nearest_k,
+                                  radius_m=state.settings.nearest_radius_m, emergencies=emergencies)  # fmt: skip
 
 
 @router.get("/{call_id}")
