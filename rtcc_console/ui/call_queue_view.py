@@ -14,8 +14,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QGuiApplication, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,6 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QTableView,
@@ -75,6 +85,9 @@ class CallQueue(QWidget):
 
     call_selected = Signal(str)
     call_acknowledged = Signal(str)
+    open_top_wanted = Signal(str)
+    footage_wanted = Signal(str)
+    show_on_map_wanted = Signal(str)
 
     def __init__(
         self,
@@ -158,6 +171,9 @@ class CallQueue(QWidget):
         for col in (COL_PRIORITY, COL_INCIDENT, COL_REPORTED, COL_AGE, COL_STATUS, COL_TYPE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.last_menu: QMenu | None = None
         self.table.viewport().installEventFilter(self)
         self.table.installEventFilter(self)
 
@@ -254,6 +270,36 @@ class CallQueue(QWidget):
             self.filtered_out_label.hide()
             self.call_selected.emit(str(call_id))
             self.acknowledge(str(call_id))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        """Everything one does with a call, on the call under the pointer."""
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        call_id = str(index.data(CALL_ID_ROLE))
+        call = self.model.call(call_id)
+        if call is None:
+            return
+        menu = QMenu(self)
+
+        def chosen(signal: Any) -> Callable[[], None]:
+            def run() -> None:
+                self.select_call(call_id)
+                signal.emit(call_id)
+            return run
+
+        menu.addAction("Select").triggered.connect(lambda: self.select_call(call_id))
+        menu.addAction("Copy incident id").triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(call.incident_id)
+        )
+        menu.addSeparator()
+        menu.addAction("Open top cameras on the wall").triggered.connect(chosen(self.open_top_wanted))
+        menu.addAction("Request footage…").triggered.connect(chosen(self.footage_wanted))
+        show = menu.addAction("Show on map")
+        show.setEnabled(call.location is not None)
+        show.triggered.connect(chosen(self.show_on_map_wanted))
+        self.last_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     # -- alerts and acknowledgement ------------------------------------------------
     def acknowledge(self, call_id: str) -> None:

@@ -16,15 +16,29 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRectF,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QKeyEvent, QPainter, QPen, QPixmap
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QGuiApplication,
+    QIcon,
+    QKeyEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QMenu,
+    QMessageBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -82,11 +96,19 @@ class CameraListModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[CameraOption] = []
+        self._shared_names: set[str] = set()
 
     def set_options(self, rows: Sequence[CameraOption]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        names = [o.camera.name for o in self._rows]
+        self._shared_names = {n for n in names if names.count(n) > 1}
         self.endResetModel()
+
+    def display_name(self, opt: CameraOption) -> str:
+        """The name, with the id when another listed camera has the same name."""
+        name = opt.camera.name
+        return f"{name} ({opt.camera.id})" if name in self._shared_names else name
 
     def options(self) -> list[CameraOption]:
         return list(self._rows)
@@ -116,7 +138,7 @@ class CameraListModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_NAME:
-                return opt.camera.name
+                return self.display_name(opt)
             if col == COL_DISTANCE:
                 return f"{opt.distance_m:.0f} m {compass(opt.bearing_deg)}"
             if col == COL_WHY:
@@ -168,10 +190,19 @@ class _CameraTable(QTableView):
 
 
 class CameraList(QWidget):
-    """Shows the ranked cameras of the selected call; ``camera_activated(camera_id)``."""
+    """Shows the ranked cameras of the selected call; ``camera_activated(camera_id)``.
+
+    Right-click offers every action on the camera under the pointer: open live (when the
+    analyst may), request footage, show on map, copy its id, and why it has its rank. The
+    columns fit the panel's width (the View and Owner columns step aside on a narrow
+    panel; every cell has its full text as a tooltip), so there is no sideways scrolling.
+    """
 
     camera_activated = Signal(str)
     camera_selected = Signal(str)
+    footage_wanted = Signal(str)
+    show_on_map_wanted = Signal(str)
+    OPTIONAL_COLUMNS = (COL_WHY, COL_OWNER)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -195,6 +226,12 @@ class CameraList(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(COL_NAME, self.fontMetrics().horizontalAdvance("M" * 12))
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.last_menu: QMenu | None = None
+        self.why_box: QMessageBox | None = None
         self.table.doubleClicked.connect(lambda idx: self._activate(idx.row()))
         self.table.activated_row.connect(self._activate)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -206,6 +243,82 @@ class CameraList(QWidget):
     def set_options(self, rows: Sequence[CameraOption], caption: str) -> None:
         self.model.set_options(rows)
         self.caption.setText(caption)
+        self._fit_columns()
+
+    # -- columns that fit --------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Hide the optional columns when the essential ones would not fit otherwise."""
+        header = self.table.horizontalHeader()
+        for col in self.OPTIONAL_COLUMNS:
+            self.table.setColumnHidden(col, False)
+        self.table.resizeColumnsToContents()
+        header.resizeSection(COL_NAME, min(header.sectionSize(COL_NAME), self.fontMetrics().horizontalAdvance("M" * 12)))
+        room = self.table.viewport().width()
+        needed = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != COL_BECAUSE) + 80
+        for col in self.OPTIONAL_COLUMNS:
+            if needed <= room:
+                break
+            needed -= header.sectionSize(col)
+            self.table.setColumnHidden(col, True)
+
+    # -- actions ------------------------------------------------------------------------
+    def select_camera(self, camera_id: str) -> int | None:
+        """Select the camera's row (a click on the map); its row, or None if not listed."""
+        for row, opt in enumerate(self.model.options()):
+            if opt.camera.id == camera_id:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+                return row
+        return None
+
+    def offer_actions(self, camera_id: str) -> bool:
+        """Select the camera and open its action menu at the pointer (a map click)."""
+        row = self.select_camera(camera_id)
+        if row is None:
+            return False
+        self._menu_for(row).popup(QCursor.pos())
+        return True
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.selectRow(index.row())
+        self._menu_for(index.row()).popup(self.table.viewport().mapToGlobal(pos))
+
+    def _menu_for(self, row: int) -> QMenu:
+        opt = self.model.option_at(row)
+        index = self.model.index(row, 0)
+        menu = QMenu(self)
+        live = menu.addAction("Open live on the wall")
+        live.setEnabled(opt.action == "live")
+        live.triggered.connect(lambda: self.camera_activated.emit(opt.camera.id))
+        menu.addAction("Request footage…").triggered.connect(lambda: self.footage_wanted.emit(opt.camera.id))
+        menu.addAction("Show on map").triggered.connect(lambda: self.show_on_map_wanted.emit(opt.camera.id))
+        menu.addAction("Copy camera id").triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(opt.camera.id)
+        )
+        menu.addAction("Why this rank?").triggered.connect(lambda: self.explain(index.row()))
+        self.last_menu = menu
+        return menu
+
+    def explain(self, row: int) -> None:
+        """Why the camera is where it is in the list, in words (non-modal)."""
+        opt = self.model.option_at(row)
+        text = (
+            f"#{row + 1} {opt.camera.name} ({opt.camera.id})\n\n"
+            f"{opt.distance_m:.0f} m {compass(opt.bearing_deg)} of the call; {opt.explanation}.\n"
+            f"Score {opt.score:.2f} (nearer, facing the scene and live-capable rank higher).\n\n"
+            f"You may: {opt.action_text} — {opt.why}"
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "Why this rank", text, QMessageBox.StandardButton.Close, self)
+        box.setModal(False)
+        box.show()
+        self.why_box = box
 
     def _activate(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():

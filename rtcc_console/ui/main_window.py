@@ -207,6 +207,14 @@ class MainWindow(QMainWindow):
         map_signal = getattr(self.map_view, "call_clicked", None)
         if map_signal is not None:
             map_signal.connect(self.call_queue.select_call)
+        camera_signal = getattr(self.map_view, "camera_clicked", None)
+        if camera_signal is not None:  # a camera clicked on the map: selected in the list, its actions offered
+            camera_signal.connect(self._camera_clicked_on_map)
+        self.call_queue.open_top_wanted.connect(lambda _cid: self.open_top_cameras())
+        self.call_queue.footage_wanted.connect(lambda _cid: self.footage.new_request())
+        self.call_queue.show_on_map_wanted.connect(lambda _cid: self.focus_map())
+        self.camera_list.footage_wanted.connect(self.footage.request_for_camera)
+        self.camera_list.show_on_map_wanted.connect(self._show_camera_on_map)
         wall_top = getattr(self.wall, "open_top_requested", None)  # the wall's Ctrl+Shift+O
         if wall_top is not None:
             wall_top.connect(self.open_top_cameras)
@@ -217,6 +225,15 @@ class MainWindow(QMainWindow):
         run_in_background(
             lambda: self.api.acknowledge_call(call_id), what="Recording the acknowledgement"
         )
+
+    def _camera_clicked_on_map(self, camera_id: str) -> None:
+        self.docks["cameras"].raise_()
+        if not self.camera_list.offer_actions(camera_id):
+            self.status.showMessage(f"{camera_id} is not among the selected call's ranked cameras", 5000)
+
+    def _show_camera_on_map(self, camera_id: str) -> None:
+        self.docks["map"].raise_()
+        self.selection.highlight_camera(camera_id)
 
     def focus_search(self) -> None:
         self.docks["calls"].raise_()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rtcc_console.client.nearest import CameraOption, options_for
 from rtcc_console.config import ConsoleSettings
 from rtcc_console.core.models import Camera, DispatchCall, Role, Tier
+from rtcc_console.ui.wall.feeds import CameraRef
 
 if TYPE_CHECKING:
     from rtcc_console.ui.main_window import MainWindow
@@ -109,11 +110,18 @@ class CallSelection:
         ][:n]
 
     def open_top_cameras(self) -> int:
+        """Fill the wall's free tiles with the call's live cameras, best first (the wall
+        skips any already open)."""
         wall: Any = self.window.wall
-        top = self.top_live_cameras()
+        top = [self.ranked_ref(c) for c in self.top_live_cameras(len(self.options))]
         if not top or not hasattr(wall, "open_cameras"):
             return 0
         return int(wall.open_cameras(top, wall.reason()))
+
+    def ranked_ref(self, camera: Camera) -> CameraRef:
+        """The wall's reference to ``camera`` with its rank in the selected call's list."""
+        rank = next((i + 1 for i, o in enumerate(self.options) if o.camera.id == camera.id), None)
+        return CameraRef.of(camera, rank=rank)
 
     def open_camera(self, camera_id: str) -> None:
         option = next((o for o in self.options if o.camera.id == camera_id), None)
@@ -124,7 +132,7 @@ class CallSelection:
         wall: Any = self.window.wall
         if option is None or not hasattr(wall, "open_camera"):
             return
-        wall.open_camera(option.camera, wall.reason())
+        wall.open_camera(self.ranked_ref(option.camera), wall.reason())
 
     def highlight_camera(self, camera_id: str) -> None:
         self._map("select_camera", camera_id)

@@ -390,3 +390,29 @@ def test_an_empty_reason_is_asked_for(env: Env) -> None:
     assert not wall.open_camera(camera(1), "", 0)
     assert "reason or case number" in wall.message_label.text()
     assert env.grants.calls == []
+
+
+def test_tile_title_shows_rank_name_and_id_and_never_cuts_the_name_for_the_badge(env: Env) -> None:
+    from rtcc_console.ui.wall.badges import Badge
+    from rtcc_console.ui.wall.tile import FeedTile
+
+    a, b = FeedTile(0), FeedTile(1)
+    for tile in (a, b):
+        env.qtbot.addWidget(tile)
+        tile.resize(320, 180)
+    name = "Elm St 1200 — front porch driveway"
+    a.set_camera(name, "integrated", camera_id="cam-000123", rank=2)
+    b.set_camera(name, "integrated", camera_id="cam-000987", rank=5)
+    assert a.title_text() == f"#2 {name}" and "cam-000123" in a.subtitle_text()
+    assert a.subtitle_text() != b.subtitle_text()  # same name, told apart by the id
+    a.set_badge(Badge("RECONNECTING", "retry in 8 s (attempt 3)"))
+    labels = a._overlay_labels()
+    title, badge = labels[0], labels[-1]
+    from PySide6.QtGui import QFontMetrics
+
+    metrics_w = QFontMetrics(a._bold).horizontalAdvance(f"#2 {name}")
+    assert title[2].width() >= metrics_w  # not elided
+    # the badge never overlaps the title: beside it, or on the next line
+    tx, ty, timg = title
+    bx, by, bimg = badge
+    assert bx >= tx + timg.width() or by >= ty + timg.height()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rtcc_console.core.redact import redact_stream_url
 from rtcc_console.ui.wall.badges import (
     CONNECTING,
     DENIED,
@@ -49,16 +50,17 @@ class CameraRef:
     id: str
     name: str
     tier: str
+    rank: int | None = None  # its place in the selected call's list, shown in the tile title
 
     @classmethod
-    def of(cls, camera: Any) -> CameraRef:
+    def of(cls, camera: Any, *, rank: int | None = None) -> CameraRef:
         if isinstance(camera, CameraRef):
-            return camera
+            return camera if rank is None else cls(camera.id, camera.name, camera.tier, rank)
         if isinstance(camera, dict):
             return cls(str(camera["camera_id"]), str(camera.get("name") or camera["camera_id"]),
-                       str(camera.get("tier") or "integrated"))
+                       str(camera.get("tier") or "integrated"), rank)
         tier = getattr(camera.tier, "value", camera.tier)
-        return cls(str(camera.id), str(camera.name), str(tier))
+        return cls(str(camera.id), str(camera.name), str(tier), rank)
 
 
 @dataclass(eq=False)
@@ -82,14 +84,6 @@ class LiveFeed:
     next_kind: str = "main"
     next_started_at: float = 0.0
     url_kind_locked: bool = False  # the other stream failed to start: stop trying
-
-
-def _redact(url: str) -> str:
-    try:
-        from rtcc_console.core.redact import redact_stream_url
-    except ImportError:  # not written yet: show nothing rather than a credential
-        return "<stream>"
-    return redact_stream_url(url)
 
 
 class FeedController:
@@ -117,7 +111,7 @@ class FeedController:
         """Show ``camera`` on ``tile``: adopt a pre-warmed feed or ask for a grant first."""
         self.close(tile, None)
         tile.clear_frame()  # never show the previous camera's picture under a new name
-        tile.set_camera(camera.name, camera.tier)
+        tile.set_camera(camera.name, camera.tier, camera_id=camera.id, rank=camera.rank)
         if adopt is not None:
             feed = adopt
             feed.tile = tile
@@ -197,7 +191,7 @@ class FeedController:
         made.append(worker)
         self.workers_started += 1
         worker.start()
-        log.info("opened %s (%s) on %s", feed.camera.id, kind, _redact(url))
+        log.info("opened %s (%s) on %s", feed.camera.id, kind, redact_stream_url(url))
         return worker
 
     def start_worker(self, feed: LiveFeed) -> None:

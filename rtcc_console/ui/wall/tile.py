@@ -78,6 +78,8 @@ class FeedTile(QWidget):
         self.setMinimumSize(QSize(80, 45))
         self.camera_name = ""
         self.camera_tier = ""
+        self.camera_id = ""
+        self.camera_rank: int | None = None
         self.badge = Badge(EMPTY)
         self.stats_text = ""
         self.show_stats = False
@@ -97,9 +99,23 @@ class FeedTile(QWidget):
         self._labels: list[tuple[int, int, QImage]] = []
 
     # --- what the wall tells the tile -------------------------------------------------
-    def set_camera(self, name: str, tier: str) -> None:
+    def set_camera(self, name: str, tier: str, *, camera_id: str = "", rank: int | None = None) -> None:
+        """Name the tile: ``#rank name`` on the first line, ``id · TIER`` on the second, so
+        two cameras with the same name are told apart and a long name is never cut for the
+        badge's sake (the badge moves down a line instead)."""
         self.camera_name, self.camera_tier = name, tier
+        self.camera_id, self.camera_rank = camera_id, rank
+        self.setToolTip(self.title_text() + (f"\n{camera_id}" if camera_id else ""))
         self.update()
+
+    def title_text(self) -> str:
+        if not self.camera_name:
+            return ""
+        return f"#{self.camera_rank} {self.camera_name}" if self.camera_rank else self.camera_name
+
+    def subtitle_text(self) -> str:
+        parts = [p for p in (self.camera_id, self.camera_tier.upper()) if p]
+        return "  ·  ".join(parts)
 
     def set_frame(self, frame: Any) -> None:
         """Show a new frame (BGRA, already scaled by the worker); no pixel copy."""
@@ -191,20 +207,37 @@ class FeedTile(QWidget):
         return image
 
     def _overlay_labels(self) -> list[tuple[int, int, QImage]]:
-        key = (self.width(), self.height(), self.camera_name, self.camera_tier, self.badge,
-               self.stats_text if self.show_stats else "")
+        key = (self.width(), self.height(), self.camera_name, self.camera_tier, self.camera_id,
+               self.camera_rank, self.badge, self.stats_text if self.show_stats else "")
         if key == self._labels_key:
             return self._labels
         labels: list[tuple[int, int, QImage]] = []
         shade = QColor(0, 0, 0, 170)
-        badge_w = 0
+        badge: QImage | None = None
         if self.badge.kind != EMPTY:
-            image = self._label(self.badge.text, self._bold, QColor(self.badge.colour), self.width() - 8)
-            badge_w = image.width()
-            labels.append((self.width() - 4 - badge_w, 4, image))
+            badge = self._label(self.badge.text, self._bold, QColor(self.badge.colour), self.width() - 8)
+        title_h = 0
+        badge_row = 4
         if self.camera_name:
-            title = f"{self.camera_name}  ·  {self.camera_tier.upper()}"
-            labels.append((4, 4, self._label(title, self._font, shade, max(30, self.width() - badge_w - 16))))
+            title = self.title_text()
+            title_w = QFontMetrics(self._bold).horizontalAdvance(title) + 10
+            beside = self.width() - (badge.width() if badge else 0) - 16
+            if badge is not None and title_w > beside:
+                beside = self.width() - 8  # the name keeps the row; the badge goes below it
+            image = self._label(title, self._bold, shade, max(30, beside))
+            labels.append((4, 4, image))
+            title_h = image.height()
+            sub_room = self.width() - 8
+            if badge is not None and beside == self.width() - 8:
+                badge_row = 4 + title_h + 2  # below the name, right of the id (elided if need be)
+                sub_room = self.width() - badge.width() - 16
+            sub_row = 4 + title_h + 2
+            if sub_room < 40 and badge is not None:  # no room beside the badge: a line lower
+                sub_room, sub_row = self.width() - 8, badge_row + badge.height() + 2
+            sub = self._label(self.subtitle_text(), self._font, shade, sub_room)
+            labels.append((4, sub_row, sub))
+        if badge is not None:
+            labels.append((self.width() - 4 - badge.width(), badge_row, badge))
         if self.show_stats and self.stats_text:
             image = self._label(self.stats_text, self._font, shade, self.width() - 8)
             labels.append((4, self.height() - image.height() - 4, image))

@@ -378,7 +378,7 @@ class VideoWall(QWidget):
             return
         for feed in self.feeds.feeds_of(camera_id=ref.id):
             if feed.tile is not None:
-                feed.tile.set_camera(ref.name, ref.tier)
+                feed.tile.set_camera(ref.name, ref.tier, camera_id=ref.id, rank=ref.rank)
 
     def on_emergency_ended(self, camera_ids: Iterable[str]) -> None:
         """An emergency ended: re-check those grants with the server now (refusal closes)."""
