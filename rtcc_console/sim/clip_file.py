@@ -7,6 +7,7 @@ The packets are remuxed, never re-encoded.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,13 +26,18 @@ def write_mp4(
     size: tuple[int, int] = (640, 360),
     gop: int = 15,
     cache_dir: Path | None = None,
+    start_time: datetime | None = None,
 ) -> Path:
-    """An H.264 MP4 of ``seconds`` (whole GOPs) at ``fps``; frame i has pts i/fps."""
+    """An H.264 MP4 of ``seconds`` (whole GOPs) at ``fps``; frame i has pts i/fps.
+    ``start_time`` is stamped as the file's ``creation_time``, as cameras do."""
     spec = LoopSpec(name=name, index=index, fps=fps, size=size, gop=gop, seconds=seconds)
     loop, _ = load_or_render(spec, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tb = Fraction(1, fps)
     with av.open(str(path), "w", format="mp4") as out:
+        if start_time is not None:
+            stamp = start_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            out.metadata["creation_time"] = stamp
         stream = out.add_mux_stream(loop.codec, width=loop.width, height=loop.height)
         stream.time_base = tb
         for p in loop.packets:

@@ -151,7 +151,11 @@ def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault
     vault.add("ev-1", clip_bytes, call_id="call-1")
     with qtbot.waitSignal(tab.items_loaded, timeout=5000):
         tab.show_call(_call())
-    tab.jump_to_moment("ev-1", 1.0, {"x1": 80, "y1": 45, "x2": 240, "y2": 135})  # pixels of 320x180
+    assert tab.vehicle_filter is not None and tab.vehicle_filter.case_number == "DPD-T-0001"
+    tab.vehicle_filter.moment_chosen.emit("ev-1", 1.0, (0.25, 0.25, 0.5, 0.5))  # fractions
     qtbot.waitUntil(lambda: tab.player.shown_index == 15, timeout=10_000)
     assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.5))
     assert not tab.player.player.status().playing
+    tab.jump_to_moment("ev-1", 2.0, {"x1": 80, "y1": 45, "x2": 240, "y2": 90})  # pixels of 320x180
+    qtbot.waitUntil(lambda: tab.player.shown_index == 29, timeout=10_000)  # 2.0 s is past the end: last frame
+    assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.25))

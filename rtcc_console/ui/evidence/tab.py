@@ -10,7 +10,6 @@ in the player. "Export case…" builds and saves the case's BagIt package.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from datetime import tzinfo
@@ -40,6 +39,7 @@ from rtcc_console.ui import messages
 from rtcc_console.ui.evidence.export_dialog import ExportDialog
 from rtcc_console.ui.evidence.model import COL_HASH, COL_ITEM, THUMB_H, EvidenceModel
 from rtcc_console.ui.evidence.player import Box, EvidencePlayer
+from rtcc_console.ui.evidence.vehicle_filter import VehicleFilter
 from rtcc_console.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class EvidenceTab(QWidget):
         self.case_number: str | None = None
         self._generation = 0
         self.export_dialog: ExportDialog | None = None
-        self.vehicle_filter: QWidget | None = None
+        self.vehicle_filter: VehicleFilter | None = None
 
         self.model = EvidenceModel(self)
         self.model.zone = zone
@@ -131,8 +131,9 @@ class EvidenceTab(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(upper)
         self.splitter.addWidget(self.player)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([380, 460])  # room for ~5 rows above the player
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(top)
@@ -180,6 +181,8 @@ class EvidenceTab(QWidget):
         return self.case_number
 
     def reload(self) -> None:
+        if self.vehicle_filter is not None:
+            self.vehicle_filter.set_scope(self.case_number, self.call_id)
         self._generation += 1
         gen = self._generation
         call_id, case = self.call_id, self.case_number
@@ -392,22 +395,10 @@ class EvidenceTab(QWidget):
 
     # -- the vehicle filter (issue 17) ---------------------------------------------------
     def embed_vehicle_filter(self) -> bool:
-        """Embed ``ui.evidence.vehicle_filter`` when it exists; its ``moment_chosen``
-        (evidence id, time s, box) jumps the player there with the box drawn."""
-        try:
-            module = importlib.import_module("rtcc_console.ui.evidence.vehicle_filter")
-        except ModuleNotFoundError:
-            return False
-        factory = getattr(module, "VehicleFilter", None) or getattr(module, "VehicleFilterWidget", None)
-        if factory is None:
-            return False
-        try:
-            widget = factory(self.evidence.api, parent=self.vehicle_slot)
-        except TypeError:
-            widget = factory(parent=self.vehicle_slot)
-        signal = getattr(widget, "moment_chosen", None)
-        if signal is not None:
-            signal.connect(self.jump_to_moment)
+        """Embed the vehicle-type sort (docs/api/vehicles.md "Console widget"); its
+        ``moment_chosen`` (evidence id, time s, box) jumps the player there, box drawn."""
+        widget = VehicleFilter(self.evidence.api, parent=self.vehicle_slot)
+        widget.moment_chosen.connect(self.jump_to_moment)
         layout = self.vehicle_slot.layout()
         assert layout is not None
         layout.addWidget(widget)
