@@ -76,6 +76,7 @@ class VideoWall(QWidget):
     open_top_requested = Signal()  # the console answers with open_cameras(top cameras)
     snapshot_saved = Signal(str, str)  # path, sha256
     clip_saved = Signal(str, str)  # path, sha256 (an MP4 remuxed from the packet ring)
+    evidence_saved = Signal(str, str, str)  # path, sha256, camera id: a clip or snapshot for the vault
     message_shown = Signal(str, str)  # level ("info"/"warning"/"error"), text
     presets_changed = Signal(list)  # preset names
     footage_request_wanted = Signal(str)  # camera id: a request-only camera was dropped
