@@ -80,7 +80,6 @@ class FootageRequests(QObject):
                 self.api, area_map=self.area_map, role=user.role if user else "analyst",
                 zone=self.zone, parent=self.window,
             )
-            self._form.setWindowFlag(Qt.WindowType.Tool, True)
             self._form.request_sent.connect(self._sent)
         return self._form
 
