@@ -8,6 +8,7 @@ like a mailbox that does not exist.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -36,8 +37,10 @@ class Received:
 class _Handler:
     refuse: set[str] = field(default_factory=set)
     keep: bool = True
+    delay_s: float = 0.0
     messages: list[Received] = field(default_factory=list)
     count: int = 0
+    started: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
 
@@ -53,6 +56,15 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
+        with self.arrived:
+            self.started += 1
+            self.arrived.notify_all()
+        if self.delay_s > 0:
+            await asyncio.sleep(self.delay_s)
+            transport = server.transport
+            if transport is None or transport.is_closing():
+                # the client vanished before we could confirm: not accepted (it will retry)
+                return "451 4.3.0 connection lost before the message was accepted"
         with self.arrived:
             self.count += 1
             if self.keep:
@@ -70,8 +82,9 @@ def _free_port() -> int:
 class SmtpSink:
     """Start with :meth:`start` (or as a context manager); read :attr:`messages`."""
 
-    def __init__(self, *, refuse: set[str] | None = None, keep: bool = True, port: int = 0) -> None:
-        self.handler = _Handler(refuse={a.lower() for a in (refuse or set())}, keep=keep)
+    def __init__(self, *, refuse: set[str] | None = None, keep: bool = True, port: int = 0,
+                 delay_s: float = 0.0) -> None:
+        self.handler = _Handler(refuse={a.lower() for a in (refuse or set())}, keep=keep, delay_s=delay_s)
         self.port = port or _free_port()
         self.host = "127.0.0.1"
         self._controller = Controller(self.handler, hostname=self.host, port=self.port,
@@ -99,6 +112,16 @@ class SmtpSink:
     def count(self) -> int:
         with self.handler.lock:
             return self.handler.count
+
+    @property
+    def started(self) -> int:
+        """DATA transactions begun (a message that is on the wire counts here first)."""
+        with self.handler.lock:
+            return self.handler.started
+
+    def wait_for_started(self, n: int, timeout: float = 20.0) -> bool:
+        with self.handler.arrived:
+            return self.handler.arrived.wait_for(lambda: self.handler.started >= n, timeout)
 
     def wait_for(self, n: int, timeout: float = 20.0) -> bool:
         """Block until at least ``n`` messages arrived (False on timeout)."""

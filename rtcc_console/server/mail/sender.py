@@ -15,6 +15,7 @@ in the audit trail, not in logs.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -130,6 +131,14 @@ def smtp_answer(exc: BaseException) -> tuple[int | None, str]:
     return None, str(exc)
 
 
+_ADDRESS_RE = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+
+
+def hide_addresses(text: str) -> str:
+    """An SMTP answer with every e-mail address replaced: it is shown in the console."""
+    return _ADDRESS_RE.sub("(recipient)", text)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 15 * 2 ** max(0, attempts - 1)))
 
@@ -211,7 +220,8 @@ class Mailer:
         if self._link is None:
             return 0
         now = self.clock()
-        lease = timedelta(seconds=max(60.0, 4 * self.settings.smtp_timeout_s))
+        # a claim outlives any one SMTP exchange; after a crash the row is sent again once it lapses
+        lease = timedelta(seconds=max(2.0, 4 * self.settings.smtp_timeout_s))
         with self.db.write() as session:
             jobs = outbox.claim(session, limit=limit, lease=lease, now=now)
         if not jobs:
@@ -257,6 +267,7 @@ class Mailer:
             self._link.send(msg, from_addr=self.settings.smtp_from, to_addr=ctx.to_addr)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused) as exc:
             code, text = smtp_answer(exc)
+            text = hide_addresses(text)
             if code is not None and 400 <= code < 500 and job.attempts < MAX_ATTEMPTS:
                 self._retry(job, f"{code} {text}")
             else:
