@@ -18,6 +18,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("user",): ("rtcc_console.server.cli:user_main", "manage staff accounts (user add ...)"),
     ("audit",): ("rtcc_console.server.cli:audit_main", "audit trail tools (audit verify)"),
     ("db",): ("rtcc_console.store.cli:main", "database tools (db upgrade)"),
+    ("evidence", "verify"): ("rtcc_console.server.vault.bag_verify:main", "re-check an exported evidence package (BagIt)"),
     ("seed",): ("rtcc_console.sim.seed:main", "create a demo camera registry"),
     ("sim", "cameras"): ("rtcc_console.sim.cameras:main", "serve simulated live cameras"),
     ("sim", "cad"): ("rtcc_console.sim.cad:main", "post simulated dispatch calls"),
@@ -25,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "intake"): ("rtcc_console.bench.intake:main", "call intake + event delivery benchmark"),
     ("bench", "call-to-screen"): ("rtcc_console.bench.call_to_screen:main", "POST /calls to console row"),
     ("bench", "wall"): ("rtcc_console.bench.wall:main", "video wall vs ffmpeg decode benchmark"),
+    ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
 }
 
 

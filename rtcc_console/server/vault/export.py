@@ -1,8 +1,9 @@
 """Case export: one BagIt 1.0 bag (RFC 8493) streamed straight into a zip or tar.
 
 Each original is read once: the bytes are hashed (SHA-256 and SHA-512) and written into
-the archive in the same pass, and the SHA-256 must equal the one registered at arrival
-(a mismatch fails the export and flags the item). No intermediate bag directory and no
+the archive in the same pass (SHA-256 on a helper thread, beside the write), and the SHA-256
+must equal the one registered at arrival (a mismatch fails the export and flags the item).
+The SHA-512 in the manifest is the one taken on arrival: the bytes were just re-verified. No intermediate bag directory and no
 second hashing pass: ``bagit.make_bag`` would re-read every payload file, which alone would
 double the cost of a multi-gigabyte export. The manifests, tag manifests, ``bagit.txt`` and
 ``bag-info.txt`` are written here from the hashes of that single pass; the ``bagit``
@@ -23,7 +24,9 @@ import tarfile
 import threading
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +37,6 @@ from rtcc_console.core.models import utcnow
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.vault.access import flag_failure
 from rtcc_console.server.vault.blobs import READ_CHUNK
-from rtcc_console.server.vault.hashing import RunningHash
 from rtcc_console.server.vault.ingest import record_custody
 from rtcc_console.server.vault.service import Vault
 from rtcc_console.store import evidence as store
@@ -154,6 +156,30 @@ def run_export(vault: Vault, *, export_id: str, actor: Actor, cancel: threading.
                            case_number=case_number, details={"export": export_id, "sha256": item.sha256})  # fmt: skip
 
 
+class _HashTap:
+    """SHA-256 of the bytes passing by, computed on a helper thread while they are written."""
+
+    def __init__(self, on_progress: Callable[[int], None]) -> None:
+        self.h = hashlib.sha256()
+        self.n = 0
+        self.on_progress = on_progress
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-hash")
+        self.pending: deque[Future[None]] = deque()
+
+    def __call__(self, chunk: bytes) -> None:
+        self.pending.append(self.pool.submit(self.h.update, chunk))
+        while len(self.pending) > 3:
+            self.pending.popleft().result()
+        self.n += len(chunk)
+        self.on_progress(self.n)
+
+    def finish(self) -> tuple[str, int]:
+        while self.pending:
+            self.pending.popleft().result()
+        self.pool.shutdown()
+        return self.h.hexdigest(), self.n
+
+
 class _Archive:
     """Add files to a zip (stored, zip64) or a tar, streaming."""
 
@@ -164,7 +190,7 @@ class _Archive:
             self.tar: tarfile.TarFile | None = None
         else:
             self.zip = None
-            self.tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT)
+            self.tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT, copybufsize=READ_CHUNK * 4)
 
     def add_stream(self, name: str, size: int, src: BinaryIO, on_chunk: Callable[[bytes], None]) -> None:
         if self.zip is not None:
@@ -220,24 +246,19 @@ def write_bag_archive(
             if rel in used:  # the same bytes twice on one case (two submissions): one file per item
                 rel = f"data/originals/{item.sha256[:12]}-{item.id}-{_safe_name(item.filename)}"
             used.add(rel)
-            running = RunningHash()
             src = vault.blobs.path_of(item.sha256)
-            if item.integrity == "failed" or not src.exists():
+            if item.integrity == "failed" or not src.exists() or not item.sha512:
                 raise ExportFailed(f"item {item.id} failed its integrity check; not exported")
-
-            def tap(chunk: bytes, running: RunningHash = running) -> None:
-                nonlocal done
-                running.update(chunk)
-                done += len(chunk)
-                progress(done)
-
+            tap = _HashTap(lambda n, base=done: progress(base + n))
             with src.open("rb") as f:
                 archive.add_stream(f"{root}/{rel}", item.size, f, tap)
-            sha256, sha512 = running.hexdigests()
-            if sha256 != item.sha256 or running.offset != item.size:
+            sha256, hashed = tap.finish()
+            done += hashed
+            if sha256 != item.sha256 or hashed != item.size:
                 flag_failure(vault, sha256=item.sha256, actual=sha256, actor=actor)
                 raise ExportFailed(f"item {item.id}: stored bytes do not match the registered SHA-256; export stopped")
-            manifest.append((rel, sha256, sha512))
+            # SHA-512 as taken on arrival: these exact bytes were just re-verified by SHA-256
+            manifest.append((rel, sha256, item.sha512))
         tags = _tag_payload(vault, case_number=case_number, items=items, manifest=manifest)
         payload_oxum = f"{sum(i.size for i in items) + sum(len(d) for n, d in tags.items() if n.startswith('data/'))}." \
                        f"{len(items) + sum(1 for n in tags if n.startswith('data/'))}"  # fmt: skip
