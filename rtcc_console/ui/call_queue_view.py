@@ -85,6 +85,7 @@ class CallQueue(QWidget):
 
     call_selected = Signal(str)
     call_acknowledged = Signal(str)
+    selection_filtered = Signal(bool)  # the selected call is hidden by the filters (True) or shown
     open_top_wanted = Signal(str)
     footage_wanted = Signal(str)
     show_on_map_wanted = Signal(str)
@@ -234,6 +235,7 @@ class CallQueue(QWidget):
         if chosen is None:
             self.filtered_out_label.hide()
             return
+        was_hidden = not self.filtered_out_label.isHidden()
         shown = self._proxy_index(chosen)
         if shown is not None:
             if self.table.currentIndex().data(CALL_ID_ROLE) != chosen:
@@ -242,6 +244,8 @@ class CallQueue(QWidget):
                     QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
                 )
             self.filtered_out_label.hide()
+            if was_hidden:
+                self.selection_filtered.emit(False)
             return
         call = self.model.call(chosen)
         name = call.incident_id if call else chosen
@@ -249,6 +253,8 @@ class CallQueue(QWidget):
             f"The selected call {name} is filtered out of this view (Esc in the search box clears the search)."
         )
         self.filtered_out_label.show()
+        if not was_hidden:
+            self.selection_filtered.emit(True)
 
     def _proxy_index(self, call_id: str) -> QModelIndex | None:
         for row in range(self.proxy.rowCount()):

@@ -8,6 +8,7 @@ the same layout. Layout, geometry and the selected call are saved to a QSettings
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 
 from rtcc_console.client.api import ApiClient
 from rtcc_console.config import ConsoleSettings
+from rtcc_console.core.models import DispatchCall
 from rtcc_console.ui import messages
 from rtcc_console.ui.call_alerts import CallAlerter, QtSoundPlayer
+from rtcc_console.ui.call_detail import CallDetail
 from rtcc_console.ui.call_queue import COL_AGE
 from rtcc_console.ui.call_queue_view import CallQueue
 from rtcc_console.ui.camera_list import CameraList
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
             self, api=api, live=live, time_zone=settings.time_zone,
             cache_dir=settings.cache_dir, wall=wall,
         )  # fmt: skip
+        self.call_detail = CallDetail()
         self.evidence_panel = self.evidence.tab
         self.docks: dict[str, QDockWidget] = {}
         self.session: Any = None  # the ConsoleSession, attached by build_console
@@ -104,10 +108,12 @@ class MainWindow(QMainWindow):
         self._dock("cameras", "Cameras", self.camera_list, left)
         self._dock("requests", "Requests", self.requests_panel, left)
         self._dock("evidence", "Evidence", self.evidence_panel, left)
+        self._dock("details", "Call details", self.call_detail, left)
         self._dock("map", "Map", map_view, right)
         self._dock("wall", "Wall", wall, right)
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
+        self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
         self.docks["cameras"].raise_()
         docks = self.docks
         self.resizeDocks([docks["calls"], docks["map"]], [660, 940], Qt.Orientation.Horizontal)
@@ -116,6 +122,7 @@ class MainWindow(QMainWindow):
 
         self.status = ConsoleStatusBar(settings.time_zone, self)
         self.call_queue.model.zone = self.status.zone
+        self.call_detail.zone = self.status.zone
         self.setStatusBar(self.status)
         self.selection = CallSelection(self, settings)
         self.lock_overlay = LockOverlay(api, self)
@@ -204,6 +211,10 @@ class MainWindow(QMainWindow):
         live.link_changed.connect(self._on_link_changed)
         self.call_queue.call_selected.connect(self.selection.select)
         self.call_queue.call_acknowledged.connect(self._send_acknowledgement)
+        self.call_queue.call_selected.connect(self._show_call_detail)
+        self.call_queue.selection_filtered.connect(self.call_detail.set_filtered_out)
+        live.call_received.connect(self._call_updated)
+        live.emergencies_changed.connect(self._refresh_call_detail)
         self.camera_list.camera_activated.connect(self.selection.open_camera)
         self.camera_list.camera_selected.connect(self.selection.highlight_camera)
         self.call_queue.model.rowsInserted.connect(self._update_counts)
@@ -231,6 +242,26 @@ class MainWindow(QMainWindow):
         run_in_background(
             lambda: self.api.acknowledge_call(call_id), what="Recording the acknowledgement"
         )
+
+    def _show_call_detail(self, call_id: str) -> None:
+        self._refresh_call_detail(call_id)
+        self.call_detail.load(self.api.get_call)
+
+    def _refresh_call_detail(self, call_id: str | None = None) -> None:
+        call = self.call_queue.model.call(call_id or self.call_queue.selected_call_id() or "")
+        if call is None:
+            return
+        self.call_detail.show_call(
+            call,
+            emergencies=self.live.active_emergencies(),
+            cameras=self.live.index.get,
+            nearby_camera_ids=[o.camera.id for o in self.selection.options],
+            now=datetime.now(UTC),
+        )
+
+    def _call_updated(self, call: DispatchCall, _version: int) -> None:
+        if self.call_detail.call is not None and call.id == self.call_detail.call.id:
+            self._show_call_detail(call.id)
 
     def _camera_clicked_on_map(self, camera_id: str) -> None:
         self.docks["cameras"].raise_()
