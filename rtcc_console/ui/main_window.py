@@ -163,7 +163,8 @@ class MainWindow(QMainWindow):
         self.sign_out_action = self._action("Sign out", [], self.sign_out_requested.emit)
         console.addAction(self.sign_out_action)
         console.addAction(self._action("Lock screen", ["Ctrl+L"], self.lock))
-        console.addAction(self._action("Quit", ["Ctrl+Q"], self.close))
+        self.quit_action = self._action("Quit", ["Ctrl+Q"], self.request_quit)
+        console.addAction(self.quit_action)
         calls = self.menuBar().addMenu("C&alls")
         self.next_call_action = self._action(
             "Next call", ["Ctrl+Down", "J"], lambda: self.call_queue.step(1)
@@ -396,7 +397,39 @@ class MainWindow(QMainWindow):
         )
         qs.sync()
 
+    def live_view_count(self) -> int:
+        count = getattr(self.wall, "live_view_count", None)
+        return int(count()) if callable(count) else 0
+
+    def confirm_quit(self) -> bool:
+        """With live views open, ask first: quitting ends them (and their grants)."""
+        views = self.live_view_count()
+        if views == 0:
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Quit RTCC Console",
+            f"{views} live view{'s are' if views != 1 else ' is'} open on the wall. Quitting ends "
+            f"{'them' if views != 1 else 'it'} and releases the grant{'s' if views != 1 else ''}.",
+            QMessageBox.StandardButton.Cancel, self,
+        )  # fmt: skip
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.quit_box = box
+        box.exec()
+        return box.clickedButton() is quit_button
+
+    def request_quit(self) -> None:
+        """The Quit action: confirm, then close without asking again."""
+        if self.confirm_quit():
+            self._quit_confirmed = True
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The window manager's close button asks as the Quit action does; a programmatic
+        # close (sign-out, tests, the demo's timer) does not.
+        if event.spontaneous() and not getattr(self, "_quit_confirmed", False) and not self.confirm_quit():
+            event.ignore()
+            return
         self.save_layout()
         self.live.stop()
         shutdown = getattr(self.wall, "shutdown", None)

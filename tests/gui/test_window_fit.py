@@ -56,3 +56,34 @@ def test_shortcut_sheet_and_reset_layout(console_server: Any, make_console: Any,
     window.docks["wall"].hide()
     window.reset_layout_action.trigger()
     assert not dock.isFloating() and window.docks["wall"].isVisible()
+
+
+def test_quitting_with_live_views_open_asks_first(console_server: Any, make_console: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    window, _api = make_console(console_server.base)
+    window.wall.live_view_count = lambda: 2  # type: ignore[method-assign]
+
+    def answer(button_text: str) -> None:
+        def click() -> None:
+            box = window.quit_box
+            assert "2 live views are open" in box.text()
+            target = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
+            target.click()
+        QTimer.singleShot(200, click)
+
+    answer("Cancel")
+    window.quit_action.trigger()
+    assert window.isVisible()
+    answer("Quit")
+    window.quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
+    assert isinstance(window.quit_box, QMessageBox)
+
+
+def test_quit_without_live_views_does_not_ask(console_server: Any, make_console: Any, qtbot: Any) -> None:
+    window, _api = make_console(console_server.base)
+    window.quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
+    assert not hasattr(window, "quit_box")

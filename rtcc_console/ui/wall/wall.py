@@ -311,6 +311,10 @@ class VideoWall(QWidget):
             self._message_cause = "wall_full"
         return opened
 
+    def live_view_count(self) -> int:
+        """Tiles holding a live view (granted or being granted)."""
+        return len(self.feeds.feeds)
+
     def tile_of_camera(self, camera_id: str) -> int | None:
         """The tile showing ``camera_id``, if any."""
         for tile, feed in self.feeds.feeds.items():
