@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -133,7 +133,7 @@ class EvidenceTab(QWidget):
         self.splitter.addWidget(self.player)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([380, 460])  # room for ~5 rows above the player
+        self._split_done = False
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(top)
@@ -405,6 +405,13 @@ class EvidenceTab(QWidget):
         self.vehicle_filter = widget
         self.vehicle_slot.show()
         return True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_done:  # the first time: the list gets 60 %, the player the rest
+            self._split_done = True
+            total = max(self.splitter.height(), 400)
+            self.splitter.setSizes([total * 6 // 10, total * 4 // 10])
 
     # -- misc --------------------------------------------------------------------------
     def _update_buttons(self) -> None:
