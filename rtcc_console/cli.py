@@ -21,11 +21,12 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("evidence", "verify"): ("rtcc_console.server.vault.bag_verify:main", "re-check an exported evidence package (BagIt)"),
     ("seed",): ("rtcc_console.sim.seed:main", "create a demo camera registry"),
     ("sim", "cameras"): ("rtcc_console.sim.cameras:main", "serve simulated live cameras"),
-    ("sim", "cad"): ("rtcc_console.sim.cad:main", "post simulated dispatch calls"),
+    ("sim", "cad"): ("rtcc_console.sim.cad_post:main", "post simulated dispatch calls"),
     ("bench", "nearest"): ("rtcc_console.bench.nearest:main", "nearest-camera index benchmark"),
     ("bench", "intake"): ("rtcc_console.bench.intake:main", "call intake + event delivery benchmark"),
     ("bench", "call-to-screen"): ("rtcc_console.bench.call_to_screen:main", "POST /calls to console row"),
     ("bench", "wall"): ("rtcc_console.bench.wall:main", "video wall vs ffmpeg decode benchmark"),
+    ("bench", "vehicles"): ("rtcc_console.bench.vehicles:main", "vehicle index of evidence vs decode-only (and with the wall)"),
     ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
 }
 

@@ -89,12 +89,13 @@ def main(argv: list[str]) -> int:
     reg, integ = split_counts(args.cameras) if args.cameras is not None else (2306, 276)
     from PySide6.QtCore import QTimer
 
-    from rtcc_console.ui.demo_driver import DemoDriver
+    from rtcc_console.demo_driver import DemoDriver
 
     app = start_qt_app()
-    outcome = {"code": 0, "shots": []}
+    outcome: dict[str, Any] = {"code": 0, "shots": []}
     with DemoEnvironment(streams=args.streams, n_registered=reg, n_integrated=integ) as env:
         _say(f"demo server {env.base_url} (user {env.username}; password kept in memory)")
+        assert env.tmp is not None  # set by start()
         window = open_console(env, size=(size[0], size[1]), settings_dir=env.tmp)
         driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)
 
@@ -146,12 +147,9 @@ def start_qt_app() -> Any:
     if app is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication([sys.argv[0]])
-        try:
-            from rtcc_console.ui.theme import apply_dark_theme
+        from rtcc_console.ui.theme import apply_dark_theme
 
-            apply_dark_theme(app)
-        except ImportError:
-            pass
+        apply_dark_theme(app)
     return app
 
 

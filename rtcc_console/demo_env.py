@@ -1,8 +1,7 @@
 """The demo's world, without Qt: camera simulator, Dallas registry, server, CAD feed.
 
 ``DemoEnvironment`` is a context manager. ``start()`` makes a temporary directory, starts
-the camera simulator (``sim.cameras.SimCameraServer`` when it is available, else the
-stand-in ``bench.wall_sim.LoopServer``), seeds a Connect Dallas-shaped registry whose
+the camera simulator (``sim.cameras.SimCameraServer``), seeds a Connect Dallas-shaped registry whose
 integrated cameras stream from that simulator, starts the embedded server (dev mode,
 SQLite in the temporary directory), creates the demo analyst with a random password that
 only lives in memory, and starts a thread that posts simulated CAD calls: a handful at
@@ -25,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pydantic import SecretStr
+
 from rtcc_console.core.models import GeoPoint, Role, SharingMode, Tier
 
 log = logging.getLogger(__name__)
@@ -46,26 +47,16 @@ class FeedStats:
 
 def start_camera_simulator(count: int) -> tuple[Any, str]:
     """Start ``count`` simulated cameras; return (server, URL template with ``{index}``)."""
-    server: Any
-    try:
-        from rtcc_console.sim.cameras import SimCameraServer
+    from rtcc_console.sim.cameras import SimCameraServer
 
-        server = SimCameraServer(count)
-        server.start()
-        kind = "sim.cameras"
-    except Exception as exc:  # noqa: BLE001 - not there yet (or broken): use the stand-in
-        log.info("sim.cameras unavailable (%s); using the bench stand-in simulator", exc)
-        from rtcc_console.bench.wall_sim import LoopServer
-
-        server = LoopServer(count)
-        server.start()
-        kind = "bench.wall_sim"
+    server = SimCameraServer(count)
+    server.start()  # a simulator that cannot start is the demo's error, shown as it is
     last = count - 1
     template = server.url(last).replace(f"/cam/{last}", "/cam/{index}")
     if "{index}" not in template:
         server.stop()
         raise RuntimeError(f"unexpected camera URL shape: {server.url(last)}")
-    log.info("camera simulator (%s): %d streams at %s", kind, count, template)
+    log.info("camera simulator: %d streams at %s", count, template)
     return server, template
 
 
@@ -248,7 +239,7 @@ class DemoEnvironment:
         seed_database(db_url, registry)
         t2 = time.perf_counter()
         settings = ServerSettings(dev_mode=True, port=0, db_url=db_url, vault_dir=self.tmp / "vault",
-                                  secret_key=secrets.token_urlsafe(32), argon2_time_cost=1,
+                                  secret_key=SecretStr(secrets.token_urlsafe(32)), argon2_time_cost=1,
                                   argon2_memory_kib=8192, argon2_parallelism=1)
         self.server = EmbeddedServer(settings)
         self.base_url = self.server.start()

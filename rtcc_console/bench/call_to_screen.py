@@ -68,23 +68,31 @@ def main(argv: list[str]) -> int:
     from rtcc_console.demo import prepare_qt_environment
 
     prepare_qt_environment()
+    from rtcc_console.bench.call_to_screen_probe import (
+        CallToScreenProbe,
+        measure_map_load,
+        spin,
+        wait_for,
+    )
     from rtcc_console.demo import open_console, start_qt_app
     from rtcc_console.demo_env import DemoEnvironment
     from rtcc_console.sim.cad import generate_calls
     from rtcc_console.sim.seed import generate_registry, split_counts
-    from rtcc_console.ui.bench_probe import CallToScreenProbe, measure_map_load, spin, wait_for
 
     start_qt_app()
     rng = random.Random(11)
     now = datetime.now(UTC)
     records = [r for r in generate_calls(rng, args.calls * 3, now, id_prefix="BENCH") if r.get("lat") is not None]
-    seen_ids: set[str] = set()
-    records = [r for r in records if not (r["incident_id"] in seen_ids or seen_ids.add(r["incident_id"]))]
+    unique: dict[str, dict[str, Any]] = {}
+    for r in records:
+        unique.setdefault(r["incident_id"], r)  # the first record of each incident
+    records = list(unique.values())
     records = [{**r, "reported_at": now.isoformat(), "updated_at": now.isoformat()} for r in records[: args.calls]]
     result: dict[str, Any] = {"benchmark": "call-to-screen", "machine": machine_info()}
     sent: dict[str, tuple[float, float]] = {}
     lock = threading.Lock()
     with DemoEnvironment(streams=2, initial_calls=-1) as env:
+        assert env.tmp is not None  # set by start()
         window = open_console(env, size=(1600, 1000), settings_dir=env.tmp)
         deadline = time.monotonic() + 60
         while not (len(window.live.index.camera_ids()) and getattr(window.map_view, "is_ready", True)):

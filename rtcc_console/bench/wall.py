@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from rtcc_console.bench.common import emit, machine_info
-from rtcc_console.bench.wall_support import SimProcess, ffmpeg_decode_cpu, percentile
+from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
+from rtcc_console.bench.wall_support import SimProcess, percentile
 
 
 def _cpu_s() -> float:
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             result["steady"] = bench.steady_state(args.tiles, args.warmup, args.seconds)
             if not args.no_ffmpeg:
                 # ffmpeg needs ~2-4 s to probe and reach a keyframe before it decodes steadily
-                ref = ffmpeg_decode_cpu(sim.urls[: args.tiles], args.seconds, max(args.warmup, 5.0))
+                ref = measure_ffmpeg_decode(sim.urls[: args.tiles], args.seconds, warmup_s=max(args.warmup, 5.0))
                 result["ffmpeg"] = ref
                 per = ref["cpu_s_per_video_s_per_stream"]
                 result["wall_to_ffmpeg_ratio"] = (

@@ -70,11 +70,3 @@ class SimProcess:
             self._proc.terminate()
             self._proc.join(2)
 
-
-def ffmpeg_decode_cpu(urls: list[str], seconds: float, warmup_s: float = 3.0) -> dict[str, Any]:
-    """CPU of the ffmpeg CLI decoding ``urls`` to null (one process per stream), counted
-    only after ``warmup_s`` so that start-up and probing are excluded
-    (``rtcc_console.bench.ffmpeg_ref.measure_ffmpeg_decode``)."""
-    from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
-
-    return dict(measure_ffmpeg_decode(urls, seconds, warmup_s=warmup_s))

@@ -103,7 +103,7 @@ async def start_background(state: AppState) -> None:
     state.tasks.append(asyncio.create_task(_housekeeping(state), name="rtcc-housekeeping"))
     state.tasks.append(asyncio.create_task(_checkpoints(state), name="rtcc-audit-checkpoints"))
     if state.db.is_postgres:
-        from rtcc_console.server.notify import listen_forever
+        from rtcc_console.server.pg_fanout import listen_forever
 
         state.tasks.append(asyncio.create_task(listen_forever(state), name="rtcc-listen"))
     if state.settings.cad_dropdir is not None:

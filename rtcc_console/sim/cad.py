@@ -340,9 +340,3 @@ def distance_from_center_m(lat: float, lon: float) -> float:
     dx = (lon - CENTER_LON) * 111_320.0 * math.cos(math.radians(CENTER_LAT))
     return math.hypot(dx, dy)
 
-
-def main(argv: list[str]) -> int:
-    """``rtcc sim cad``: post simulated calls to a server (see :mod:`sim.cad_post`)."""
-    from rtcc_console.sim.cad_post import main as post_main
-
-    return post_main(argv)

@@ -30,7 +30,7 @@ def demo(qtbot: Any, tmp_path: Path) -> Iterator[tuple[Any, Any]]:
 
 
 def test_demo_shows_calls_map_wall_and_screenshots(qtbot: Any, demo: tuple[Any, Any], tmp_path: Path) -> None:
-    from rtcc_console.ui.demo_driver import DemoDriver
+    from rtcc_console.demo_driver import DemoDriver
     from tests.gui.map_support import wait_state
 
     env, window = demo

@@ -55,7 +55,12 @@ def wait_for(signal: Any, timeout_s: float) -> bool:
     """Run the event loop until ``signal`` fires or ``timeout_s`` passes; True if it fired."""
     loop = QEventLoop()
     fired: list[bool] = []
-    signal.connect(lambda *a: (fired.append(True), loop.quit()))
+
+    def on_fired(*_args: Any) -> None:
+        fired.append(True)
+        loop.quit()
+
+    signal.connect(on_fired)
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
     return bool(fired)
