@@ -98,6 +98,10 @@ class ConsoleSettings(BaseSettings):
 
     server_url: str = Field(default="http://127.0.0.1:8750", description="Base URL of the rtcc server")
     idle_lock_s: int = Field(default=30 * 60, ge=30, le=24 * 3600, description="Idle time before the screen locks")
+    idle_lock_by_role: dict[str, int] = Field(
+        default_factory=lambda: {"supervisor": 15 * 60, "admin": 10 * 60},
+        description="Idle time before the screen locks, per role (roles not listed use idle_lock_s)",
+    )
     tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Basemap tile URL template; the map works without tiles",

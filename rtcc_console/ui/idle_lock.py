@@ -4,6 +4,7 @@ window while signed out, so the layout stays intact behind it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -41,6 +42,9 @@ class IdleLock(QObject):
 
     def __init__(self, parent: QObject, timeout_ms: int) -> None:
         super().__init__(parent)
+        #: True while someone is evidently watching (video playing in the focused window):
+        #: checked once a second, it counts as activity so a watched wall never locks.
+        self.activity_probe: Callable[[], bool] | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(timeout_ms)
@@ -61,10 +65,17 @@ class IdleLock(QObject):
 
     def _check_cursor(self) -> None:
         pos = QCursor.pos()
-        if pos != self._cursor:
-            self._cursor = pos
-            if self.timer.isActive():
-                self.timer.start()
+        moved = pos != self._cursor
+        self._cursor = pos
+        watching = self.activity_probe is not None and self.activity_probe()
+        if (moved or watching) and self.timer.isActive():
+            self.timer.start()
+
+    def set_timeout_ms(self, timeout_ms: int) -> None:
+        """A new idle time (per role); a running countdown restarts with it."""
+        self.timer.setInterval(timeout_ms)
+        if self.timer.isActive():
+            self.timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in INPUT_EVENTS and self.timer.isActive():
@@ -79,9 +90,11 @@ class IdleLock(QObject):
 
 
 class LockOverlay(QFrame):
-    """Covers the whole window. Locked: password field; signed out: a plain notice."""
+    """Covers the whole window. Locked: password field and "Sign out / switch user";
+    signed out: a plain notice."""
 
     unlocked = Signal()
+    sign_out_requested = Signal()
 
     def __init__(self, api: ApiClient, parent: QWidget) -> None:
         super().__init__(parent)
@@ -100,12 +113,16 @@ class LockOverlay(QFrame):
         self.unlock_button = QPushButton("Unlock", self)
         self.unlock_button.setFixedWidth(width)
         self.unlock_button.clicked.connect(self.try_unlock)
+        self.switch_button = QPushButton("Sign out / switch user", self)
+        self.switch_button.setObjectName("LockSwitchUser")
+        self.switch_button.setFixedWidth(width)
+        self.switch_button.clicked.connect(self.sign_out_requested.emit)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("LockError")
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box = QVBoxLayout(self)
         box.addStretch(1)
-        for widget in (self.title, self.password, self.unlock_button, self.error_label):
+        for widget in (self.title, self.password, self.unlock_button, self.switch_button, self.error_label):
             box.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addStretch(1)
         parent.installEventFilter(self)
@@ -132,6 +149,7 @@ class LockOverlay(QFrame):
         self.title.setText(f"Screen locked — {username}\nEnter your password to continue.")
         self.password.show()
         self.unlock_button.show()
+        self.switch_button.show()
         self.error_label.clear()
         self.password.clear()
         self._cover()
@@ -141,6 +159,7 @@ class LockOverlay(QFrame):
         self.title.setText("Signed out. Sign in to continue.")
         self.password.hide()
         self.unlock_button.hide()
+        self.switch_button.hide()
         self.error_label.clear()
         self._cover()
 

@@ -126,12 +126,17 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.selection = CallSelection(self, settings)
         self.lock_overlay = LockOverlay(api, self)
+        self._idle_lock_ms_override = idle_lock_ms
         self.idle_lock = IdleLock(
             self, settings.idle_lock_s * 1000 if idle_lock_ms is None else idle_lock_ms
         )
         self.idle_lock.idle_timed_out.connect(self.lock)
         self.lock_overlay.unlocked.connect(self.idle_lock.restart)
         self.lock_overlay.unlocked.connect(self._reveal_outside_overlay)
+        self.lock_overlay.unlocked.connect(self._summarise_while_locked)
+        self.lock_overlay.sign_out_requested.connect(self.sign_out_requested.emit)
+        self.idle_lock.activity_probe = self._someone_is_watching
+        self._lock_snapshot: tuple[set[str], set[str]] | None = None
         self._build_menus()
         self._wire()
         self._default_state = self.saveState(STATE_VERSION)
@@ -289,8 +294,47 @@ class MainWindow(QMainWindow):
         """Open the best cameras the analyst may view live now on the wall."""
         return self.selection.open_top_cameras()
 
+    def _someone_is_watching(self) -> bool:
+        """Video playing in the focused console window counts as activity."""
+        playing = getattr(self.wall, "is_playing", None)
+        return self.isActiveWindow() and callable(playing) and bool(playing())
+
+    def _summarise_while_locked(self) -> None:
+        """After unlocking: what arrived while the screen was covered."""
+        if self._lock_snapshot is None:
+            return
+        calls_before, emergencies_before = self._lock_snapshot
+        self._lock_snapshot = None
+        new = [c for c in self.call_queue.model.calls() if c.id not in calls_before]
+        started = [e for e in self.live.active_emergencies() if e.id not in emergencies_before]
+        if not new and not started:
+            self.last_lock_summary = "Nothing new arrived while the screen was locked."
+        else:
+            parts = []
+            if new:
+                by_p: dict[int, int] = {}
+                for c in new:
+                    by_p[c.priority] = by_p.get(c.priority, 0) + 1
+                detail = ", ".join(f"{n} P{p}" for p, n in sorted(by_p.items()))
+                parts.append(f"{len(new)} new call{'s' if len(new) != 1 else ''} ({detail})")
+            if started:
+                parts.append(f"{len(started)} emergenc{'ies' if len(started) != 1 else 'y'} started")
+            self.last_lock_summary = "While the screen was locked: " + "; ".join(parts) + "."
+        messages.info(self.last_lock_summary)
+
+    def apply_role_idle_time(self) -> None:
+        """The idle time of the signed-in user's role (``idle_lock_by_role``)."""
+        user = self.api.user
+        seconds = self.settings.idle_lock_by_role.get(user.role, self.settings.idle_lock_s) if user else self.settings.idle_lock_s
+        if self._idle_lock_ms_override is None:
+            self.idle_lock.set_timeout_ms(seconds * 1000)
+
     def lock(self) -> None:
         """Cover the data until the password is entered again."""
+        self._lock_snapshot = (
+            {c.id for c in self.call_queue.model.calls()},
+            {e.id for e in self.live.active_emergencies()},
+        )
         self._conceal_outside_overlay()
         self.lock_overlay.show_locked(self.api.user.username if self.api.user else "")
 
@@ -308,6 +352,7 @@ class MainWindow(QMainWindow):
         """Signed in again: uncover and reconnect."""
         self.lock_overlay.hide()
         self._reveal_outside_overlay()
+        self.apply_role_idle_time()
         self.idle_lock.restart()
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")

@@ -10,6 +10,7 @@ failures are shown on the tile or in the wall's message bar.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -310,6 +311,14 @@ class VideoWall(QWidget):
             )
             self._message_cause = "wall_full"
         return opened
+
+    def is_playing(self, within_s: float = 2.0) -> bool:
+        """A live tile painted a new frame in the last ``within_s`` seconds."""
+        now = time.monotonic()
+        return any(
+            tile.last_frame_at is not None and now - tile.last_frame_at < within_s
+            for tile in self.feeds.feeds
+        )
 
     def live_view_count(self) -> int:
         """Tiles holding a live view (granted or being granted)."""
