@@ -125,7 +125,10 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     link = _link_token(stack)
 
     # -- the owner uploads with tuspy; the connection dies halfway; a second client resumes -
-    clip = write_mp4(tmp_path / "porch.mp4", seconds=8.0, fps=15, size=(640, 360), gop=15, cache_dir=tmp_path)
+    # the camera's clock runs 90 s fast: it stamps the recording's start 90 s late
+    true_start = (now - timedelta(minutes=30)).replace(microsecond=0)
+    clip = write_mp4(tmp_path / "porch.mp4", seconds=8.0, fps=15, size=(640, 360), gop=15, cache_dir=tmp_path,
+                     start_time=true_start + timedelta(seconds=90))  # fmt: skip
     size = clip.stat().st_size
     meta = {"request_token": link, "filename": clip.name, "clock_offset_s": "90"}
     first = tus_client.TusClient(f"{stack.api}/uploads", headers={"Upload-Token": link})
@@ -157,6 +160,25 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     tab.player.step(1)
     qtbot.waitUntil(lambda: tab.player.shown_index == 1, timeout=5000)
     assert tab.player.player.info.frame_count == 120
+    shown = true_start + timedelta(seconds=1 / 15)  # frame 1, corrected by the stated offset
+    assert f"Recorded {shown:%Y-%m-%d %H:%M:%S}.066 UTC" in tab.player.time_label.text()
+    assert "camera clock +90 s off, corrected" in tab.player.time_label.text()
+    # a snapshot of the shown frame goes into the vault as a new item derived from it
+    with qtbot.waitSignal(tab.player.snapshot_taken, timeout=20_000) as snap:
+        tab.player.snapshot_button.click()
+    assert snap.args[0].kind == "image" and snap.args[0].derived_from == evidence_id
+
+    # -- the wall's "Save last 30 s" clip enters the vault in the call's case --------------
+    wall_clip = write_mp4(tmp_path / "cam-000031_20261129T180501Z.mp4", name="Wall", index=31,
+                          seconds=2.0, size=(320, 180), cache_dir=tmp_path)  # fmt: skip
+    before = {i.id for i in tab.model.items}
+    window.wall.evidence_saved.emit(str(wall_clip), "", "cam-000031")  # as wall_io does
+    qtbot.waitUntil(lambda: len(window.evidence.wall_bridge.sent) == 1, timeout=20_000)
+    wall_id = window.evidence.wall_bridge.sent[0]
+    qtbot.waitUntil(lambda: tab.model.row_of(wall_id) is not None, timeout=20_000)  # live, over SSE
+    wall_item = tab.model.items[tab.model.row_of(wall_id)]
+    assert wall_id not in before and wall_item.camera_id == "cam-000031"
+    assert case in wall_item.case_numbers and wall_item.call_id == call["id"]
 
     # -- case export, validated by bagit ------------------------------------------------------
     dest = tmp_path / f"case-{case}.zip"
@@ -170,8 +192,9 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     bag = bagit.Bag(str(bag_dir))
     bag.validate()  # raises BagValidationError on any wrong hash or missing file
     assert "sha256" in bag.algorithms and "sha512" in bag.algorithms
-    originals = [p for p in bag.payload_files() if p.startswith("data/originals/")]
-    assert len(originals) == 1 and (bag_dir / originals[0]).read_bytes() == clip.read_bytes()
+    originals = sorted(p for p in bag.payload_files() if p.startswith("data/originals/"))
+    payload = {(bag_dir / p).read_bytes() for p in originals}
+    assert clip.read_bytes() in payload and wall_clip.read_bytes() in payload
     dialog.close()
 
     # -- a stored original changed on disk: detected and shown --------------------------------
