@@ -142,6 +142,8 @@ class RequestForm(QDialog):
         for i, b in enumerate((self.kind_circle, self.kind_polygon, self.kind_corridor)):
             self.kind_group.addButton(b, i)
         self.kind_circle.setChecked(True)
+        for b in (self.kind_circle, self.kind_polygon, self.kind_corridor):  # the dark theme hides the dot
+            b.setStyleSheet("QRadioButton:checked { font-weight: bold; color: #f5d48a; }")
         self.radius_spin = self._metres(150, 10, 3000)
         self.width_spin = self._metres(60, 5, 1000)
         self.draw_button = QPushButton("Draw on map", self)

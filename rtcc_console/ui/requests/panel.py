@@ -40,6 +40,7 @@ STATE_COLOURS = {
     "no_footage": "#d1d5db", "declined": "#fca5a5", "expired": "#f5b431", "undeliverable": "#f87171",
 }  # fmt: skip
 OVERDUE_BG = "#5b1d1d"
+RELOAD_MS = 60_000
 
 
 def _parse(ts: Any) -> datetime | None:
@@ -92,6 +93,12 @@ class RequestsPanel(QWidget):
         self._age_timer.setInterval(30_000)
         self._age_timer.timeout.connect(self._refresh_ages)
         self._age_timer.start()
+        # "overdue" turns true with time alone (no event): re-read the list now and then.
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setInterval(RELOAD_MS)
+        self._reload_timer.timeout.connect(lambda: self.reload() if self._loaded_once else None)
+        self._reload_timer.start()
+        self._loaded_once = False
 
     def _build(self) -> None:
         self.new_button = QPushButton("New request…", self)
@@ -205,10 +212,17 @@ class RequestsPanel(QWidget):
         self.tree.clear()
         self._rows.clear()
         self.requests.clear()
-        for r in rows:
+        for r in reversed(rows):  # newest first: each new row goes on top
             self._upsert(r)
-        self.status_label.setText(f"{len(rows)} request{'s' if len(rows) != 1 else ''}")
+        self._loaded_once = True
+        self._update_status()
         self.requests_changed.emit()
+
+    def _update_status(self) -> None:
+        n = len(self.requests)
+        overdue = sum(1 for r in self.requests.values() for i in r.get("items") or [] if i.get("overdue"))
+        text = f"{n} request{'s' if n != 1 else ''}"
+        self.status_label.setText(text + (f" · {overdue} overdue owner item{'s' if overdue != 1 else ''}" if overdue else ""))
 
     def _load_failed(self, exc: BaseException, gen: int) -> None:
         if gen == self._gen:
@@ -217,6 +231,7 @@ class RequestsPanel(QWidget):
     def clear(self) -> None:
         """Sign-out: nothing of the last session stays on screen."""
         self._gen += 1
+        self._loaded_once = False
         self.tree.clear()
         self._rows.clear()
         self.requests.clear()
@@ -296,7 +311,9 @@ class RequestsPanel(QWidget):
         overdue = sum(1 for i in items if i.get("overdue"))
         row.setText(COL_CASE, str(request.get("case_number", "")))
         row.setToolTip(COL_CASE, f"{request.get('offence_category') or ''} · {rid}")
-        row.setText(COL_STATE, _summary(request, items) + (f" · {overdue} overdue" if overdue else ""))
+        summary = _summary(request, items) + (f" · {overdue} overdue" if overdue else "")
+        row.setText(COL_STATE, summary)
+        row.setToolTip(COL_STATE, summary)
         row.setText(COL_WINDOW, self._window_text(request))
         row.setText(COL_BY, str(request.get("created_by", "")))
         row.setText(COL_AGE, age_text(_parse(request.get("created_at")), datetime.now(UTC)))
@@ -310,6 +327,7 @@ class RequestsPanel(QWidget):
         else:
             row.setData(COL_STATE, Qt.ItemDataRole.ForegroundRole, None)
         self._set_children(row, items)
+        self._update_status()
 
     def _set_children(self, row: QTreeWidgetItem, items: list[dict[str, Any]]) -> None:
         children = [c for c in (row.child(i) for i in range(row.childCount())) if c is not None]
