@@ -88,6 +88,7 @@ class RequestsPanel(QWidget):
         self.requests: dict[str, dict[str, Any]] = {}
         self._rows: dict[str, QTreeWidgetItem] = {}
         self._gen = 0
+        self._loaded_once = False
         self._build()
         self._age_timer = QTimer(self)
         self._age_timer.setInterval(30_000)
@@ -98,7 +99,6 @@ class RequestsPanel(QWidget):
         self._reload_timer.setInterval(RELOAD_MS)
         self._reload_timer.timeout.connect(lambda: self.reload() if self._loaded_once else None)
         self._reload_timer.start()
-        self._loaded_once = False
 
     def _build(self) -> None:
         self.new_button = QPushButton("New request…", self)
