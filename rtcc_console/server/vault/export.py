@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from rtcc_console import __version__
 from rtcc_console.core.models import utcnow
@@ -190,7 +190,7 @@ class _Archive:
             self.tar: tarfile.TarFile | None = None
         else:
             self.zip = None
-            self.tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT, copybufsize=READ_CHUNK * 4)
+            self.tar = cast(Any, tarfile).open(path, "w", format=tarfile.PAX_FORMAT, copybufsize=READ_CHUNK * 4)
 
     def add_stream(self, name: str, size: int, src: BinaryIO, on_chunk: Callable[[bytes], None]) -> None:
         if self.zip is not None:
@@ -221,7 +221,7 @@ class _TapReader(io.RawIOBase):
     def __init__(self, src: BinaryIO, on_chunk: Callable[[bytes], None]) -> None:
         self.src, self.on_chunk = src, on_chunk
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         chunk = self.src.read(n)
         if chunk:
             self.on_chunk(chunk)
@@ -249,7 +249,12 @@ def write_bag_archive(
             src = vault.blobs.path_of(item.sha256)
             if item.integrity == "failed" or not src.exists() or not item.sha512:
                 raise ExportFailed(f"item {item.id} failed its integrity check; not exported")
-            tap = _HashTap(lambda n, base=done: progress(base + n))
+            base = done
+
+            def report(n: int, base: int = base) -> None:
+                progress(base + n)
+
+            tap = _HashTap(report)
             with src.open("rb") as f:
                 archive.add_stream(f"{root}/{rel}", item.size, f, tap)
             sha256, hashed = tap.finish()

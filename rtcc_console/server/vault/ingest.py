@@ -179,7 +179,7 @@ def register(
             record_custody(session, actor=sub.actor, custody_actor=sub.custody_actor, evidence_id=evidence_id,
                            action="attached", case_number=case_number)  # fmt: skip
         if sub.request_item_id:
-            _record_request_upload(session, sub.request_item_id, evidence_id)
+            _record_request_upload(vault, session, sub, evidence_id)
         if upload_id is not None:
             store.set_upload_state(session, upload_id=upload_id, state="complete", evidence_id=evidence_id)
         public = public_of(session, row)
@@ -189,15 +189,15 @@ def register(
     return Registered(evidence_id, sha256, sha512, size, sub.filename, now, duplicate, info.media(), public)
 
 
-def _record_request_upload(session: Session, item_id: str, evidence_id: str) -> None:
+def _record_request_upload(vault: Vault, session: Session, sub: Submission, evidence_id: str) -> None:
+    """The footage-request side's bookkeeping (item ``uploaded``, files + 1, request.updated)."""
+    from rtcc_console.server.footage_requests import record_upload
+
+    assert sub.request_item_id is not None
     try:
-        from rtcc_console.server.footage_requests import record_upload
-    except ImportError:  # the footage-request server wrapper not present: the store function
-        from rtcc_console.store.footage_requests import record_upload
-    try:
-        record_upload(session, item_id=item_id, evidence_id=evidence_id)
+        record_upload(session, item_id=sub.request_item_id, evidence_id=evidence_id, settings=vault.settings, actor=sub.actor)
     except ValueError as exc:  # the link closed while the bytes were arriving: keep the evidence
-        log.warning("request item %s did not take upload %s: %s", item_id, evidence_id, exc)
+        log.warning("request item %s did not take upload %s: %s", sub.request_item_id, evidence_id, exc)
 
 
 def _ensure_thumbnail(vault: Vault, sha256: str, original: Path) -> str | None:

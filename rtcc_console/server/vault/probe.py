@@ -161,7 +161,7 @@ def _encode_still(frame: Any, codec_name: str, pix_fmt: str, max_width: int | No
     if max_width is not None and width > max_width:
         height = max(2, int(round(height * max_width / width / 2)) * 2)
         width = max_width
-    ctx = av.CodecContext.create(codec_name, "w")
+    ctx: Any = av.CodecContext.create(codec_name, "w")
     ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
     ctx.time_base = Fraction(1, 25)
     if codec_name == "mjpeg":
@@ -216,7 +216,7 @@ def remux_for_browser(src: Path, dest: Path) -> bool:
                 return False
             audio = [a for a in inp.streams.audio if a.codec_context.name == "aac"][:1]
             with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-                mapping = {vs.index: out.add_stream_from_template(vs)}
+                mapping: dict[int, Any] = {vs.index: out.add_stream_from_template(vs)}
                 for a in audio:
                     mapping[a.index] = out.add_stream_from_template(a)
                 for packet in inp.demux([vs, *audio]):
