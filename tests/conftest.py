@@ -19,6 +19,10 @@ os.environ.setdefault(
     "--no-sandbox --disable-gpu --disable-background-networking --disable-component-update",
 )
 os.environ.setdefault("RTCC_DEV_MODE", "1")
+# Tests that are not about multi-factor sign-in sign supervisors and admins in with a
+# password alone; the production default (supervisor, admin) stays strict, and the MFA
+# tests (tests/server/test_mfa.py, tests/gui/test_console_mfa.py) set the policy themselves.
+os.environ.setdefault("RTCC_MFA_REQUIRED_ROLES", "[]")
 
 
 # --- database fixtures (store) ----------------------------------------------------------

@@ -105,7 +105,8 @@ def _read_password(stdin: bool) -> str:
 
 
 def user_main(argv: list[str]) -> int:
-    """Manage staff accounts: ``add NAME --role R --password-stdin``, ``unlock NAME``."""
+    """Manage staff accounts: ``add NAME --role R --password-stdin``, ``unlock NAME``,
+    ``reset-mfa NAME`` (audited; ends the user's sessions and live views)."""
     parser = argparse.ArgumentParser(prog="rtcc user", description="Manage staff accounts.")
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="create a staff account")
@@ -116,6 +117,9 @@ def user_main(argv: list[str]) -> int:
     unlock = sub.add_parser("unlock", help="clear a login lockout")
     unlock.add_argument("name")
     unlock.add_argument("--db", default=None)
+    reset_mfa = sub.add_parser("reset-mfa", help="forget a user's second factor (they enrol again at next sign-in)")
+    reset_mfa.add_argument("name")
+    reset_mfa.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     settings = _settings(db_url=args.db, dev_mode=True)
     from rtcc_console.core.models import Role
@@ -155,6 +159,19 @@ def user_main(argv: list[str]) -> int:
                 create_user(session, username=name, role=Role(args.role), password_hash=password_hash)
                 append_audit(session, actor=actor, action="admin.user_add", targets={"user": name}, reason=f"role {args.role}")
             _out(f"created {args.role} {name}")
+            return 0
+        if args.command == "reset-mfa":
+            from rtcc_console.server.sessions import end_user_sessions
+            from rtcc_console.store.mfa import reset_mfa
+
+            with db.write() as session:
+                if not reset_mfa(session, username=name):
+                    _err(f"rtcc user: no user {name!r}")
+                    return 1
+                revoked, ended = end_user_sessions(session, username=name, actor=actor, reason="second factor reset")
+                append_audit(session, actor=actor, action="admin.user_reset_mfa", targets={"user": name},
+                             reason=f"{revoked} session(s) revoked, {ended} live view(s) ended")  # fmt: skip
+            _out(f"second factor of {name} reset: they enrol again at their next sign-in")
             return 0
         with db.write() as session:
             if not unlock_user(session, username=name):

@@ -260,4 +260,5 @@ def public_user(user: UserRow, *, now: datetime | None = None) -> dict[str, obje
         "locked_until": user.locked_until.isoformat() if locked and user.locked_until else None,
         "created_at": user.created_at.isoformat() if user.created_at else None,
         "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+        "mfa_enabled": user.mfa_enabled_at is not None,
     }

@@ -16,8 +16,14 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/media/auth"),  # the media relay; answers 200 only for a valid grant secret
     ("POST", "/api/v1/cad/webhook"),  # HMAC-signed instead of a bearer token
+    # the second sign-in step: the single-use mfa_token from a right password is the credential
+    ("POST", "/api/v1/auth/mfa"),
+    ("POST", "/api/v1/auth/mfa/enrol"),
+    ("POST", "/api/v1/auth/mfa/enrol/qr.png"),
+    ("POST", "/api/v1/auth/mfa/enrol/qr.svg"),
 }
 ADMIN_ONLY = {"/api/v1/users", "/api/v1/users/{username}", "/api/v1/users/{username}/unlock",
+              "/api/v1/users/{username}/reset-mfa",
               "/api/v1/cameras/import", "/api/v1/cameras/export.csv", "/api/v1/cameras/export.geojson"}  # fmt: skip
 SUPERVISOR = {"/api/v1/audit", "/api/v1/audit.csv", "/api/v1/emergencies/{emergency_id}/end"}
 

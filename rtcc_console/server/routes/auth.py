@@ -4,18 +4,27 @@ Every attempt is audited (success or failure, with the client address). Five fai
 a row (``lockout_threshold``) lock the account for ``lockout_s`` seconds: 423 with the
 unlock time. Unknown usernames cost the same argon2 verification as known ones. Too many
 failures from one address across any accounts (password spraying) answer 429.
+
+When the user needs a second factor (``mfa_required_roles``, or enrolled anyway), a right
+password answers 401 with ``"mfa_required": true`` and a single-use ``mfa_token``; the
+code goes to ``POST /auth/mfa`` (``auth_mfa``). Failed codes count toward the lockout.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import CurrentUser, StateDep, actor_of, client_addr
+from rtcc_console.server.mfa import new_challenge_token, required_for, token_hash
+from rtcc_console.server.routes import auth_mfa
+from rtcc_console.server.routes.auth_common import LoginPublic, MfaRequired, UserBrief, locked
 from rtcc_console.server.security import (
     get_user,
     issue_token,
@@ -24,6 +33,7 @@ from rtcc_console.server.security import (
     record_success,
 )
 from rtcc_console.server.sessions import end_session
+from rtcc_console.store.mfa import create_challenge
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -33,37 +43,22 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-class UserBrief(BaseModel):
-    username: str
-    role: str
-
-
-class LoginPublic(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
-    user: UserBrief
-
-
 class MePublic(BaseModel):
     username: str
     role: str
     expires_at: datetime
 
 
-def _locked(until: datetime) -> HTTPException:
-    seconds = max(1, int((until - utcnow()).total_seconds()))
-    return HTTPException(
-        status.HTTP_423_LOCKED,
-        f"account locked until {until.isoformat(timespec='seconds')} after repeated failed sign-ins; "
-        "an administrator can unlock it",
-        headers={"Retry-After": str(seconds)},
-    )
+_locked = locked
 
 
-@router.post("/login", response_model=LoginPublic)
-def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
-    """Exchange username + password for a bearer token (expires after ``token_ttl_s``)."""
+@router.post(
+    "/login", response_model=LoginPublic,
+    responses={401: {"model": MfaRequired, "description": "bad credentials, or (with mfa_required) a code is due"}},
+)  # fmt: skip
+def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
+    """Exchange username + password for a bearer token (expires after ``token_ttl_s``),
+    or for a second-factor challenge when the user needs one."""
     settings, db = state.settings, state.db
     username = normalize_username(body.username)
     addr = client_addr(request)
@@ -80,6 +75,7 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
     with db.read() as session:
         user = get_user(session, username=username)
         stored = (user.password_hash, user.locked_until, user.role, bool(user.disabled)) if user else None
+        enrolled = bool(user and user.mfa_enabled_at is not None)
     now = utcnow()
     actor = Actor(username=username[:64], role=stored[2] if stored else None, client_addr=addr)
     if stored and stored[1] is not None and stored[1] > now:
@@ -105,6 +101,20 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> LoginPublic:
             raise _locked(lock_until)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password", {"WWW-Authenticate": "Bearer"})
     new_hash = state.passwords.hash(body.password) if state.passwords.needs_rehash(stored[0]) else None
+    if enrolled or required_for(stored[2], list(settings.mfa_required_roles)):
+        # The password step does not reset the failure count: only a full sign-in does.
+        challenge = new_challenge_token()
+        with db.write() as session:
+            expires = create_challenge(session, id_hash=token_hash(challenge), username=username,
+                                       purpose="login" if enrolled else "enrol", now=now, ttl_s=settings.mfa_challenge_s)  # fmt: skip
+            append_audit(session, actor=actor, action="auth.login", outcome="mfa_required",
+                         reason="password accepted; second factor due" + ("" if enrolled else " (enrolment)"))  # fmt: skip
+        answer = MfaRequired(
+            detail="a second factor is required: " + ("enter the code from your authenticator app" if enrolled
+                                                      else "enrol an authenticator app first"),
+            mfa_enrol=not enrolled, mfa_token=challenge, mfa_expires_at=expires,
+        )  # fmt: skip
+        return JSONResponse(answer.model_dump(mode="json"), status_code=401, headers={"WWW-Authenticate": "Bearer"})
     with db.write() as session:
         record_success(session, username=username, now=now, new_hash=new_hash)
         token, expires = issue_token(session, username=username, ttl_s=settings.token_ttl_s, now=now)
@@ -126,3 +136,6 @@ def logout(user: CurrentUser, state: StateDep) -> Response:
 @router.get("/me", response_model=MePublic)
 def me(user: CurrentUser) -> MePublic:
     return MePublic(username=user.username, role=user.role.value, expires_at=user.expires_at)
+
+
+router.include_router(auth_mfa.router)

@@ -77,6 +77,7 @@ class UserPublic(BaseModel):
     locked_until: str | None
     created_at: str | None
     last_login_at: str | None
+    mfa_enabled: bool = False
 
 
 @router.get("")
@@ -110,6 +111,27 @@ def unlock(username: str, admin: RequireAdmin, state: StateDep) -> Any:
         row = get_user(session, username=name)
         session.refresh(row)
         return public_user(row)  # type: ignore[arg-type]
+
+
+@router.post("/{username}/reset-mfa", response_model=UserPublic)
+def reset_second_factor(username: str, admin: RequireAdmin, state: StateDep) -> Any:
+    """Forget the user's second factor (lost phone); signs them out everywhere. They enrol
+    again at their next sign-in when their role requires MFA."""
+    from rtcc_console.store.mfa import reset_mfa
+
+    name = normalize_username(username)
+    with state.db.write() as session:
+        if not reset_mfa(session, username=name):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {name!r}")
+        revoked, ended = end_user_sessions(session, username=name, actor=actor_of(admin), reason="second factor reset")
+        append_audit(session, actor=actor_of(admin), action="admin.user_reset_mfa", targets={"user": name},
+                     reason=f"{revoked} session(s) revoked, {ended} live view(s) ended")  # fmt: skip
+        row = get_user(session, username=name)
+        session.refresh(row)
+        result = public_user(row)  # type: ignore[arg-type]
+    if state.token_cache is not None:
+        state.token_cache.clear()
+    return result
 
 
 @router.patch("/{username}", response_model=UserPublic)
