@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from rtcc_console.client.api import ApiClient
@@ -71,6 +71,11 @@ class FootageRequests(QObject):
         if isinstance(window.wall, VideoWall):  # a request-only camera dropped on the wall
             window.wall.footage_request_wanted.connect(self.request_for_camera)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and watched is self.window.lock_overlay and self._form is not None:
+            self._form.hide()
+        return False
+
     @property
     def form(self) -> RequestForm:
         """Built on first use (one per window; it keeps its last position)."""
@@ -81,6 +86,9 @@ class FootageRequests(QObject):
                 zone=self.zone, parent=self.window,
             )
             self._form.request_sent.connect(self._sent)
+            # The form is a window of its own: the lock overlay cannot cover it, so it hides
+            # whenever the overlay appears (lock, sign-out, 401).
+            self.window.lock_overlay.installEventFilter(self)
         return self._form
 
     def _on_link(self, state: str, _since: Any) -> None:

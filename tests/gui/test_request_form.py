@@ -1,0 +1,142 @@
+"""The footage-request form against a real server and the real map page: the circle drawn
+around the call, the preview (who is inside and accepts, who is excluded and why), quick
+window picks, a case number required, Ctrl+Return, a limit refusal named in the form and a
+supervisor's override."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import PASSWORD, ConsoleServer
+from tests.gui.map_support import DEAD_TILES
+from tests.gui.requests_support import SPOT, seed_owner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ConsoleServer]:
+    srv = ConsoleServer(tmp_path, n_registered=20, n_integrated=5)
+    srv.embedded.ensure_user("sue", "supervisor", PASSWORD)
+    lat, lon = SPOT
+    seed_owner(srv, "own-a", email_addr="a@owners.example", lat=lat + 0.0003, lon=lon)
+    seed_owner(srv, "own-b", kind="business", email_addr="b@owners.example", lat=lat, lon=lon + 0.0004, cameras=2)
+    seed_owner(srv, "own-c", email_addr="c@owners.example", lat=lat - 0.0003, lon=lon - 0.0003)
+    seed_owner(srv, "own-out", email_addr="out@owners.example", lat=lat, lon=lon - 0.0005, accepts=False)
+    seed_owner(srv, "own-nomail", email_addr=None, lat=lat + 0.0005, lon=lon + 0.0002)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def map_view(qtbot: Any) -> Any:
+    from rtcc_console.ui.map_view import MapView
+
+    v = MapView(tile_url=DEAD_TILES, tile_attribution="test tiles")
+    qtbot.addWidget(v)
+    v.resize(800, 600)
+    v.show()
+    with qtbot.waitSignal(v.page_ready, timeout=30_000):
+        pass
+    return v
+
+
+def make_form(qtbot: Any, server: ConsoleServer, map_view: Any, user: str = "ana") -> Any:
+    from rtcc_console.client.api import ApiClient
+    from rtcc_console.client.requests_api import FootageRequestsApi
+    from rtcc_console.ui.requests import RequestForm
+
+    api = ApiClient(server.base)
+    who = api.login(user, PASSWORD)
+    form = RequestForm(FootageRequestsApi(api), area_map=map_view, role=who.role, zone=ZoneInfo("UTC"))
+    qtbot.addWidget(form)
+    return form
+
+
+def seed(reported_at: datetime) -> Any:
+    from rtcc_console.ui.requests import RequestSeed
+
+    return RequestSeed(call_id=None, call_label="DPD-1 · Theft from auto", center=SPOT,
+                       reported_at=reported_at, offence_category="vehicle_crime")
+
+
+def test_preview_counts_owners_inside_and_excluded(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+    form = make_form(qtbot, server, map_view)
+    reported = datetime.now(UTC) - timedelta(hours=3)
+    with qtbot.waitSignal(form.preview_shown, timeout=15_000,
+                          check_params_cb=lambda p: p is not None) as sig:
+        form.start(seed(reported), now=reported + timedelta(hours=3))
+    preview = sig.args[0]
+    assert preview["owners_included"] == 3
+    assert preview["excluded"]["opted_out"] == 1 and preview["excluded"]["no_contact"] == 1
+    assert preview["cameras_inside"] >= 6
+    text = form.preview_label.text()
+    assert "<b>3</b> owners will be asked" in text and "1 opted out" in text and "1 no contact" in text
+    assert form.area is not None and form.area["kind"] == "circle" and form.area["radius_m"] == 150
+    assert "sq mi" in form.area_label.text()
+    # quick pick "2 h before": the window ends at the reported time
+    form.quick_buttons[2].click()
+    start, end = form.time_window()
+    assert end == reported.replace(second=0, microsecond=0)
+    assert end - start == timedelta(hours=2)
+
+    # A smaller circle leaves owners out: the preview follows the radius.
+    with qtbot.waitSignal(form.preview_shown, timeout=15_000,
+                          check_params_cb=lambda p: p is not None and p["owners_included"] < 3):
+        form.radius_spin.setValue(20)
+
+
+def test_case_number_required_then_sent_with_ctrl_return(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+    form = make_form(qtbot, server, map_view)
+    form.start(seed(datetime.now(UTC) - timedelta(hours=1)))
+    qtbot.waitUntil(lambda: form.area is not None, timeout=10_000)
+    form.case_edit.clear()
+    qtbot.keyClick(form.message_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert form.error_label.isVisibleTo(form) and "case number is required" in form.error_label.text()
+    headers = {"Authorization": f"Bearer {server.admin}"}
+    import requests
+
+    listed = requests.get(f"{server.base}/api/v1/footage-requests?scope=all", headers=headers, timeout=10).json()
+    assert listed["total"] == 0  # nothing was sent
+
+    form.case_edit.setText("26-000111")
+    with qtbot.waitSignal(form.request_sent, timeout=15_000) as sig:
+        qtbot.keyClick(form.message_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    request = sig.args[0]
+    assert request["case_number"] == "26-000111" and request["offence_category"] == "vehicle_crime"
+    assert sorted(i["owner_ref"] for i in request["items"]) == ["own-a", "own-b", "own-c"]
+    assert not form.isVisible()
+
+
+def test_a_limit_is_named_and_a_supervisor_may_override(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+    now = datetime.now(UTC)
+    analyst = make_form(qtbot, server, map_view)
+    analyst.start(seed(now - timedelta(hours=1)))
+    qtbot.waitUntil(lambda: analyst.area is not None, timeout=10_000)
+    analyst.case_edit.setText("26-000222")
+    analyst.set_window(now - timedelta(hours=14), now - timedelta(minutes=5))
+    with qtbot.waitSignal(analyst.send_failed, timeout=15_000) as sig:
+        analyst.send_button.click()
+    assert "max_window" in sig.args[0] and "supervisor" in sig.args[0]
+    assert not analyst.override_row.isVisibleTo(analyst)
+
+    sup = make_form(qtbot, server, map_view, user="sue")
+    assert sup.override_row.isVisibleTo(sup)
+    sup.start(seed(now - timedelta(hours=1)))
+    qtbot.waitUntil(lambda: sup.area is not None, timeout=10_000)
+    sup.case_edit.setText("26-000222")
+    sup.set_window(now - timedelta(hours=14), now - timedelta(minutes=5))
+    with qtbot.waitSignal(sup.send_failed, timeout=15_000) as sig:
+        sup.send_button.click()
+    assert "max_window" in sig.args[0] and "override reason" in sig.args[0]
+    sup.override_edit.setText("Homicide: the suspect's route spans the whole night")
+    with qtbot.waitSignal(sup.request_sent, timeout=15_000) as sent:
+        sup.send_button.click()
+    assert sent.args[0]["override_reason"].startswith("Homicide")
