@@ -84,6 +84,7 @@ def _link_token(stack: Stack, timeout_s: float = 20.0) -> str:
     raise AssertionError("no footage-request e-mail with a link arrived")
 
 
+@pytest.mark.qt_log_ignore("GPUInfo not initialized")  # QtWebEngine (the map) without a GPU
 def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack, tmp_path: Path) -> None:
     from rtcc_console.client.api import ApiClient
     from rtcc_console.config import ConsoleSettings
@@ -179,6 +180,18 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     wall_item = tab.model.items[tab.model.row_of(wall_id)]
     assert wall_id not in before and wall_item.camera_id == "cam-000031"
     assert case in wall_item.case_numbers and wall_item.call_id == call["id"]
+    # and so does a wall snapshot (a PNG)
+    from PySide6.QtGui import QColor, QImage
+
+    still = QImage(320, 180, QImage.Format.Format_RGB32)
+    still.fill(QColor("#336699"))
+    png = tmp_path / "cam-000031_20261129T180502_000000Z.png"
+    assert still.save(str(png))
+    window.wall.evidence_saved.emit(str(png), "", "cam-000031")
+    qtbot.waitUntil(lambda: len(window.evidence.wall_bridge.sent) == 2, timeout=20_000)
+    still_id = window.evidence.wall_bridge.sent[1]
+    qtbot.waitUntil(lambda: tab.model.row_of(still_id) is not None, timeout=20_000)
+    assert tab.model.items[tab.model.row_of(still_id)].kind == "image"
 
     # -- case export, validated by bagit ------------------------------------------------------
     dest = tmp_path / f"case-{case}.zip"
