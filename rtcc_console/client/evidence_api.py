@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -128,6 +129,10 @@ class EvidenceApi:
         return evidence_from_json(self.api.request("POST", "/evidence/snapshots", json=body).json())
 
     # -- content -----------------------------------------------------------------------
+    def clear_cache(self) -> None:
+        """Remove every local copy (sign-out, exit): evidence does not linger on a workstation."""
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+
     def cached_path(self, item: Evidence) -> Path:
         return self.cache_dir / item.sha256[:2] / f"{item.sha256}{_suffix(item)}"
 

@@ -228,4 +228,9 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     # and the vault no longer serves it
     r = requests.get(f"{stack.api}/evidence/{evidence_id}/content", headers=staff, timeout=30)
     assert r.status_code == 409
+    # sign-out: the tab forgets everything and the local copies are removed
+    cache = window.evidence.evidence.cache_dir
+    assert cache.exists()
+    window.sign_out_requested.emit()
+    assert tab.model.rowCount() == 0 and not cache.exists()
     window.close()

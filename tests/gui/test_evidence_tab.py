@@ -117,6 +117,11 @@ def test_select_plays_and_snapshot_goes_to_the_vault(qtbot: Any, tab: Any, vault
         tab.player.snapshot_button.click()
     assert vault.snapshots == [{"evidence_id": "ev-1", "at_s": pytest.approx(2 / 15), "case_number": "DPD-T-0001"}]
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=2000)
+    # sign-out: nothing of it stays on screen or on the workstation's disk
+    tab.forget()
+    assert tab.model.rowCount() == 0 and tab.player.player is None and tab.player.item is None
+    assert not cached.exists() and not tab.evidence.cache_dir.exists()
+    assert tab.case_number is None and not tab.export_button.isEnabled()
 
 
 def test_export_progress_and_cancel(qtbot: Any, tab: Any, vault: FakeVault, tmp_path: Path) -> None:

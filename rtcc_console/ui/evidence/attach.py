@@ -7,7 +7,6 @@ The main window calls ``attach_evidence`` once and docks ``wiring.tab``.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from rtcc_console.client.api import ApiClient
 from rtcc_console.client.evidence_api import EvidenceApi
 from rtcc_console.ui import messages
 from rtcc_console.ui.evidence.tab import EvidenceTab
-from rtcc_console.ui.tasks import run_in_background
+from rtcc_console.ui.tasks import run_in_background, run_on_main
 
 if TYPE_CHECKING:
     from rtcc_console.ui.live_data import LiveData
@@ -87,6 +86,8 @@ def attach_evidence(
             tab.on_evidence_event(event_type, data)
 
     window.call_queue.call_selected.connect(call_selected)
+    window.sign_out_requested.connect(tab.forget)
+    api.add_unauthorized_listener(lambda: run_on_main(tab.forget))
     live.request_event.connect(event)
     from rtcc_console.ui.wall.wall import VideoWall
 
@@ -94,11 +95,6 @@ def attach_evidence(
         wall.evidence_saved.connect(bridge.upload)
     app = QCoreApplication.instance()
     if app is not None:
-        app.aboutToQuit.connect(lambda: _closing(tab, evidence.cache_dir))
+        app.aboutToQuit.connect(tab.forget)  # no evidence copies left after the console
+        app.aboutToQuit.connect(tab.shutdown)
     return EvidenceWiring(tab, evidence, bridge)
-
-
-def _closing(tab: EvidenceTab, cache: Path) -> None:
-    """Stop the player and leave no evidence copies on the workstation after the console."""
-    tab.shutdown()
-    shutil.rmtree(cache, ignore_errors=True)

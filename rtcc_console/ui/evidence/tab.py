@@ -208,7 +208,12 @@ class EvidenceTab(QWidget):
             self._update_buttons()
             self.items_loaded.emit(len(items))
 
-        run_in_background(fetch, on_success=fetched, what="Loading evidence")
+        def failed(exc: BaseException) -> None:
+            if gen == self._generation:
+                self.detail.setText(f"Evidence list unavailable: {exc}")
+                messages.warning(f"Loading evidence failed: {exc}")
+
+        run_in_background(fetch, on_success=fetched, on_failure=failed, what="Loading evidence")
 
     def in_scope(self, item: Evidence) -> bool:
         if self.call_id is not None and item.call_id == self.call_id:
@@ -417,6 +422,23 @@ class EvidenceTab(QWidget):
     def _update_buttons(self) -> None:
         self.export_button.setEnabled(self.case_number is not None and self.model.rowCount() > 0)
         self.verify_button.setEnabled(self.selected_item() is not None)
+
+    def forget(self) -> None:
+        """Sign-out or an ended session: nothing of the evidence stays on screen or on disk."""
+        self._generation += 1
+        self.player.close_clip()
+        self.player.item = None
+        self.player.title.setText("")
+        self.player.view.message = "No recording open"
+        self.model.set_items([])
+        self.model.thumbs.clear()
+        self.call_id = self.case_number = None
+        self.case_field.clear()
+        self.detail.clear()
+        self.scope_label.setText("Select a call, or enter a case number.")
+        self._update_alert()
+        self._update_buttons()
+        self.evidence.clear_cache()
 
     def shutdown(self) -> None:
         self._generation += 1
