@@ -224,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         settle(app, 6.5)  # past the reminder offset: the unanswered items are overdue now
         panel.reload()
         wait(app, lambda: "overdue" in panel.status_label.text(), 20)
-        window.docks["requests"].raise_()
+        dock = window.docks["requests"]
+        dock.setFloating(True)  # a fixed size for the picture, whatever the dock layout
+        dock.resize(940, 540)
+        dock.show()
         settle(app, 0.5)
-        panel.resize(900, 520)
         panel.tree.setColumnWidth(0, 190)
         settle(app, 0.3)
         panel.grab().save(str(args.out / "console-requests.png"))
