@@ -139,4 +139,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     for module in (uploads, evidence, cases):
         app.include_router(module.router, prefix=API_PREFIX)
+    from rtcc_console.server.limits import install_limits  # body limits, JSON text checks, bounded 422s
+
+    install_limits(app, settings)  # keep last: its 422 handler must be the one in force
     return app
