@@ -1,70 +1,22 @@
-"""Debian's darknet sample photos: real pictures no one here made.
-
-Uses ``/usr/share/darknet/data`` when the package is installed; otherwise downloads the
-``darknet`` .deb with ``apt-get download`` (running ``apt-get update`` first when apt does
-not know the package) and unpacks only its files with ``dpkg-deb -x`` into a cache
-directory - its OpenCV library dependencies are not needed for the photos. Without a
-network (or apt) the tests FAIL with a message saying so: they are the honest evaluation
-of the detector and must not vanish as skips.
-"""
+"""The darknet sample photos for the tests (``rtcc_console.sim.darknet_photos`` fetches them
+with ``apt-get download darknet`` + ``dpkg-deb -x`` when missing). Without a network the
+tests FAIL with the reason: they are the honest evaluation of the detector and must not
+vanish as skips."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
-import platformdirs
 import pytest
 
-PHOTOS = ("dog.jpg", "person.jpg", "horses.jpg", "giraffe.jpg", "eagle.jpg", "kite.jpg", "scream.jpg")
-SYSTEM_DIR = Path("/usr/share/darknet/data")
+from rtcc_console.sim.darknet_photos import PHOTOS, PhotosUnavailable
+from rtcc_console.sim.darknet_photos import photos_dir as _photos_dir
 
-
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("rtcc-console-tests", appauthor=False)) / "darknet-data"
-
-
-def _have(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in PHOTOS)
-
-
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+__all__ = ["PHOTOS", "photos_dir"]
 
 
 def photos_dir() -> Path:
-    if _have(SYSTEM_DIR):
-        return SYSTEM_DIR
-    target = cache_dir()
-    if _have(target):
-        return target
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        pytest.fail("darknet sample photos missing and apt-get/dpkg-deb are not available")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        got = _run(["apt-get", "download", "darknet"], work)
-        if got.returncode != 0:
-            update = _run(["apt-get", "update"], work)
-            got = _run(["apt-get", "download", "darknet"], work)
-            if got.returncode != 0:
-                pytest.fail(
-                    "could not fetch Debian's darknet package for its sample photos "
-                    f"(no network or no Debian mirror?): apt-get update said "
-                    f"{update.stderr.strip()[-300:]!r}; apt-get download said {got.stderr.strip()[-300:]!r}"
-                )
-        debs = sorted(work.glob("darknet_*.deb"))
-        if not debs:
-            pytest.fail("apt-get download darknet left no .deb file")
-        unpacked = work / "x"
-        out = _run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], work)
-        if out.returncode != 0:
-            pytest.fail(f"dpkg-deb -x failed: {out.stderr.strip()[-300:]}")
-        source = unpacked / "usr/share/darknet/data"
-        if not _have(source):
-            pytest.fail(f"the darknet package no longer ships {PHOTOS} under /usr/share/darknet/data")
-        target.mkdir(parents=True, exist_ok=True)
-        for name in PHOTOS:
-            shutil.copy2(source / name, target / name)
-    return target
+    try:
+        return _photos_dir()
+    except PhotosUnavailable as exc:
+        pytest.fail(str(exc))

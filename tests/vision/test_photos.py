@@ -58,3 +58,19 @@ def test_letterbox_keeps_the_aspect_ratio(detector: VehicleDetector) -> None:
     assert (geom.inner_w, geom.inner_h) == (416, 234) and geom.dy == 91
     assert float(tensor[0, 0, 0, 0]) == pytest.approx(0.5)  # darknet's grey bars
     assert float(tensor[0, 0, 208, 208]) == 0.0
+
+
+def test_photos_are_fetched_from_the_debian_package_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch path itself (apt-get download darknet + dpkg-deb -x) into an empty cache."""
+    from rtcc_console.sim import darknet_photos
+
+    monkeypatch.setattr(darknet_photos, "SYSTEM_DIR", tmp_path / "not-installed")
+    monkeypatch.setattr(darknet_photos, "cache_dir", lambda: tmp_path / "cache")
+    try:
+        folder = darknet_photos.photos_dir()
+    except darknet_photos.PhotosUnavailable as exc:
+        pytest.fail(str(exc))
+    assert folder == tmp_path / "cache"
+    assert (folder / "dog.jpg").read_bytes()[:2] == b"\xff\xd8"
