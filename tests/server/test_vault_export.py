@@ -116,3 +116,36 @@ def test_export_errors_and_cancel(client: TestClient, app: Any, analyst: dict[st
     assert _wait(client, analyst, job["id"])["status"] == "cancelled"
     assert client.get(f"{API}/cases/OTHER/exports/{job['id']}", headers=analyst).status_code == 404
     assert not list(vault.blobs.exports.iterdir())
+
+
+class _CancelAfter:
+    """A cancel flag that turns on after the export reported progress a few times."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+
+    def is_set(self) -> bool:
+        self.calls -= 1
+        return self.calls < 0
+
+    def set(self) -> None:
+        self.calls = -1
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_cancel_while_running_leaves_nothing(client: TestClient, app: Any, analyst: dict[str, str], tmp_path: Path, fmt: str) -> None:
+    from rtcc_console.server.audit import Actor
+    from rtcc_console.server.vault.export import run_export
+    from rtcc_console.server.vault.service import vault_of
+    from rtcc_console.sim.vault_media import make_mp4, pad_to
+    from rtcc_console.store import evidence as store
+
+    big = pad_to(make_mp4(tmp_path / "big.mp4", seed=5), 40 * 1024 * 1024).read_bytes()
+    assert upload_whole(client, analyst, big, parts=4, case_number=CASE).status_code == 204
+    vault = vault_of(app.state.rtcc)
+    with app.state.rtcc.db.write() as session:
+        store.create_export(session, export_id="exp-cancel", case_number=CASE, fmt=fmt, created_by="ana", bytes_total=len(big))
+    run_export(vault, export_id="exp-cancel", actor=Actor("ana", "analyst"), cancel=_CancelAfter(2))  # type: ignore[arg-type]
+    job = client.get(f"{API}/cases/{CASE}/exports/exp-cancel", headers=analyst).json()
+    assert job["status"] == "cancelled" and job["bytes_done"] < len(big)
+    assert not list(vault.blobs.exports.iterdir())

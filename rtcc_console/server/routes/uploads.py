@@ -322,25 +322,27 @@ async def _patch(request: Request, vault: Vault, upload: VaultUploadRow, cred: C
 
 
 async def _stream_into(request: Request, writer: ChunkWriter) -> int | None:
-    """Copy the body into the writer in 1 MiB batches; None when the client disconnected."""
-    buf = bytearray()
+    """Copy the body into the writer in ~1 MiB batches; None when the client disconnected."""
+    parts: list[bytes] = []
+    pending = 0
     try:
         try:
             async for chunk in request.stream():
-                buf += chunk
-                if len(buf) >= WRITE_BATCH:
-                    data, buf = bytes(buf), bytearray()
+                parts.append(chunk)
+                pending += len(chunk)
+                if pending >= WRITE_BATCH:
+                    data, parts, pending = b"".join(parts), [], 0
                     await asyncio.to_thread(writer.write, data)
         except ClientDisconnect:
             if writer.checksum is not None:  # an unverifiable partial chunk is not kept
                 await asyncio.to_thread(writer.rollback)
                 return None
-            if buf:
-                await asyncio.to_thread(writer.write, bytes(buf))
+            if parts:
+                await asyncio.to_thread(writer.write, b"".join(parts))
             await asyncio.to_thread(writer.commit)
             return None
-        if buf:
-            await asyncio.to_thread(writer.write, bytes(buf))
+        if parts:
+            await asyncio.to_thread(writer.write, b"".join(parts))
     except UploadError:
         await asyncio.to_thread(writer.rollback)
         raise

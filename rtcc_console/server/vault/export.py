@@ -17,6 +17,7 @@ import hashlib
 import html
 import io
 import logging
+import mmap
 import os
 import re
 import secrets
@@ -30,13 +31,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from rtcc_console import __version__
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.vault.access import flag_failure
-from rtcc_console.server.vault.blobs import READ_CHUNK
 from rtcc_console.server.vault.ingest import record_custody
 from rtcc_console.server.vault.service import Vault
 from rtcc_console.store import evidence as store
@@ -166,7 +166,7 @@ class _HashTap:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-hash")
         self.pending: deque[Future[None]] = deque()
 
-    def __call__(self, chunk: bytes) -> None:
+    def __call__(self, chunk: memoryview) -> None:
         self.pending.append(self.pool.submit(self.h.update, chunk))
         while len(self.pending) > 3:
             self.pending.popleft().result()
@@ -174,6 +174,7 @@ class _HashTap:
         self.on_progress(self.n)
 
     def finish(self) -> tuple[str, int]:
+        """Wait for the helper (idempotent); (sha256 hex, bytes hashed)."""
         while self.pending:
             self.pending.popleft().result()
         self.pool.shutdown()
@@ -181,54 +182,119 @@ class _HashTap:
 
 
 class _Archive:
-    """Add files to a zip (stored, zip64) or a tar, streaming."""
+    """Add files to a zip (stored, zip64) or a tar (PAX), streaming, one pass per original.
+
+    Originals are memory-mapped: the SHA-256 helper thread and the writer read the same
+    pages without copying them into Python. For tar the payload bytes are moved by the
+    kernel (``os.copy_file_range``) while the helper hashes the mapped pages; zip needs a
+    CRC-32 of every byte anyway, so its writer gets the mapped slices.
+    """
+
+    SEGMENT = 8 * 1024 * 1024
 
     def __init__(self, path: Path, fmt: str) -> None:
         self.fmt = fmt
+        self.zip: zipfile.ZipFile | None = None
+        self.fd = -1
         if fmt == "zip":
-            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
-            self.tar: tarfile.TarFile | None = None
+            self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
         else:
-            self.zip = None
-            self.tar = cast(Any, tarfile).open(path, "w", format=tarfile.PAX_FORMAT, copybufsize=READ_CHUNK * 4)
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.pos = 0
 
-    def add_stream(self, name: str, size: int, src: BinaryIO, on_chunk: Callable[[bytes], None]) -> None:
+    def add_file(self, name: str, src: Path, size: int, tap: Callable[[memoryview], None]) -> None:
+        with src.open("rb") as f:
+            if size == 0:
+                self._add_segments(name, 0, f.fileno(), None, tap)
+                return
+            mm = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ)
+            view = memoryview(mm)
+            try:
+                self._add_segments(name, size, f.fileno(), view, tap)
+            finally:
+                finish = getattr(tap, "finish", None)
+                if finish is not None:
+                    finish()  # no helper may still hold a slice of the mapping
+                try:
+                    view.release()
+                    mm.close()
+                except BufferError:
+                    pass  # an exception's traceback still holds a slice: the mapping goes with it
+
+    def _add_segments(self, name: str, size: int, src_fd: int, view: memoryview | None,
+                      tap: Callable[[memoryview], None]) -> None:  # fmt: skip
         if self.zip is not None:
             info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
             info.compress_type = zipfile.ZIP_STORED
             info.file_size = size
             with self.zip.open(info, "w", force_zip64=size > 0x7FFFFFFF) as out:
-                while chunk := src.read(READ_CHUNK * 4):
-                    on_chunk(chunk)
-                    out.write(chunk)
-        else:
-            assert self.tar is not None
-            tinfo = tarfile.TarInfo(name)
-            tinfo.size, tinfo.mtime, tinfo.mode = size, int(time.time()), 0o444
-            self.tar.addfile(tinfo, _TapReader(src, on_chunk))
+                for off in range(0, size, self.SEGMENT):
+                    assert view is not None
+                    seg = view[off:off + self.SEGMENT]
+                    tap(seg)
+                    out.write(seg)
+            return
+        tinfo = tarfile.TarInfo(name)
+        tinfo.size, tinfo.mtime, tinfo.mode = size, int(time.time()), 0o444
+        self._write(tinfo.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        for off in range(0, size, self.SEGMENT):
+            assert view is not None
+            seg = view[off:off + self.SEGMENT]
+            tap(seg)
+            self._copy_range(src_fd, off, len(seg), seg)
+        if size % tarfile.BLOCKSIZE:
+            self._write(b"\0" * (tarfile.BLOCKSIZE - size % tarfile.BLOCKSIZE))
+
+    def _write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+            self.pos += n
+
+    def _copy_range(self, src_fd: int, offset: int, count: int, fallback: memoryview) -> None:
+        done = 0
+        try:
+            while done < count:
+                n = os.copy_file_range(src_fd, self.fd, count - done, offset + done)
+                if n == 0:
+                    break
+                done += n
+                self.pos += n
+        except OSError:
+            pass  # other file systems: plain writes of the mapped bytes
+        if done < count:
+            os.lseek(self.fd, self.pos, os.SEEK_SET)
+            self._write(fallback[done:])
 
     def add_bytes(self, name: str, data: bytes) -> None:
-        self.add_stream(name, len(data), io.BytesIO(data), lambda _c: None)
+        if self.zip is not None:
+            info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            self.zip.writestr(info, data)
+            return
+        tinfo = tarfile.TarInfo(name)
+        tinfo.size, tinfo.mtime, tinfo.mode = len(data), int(time.time()), 0o444
+        self._write(tinfo.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        self._write(data)
+        if len(data) % tarfile.BLOCKSIZE:
+            self._write(b"\0" * (tarfile.BLOCKSIZE - len(data) % tarfile.BLOCKSIZE))
 
     def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
-        if self.tar is not None:
-            self.tar.close()
-
-
-class _TapReader(io.RawIOBase):
-    def __init__(self, src: BinaryIO, on_chunk: Callable[[bytes], None]) -> None:
-        self.src, self.on_chunk = src, on_chunk
-
-    def read(self, n: int = -1) -> bytes:
-        chunk = self.src.read(n)
-        if chunk:
-            self.on_chunk(chunk)
-        return chunk
-
-    def readable(self) -> bool:
-        return True
+            fd = os.open(self.zip.filename or "", os.O_RDONLY)
+            try:
+                os.fsync(fd)  # a finished package is on disk before it is offered
+            finally:
+                os.close(fd)
+        if self.fd >= 0:
+            try:
+                self._write(b"\0" * (2 * tarfile.BLOCKSIZE))  # end-of-archive marker
+                os.fsync(self.fd)
+            finally:
+                os.close(self.fd)
+                self.fd = -1
 
 
 def write_bag_archive(
@@ -255,8 +321,7 @@ def write_bag_archive(
                 progress(base + n)
 
             tap = _HashTap(report)
-            with src.open("rb") as f:
-                archive.add_stream(f"{root}/{rel}", item.size, f, tap)
+            archive.add_file(f"{root}/{rel}", src, item.size, tap)
             sha256, hashed = tap.finish()
             done += hashed
             if sha256 != item.sha256 or hashed != item.size:
