@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -176,6 +177,19 @@ class ApiClient:
             self.http().post(self.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=3)
         except requests.RequestException:
             pass  # offline: the token expires on its own; it is already gone from memory
+
+    def end_session(self, token: str, grant_ids: list[str]) -> None:
+        """Sign-out on the server with a token already dropped locally: end each live grant
+        of the session (``?why=sign-out``, audited), then revoke the token. Best effort:
+        offline, the server ends the grants with the session when the token expires."""
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            for grant_id in grant_ids:
+                self.http().delete(self.url(f"/live-grants/{quote(grant_id, safe='')}"),
+                                   params={"why": "sign-out"}, headers=headers, timeout=3)  # fmt: skip
+        except requests.RequestException:
+            pass  # the logout below (or the token's expiry) ends them on the server
+        self.revoke_token(token)
 
     def forget_token(self) -> None:
         self._token = None

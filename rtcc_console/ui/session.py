@@ -47,10 +47,18 @@ class ConsoleSession:
         self.sign_in()
 
     def sign_out(self) -> None:
-        """Drop the token now (nothing signed-in can happen after this), revoke it off-thread."""
+        """Close every live view, end its grant while the session is still valid, then
+        revoke the session (off the GUI thread).
+
+        The client drops the token at once, so nothing signed-in starts meanwhile; the
+        token is kept only for those last requests. Views whose grant was still being
+        requested are ended by the server with the session.
+        """
         token = self.api.token
+        close = getattr(self.window.wall, "close_for_sign_out", None)
+        grant_ids = list(close()) if callable(close) else []
         self.api.forget_token()
         self.window.hide_data()
         if token is not None:
-            run_in_background(lambda: self.api.revoke_token(token), what="Signing out")
+            run_in_background(lambda: self.api.end_session(token, grant_ids), what="Signing out")
         self.sign_in()

@@ -7,7 +7,7 @@ after consent is gone answers 403 (policy says no) or 410 (grant already ended/e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -96,13 +96,15 @@ def renew(grant_id: str, user: RequireAnalyst, state: StateDep) -> Any:
 
 
 @router.delete("/live-grants/{grant_id}", status_code=204)
-def end(grant_id: str, user: RequireAnalyst, state: StateDep) -> Response:
-    """The tile was closed (or a supervisor ends someone's view)."""
+def end(grant_id: str, user: RequireAnalyst, state: StateDep, why: Literal["closed", "sign-out"] = "closed") -> Response:
+    """The tile was closed, the viewer is signing out (``?why=sign-out``), or a supervisor
+    ends someone's view."""
     with state.db.write() as session:
         grant = _own_grant(session, grant_id, user)
         by_other = grant.username != user.username
+        own = "viewer signed out" if why == "sign-out" else "viewer closed the tile"
         end_grant(
             session, grant=grant, actor=actor_of(user), publish=by_other,
-            reason="ended by supervisor" if by_other else "viewer closed the tile",
+            reason="ended by supervisor" if by_other else own,
         )  # fmt: skip
     return Response(status_code=204)

@@ -74,7 +74,10 @@ class PrewarmPool:
             self.controller.dispose(self.entries.pop(cid), revoke_reason=reason or "revoked")
         return len(hits)
 
-    def clear(self) -> None:
+    def grant_ids(self) -> list[str]:
+        return [f.grant.id for f in self.entries.values() if f.grant is not None and not f.closed]
+
+    def clear(self, *, release: bool = True) -> None:
         for feed in self.entries.values():
-            self.controller.dispose(feed)
+            self.controller.dispose(feed, release=release)
         self.entries.clear()

@@ -468,6 +468,20 @@ class VideoWall(QWidget):
             self.close_tile(tile.index)
         self.prewarm_pool.clear()
 
+    def close_for_sign_out(self) -> list[str]:
+        """Sign-out: close every live view (tiles and pre-warmed feeds) and return the ids of
+        their grants, without releasing them one by one here: the console's session ends
+        them with its token still valid, then revokes the token (``ConsoleSession``)."""
+        ids = [f.grant.id for f in self.feeds.feeds.values() if f.grant is not None and not f.closed]
+        ids += self.prewarm_pool.grant_ids()
+        for tile in list(self.feeds.feeds):
+            self.feeds.close(tile, None, release=False)
+            tile.clear_frame()
+            tile.set_camera("", "")
+            tile.set_badge(Badge(EMPTY))
+        self.prewarm_pool.clear(release=False)
+        return ids
+
     def set_user(self, user: str) -> None:
         """Someone signed in: a different user gets their own presets and snapshot tags."""
         if user == self.user:
