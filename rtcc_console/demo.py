@@ -56,12 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", type=int, default=None,
                    help="registry size (default: Connect Dallas, 2,306 registered + 276 integrated)")
     p.add_argument("--streams", type=int, default=16, help="simulated camera streams")
-    p.add_argument("--size", default="1920x1200", help="window size WxH")
+    p.add_argument("--size", default=None,
+                   help="window size WxH (default: fit the screen; 1920x1200 offscreen)")
     return p
 
 
-def open_console(env: Any, *, size: tuple[int, int], settings_dir: Path) -> Any:
-    """Sign in as the demo analyst and build the main window (needs a QApplication)."""
+def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) -> Any:
+    """Sign in as the demo analyst and build the main window (needs a QApplication).
+
+    ``size`` None: fit the screen the window opens on (a real display)."""
     from rtcc_console.client.api import ApiClient
     from rtcc_console.config import ConsoleSettings
     from rtcc_console.ui.app import build_console
@@ -70,8 +73,13 @@ def open_console(env: Any, *, size: tuple[int, int], settings_dir: Path) -> Any:
     api = ApiClient(env.base_url)
     user = api.login(*env.credentials)
     window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")
-    window.resize(*size)
     window.show()
+    if size is not None:
+        window.resize(*size)
+    else:
+        from rtcc_console.ui.screen_fit import fit_to_screen
+
+        fit_to_screen(window, force=True)
     return window
 
 
@@ -81,7 +89,8 @@ def main(argv: list[str]) -> int:
     headless = prepare_qt_environment()
     exit_after = args.exit_after if args.exit_after is not None else (DEFAULT_EXIT_AFTER_S if headless else None)
     shot_dir = args.screenshot.parent if args.screenshot else (default_shot_dir() if headless else None)
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    size_text = args.size or ("1920x1200" if headless else None)
+    size = tuple(int(v) for v in size_text.lower().split("x")) if size_text else None
 
     from rtcc_console.demo_env import DemoEnvironment
     from rtcc_console.sim.seed import split_counts
@@ -94,9 +103,11 @@ def main(argv: list[str]) -> int:
     app = start_qt_app()
     outcome: dict[str, Any] = {"code": 0, "shots": []}
     with DemoEnvironment(streams=args.streams, n_registered=reg, n_integrated=integ) as env:
-        _say(f"demo server {env.base_url} (user {env.username}; password kept in memory)")
+        _say(f"demo server {env.base_url}")
+        _say(f"demo analyst: sign in again with user {env.credentials[0]!r} and password "
+             f"{env.credentials[1]!r} (a throw-away demo account, new every run)")
         assert env.tmp is not None  # set by start()
-        window = open_console(env, size=(size[0], size[1]), settings_dir=env.tmp)
+        window = open_console(env, size=(size[0], size[1]) if size else None, settings_dir=env.tmp)
         driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)
 
         def shots_done(shots: list[tuple[str, float]]) -> None:

@@ -14,7 +14,15 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from rtcc_console.client.api import ApiClient
 from rtcc_console.config import ConsoleSettings
@@ -106,9 +114,9 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self._dock("calls", "Calls", self.call_queue, left)
         self._dock("cameras", "Cameras", self.camera_list, left)
-        self._dock("requests", "Requests", self.requests_panel, left)
-        self._dock("evidence", "Evidence", self.evidence_panel, left)
-        self._dock("details", "Call details", self.call_detail, left)
+        self._dock("requests", "Requests", self.requests_panel, left, scroll=True)
+        self._dock("evidence", "Evidence", self.evidence_panel, left, scroll=True)
+        self._dock("details", "Call details", self.call_detail, left, scroll=True)
         self._dock("map", "Map", map_view, right)
         self._dock("wall", "Wall", wall, right)
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
@@ -143,10 +151,22 @@ class MainWindow(QMainWindow):
         self.idle_lock.watch(self, exclude=(map_view,))
 
     # -- composition -----------------------------------------------------------------
-    def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _dock(
+        self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, *, scroll: bool = False
+    ) -> None:
+        """A movable, floatable panel. ``scroll``: the panel scrolls inside its dock rather
+        than forcing the window larger than a small screen (1366x768)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
+        if scroll:
+            holder = QScrollArea(dock)
+            holder.setObjectName(f"scroll_{key}")
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.Shape.NoFrame)
+            holder.setWidget(widget)
+            dock.setWidget(holder)
+        else:
+            dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable

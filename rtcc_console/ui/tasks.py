@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from rtcc_console.ui import messages
@@ -79,23 +80,31 @@ def run_in_background(
     on_success: Callable[[Any], None] | None = None,
     on_failure: Callable[[BaseException], None] | None = None,
     what: str = "Operation",
+    owner: QObject | None = None,
 ) -> Future[Any]:
     """Run blocking ``work`` off the GUI thread; deliver the outcome on the GUI thread.
 
     The default failure handler reports ``"<what> failed: <reason>"`` through the message
-    bridge, so a failure is never silent.
+    bridge, so a failure is never silent. With ``owner``, an outcome that arrives after the
+    owner widget was deleted (its window closed meanwhile) is dropped.
     """
     if _invoker is None:
         install()
 
     def done(fut: Future[Any]) -> None:
+        if owner is not None and not shiboken6.isValid(owner):
+            log.debug("%s: result dropped, its owner is gone", what)
+            return
         exc = fut.exception()
+        def alive() -> bool:
+            return owner is None or shiboken6.isValid(owner)
+
         if exc is None:
             result = fut.result()
             if on_success is not None:
-                run_on_main(lambda: on_success(result))
+                run_on_main(lambda: on_success(result) if alive() else None)
         elif on_failure is not None:
-            run_on_main(lambda: on_failure(exc))
+            run_on_main(lambda: on_failure(exc) if alive() else None)
         else:
             log.warning("%s failed: %s", what, exc)
             messages.error(f"{what} failed: {exc}")

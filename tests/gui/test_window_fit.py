@@ -87,3 +87,10 @@ def test_quit_without_live_views_does_not_ask(console_server: Any, make_console:
     window.quit_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
     assert not hasattr(window, "quit_box")
+
+
+def test_every_panel_together_fits_a_1366x768_screen(console_server: Any, make_console: Any) -> None:
+    window, _api = make_console(console_server.base)
+    hint = window.minimumSizeHint()
+    fitted = fitted_rect(QRect(0, 0, 1366, 728))  # a 1366x768 laptop with a 40 px task bar
+    assert hint.width() <= fitted.width() and hint.height() <= fitted.height(), (hint, fitted)

@@ -204,6 +204,7 @@ class RequestsPanel(QWidget):
         run_in_background(
             fetch, on_success=lambda rows: self._loaded(rows, gen),
             on_failure=lambda exc: self._load_failed(exc, gen), what="Loading footage requests",
+            owner=self.tree,
         )
 
     def _loaded(self, rows: list[dict[str, Any]], gen: int) -> None:
