@@ -312,8 +312,9 @@ class RequestForm(QDialog):
         self.kind_circle.setChecked(True)
         if seed.center is not None:
             self.start_drawing()  # a circle around the call (or the camera) at once
+        if self.isVisible():
+            self.raise_()  # already open behind the main window: bring it forward
         self.show()
-        self.raise_()
         self.case_edit.setFocus()
 
     def set_window(self, start: datetime, end: datetime) -> None:
