@@ -140,3 +140,21 @@ def test_a_limit_is_named_and_a_supervisor_may_override(qtbot: Any, server: Cons
     with qtbot.waitSignal(sup.request_sent, timeout=15_000) as sent:
         sup.send_button.click()
     assert sent.args[0]["override_reason"].startswith("Homicide")
+
+
+def test_a_request_only_camera_prefills_its_owner_alone(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+    from rtcc_console.ui.requests import RequestSeed
+
+    form = make_form(qtbot, server, map_view)
+    cam = "cam-own-b-1"
+    lat, lon = SPOT[0], SPOT[1] + 0.0004  # where seed_owner put own-b's first camera
+    with qtbot.waitSignal(form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is not None) as sig:
+        form.start(RequestSeed(center=(lat, lon), camera_id=cam, camera_name="own-b camera 1", radius_m=400,
+                               reported_at=datetime.now(UTC) - timedelta(hours=1)))
+    assert sig.args[0]["owners_included"] == 1  # the 400 m circle holds every owner; only this one is asked
+    assert form.only_label.isVisibleTo(form) and "own-b camera 1" in form.only_label.text()
+    form.case_edit.setText("26-000333")
+    with qtbot.waitSignal(form.request_sent, timeout=15_000) as sent:
+        form.send_button.click()
+    assert [i["owner_ref"] for i in sent.args[0]["items"]] == ["own-b"]
+    assert cam in sent.args[0]["items"][0]["camera_ids"]
