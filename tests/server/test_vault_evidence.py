@@ -205,3 +205,19 @@ def test_disk_full_during_upload_is_a_clear_error_and_no_item(settings_factory: 
         assert client.head(loc, headers={**analyst, **TUS}).headers["Upload-Offset"] == "500000"  # rolled back to the last good offset
         assert count_rows(app, EvidenceItemRow) == 0
         assert not list((tiny_disk / "vault" / "objects").rglob("*"))
+
+
+def test_browser_copy_is_a_verified_working_copy_beside_the_original(client: TestClient, app: Any, analyst: dict[str, str]) -> None:
+    import time
+
+    evidence_id = _upload(client, analyst, 13)
+    deadline = time.monotonic() + 30
+    while not client.get(f"{API}/evidence/{evidence_id}", headers=analyst).json()["has_browser_copy"]:
+        assert time.monotonic() < deadline, "no browser copy was made"
+        time.sleep(0.05)
+    copy = client.get(f"{API}/evidence/{evidence_id}/content", headers=analyst, params={"variant": "browser"})
+    assert copy.status_code == 200 and copy.headers["content-type"] == "video/mp4"
+    assert copy.content[4:8] == b"ftyp" and b"moov" in copy.content[:4096]  # fast start: index first
+    assert _stored(app, sha256(mp4_bytes(13))).read_bytes() == mp4_bytes(13)  # the original is untouched
+    derived = Path(app.state.rtcc.settings.vault_dir) / "derived" / sha256(mp4_bytes(13))
+    assert (derived / "browser.mp4").exists() and (derived / "thumb.jpg").exists()

@@ -76,6 +76,8 @@ def test_export_is_a_valid_bag_with_custody_audit_and_report(client: TestClient,
     assert {"received", "attached", "viewed"} <= {c["action"] for c in custody}
     audit = list(csv.DictReader(io.StringIO((bag_dir / "data" / "audit.csv").read_text())))
     assert any(a["action"] == "evidence.received" for a in audit)
+    pdf = (bag_dir / "data" / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and sha256(mp4_bytes(21)).encode() in _pdf_text(pdf)
     report = (bag_dir / "data" / "report.html").read_text()
     assert all(sha256(mp4_bytes(s)) in report for s in (21, 22)) and CASE in report
     # exported entries land in each item's custody afterwards
@@ -149,3 +151,17 @@ def test_cancel_while_running_leaves_nothing(client: TestClient, app: Any, analy
     job = client.get(f"{API}/cases/{CASE}/exports/exp-cancel", headers=analyst).json()
     assert job["status"] == "cancelled" and job["bytes_done"] < len(big)
     assert not list(vault.blobs.exports.iterdir())
+
+
+def _pdf_text(pdf: bytes) -> bytes:
+    """The text drawn in an fpdf2 PDF (its content streams are zlib-compressed)."""
+    import re
+    import zlib
+
+    out = b""
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            out += zlib.decompress(m.group(1))
+        except zlib.error:
+            out += m.group(1)
+    return out

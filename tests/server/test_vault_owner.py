@@ -122,3 +122,17 @@ def _png_bytes() -> bytes:
 
     with tempfile.TemporaryDirectory() as d:
         return frame_png(make_mp4(Path(d) / "a.mp4"), 0.5)[0]
+
+
+def test_owner_plain_form_without_javascript_gets_a_readable_page(client: TestClient, app: Any, analyst: dict[str, str]) -> None:
+    _, item_id, token = _owner_link(client, app, analyst)
+    data = mp4_bytes(51)
+    page = client.post(f"{API}/evidence/form-upload", headers={"Accept": "text/html"}, data={"request_token": token},
+                       files={"file": ("garage.mp4", data, "video/mp4")})  # fmt: skip
+    assert page.status_code == 201 and page.headers["content-type"].startswith("text/html")
+    assert sha256(data) in page.text and "received" in page.text
+    refused = client.post(f"{API}/evidence/form-upload", headers={"Accept": "text/html"}, data={"request_token": token},
+                          files={"file": ("notes.mp4", b"<script>alert(1)</script> not a video", "video/mp4")})  # fmt: skip
+    assert refused.status_code == 422 and "not a video" in refused.text and "<script>" not in refused.text
+    items = client.get(f"{API}/evidence", headers=analyst, params={"case_number": CASE}).json()["items"]
+    assert [i["request_item_id"] for i in items] == [item_id]

@@ -4,6 +4,7 @@ snapshots, and the plain form upload (docs/api/vault.md)."""
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 import tempfile
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
@@ -315,9 +316,40 @@ def _cases_of(state: AppState, evidence_id: str) -> list[str]:
         return store.case_numbers_of(session, evidence_ids=[evidence_id])[evidence_id]
 
 
-@router.post("/evidence/form-upload", status_code=201, response_model=Receipt)
+@router.post("/evidence/form-upload", status_code=201, response_model=Receipt,
+             responses={201: {"content": {"text/html": {}}}})  # fmt: skip
 async def form_upload(request: Request) -> Any:
-    """Plain multipart upload (no JavaScript): ``file`` + ``request_token`` or bearer + ``case_number``."""
+    """Plain multipart upload (no JavaScript): ``file`` + ``request_token`` or bearer + ``case_number``.
+
+    A browser posting the portal's plain HTML form (``Accept: text/html``) gets a readable page:
+    the receipt with the file's SHA-256, or the reason it was refused.
+    """
+    wants_html = "text/html" in request.headers.get("accept", "")
+    try:
+        receipt = await _form_upload(request)
+    except HTTPException as exc:
+        if wants_html and exc.status_code != 401:
+            return HTMLResponse(_page("The file was not accepted", str(exc.detail)), status_code=exc.status_code)
+        raise
+    if wants_html:
+        return HTMLResponse(_page("Thank you: your video was received", receipt["message"], receipt), status_code=201)
+    return JSONResponse(receipt, status_code=201)
+
+
+def _page(title: str, message: str, receipt: dict[str, Any] | None = None) -> str:
+    e = html.escape
+    rows = ""
+    if receipt is not None:
+        rows = "".join(f"<tr><th>{e(k)}</th><td><code>{e(str(receipt[k]))}</code></td></tr>"
+                       for k in ("filename", "size", "received_at", "sha256", "sha512"))  # fmt: skip
+        rows = f"<table>{rows}</table><p>Keep this page: the SHA-256 fingerprint identifies exactly the file you sent.</p>"
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>{e(title)}</title><style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em}}"
+            f"code{{word-break:break-all}}th{{text-align:left;padding-right:1em;vertical-align:top}}</style>"
+            f"<h1>{e(title)}</h1><p>{e(message)}</p>{rows}</html>")  # fmt: skip
+
+
+async def _form_upload(request: Request) -> dict[str, Any]:
     state: AppState = request.app.state.rtcc
     vault = vault_of(state)
     limit = vault.settings.vault_form_max_bytes
