@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from PySide6.QtCore import Qt
 
 from tests.gui.conftest import PASSWORD, ConsoleServer
@@ -101,8 +102,6 @@ def test_case_number_required_then_sent_with_ctrl_return(qtbot: Any, server: Con
     qtbot.keyClick(form.message_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert form.error_label.isVisibleTo(form) and "case number is required" in form.error_label.text()
     headers = {"Authorization": f"Bearer {server.admin}"}
-    import requests
-
     listed = requests.get(f"{server.base}/api/v1/footage-requests?scope=all", headers=headers, timeout=10).json()
     assert listed["total"] == 0  # nothing was sent
 
@@ -158,3 +157,31 @@ def test_a_request_only_camera_prefills_its_owner_alone(qtbot: Any, server: Cons
         form.send_button.click()
     assert [i["owner_ref"] for i in sent.args[0]["items"]] == ["own-b"]
     assert cam in sent.args[0]["items"][0]["camera_ids"]
+
+
+def test_bad_areas_and_windows_are_refused_in_the_servers_words(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+    form = make_form(qtbot, server, map_view)
+    now = datetime.now(UTC)
+    form.start(seed(now - timedelta(hours=1)))
+    qtbot.waitUntil(lambda: form.area is not None, timeout=10_000)
+    form.case_edit.setText("26-000444")
+    lat, lon = SPOT
+    bowtie = {"kind": "polygon", "points": [{"lat": lat, "lon": lon}, {"lat": lat + 0.001, "lon": lon + 0.001},
+                                            {"lat": lat, "lon": lon + 0.001}, {"lat": lat + 0.001, "lon": lon}]}
+    with qtbot.waitSignal(form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is None):
+        form.set_area(bowtie)
+    assert "crosses itself" in form.preview_label.text()
+    with qtbot.waitSignal(form.send_failed, timeout=15_000) as sig:
+        form.send_button.click()
+    assert "422" in sig.args[0] and "crosses itself" in sig.args[0]
+    assert form.error_label.isVisibleTo(form) and form.isVisible()
+
+    with qtbot.waitSignal(form.area_map.area_changed, timeout=10_000):
+        form.set_area({"kind": "circle", "center": {"lat": lat, "lon": lon}, "radius_m": 100})
+    form.set_window(now - timedelta(hours=1), now - timedelta(hours=2))  # ends before it starts
+    with qtbot.waitSignal(form.send_failed, timeout=15_000) as sig:
+        form.send_button.click()
+    assert "422" in sig.args[0]
+    listed = requests.get(f"{server.base}/api/v1/footage-requests?scope=all", timeout=10,
+                          headers={"Authorization": f"Bearer {server.admin}"}).json()
+    assert listed["total"] == 0  # nothing half-made
