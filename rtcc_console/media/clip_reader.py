@@ -57,10 +57,11 @@ class ClipFrame:
 
     index: int
     time_s: float  # from the clip's first picture
-    data: bytes
+    data: Any  # buffer-protocol object (the converted frame's plane; no copy)
     width: int
     height: int
     bytes_per_line: int
+    keep: Any = None  # the av frame owning ``data``: alive as long as this ClipFrame
 
 
 def probe(path: Path) -> tuple[ClipInfo, list[int]]:
@@ -110,7 +111,9 @@ def probe(path: Path) -> tuple[ClipInfo, list[int]]:
 class ClipReader:
     """Decodes frames of one clip by display index; see the module docstring."""
 
-    def __init__(self, path: Path, *, out_size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, out_size: tuple[int, int] | None = None, cache_bytes: int = 96 << 20
+    ) -> None:
         self.info, self._raw_pts = probe(path)
         self._index_of = {p: i for i, p in enumerate(self._raw_pts)}
         self._container: Any = av.open(str(path))
@@ -121,9 +124,13 @@ class ClipReader:
         self._src_key: tuple[int, int, str] | None = None
         self.out_size = out_size
         self.frames_decoded = 0
+        self.cache_bytes = cache_bytes
+        self._cache: dict[int, Any] = {}  # decoded pictures of the GOP being stepped back through
+        self._frame_bytes = self.info.width * self.info.height * 3 // 2 + 1  # YUV 4:2:0
 
     def close(self) -> None:
         self._decoder = None
+        self._cache.clear()
         self._container.close()
 
     def __enter__(self) -> ClipReader:
@@ -138,6 +145,7 @@ class ClipReader:
         return keys[max(bisect.bisect_right(keys, index) - 1, 0)]
 
     def _restart_at(self, index: int) -> None:
+        self._cache.clear()
         key = self._keyframe_before(index)
         self._container.seek(self._raw_pts[key], stream=self._stream, backward=True, any_frame=False)
         self._decoder = self._container.decode(self._stream)
@@ -158,12 +166,22 @@ class ClipReader:
         self._next = index + 1
         return index, frame
 
-    def decode(self, index: int) -> Any:
-        """The av frame at ``index`` (clamped), decoding as little as possible."""
+    def decode(self, index: int) -> tuple[int, Any]:
+        """(index, av frame) for ``index`` (clamped), decoding as little as possible.
+
+        Stepping back restarts at the keyframe before; the pictures decoded on the way are
+        kept (bounded by ``cache_bytes``), so the next steps back within that GOP cost a
+        conversion only."""
         index = min(max(index, 0), self.info.frame_count - 1)
+        cached = self._cache.get(index)
+        if cached is not None:
+            return index, cached
+        keep = False
         far = self._keyframe_before(index) > self._next  # a keyframe in between: seek instead
         if self._decoder is None or index < self._next or far:
+            keep = self._decoder is not None and index < self._next  # a step back
             self._restart_at(index)
+        kept = 0
         while True:
             got = self._decode_next()
             if got is None:
@@ -173,8 +191,11 @@ class ClipReader:
                 if got is None:
                     raise ClipError(f"frame {index} of {self.info.path.name} cannot be decoded")
             found, frame = got
+            if keep and found < index and kept + self._frame_bytes <= self.cache_bytes:
+                self._cache[found] = frame
+                kept += self._frame_bytes
             if found >= index:
-                return frame
+                return found, frame
 
     def skip_to(self, index: int) -> None:
         """Advance the decoder to just before ``index`` without converting pictures."""
@@ -184,8 +205,7 @@ class ClipReader:
 
     def read(self, index: int) -> ClipFrame:
         """Frame ``index`` as BGRA at ``out_size`` (or the source size)."""
-        frame = self.decode(index)
-        found = self._next - 1
+        found, frame = self.decode(index)
         return self.to_bgra(frame, found)
 
     def to_bgra(self, frame: Any, index: int) -> ClipFrame:
@@ -206,15 +226,16 @@ class ClipReader:
         return ClipFrame(
             index=index,
             time_s=self.info.frame_times_s[min(index, self.info.frame_count - 1)],
-            data=bytes(plane),
+            data=plane,
             width=out.width,
             height=out.height,
             bytes_per_line=plane.line_size,
+            keep=out,
         )
 
     def full_frame_rgb(self, index: int) -> tuple[bytes, int, int]:
         """Frame ``index`` at the source size as packed RGB24 (for a snapshot PNG)."""
-        frame = self.decode(index)
+        _found, frame = self.decode(index)
         rgb = frame.reformat(format="rgb24")
         arr = rgb.to_ndarray()
         return arr.tobytes(), rgb.width, rgb.height

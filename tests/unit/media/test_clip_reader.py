@@ -59,13 +59,18 @@ def test_sequential_reads_do_not_seek(clip: Path) -> None:
         assert reader.frames_decoded == 20  # no GOP decoded twice
         reader.read(18)  # back: one GOP again (15..18)
         assert reader.frames_decoded == 24
+        for i in (17, 16, 15):  # further back within that GOP: kept from the pass above
+            assert reader.read(i).index == i
+        assert reader.frames_decoded == 24
+        reader.read(14)  # into the previous GOP: decoded from its keyframe (0..14)
+        assert reader.frames_decoded == 39
 
 
 def test_scaled_output(clip: Path) -> None:
     with ClipReader(clip, out_size=(160, 90)) as reader:
         frame = reader.read(3)
     assert (frame.width, frame.height) == (160, 90)
-    assert frame.bytes_per_line >= 160 * 4 and len(frame.data) >= frame.bytes_per_line * 90
+    assert frame.bytes_per_line >= 160 * 4 and memoryview(frame.data).nbytes >= frame.bytes_per_line * 90
 
 
 def test_not_a_video_is_refused(tmp_path: Path) -> None:
@@ -111,3 +116,14 @@ def test_player_steps_and_plays_to_the_end(clip: Path) -> None:
         assert player.set_speed(100) == 8.0 and player.set_speed(0.01) == 0.25
     finally:
         player.stop()
+
+
+def test_a_frame_handed_out_is_never_overwritten(clip: Path) -> None:
+    """Frames leave without a copy: the player may still paint one while the decoder
+    converts the next, so a frame's pixels must belong to it alone."""
+    with ClipReader(clip, out_size=(160, 90)) as reader:
+        held = reader.read(3)
+        before = hashlib.sha256(held.data).hexdigest()
+        for i in (4, 5, 20, 2):
+            reader.read(i)
+        assert hashlib.sha256(held.data).hexdigest() == before
