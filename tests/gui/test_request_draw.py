@@ -138,3 +138,37 @@ def test_clear_and_show_a_sent_request_with_its_cameras(qtbot: Any, view: Any) -
     view.show_request({"kind": "circle", "center": {"lat": 32.7801, "lon": -96.8001}, "radius_m": 120},
                       ["cam-1", "cam-2", "cam-unknown"])
     qtbot.waitUntil(lambda: (draw_state(qtbot, view)["shown"] or {}).get("cameras") == 2, timeout=5000)
+
+
+def _mouse(view: Any, kind: Any, x: float, y: float) -> None:
+    """A real mouse event to the page's render widget (what a user's hand produces)."""
+    from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    target = view.focusProxy()
+    local = QPointF(x, y)
+    global_pos = QPointF(target.mapToGlobal(QPoint(int(x), int(y))))
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    held = Qt.MouseButton.LeftButton if kind == QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton
+    QApplication.sendEvent(target, QMouseEvent(kind, local, local, global_pos, button, held,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def test_polygon_drawn_with_the_mouse(qtbot: Any, view: Any) -> None:
+    from PySide6.QtCore import QEvent
+
+    view.start_drawing("polygon")
+    qtbot.waitUntil(lambda: draw_state(qtbot, view)["pending"] == "polygon", timeout=5000)
+    corners = [(32.776, -96.800), (32.786, -96.800), (32.786, -96.785)]
+    pixels = [evaluate(qtbot, view, "rtcc.draw.pixelOf", lat, lon) for lat, lon in corners]
+    with qtbot.waitSignal(view.area_changed, timeout=10_000) as sig:
+        for x, y in pixels + pixels[:1]:  # a click on the first vertex closes the polygon
+            _mouse(view, QEvent.Type.MouseMove, x, y)
+            _mouse(view, QEvent.Type.MouseButtonPress, x, y)
+            _mouse(view, QEvent.Type.MouseButtonRelease, x, y)
+    area = sig.args[0]["area"]
+    assert area["kind"] == "polygon" and len(area["points"]) == 3
+    got = [c for p in area["points"] for c in (p["lat"], p["lon"])]
+    assert got == pytest.approx([c for p in corners for c in p], abs=2e-4)  # a pixel at zoom 12 ≈ 30 m
+    assert sig.args[0]["area_m2"] == pytest.approx(planar_area([(p["lat"], p["lon"]) for p in area["points"]]), rel=0.005)
