@@ -1,7 +1,7 @@
 """The analyst console's main window: docked panels, keyboard, status bar, persistence.
 
-Panels (all docks, movable and restorable): calls, map, cameras, wall, and placeholders
-for footage requests and evidence. The window is never destroyed by sign-out or a 401:
+Panels (all docks, movable and restorable): calls, map, cameras, wall, footage requests
+(``ui.requests``) and evidence (``ui.evidence``). The window is never destroyed by sign-out or a 401:
 ``hide_data`` covers it and stops the live feed; ``show_data`` brings everything back with
 the same layout. Layout, geometry and the selected call are saved to a QSettings ini file.
 """
