@@ -16,14 +16,17 @@ pytestmark = pytest.mark.gui
     ("available", "expected_size"),
     [
         (QRect(0, 0, 1920, 1160), (1600, 960)),  # 1920x1200 with a 40 px task bar
-        (QRect(0, 0, 1366, 728), (1311, 698)),  # 1366x768 laptop
-        (QRect(1920, 0, 1280, 1024), (1228, 960)),  # a second screen to the right
+        (QRect(0, 0, 1366, 728), (1303, 654)),  # 1366x768 laptop
+        (QRect(1920, 0, 1280, 1024), (1220, 939)),  # a second screen to the right
     ],
 )
-def test_fitted_rect_stays_on_the_screen(available: QRect, expected_size: tuple[int, int]) -> None:
-    rect = fitted_rect(available)
+def test_fitted_rect_stays_on_the_screen_with_its_frame(available: QRect, expected_size: tuple[int, int]) -> None:
+    from PySide6.QtCore import QMargins
+
+    frame = QMargins(4, 40, 4, 4)
+    rect = fitted_rect(available, frame=frame)
     assert (rect.width(), rect.height()) == expected_size
-    assert available.contains(rect)
+    assert available.contains(rect.marginsAdded(frame))
 
 
 def test_a_window_restored_off_screen_comes_back(qtbot: Any) -> None:
@@ -92,5 +95,7 @@ def test_quit_without_live_views_does_not_ask(console_server: Any, make_console:
 def test_every_panel_together_fits_a_1366x768_screen(console_server: Any, make_console: Any) -> None:
     window, _api = make_console(console_server.base)
     hint = window.minimumSizeHint()
-    fitted = fitted_rect(QRect(0, 0, 1366, 728))  # a 1366x768 laptop with a 40 px task bar
+    from rtcc_console.ui.screen_fit import ASSUMED_FRAME
+
+    fitted = fitted_rect(QRect(0, 0, 1366, 728), frame=ASSUMED_FRAME)  # a 1366x768 laptop, 40 px task bar
     assert hint.width() <= fitted.width() and hint.height() <= fitted.height(), (hint, fitted)
