@@ -340,8 +340,9 @@ def _page(title: str, message: str, receipt: dict[str, Any] | None = None) -> st
     e = html.escape
     rows = ""
     if receipt is not None:
-        rows = "".join(f"<tr><th>{e(k)}</th><td><code>{e(str(receipt[k]))}</code></td></tr>"
-                       for k in ("filename", "size", "received_at", "sha256", "sha512"))  # fmt: skip
+        labels = {"filename": "File", "size": "Size (bytes)", "received_at": "Received (UTC)", "sha256": "SHA-256",
+                  "sha512": "SHA-512"}  # fmt: skip
+        rows = "".join(f"<tr><th>{e(label)}</th><td><code>{e(str(receipt[k]))}</code></td></tr>" for k, label in labels.items())
         rows = f"<table>{rows}</table><p>Keep this page: the SHA-256 fingerprint identifies exactly the file you sent.</p>"
     return (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
             f"<title>{e(title)}</title><style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;padding:0 1em}}"

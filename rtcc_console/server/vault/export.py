@@ -408,28 +408,30 @@ def _csv_safe(value: Any) -> Any:
 
 def _report_html(case_number: str, items: list[ItemSnapshot], manifest: list[tuple[str, str, str]]) -> str:
     e = html.escape
+    head = ("item", "file", "bytes", "received (UTC)", "camera", "owner kind", "duration s", "picture",
+            "recording start (camera clock)", "clock offset s")  # fmt: skip
     rows = []
     for item, (rel, h256, h512) in zip(items, manifest, strict=False):
         m = item.media
-        rows.append(
-            "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in (
-                item.id, item.filename, rel, item.size, item.received_at.isoformat(), item.camera_id or "",
-                item.owner_kind or "", m.get("duration_s") or "", f"{m.get('width') or ''}x{m.get('height') or ''}",
-                m.get("start_time") or "", item.clock_offset_s if item.clock_offset_s is not None else "")) +
-            f"<td class=h>{e(h256)}</td><td class=h>{e(h512)}</td></tr>"
-        )  # fmt: skip
-    head = ("item", "file", "path in bag", "bytes", "received (UTC)", "camera", "owner kind", "duration s", "size",
-            "recording start (camera clock)", "clock offset s", "SHA-256", "SHA-512")  # fmt: skip
+        cells = (item.id, item.filename, f"{item.size:,}", item.received_at.isoformat(timespec="seconds"),
+                 item.camera_id or "", item.owner_kind or "", m.get("duration_s") or "",
+                 f"{m.get('width') or ''}x{m.get('height') or ''} {m.get('codec') or ''}", m.get("start_time") or "",
+                 item.clock_offset_s if item.clock_offset_s is not None else "")  # fmt: skip
+        rows.append("<tr class=item>" + "".join(f"<td>{e(str(v))}</td>" for v in cells) + "</tr>")
+        rows.append(f"<tr><td colspan={len(head)} class=h>file <code>{e(rel)}</code><br>SHA-256 <code>{e(h256)}</code>"
+                    f"<br>SHA-512 <code>{e(h512)}</code></td></tr>")  # fmt: skip
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         f"<title>Evidence export — case {e(case_number)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-        "td,th{border:1px solid #999;padding:4px;vertical-align:top}td.h{font-family:monospace;word-break:break-all;max-width:22em}</style>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px;width:100%}"
+        "td,th{border:1px solid #999;padding:4px 6px;vertical-align:top;text-align:left}tr.item td{background:#f3f5f8}"
+        "td.h{font-size:12px;border-top:none}code{font-family:monospace;word-break:break-all}</style>"
         f"<h1>Evidence export — case {e(case_number)}</h1>"
-        f"<p>Exported {e(utcnow().isoformat())} by the RTCC evidence vault. {len(items)} item(s). Each original was "
-        "re-hashed while it was written into this package and matched the SHA-256 taken when it was received. "
-        "The chain of custody is in <code>custody.csv</code>, the case's audit entries in <code>audit.csv</code>; "
-        "<code>manifest-sha256.txt</code> and <code>manifest-sha512.txt</code> (BagIt, RFC 8493) list every file.</p>"
+        f"<p>Exported {e(utcnow().isoformat(timespec='seconds'))} by the RTCC evidence vault. {len(items)} item(s). Each "
+        "original was re-hashed while it was written into this package and matched the SHA-256 taken when it was "
+        "received. The chain of custody is in <code>custody.csv</code>, the case's audit entries in "
+        "<code>audit.csv</code>; <code>manifest-sha256.txt</code> and <code>manifest-sha512.txt</code> (BagIt, RFC 8493) "
+        "list every file. Verify with <code>rtcc evidence verify</code> or any BagIt validator.</p>"
         "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table></html>"
     )  # fmt: skip
 
