@@ -59,7 +59,8 @@ def tab(qtbot: Any, vault: FakeVault, tmp_path: Path) -> Iterator[Any]:
 
 
 def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
-    vault.add("ev-1", clip_bytes, call_id="call-1", received_at="2026-11-29T18:00:00+00:00")
+    vault.add("ev-1", clip_bytes, call_id="call-1", received_at="2026-11-29T18:00:00+00:00",
+              case_numbers=["DPD-T-0001"])  # fmt: skip
     vault.add("ev-x", b"other", call_id="call-2", case_numbers=["26-other"])
     with qtbot.waitSignal(tab.items_loaded, timeout=5000) as blocker:
         tab.show_call(_call())
@@ -70,7 +71,7 @@ def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: 
     assert model.display(model.items[0], 6) == "✔ verified"
     # a live event for this call arrives: a new row on top, no reload
     live = vault.add("ev-2", b"new bytes", call_id="call-1", received_at="2026-11-29T18:05:00+00:00",
-                     owner_kind="business")  # fmt: skip
+                     owner_kind="business", case_numbers=["DPD-T-0001"])  # fmt: skip
     with qtbot.waitSignal(tab.item_changed, timeout=2000):
         tab.on_evidence_event("evidence.received", {"evidence": live})
     assert [i.id for i in model.items] == ["ev-2", "ev-1"]
@@ -153,7 +154,7 @@ def test_export_progress_and_cancel(qtbot: Any, tab: Any, vault: FakeVault, tmp_
 
 def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
     """What the vehicle filter's ``moment_chosen(evidence_id, time_s, box)`` asks for."""
-    vault.add("ev-1", clip_bytes, call_id="call-1")
+    vault.add("ev-1", clip_bytes, call_id="call-1", case_numbers=["DPD-T-0001"])
     with qtbot.waitSignal(tab.items_loaded, timeout=5000):
         tab.show_call(_call())
     assert tab.vehicle_filter is not None and tab.vehicle_filter.case_number == "DPD-T-0001"
@@ -164,3 +165,18 @@ def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault
     tab.jump_to_moment("ev-1", 2.0, {"x1": 80, "y1": 45, "x2": 240, "y2": 90})  # pixels of 320x180
     qtbot.waitUntil(lambda: tab.player.shown_index == 29, timeout=10_000)  # 2.0 s is past the end: last frame
     assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.25))
+
+
+def test_a_call_takes_the_case_its_evidence_is_filed_under(qtbot: Any, tab: Any, vault: FakeVault) -> None:
+    from rtcc_console.ui.evidence.tab import case_for_incident
+
+    vault.add("ev-1", b"a", call_id="call-1", case_numbers=["26-777"])
+    vault.add("ev-2", b"b", call_id="call-9", case_numbers=["26-777"])  # same case, another call
+    loads: list[int] = []
+    tab.items_loaded.connect(loads.append)
+    tab.show_call(_call())
+    qtbot.waitUntil(lambda: bool(loads), timeout=5000)
+    assert tab.case_number == "26-777" and tab.case_field.text() == "26-777"
+    assert {i.id for i in tab.model.items} == {"ev-1", "ev-2"}
+    assert case_for_incident("urn:emergency:uid:incidentid:DPD/26:0042") == "0042"
+    assert case_for_incident("DPD 26/0042") == "DPD-26-0042"

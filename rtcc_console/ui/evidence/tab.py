@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from rtcc_console.client.evidence_api import EvidenceApi, IntegrityFailure
 from rtcc_console.client.evidence_models import Evidence, evidence_from_json
+from rtcc_console.core.case_number import CaseNumberError, check_case_number
 from rtcc_console.core.models import DispatchCall
 from rtcc_console.ui import messages
 from rtcc_console.ui.evidence.export_dialog import ExportDialog
@@ -43,13 +45,13 @@ from rtcc_console.ui.evidence.vehicle_filter import VehicleFilter
 from rtcc_console.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
-_CASE_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 
 
 def case_for_incident(incident_id: str) -> str:
-    """A valid case number made from a CAD incident id (the default case of a call)."""
-    text = re.sub(r"[^A-Za-z0-9._/-]+", "-", incident_id.rsplit(":", 1)[-1]).strip("-./_")
-    return text[:64] or "case"
+    """A valid case number made from a CAD incident id (the default case of a call, until
+    its evidence shows the case the analyst used in a footage request)."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", incident_id.rsplit(":", 1)[-1]).strip("-._")
+    return text[:64].rstrip("-._ ") or "case"
 
 
 class EvidenceTab(QWidget):
@@ -163,9 +165,10 @@ class EvidenceTab(QWidget):
         self.reload()
 
     def show_case(self, case_number: str) -> None:
-        case_number = case_number.strip()
-        if not _CASE_OK.fullmatch(case_number):
-            messages.warning(f"“{case_number}” is not a case number (letters, digits, . _ / -).")
+        try:
+            case_number = check_case_number(case_number)
+        except CaseNumberError as exc:
+            messages.warning(f"“{case_number.strip()}” is not a case number: {exc}.")
             return
         self.call_id = None
         self.case_number = case_number
@@ -201,6 +204,10 @@ class EvidenceTab(QWidget):
         def fetched(items: list[Evidence]) -> None:
             if gen != self._generation:
                 return
+            adopted = self._adopt_case(items)
+            if adopted:
+                self.reload()  # the call's evidence is filed under another case: list that one
+                return
             self.model.set_items(items)
             for item in items:
                 self._load_thumbnail(item)
@@ -214,6 +221,19 @@ class EvidenceTab(QWidget):
                 messages.warning(f"Loading evidence failed: {exc}")
 
         run_in_background(fetch, on_success=fetched, on_failure=failed, what="Loading evidence")
+
+    def _adopt_case(self, items: list[Evidence]) -> bool:
+        """A call whose evidence is filed under a case other than the default (the case
+        number typed in its footage request) takes that case: its wall clips go there too."""
+        case = self.case_number
+        if self.call_id is None or case is None or any(case in i.case_numbers for i in items):
+            return False
+        counts = Counter(c for i in items if i.call_id == self.call_id for c in i.case_numbers)
+        if not counts:
+            return False
+        self.case_number = counts.most_common(1)[0][0]
+        self.case_field.setText(self.case_number)
+        return True
 
     def in_scope(self, item: Evidence) -> bool:
         if self.call_id is not None and item.call_id == self.call_id:
