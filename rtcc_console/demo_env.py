@@ -149,6 +149,25 @@ class CadFeed(threading.Thread):
         else:
             self.stats.failed += 1
 
+    def _second_factor(self, api: str, challenge: dict[str, Any]) -> Any:
+        """The demo supervisor's authenticator: enrol once, then answer real TOTP codes."""
+        import time
+
+        import pyotp
+        import requests
+
+        token = challenge["mfa_token"]
+        if challenge.get("mfa_enrol"):
+            enrol = requests.post(f"{api}/auth/mfa/enrol", json={"mfa_token": token}, timeout=10)
+            enrol.raise_for_status()
+            self._totp_secret = str(enrol.json()["secret"])
+        secret = getattr(self, "_totp_secret", None)
+        if secret is None:
+            raise RuntimeError("the demo supervisor has a second factor this demo did not enrol")
+        # the next 30 s step: never the step of a code already used in this demo run
+        code = pyotp.TOTP(secret).at(int(time.time()) + 30)
+        return requests.post(f"{api}/auth/mfa", json={"mfa_token": token, "code": code}, timeout=10)
+
     def press_panic_button(self, owner_id: str) -> None:
         """The business at the featured call presses its panic button (an emergency)."""
         import requests
@@ -158,6 +177,8 @@ class CadFeed(threading.Thread):
         try:
             login = requests.post(f"{api}/auth/login", timeout=10,
                                   json={"username": self.supervisor[0], "password": self.supervisor[1]})
+            if login.status_code == 401 and login.json().get("mfa_required"):
+                login = self._second_factor(api, login.json())  # supervisors sign in with MFA (CJIS)
             login.raise_for_status()
             reply = requests.post(f"{api}/emergencies", timeout=10,
                                   headers={"Authorization": f"Bearer {login.json()['access_token']}"},

@@ -33,6 +33,16 @@ class Unauthorized(ApiError):
     """401: bad credentials, or the token expired or was revoked."""
 
 
+class MfaRequired(Unauthorized):
+    """401 after a right password: a second factor is due. ``mfa_token`` is the single-use
+    challenge for ``client.mfa``; ``enrol`` is True when the user must set one up first."""
+
+    def __init__(self, detail: str, *, mfa_token: str, enrol: bool) -> None:
+        super().__init__(401, detail)
+        self.mfa_token = mfa_token
+        self.enrol = enrol
+
+
 class AccountLocked(ApiError):
     """423: too many failed sign-ins; ``detail`` says until when."""
 
@@ -55,6 +65,17 @@ class SessionUser:
     username: str
     role: str
     expires_at: str | None = None
+
+
+def _mfa_challenge(resp: requests.Response) -> tuple[str, bool] | None:
+    """(challenge token, must enrol) of a sign-in answer that asks for a second factor."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and body.get("mfa_required") is True and isinstance(body.get("mfa_token"), str):
+        return body["mfa_token"], bool(body.get("mfa_enrol"))
+    return None
 
 
 def _detail(resp: requests.Response) -> str:
@@ -118,6 +139,9 @@ class ApiClient:
             return resp
         detail = _detail(resp)
         if resp.status_code == 401:
+            challenge = _mfa_challenge(resp)
+            if challenge is not None:
+                raise MfaRequired(detail, mfa_token=challenge[0], enrol=challenge[1])
             if auth and self._token is not None:
                 self.notify_unauthorized()
             raise Unauthorized(401, detail)
@@ -152,6 +176,10 @@ class ApiClient:
         body = self._json(
             "POST", "/auth/login", auth=False, json={"username": username, "password": password}
         )
+        return self.adopt_session(body, username)
+
+    def adopt_session(self, body: dict[str, Any], username: str = "") -> SessionUser:
+        """Keep the token of a sign-in answer (password, or password + second factor)."""
         user = body.get("user") or {}
         self._token = body["access_token"]
         self.user = SessionUser(

@@ -1,6 +1,7 @@
 """Idle lock: after a quiet period an opaque overlay hides the data until the password is
-entered again (checked by the server, off the GUI thread). The same overlay covers the
-window while signed out, so the layout stays intact behind it."""
+entered again (checked by the server, off the GUI thread), and the second-factor code
+when the user's role requires one. The same overlay covers the window while signed out,
+so the layout stays intact behind it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rtcc_console.client.api import AccountLocked, ApiClient, ServerUnreachable, Unauthorized
+from rtcc_console.client.api import (
+    AccountLocked,
+    ApiClient,
+    MfaRequired,
+    ServerUnreachable,
+    Unauthorized,
+)
+from rtcc_console.client.mfa import MfaApi
+from rtcc_console.ui.mfa_enrol import MfaEnrolDialog, describe_code_error
 from rtcc_console.ui.tasks import run_in_background
 
 INPUT_EVENTS = {
@@ -110,6 +119,16 @@ class LockOverlay(QFrame):
         width = self.fontMetrics().horizontalAdvance("M" * 22)  # scales with the font (high DPI)
         self.password.setFixedWidth(width)
         self.password.returnPressed.connect(self.try_unlock)
+        self.code = QLineEdit(self)
+        self.code.setObjectName("LockMfaCode")
+        self.code.setPlaceholderText("6-digit code or recovery code")
+        self.code.setFixedWidth(width)
+        self.code.setMaxLength(24)
+        self.code.returnPressed.connect(self.try_unlock)
+        self.code.hide()
+        self.mfa = MfaApi(api)
+        self.mfa_token: str | None = None
+        self.enrol_dialog: MfaEnrolDialog | None = None
         self.unlock_button = QPushButton("Unlock", self)
         self.unlock_button.setFixedWidth(width)
         self.unlock_button.clicked.connect(self.try_unlock)
@@ -122,7 +141,7 @@ class LockOverlay(QFrame):
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box = QVBoxLayout(self)
         box.addStretch(1)
-        for widget in (self.title, self.password, self.unlock_button, self.switch_button, self.error_label):
+        for widget in (self.title, self.password, self.code, self.unlock_button, self.switch_button, self.error_label):
             box.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addStretch(1)
         parent.installEventFilter(self)
@@ -130,7 +149,7 @@ class LockOverlay(QFrame):
 
     @property
     def locked(self) -> bool:
-        return self.isVisible() and self.password.isVisible()
+        return self.isVisible() and (self.password.isVisible() or self.code.isVisible())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         parent = self.parentWidget()
@@ -147,6 +166,7 @@ class LockOverlay(QFrame):
 
     def show_locked(self, username: str) -> None:
         self.title.setText(f"Screen locked — {username}\nEnter your password to continue.")
+        self._end_code_step()
         self.password.show()
         self.unlock_button.show()
         self.switch_button.show()
@@ -157,6 +177,8 @@ class LockOverlay(QFrame):
 
     def show_signed_out(self) -> None:
         self.title.setText("Signed out. Sign in to continue.")
+        self._end_code_step()
+        self.code.hide()
         self.password.hide()
         self.unlock_button.hide()
         self.switch_button.hide()
@@ -164,6 +186,9 @@ class LockOverlay(QFrame):
         self._cover()
 
     def try_unlock(self) -> None:
+        if self.mfa_token is not None:
+            self._try_code()
+            return
         password = self.password.text()
         if not password:
             return
@@ -182,9 +207,56 @@ class LockOverlay(QFrame):
         self.hide()
         self.unlocked.emit()
 
+    # --- second factor --------------------------------------------------------------
+    def ask_for_code(self, mfa_token: str) -> None:
+        """Password accepted: the code comes next (the password field is not asked again)."""
+        self.mfa_token = mfa_token
+        self.password.hide()
+        self.code.clear()
+        self.code.show()
+        self.error_label.setText("Enter the 6-digit code from your authenticator app.")
+        self.code.setFocus()
+
+    def _end_code_step(self) -> None:
+        self.mfa_token = None
+        self.code.clear()
+        self.code.hide()
+
+    def _try_code(self) -> None:
+        code, token = self.code.text().strip(), self.mfa_token
+        if not code or token is None:
+            return
+        self.unlock_button.setEnabled(False)
+        self.error_label.setText("Checking…")
+        run_in_background(lambda: self.mfa.verify(token, code), on_success=self._code_accepted,
+                          on_failure=self._code_failed, what="Unlock")  # fmt: skip
+
+    def _code_accepted(self, user: Any) -> None:
+        self._end_code_step()
+        self._unlocked(user)
+
+    def _code_failed(self, exc: BaseException) -> None:
+        self.unlock_button.setEnabled(True)
+        self.code.clear()
+        message = describe_code_error(exc)
+        if isinstance(exc, AccountLocked) or "sign in again" in message:
+            self._end_code_step()
+            self.password.show()
+            message = message.replace("Close this window and sign in again.", "Enter your password again.")
+        self.error_label.setText(message)
+
     def _failed(self, exc: BaseException) -> None:
         self.unlock_button.setEnabled(True)
         self.password.clear()
+        if isinstance(exc, MfaRequired):
+            if exc.enrol:  # e.g. the second factor was reset while the screen was locked
+                self.error_label.setText("Set up your second factor in the window that opened.")
+                self.enrol_dialog = MfaEnrolDialog(self.api, exc.mfa_token, self.window())
+                self.enrol_dialog.enrolled.connect(self._unlocked)
+                self.enrol_dialog.open()
+            else:
+                self.ask_for_code(exc.mfa_token)
+            return
         if isinstance(exc, AccountLocked):
             self.error_label.setText(f"Account locked: {exc.detail}")
         elif isinstance(exc, Unauthorized):
