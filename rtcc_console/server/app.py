@@ -94,6 +94,7 @@ def _startup_sync(state: AppState) -> int:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from rtcc_console.server import vehicle_index
     from rtcc_console.server.background import start_background, stop_background
 
     state: AppState = app.state.rtcc
@@ -102,11 +103,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.broker.start(asyncio.get_running_loop(), newest)
     state.intake.start()
     await start_background(state)
+    vehicle_index.start_vehicle_indexer(state)  # issue 17: low-priority worker process
     log.info("rtcc server ready (%s database, event id %d)", state.db.backend, newest)
     try:
         yield
     finally:
         state.broker.close_all()
+        await vehicle_index.stop_vehicle_indexer(state)
         await stop_background(state)
         await asyncio.to_thread(state.intake.stop)
         state.db.dispose()
@@ -135,6 +138,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.rtcc = build_state(settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     include_all(app, prefix=API_PREFIX)
+    from rtcc_console.server.routes import vehicles
+
+    app.include_router(vehicles.router, prefix=API_PREFIX)  # vehicle sort of evidence (docs/api/vehicles.md)
     from rtcc_console.server.routes import cases, evidence, uploads  # evidence vault (docs/api/vault.md)
 
     for module in (uploads, evidence, cases):
