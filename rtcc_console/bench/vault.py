@@ -195,7 +195,11 @@ def run(*, size: int, case_size: int, chunk: int, work: Path) -> dict[str, Any]:
         os.sync()
         copy_s = time.perf_counter() - t0
         shutil.rmtree(copy_dir)
-        exports = {fmt: _export(server, fmt) for fmt in ("zip", "tar")}
+        exports: dict[str, float] = {}
+        for fmt in ("zip", "tar"):
+            exports[fmt] = _export(server, fmt)
+            for archive in (work / "vault" / "exports").iterdir():
+                archive.unlink()  # keep the disk footprint to one case at a time
     finally:
         server.stop()
     mb = size / 1e6

@@ -137,6 +137,16 @@ def test_termination_and_expiry_purge(client: TestClient, app: Any, analyst: dic
     assert client.head(loc, headers={**analyst, **TUS}).status_code == 404
     loc2 = tus_create(client, analyst, 5000, case_number="26-1").headers["Location"]
     tus_patch(client, loc2, analyst, 0, b"b" * 100)
+    with app.state.rtcc.db.write() as session:  # an upload past its expiry is gone for the client at once
+        row = session.get(VaultUploadRow, loc2.rsplit("/", 1)[1])
+        assert row is not None
+        expires = row.expires_at
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    assert tus_patch(client, loc2, analyst, 100, b"c" * 10).status_code == 410
+    with app.state.rtcc.db.write() as session:
+        row = session.get(VaultUploadRow, loc2.rsplit("/", 1)[1])
+        assert row is not None
+        row.expires_at = expires
     vault = vault_of(app.state.rtcc)
     part = vault.blobs.upload_path(loc2.rsplit("/", 1)[1])
     assert part.exists()

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from rtcc_console.core.case_number import CaseNumberError, check_case_number
-from rtcc_console.core.models import Role
+from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server.audit import Actor
 from rtcc_console.server.deps import actor_of, bearer_token, client_addr, current_user
 from rtcc_console.server.state import AppState
@@ -247,6 +247,8 @@ async def _load(request: Request, upload_id: str) -> tuple[Vault, VaultUploadRow
     upload = await asyncio.to_thread(get_upload, vault, upload_id)
     if upload is None or not _owns(cred, upload) or upload.state in ("refused", "terminated"):
         raise HTTPException(404, "upload not found", _tus_headers())
+    if upload.state == "receiving" and upload.expires_at <= utcnow():
+        raise HTTPException(410, "this upload expired before it was finished; start it again", _tus_headers())
     return vault, upload, cred
 
 
