@@ -175,6 +175,9 @@ def test_a_broken_clip_is_marked_and_the_next_one_is_indexed(
     assert g["status"] == "done"
     summary = client.get(f"{API}/evidence/vehicles/search", headers=ana, params={"case_number": "26-9"}).json()["summary"]
     assert (summary["clips"], summary["failed"], summary["indexed"]) == (3, 2, 1)
+    # case and call together: the call's clips plus the case's (what the Evidence tab lists)
+    both = client.get(f"{API}/evidence/vehicles/search", headers=ana, params={"case_number": "26-OTHER", "call_id": "call-x"})
+    assert both.json()["summary"]["clips"] == 3
 
 
 def test_a_killed_worker_is_replaced_and_its_clip_finished(

@@ -134,10 +134,13 @@ def search_vehicles(
             raise HTTPException(422, str(exc)) from None
     query = {"case_number": case_number, "call_id": call_id, "vehicle": vehicle, "color": color, "min_score": min_score}
     with state.db.write() as session:
-        items, _total = evidence_store.list_items(
-            session, case_number=case_number, call_id=call_id, limit=MAX_SCOPE, offset=0
-        )
-        ids = [i.id for i in items]
+        # the scope is what the Evidence tab lists: the call's items plus the case's items
+        ids: list[str] = []
+        for scope in ({"call_id": call_id}, {"case_number": case_number}):
+            if next(iter(scope.values())) is None:
+                continue
+            items, _total = evidence_store.list_items(session, limit=MAX_SCOPE, offset=0, **scope)
+            ids += [i.id for i in items if i.id not in ids]
         hits = store.search(session, evidence_ids=ids, label=vehicle, colour=color, min_score=min_score)
         counts = store.status_counts(session, evidence_ids=ids)
         by_clip: dict[str, ClipHit] = {}
