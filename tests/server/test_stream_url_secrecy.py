@@ -91,6 +91,15 @@ def test_vendor_urls_never_reach_analysts_events_or_exports(
     nearest = json.loads(texts[2])["items"]
     assert len(nearest) == len(CORPUS)
 
+    # The cameras table itself holds only the redacted form.
+    from sqlalchemy import select
+
+    from rtcc_console.store.schema import CameraRow
+
+    with app.state.rtcc.db.read() as session:
+        stored_public = [u for row in session.execute(select(CameraRow.stream_url, CameraRow.substream_url)) for u in row if u]
+    assert len(stored_public) >= len(CORPUS) and not any(MARKER in u for u in stored_public)
+
     # The media layer still has every full URL.
     with app.state.rtcc.db.read() as session:
         fulls = [stream_secret(session, camera_id=c["id"]) for c in listing]
