@@ -117,9 +117,9 @@ def user_main(argv: list[str]) -> int:
     unlock = sub.add_parser("unlock", help="clear a login lockout")
     unlock.add_argument("name")
     unlock.add_argument("--db", default=None)
-    reset_mfa = sub.add_parser("reset-mfa", help="forget a user's second factor (they enrol again at next sign-in)")
-    reset_mfa.add_argument("name")
-    reset_mfa.add_argument("--db", default=None)
+    reset = sub.add_parser("reset-mfa", help="forget a user's second factor (they enrol again at next sign-in)")
+    reset.add_argument("name")
+    reset.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     settings = _settings(db_url=args.db, dev_mode=True)
     from rtcc_console.core.models import Role

@@ -245,3 +245,22 @@ def test_key_rotation_keeps_old_rows_verifiable(settings_factory: Callable[..., 
 def test_missing_key_file_is_a_clear_error(settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert audit_main(["verify", "--db", str(settings.db_url), "--key-file", str(tmp_path / "nope.json")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_checkpoint_and_public_keys(audit_app: Any, cp_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    _rows(audit_app, 2)
+    db_url = str(audit_app.state.rtcc.settings.db_url)
+    before = len(read_checkpoints(cp_file)[0]) if cp_file.exists() else 0
+    assert audit_main(["checkpoint", "--db", db_url, "--checkpoints", str(cp_file)]) == 0
+    cps = read_checkpoints(cp_file)[0]
+    assert len(cps) == before + 1 and cps[-1].count >= 2
+    capsys.readouterr()
+    assert audit_main(["public-keys"]) == 0
+    pem = capsys.readouterr().out
+    ring = audit_app.state.rtcc.extras["audit_keyring"]
+    assert f"# signer {ring.current_signer} (current)" in pem
+    key = load_pem_public_key(pem[pem.index("-----BEGIN"):].encode())
+    key.verify(__import__("base64").b64decode(cps[-1].sig), cps[-1].message())  # type: ignore[union-attr]
+    assert "PRIVATE" not in pem
