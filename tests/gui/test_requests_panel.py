@@ -139,6 +139,10 @@ def test_live_events_update_rows_in_place_and_respect_mine(qtbot: Any, server: C
     panel.on_event("request.updated", {"request": head, "item": {**item, "state": "uploaded", "files": 2}})
     assert panel.row_of(mine["id"]) is row  # updated in place
     assert panel.item_states(mine["id"])[item["owner_ref"]] == "uploaded (2 files)"
+    # Several items changed at once: "items" lists them all ("item" is the first).
+    both = [{**i, "state": "expired"} for i in mine["items"]]
+    panel.on_event("request.updated", {"request": head, "item": both[0], "items": both})
+    assert set(panel.item_states(mine["id"]).values()) == {"expired"}
     theirs = send(api_for(server, "sue"), "26-200002")
     panel.on_event("request.created", {"request": {k: v for k, v in theirs.items() if k != "items"}})
     panel.on_event("request.updated", {"request": {"id": "freq-forged"}, "item": "not an object"})

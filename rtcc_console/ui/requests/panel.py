@@ -252,7 +252,9 @@ class RequestsPanel(QWidget):
             if not isinstance(head, dict) or "id" not in head:
                 return
             rid = str(head["id"])
-            item = data.get("item")
+            # One changed item ("item"), or several at once ("items", e.g. a batch of sends).
+            batch = data.get("items")
+            changed: list[Any] = batch if isinstance(batch, list) else [data.get("item")]
             known = self.requests.get(rid)
             if known is None:
                 if self._matches(head, ignore_state=True):
@@ -260,7 +262,9 @@ class RequestsPanel(QWidget):
                 return
             merged = {**known, **{k: v for k, v in head.items() if k != "items"}}
             items = list(known.get("items") or [])
-            if isinstance(item, dict):
+            for item in changed:
+                if not isinstance(item, dict) or "id" not in item:
+                    continue
                 for i, old in enumerate(items):
                     if old.get("id") == item.get("id"):
                         items[i] = {**old, **item}
