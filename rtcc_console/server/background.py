@@ -15,15 +15,13 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.emergencies import expire_due
 from rtcc_console.server.sessions import end_grants_of_ended_sessions
 from rtcc_console.server.state import AppState
+from rtcc_console.store import emergencies as store_emergencies
 from rtcc_console.store.auth_sessions import grants_of_ended_sessions
 from rtcc_console.store.events import prune_events
-from rtcc_console.store.schema import EmergencyRow
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 60.0
@@ -33,18 +31,14 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
     """One pass: expire due emergencies (and prune events); returns expired emergency ids."""
     now = utcnow()
     with state.db.read() as session:
-        due = session.scalars(
-            select(EmergencyRow.id).where(
-                EmergencyRow.ended_at.is_(None), EmergencyRow.ends_at.is_not(None), EmergencyRow.ends_at <= now
-            ).limit(1)
-        ).first()
+        due = store_emergencies.due_emergencies(session, now=now, limit=1)
         orphaned = bool(grants_of_ended_sessions(session, now=now, limit=1))
     if orphaned:
         with state.db.write() as session:
             ended = end_grants_of_ended_sessions(session, now=now)
         log.info("%d live grant(s) ended with their session", ended)
     expired: list[str] = []
-    if due is not None:
+    if due:
         with state.db.write() as session:
             expired = expire_due(session, now=now)
         for emergency_id in expired:

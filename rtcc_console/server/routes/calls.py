@@ -18,8 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rtcc_console.core.cad import CadParseError, ParsedCall, parse_call
 from rtcc_console.core.models import CallStatus, GeoPoint
 from rtcc_console.server.audit import append_audit
+from rtcc_console.server.call_schemas import (
+    BatchAnswer,
+    CallDetail,
+    CallPage,
+    CallPublic,
+    IntakeAnswer,
+)
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
-from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.intake import call_public, history_public, ingest
 from rtcc_console.server.nearby import ranked_for_call_public
@@ -27,6 +33,7 @@ from rtcc_console.server.state import AppState
 from rtcc_console.store import calls as store_calls
 from rtcc_console.store.calls import CallRecord
 from rtcc_console.store.cameras import NotFoundError
+from rtcc_console.store.emergencies import active_emergencies
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 MAX_BODY = 1_000_000
@@ -69,7 +76,8 @@ def intake_response(result: Any) -> JSONResponse:
     return JSONResponse(payload, status_code=201 if result.created else 200)
 
 
-@router.post("", status_code=201, responses={200: {"description": "already known (created: false)"}})
+@router.post("", status_code=201, response_model=IntakeAnswer,
+             responses={200: {"description": "already known (created: false)", "model": IntakeAnswer}})  # fmt: skip
 async def post_call(request: Request, user: RequireAnalyst, state: StateDep) -> JSONResponse:
     """Ingest one CAD message (EIDO or simple JSON); idempotent by incident + update time."""
     obj = await read_json(request)
@@ -79,7 +87,7 @@ async def post_call(request: Request, user: RequireAnalyst, state: StateDep) -> 
     return intake_response(result)
 
 
-@router.post("/batch")
+@router.post("/batch", response_model=BatchAnswer)
 async def post_batch(request: Request, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     """Ingest ``{"items": [...]}`` all or nothing; 422 names the item index and field."""
     obj = await read_json(request)
@@ -105,7 +113,7 @@ async def post_batch(request: Request, user: RequireAnalyst, state: StateDep) ->
     }
 
 
-@router.get("")
+@router.get("", response_model=CallPage)
 def list_calls(
     user: RequireAnalyst,
     state: StateDep,
@@ -132,7 +140,7 @@ def call_cameras(state: AppState, row: CallRecord, emergencies: list[Any]) -> li
                                   radius_m=state.settings.nearest_radius_m, emergencies=emergencies)  # fmt: skip
 
 
-@router.get("/{call_id}")
+@router.get("/{call_id}", response_model=CallDetail)
 def get_call(call_id: str, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
         row = store_calls.get_call(session, call_id=call_id)
@@ -166,7 +174,7 @@ class CallPatch(BaseModel):
         return self
 
 
-@router.patch("/{call_id}")
+@router.patch("/{call_id}", response_model=CallPublic)
 def patch_call(call_id: str, body: CallPatch, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     with state.db.write() as session:

@@ -16,12 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from rtcc_console.core.models import CameraKind, GeoPoint, SharingMode, Tier, utcnow
 from rtcc_console.server import camera_store as cams
 from rtcc_console.server.audit import append_audit
+from rtcc_console.server.call_schemas import NearbyPage
 from rtcc_console.server.deps import RequireAdmin, RequireAnalyst, StateDep, actor_of
-from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.grants import end_camera_grants
 from rtcc_console.server.nearby import ranked_nearby
 from rtcc_console.server.schemas import CameraCreate, CameraPublic, CameraUpdate, RevokeRequest
+from rtcc_console.store.emergencies import active_emergencies
 from rtcc_console.store.schema import LiveGrantRow
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -78,7 +79,7 @@ def list_cameras(
     return {"items": [cams.camera_public(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/nearest")
+@router.get("/nearest", response_model=NearbyPage)
 def nearest(
     user: RequireAnalyst,
     state: StateDep,

@@ -11,18 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from rtcc_console.server.deps import RequireAnalyst, RequireSupervisor, StateDep, actor_of
-from rtcc_console.server.emergencies import (
-    emergency_public,
-    end_emergency,
-    list_emergencies,
-    start_emergency,
-)
+from rtcc_console.server.emergencies import emergency_public, end_emergency, start_emergency
 from rtcc_console.server.schemas import Reason
+from rtcc_console.store import emergencies as store_emergencies
 from rtcc_console.store.db import journal_lock
-from rtcc_console.store.schema import CameraRow, EmergencyRow, OwnerRow
 
 router = APIRouter(prefix="/emergencies", tags=["emergencies"])
 
@@ -41,23 +35,39 @@ class EmergencyCreate(BaseModel):
         return self
 
 
+class EmergencyPublic(BaseModel):
+    id: str
+    owner_id: str | None
+    camera_ids: list[str]
+    started_at: str = Field(description="ISO-8601")
+    ends_at: str | None = Field(description="planned end (null: until ended)")
+    ended_at: str | None
+    reason: str
+    created_by: str | None
+    active: bool
+
+
+class EmergencyPage(BaseModel):
+    items: list[EmergencyPublic]
+    total: int
+    limit: int
+    offset: int
+
+
 class EmergencyEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(default="ended by supervisor", max_length=1000)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=EmergencyPublic)
 def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> dict[str, Any]:
     with state.db.write() as session:
-        if body.owner_id and session.get(OwnerRow, body.owner_id) is None:
+        owner_unknown, missing = store_emergencies.unknown_scope(session, owner_id=body.owner_id,
+                                                                 camera_ids=body.camera_ids)  # fmt: skip
+        if owner_unknown:
             raise HTTPException(422, f"owner_id: unknown owner {body.owner_id!r}")
-        if body.camera_ids:
-            known = set(session.scalars(
-                select(CameraRow.id).where(CameraRow.id.in_(body.camera_ids), CameraRow.deleted.is_(False))
-            ).all())  # fmt: skip
-            missing = sorted(set(body.camera_ids) - known)
-            if missing:
-                raise HTTPException(422, f"camera_ids: unknown camera(s) {', '.join(missing[:10])}")
+        if missing:
+            raise HTTPException(422, f"camera_ids: unknown camera(s) {', '.join(missing[:10])}")
         row = start_emergency(
             session, actor=actor_of(user), owner_id=body.owner_id, camera_ids=body.camera_ids,
             reason=body.reason, duration_s=body.duration_s,
@@ -65,24 +75,25 @@ def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> d
         return emergency_public(row)
 
 
-@router.get("")
+@router.get("", response_model=EmergencyPage)
 def list_all(
     user: RequireAnalyst, state: StateDep, active: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
     with state.db.read() as session:
-        rows = list_emergencies(session, active_only=active)
+        rows = store_emergencies.list_emergencies(session, active_only=active)
         items = [emergency_public(r) for r in rows]
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
-@router.post("/{emergency_id}/end")
+@router.post("/{emergency_id}/end", response_model=EmergencyPublic)
 def end(emergency_id: str, user: RequireSupervisor, state: StateDep, body: EmergencyEnd | None = None) -> dict[str, Any]:
     with state.db.write() as session:
         journal_lock(session)  # serialise with other processes' expiry of the same emergency
-        row = session.get(EmergencyRow, emergency_id, populate_existing=True)
-        if row is None:
+        found = store_emergencies.get_emergency(session, emergency_id=emergency_id)
+        if found is None:
             raise HTTPException(404, f"emergency {emergency_id!r} not found")
-        if row.ended_at is not None:
-            raise HTTPException(409, f"emergency {emergency_id!r} already ended at {row.ended_at.isoformat()}")
-        row = end_emergency(session, row=row, actor=actor_of(user), reason=(body.reason if body else "ended by supervisor"))
+        if found.ended_at is not None:
+            raise HTTPException(409, f"emergency {emergency_id!r} already ended at {found.ended_at.isoformat()}")
+        row = end_emergency(session, emergency_id=emergency_id, actor=actor_of(user),
+                            reason=(body.reason if body else "ended by supervisor"))  # fmt: skip
         return emergency_public(row)

@@ -7,11 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from rtcc_console.core.models import utcnow
 from rtcc_console.server.deps import CurrentUser, StateDep
-from rtcc_console.store.schema import UserPresetRow
+from rtcc_console.store import presets as store_presets
+from rtcc_console.store.presets import Preset
 
 router = APIRouter(prefix="/me/presets", tags=["presets"])
 MAX_LAYOUT_BYTES = 64_000
@@ -22,6 +21,20 @@ class PresetPut(BaseModel):
     layout: dict[str, Any] = Field(description="Opaque layout document of the console")
 
 
+class PresetPublic(BaseModel):
+    name: str
+    layout: dict[str, Any]
+    updated_at: str = Field(description="ISO-8601")
+
+
+class PresetList(BaseModel):
+    items: list[PresetPublic]
+
+
+def _public(preset: Preset) -> dict[str, Any]:
+    return {"name": preset.name, "layout": preset.layout, "updated_at": preset.updated_at.isoformat()}
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 100 or any(ord(c) < 32 for c in name):
@@ -29,45 +42,35 @@ def _check_name(name: str) -> str:
     return name
 
 
-@router.get("")
+@router.get("", response_model=PresetList)
 def list_presets(user: CurrentUser, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
-        rows = session.scalars(
-            select(UserPresetRow).where(UserPresetRow.username == user.username).order_by(UserPresetRow.name)
-        ).all()
-        return {"items": [{"name": r.name, "layout": r.layout, "updated_at": r.updated_at.isoformat()} for r in rows]}
+        return {"items": [_public(p) for p in store_presets.list_presets(session, username=user.username)]}
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model=PresetPublic)
 def get_preset(name: str, user: CurrentUser, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
-        row = session.get(UserPresetRow, (user.username, _check_name(name)))
-        if row is None:
-            raise HTTPException(404, f"no preset {name!r}")
-        return {"name": row.name, "layout": row.layout, "updated_at": row.updated_at.isoformat()}
+        preset = store_presets.get_preset(session, username=user.username, name=_check_name(name))
+    if preset is None:
+        raise HTTPException(404, f"no preset {name!r}")
+    return _public(preset)
 
 
-@router.put("/{name}")
+@router.put("/{name}", response_model=PresetPublic)
 def put_preset(name: str, body: PresetPut, user: CurrentUser, state: StateDep) -> dict[str, Any]:
     name = _check_name(name)
     if len(json.dumps(body.layout)) > MAX_LAYOUT_BYTES:
         raise HTTPException(422, f"layout: larger than {MAX_LAYOUT_BYTES} bytes")
     with state.db.write() as session:
-        row = session.get(UserPresetRow, (user.username, name))
-        if row is None:
-            row = UserPresetRow(username=user.username, name=name)
-            session.add(row)
-        row.layout = body.layout
-        row.updated_at = utcnow()
-        session.flush()
-        return {"name": row.name, "layout": row.layout, "updated_at": row.updated_at.isoformat()}
+        preset = store_presets.save_preset(session, username=user.username, name=name, layout=body.layout)
+    return _public(preset)
 
 
 @router.delete("/{name}", status_code=204)
 def delete_preset(name: str, user: CurrentUser, state: StateDep) -> Response:
     with state.db.write() as session:
-        row = session.get(UserPresetRow, (user.username, _check_name(name)))
-        if row is None:
-            raise HTTPException(404, f"no preset {name!r}")
-        session.delete(row)
+        deleted = store_presets.delete_preset(session, username=user.username, name=_check_name(name))
+    if not deleted:
+        raise HTTPException(404, f"no preset {name!r}")
     return Response(status_code=204)
