@@ -63,6 +63,11 @@ def parse_drop_file(path: Path) -> list[tuple[ParsedCall, Any]]:
         if not result.calls:
             raise DropFileError("no call rows in the CSV file")
         return [(call, call.to_simple_dict()) for call in result.calls]
+    from rtcc_console.server.limits import json_text_problem  # the same edge checks as HTTP bodies
+
+    problem = json_text_problem(text.encode("utf-8"))
+    if problem is not None:  # lone surrogates, NUL, deep nesting: refused, never retried
+        raise DropFileError(problem.removeprefix("body: "))
     try:
         obj = json.loads(text)
     except ValueError as exc:
