@@ -37,6 +37,7 @@ def wait(app: object, pred: Callable[[], bool], timeout_s: float = 30.0, what: s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--narrow", type=Path, default=None, help="also grab the tab at dock width here")
     args = parser.parse_args(argv)
     from rtcc_console.ui.app import prepare_environment
 
@@ -150,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
         args.out.mkdir(parents=True, exist_ok=True)
         tab.grab().save(str(args.out / "console-evidence.png"))
+        if args.narrow is not None:
+            tab.resize(660, 900)
+            for _ in range(50):
+                app.processEvents()
+                time.sleep(0.01)
+            tab.grab().save(str(args.narrow))
+            tab.resize(1150, 900)
         tab.splitter.setSizes([150, 750])  # the player large, the list small
         wait(app, lambda: tab.player.view.frame is not None and tab.player.view.frame.index == 47
              and (tab.player.view.frame.width, tab.player.view.frame.height) == tab.player._out_size())

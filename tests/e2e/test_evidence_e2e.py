@@ -89,6 +89,7 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     from rtcc_console.client.api import ApiClient
     from rtcc_console.config import ConsoleSettings
     from rtcc_console.ui.app import build_console
+    from rtcc_console.ui.evidence.model import COL_HASH
     from rtcc_console.ui.evidence.tab import EvidenceTab, case_for_incident
 
     staff = {"Authorization": f"Bearer {stack.token()}"}
@@ -223,7 +224,7 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
         tab.verify_selected()
     assert failed.args == [evidence_id]
     row = tab.model.row_of(evidence_id)
-    assert tab.model.display(tab.model.items[row], 6) == "✖ INTEGRITY FAILURE"
+    assert tab.model.display(tab.model.items[row], COL_HASH) == "✖ INTEGRITY FAILURE"
     assert tab.alert.isVisible()
     # and the vault no longer serves it
     r = requests.get(f"{stack.api}/evidence/{evidence_id}/content", headers=staff, timeout=30)

@@ -17,6 +17,7 @@ from rtcc_console.client.api import ApiClient
 from rtcc_console.client.evidence_api import EvidenceApi
 from rtcc_console.core.models import CallStatus, DispatchCall, GeoPoint
 from rtcc_console.sim.clip_file import write_mp4
+from rtcc_console.ui.evidence.model import COL_HASH, COL_OWNER
 from tests.unit.client.fake_vault import FakeVault
 
 pytestmark = pytest.mark.gui
@@ -67,8 +68,8 @@ def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: 
     assert blocker.args == [1]
     assert tab.case_field.text() == "DPD-T-0001"
     model = tab.model
-    assert [model.display(i, 2) for i in model.items] == ["residential"]
-    assert model.display(model.items[0], 6) == "✔ verified"
+    assert [model.display(i, COL_OWNER) for i in model.items] == ["residential"]
+    assert model.display(model.items[0], COL_HASH) == "✔ verified"
     # a live event for this call arrives: a new row on top, no reload
     live = vault.add("ev-2", b"new bytes", call_id="call-1", received_at="2026-11-29T18:05:00+00:00",
                      owner_kind="business", case_numbers=["DPD-T-0001"])  # fmt: skip
@@ -95,7 +96,7 @@ def test_integrity_failure_stands_out(qtbot: Any, tab: Any, vault: FakeVault, cl
         tab.select_evidence("ev-1")  # playing it asks the vault, which refuses (409)
     assert blocker.args == ["ev-1"]
     model = tab.model
-    idx = model.index(0, 6)
+    idx = model.index(0, COL_HASH)
     assert model.data(idx) == "✖ INTEGRITY FAILURE"
     assert model.data(idx, Qt.ItemDataRole.BackgroundRole).color().name() == "#8b0000"
     assert tab.alert.isVisible() and "INTEGRITY FAILURE" in tab.alert.text()

@@ -12,8 +12,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage
 from rtcc_console.client.evidence_models import Evidence
 
 _Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Item", "Camera", "Owner", "Requested window", "Duration", "Received", "Hash")
-COL_ITEM, COL_CAMERA, COL_OWNER, COL_WINDOW, COL_DURATION, COL_RECEIVED, COL_HASH = range(7)
+COLUMNS = ("Item", "Hash", "Camera", "Owner", "Requested window", "Duration", "Received")
+COL_ITEM, COL_HASH, COL_CAMERA, COL_OWNER, COL_WINDOW, COL_DURATION, COL_RECEIVED = range(7)
 HASH_TEXT = {"ok": "✔ verified", "unverified": "… not yet verified", "failed": "✖ INTEGRITY FAILURE"}
 FAILED_BG = QColor("#8b0000")
 FAILED_FG = QColor("#ffffff")

@@ -132,6 +132,7 @@ class EvidencePlayer(QWidget):
         self.time_label = QLabel("", self)
         self.time_label.setObjectName("PlayerTime")
         self.time_label.setStyleSheet("font-weight: bold; font-size: 11pt;")
+        self.time_label.setWordWrap(True)
         self.time_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.scrubber = QSlider(Qt.Orientation.Horizontal, self)
         self.scrubber.setObjectName("PlayerScrubber")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -39,7 +40,7 @@ from rtcc_console.core.case_number import CaseNumberError, check_case_number
 from rtcc_console.core.models import DispatchCall
 from rtcc_console.ui import messages
 from rtcc_console.ui.evidence.export_dialog import ExportDialog
-from rtcc_console.ui.evidence.model import COL_HASH, COL_ITEM, THUMB_H, EvidenceModel
+from rtcc_console.ui.evidence.model import COL_ITEM, THUMB_H, EvidenceModel
 from rtcc_console.ui.evidence.player import Box, EvidencePlayer
 from rtcc_console.ui.evidence.vehicle_filter import VehicleFilter
 from rtcc_console.ui.tasks import run_in_background
@@ -102,8 +103,9 @@ class EvidenceTab(QWidget):
         self.table.setIconSize(QSize(96, THUMB_H))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_ITEM, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_HASH, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_ITEM, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(COL_ITEM, 250)  # thumbnail + file name, even in a narrow dock
+        header.setStretchLastSection(True)  # the hash state takes what is left
         self.detail = QLabel("", self)
         self.detail.setObjectName("EvidenceDetail")
         self.detail.setWordWrap(True)
@@ -117,6 +119,9 @@ class EvidenceTab(QWidget):
         QVBoxLayout(self.vehicle_slot).setContentsMargins(0, 0, 0, 0)
         self.vehicle_slot.hide()
 
+        # the tab lives in a dock of ~660 px: long texts (hashes, the vehicle summary) give way
+        for wide in (self.detail, self.scope_label, self.vehicle_slot):
+            wide.setSizePolicy(QSizePolicy.Policy.Ignored, wide.sizePolicy().verticalPolicy())
         top = QHBoxLayout()
         top.addWidget(self.scope_label, 1)
         top.addWidget(self.case_field)
