@@ -93,6 +93,11 @@ def test_preview_counts_owners_inside_and_excluded(qtbot: Any, server: ConsoleSe
                           check_params_cb=lambda p: p is not None and p["owners_included"] < 3):
         form.radius_spin.setValue(20)
 
+    # Close: the area leaves the map with the form.
+    with qtbot.waitSignal(map_view.area_changed, timeout=10_000, check_params_cb=lambda r: r["area"] is None):
+        form.cancel_button.click()
+    assert not form.isVisible()
+
 
 def test_case_number_required_then_sent_with_ctrl_return(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
     form = make_form(qtbot, server, map_view)

@@ -246,7 +246,7 @@ class RequestForm(QDialog):
         self.radius_spin.valueChanged.connect(self._radius_changed)
         self.width_spin.valueChanged.connect(self._width_changed)
         self.send_button.clicked.connect(self.send)
-        self.cancel_button.clicked.connect(self.close)
+        self.cancel_button.clicked.connect(self.discard)
         for sc in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(sc), self, self.send)
         for w in (self.case_edit, self.override_edit):
@@ -316,6 +316,11 @@ class RequestForm(QDialog):
             self.raise_()  # already open behind the main window: bring it forward
         self.show()
         self.case_edit.setFocus()
+
+    def discard(self) -> None:
+        """Close: the drawn area leaves the map with the form (a lock only hides both)."""
+        self.clear_area()
+        self.close()
 
     def set_window(self, start: datetime, end: datetime) -> None:
         self.start_edit.setDateTime(_to_qdatetime(start, self.zone))
