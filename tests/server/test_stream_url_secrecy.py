@@ -106,3 +106,23 @@ def test_vendor_urls_never_reach_analysts_events_or_exports(
     stored = {s.stream_url for s in fulls if s is not None}
     assert {e["url"] for e in CORPUS[1:]} <= stored
     assert "rtsp://10.9.9.9:554/user=admin&password=S3CRpatch&channel=1&stream=0.sdp?" in stored
+
+
+def test_rows_stored_by_the_old_redaction_are_redacted_again_on_output(
+    client: TestClient, app: Any, analyst: dict[str, str], admin: dict[str, str]
+) -> None:
+    """A database written before the query/path forms were masked still holds them in
+    ``cameras.stream_url``: every output redacts again, so they never reach anyone."""
+    from sqlalchemy import update
+
+    from rtcc_console.store.schema import CameraRow
+
+    r = client.post(f"{API}/cameras", json=camera_body(stream_url="rtsp://10.0.0.7/live"), headers=admin)
+    cam = r.json()["id"]
+    legacy = "http://10.0.0.7/videostream.cgi?loginuse=admin&loginpas=S3CRlegacy"
+    with app.state.rtcc.db.write() as session:
+        session.execute(update(CameraRow).where(CameraRow.id == cam).values(stream_url=legacy))
+    app.state.rtcc.registry.refresh(force=True)
+    texts = _everything_an_analyst_or_export_sees(client, app, analyst, admin, [cam])
+    assert "videostream.cgi" in texts[0]
+    assert not any(MARKER in t for t in texts)
