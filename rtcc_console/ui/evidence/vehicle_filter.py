@@ -198,7 +198,7 @@ class VehicleFilter(QWidget):
         def fetched(data: bytes | None) -> None:
             if gen != self._generation or not data:
                 return
-            image = QImage.fromData(data, "JPEG")
+            image = QImage.fromData(data)
             if not image.isNull():
                 pix = QPixmap.fromImage(image).scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
                 item.setIcon(QIcon(pix))
