@@ -7,6 +7,7 @@ Nothing is read at import time: the composition root (cli, demo, tests) calls
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import Field, SecretStr, model_validator
@@ -36,6 +37,10 @@ def default_db_url() -> str:
     return f"sqlite:///{data_dir() / 'rtcc.sqlite'}"
 
 
+MfaRole = Literal["analyst", "supervisor", "admin"]
+_MFA_DEFAULT_ROLES: tuple[MfaRole, ...] = ("supervisor", "admin")  # CJIS: privileged staff always
+
+
 class ServerSettings(BaseSettings):
     """Settings of the rtcc server. A default secret is refused unless ``dev_mode``."""
 
@@ -53,14 +58,21 @@ class ServerSettings(BaseSettings):
     login_ip_window_s: int = Field(default=900, ge=10, le=86400, description="Window of the per-address sign-in throttle")
     grant_ttl_s: int = Field(default=60, ge=5, le=3600, description="Live grant lifetime before renewal")
     system_use_notice: str = Field(default=DEFAULT_NOTICE, description="Text shown on the console's sign-in screen")
-    cad_webhook_secret: SecretStr | None = Field(default=None, description="Shared secret for HMAC-signed CAD webhooks")
-    cad_dropdir: Path | None = Field(default=None, description="Folder watched for CAD files")
-    vault_dir: Path = Field(default_factory=lambda: data_dir() / "vault", description="Evidence vault root")
-    event_retention_s: int = Field(default=48 * 3600, ge=24 * 3600, description="How long events are kept for replay")
-    nearest_k: int = Field(default=10, ge=1, le=200, description="Cameras ranked per call")
     vehicle_index: bool = Field(default=True, description="Index every evidence clip for vehicle types (bicycle/car/motorcycle/bus/truck) in a low-priority worker process")
     vehicle_index_fps: float = Field(default=2.0, gt=0, le=15, description="Frames a second the vehicle indexer samples")
     vehicle_index_nice: int = Field(default=10, ge=0, le=19, description="os.nice increment of the vehicle index worker process")
+    cad_webhook_secret: SecretStr | None = Field(default=None, description="Shared secret for HMAC-signed CAD webhooks")
+    cad_dropdir: Path | None = Field(default=None, description="Folder watched for CAD files")
+    vault_dir: Path = Field(default_factory=lambda: data_dir() / "vault", description="Evidence vault root")
+    vault_max_file_bytes: int = Field(default=4 * 1024**3, ge=1, le=1024**4, description="Largest evidence file accepted (tus Tus-Max-Size)")
+    vault_max_link_files: int = Field(default=25, ge=1, le=10_000, description="Files one owner's request link may upload")
+    vault_max_link_bytes: int = Field(default=10 * 1000**3, ge=1, le=1024**4, description="Bytes one owner's request link may upload in total")
+    vault_upload_expiry_s: int = Field(default=24 * 3600, ge=60, le=30 * 86400, description="Unfinished uploads are purged after this")
+    vault_form_max_bytes: int = Field(default=256 * 1024**2, ge=1, le=4 * 1024**3, description="Largest plain form (multipart) upload")
+    vault_verify_cache_s: float = Field(default=60.0, ge=0, le=3600, description="A full hash check is reused this long for follow-on range reads")
+    vault_retention_days: dict[str, int] = Field(default_factory=lambda: {"standard": 365, "short": 90, "long": 3650}, description="Retention categories and their periods in days (items on a case are never purged)")
+    event_retention_s: int = Field(default=48 * 3600, ge=24 * 3600, description="How long events are kept for replay")
+    nearest_k: int = Field(default=10, ge=1, le=200, description="Cameras ranked per call")
     nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Search radius for a call's cameras")
     time_zone: str = Field(default="America/Chicago", description="Agency time zone for display")
     agency_name: str = Field(default="Real-Time Crime Center", description="Agency shown with the system-use notice")
@@ -78,6 +90,31 @@ class ServerSettings(BaseSettings):
     tls_certfile: Path | None = Field(default=None, description="PEM certificate for HTTPS (CJIS: encrypt in transit beyond this host)")
     tls_keyfile: Path | None = Field(default=None, description="PEM private key for HTTPS")
     media_relay_url: str | None = Field(default=None, description="Media relay base URL (e.g. rtsp://relay:8554); grants then point at cam/<id> on it")
+    # security (issue 9): second factor, audit keys and checkpoints
+    mfa_required_roles: list[MfaRole] = Field(default_factory=lambda: list(_MFA_DEFAULT_ROLES), description="Roles that must sign in with a TOTP second factor (CJIS); add analyst to require it of everyone")
+    mfa_issuer: str = Field(default="RTCC", min_length=1, max_length=60, description="Issuer shown in authenticator apps")
+    mfa_challenge_s: int = Field(default=300, ge=30, le=1800, description="How long the step between password and code stays open")
+    audit_key_file: Path | None = Field(default=None, description="Audit keyring (HMAC keys, checkpoint signing keys; outside the database, mode 0600). Unset: keys derived from secret_key")
+    audit_checkpoint_file: Path | None = Field(default=None, description="Append-only file of signed audit checkpoints. Unset: beside the SQLite file; log only on PostgreSQL")
+    audit_checkpoint_s: float = Field(default=60.0, gt=0, le=86400, description="How often a signed checkpoint of the audit chain head is published (when it moved)")
+    # footage requests (issue 11): agency limits, owner links, reminders, SMTP
+    request_max_window_s: int = Field(default=12 * 3600, ge=60, le=31 * 86400, description="Longest footage-request time window")
+    request_max_area_sq_mi: float = Field(default=0.5, gt=0, le=100, description="Largest footage-request area (square miles)")
+    request_max_per_case: int = Field(default=2, ge=1, le=1000, description="Most footage requests per case number")
+    request_dedup_s: int = Field(default=24 * 3600, ge=0, le=30 * 86400, description="Requests to the same owner with overlapping windows within this time share one item (0 = off)")
+    request_link_ttl_s: int = Field(default=10 * 86400, ge=60, le=90 * 86400, description="Lifetime of an owner's request link")
+    request_reminders_s: list[int] = Field(default_factory=lambda: [24 * 3600, 72 * 3600], max_length=10, description="Reminders this long after the first e-mail, while unanswered")
+    portal_base_url: str = Field(default="http://127.0.0.1:8750", max_length=300, description="Public base URL of the owner portal (links in e-mails)")
+    agency_contact_email: str = Field(default="rtcc@example.org", max_length=254, description="Agency contact shown to owners")
+    agency_contact_phone: str = Field(default="", max_length=40, description="Agency phone shown to owners")
+    smtp_host: str | None = Field(default=None, description="SMTP server for owner e-mail (None: e-mail stays queued)")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(default="starttls", description="SMTP transport security")
+    smtp_user: str | None = Field(default=None, description="SMTP user name")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_from: str = Field(default="footage-requests@example.org", max_length=254, description="From address of owner e-mail")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=600, description="SMTP connect/command timeout")
+    mail_poll_s: float = Field(default=2.0, gt=0, le=3600, description="How often the outbox is checked when idle")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServerSettings:
