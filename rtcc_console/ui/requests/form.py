@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QDateTime, QTime, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -318,9 +318,17 @@ class RequestForm(QDialog):
         self.case_edit.setFocus()
 
     def discard(self) -> None:
-        """Close: the drawn area leaves the map with the form (a lock only hides both)."""
-        self.clear_area()
         self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed (button, Esc, the window's X): the drawn area leaves the map with the
+        form. A lock only hides the form and keeps the draft."""
+        self.clear_area()
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Esc
+        self.clear_area()
+        super().reject()
 
     def set_window(self, start: datetime, end: datetime) -> None:
         self.start_edit.setDateTime(_to_qdatetime(start, self.zone))
