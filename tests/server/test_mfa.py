@@ -235,3 +235,17 @@ def test_second_step_routes_refuse_anything_but_a_live_challenge(mfa_client: tup
         assert client.post(f"{API}{path}", json={}).status_code == 422
         assert client.post(f"{API}{path}", json={"mfa_token": "mfa_nope", "code": "123456"} if path == "/auth/mfa"
                            else {"mfa_token": "mfa_nope"}).status_code == 401  # fmt: skip
+
+
+def test_an_enrolled_user_is_asked_even_when_the_policy_no_longer_requires_it(
+    settings_factory: Callable[..., ServerSettings], clock: list[float]
+) -> None:
+    app = _app(settings_factory)
+    with TestClient(app) as client:
+        add_user(app, "sue", Role.SUPERVISOR)
+        secret, _h, _codes = enrol(client, "sue", PASSWORD, at=T0)
+    relaxed = _app(settings_factory, roles=[])  # same database, policy relaxed later
+    with TestClient(relaxed) as client:
+        challenge = password_step(client, "sue", PASSWORD)
+        assert challenge["mfa_enrol"] is False
+        assert _second(client, challenge["mfa_token"], code_at(secret, T0, +1)).status_code == 200
