@@ -210,6 +210,16 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     payload = {(bag_dir / p).read_bytes() for p in originals}
     assert clip.read_bytes() in payload and wall_clip.read_bytes() in payload
     dialog.close()
+    # the chain of custody names what happened to the owner's upload, in order
+    tab.select_evidence(evidence_id)
+    with qtbot.waitSignal(tab.custody_shown, timeout=10_000) as shown:
+        tab.custody_button.click()
+    actions = shown.args[0].custody_actions()
+    assert actions[0] == "received"
+    for later in ("played", "snapshot", "exported"):
+        assert later in actions, actions
+    assert actions.index("played") < actions.index("exported")
+    shown.args[0].close()
 
     # -- a stored original changed on disk: detected and shown --------------------------------
     stored = [p for p in stack.vault_dir.rglob("*") if p.is_file() and item.sha256 in p.name

@@ -39,6 +39,7 @@ from rtcc_console.client.evidence_models import Evidence, evidence_from_json
 from rtcc_console.core.case_number import CaseNumberError, check_case_number
 from rtcc_console.core.models import DispatchCall
 from rtcc_console.ui import messages
+from rtcc_console.ui.evidence.custody import CustodyDialog
 from rtcc_console.ui.evidence.export_dialog import ExportDialog
 from rtcc_console.ui.evidence.model import COL_ITEM, THUMB_H, EvidenceModel
 from rtcc_console.ui.evidence.player import Box, EvidencePlayer
@@ -62,6 +63,7 @@ class EvidenceTab(QWidget):
     item_changed = Signal(str)  # evidence id added or updated live
     integrity_failed = Signal(str)  # evidence id
     export_started = Signal(object)  # the ExportDialog
+    custody_shown = Signal(object)  # the CustodyDialog
 
     def __init__(self, evidence: EvidenceApi, parent: QWidget | None = None, *, zone: tzinfo | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +73,7 @@ class EvidenceTab(QWidget):
         self.case_number: str | None = None
         self._generation = 0
         self.export_dialog: ExportDialog | None = None
+        self.custody_dialog: CustodyDialog | None = None
         self.vehicle_filter: VehicleFilter | None = None
 
         self.model = EvidenceModel(self)
@@ -85,6 +88,8 @@ class EvidenceTab(QWidget):
         self.refresh_button = QPushButton("Refresh", self)
         self.verify_button = QPushButton("Re-verify", self)
         self.verify_button.setToolTip("Ask the vault to re-hash the selected original now (audited)")
+        self.custody_button = QPushButton("Custody…", self)
+        self.custody_button.setToolTip("The selected item's chain of custody (received, viewed, played, exported…)")
         self.export_button = QPushButton("Export case…", self)
         self.export_button.setToolTip("Build the case's BagIt package (originals, hashes, custody, report)")
         self.alert = QLabel("", self)
@@ -128,6 +133,7 @@ class EvidenceTab(QWidget):
         top.addWidget(self.case_button)
         top.addWidget(self.refresh_button)
         top.addWidget(self.verify_button)
+        top.addWidget(self.custody_button)
         top.addWidget(self.export_button)
         upper = QWidget(self)
         upper_box = QVBoxLayout(upper)
@@ -151,6 +157,7 @@ class EvidenceTab(QWidget):
         self.case_field.returnPressed.connect(self._case_entered)
         self.refresh_button.clicked.connect(self.reload)
         self.verify_button.clicked.connect(self.verify_selected)
+        self.custody_button.clicked.connect(self.show_custody)
         self.export_button.clicked.connect(self.choose_export_file)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self._update_buttons()
@@ -399,6 +406,22 @@ class EvidenceTab(QWidget):
 
         run_in_background(lambda: ev.verify(item.id), on_success=done, what="Verifying")
 
+    def show_custody(self) -> None:
+        """Fetch the selected item's custody entries and show them."""
+        item = self.selected_item()
+        if item is None:
+            return
+        ev = self.evidence
+
+        def show(entries: list[dict[str, Any]]) -> None:
+            dialog = CustodyDialog(item, entries, zone=self.model.zone, parent=self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.custody_dialog = dialog
+            dialog.show()
+            self.custody_shown.emit(dialog)
+
+        run_in_background(lambda: ev.custody(item.id), on_success=show, what="Chain of custody")
+
     # -- export ------------------------------------------------------------------------
     def choose_export_file(self) -> None:
         case = self.case_number
@@ -447,6 +470,7 @@ class EvidenceTab(QWidget):
     def _update_buttons(self) -> None:
         self.export_button.setEnabled(self.case_number is not None and self.model.rowCount() > 0)
         self.verify_button.setEnabled(self.selected_item() is not None)
+        self.custody_button.setEnabled(self.selected_item() is not None)
 
     def forget(self) -> None:
         """Sign-out or an ended session: nothing of the evidence stays on screen or on disk."""
