@@ -47,7 +47,7 @@ _URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
 _BARE_CREDS_RE = re.compile(r"(?<![\w/@:.%\-])[^\s:/@]+:[^\s/]+@(?=[\w\[])")
 # key=value secrets in free text outside URLs ("password=hunter2", "token: abc").
 _TEXT_SECRET_RE = re.compile(
-    r"(?i)\b(password|passwd|pwd|passphrase|secret|token|access_token|api_?key)"
+    r"(?i)\b(password|passwd|pwd|pass|psw|pswd|loginpas|passphrase|secret|token|access_token|api_?key)"
     r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&'\",;]+)"
 )
 _AUTH_HEADER_RE = re.compile(

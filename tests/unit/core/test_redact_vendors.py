@@ -52,3 +52,9 @@ def test_path_embedded_credentials_issue_example() -> None:
 def test_raw_ampersand_inside_a_password_is_masked_whole() -> None:
     out = redact_stream_url("http://h/v.cgi?loginuse=admin&loginpas=ab&cd&res=0")
     assert out == f"http://h/v.cgi?loginuse={MASK}&loginpas={MASK}&res=0"
+
+
+def test_free_text_key_values_of_vendor_names_are_masked() -> None:
+    out = redact_text("camera cfg loginpas=S3CR1 pass: S3CR2 psw=S3CR3; the check will pass quickly")
+    assert "S3CR" not in out
+    assert out.endswith("the check will pass quickly")
