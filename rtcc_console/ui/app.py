@@ -13,11 +13,17 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rtcc_console.client.api import ApiClient, SessionUser
 from rtcc_console.client.registry_cache import RegistryCache, cache_path_for
 from rtcc_console.config import ConsoleSettings, config_dir
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from rtcc_console.ui.main_window import MainWindow
+    from rtcc_console.ui.seams import ConsoleMap, ConsoleWall
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +47,9 @@ def build_console(
     user: SessionUser | None = None,
     settings_file: Path | None = None,
     idle_lock_ms: int | None = None,
-    map_view: Any = None,
-    wall: Any = None,
-) -> Any:
+    map_view: ConsoleMap | None = None,
+    wall: ConsoleWall | None = None,
+) -> MainWindow:
     """Build the main window (hidden). With ``user`` (already signed in through ``api``)
     the live feed starts at once; without, the window waits behind its overlay until
     ``window.session.sign_in()`` succeeds. Needs a QApplication."""
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     return int(code)
 
 
-def _grab(window: Any, path: Path) -> None:
+def _grab(window: QWidget, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if window.grab().save(str(path)):
         log.info("screenshot written to %s", path)

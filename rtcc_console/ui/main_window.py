@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from rtcc_console.client.api import ApiClient
 from rtcc_console.config import ConsoleSettings
-from rtcc_console.core.models import DispatchCall
+from rtcc_console.core.models import DispatchCall, Role
 from rtcc_console.ui import messages
 from rtcc_console.ui.call_alerts import CallAlerter, QtSoundPlayer
 from rtcc_console.ui.call_detail import CallDetail
@@ -37,6 +37,7 @@ from rtcc_console.ui.console_status import ConsoleStatusBar
 from rtcc_console.ui.idle_lock import IdleLock, LockOverlay
 from rtcc_console.ui.live_data import LiveData
 from rtcc_console.ui.screen_fit import fit_to_screen
+from rtcc_console.ui.seams import ConsoleMap, ConsoleWall, as_widget
 from rtcc_console.ui.selection import CallSelection
 from rtcc_console.ui.shortcut_sheet import ShortcutSheet
 from rtcc_console.ui.tasks import run_in_background
@@ -63,8 +64,8 @@ class MainWindow(QMainWindow):
         api: ApiClient,
         live: LiveData,
         *,
-        map_view: QWidget,
-        wall: QWidget,
+        map_view: ConsoleMap,
+        wall: ConsoleWall,
         settings_file: Path,
         idle_lock_ms: int | None = None,
     ) -> None:
@@ -117,8 +118,8 @@ class MainWindow(QMainWindow):
         self._dock("requests", "Requests", self.requests_panel, left, scroll=True)
         self._dock("evidence", "Evidence", self.evidence_panel, left, scroll=True)
         self._dock("details", "Call details", self.call_detail, left, scroll=True)
-        self._dock("map", "Map", map_view, right)
-        self._dock("wall", "Wall", wall, right)
+        self._dock("map", "Map", as_widget(map_view), right)
+        self._dock("wall", "Wall", as_widget(wall), right)
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
@@ -132,7 +133,11 @@ class MainWindow(QMainWindow):
         self.call_queue.model.zone = self.status.zone
         self.call_detail.zone = self.status.zone
         self.setStatusBar(self.status)
-        self.selection = CallSelection(self, settings)
+        self.selection = CallSelection(
+            settings, calls=self.call_queue, camera_list=self.camera_list, live=live, map_view=map_view,
+            wall=wall, role=self.role, request_footage=self.footage.request_for_camera,
+            counts_changed=self._update_counts,
+        )  # fmt: skip
         self.lock_overlay = LockOverlay(api, self)
         self._idle_lock_ms_override = idle_lock_ms
         self.idle_lock = IdleLock(
@@ -148,7 +153,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._wire()
         self._default_state = self.saveState(STATE_VERSION)
-        self.idle_lock.watch(self, exclude=(map_view,))
+        self.idle_lock.watch(self, exclude=(as_widget(map_view),))
 
     # -- composition -----------------------------------------------------------------
     def _dock(
@@ -247,20 +252,15 @@ class MainWindow(QMainWindow):
         self.call_queue.model.rowsRemoved.connect(self._update_counts)
         self.call_queue.model.modelReset.connect(self._update_counts)
         self.call_queue.model.dataChanged.connect(self._count_on_change)
-        map_signal = getattr(self.map_view, "call_clicked", None)
-        if map_signal is not None:
-            map_signal.connect(self.call_queue.select_call)
-        camera_signal = getattr(self.map_view, "camera_clicked", None)
-        if camera_signal is not None:  # a camera clicked on the map: selected in the list, its actions offered
-            camera_signal.connect(self._camera_clicked_on_map)
+        self.map_view.call_clicked.connect(self.call_queue.select_call)
+        # a camera clicked on the map: selected in the list, its actions offered
+        self.map_view.camera_clicked.connect(self._camera_clicked_on_map)
         self.call_queue.open_top_wanted.connect(lambda _cid: self.open_top_cameras())
         self.call_queue.footage_wanted.connect(lambda _cid: self.footage.new_request())
         self.call_queue.show_on_map_wanted.connect(lambda _cid: self.focus_map())
         self.camera_list.footage_wanted.connect(self.footage.request_for_camera)
         self.camera_list.show_on_map_wanted.connect(self._show_camera_on_map)
-        wall_top = getattr(self.wall, "open_top_requested", None)  # the wall's Ctrl+Shift+O
-        if wall_top is not None:
-            wall_top.connect(self.open_top_cameras)
+        self.wall.open_top_requested.connect(self.open_top_cameras)  # the wall's Ctrl+Shift+O
 
     # -- actions ---------------------------------------------------------------------
     def _send_acknowledgement(self, call_id: str) -> None:
@@ -305,10 +305,13 @@ class MainWindow(QMainWindow):
 
     def focus_map(self) -> None:
         self.docks["map"].raise_()
-        self.map_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        focus_call = getattr(self.map_view, "focus_call", None)
-        if callable(focus_call):
-            focus_call()
+        as_widget(self.map_view).setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.map_view.focus_call()
+
+    def role(self) -> Role | None:
+        """The signed-in user's role (None when signed out or unknown)."""
+        user = self.api.user
+        return Role(user.role) if user and user.role in Role._value2member_map_ else None
 
     def open_top_cameras(self) -> int:
         """Open the best cameras the analyst may view live now on the wall."""
@@ -316,8 +319,7 @@ class MainWindow(QMainWindow):
 
     def _someone_is_watching(self) -> bool:
         """Video playing in the focused console window counts as activity."""
-        playing = getattr(self.wall, "is_playing", None)
-        return self.isActiveWindow() and callable(playing) and bool(playing())
+        return self.isActiveWindow() and self.wall.is_playing()
 
     def _summarise_while_locked(self) -> None:
         """After unlocking: what arrived while the screen was covered."""
@@ -362,9 +364,7 @@ class MainWindow(QMainWindow):
         """Sign-out / 401: stop the feed and cover the panels; layout stays as it is."""
         self.live.stop()
         self.idle_lock.stop()
-        end_session = getattr(self.wall, "end_session", None)
-        if end_session is not None:  # no live view outlives the session that opened it
-            end_session()
+        self.wall.end_session()  # no live view outlives the session that opened it
         self._conceal_outside_overlay()
         self.lock_overlay.show_signed_out()
 
@@ -376,9 +376,8 @@ class MainWindow(QMainWindow):
         self.idle_lock.restart()
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
-        set_wall_user = getattr(self.wall, "set_user", None)
-        if user is not None and set_wall_user is not None:
-            set_wall_user(user.username)
+        if user is not None:
+            self.wall.set_user(user.username)
         self.live.start()
 
     def _set_actions_enabled(self, on: bool) -> None:
@@ -463,8 +462,7 @@ class MainWindow(QMainWindow):
         qs.sync()
 
     def live_view_count(self) -> int:
-        count = getattr(self.wall, "live_view_count", None)
-        return int(count()) if callable(count) else 0
+        return self.wall.live_view_count()
 
     def confirm_quit(self) -> bool:
         """With live views open, ask first: quitting ends them (and their grants)."""
@@ -497,7 +495,5 @@ class MainWindow(QMainWindow):
             return
         self.save_layout()
         self.live.stop()
-        shutdown = getattr(self.wall, "shutdown", None)
-        if callable(shutdown):
-            shutdown()
+        self.wall.shutdown()
         super().closeEvent(event)

@@ -55,8 +55,7 @@ class ConsoleSession:
         requested are ended by the server with the session.
         """
         token = self.api.token
-        close = getattr(self.window.wall, "close_for_sign_out", None)
-        grant_ids = list(close()) if callable(close) else []
+        grant_ids = self.window.wall.close_for_sign_out()
         self.api.forget_token()
         self.window.hide_data()
         if token is not None:
