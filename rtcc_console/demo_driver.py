@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
@@ -119,15 +119,8 @@ class DemoDriver(QObject):
         self.call_chosen.emit(chosen.id, self.opened)
 
     def _arrange(self) -> None:
-        """Give the wall room next to the map (the default layout favours lists)."""
-        w = self.window
-        docks = getattr(w, "docks", {})
-        if not {"map", "wall", "cameras"} <= set(docks):
-            return
-        h = w.height()
-        vertical = Qt.Orientation.Vertical
-        w.resizeDocks([docks["map"], docks["wall"]], [int(h * 0.42), int(h * 0.42)], vertical)
-        w.resizeDocks([docks["cameras"]], [int(h * 0.22)], vertical)
+        """The window's own proportions for the size it got (queue, cameras, map, wall)."""
+        self.window.size_docks()
 
     def _live_count(self, call: DispatchCall) -> int:
         """Integrated cameras the analyst may open now near ``call`` (at most 4 count)."""

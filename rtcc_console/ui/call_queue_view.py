@@ -169,8 +169,12 @@ class CallQueue(QWidget):
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
         header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_PRIORITY, COL_INCIDENT, COL_REPORTED, COL_AGE, COL_STATUS, COL_TYPE):
+        for col in (COL_PRIORITY, COL_REPORTED, COL_AGE, COL_STATUS, COL_TYPE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Incident ids can be long; the address matters more on a narrow screen. The
+        # full id is in the tooltip and the detail pane.
+        header.setSectionResizeMode(COL_INCIDENT, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_INCIDENT, self.fontMetrics().horizontalAdvance("DPD-26-0000000"))
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)

@@ -48,6 +48,8 @@ class ConsoleStatusBar(QStatusBar):
         self.clock_label.setObjectName("Clock")
         for label in (self.link_label, self.calls_label, self.cameras_label, self.user_label, self.clock_label):
             self.addPermanentWidget(label)
+        for label in (self.calls_label, self.cameras_label, self.user_label, self.clock_label):
+            label.setMinimumWidth(1)  # may shrink on a narrow window instead of widening it
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self.tick_clock)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -434,6 +434,19 @@ class MainWindow(QMainWindow):
             dock.show()
         self.restoreState(self._default_state, STATE_VERSION)
         fit_to_screen(self, force=True)
+        QTimer.singleShot(0, self.size_docks)
+
+    def size_docks(self) -> None:
+        """Share the height by proportion, so a small screen still shows both the queue and
+        at least eight ranked cameras, and a large one does not leave the queue half empty."""
+        usable = max(300, self.height() - self.menuBar().height() - self.statusBar().height())
+        docks = self.docks
+        calls = int(usable * 0.44)
+        self.resizeDocks([docks["calls"], docks["cameras"]], [calls, usable - calls], Qt.Orientation.Vertical)
+        map_h = int(usable * 0.45)
+        self.resizeDocks([docks["map"], docks["wall"]], [map_h, usable - map_h], Qt.Orientation.Vertical)
+        left = int(self.width() * 0.42)
+        self.resizeDocks([docks["calls"], docks["map"]], [left, self.width() - left], Qt.Orientation.Horizontal)
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)
@@ -448,6 +461,8 @@ class MainWindow(QMainWindow):
         state = qs.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
+        else:
+            QTimer.singleShot(0, self.size_docks)  # once the fitted size has been applied
         selected = qs.value("calls/selected")
         return str(selected) if selected else None
 
