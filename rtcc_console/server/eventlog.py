@@ -31,6 +31,19 @@ def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), default=str)
 
 
+def _redacted(type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """``camera.changed`` payloads with their stream URLs redacted again: events written
+    before a credential form was known to the redaction must not replay it."""
+    camera = payload.get("camera") if type == "camera.changed" else None
+    if not isinstance(camera, dict):
+        return payload
+    from rtcc_console.core.redact import redact_stream_url
+
+    clean = {k: redact_stream_url(v) if k in ("stream_url", "substream_url") and isinstance(v, str) else v
+             for k, v in camera.items()}  # fmt: skip
+    return {**payload, "camera": clean}
+
+
 def record_event(session: Session, *, type: str, payload: dict[str, Any]) -> EventRecord:
     """Persist an event in the current transaction; it is broadcast after commit."""
     new_id = store_events.append_event(session, type=type, payload=payload)
@@ -42,6 +55,6 @@ def record_event(session: Session, *, type: str, payload: dict[str, Any]) -> Eve
 def load_events(session: Session, *, after: int, upto: int | None = None, limit: int = 1000) -> list[EventRecord]:
     """Events with ``after < id <= upto`` in id order (at most ``limit``), as the SSE sends them."""
     return [
-        EventRecord(id=e.id, type=e.type, data=_dumps(e.payload))
+        EventRecord(id=e.id, type=e.type, data=_dumps(_redacted(e.type, e.payload)))
         for e in store_events.events_after(session, after=after, upto=upto, limit=limit)
     ]
