@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.lock_overlay = LockOverlay(api, self)
         self._idle_lock_ms_override = idle_lock_ms
+        self._quit_confirmed = False  # the Quit action asked already
         self.idle_lock = IdleLock(
             self, settings.idle_lock_s * 1000 if idle_lock_ms is None else idle_lock_ms
         )
@@ -505,7 +506,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # The window manager's close button asks as the Quit action does; a programmatic
         # close (sign-out, tests, the demo's timer) does not.
-        if event.spontaneous() and not getattr(self, "_quit_confirmed", False) and not self.confirm_quit():
+        if event.spontaneous() and not self._quit_confirmed and not self.confirm_quit():
             event.ignore()
             return
         self.save_layout()
