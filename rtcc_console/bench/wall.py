@@ -29,6 +29,7 @@ from typing import Any
 from rtcc_console.bench.common import emit, machine_info
 from rtcc_console.bench.ffmpeg_ref import measure_ffmpeg_decode
 from rtcc_console.bench.wall_support import SimProcess, percentile
+from rtcc_console.core.models import Tier
 
 
 def _cpu_s() -> float:
@@ -78,7 +79,7 @@ class WallBench:
     def camera(i: int) -> Any:
         from rtcc_console.ui.wall import CameraRef
 
-        return CameraRef(f"cam-{i}", f"Sim camera {i + 1}", "integrated")
+        return CameraRef(f"cam-{i}", f"Sim camera {i + 1}", Tier.INTEGRATED)
 
     # --- steady state -------------------------------------------------------------------
     def steady_state(self, tiles: int, warmup_s: float, seconds: float) -> dict[str, Any]:
@@ -173,7 +174,7 @@ class WallBench:
         wall.set_show_stats(True)
         self.wait_until(lambda: all(t.first_shown_at is not None for t in wall.tiles[:9]), 30.0)
         self.spin(seconds)
-        wall.open_camera(CameraRef("cam-reg-1", "Oak Ave 310 porch (registered)", "registered"), "case 26-001234", 7)
+        wall.open_camera(CameraRef("cam-reg-1", "Oak Ave 310 porch (registered)", Tier.REGISTERED), "case 26-001234", 7)
         revoked = wall.feeds.feeds[wall.tiles[8]]
         wall.on_grant_revoked(revoked.grant.id if revoked.grant else None, revoked.camera.id,
                               "owner revoked access")

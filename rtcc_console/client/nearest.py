@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from rtcc_console.core.index import CameraIndex
 from rtcc_console.core.models import Camera, Emergency, GeoPoint, Role, Tier
 from rtcc_console.core.policy import Action, decide, live_now
 from rtcc_console.core.ranking import index_nearest, ranked_for_call
+
+#: What the analyst may do with a camera now: view it live, request its footage, or nothing.
+CameraAction = Literal["live", "request", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,14 +30,14 @@ class CameraOption:
     explanation: str
     score: float
     covers_scene: bool | None
-    action: str  # "live" | "request" | "none"
+    action: CameraAction
     action_text: str  # "View live now", "Request footage", "Nothing"
     why: str  # the policy's sentence
 
 
 def access_for(
     role: Role | None, camera: Camera, *, now: datetime, emergencies: Iterable[Emergency]
-) -> tuple[str, str, str]:
+) -> tuple[CameraAction, str, str]:
     """(action, short text, reason): live if allowed, else a footage request, else nothing."""
     ems = tuple(emergencies)
     live = decide(role, camera, Action.VIEW_LIVE, now=now, emergencies=ems)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from rtcc_console.core.models import Tier
 from rtcc_console.ui.wall import CameraRef, LocalGrantService, VideoWall
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -42,7 +43,7 @@ def wall(qtbot: Any, tmp_path: Path, sim: Any) -> Iterator[VideoWall]:
 
 
 def test_a_real_feed_goes_live_and_shows_a_real_picture(qtbot: Any, wall: VideoWall) -> None:
-    assert wall.open_camera(CameraRef("cam-0", "Sim camera 1", "integrated"), "case 26-000001", 0)
+    assert wall.open_camera(CameraRef("cam-0", "Sim camera 1", Tier.INTEGRATED), "case 26-000001", 0)
     tile = wall.tiles[0]
     qtbot.waitUntil(lambda: tile.badge.kind == "LIVE" and tile.frames_shown >= 3, timeout=20000)
     frame = tile.frame
@@ -56,7 +57,7 @@ def test_a_real_feed_goes_live_and_shows_a_real_picture(qtbot: Any, wall: VideoW
 
 
 def test_revoking_a_real_feed_stops_its_worker(qtbot: Any, wall: VideoWall) -> None:
-    wall.open_camera(CameraRef("cam-1", "Sim camera 2", "integrated"), "case 26-000002", 1)
+    wall.open_camera(CameraRef("cam-1", "Sim camera 2", Tier.INTEGRATED), "case 26-000002", 1)
     tile = wall.tiles[1]
     qtbot.waitUntil(lambda: tile.frames_shown >= 1, timeout=20000)
     worker = wall.feeds.feeds[tile].worker
@@ -85,7 +86,7 @@ def test_stream_credentials_never_reach_the_tile_or_the_log(
     w.show()
     caplog.set_level(logging.DEBUG)
     try:
-        assert w.open_camera(CameraRef("cam-9", "Porch", "integrated"), "case 26-000009", 0)
+        assert w.open_camera(CameraRef("cam-9", "Porch", Tier.INTEGRATED), "case 26-000009", 0)
         tile = w.tiles[0]
         qtbot.waitUntil(lambda: tile.badge.kind in ("RECONNECTING", "FAILED"), timeout=20000)
         worker = w.feeds.feeds[tile].worker
@@ -106,7 +107,7 @@ def test_save_clip_writes_an_audited_mp4_without_re_encoding(qtbot: Any, wall: V
 
     import av
 
-    wall.open_camera(CameraRef("cam-0", "Sim camera 1", "integrated"), "case 26-000003", 2)
+    wall.open_camera(CameraRef("cam-0", "Sim camera 1", Tier.INTEGRATED), "case 26-000003", 2)
     tile = wall.tiles[2]
 
     def live_for_a_while() -> bool:

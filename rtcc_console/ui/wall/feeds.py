@@ -16,10 +16,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rtcc_console.core.models import Camera, Tier
 from rtcc_console.core.redact import redact_stream_url
 from rtcc_console.ui.wall.badges import (
     CONNECTING,
@@ -49,18 +50,20 @@ class CameraRef:
 
     id: str
     name: str
-    tier: str
+    tier: Tier
     rank: int | None = None  # its place in the selected call's list, shown in the tile title
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tier", Tier(self.tier))  # "integrated" from a drag payload
+
     @classmethod
-    def of(cls, camera: Any, *, rank: int | None = None) -> CameraRef:
+    def of(cls, camera: Camera | CameraRef | Mapping[str, Any], *, rank: int | None = None) -> CameraRef:
         if isinstance(camera, CameraRef):
             return camera if rank is None else cls(camera.id, camera.name, camera.tier, rank)
-        if isinstance(camera, dict):
-            return cls(str(camera["camera_id"]), str(camera.get("name") or camera["camera_id"]),
-                       str(camera.get("tier") or "integrated"), rank)
-        tier = getattr(camera.tier, "value", camera.tier)
-        return cls(str(camera.id), str(camera.name), str(tier), rank)
+        if isinstance(camera, Camera):
+            return cls(camera.id, camera.name, camera.tier, rank)
+        return cls(str(camera["camera_id"]), str(camera.get("name") or camera["camera_id"]),
+                   Tier(str(camera.get("tier") or Tier.INTEGRATED)), rank)  # fmt: skip
 
 
 @dataclass(eq=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from rtcc_console.core.models import Tier
 from rtcc_console.ui.wall.feeds import CameraRef, FeedController, LiveFeed
 
 
@@ -26,7 +27,7 @@ class PrewarmPool:
         """Warm the first ``limit`` live-capable cameras not in ``skip``; drop the others."""
         wanted: list[CameraRef] = []
         for camera in cameras:
-            if camera.tier == "integrated" and camera.id not in skip and camera.id not in {c.id for c in wanted}:
+            if camera.tier is Tier.INTEGRATED and camera.id not in skip and camera.id not in {c.id for c in wanted}:
                 wanted.append(camera)
             if len(wanted) >= self.limit:
                 break

@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPalette
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
+from rtcc_console.core.models import Camera, Tier
 from rtcc_console.ui.wall import wall_io
 from rtcc_console.ui.wall.badges import EMPTY, REVOKED, Badge
 from rtcc_console.ui.wall.feeds import CameraRef, FeedController
@@ -34,6 +35,14 @@ log = logging.getLogger(__name__)
 
 FRAME_POLL_MS = 25  # 40 Hz: a 15 fps frame waits at most one beat
 SLOW_EVERY = 10  # badges/renewals/expiry every 10th beat (~4 Hz)
+
+
+#: A camera to open: the registry's record, the wall's reference, or a dropped payload.
+WallCamera = Camera | CameraRef | dict[str, Any]
+
+
+def _revoked(camera: WallCamera) -> bool:
+    return isinstance(camera, Camera) and camera.revoked
 
 
 def default_worker_factory(url: str, **kwargs: Any) -> Any:
@@ -245,7 +254,7 @@ class VideoWall(QWidget):
         return False
 
     # --- opening and closing ------------------------------------------------------------
-    def open_camera(self, camera: Any, reason: str, tile_index: int | None = None) -> bool:
+    def open_camera(self, camera: WallCamera, reason: str, tile_index: int | None = None) -> bool:
         """Open ``camera`` (a Camera or CameraRef) on a tile after a live grant.
 
         Picks the first empty tile when ``tile_index`` is None (the selected one if all
@@ -260,12 +269,12 @@ class VideoWall(QWidget):
             self.show_message("error", f"There is no tile {tile_index + 1} in layout {self.layout_name}.")
             return False
         tile = self.grid.tiles[tile_index]
-        if ref.tier != "integrated":
+        if ref.tier is not Tier.INTEGRATED:
             # No live view exists: offer the footage request and leave every tile alone.
             self.footage_request_wanted.emit(ref.id)
             self.show_message("info", f"{ref.name} is a registered camera: no live view; request its footage instead.")
             return False
-        if getattr(camera, "revoked", False):
+        if _revoked(camera):
             self.show_message("warning", f"{ref.name}: the owner revoked access to this camera.")
             return False
         already = self.tile_of_camera(ref.id)
@@ -278,7 +287,7 @@ class VideoWall(QWidget):
         self.tile_opened.emit(tile_index, ref.id)
         return True
 
-    def open_cameras(self, cameras: Iterable[Any], reason: str) -> int:
+    def open_cameras(self, cameras: Iterable[WallCamera], reason: str) -> int:
         """Open several cameras on free tiles (the console's "open top cameras").
 
         A camera already on the wall is not opened again, registered and revoked cameras
@@ -296,7 +305,7 @@ class VideoWall(QWidget):
             if ref.id in seen or self.tile_of_camera(ref.id) is not None:
                 continue
             seen.add(ref.id)
-            if ref.tier != "integrated" or getattr(camera, "revoked", False):
+            if ref.tier is not Tier.INTEGRATED or _revoked(camera):
                 continue
             index = self._free_tile_index(allow_reuse=False)
             if index is None:
@@ -359,7 +368,7 @@ class VideoWall(QWidget):
         self._clear_cause("wall_full")
 
     def _on_drop(self, index: int, payload: dict[str, str]) -> None:
-        if payload.get("action") == "request" or payload.get("tier") == "registered":
+        if payload.get("action") == "request" or payload.get("tier") == Tier.REGISTERED:
             self.footage_request_wanted.emit(payload["camera_id"])  # the tile is left as it is
             return
         self.select_tile(index)
@@ -380,11 +389,11 @@ class VideoWall(QWidget):
         closed += self.prewarm_pool.revoke(grant_id=grant_id, camera_id=None if grant_id else camera_id, reason=text)
         return closed
 
-    def on_camera_changed(self, camera: Any) -> None:
+    def on_camera_changed(self, camera: Camera) -> None:
         """A registry change: a revoked (or no longer live) camera's tiles close now."""
         ref = CameraRef.of(camera)
-        if getattr(camera, "revoked", False) or not getattr(camera, "is_live_capable", True):
-            why = "the owner revoked access" if getattr(camera, "revoked", False) else "live view no longer allowed"
+        if camera.revoked or not camera.is_live_capable:
+            why = "the owner revoked access" if camera.revoked else "live view no longer allowed"
             for feed in self.feeds.feeds_of(camera_id=ref.id):
                 if feed.tile is not None:
                     self.feeds.close(feed.tile, Badge(REVOKED, why))
@@ -401,7 +410,7 @@ class VideoWall(QWidget):
                 self.feeds.renew_now(feed)
 
     # --- pre-warm -----------------------------------------------------------------------
-    def prewarm(self, cameras: list[Any], reason: str) -> list[str]:
+    def prewarm(self, cameras: list[Camera], reason: str) -> list[str]:
         """Grant and start up to N cameras unseen, so opening one shows a frame at once."""
         if not reason.strip():
             return []  # no reason, no grant: the console prefills it from the call
