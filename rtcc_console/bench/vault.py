@@ -154,6 +154,18 @@ def tus_upload(server: Server, path: Path, case: str, chunk: int) -> tuple[float
     return elapsed, receipt
 
 
+def _copy_reference(originals: list[Path], dest: Path) -> float:
+    """Seconds to copy the case's original files (shutil.copyfile) until they are on disk."""
+    dest.mkdir()
+    t0 = time.perf_counter()
+    for p in originals:
+        shutil.copyfile(p, dest / p.name)
+    os.sync()
+    elapsed = time.perf_counter() - t0
+    shutil.rmtree(dest)
+    return elapsed
+
+
 def _export(server: Server, fmt: str) -> float:
     """Seconds from POST .../export until the job is done (the BagIt archive written)."""
     t0 = time.perf_counter()
@@ -187,17 +199,10 @@ def run(*, size: int, case_size: int, chunk: int, work: Path) -> dict[str, Any]:
         others = [tus_upload(server, m, "BENCH-1", chunk)[0] for m in media[1:]]
         vault = work / "vault" / "objects"
         originals = [p for p in vault.rglob("*") if p.is_file()]
-        copy_dir = work / "copy-reference"
-        copy_dir.mkdir()
-        t0 = time.perf_counter()
-        for p in originals:
-            shutil.copyfile(p, copy_dir / p.name)
-        os.sync()
-        copy_s = time.perf_counter() - t0
-        shutil.rmtree(copy_dir)
-        exports: dict[str, float] = {}
-        for fmt in ("zip", "tar"):
-            exports[fmt] = _export(server, fmt)
+        exports: dict[str, tuple[float, float]] = {}
+        for fmt in ("zip", "tar"):  # each export right after its own copy reference: same cache state
+            copy_s = _copy_reference(originals, work / "copy-reference")
+            exports[fmt] = (_export(server, fmt), copy_s)
             for archive in (work / "vault" / "exports").iterdir():
                 archive.unlink()  # keep the disk footprint to one case at a time
     finally:
@@ -211,8 +216,9 @@ def run(*, size: int, case_size: int, chunk: int, work: Path) -> dict[str, Any]:
         "reference_copy_sha256": {"seconds": round(ref_s, 3), "mb_per_s": round(ref_tp, 1)},
         "upload_vs_reference": round(up_tp / ref_tp, 3), "target_upload_vs_reference": 0.60,
         "server_rss_growth_mb": round(peak_growth / 1e6, 1), "target_rss_growth_mb": 100,
-        "export": {"case_bytes": files * size, "files": files, "copy_seconds": round(copy_s, 3), "target_ratio": 1.5,
-                   **{fmt: {"seconds": round(t, 3), "ratio_vs_copy": round(t / copy_s, 3)} for fmt, t in exports.items()}},
+        "export": {"case_bytes": files * size, "files": files, "target_ratio": 1.5,
+                   **{fmt: {"seconds": round(t, 3), "copy_seconds": round(c, 3), "ratio_vs_copy": round(t / c, 3)}
+                      for fmt, (t, c) in exports.items()}},
     }  # fmt: skip
 
 
@@ -238,5 +244,5 @@ def main(argv: list[str]) -> int:
         print(f"upload {result['upload']['mb_per_s']} MB/s vs copy+sha256 {result['reference_copy_sha256']['mb_per_s']} MB/s "
               f"({result['upload_vs_reference']:.0%}); server RSS +{result['server_rss_growth_mb']} MB; export "
               f"zip {result['export']['zip']['seconds']} s / tar {result['export']['tar']['seconds']} s vs copy "
-              f"{result['export']['copy_seconds']} s ({result['export']['zip']['ratio_vs_copy']}x / {result['export']['tar']['ratio_vs_copy']}x)")  # fmt: skip
+              f"copies ({result['export']['zip']['ratio_vs_copy']}x / {result['export']['tar']['ratio_vs_copy']}x)")  # fmt: skip
     return 0
