@@ -1,342 +1,461 @@
-"""The dispatch queue: open calls, most urgent first, updated in place as events arrive.
+"""The dispatch queue panel: offline banner, counts by priority, filters, search box, the
+"new calls" marker and the call table.
 
-``CallTableModel`` is keyed by call id and version-aware: an event replayed after a
-reconnect, or an older version arriving late, never duplicates a row or turns it back.
-Rows sort by priority (1 first), then newest first; every column sorts by its own key. The
-age column ticks every second; only that column (and flashing new rows) is announced as
-changed, so the view repaints little.
-
-A call that arrives by event after the first load is *new* (``call_arrived``) and stays
-unacknowledged (bold, flashing marker) until the analyst selects it or acknowledges it.
+Rows never move under the analyst: while the pointer is over the table, or the analyst
+clicked or typed in it during the last ``hold_s`` seconds, new calls wait behind a
+"3 new calls - show" marker and re-sorting is frozen; both resume when the analyst stops
+working in the queue or presses the marker. A click acts on the call that was under the
+pointer when the button went down, whatever happened since.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
+    QObject,
+    QPoint,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QGuiApplication, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rtcc_console.core.models import CallStatus, DispatchCall
+from rtcc_console.ui.call_alerts import CallAlerter
+from rtcc_console.ui.call_queue_model import (
+    CALL_ID_ROLE,
+    COL_ADDRESS,
+    COL_AGE,
+    COL_INCIDENT,
+    COL_PRIORITY,
+    COL_REPORTED,
+    COL_STATUS,
+    COL_TYPE,
+    CallFilterProxy,
+    CallTableModel,
+)
 
-COLUMNS = ("P", "Incident", "Type", "Address", "Reported", "Age", "Status")
-COL_PRIORITY, COL_INCIDENT, COL_TYPE, COL_ADDRESS, COL_REPORTED, COL_AGE, COL_STATUS = range(len(COLUMNS))
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 2
-
-#: background per priority, dim enough for a dark control room, distinct enough to scan
-PRIORITY_COLOURS = {1: "#7a1f24", 2: "#7a4a12", 3: "#5e5a16", 4: "#1f4a5e"}
-DEFAULT_PRIORITY_COLOUR = "#2b3138"
-#: a new, unacknowledged row alternates with this colour
-FLASH_COLOUR = "#c8323c"
-CLOSED_COLOUR = "#30343a"
-NEW_MARK = "●"
-_STATUS_ORDER = {status: i for i, status in enumerate(CallStatus)}
-
-_Index = QModelIndex | QPersistentModelIndex
-
-
-def format_age(seconds: float) -> str:
-    """Compact age: 45s, 12m, 3h05."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}"
+STATUS_FILTERS: dict[str, set[CallStatus] | None] = {
+    "Open": {CallStatus.PENDING, CallStatus.DISPATCHED, CallStatus.ON_SCENE},
+    "Pending": {CallStatus.PENDING},
+    "Dispatched": {CallStatus.DISPATCHED},
+    "On scene": {CallStatus.ON_SCENE},
+    "All": None,
+}
+PRIORITY_FILTERS: dict[str, int | None] = {"Any priority": None, "P1": 1, "P1–2": 2, "P1–3": 3}
 
 
-class CallTableModel(QAbstractTableModel):
-    """Calls keyed by id, with the version each row was built from."""
+class CallTable(QTableView):
+    """The call table; remembers which call was under the pointer at button-down."""
 
-    #: a call inserted by an event (not by a load): the queue alerts and holds it
-    call_arrived = Signal(object)  # DispatchCall
-
-    def __init__(self, parent: Any = None, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._calls: list[DispatchCall] = []
-        self._versions: dict[str, int] = {}
-        self._row_of: dict[str, int] = {}
-        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._loading = False
-        self._unacked: set[str] = set()
-        self._flash_on = False
-        self.zone: tzinfo | None = None  # agency time zone for shown times (None: local)
-        self.ticker = QTimer(self)
-        self.ticker.setInterval(1000)
-        self.ticker.timeout.connect(self.tick)
-        self.ticker.start()
+        self.pressed_call_id: str | None = None
 
-    # -- data in ---------------------------------------------------------------------
-    def upsert(self, call: DispatchCall, version: int) -> bool:
-        """Insert or update in place; returns False when ``version`` is not newer."""
-        row = self._row_of.get(call.id)
-        if row is None:
-            row = len(self._calls)
-            self.beginInsertRows(QModelIndex(), row, row)
-            self._calls.append(call)
-            self._versions[call.id] = version
-            self._row_of[call.id] = row
-            self.endInsertRows()
-            if not self._loading:
-                self._unacked.add(call.id)
-                self.call_arrived.emit(call)
-            return True
-        if version < self._versions[call.id] or (version == self._versions[call.id] and version):
-            return False  # replay or out-of-order older version
-        self._calls[row] = call
-        self._versions[call.id] = version
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-        return True
-
-    def replace_all(self, items: list[tuple[DispatchCall, int]]) -> None:
-        """A fresh snapshot (initial load or after a resync)."""
-        self.beginResetModel()
-        self._calls = [c for c, _ in items]
-        self._versions = {c.id: v for c, v in items}
-        self._row_of = {c.id: i for i, c in enumerate(self._calls)}
-        self.endResetModel()
-
-    def merge(self, items: list[tuple[DispatchCall, int]], drop_before: datetime | None) -> None:
-        """Merge a snapshot in place (selection survives): newer versions win; with
-        ``drop_before`` (when the snapshot was requested), rows missing from it and older
-        than that go away (closed meanwhile); rows created by events since then stay."""
-        seen = set()
-        self._loading = True
-        try:
-            for call, version in items:
-                seen.add(call.id)
-                self.upsert(call, version)
-        finally:
-            self._loading = False
-        if drop_before is None:
-            return
-        gone = [c.id for c in self._calls if c.id not in seen and c.updated_at < drop_before]
-        for call_id in gone:
-            self.remove(call_id)
-
-    def remove(self, call_id: str) -> None:
-        row = self._row_of.get(call_id)
-        if row is None:
-            return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._calls[row]
-        del self._versions[call_id]
-        self._unacked.discard(call_id)
-        self._row_of = {c.id: i for i, c in enumerate(self._calls)}
-        self.endRemoveRows()
-
-    def call(self, call_id: str) -> DispatchCall | None:
-        row = self._row_of.get(call_id)
-        return None if row is None else self._calls[row]
-
-    def version(self, call_id: str) -> int | None:
-        return self._versions.get(call_id)
-
-    def call_at(self, row: int) -> DispatchCall:
-        return self._calls[row]
-
-    def calls(self) -> list[DispatchCall]:
-        return list(self._calls)
-
-    def open_count(self) -> int:
-        return sum(1 for c in self._calls if c.status.is_open)
-
-    def open_counts_by_priority(self) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for c in self._calls:
-            if c.status.is_open:
-                counts[c.priority] = counts.get(c.priority, 0) + 1
-        return counts
-
-    def now(self) -> datetime:
-        return self._clock()
-
-    # -- acknowledgement -------------------------------------------------------------
-    def is_unacked(self, call_id: str) -> bool:
-        return call_id in self._unacked
-
-    def unacked_ids(self) -> set[str]:
-        return set(self._unacked)
-
-    def acknowledge(self, call_id: str) -> bool:
-        """Mark a new call as seen; True when it was unacknowledged."""
-        if call_id not in self._unacked:
-            return False
-        self._unacked.discard(call_id)
-        self._row_changed(call_id)
-        return True
-
-    def _row_changed(self, call_id: str) -> None:
-        row = self._row_of.get(call_id)
-        if row is not None:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-
-    def tick(self) -> None:
-        """Ages moved on: repaint the age column; new rows flash."""
-        if self._calls:
-            last = len(self._calls) - 1
-            self.dataChanged.emit(
-                self.index(0, COL_AGE), self.index(last, COL_AGE), [Qt.ItemDataRole.DisplayRole]
-            )
-        self._flash_on = not self._flash_on
-        for call_id in self._unacked:
-            self._row_changed(call_id)
-
-    # -- Qt model --------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._calls)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        call = self._calls[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(call, col)
-        if role == SORT_ROLE:
-            return self._sort_key(call, col)
-        if role == CALL_ID_ROLE:
-            return call.id
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if call.id in self._unacked and self._flash_on:
-                return QBrush(QColor(FLASH_COLOUR))
-            if not call.status.is_open:
-                return QBrush(QColor(CLOSED_COLOUR))
-            return QBrush(QColor(PRIORITY_COLOURS.get(call.priority, DEFAULT_PRIORITY_COLOUR)))
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(QColor("#f2f2f2" if call.status.is_open else "#9aa0a6"))
-        if role == Qt.ItemDataRole.FontRole and call.id in self._unacked:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            reported = call.reported_at.astimezone(self.zone).strftime("%H:%M:%S %Z")
-            new = " · NEW: not acknowledged" if call.id in self._unacked else ""
-            return f"{call.incident_id} · {call.type_text} · priority {call.priority} · reported {reported}{new}"
-        return None
-
-    @staticmethod
-    def _sort_key(call: DispatchCall, col: int) -> tuple[Any, ...]:
-        newest_first = -call.reported_at.timestamp()
-        if col == COL_INCIDENT:
-            return (call.incident_id,)
-        if col == COL_TYPE:
-            return ((call.type_text or call.type_code).lower(), call.priority, newest_first)
-        if col == COL_ADDRESS:
-            return ((call.address or "").lower(), call.priority, newest_first)
-        if col in (COL_REPORTED, COL_AGE):
-            return (newest_first, call.priority)
-        if col == COL_STATUS:
-            return (_STATUS_ORDER.get(call.status, 99), call.priority, newest_first)
-        # priority ascending, then newest first
-        return (call.priority, newest_first)
-
-    def _display(self, call: DispatchCall, col: int) -> str:
-        if col == COL_PRIORITY:
-            return f"{NEW_MARK} {call.priority}" if call.id in self._unacked else str(call.priority)
-        if col == COL_INCIDENT:
-            return call.incident_id
-        if col == COL_REPORTED:
-            local = call.reported_at.astimezone(self.zone)
-            today = self._clock().astimezone(self.zone).date()
-            return local.strftime("%H:%M:%S" if local.date() == today else "%b %d %H:%M")
-        if col == COL_TYPE:
-            return call.type_text or call.type_code
-        if col == COL_ADDRESS:
-            return call.address or (
-                f"{call.location.lat:.5f}, {call.location.lon:.5f}" if call.location else "—"
-            )
-        if col == COL_AGE:
-            return format_age((self._clock() - call.reported_at).total_seconds())
-        return call.status.value.replace("_", " ")
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.indexAt(event.position().toPoint())
+        self.pressed_call_id = str(index.data(CALL_ID_ROLE)) if index.isValid() else None
+        super().mousePressEvent(event)
 
 
-class CallFilterProxy(QSortFilterProxyModel):
-    """Filters by status, type and priority plus free text; sorts by priority then time.
+class CallQueue(QWidget):
+    """Shows the calls; emits ``call_selected(call_id)`` when the analyst picks one and
+    ``call_acknowledged(call_id)`` when a new call was seen (selected or acknowledged)."""
 
-    Calls in ``held`` are not shown yet (new calls waiting behind the queue's marker while
-    the analyst works in it). With an open-status filter, a call closed less than
-    ``linger_s`` ago stays (greyed) so that it does not vanish under the pointer.
-    """
+    call_selected = Signal(str)
+    call_acknowledged = Signal(str)
+    selection_filtered = Signal(bool)  # the selected call is hidden by the filters (True) or shown
+    open_top_wanted = Signal(str)
+    footage_wanted = Signal(str)
+    show_on_map_wanted = Signal(str)
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.statuses: set[CallStatus] | None = None
-        self.type_text: str = ""
-        self.max_priority: int | None = None
-        self.text: str = ""
-        self.held: set[str] = set()
-        self.linger_s: float = 0.0
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def set_filters(
+    def __init__(
         self,
+        parent: Any = None,
         *,
-        statuses: set[CallStatus] | None = None,
-        type_text: str = "",
-        max_priority: int | None = None,
-        text: str = "",
+        alerter: CallAlerter | None = None,
+        hold_s: float = 4.0,
+        closed_linger_s: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.beginFilterChange()
-        self.statuses, self.type_text, self.max_priority, self.text = (
-            statuses,
-            type_text.strip().lower(),
-            max_priority,
-            text.strip().lower(),
+        super().__init__(parent)
+        self.setObjectName("CallQueue")
+        self.model = CallTableModel(self)
+        self.proxy = CallFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.linger_s = closed_linger_s
+        self.alerter = alerter
+        self.hold_s = hold_s
+        self._monotonic = monotonic
+        self._last_work = -1e9
+        self._pointer_inside = False
+        self._frozen = False
+        self._chosen_id: str | None = None  # the analyst's call, even while filtered out
+        self._restoring = False
+
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("QueueCounts")
+        self.mute_button = QToolButton(self)
+        self.mute_button.setObjectName("AlertMute")
+        self.mute_button.setCheckable(True)
+        self.mute_button.setChecked(bool(alerter and alerter.muted))
+        self.mute_button.toggled.connect(self._mute_toggled)
+        self._mute_toggled(self.mute_button.isChecked())
+        self.new_calls_button = QPushButton(self)
+        self.new_calls_button.setObjectName("NewCallsMarker")
+        self.new_calls_button.clicked.connect(self.release_held)
+        self.new_calls_button.hide()
+        for grow in (self.counts_label, self.new_calls_button):  # never widen the dock
+            grow.setSizePolicy(QSizePolicy.Policy.Ignored, grow.sizePolicy().verticalPolicy())
+
+        self.offline_banner = QLabel(self)
+        self.offline_banner.setObjectName("OfflineBanner")
+        self.offline_banner.setWordWrap(True)
+        self.offline_banner.hide()
+
+        self.status_filter = QComboBox(self)
+        self.status_filter.addItems(list(STATUS_FILTERS))
+        self.priority_filter = QComboBox(self)
+        self.priority_filter.addItems(list(PRIORITY_FILTERS))
+        self.type_filter = QLineEdit(self)
+        self.type_filter.setPlaceholderText("Type…")
+        self.search_box = QLineEdit(self)
+        self.search_box.setPlaceholderText("Search calls (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        for combo in (self.status_filter, self.priority_filter):
+            combo.currentIndexChanged.connect(self._apply_filters)
+        for edit in (self.type_filter, self.search_box):
+            edit.textChanged.connect(self._apply_filters)
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search_box)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.search_box.clear)
+        self.filtered_out_label = QLabel(self)
+        self.filtered_out_label.setObjectName("FilteredOut")
+        self.filtered_out_label.setWordWrap(True)
+        self.filtered_out_label.hide()
+
+        self.table = CallTable(self)
+        self.table.setObjectName("CallTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_PRIORITY, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSectionResizeMode(COL_ADDRESS, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_PRIORITY, COL_REPORTED, COL_AGE, COL_STATUS, COL_TYPE):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # Incident ids can be long; the address matters more on a narrow screen. The
+        # full id is in the tooltip and the detail pane.
+        header.setSectionResizeMode(COL_INCIDENT, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(COL_INCIDENT, self.fontMetrics().horizontalAdvance("DPD-26-0000000"))
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.last_menu: QMenu | None = None
+        self.table.viewport().installEventFilter(self)
+        self.table.installEventFilter(self)
+
+        self.model.call_arrived.connect(self._call_arrived)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._update_counts)
+        self.model.dataChanged.connect(self._update_counts)
+        self._work_timer = QTimer(self)
+        self._work_timer.setInterval(250)
+        self._work_timer.timeout.connect(self._check_work)
+        self._work_timer.start()
+        self._linger_timer = QTimer(self)
+        self._linger_timer.setInterval(5000)
+        self._linger_timer.timeout.connect(self._refilter_if_idle)
+        self._linger_timer.start()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.counts_label, 1)
+        top.addWidget(self.mute_button)
+
+        filters = QHBoxLayout()
+        filters.setContentsMargins(0, 0, 0, 0)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.priority_filter)
+        filters.addWidget(self.type_filter, 1)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.offline_banner)
+        box.addLayout(top)
+        box.addWidget(self.search_box)
+        box.addLayout(filters)
+        box.addWidget(self.filtered_out_label)
+        box.addWidget(self.new_calls_button)
+        box.addWidget(self.table, 1)
+        self._apply_filters()
+        self._update_counts()
+
+    # -- filters and selection -------------------------------------------------------
+    def _apply_filters(self) -> None:
+        """Filter the rows; the analyst's selected call stays selected (and is said to be
+        filtered out when the filter hides it), so search never changes what the map and
+        the detail show."""
+        self._restoring = True
+        try:
+            self.proxy.set_filters(
+                statuses=STATUS_FILTERS[self.status_filter.currentText()],
+                max_priority=PRIORITY_FILTERS[self.priority_filter.currentText()],
+                type_text=self.type_filter.text(),
+                text=self.search_box.text(),
+            )
+            self._restore_selection()
+        finally:
+            self._restoring = False
+
+    def _restore_selection(self) -> None:
+        chosen = self._chosen_id
+        if chosen is None:
+            self.filtered_out_label.hide()
+            return
+        was_hidden = not self.filtered_out_label.isHidden()
+        shown = self._proxy_index(chosen)
+        if shown is not None:
+            if self.table.currentIndex().data(CALL_ID_ROLE) != chosen:
+                self.table.selectionModel().setCurrentIndex(
+                    shown,
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                )
+            self.filtered_out_label.hide()
+            if was_hidden:
+                self.selection_filtered.emit(False)
+            return
+        call = self.model.call(chosen)
+        name = call.incident_id if call else chosen
+        self.filtered_out_label.setText(
+            f"The selected call {name} is filtered out of this view (Esc in the search box clears the search)."
         )
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self.filtered_out_label.show()
+        if not was_hidden:
+            self.selection_filtered.emit(True)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, CallTableModel)
-        call = model.call_at(source_row)
-        if call.id in self.held:
-            return False
-        if self.statuses is not None and call.status not in self.statuses:
-            if call.status.is_open or not self.linger_s:
-                return False
-            if model.now() - call.updated_at > timedelta(seconds=self.linger_s):
-                return False
-        if self.max_priority is not None and call.priority > self.max_priority:
-            return False
-        if self.type_text and self.type_text not in f"{call.type_code} {call.type_text}".lower():
-            return False
-        if self.text:
-            hay = f"{call.incident_id} {call.type_code} {call.type_text} {call.address or ''} {call.status.value}".lower()
-            return self.text in hay
-        return True
+    def _proxy_index(self, call_id: str) -> QModelIndex | None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(CALL_ID_ROLE) == call_id:
+                return index
+        return None
 
-    def lessThan(self, left: _Index, right: _Index) -> bool:
-        a = left.data(SORT_ROLE)
-        b = right.data(SORT_ROLE)
-        return bool(a < b)
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid() or self._restoring:
+            return
+        call_id = current.data(CALL_ID_ROLE)
+        pressed = self.table.pressed_call_id
+        self.table.pressed_call_id = None
+        if pressed and pressed != call_id and self.select_call(pressed):
+            return  # the row moved between press and selection: act on the pressed call
+        if call_id:
+            self._chosen_id = str(call_id)
+            self.filtered_out_label.hide()
+            self.call_selected.emit(str(call_id))
+            self.acknowledge(str(call_id))
 
-    def set_held(self, held: set[str]) -> None:
-        self.beginFilterChange()
-        self.held = set(held)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+    def _context_menu(self, pos: QPoint) -> None:
+        """Everything one does with a call, on the call under the pointer."""
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        call_id = str(index.data(CALL_ID_ROLE))
+        call = self.model.call(call_id)
+        if call is None:
+            return
+        menu = QMenu(self)
 
-    def refilter(self) -> None:
-        """Re-evaluate time-dependent rows (closed calls whose linger ran out)."""
-        self.beginFilterChange()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        def chosen(signal: Any) -> Callable[[], None]:
+            def run() -> None:
+                self.select_call(call_id)
+                signal.emit(call_id)
+            return run
+
+        menu.addAction("Select").triggered.connect(lambda: self.select_call(call_id))
+        menu.addAction("Copy incident id").triggered.connect(
+            lambda: QGuiApplication.clipboard().setText(call.incident_id)
+        )
+        menu.addSeparator()
+        menu.addAction("Open top cameras on the wall").triggered.connect(chosen(self.open_top_wanted))
+        menu.addAction("Request footage…").triggered.connect(chosen(self.footage_wanted))
+        show = menu.addAction("Show on map")
+        show.setEnabled(call.location is not None)
+        show.triggered.connect(chosen(self.show_on_map_wanted))
+        self.last_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    # -- alerts and acknowledgement ------------------------------------------------
+    def acknowledge(self, call_id: str) -> None:
+        if self.model.acknowledge(call_id):
+            if self.alerter is not None:
+                self.alerter.acknowledged(call_id)
+            self.call_acknowledged.emit(call_id)
+            self._update_counts()
+
+    def acknowledge_all(self) -> int:
+        """The acknowledge key: every new call the analyst can see (held ones included,
+        since the marker counts them) has been seen."""
+        ids = sorted(self.model.unacked_ids())
+        for call_id in ids:
+            self.acknowledge(call_id)
+        return len(ids)
+
+    def _mute_toggled(self, muted: bool) -> None:
+        if self.alerter is not None:
+            self.alerter.set_muted(muted)
+        self.mute_button.setText("🔕" if muted else "🔔")
+        self.mute_button.setToolTip("Call alert sounds are muted" if muted else "Mute call alert sounds")
+
+    def _call_arrived(self, call: DispatchCall) -> None:
+        if self.is_working():
+            held = set(self.proxy.held)
+            held.add(call.id)
+            self.proxy.set_held(held)
+            self._show_marker()
+        if self.alerter is not None:
+            self.alerter.call_arrived(call)
+        self._update_counts()
+
+    # -- rows that hold still ------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Enter and watched is self.table.viewport():
+            self._pointer_inside = True
+            self._set_working()
+        elif kind == QEvent.Type.Leave and watched is self.table.viewport():
+            self._pointer_inside = False
+            self._last_work = self._monotonic()
+        elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel, QEvent.Type.MouseMove):
+            self._set_working()
+        return False
+
+    def is_working(self) -> bool:
+        """The analyst is pointing at or recently used the queue."""
+        return self._pointer_inside or self._monotonic() - self._last_work < self.hold_s
+
+    def _set_working(self) -> None:
+        self._last_work = self._monotonic()
+        if not self._frozen:
+            self._frozen = True
+            self.proxy.setDynamicSortFilter(False)
+
+    def _check_work(self) -> None:
+        if self._frozen and not self.is_working():
+            self.release_held()
+
+    def _refilter_if_idle(self) -> None:
+        if not self._frozen:
+            self.proxy.refilter()
+
+    def release_held(self) -> None:
+        """Show the held calls and let rows sort again (the marker, or work stopped)."""
+        self._frozen = False
+        self.proxy.setDynamicSortFilter(True)
+        self.proxy.set_held(set())
+        self.proxy.invalidate()
+        self.new_calls_button.hide()
+        current = self.selected_call_id()
+        if current:
+            self._scroll_to(current)
+
+    def held_call_ids(self) -> set[str]:
+        return set(self.proxy.held)
+
+    def _show_marker(self) -> None:
+        held = [self.model.call(cid) for cid in self.proxy.held]
+        calls = [c for c in held if c is not None]
+        top = min((c.priority for c in calls), default=None)
+        n = len(calls)
+        extra = f" (P{top} among them)" if top is not None and top <= 2 else ""
+        self.new_calls_button.setText(f"▼ {n} new call{'s' if n != 1 else ''}{extra} - show")
+        self.new_calls_button.setProperty("urgent", bool(top is not None and top <= 2))
+        self.new_calls_button.style().unpolish(self.new_calls_button)
+        self.new_calls_button.style().polish(self.new_calls_button)
+        self.new_calls_button.show()
+
+    def _update_counts(self, *_: Any) -> None:
+        counts = self.model.open_counts_by_priority()
+        parts = [f"P{p} {counts.get(p, 0)}" for p in (1, 2, 3, 4)]
+        others = sum(n for p, n in counts.items() if p not in (1, 2, 3, 4))
+        if others:
+            parts.append(f"other {others}")
+        new = len(self.model.unacked_ids())
+        self.counts_label.setText("  ·  ".join(parts) + (f"   |   {new} new" if new else ""))
+
+    def visible_call_ids(self) -> list[str]:
+        """Call ids in the order shown (after filter and sort)."""
+        return [
+            str(self.proxy.index(r, 0).data(CALL_ID_ROLE)) for r in range(self.proxy.rowCount())
+        ]
+
+    def selected_call_id(self) -> str | None:
+        """The analyst's call, also while a filter hides its row."""
+        if self._chosen_id is not None and self.model.call(self._chosen_id) is not None:
+            return self._chosen_id
+        current = self.table.currentIndex()
+        return str(current.data(CALL_ID_ROLE)) if current.isValid() else None
+
+    def select_call(self, call_id: str) -> bool:
+        """Make ``call_id`` the current row (emits ``call_selected``); False if not shown."""
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(CALL_ID_ROLE) == call_id:
+                self.table.selectionModel().setCurrentIndex(
+                    index,
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+                self.table.scrollTo(index)
+                return True
+        return False
+
+    def _scroll_to(self, call_id: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(CALL_ID_ROLE) == call_id:
+                self.table.scrollTo(index)
+                return
+
+    def step(self, delta: int) -> None:
+        """Select the next (+1) or previous (-1) call in display order."""
+        count = self.proxy.rowCount()
+        if count == 0:
+            return
+        current = self.table.currentIndex()
+        row = current.row() + delta if current.isValid() else (0 if delta > 0 else count - 1)
+        row = max(0, min(count - 1, row))
+        call_id = self.proxy.index(row, 0).data(CALL_ID_ROLE)
+        if call_id:
+            self.select_call(str(call_id))
+
+    def set_offline(self, text: str | None) -> None:
+        """Show (text) or hide (None) the banner above the queue."""
+        self.offline_banner.setText(text or "")
+        self.offline_banner.setVisible(bool(text))

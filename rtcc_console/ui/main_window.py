@@ -30,8 +30,8 @@ from rtcc_console.core.models import DispatchCall, Role
 from rtcc_console.ui import messages
 from rtcc_console.ui.call_alerts import CallAlerter, QtSoundPlayer
 from rtcc_console.ui.call_detail import CallDetail
-from rtcc_console.ui.call_queue import COL_AGE
-from rtcc_console.ui.call_queue_view import CallQueue
+from rtcc_console.ui.call_queue import CallQueue
+from rtcc_console.ui.call_queue_model import COL_AGE
 from rtcc_console.ui.camera_list import CameraList
 from rtcc_console.ui.console_status import ConsoleStatusBar
 from rtcc_console.ui.idle_lock import IdleLock, LockOverlay

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from rtcc_console.client.nearest import CameraOption, options_for
 from rtcc_console.config import ConsoleSettings
 from rtcc_console.core.models import Camera, DispatchCall, Role, Tier
-from rtcc_console.ui.call_queue_view import CallQueue
+from rtcc_console.ui.call_queue import CallQueue
 from rtcc_console.ui.camera_list import CameraList
 from rtcc_console.ui.live_data import LiveData
 from rtcc_console.ui.seams import ConsoleMap, ConsoleWall

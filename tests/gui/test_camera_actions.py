@@ -11,9 +11,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from rtcc_console.client.nearest import CameraOption
-from rtcc_console.core.models import Camera, CameraKind, CallStatus, DispatchCall, GeoPoint, SharingMode, Tier
+from rtcc_console.core.models import (
+    CallStatus,
+    Camera,
+    CameraKind,
+    DispatchCall,
+    GeoPoint,
+    SharingMode,
+    Tier,
+)
+from rtcc_console.ui.call_queue import CallQueue
 from rtcc_console.ui.camera_list import COL_NAME, COL_OWNER, COL_WHY, COLUMNS, CameraList
-from rtcc_console.ui.call_queue_view import CallQueue
 
 pytestmark = pytest.mark.gui
 

@@ -9,14 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from rtcc_console.core.models import CallStatus, DispatchCall, GeoPoint
-from rtcc_console.ui.call_queue import (
+from rtcc_console.ui.call_queue import CallQueue
+from rtcc_console.ui.call_queue_model import (
     COL_AGE,
     COL_STATUS,
     PRIORITY_COLOURS,
     CallTableModel,
     format_age,
 )
-from rtcc_console.ui.call_queue_view import CallQueue
 
 pytestmark = pytest.mark.gui
 T0 = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)

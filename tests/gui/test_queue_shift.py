@@ -14,7 +14,8 @@ from PySide6.QtGui import QEnterEvent, QFont
 
 from rtcc_console.core.models import CallStatus, DispatchCall, GeoPoint
 from rtcc_console.ui.call_alerts import SOUNDS, CallAlerter, write_tone
-from rtcc_console.ui.call_queue import (
+from rtcc_console.ui.call_queue import CallQueue
+from rtcc_console.ui.call_queue_model import (
     CALL_ID_ROLE,
     COL_INCIDENT,
     COL_PRIORITY,
@@ -22,7 +23,6 @@ from rtcc_console.ui.call_queue import (
     COL_TYPE,
     CallTableModel,
 )
-from rtcc_console.ui.call_queue_view import CallQueue
 
 pytestmark = pytest.mark.gui
 T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
