@@ -6,6 +6,7 @@
   reference this table);
 * ``request_recipients`` (never used in production) is replaced by ``request_items`` (one
   per owner, possibly serving several requests) and ``request_item_links``;
+* ``request_state_counts``: items per state of each request, kept with every change;
 * ``mail_outbox``: the durable e-mail outbox.
 
 Revision ID: 0102
@@ -89,6 +90,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_request_item_links_item_id"), "request_item_links", ["item_id"], unique=False)
 
     op.create_table(
+        "request_state_counts",
+        sa.Column("request_id", sa.String(48), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["request_id"], ["footage_requests.id"],
+                                name=op.f("fk_request_state_counts_request_id_footage_requests"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("request_id", "state", name=op.f("pk_request_state_counts")),
+    )
+
+    op.create_table(
         "mail_outbox",
         sa.Column("id", _BIGID, autoincrement=True, nullable=False),
         sa.Column("idem_key", sa.String(120), nullable=False),
@@ -114,6 +125,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("mail_outbox")
+    op.drop_table("request_state_counts")
     op.drop_table("request_item_links")
     op.drop_table("request_items")
     op.create_table(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,6 +142,49 @@ def append_audit(
     session.add(row)
     session.flush()
     return row
+
+
+def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: datetime | None = None) -> int:
+    """Append several audit events in one go (one row each, same chain, one INSERT batch).
+
+    For senders that audit every message of a burst (the e-mail outbox): the chain is the
+    same as with repeated :func:`append_audit` calls, at a fraction of the cost.
+    """
+    if not entries:
+        return 0
+    ring = keyring_of(session)
+    journal_lock(session)
+    last = session.execute(
+        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+    ).first()
+    next_id = (last.id + 1) if last else 1
+    prev = last.hash if last else GENESIS_HASH
+    when = at or utcnow()
+    rows = []
+    for entry in entries:
+        row = AuditEventRow(
+            id=next_id, at=when, username=entry.actor.username, role=entry.actor.role, action=entry.action,
+            targets={str(k): str(v) for k, v in (entry.targets or {}).items() if v is not None},
+            reason=entry.reason, outcome=entry.outcome, client_addr=entry.actor.client_addr, prev_hash=prev,
+            key_id=ring.current_hmac,
+        )
+        row.hash = row_hash(row, ring)
+        rows.append(row)
+        prev, next_id = row.hash, next_id + 1
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event for :func:`append_audit_many`."""
+
+    actor: Actor
+    action: str
+    targets: dict[str, Any] | None = None
+    reason: str | None = None
+    outcome: str = "ok"
 
 
 def row_hash(row: AuditEventRow, keyring: AuditKeyring | None = None) -> str:

@@ -182,12 +182,13 @@ def create(session: Session, *, settings: ServerSettings, draft: Draft, actor: A
         append_audit(session, actor=actor, action="footage_request.override",
                      targets={"request": request_id, "case": draft.case_number,
                               "limits": ",".join(b.limit for b in soft)}, reason=draft.override_reason)
-    view = store.get_request(session, request_id=request_id)
+    view = store.get_request_head(session, request_id=request_id)
     assert view is not None
+    view.items = made.items
     record_event(session, type="request.created", payload={"request": request_summary(view, settings=settings)})
-    for item_id in made.merged_item_ids:  # the other requests now share this item
-        item = store.get_item(session, item_id=item_id)
-        if item is not None:
+    merged = set(made.merged_item_ids)
+    for item in made.items:  # the other requests now share these items
+        if item.id in merged:
             publish_item(session, settings=settings, item=item, skip={request_id})
     return view, True
 
@@ -250,6 +251,25 @@ def publish_item(session: Session, *, settings: ServerSettings | None, item: Ite
         record_event(session, type="request.updated", payload={
             "request": request_summary(view, settings=settings),
             "item": item_public(item, request_id=view.id, settings=settings),
+        })
+
+
+def publish_items(session: Session, *, settings: ServerSettings | None, items: Sequence[ItemView]) -> None:
+    """Many items changed at once (the sender's group of ``sent`` marks): one
+    ``request.updated`` per request, its ``items`` listing every changed item of it and
+    ``item`` the first of them (so a client reading only ``item`` still sees one change
+    and the request's fresh ``counts``)."""
+    by_request: dict[str, list[ItemView]] = {}
+    for item in items:
+        for rid in item.request_ids:
+            by_request.setdefault(rid, []).append(item)
+    if not by_request:
+        return
+    now = utcnow()
+    for view in store.request_summaries(session, request_ids=sorted(by_request)):
+        changed = [item_public(i, request_id=view.id, settings=settings, now=now) for i in by_request[view.id]]
+        record_event(session, type="request.updated", payload={
+            "request": request_summary(view, settings=settings), "item": changed[0], "items": changed,
         })
 
 

@@ -127,3 +127,75 @@ class SmtpSink:
         """Block until at least ``n`` messages arrived (False on timeout)."""
         with self.handler.arrived:
             return self.handler.arrived.wait_for(lambda: self.handler.count >= n, timeout)
+
+
+class SinkProcess:
+    """The same sink in its own process (own GIL), driven over stdin/stdout.
+
+    Benchmarks use it so that the SMTP server does not compete with the sender for one
+    interpreter lock, as a real mail relay would not.
+    """
+
+    def __init__(self, *, delay_s: float = 0.0) -> None:
+        import subprocess
+        import sys
+
+        self.host = "127.0.0.1"
+        self.port = _free_port()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "rtcc_console.sim.smtp_sink", "--port", str(self.port), "--delay", str(delay_s)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"SMTP sink did not start: {line!r}")
+
+    def _ask(self, command: str) -> str:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        return self._proc.stdout.readline().strip()
+
+    @property
+    def count(self) -> int:
+        return int(self._ask("count"))
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._ask("quit")
+            self._proc.wait(10)
+
+    def __enter__(self) -> SinkProcess:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m rtcc_console.sim.smtp_sink --port N``: serve until 'quit' on stdin."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="loopback SMTP sink (counts messages)")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    with SmtpSink(port=args.port, keep=False, delay_s=args.delay) as sink:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "count":
+                sys.stdout.write(f"{sink.count}\n")
+            elif command == "quit":
+                sys.stdout.write("bye\n")
+                sys.stdout.flush()
+                break
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

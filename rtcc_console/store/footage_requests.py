@@ -12,7 +12,9 @@ Functions take a Session and keyword-only arguments and leave committing to the 
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from rtcc_console.core.request_items import (
     token_digest,
     windows_mergeable,
 )
+from rtcc_console.store.bulk import _db_value, _write
 from rtcc_console.store.schema import (
     CallRow,
     CameraRow,
@@ -42,19 +45,30 @@ from rtcc_console.store.schema import (
     OwnerRow,
     RequestItemLinkRow,
     RequestItemRow,
+    RequestStateCountRow,
 )
 
 _CHUNK = 500
 _ITEMS = cast(Table, RequestItemRow.__table__)
-_LINKS = cast(Table, RequestItemLinkRow.__table__)
+_COUNTS = cast(Table, RequestStateCountRow.__table__)
+_ITEM_FIELDS = ("id", "owner_id", "owner_kind", "camera_ids", "window_start", "window_end", "state", "files",
+                "link_nonce", "token_hash", "due_at", "created_at", "reminders_sent", "reminders_opt_out")
 
 
 def new_request_id() -> str:
     return f"freq-{secrets.token_hex(8)}"
 
 
-def new_item_id() -> str:
-    return f"fri-{secrets.token_hex(8)}"
+def new_item_ids(count: int) -> list[str]:
+    """``count`` fresh item ids that sort in creation order (time prefix, then sequence).
+
+    Ordered keys append to the end of every index they are in (items, links, outbox), which
+    keeps inserting a 10,000-owner request cheap; the random tail keeps them unguessable and
+    unique across server processes.
+    """
+    stamp = f"{time.time_ns() // 1_000_000:011x}"
+    tail = secrets.token_hex(4)
+    return [f"fri-{stamp}{i:05x}{tail}" for i in range(count)]
 
 
 def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
@@ -102,15 +116,19 @@ class RequestView:
     override_reason: str | None
     excluded: dict[str, int]
     items: list[ItemView] = field(default_factory=list)
+    state_counts: dict[str, int] | None = None  # set when items were not loaded
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ALL_STATES, 0)
+        if self.state_counts is not None:
+            out.update(self.state_counts)
+            return out
         for item in self.items:
             out[item.state] = out.get(item.state, 0) + 1
         return out
 
 
-def _item_view(row: RequestItemRow, request_ids: list[str] | None = None) -> ItemView:
+def item_view(row: RequestItemRow, request_ids: list[str] | None = None) -> ItemView:
     return ItemView(
         id=row.id, owner_id=row.owner_id, owner_kind=row.owner_kind, camera_ids=list(row.camera_ids or []),
         state=row.state, state_reason=row.state_reason, files=int(row.files), window_start=row.window_start,
@@ -201,6 +219,7 @@ class CreateResult:
     request_id: str
     new_item_ids: list[str]
     merged_item_ids: list[str]
+    items: list[ItemView]  # every item of the new request (built in memory, not read back)
 
 
 def create_request(session: Session, *, request: NewRequest, owners: Sequence[OwnerPick], secret: bytes,
@@ -224,6 +243,7 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
     session.flush()
     by_owner = {o.owner_id: o for o in owners}
     merged: list[str] = []
+    merged_states: list[str] = []
     if dedup_within.total_seconds() > 0 and by_owner:
         since = now - dedup_within
         for chunk in _chunks(list(by_owner)):
@@ -239,28 +259,39 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
                 row.window_end = max(row.window_end, request.window_end)
                 row.camera_ids = sorted(set(row.camera_ids or []) | set(pick.camera_ids))
                 merged.append(row.id)
+                merged_states.append(row.state)
                 del by_owner[pick.owner_id]
     due = now + link_ttl
-    item_rows: list[dict[str, Any]] = []
-    for pick in by_owner.values():
-        item_id = new_item_id()
+    item_ids: list[str] = []
+    new_rows: list[tuple[Any, ...]] = []
+    views: list[ItemView] = []
+    col = _ITEMS.c
+    ts = [_db_value(session, col.created_at, v) for v in (request.window_start, request.window_end, due, now)]
+    queued = ItemState.QUEUED.value
+    for pick, item_id in zip(by_owner.values(), new_item_ids(len(by_owner)), strict=True):
         nonce = secrets.token_hex(16)
-        item_rows.append({
-            "id": item_id, "owner_id": pick.owner_id, "owner_kind": pick.owner_kind,
-            "camera_ids": list(pick.camera_ids), "window_start": request.window_start,
-            "window_end": request.window_end, "state": ItemState.QUEUED.value, "state_reason": None, "files": 0,
-            "link_nonce": nonce, "token_hash": token_digest(link_token(secret, item_id, nonce)), "due_at": due,
-            "created_at": now, "sent_at": None, "opened_at": None, "answered_at": None, "reminders_sent": 0,
-            "reminders_opt_out": False, "answer_note": None,
-        })
-    if item_rows:
-        session.execute(insert(_ITEMS), item_rows)
-    links = [{"request_id": request.id, "item_id": r["id"]} for r in item_rows]
-    links += [{"request_id": request.id, "item_id": i} for i in merged]
+        item_ids.append(item_id)
+        new_rows.append((item_id, pick.owner_id, pick.owner_kind, json.dumps(list(pick.camera_ids)), ts[0], ts[1],
+                     queued, 0, nonce, token_digest(link_token(secret, item_id, nonce)), ts[2], ts[3], 0, False))
+        views.append(ItemView(
+            id=item_id, owner_id=pick.owner_id, owner_kind=pick.owner_kind, camera_ids=list(pick.camera_ids),
+            state=queued, state_reason=None, files=0, window_start=request.window_start,
+            window_end=request.window_end, created_at=now, sent_at=None, opened_at=None, answered_at=None,
+            due_at=due, reminders_sent=0, reminders_opt_out=False, request_ids=[request.id]))
+    if new_rows:  # driver-level bulk insert (COPY on PostgreSQL): 10,000 owners in a fraction of a second
+        _write(session, "request_items", _ITEM_FIELDS, new_rows)
+    links = [(request.id, i) for i in item_ids] + [(request.id, i) for i in merged]
     if links:
-        session.execute(insert(_LINKS), links)
+        _write(session, "request_item_links", ("request_id", "item_id"), links)
+    counts = dict.fromkeys(ALL_STATES, 0)
+    counts[queued] += len(item_ids)
+    for state in merged_states:
+        counts[state] += 1
+    session.execute(insert(_COUNTS), [{"request_id": request.id, "state": k, "n": v} for k, v in counts.items()])
     session.flush()
-    return CreateResult(request.id, [r["id"] for r in item_rows], merged)
+    views += get_items(session, item_ids=merged)
+    views.sort(key=lambda v: v.id)
+    return CreateResult(request.id, item_ids, merged, views)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -287,7 +318,13 @@ def _attach_items(session: Session, views: list[RequestView]) -> None:
     ).all()
     links = _links_for_items(session, list({r[1].id for r in rows}))
     for req_id, item in rows:
-        by_req[req_id].items.append(_item_view(item, sorted(links.get(item.id, []))))
+        by_req[req_id].items.append(item_view(item, sorted(links.get(item.id, []))))
+
+
+def get_request_head(session: Session, *, request_id: str) -> RequestView | None:
+    """The request without its items."""
+    row = session.get(FootageRequestRow, request_id)
+    return _request_view(row) if row is not None else None
 
 
 def get_request(session: Session, *, request_id: str) -> RequestView | None:
@@ -327,19 +364,41 @@ def get_item(session: Session, *, item_id: str) -> ItemView | None:
     row = session.get(RequestItemRow, item_id)
     if row is None:
         return None
-    return _item_view(row, sorted(_links_for_items(session, [item_id]).get(item_id, [])))
+    return item_view(row, sorted(_links_for_items(session, [item_id]).get(item_id, [])))
 
 
 def request_summaries(session: Session, *, request_ids: Sequence[str]) -> list[RequestView]:
-    """Requests with their items (for events naming them)."""
+    """Requests without their items but with per-state item counts (for events naming them).
+
+    The counts come from ``request_state_counts`` (kept with every state change): a sender
+    publishing one item's change must not count its request's ten thousand other items.
+    """
     rows = session.scalars(select(FootageRequestRow).where(FootageRequestRow.id.in_(list(request_ids)))
                            .order_by(FootageRequestRow.id)).all()
     views = [_request_view(r) for r in rows]
-    _attach_items(session, views)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    if views:
+        for req_id, state, n in session.execute(
+            select(RequestStateCountRow.request_id, RequestStateCountRow.state, RequestStateCountRow.n)
+            .where(RequestStateCountRow.request_id.in_([v.id for v in views]))
+        ):
+            counts[req_id][state] = int(n)
+    for view in views:
+        view.state_counts = dict(counts.get(view.id, {}))
     return views
 
 
 # --- item state -------------------------------------------------------------------------
+
+
+def _bump_counts(session: Session, deltas: dict[tuple[str, str], int]) -> None:
+    """Apply ``{(request_id, state): delta}`` to ``request_state_counts`` (rows exist from creation)."""
+    for (request_id, state), delta in deltas.items():
+        if delta:
+            session.execute(update(RequestStateCountRow)
+                            .where(RequestStateCountRow.request_id == request_id, RequestStateCountRow.state == state)
+                            .values(n=RequestStateCountRow.n + delta),
+                            execution_options={"synchronize_session": False})
 
 
 def set_item_state(session: Session, *, item_id: str, state: str, reason: str | None = None,
@@ -350,6 +409,13 @@ def set_item_state(session: Session, *, item_id: str, state: str, reason: str | 
     if row is None:
         raise LookupError(f"request item {item_id!r} not found")
     target = check_move(row.state, state)
+    links = sorted(_links_for_items(session, [item_id]).get(item_id, []))
+    if row.state != target.value:
+        deltas: dict[tuple[str, str], int] = {}
+        for rid in links:
+            deltas[(rid, row.state)] = -1
+            deltas[(rid, target.value)] = 1
+        _bump_counts(session, deltas)
     row.state = target.value
     if reason is not None:
         row.state_reason = reason[:2000]
@@ -364,7 +430,42 @@ def set_item_state(session: Session, *, item_id: str, state: str, reason: str | 
     if note is not None:
         row.answer_note = note[:500]
     session.flush()
-    return _item_view(row, sorted(_links_for_items(session, [item_id]).get(item_id, [])))
+    return item_view(row, links)
+
+
+def mark_items_sent(session: Session, *, item_ids: Sequence[str], now: datetime) -> list[str]:
+    """``queued -> sent`` for the items among ``item_ids`` still queued; returns those moved."""
+    moved: list[str] = []
+    for chunk in _chunks(list(item_ids)):
+        moved += session.scalars(
+            update(RequestItemRow)
+            .where(RequestItemRow.id.in_(chunk), RequestItemRow.state == ItemState.QUEUED.value)
+            .values(state=ItemState.SENT.value, sent_at=now)
+            .returning(RequestItemRow.id),
+            execution_options={"synchronize_session": False},
+        ).all()
+    if moved:
+        per_request: dict[str, int] = defaultdict(int)
+        for rids in _links_for_items(session, moved).values():
+            for rid in rids:
+                per_request[rid] += 1
+        deltas: dict[tuple[str, str], int] = {}
+        for rid, k in per_request.items():
+            deltas[(rid, ItemState.QUEUED.value)] = -k
+            deltas[(rid, ItemState.SENT.value)] = k
+        _bump_counts(session, deltas)
+    return moved
+
+
+def get_items(session: Session, *, item_ids: Sequence[str]) -> list[ItemView]:
+    """Several items with the requests they serve, in the given order."""
+    rows: dict[str, RequestItemRow] = {}
+    for chunk in _chunks(list(dict.fromkeys(item_ids))):
+        for row in session.scalars(select(RequestItemRow).where(RequestItemRow.id.in_(chunk))
+                                   .execution_options(populate_existing=True)):
+            rows[row.id] = row
+    links = _links_for_items(session, list(rows))
+    return [item_view(rows[i], sorted(links.get(i, []))) for i in dict.fromkeys(item_ids) if i in rows]
 
 
 def mark_opened(session: Session, *, item_id: str, now: datetime | None = None) -> ItemView | None:

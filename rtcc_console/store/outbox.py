@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
+from rtcc_console.store.bulk import _db_value, _write
+from rtcc_console.store.footage_requests import ItemView, item_view
 from rtcc_console.store.schema import (
     CameraRow,
     FootageRequestRow,
@@ -34,6 +36,7 @@ from rtcc_console.store.schema import (
 
 _OUTBOX = cast(Table, MailOutboxRow.__table__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+_FIELDS = ("idem_key", "message_id", "item_id", "kind", "state", "attempts", "next_attempt_at", "created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +72,10 @@ def enqueue(session: Session, *, entries: Sequence[OutboxEntry], now: datetime |
             existing.update(session.scalars(select(MailOutboxRow.idem_key)
                                             .where(MailOutboxRow.idem_key.in_(keys[i:i + 500]))))
         todo = [e for e in todo if e.idem_key not in existing]
-    if todo:
-        session.execute(insert(_OUTBOX), [
-            {"idem_key": e.idem_key, "message_id": e.message_id, "item_id": e.item_id, "kind": e.kind,
-             "state": PENDING, "attempts": 0, "next_attempt_at": now, "claimed_until": None, "created_at": now,
-             "sent_at": None, "last_error": None}
-            for e in todo
-        ])
+    if todo:  # driver-level bulk insert (COPY on PostgreSQL): a 10,000-owner request in one go
+        stamp = _db_value(session, _OUTBOX.c.created_at, now)
+        _write(session, "mail_outbox", _FIELDS,
+               [(e.idem_key, e.message_id, e.item_id, e.kind, PENDING, 0, stamp, stamp) for e in todo])
     return len(todo)
 
 
@@ -107,6 +107,14 @@ def claim(session: Session, *, limit: int, lease: timedelta, now: datetime | Non
 def mark_sent(session: Session, *, outbox_id: int, now: datetime | None = None) -> None:
     session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id)
                     .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None))
+
+
+def mark_sent_many(session: Session, *, outbox_ids: Sequence[int], now: datetime | None = None) -> None:
+    """Mark a group of accepted messages ``sent`` in one statement."""
+    if outbox_ids:
+        session.execute(update(MailOutboxRow).where(MailOutboxRow.id.in_(list(outbox_ids)))
+                        .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None),
+                        execution_options={"synchronize_session": False})
 
 
 def mark_failed(session: Session, *, outbox_id: int, error: str, retry_at: datetime | None) -> None:
@@ -155,6 +163,7 @@ class MailContext:
     cameras: tuple[tuple[str, str], ...]  # (name, address) of this owner's cameras
     case_numbers: tuple[str, ...]
     messages: tuple[str, ...]
+    item: ItemView  # the item as read with the claim (for events after sending)
 
 
 def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, MailContext]:
@@ -168,13 +177,14 @@ def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, Mai
             .outerjoin(OwnerRow, OwnerRow.id == RequestItemRow.owner_id)
             .where(RequestItemRow.id.in_(chunk))
         ).all()
-        reqs: dict[str, list[tuple[str, str]]] = {}
-        for item_id, case_number, message in session.execute(
-            select(RequestItemLinkRow.item_id, FootageRequestRow.case_number, FootageRequestRow.message)
+        reqs: dict[str, list[tuple[str, str, str]]] = {}
+        for item_id, case_number, message, request_id in session.execute(
+            select(RequestItemLinkRow.item_id, FootageRequestRow.case_number, FootageRequestRow.message,
+                   FootageRequestRow.id)
             .join(FootageRequestRow, FootageRequestRow.id == RequestItemLinkRow.request_id)
             .where(RequestItemLinkRow.item_id.in_(chunk)).order_by(FootageRequestRow.created_at)
         ):
-            reqs.setdefault(item_id, []).append((case_number, message))
+            reqs.setdefault(item_id, []).append((case_number, message, request_id))
         cam_ids = sorted({c for row in items for c in (row[0].camera_ids or [])})
         cams: dict[str, tuple[str, str]] = {}
         for j in range(0, len(cam_ids), 500):
@@ -189,5 +199,6 @@ def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, Mai
                 due_at=item.due_at, cameras=tuple(cams[c] for c in (item.camera_ids or []) if c in cams),
                 case_numbers=tuple(dict.fromkeys(r[0] for r in rq)),
                 messages=tuple(dict.fromkeys(r[1] for r in rq if r[1])),
+                item=item_view(item, sorted(r[2] for r in rq)),
             )
     return out

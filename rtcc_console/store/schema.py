@@ -359,6 +359,17 @@ class RequestItemLinkRow(Base):
                                          index=True)
 
 
+class RequestStateCountRow(Base):
+    """Items per state of each request, kept with every state change (events read these
+    instead of counting a big request's items on every update)."""
+
+    __tablename__ = "request_state_counts"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class MailOutboxRow(Base):
     """Durable e-mail outbox: written in the transaction that makes the need, sent after.
 

@@ -2,8 +2,8 @@
 
 1. Server 1 (no SMTP configured) commits a request to ten owners, then is killed: the ten
    messages are in the outbox, nothing was sent.
-2. Server 2 sends to a slow SMTP server and is killed while a message is on the wire
-   (DATA received, not yet confirmed).
+2. Server 2 sends to a slow SMTP server (1.5 s before each "250") and is killed while a
+   message is on the wire (DATA received, not yet confirmed).
 3. Server 3 finishes: every owner has exactly one message, each with its own Message-ID,
    and the message that was on the wire is re-sent after its claim lapsed.
 Runs on SQLite and PostgreSQL.
@@ -42,7 +42,7 @@ def _env(smtp: SmtpSink | None) -> dict[str, str]:
     env.update(FAST_HASH)
     env["RTCC_SECRET_KEY"] = "integration-test-secret-0123456789"
     env["RTCC_MAIL_POLL_S"] = "0.2"
-    env["RTCC_SMTP_TIMEOUT_S"] = "1"  # claims lapse after 4 s
+    env["RTCC_SMTP_TIMEOUT_S"] = "3"  # claims lapse after 12 s
     if smtp is not None:
         env.update(RTCC_SMTP_HOST=smtp.host, RTCC_SMTP_PORT=str(smtp.port), RTCC_SMTP_SECURITY="none")
     return env
@@ -101,7 +101,7 @@ def test_killed_servers_lose_no_email_and_send_none_twice(db_url: str, tmp_path:
          "--db", db_url], input=PASSWORD + "\n", text=True, capture_output=True, env=_env(None), timeout=60)
     assert add.returncode == 0, add.stderr
     log = tmp_path / "server.log"
-    with SmtpSink(delay_s=0.4) as sink:
+    with SmtpSink(delay_s=1.5) as sink:
         port = free_port()
         proc = _start(db_url, port, log, None)
         try:
@@ -124,8 +124,14 @@ def test_killed_servers_lose_no_email_and_send_none_twice(db_url: str, tmp_path:
         proc = _start(db_url, free_port(), log, sink)
         try:
             assert sink.wait_for_started(4, timeout=30), "the second server never started sending"
+            # message 4 is on the wire (DATA received, not confirmed for 1.5 s); the three
+            # accepted before it get their "sent" mark from the sender's marker thread
+            deadline = time.monotonic() + 0.8
+            while _outbox_states(db_url)["sent"] < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sink.count == 3, "message 4 must still be unconfirmed when the server dies"
         finally:
-            _kill(proc)  # message 4 is on the wire: DATA received, not confirmed
+            _kill(proc)
         states = _outbox_states(db_url)
         assert states["sent"] == 3 and states["sending"] + states["pending"] == N - 3, states
 

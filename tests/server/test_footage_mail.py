@@ -117,7 +117,8 @@ def test_refusal_reminders_opt_out_answer_and_expiry(setup: Any, sink: SmtpSink)
     states = _states(client, ana, req["id"])
     assert states["own-c"][0] == "expired" and states["own-a"][0] == "no_footage"
     assert client.get(f"{API}/portal/requests/{tokens[EMAILS['own-c']]}").status_code == 410
-    updates = [json.loads(d)["item"] for _, _, d in events_of(app, "request.updated")]
+    updates = [it for _, _, d in events_of(app, "request.updated")
+               for it in (json.loads(d).get("items") or [json.loads(d)["item"]])]
     assert ("own-c", "expired") in {(u["owner_ref"], u["state"]) for u in updates}
     with app.state.rtcc.db.read() as s:
         assert sorted(s.scalars(select(MailOutboxRow.state))) == ["failed", "sent", "sent", "sent"]

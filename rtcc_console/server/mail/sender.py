@@ -14,6 +14,8 @@ in the audit trail, not in logs.
 
 from __future__ import annotations
 
+import dataclasses
+import email.policy
 import logging
 import re
 import smtplib
@@ -22,14 +24,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from rtcc_console.config import ServerSettings
 from rtcc_console.core.footage_mail import OwnerMail, Sender, build_message, message_id_for
 from rtcc_console.core.models import utcnow
 from rtcc_console.core.request_items import WAITING, ItemState, TransitionError, link_token
 from rtcc_console.server import footage_requests as service
-from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.audit import Actor, AuditEntry, append_audit, append_audit_many
 from rtcc_console.server.database import Database
 from rtcc_console.store import footage_requests as store
 from rtcc_console.store import outbox
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 MAILER = Actor(username="mailer", role="service")
 MAX_ATTEMPTS = 8
 BATCH = 100
+WIRE = email.policy.compat32.clone(linesep="\r\n")  # SMTP line endings (sendmail sends bytes as given)
+GROUP = 25  # accepted messages waiting for their "sent" mark at most (the sender waits beyond)
 
 
 class SmtpUnavailable(Exception):
@@ -86,12 +89,12 @@ class SmtpLink:
             raise SmtpUnavailable(f"cannot reach SMTP server {c.host}:{c.port}: {exc.__class__.__name__}") from None
         return smtp
 
-    def send(self, msg: EmailMessage, *, from_addr: str, to_addr: str) -> None:
+    def send(self, data: bytes, *, from_addr: str, to_addr: str) -> None:
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
             try:
-                self._smtp.send_message(msg, from_addr=from_addr, to_addrs=[to_addr])
+                self._smtp.sendmail(from_addr, [to_addr], data)
                 return
             except smtplib.SMTPServerDisconnected:
                 self._smtp = None
@@ -141,6 +144,53 @@ def hide_addresses(text: str) -> str:
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 15 * 2 ** max(0, attempts - 1)))
+
+
+class _Marker:
+    """Marks accepted messages in a thread of its own, a group per transaction."""
+
+    def __init__(self, flush: Callable[[list[tuple[OutboxJob, MailContext]]], None]) -> None:
+        self._flush = flush
+        self._pending: list[tuple[OutboxJob, MailContext]] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name="rtcc-mail-marker", daemon=True)
+        self._thread.start()
+
+    def put(self, entry: tuple[OutboxJob, MailContext]) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._pending) < GROUP)
+            self._pending.append(entry)
+            self._cond.notify_all()
+
+    def drain(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._pending and not self._busy)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._pending) or self._closed)
+                if not self._pending and self._closed:
+                    return
+                group, self._pending = self._pending, []
+                self._busy = True
+                self._cond.notify_all()
+            try:
+                self._flush(group)
+            except Exception:  # the rows stay "sending" and are re-sent when their claim lapses
+                log.exception("marking %d sent message(s) failed", len(group))
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
 
 class Mailer:
@@ -216,7 +266,14 @@ class Mailer:
                     store.note_reminder_enqueued(session, item_id=item_id, number=n)
 
     def deliver_batch(self, limit: int = BATCH) -> int:
-        """Claim and send up to ``limit`` messages; returns how many rows were handled."""
+        """Claim and send up to ``limit`` messages; returns how many rows were handled.
+
+        Accepted messages are marked ``sent`` by a second thread (:class:`_Marker`) while
+        this one talks SMTP: one transaction per group of messages accepted meanwhile
+        (group commit), at most ``GROUP`` behind. A crash re-sends only messages accepted
+        but not yet marked (with the same Message-IDs); on a slow relay that is at most the
+        one on the wire. Returns once every accepted message of the batch is marked.
+        """
         if self._link is None:
             return 0
         now = self.clock()
@@ -228,32 +285,41 @@ class Mailer:
             return 0
         with self.db.read() as session:
             contexts = outbox.mail_contexts(session, item_ids=[j.item_id for j in jobs])
-        for index, job in enumerate(jobs):
-            try:
-                self._deliver(job, contexts.get(job.item_id))
-            except SmtpUnavailable as exc:
-                self._retry_rest(jobs[index:], str(exc))
-                log.warning("SMTP unavailable; %d message(s) will be retried", len(jobs) - index)
-                break
+        marker = _Marker(self._flush)
+        try:
+            for index, job in enumerate(jobs):
+                ctx = contexts.get(job.item_id)
+                try:
+                    ok = self._deliver(job, ctx)
+                except SmtpUnavailable as exc:
+                    marker.drain()
+                    self._retry_rest(jobs[index:], str(exc))
+                    log.warning("SMTP unavailable; %d message(s) will be retried", len(jobs) - index)
+                    break
+                if ok and ctx is not None:
+                    marker.put((job, ctx))
+        finally:
+            marker.close()
         return len(jobs)
 
-    def _deliver(self, job: OutboxJob, ctx: MailContext | None) -> None:
+    def _deliver(self, job: OutboxJob, ctx: MailContext | None) -> bool:
+        """Send one message; True when the SMTP server accepted it (the caller marks it)."""
         assert self._link is not None
         if ctx is None:
             with self.db.write() as session:
                 outbox.cancel(session, outbox_id=job.id, reason="item no longer exists")
-            return
+            return False
         if job.kind == "reminder" and ItemState(ctx.state) not in WAITING:
             with self.db.write() as session:
                 outbox.cancel(session, outbox_id=job.id, reason=f"item is {ctx.state}")
-            return
+            return False
         if ItemState(ctx.state) is ItemState.UNDELIVERABLE:
             with self.db.write() as session:
                 outbox.cancel(session, outbox_id=job.id, reason="item is undeliverable")
-            return
+            return False
         if not ctx.to_addr:
             self._give_up(job, None, "owner has no e-mail address")
-            return
+            return False
         number = int(job.idem_key.rsplit(":", 1)[1]) if job.kind == "reminder" else 0
         token = link_token(self.secret, ctx.item_id, ctx.link_nonce)
         mail = OwnerMail(
@@ -264,7 +330,7 @@ class Mailer:
         )
         msg = build_message(mail, sender=self.sender, message_id=job.message_id, now=self.clock())
         try:
-            self._link.send(msg, from_addr=self.settings.smtp_from, to_addr=ctx.to_addr)
+            self._link.send(msg.as_bytes(policy=WIRE), from_addr=self.settings.smtp_from, to_addr=ctx.to_addr)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused) as exc:
             code, text = smtp_answer(exc)
             text = hide_addresses(text)
@@ -272,23 +338,28 @@ class Mailer:
                 self._retry(job, f"{code} {text}")
             else:
                 self._give_up(job, code, text)
-            return
-        self._mark_sent(job, ctx)
+            return False
+        return True
 
-    def _mark_sent(self, job: OutboxJob, ctx: MailContext) -> None:
+    def _flush(self, accepted: list[tuple[OutboxJob, MailContext]]) -> None:
+        """One transaction for a group of accepted messages: sent marks, audit, item states, events."""
+        if not accepted:
+            return
         now = self.clock()
         with self.db.write() as session:
-            outbox.mark_sent(session, outbox_id=job.id, now=now)
-            action = "mail.reminder" if job.kind == "reminder" else "mail.sent"
-            append_audit(session, actor=MAILER, action=action,
-                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts})
-            if ctx.state == ItemState.QUEUED.value:
-                try:
-                    item = store.set_item_state(session, item_id=job.item_id, state=ItemState.SENT.value, now=now)
-                    service.publish_item(session, settings=self.settings, item=item)
-                except TransitionError:  # answered meanwhile (a shared item)
-                    pass
-        self.sent += 1
+            outbox.mark_sent_many(session, outbox_ids=[job.id for job, _ in accepted], now=now)
+            append_audit_many(session, entries=[
+                AuditEntry(actor=MAILER, action="mail.reminder" if job.kind == "reminder" else "mail.sent",
+                           targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts})
+                for job, _ in accepted
+            ], at=now)
+            moved = store.mark_items_sent(session, item_ids=[job.item_id for job, ctx in accepted
+                                                             if ctx.state == ItemState.QUEUED.value], now=now)
+            if moved:
+                ctx_of = {job.item_id: ctx for job, ctx in accepted}
+                items = [dataclasses.replace(ctx_of[i].item, state=ItemState.SENT.value, sent_at=now) for i in moved]
+                service.publish_items(session, settings=self.settings, items=items)
+        self.sent += len(accepted)
 
     def _retry(self, job: OutboxJob, error: str) -> None:
         with self.db.write() as session:
