@@ -26,6 +26,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "intake"): ("rtcc_console.bench.intake:main", "call intake + event delivery benchmark"),
     ("bench", "call-to-screen"): ("rtcc_console.bench.call_to_screen:main", "POST /calls to console row"),
     ("bench", "wall"): ("rtcc_console.bench.wall:main", "video wall vs ffmpeg decode benchmark"),
+    ("bench", "requests"): ("rtcc_console.bench.requests:main", "footage request fan-out + e-mail outbox vs smtplib"),
     ("bench", "vehicles"): ("rtcc_console.bench.vehicles:main", "vehicle index of evidence vs decode-only (and with the wall)"),
     ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
     ("bench", "player"): ("rtcc_console.bench.player:main", "evidence player: step back, 1x/8x playback vs plain decode"),
