@@ -31,13 +31,16 @@ Fields read (names as in the EIDO JSON schema):
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from typing import Any
 
 from rtcc_console.core.cad_pidf import parse_pidf_lo
 from rtcc_console.core.cad_types import (
+    MAX_DETAIL_ITEMS,
     MAX_ID,
+    MAX_NOTE,
     CadParseError,
     ParsedCall,
     clean_text,
@@ -236,6 +239,49 @@ def _latest_incident(
     return updated_at, path, comp
 
 
+def _plain(html_text: str) -> str:
+    """EIDO notes are HTML5: tags dropped, entities decoded, whitespace folded."""
+    text = re.sub(r"<[^>]*>", " ", html_text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _details(doc: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Notes, units and agencies of the EIDO, as short texts, in document order.
+
+    Malformed entries in these optional components are skipped rather than refusing the
+    call: the narrative is helpful, the call itself matters more.
+    """
+    notes: list[str] = []
+    for comp in _components_lenient(doc, "notesComponent"):
+        value = comp.get("notesActionComments")
+        if isinstance(value, str) and _plain(value):
+            notes.append(_plain(value)[:MAX_NOTE])
+    units: list[str] = []
+    for comp in _components_lenient(doc, "emergencyResourceComponent"):
+        name = comp.get("emergencyResourceName") or comp.get("$id")
+        if not isinstance(name, str) or not name.strip():
+            continue
+        status = comp.get("primaryUnitStatusRegistryText")
+        kind = comp.get("emergencyResourceTypeCommonRegistryText")
+        extra = ", ".join(t for t in (kind, status) if isinstance(t, str) and t.strip())
+        units.append(f"{name.strip()[:120]} ({extra[:120]})" if extra else name.strip()[:120])
+    agencies: list[str] = []
+    for comp in _components_lenient(doc, "agencyComponent"):
+        ident = comp.get("$id")
+        if not isinstance(ident, str) or not ident.strip():
+            continue
+        roles = comp.get("agencyRoleDescriptionRegistryText")
+        role = ", ".join(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else ""
+        agencies.append(f"{ident.strip()[:120]} ({role[:120]})" if role else ident.strip()[:120])
+    return tuple(notes[:MAX_DETAIL_ITEMS]), tuple(units[:MAX_DETAIL_ITEMS]), tuple(agencies[:MAX_DETAIL_ITEMS])
+
+
+def _components_lenient(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = doc.get(key)
+    items = [value] if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
 def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
     """Parse one EIDO JSON document (already decoded from JSON). Raises CadParseError."""
     doc = expect_object(obj, "$")
@@ -262,6 +308,7 @@ def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
     point, uncertainty, address = _location(doc, comp)
     priority = _priority(comp, path, warnings)
     status, assumed = _status(comp, path, warnings)
+    notes, units, agencies = _details(doc)
     return ParsedCall(
         incident_id=incident_id,
         type_code=type_code[:60],
@@ -277,4 +324,7 @@ def parse_eido(obj: object, *, categories: CategoryTable) -> ParsedCall:
         category=categories.category_for(type_code, " ".join(t for t in (type_text, common) if t)),
         warnings=tuple(warnings),
         status_assumed=assumed,
+        notes=notes,
+        units=units,
+        agencies=agencies,
     )

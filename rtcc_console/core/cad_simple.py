@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from rtcc_console.core.cad_types import (
     MAX_ID,
+    MAX_NOTE,
     CadParseError,
     ParsedCall,
     clean_text,
@@ -23,6 +24,7 @@ from rtcc_console.core.cad_types import (
     parse_priority,
     parse_status,
     parse_time,
+    text_list,
 )
 from rtcc_console.core.categories import CategoryTable
 from rtcc_console.core.models import CallStatus, GeoPoint
@@ -94,4 +96,7 @@ def parse_simple(obj: object, *, categories: CategoryTable, source: str = "simpl
         source=source,
         uncertainty_m=uncertainty,
         category=categories.category_for(type_code, type_text),
+        notes=text_list(data.get("notes"), "notes", limit=MAX_NOTE),
+        units=text_list(data.get("units"), "units"),
+        agencies=text_list(data.get("agencies"), "agencies"),
     )

@@ -56,10 +56,17 @@ class ParsedCall:
     #: True when ``status`` is a fallback, not read from the message: an update then keeps
     #: the call's current status.
     status_assumed: bool = False
+    #: The CAD narrative (EIDO notesComponent), the responding units (emergencyResource-
+    #: Component) and agencies (agencyComponent), as plain short texts; the simple form
+    #: carries them as optional lists.
+    notes: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
 
     def to_simple_dict(self) -> dict[str, Any]:
         """The simple JSON form of docs/api-contract.md (``"format": "simple"``)."""
-        return {
+        details = {k: list(v) for k, v in (("notes", self.notes), ("units", self.units), ("agencies", self.agencies)) if v}
+        return details | {
             "format": "simple",
             "incident_id": self.incident_id,
             "type_code": self.type_code,
@@ -284,3 +291,24 @@ def expect_object(value: object, path: str) -> dict[str, Any]:
             path or "$", f"expected a JSON object, got {type(value).__name__} {short(value)}"
         )
     return value
+
+
+MAX_DETAIL_ITEMS = 50
+MAX_NOTE = 4000
+
+
+def text_list(value: object, path: str, *, limit: int = MAX_TEXT, items: int = MAX_DETAIL_ITEMS) -> tuple[str, ...]:
+    """Optional list of short texts (one text is a list of one); blanks dropped."""
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        raise CadParseError(path, f"expected a text or a list of texts, got {type(value).__name__}")
+    if len(values) > items:
+        raise CadParseError(path, f"more than {items} entries")
+    out = []
+    for i, item in enumerate(values):
+        text = optional_text(item, join(path, i), limit=limit)
+        if text is not None:
+            out.append(text)
+    return tuple(out)

@@ -10,6 +10,7 @@ back to the same call (a round-trip the tests hold it to).
 
 from __future__ import annotations
 
+import html
 import math
 import random
 import re
@@ -180,6 +181,8 @@ def build_eido(
     uncertainty_m: float | None = None,
     civic_only: bool = False,
     registry_text: str | None = None,
+    notes: list[str] | None = None,
+    units: list[str] | None = None,
 ) -> dict[str, Any]:
     """An EIDO JSON document for one call, as NENA-STA-021.1b writes it (valid against the
     official schema): the EIDO's ``$id`` is the incident tracking id, one incident
@@ -196,7 +199,21 @@ def build_eido(
     serial = re.sub(r"[^A-Za-z0-9]+", "-", incident_id).strip("-")[-40:] or "x"
     agency = {"$ref": SIM_AGENCY}
     prologue = {"lastUpdateTimeStamp": stamp, "updatedByAgencyReference": agency}
-    return {
+    extra: dict[str, Any] = {}
+    if notes:
+        extra["notesComponent"] = [
+            {"$id": f"note-{serial}-{i}", **prologue, "notesActionComments": html.escape(text)}
+            for i, text in enumerate(notes)
+        ]
+    if units:
+        extra["emergencyResourceComponent"] = [
+            {"$id": f"unit-{serial}-{unit}", **prologue, "emergencyResourceName": unit,
+             "agentReference": [{"$ref": f"agent-{unit}"}], "emergencyResourceTypeCommonRegistryText": "Law Enforcement",
+             "resourceAttributeRegistryText": [], "primaryUnitStatusRegistryText": "Dispatched",
+             "secondaryUnitStatusRegistryText": []}
+            for unit in units
+        ]  # fmt: skip
+    return extra | {
         "$id": incident_id,  # STA-021.1b: the EIDO's $id is the incident tracking identifier
         **prologue,
         "eidoVersion": "1.0",
@@ -242,6 +259,7 @@ def simple_to_eido(record: dict[str, Any]) -> dict[str, Any]:
         reported_at=datetime.fromisoformat(record["reported_at"]),
         updated_at=datetime.fromisoformat(record["updated_at"]),
         uncertainty_m=record.get("uncertainty_m"), registry_text=REGISTRY_TEXT.get(record["type_code"]),
+        notes=record.get("notes"), units=record.get("units"),
     )  # fmt: skip
 
 
@@ -269,6 +287,32 @@ def _position(rng: random.Random) -> tuple[float, float, str, str]:
     return round(lat, 6), round(lon, 6), f"{number} {prefix} {street}, Dallas, TX", street
 
 
+#: what a call taker might type, per call type (the console's detail pane shows it)
+NARRATIVE: dict[str, tuple[str, ...]] = {
+    "ROBB": ("Caller states two males took her purse and ran north.", "Suspect vehicle: white pickup, partial plate 7K."),
+    "BURGIP": ("Caller hears glass breaking at the back of the house.", "Caller is hiding upstairs, line kept open."),
+    "SHOTS": ("Several shots heard near the corner store.", "Possible dark sedan leaving eastbound."),
+    "MVA": ("Two vehicles, one on its side; unknown injuries.", "Fluid leaking, traffic blocked in both lanes."),
+    "ASLT": ("Fight in the parking lot, one person on the ground.",),
+    "DV": ("Neighbour reports yelling and a door slamming.",),
+    "BMV": ("Window smashed on a parked SUV overnight.", "Owner asks whether a doorbell camera saw it."),
+    "THEFT": ("Packages taken from the porch this afternoon.",),
+    "SUSP": ("Person trying car door handles along the block.",),
+    "ALRMB": ("Alarm company: front door contact, no keyholder yet.",),
+    "FIRE": ("Smoke showing from the second floor.",),
+}
+NARRATIVE_DEFAULT = ("Caller requests an officer.",)
+
+
+def _details(incident_id: str, code: str) -> dict[str, list[str]]:
+    """Notes and units for a new incident, from its id (the main generator's random
+    sequence is left as it was)."""
+    narr = random.Random(incident_id)
+    lines = NARRATIVE.get(code, NARRATIVE_DEFAULT)
+    units = [f"{narr.randint(1, 7)}{narr.choice('ABCDE')}{narr.randint(10, 99)}" for _ in range(narr.randint(1, 2))]
+    return {"notes": list(lines[: narr.randint(1, len(lines))]), "units": units, "agencies": ["Dallas Police Department"]}
+
+
 def _new_incident(rng: random.Random, incident_id: str, moment: datetime) -> dict[str, Any]:
     kind = rng.choices(CALL_MIX, [t.weight for t in CALL_MIX])[0]
     lat, lon, address, street = _position(rng)
@@ -285,6 +329,7 @@ def _new_incident(rng: random.Random, incident_id: str, moment: datetime) -> dic
     }  # fmt: skip
     if not civic_only and rng.random() < 0.4:
         record["uncertainty_m"] = float(rng.choice((8, 15, 25, 50, 100)))
+    record.update(_details(incident_id, kind.code))
     return record
 
 

@@ -148,9 +148,23 @@ def get_call(call_id: str, user: RequireAnalyst, state: StateDep) -> dict[str, A
             raise HTTPException(404, f"call {call_id!r} not found")
         out = call_public(row)
         out["history"] = [history_public(h) for h in store_calls.call_history(session, call_id=call_id)]
+        out.update(latest_details(out["history"]))
         emergencies = active_emergencies(session)
     out["cameras"] = call_cameras(state, row, emergencies)
     return out
+
+
+def latest_details(history: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The narrative, units and agencies as of the newest applied CAD update (an update
+    that omits them leaves the earlier ones standing)."""
+    details: dict[str, list[str]] = {"notes": [], "units": [], "agencies": []}
+    applied = [h for h in history if h.get("applied") and isinstance(h.get("call"), dict)]
+    for entry in sorted(applied, key=lambda h: str(h.get("updated_at") or "")):
+        for key in details:
+            value = entry["call"].get(key)
+            if isinstance(value, list) and value:
+                details[key] = [str(v) for v in value]
+    return details
 
 
 class CallPatch(BaseModel):
