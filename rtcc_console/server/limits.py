@@ -164,30 +164,44 @@ def is_json_like(media: str) -> bool:
     return media not in NON_JSON_TYPES and not media.startswith(NON_JSON_PREFIXES)
 
 
-# ``\uD800``..``\uDFFF`` or ``\u0000`` somewhere: rare in real input (escaped emoji come as
-# valid pairs), so only then is the text decoded and every string checked exactly.
-_SUSPECT_ESCAPE_RE = re.compile(rb"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
 _RAW_SURROGATE_RE = re.compile(rb"\xed[\xa0-\xbf]")  # UTF-8 encoding of U+D800..U+DFFF
-# A JSON string; an unterminated one runs to the end of the text. Every match succeeds
-# once started, so the scan is linear whatever the input (no retries from each quote).
-_STRING_RE = re.compile(rb'"[^"\\]*(?:\\.?[^"\\]*)*(?:"|\Z)', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# On text whose escaped backslashes and quotes are blanked (see _unescaped), every "\u" left
+# is a real escape, so plain patterns find lone surrogates and NUL exactly.
+_HIGH = rb"\\u[dD][89abAB][0-9a-fA-F]{2}"
+_LOW = rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_PAIR_RE = re.compile(_HIGH + _LOW)  # a valid surrogate pair (an escaped emoji)
+_SURROGATE_RE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_NUL_ESCAPE_RE = re.compile(rb"\\u0000")
+_IS_BRACKET = np.zeros(256, dtype=bool)
+_IS_BRACKET[list(b"[]{}")] = True
 _DEPTH_STEP = np.zeros(256, dtype=np.int8)
 _DEPTH_STEP[list(b"[{")] = 1
 _DEPTH_STEP[list(b"]}")] = -1
 
 
-def json_depth(body: bytes) -> int:
+def _unescaped(body: bytes) -> bytes:
+    r"""``body`` with escaped backslashes and escaped quotes (``\\`` then ``\"``, left to
+    right, as a JSON tokenizer pairs them) blanked to ``..``: quotes left delimit strings,
+    ``\u`` left are escapes, and no two escapes become neighbours. Two C-speed passes,
+    whatever the input; the length is unchanged."""
+    return body.replace(b"\\\\", b"..").replace(b'\\"', b"..")
+
+
+def json_depth(body: bytes, *, unescaped: bool = False) -> int:
     """The deepest nesting of ``[``/``{`` in JSON text (strings ignored), without parsing.
 
-    Linear and without recursion, so it is safe on any input; on invalid JSON (unclosed
-    brackets) it counts what is open, which is what a parser would recurse into.
+    Linear, vectorised and without recursion, so it is safe and cheap on any input; on
+    invalid JSON (unclosed brackets) it counts what is open, which is what a parser would
+    recurse into.
     """
-    brackets = _STRING_RE.sub(b'""', body).translate(None, _NOT_BRACKETS)
-    if len(brackets) <= 1:
-        return len(brackets)
-    steps = _DEPTH_STEP[np.frombuffer(brackets, dtype=np.uint8)].astype(np.int32)
-    return int(np.cumsum(steps).max())
+    text = np.frombuffer(body if unescaped else _unescaped(body), dtype=np.uint8)
+    if text.size == 0:
+        return 0
+    inside = np.cumsum(text == 0x22, dtype=np.uint8) & 1  # parity of quotes so far (mod 256)
+    steps = _DEPTH_STEP[text[_IS_BRACKET[text] & (inside == 0)]]
+    if steps.size == 0:
+        return 0
+    return max(0, int(np.cumsum(steps, dtype=np.int64).max()))
 
 
 def json_text_problem(body: bytes) -> str | None:
@@ -203,36 +217,16 @@ def json_text_problem(body: bytes) -> str | None:
         return "body: NUL characters are not accepted in text"
     if _RAW_SURROGATE_RE.search(body):
         return "body: not valid UTF-8 (an encoded surrogate code point)"
-    depth = json_depth(body)
+    text = _unescaped(body)
+    if _NUL_ESCAPE_RE.search(text):
+        return "body: NUL characters (\\u0000) are not accepted in text"
+    match = _SURROGATE_RE.search(text) and _SURROGATE_RE.search(_PAIR_RE.sub(b"..", text))
+    if match:
+        escape = match.group(0).decode("ascii").lower()
+        return f"body: lone surrogate {escape}: not valid Unicode text"
+    depth = json_depth(text, unescaped=True)
     if depth > MAX_JSON_DEPTH:
         return f"body: JSON nested {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted"
-    if _SUSPECT_ESCAPE_RE.search(body):
-        try:
-            doc = json.loads(body)
-        except ValueError:  # bad syntax: the route names it
-            return None
-        return _bad_text_in(doc)
-    return None
-
-
-def _bad_text_in(doc: Any) -> str | None:
-    """Walk a decoded JSON value (iteratively) for strings that are not valid text."""
-    stack = [doc]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            if "\x00" in item:
-                return "body: NUL characters (\\u0000) are not accepted in text"
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                code = ord(item[exc.start])
-                return f"body: lone surrogate \\u{code:04x} in a string: not valid Unicode text"
     return None
 
 
