@@ -262,7 +262,9 @@ class EvidenceApi:
         )
         size = path.stat().st_size
         try:
-            uploader.upload(stop_at=min(size, chunk_size) or None)  # creates the upload
+            uploader.stop_at = size
+            uploader.set_url(uploader.create_url())  # POST: the upload exists
+            uploader.offset = 0
             while uploader.offset < size:
                 if cancelled():
                     self._terminate(str(uploader.url))
