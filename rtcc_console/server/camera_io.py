@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc_console.server.camera_store import camera_public
 from rtcc_console.server.schemas import CameraCreate
-from rtcc_console.store.schema import CameraRow, OwnerRow
+from rtcc_console.store import cameras as store_cameras
+from rtcc_console.store.schema import CameraRow
 
 CSV_COLUMNS = (
     "id", "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
@@ -128,8 +128,9 @@ def validate_rows(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> t
                 continue
             seen[camera.id] = number
         good.append((number, camera))
-    existing = _existing(session, CameraRow.id, [c.id for _n, c in good if c.id])
-    known_owners = _existing(session, OwnerRow.id, sorted({c.owner_id for _n, c in good if c.owner_id}))
+    existing = store_cameras.existing_ids(session, camera_ids=[c.id for _n, c in good if c.id])
+    known_owners = store_cameras.existing_ids(session, camera_ids=sorted({c.owner_id for _n, c in good if c.owner_id}),
+                                              owners=True)  # fmt: skip
     for number, camera in good:
         if camera.id and camera.id in existing:
             problems.append(RowProblem(number, "id", f"duplicate id {camera.id!r}: already in the registry"))
@@ -137,13 +138,6 @@ def validate_rows(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> t
             problems.append(RowProblem(number, "owner_id", f"unknown owner {camera.owner_id!r}"))
     problems.sort(key=lambda p: (p.row, p.field))
     return [c for _n, c in good], problems
-
-
-def _existing(session: Session, column: Any, values: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(values), 500):
-        found.update(session.scalars(select(column).where(column.in_(values[start : start + 500]))).all())
-    return found
 
 
 def export_csv(rows: list[CameraRow]) -> str:

@@ -3,7 +3,8 @@
 Writes go through ``store.cameras`` (which stamps the global change number, keeps the
 credentials in ``camera_secrets`` and only the redacted URL in the public row). The API
 needs row-level fields the domain record does not carry (``version``, ``has_stream``,
-``deleted``), so reads for responses and the change feed work on rows here.
+``deleted``), so responses and the change feed are formatted from the store's rows here;
+every query is the store's.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rtcc_console.core.geo import BoundingBox
 from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier
 from rtcc_console.core.redact import redact_stream_url
 from rtcc_console.store import cameras as store_cameras
-from rtcc_console.store.schema import CameraRow, OwnerRow
+from rtcc_console.store.schema import CameraRow
 
 PUBLIC_FIELDS = (
     "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
@@ -62,14 +63,11 @@ def camera_domain(row: CameraRow) -> Camera:
 
 
 def get_camera(session: Session, *, camera_id: str, include_deleted: bool = False) -> CameraRow | None:
-    row = session.get(CameraRow, camera_id)
-    if row is None or (row.deleted and not include_deleted):
-        return None
-    return row
+    return store_cameras.get_camera_row(session, camera_id=camera_id, include_deleted=include_deleted)
 
 
 def owner_exists(session: Session, *, owner_id: str) -> bool:
-    return session.get(OwnerRow, owner_id) is not None
+    return bool(store_cameras.existing_ids(session, camera_ids=[owner_id], owners=True))
 
 
 def create_camera(session: Session, *, fields: dict[str, Any], now: datetime | None = None) -> CameraRow:
@@ -94,7 +92,7 @@ def create_camera(session: Session, *, fields: dict[str, Any], now: datetime | N
 
 
 def _row(session: Session, camera_id: str) -> CameraRow:
-    row = session.get(CameraRow, camera_id)
+    row = store_cameras.get_camera_row(session, camera_id=camera_id, include_deleted=True)
     assert row is not None
     return row
 
@@ -136,29 +134,19 @@ class CameraFilter:
 
 
 def list_cameras(session: Session, *, flt: CameraFilter, limit: int, offset: int) -> tuple[list[CameraRow], int]:
-    stmt = select(CameraRow).where(CameraRow.deleted.is_(False))
-    if flt.tier:
-        stmt = stmt.where(CameraRow.tier == flt.tier)
-    if flt.kind:
-        stmt = stmt.where(CameraRow.kind == flt.kind)
-    if flt.sharing_mode:
-        stmt = stmt.where(CameraRow.sharing_mode == flt.sharing_mode)
+    bbox = None
     if flt.bbox:
         minlon, minlat, maxlon, maxlat = flt.bbox
-        stmt = stmt.where(CameraRow.lat.between(minlat, maxlat), CameraRow.lon.between(minlon, maxlon))
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = session.scalars(stmt.order_by(CameraRow.id).limit(limit).offset(offset)).all()
-    return list(rows), total
+        bbox = BoundingBox(min_lat=minlat, min_lon=minlon, max_lat=maxlat, max_lon=maxlon)
+    store_filter = store_cameras.CameraFilter(
+        tier=Tier(flt.tier) if flt.tier else None,
+        kind=CameraKind(flt.kind) if flt.kind else None,
+        sharing_mode=SharingMode(flt.sharing_mode) if flt.sharing_mode else None,
+        bbox=bbox,
+    )
+    return store_cameras.list_camera_rows(session, flt=store_filter, limit=limit, offset=offset)
 
 
 def changes_since(session: Session, *, cursor: int, limit: int) -> tuple[list[CameraRow], int, bool]:
     """Cameras with ``change_seq > cursor`` in change order: (rows, new cursor, has_more)."""
-    rows = list(
-        session.scalars(
-            select(CameraRow).where(CameraRow.change_seq > cursor).order_by(CameraRow.change_seq).limit(limit + 1)
-        ).all()
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    new_cursor = rows[-1].change_seq if rows else cursor
-    return rows, int(new_cursor), has_more
+    return store_cameras.change_rows_since(session, cursor=cursor, limit=limit)

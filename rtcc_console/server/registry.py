@@ -14,15 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, cast
-
-from sqlalchemy import Table, func, select
+from typing import Any
 
 from rtcc_console.core.index import CameraIndex, NearestHit
 from rtcc_console.core.models import Camera, GeoPoint, Tier
 from rtcc_console.server.camera_store import camera_domain, camera_public
 from rtcc_console.server.database import Database
-from rtcc_console.store.schema import CameraRow
+from rtcc_console.store import cameras as store_cameras
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +61,10 @@ class CameraRegistry:
             self._stale = False
             self._checked_at = time.monotonic()
             with self._db.read() as session:
-                newest = int(session.scalar(select(func.max(CameraRow.change_seq))) or 0)
+                newest = store_cameras.newest_change(session)
                 if newest <= self._cursor:
                     return
-                # Core rows (attribute access like ORM rows, a fraction of the cost):
-                # the first load of a large registry is a full scan.
-                table = cast(Table, CameraRow.__table__)
-                rows: list[Any] = list(
-                    session.execute(
-                        select(table).where(table.c.change_seq > self._cursor, table.c.change_seq <= newest)
-                        .order_by(table.c.change_seq)
-                    ).all()
-                )  # fmt: skip
+                rows = store_cameras.change_rows_between(session, after=self._cursor, upto=newest)
                 cursor = newest
             self._apply(rows, cursor)
 

@@ -11,19 +11,19 @@ Functions take a Session and keyword-only arguments, and leave committing to the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.geo import BoundingBox
 from rtcc_console.core.models import Camera, CameraKind, GeoPoint, SharingMode, Tier, utcnow
 from rtcc_console.store.changeseq import next_change_seq
 from rtcc_console.store.db import begin_write
-from rtcc_console.store.schema import CameraRow, CameraSecretRow
+from rtcc_console.store.schema import CameraRow, CameraSecretRow, OwnerRow
 
 
 class NotFoundError(LookupError):
@@ -275,25 +275,30 @@ def _filtered(stmt: Select[Any], flt: CameraFilter) -> Select[Any]:
     return stmt
 
 
-def list_cameras(
+def list_camera_rows(
     session: Session, *, flt: CameraFilter | None = None, limit: int = 100, offset: int = 0
-) -> CameraPage:
-    """A page of live (not deleted) cameras ordered by id, with the total matching count."""
+) -> tuple[list[CameraRow], int]:
+    """A page of live (not deleted) camera rows ordered by id, with the total matching
+    count (the server formats rows for the API: version, has_stream, ...)."""
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative (limit={limit}, offset={offset})")
     flt = flt or CameraFilter()
     total = session.execute(_filtered(select(func.count()).select_from(CameraRow), flt)).scalar_one()
     rows = session.execute(_filtered(select(CameraRow), flt).order_by(CameraRow.id).limit(limit).offset(offset)).scalars()
-    return CameraPage([to_domain(r) for r in rows], int(total))
+    return list(rows), int(total)
 
 
-def changes_since(session: Session, *, cursor: int, limit: int = 1000) -> ChangeBatch:
-    """Cameras changed after ``cursor`` (a change number; 0 = from scratch), oldest first.
+def list_cameras(
+    session: Session, *, flt: CameraFilter | None = None, limit: int = 100, offset: int = 0
+) -> CameraPage:
+    """A page of live (not deleted) cameras ordered by id, with the total matching count."""
+    rows, total = list_camera_rows(session, flt=flt, limit=limit, offset=offset)
+    return CameraPage([to_domain(r) for r in rows], total)
 
-    ``next_cursor`` is the change number of the last row returned (``cursor`` itself when
-    nothing changed); pass it back to continue. Gaps cannot occur: numbers are handed out
-    in commit order (see ``store.changeseq``).
-    """
+
+def change_rows_since(session: Session, *, cursor: int, limit: int = 1000) -> tuple[list[CameraRow], int, bool]:
+    """Rows (deleted ones too) changed after ``cursor``, oldest first: (rows, next cursor,
+    has more). See :func:`changes_since`."""
     if cursor < 0:
         raise ValueError(f"cursor must not be negative, got {cursor}")
     if limit < 1:
@@ -303,7 +308,55 @@ def changes_since(session: Session, *, cursor: int, limit: int = 1000) -> Change
     ).scalars().all()
     has_more = len(rows) > limit
     rows = rows[:limit]
+    next_cursor = rows[-1].change_seq if rows else cursor
+    return list(rows), int(next_cursor), has_more
+
+
+def changes_since(session: Session, *, cursor: int, limit: int = 1000) -> ChangeBatch:
+    """Cameras changed after ``cursor`` (a change number; 0 = from scratch), oldest first.
+
+    ``next_cursor`` is the change number of the last row returned (``cursor`` itself when
+    nothing changed); pass it back to continue. Gaps cannot occur: numbers are handed out
+    in commit order (see ``store.changeseq``).
+    """
+    rows, next_cursor, has_more = change_rows_since(session, cursor=cursor, limit=limit)
     changed = [to_domain(r) for r in rows if not r.deleted]
     deleted = [r.id for r in rows if r.deleted]
-    next_cursor = rows[-1].change_seq if rows else cursor
-    return ChangeBatch(changed, deleted, int(next_cursor), has_more)
+    return ChangeBatch(changed, deleted, next_cursor, has_more)
+
+
+def newest_change(session: Session) -> int:
+    """The newest change number in the registry (0 when empty)."""
+    return int(session.scalar(select(func.max(CameraRow.change_seq))) or 0)
+
+
+def change_rows_between(session: Session, *, after: int, upto: int) -> list[Any]:
+    """Rows with ``after < change_seq <= upto`` in change order, as Core rows (attribute
+    access like ORM rows at a fraction of the cost: the first load of a large registry is
+    a full scan)."""
+    table = cast(Table, CameraRow.__table__)
+    return list(session.execute(
+        select(table).where(table.c.change_seq > after, table.c.change_seq <= upto).order_by(table.c.change_seq)
+    ).all())  # fmt: skip
+
+
+def get_camera_row(session: Session, *, camera_id: str, include_deleted: bool = False) -> CameraRow | None:
+    """The camera's row (None when missing, or deleted unless ``include_deleted``)."""
+    row = session.get(CameraRow, camera_id)
+    if row is None or (row.deleted and not include_deleted):
+        return None
+    return row
+
+
+def alive_rows(session: Session) -> list[CameraRow]:
+    """Every camera not deleted, by id (registry export)."""
+    return list(session.scalars(select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)).all())
+
+
+def existing_ids(session: Session, *, camera_ids: Sequence[str], owners: bool = False) -> set[str]:
+    """Which of ``camera_ids`` (or owner ids, with ``owners``) exist already (any state)."""
+    column: Any = OwnerRow.id if owners else CameraRow.id
+    found: set[str] = set()
+    for start in range(0, len(camera_ids), 500):
+        found.update(session.scalars(select(column).where(column.in_(camera_ids[start : start + 500]))).all())
+    return found

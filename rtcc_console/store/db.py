@@ -129,6 +129,11 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={"sqlite_begin": "immediate"})
 
 
+def ping(session: Session) -> None:
+    """Ask the database for an answer (health checks); raises when it does not answer."""
+    session.execute(text("SELECT 1"))
+
+
 def journal_lock(session: Session) -> None:
     """Serialise audit/event/call appends until this transaction ends.
 

@@ -187,3 +187,28 @@ def test_to_domain_keeps_every_field(db_session: Session, make_camera: MakeCamer
     assert got is not None
     cam.updated_at = when
     assert got == cam
+
+
+def test_row_level_reads_the_server_formats(db_session: Session, make_camera: MakeCamera) -> None:
+    """The rows behind the API (registry load, change feed, import checks, export)."""
+    assert repo.newest_change(db_session) == 0
+    for i in range(1, 5):
+        repo.save_camera(db_session, camera=make_camera(i))
+    db_session.commit()
+    repo.delete_camera(db_session, camera_id="cam-000002")
+    db_session.commit()
+    newest = repo.newest_change(db_session)
+    rows = repo.change_rows_between(db_session, after=0, upto=newest)
+    assert [r.change_seq for r in rows] == sorted(r.change_seq for r in rows) and rows[-1].change_seq == newest
+    assert {r.id for r in rows if r.deleted} == {"cam-000002"}
+    assert repo.change_rows_between(db_session, after=newest, upto=newest) == []
+    page, more_cursor, more = repo.change_rows_since(db_session, cursor=0, limit=2)
+    assert len(page) == 2 and more and more_cursor == page[-1].change_seq
+    assert repo.get_camera_row(db_session, camera_id="cam-000002") is None
+    gone = repo.get_camera_row(db_session, camera_id="cam-000002", include_deleted=True)
+    assert gone is not None and gone.deleted
+    assert [r.id for r in repo.alive_rows(db_session)] == ["cam-000001", "cam-000003", "cam-000004"]
+    assert repo.existing_ids(db_session, camera_ids=["cam-000002", "cam-000009"]) == {"cam-000002"}
+    assert repo.existing_ids(db_session, camera_ids=["own-00001"], owners=True) == set()
+    rows_page, total = repo.list_camera_rows(db_session, flt=repo.CameraFilter(tier=Tier.REGISTERED), limit=2)
+    assert total == 3 and [r.id for r in rows_page] == ["cam-000001", "cam-000003"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from rtcc_console.server.deps import DbDep, SettingsDep
+from rtcc_console.store.db import ping
 
 router = APIRouter(tags=["system"])
 
@@ -28,7 +28,7 @@ def health(db: DbDep) -> HealthPublic:
 
     try:
         with db.read() as session:
-            session.execute(text("SELECT 1"))
+            ping(session)
     except Exception as exc:  # any driver error means "not healthy"
         raise HTTPException(503, f"database unavailable: {type(exc).__name__}") from exc
     return HealthPublic(status="ok", db=db.backend)
