@@ -133,3 +133,20 @@ def test_previews_never_echo_large_input() -> None:
     assert _preview(["y" * 1000]) == "<list of 1 items>"
     assert _preview(10**4000) == "<a very large integer>"
     assert _preview("\ud800") == "?"
+
+
+TRICKY = st.text(st.sampled_from(["\\", '"', "\ud800", "\udc00", "\ud83d", "\ude00", "\x00", "u", "d", "[", "{", "a"]), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(items=st.lists(TRICKY, max_size=6), ascii_only=st.booleans())
+def test_backslashes_quotes_and_surrogates_are_read_as_a_parser_reads_them(items: list[str], ascii_only: bool) -> None:
+    raw = json.dumps({"k": items, "nested": [[item] for item in items]}, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    has_bad = any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for text in json.loads(raw) ["k"] for ch in text)
+    assert (json_text_problem(raw) is not None) == has_bad, raw
+    assert json_depth(raw) == (3 if items else 2)
+
+
+def test_an_escaped_backslash_between_two_surrogates_does_not_make_a_pair() -> None:
+    assert json_text_problem(b'["\\ud800\\\\\\udc00"]') is not None  # high, "\", low: two lone halves
+    assert json_text_problem(b'["\\ud800\\udc00"]') is None  # a real pair
