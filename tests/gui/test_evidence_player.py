@@ -112,8 +112,9 @@ def test_box_overlay_is_drawn(qtbot: Any, player: Any) -> None:
     _at(qtbot, player, 15)
     image = player.view.grab().toImage()
     rect = player.view.picture_rect()
-    x = int(rect.x() + 0.25 * rect.width())
-    y = int(rect.y() + 0.5 * rect.height())
+    dpr = image.devicePixelRatio()  # the grab is in device pixels
+    x = round((rect.x() + 0.25 * rect.width()) * dpr)
+    y = round((rect.y() + 0.5 * rect.height()) * dpr)
     color = image.pixelColor(x, y)
     assert (color.red(), color.green(), color.blue()) == (255, 204, 0)  # the yellow box edge
 

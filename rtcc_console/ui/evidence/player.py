@@ -66,12 +66,15 @@ class FrameView(QWidget):
             if frame is None
             else QImage(frame.data, frame.width, frame.height, frame.bytes_per_line, QImage.Format.Format_RGB32)
         )
+        if self._image is not None:
+            self._image.setDevicePixelRatio(self.devicePixelRatioF())  # decoded at device pixels
         self.update()
 
     def picture_rect(self) -> QRectF | None:
         if self._image is None:
             return None
-        w, h = self._image.width(), self._image.height()
+        dpr = self._image.devicePixelRatio() or 1.0
+        w, h = self._image.width() / dpr, self._image.height() / dpr
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -309,7 +312,8 @@ class EvidencePlayer(QWidget):
     def _out_size(self) -> tuple[int, int]:
         """The view's size keeping the recording's aspect (frames are scaled by the decoder)."""
         item = self.item
-        vw, vh = max(self.view.width(), 16), max(self.view.height(), 16)
+        dpr = self.view.devicePixelRatioF()  # decode at device pixels: sharp on HiDPI screens
+        vw, vh = max(round(self.view.width() * dpr), 16), max(round(self.view.height() * dpr), 16)
         if self.player is not None:
             sw, sh = self.player.info.width, self.player.info.height
         elif item is not None and item.media.width and item.media.height:
