@@ -99,9 +99,7 @@ def _live_capable(camera: Camera) -> bool:
     return camera.is_live_capable
 
 
-def _score(
-    camera: Camera, coverage: str, distance_m: float, radius_m: float, live_now: bool
-) -> float:
+def _score(coverage: str, distance_m: float, radius_m: float, live_now: bool) -> float:
     proximity = max(0.0, 1.0 - distance_m / radius_m) if radius_m > 0 else 0.0
     live = LIVE_BONUS if live_now else 0.0
     return COVERAGE_SCORE[coverage] + proximity + live
@@ -144,7 +142,7 @@ def rank_candidates(
                 distance_m=distance,
                 bearing_deg=bearing,
                 covers_scene=covers,
-                score=_score(camera, coverage, distance, limit, live(camera)),
+                score=_score(coverage, distance, limit, live(camera)),
                 explanation=f"{where}, {phrase}",
             )
         )

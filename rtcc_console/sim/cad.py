@@ -198,7 +198,7 @@ def build_eido(
     stamp = _iso(updated_at)
     serial = re.sub(r"[^A-Za-z0-9]+", "-", incident_id).strip("-")[-40:] or "x"
     agency = {"$ref": SIM_AGENCY}
-    prologue = {"lastUpdateTimeStamp": stamp, "updatedByAgencyReference": agency}
+    prologue: dict[str, Any] = {"lastUpdateTimeStamp": stamp, "updatedByAgencyReference": agency}
     extra: dict[str, Any] = {}
     if notes:
         extra["notesComponent"] = [

@@ -48,7 +48,7 @@ class _Attach(MacroElement):
     )
 
     def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca (folium) is not annotated
         self._name = "RtccAttach"
         self.config_js = js_value(config)
 

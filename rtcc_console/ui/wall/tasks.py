@@ -19,8 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject
-
 from rtcc_console.ui.tasks import run_on_main
 
 T = TypeVar("T")
@@ -32,7 +30,6 @@ class BackgroundRunner:
 
     def __init__(
         self,
-        parent: QObject,
         *,
         on_error: Callable[[str], None],
         max_workers: int = 8,

@@ -108,7 +108,7 @@ class VideoWall(QWidget):
         self.grants = grants
         self.user = user
         self.snapshot_dir = snapshot_dir
-        self.runner = BackgroundRunner(self, on_error=lambda text: self.show_message("error", text))
+        self.runner = BackgroundRunner(on_error=lambda text: self.show_message("error", text))
         self.feeds = FeedController(
             grants, worker_factory or default_worker_factory, self.runner,
             on_message=self.show_message, on_closed=self._feed_closed,
