@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 WRITE_BATCH = 1024 * 1024
+RECEIPT_WAIT_S = 30.0
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/evidence/form-upload")
 
 
@@ -376,11 +377,16 @@ async def upload_receipt(upload_id: str, request: Request) -> Any:
     vault, upload, _ = await _load(request, upload_id)
     if upload.state != "complete" and await asyncio.to_thread(current_offset, vault, upload.id) != upload.length:
         raise HTTPException(409, "upload is not complete")
-    try:
-        with vault.upload_lock(upload.id):
-            registered = await asyncio.to_thread(finalize, vault, upload)
-    except UploadBusy as exc:
-        raise HTTPException(423, "upload is being finalized; retry shortly") from exc
-    except MediaRefused as exc:
-        raise HTTPException(422, str(exc)) from exc
-    return registered.receipt()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RECEIPT_WAIT_S
+    while True:  # the last PATCH or the start-up recovery may be finalizing it right now
+        try:
+            with vault.upload_lock(upload.id):
+                registered = await asyncio.to_thread(finalize, vault, upload)
+            return registered.receipt()
+        except UploadBusy as exc:
+            if loop.time() > deadline:
+                raise HTTPException(423, "upload is being finalized; retry shortly") from exc
+            await asyncio.sleep(0.1)
+        except MediaRefused as exc:
+            raise HTTPException(422, str(exc)) from exc
