@@ -181,3 +181,27 @@ def test_a_call_takes_the_case_its_evidence_is_filed_under(qtbot: Any, tab: Any,
     assert {i.id for i in tab.model.items} == {"ev-1", "ev-2"}
     assert case_for_incident("urn:emergency:uid:incidentid:DPD/26:0042") == "0042"
     assert case_for_incident("DPD 26/0042") == "DPD-26-0042"
+
+
+def test_download_progress_and_choosing_another_item_cancels_it(
+    qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
+) -> None:
+    big = clip_bytes * 40  # a few MB, sent slowly
+    vault.add("ev-big", big, call_id="call-1", case_numbers=["DPD-T-0001"], received_at="2026-11-29T18:00:00+00:00")
+    vault.add("ev-small", clip_bytes, call_id="call-1", case_numbers=["DPD-T-0001"],
+              received_at="2026-11-29T17:00:00+00:00")  # fmt: skip
+    vault.slow.add("ev-big")
+    with qtbot.waitSignal(tab.items_loaded, timeout=5000):
+        tab.show_call(_call())
+    with qtbot.waitSignal(tab.fetch_progressed, timeout=10_000) as first:
+        tab.select_evidence("ev-big")
+    done, total = first.args
+    assert total == len(big) and 0 < done < total
+    assert "Fetching ev-big.mp4:" in tab.player.view.message
+    with qtbot.waitSignal(tab.player.opened, timeout=10_000) as opened:
+        tab.select_evidence("ev-small")
+    assert opened.args == ["ev-small"]
+    big_item = tab.model.items[tab.model.row_of("ev-big")]
+    cached = tab.evidence.cached_path(big_item)
+    qtbot.waitUntil(lambda: cached.with_name(cached.name + ".part").exists(), timeout=5000)
+    assert not cached.exists()  # cancelled: never completed, kept as a resumable part

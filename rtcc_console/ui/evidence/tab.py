@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections import Counter
 from datetime import tzinfo
 from pathlib import Path
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rtcc_console.client.evidence_api import EvidenceApi, IntegrityFailure
+from rtcc_console.client.evidence_api import EvidenceApi, IntegrityFailure, TransferCancelled
 from rtcc_console.client.evidence_models import Evidence, evidence_from_json
 from rtcc_console.core.case_number import CaseNumberError, check_case_number
 from rtcc_console.core.models import DispatchCall
@@ -44,7 +46,7 @@ from rtcc_console.ui.evidence.export_dialog import ExportDialog
 from rtcc_console.ui.evidence.model import COL_ITEM, THUMB_H, EvidenceModel
 from rtcc_console.ui.evidence.player import Box, EvidencePlayer
 from rtcc_console.ui.evidence.vehicle_filter import VehicleFilter
-from rtcc_console.ui.tasks import run_in_background
+from rtcc_console.ui.tasks import run_in_background, run_on_main
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class EvidenceTab(QWidget):
     integrity_failed = Signal(str)  # evidence id
     export_started = Signal(object)  # the ExportDialog
     custody_shown = Signal(object)  # the CustodyDialog
+    fetch_progressed = Signal(int, int)  # bytes of the chosen original downloaded, total
 
     def __init__(self, evidence: EvidenceApi, parent: QWidget | None = None, *, zone: tzinfo | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +77,7 @@ class EvidenceTab(QWidget):
         self._generation = 0
         self.export_dialog: ExportDialog | None = None
         self.custody_dialog: CustodyDialog | None = None
+        self._fetch_cancel: threading.Event | None = None
         self.vehicle_filter: VehicleFilter | None = None
 
         self.model = EvidenceModel(self)
@@ -333,21 +337,35 @@ class EvidenceTab(QWidget):
         self.open_item(item)
 
     def open_item(self, item: Evidence) -> None:
-        """Fetch the verified original (cached by hash) and play it."""
+        """Fetch the verified original (cached by hash) and play it. The download shows its
+        progress in the player; choosing another item cancels it (the part is kept and
+        resumed with ``Range`` next time)."""
+        if self._fetch_cancel is not None:
+            self._fetch_cancel.set()
         if item.integrity_failed:
             self.player.show_failure(f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played.")
             return
         ev = self.evidence
+        cancel = self._fetch_cancel = threading.Event()
         self.player.close_clip()
         self.player.view.message = f"Fetching {item.filename}…"
         self.player.view.update()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:  # on the worker thread
+            now = time.monotonic()
+            if total and (now - last[0] > 0.2 or done >= total):
+                last[0] = now
+                run_on_main(lambda: self._fetch_progress(item, done, total, cancel))
 
         def fetched(path: Path) -> None:
             current = self.selected_item()
-            if current is None or current.id == item.id:
+            if not cancel.is_set() and (current is None or current.id == item.id):
                 self.player.open_file(path, item)
 
         def failed(exc: BaseException) -> None:
+            if isinstance(exc, TransferCancelled):
+                return  # another item was chosen
             if isinstance(exc, IntegrityFailure):
                 self.model.upsert(_with_integrity(item, "failed"))
                 self._integrity_failed(item)
@@ -355,8 +373,17 @@ class EvidenceTab(QWidget):
                 return
             self.player.show_failure(f"Cannot fetch {item.filename}: {exc}")
 
-        run_in_background(lambda: ev.fetch_content(item, purpose="play"), on_success=fetched,
-                          on_failure=failed, what="Fetching evidence")  # fmt: skip
+        run_in_background(
+            lambda: ev.fetch_content(item, purpose="play", progress=progress, cancelled=cancel.is_set),
+            on_success=fetched, on_failure=failed, what="Fetching evidence",
+        )  # fmt: skip
+
+    def _fetch_progress(self, item: Evidence, done: int, total: int, cancel: threading.Event) -> None:
+        if cancel.is_set() or self.player.player is not None:
+            return
+        self.player.view.message = f"Fetching {item.filename}: {done / total:.0%} of {total / 1e6:,.1f} MB"
+        self.player.view.update()
+        self.fetch_progressed.emit(done, total)
 
     def jump_to_moment(self, evidence_id: str, time_s: float, box: Any = None) -> None:
         """The vehicle filter chose a moment: open that item, pause on it, draw the box."""
@@ -475,6 +502,8 @@ class EvidenceTab(QWidget):
     def forget(self) -> None:
         """Sign-out or an ended session: nothing of the evidence stays on screen or on disk."""
         self._generation += 1
+        if self._fetch_cancel is not None:
+            self._fetch_cancel.set()
         self.player.close_clip()
         self.player.item = None
         self.player.title.setText("")

@@ -19,6 +19,7 @@ class FakeVault:
         self.blobs: dict[str, bytes] = {}
         self.thumbs: dict[str, bytes] = {}
         self.failed: set[str] = set()
+        self.slow: set[str] = set()  # content sent in 64 KiB pieces, 20 ms apart
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.export: dict[str, Any] | None = None
         self.export_blob = b""
@@ -78,6 +79,20 @@ class FakeVault:
         h.end_headers()
         h.wfile.write(raw)
 
+    def _send_slowly(self, h: BaseHTTPRequestHandler, data: bytes) -> None:
+        import time
+
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        try:
+            for i in range(0, len(data), 65536):
+                h.wfile.write(data[i : i + 65536])
+                h.wfile.flush()
+                time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client cancelled
+
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         path, _, query = h.path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
@@ -87,6 +102,7 @@ class FakeVault:
         if not h.headers.get("Authorization", "").startswith("Bearer "):
             return self._send(h, 401, {"detail": "not signed in"})
         p = path.removeprefix("/api/v1")
+        slow_data: bytes | None = None
         with self.lock:
             if method == "GET" and p == "/evidence":
                 items = [
@@ -109,7 +125,9 @@ class FakeVault:
                         end = int(b) if b else len(data) - 1
                         return self._send(h, 206, data[int(a) : end + 1],
                                           {"Content-Range": f"bytes {a}-{end}/{len(data)}"})  # fmt: skip
-                    return self._send(h, 200, data)
+                    if eid not in self.slow:
+                        return self._send(h, 200, data)
+                    slow_data = data  # sent below, outside the lock
                 if sub == "/thumbnail":
                     if eid in self.thumbs:
                         return self._send(h, 200, self.thumbs[eid], {"Content-Type": "image/jpeg"})
@@ -144,4 +162,6 @@ class FakeVault:
                             status="done", sha256=hashlib.sha256(self.export_blob).hexdigest(),
                             download_url=f"/api/v1/cases/{m.group(1)}/exports/exp-1/download")  # fmt: skip
                 return self._send(h, 200, self.export)
+        if slow_data is not None:
+            return self._send_slowly(h, slow_data)
         return self._send(h, 404, {"detail": "not found"})
