@@ -23,6 +23,9 @@ os.environ.setdefault("RTCC_DEV_MODE", "1")
 # password alone; the production default (supervisor, admin) stays strict, and the MFA
 # tests (tests/server/test_mfa.py, tests/gui/test_console_mfa.py) set the policy themselves.
 os.environ.setdefault("RTCC_MFA_REQUIRED_ROLES", "[]")
+# The vehicle index worker (issue 17) is a process of its own per server; tests that are not
+# about it keep it off (tests/server/test_vehicles_api.py turns it on explicitly).
+os.environ.setdefault("RTCC_VEHICLE_INDEX", "false")
 
 
 # --- database fixtures (store) ----------------------------------------------------------

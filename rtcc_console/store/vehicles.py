@@ -166,6 +166,15 @@ def fail(session: Session, *, evidence_id: str, error: str, status: str = "faile
     session.flush()
 
 
+def release(session: Session, *, evidence_id: str, worker: str) -> None:
+    """``worker`` gives its unfinished item back (pending again, the attempt not counted)."""
+    job = session.get(VehicleIndexJobRow, evidence_id)
+    if job is not None and job.status == "running" and job.worker == worker:
+        job.status, job.worker, job.lease_until, job.progress = "pending", None, None, 0.0
+        job.attempts = max(0, job.attempts - 1)
+        session.flush()
+
+
 def release_stale(session: Session, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> list[str]:
     """Running jobs whose lease ran out (their worker died): retry, or fail after
     ``max_attempts`` crashes. Returns the ids that were failed."""

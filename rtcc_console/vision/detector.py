@@ -15,7 +15,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import onnx
 import onnxruntime as ort
 import platformdirs
 
@@ -227,7 +226,3 @@ class VehicleDetector:
     def detect_rgb(self, rgb: np.ndarray) -> list[Detection]:
         tensor, geom = self.prepare_rgb(rgb)
         return self.decode(self.run(tensor), geom)
-
-
-def load_model_proto(path: Path) -> onnx.ModelProto:
-    return onnx.load(str(path))

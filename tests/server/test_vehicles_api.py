@@ -48,7 +48,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 def vsettings(db_url: str, tmp_path: Path) -> ServerSettings:
     return ServerSettings(
         db_url=db_url, dev_mode=True, argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-        migrate_on_start=False, housekeeping_s=0.2, vault_dir=tmp_path / "vault",
+        migrate_on_start=False, housekeeping_s=0.2, vault_dir=tmp_path / "vault", vehicle_index=True,
     )  # fmt: skip
 
 
@@ -234,3 +234,37 @@ def test_bad_input_answers_4xx(vclient: tuple[TestClient, Any]) -> None:
     assert client.get(f"{API}/evidence/ev-1/vehicles/5/thumbnail", headers=ana).status_code == 404
     empty = client.get(search, headers=ana, params={"case_number": "26-NONE"})
     assert empty.status_code == 200 and empty.json()["summary"]["text"] == "0 clips, 0 with a vehicle candidate (verify)"
+
+
+def test_indexing_can_be_switched_off(db_url: str, tmp_path: Path) -> None:
+    settings = ServerSettings(db_url=db_url, dev_mode=True, migrate_on_start=False, vault_dir=tmp_path / "v",
+                              vehicle_index=False)  # fmt: skip
+    app = create_app(settings)
+    with TestClient(app):
+        assert "vehicle_indexer" not in app.state.rtcc.extras
+
+
+def test_stopping_the_server_mid_clip_hands_the_clip_back(
+    vsettings: ServerSettings, tmp_path: Path
+) -> None:
+    folder = photos_dir()
+    long_clip = write_clip(
+        tmp_path / "long.mp4", [Segment(read_photo(folder / "dog.jpg"), 30, (0, 0, 0.9, 0.9), (0.1, 0.1, 0.9, 0.9))],
+        size=(640, 360),
+    )  # fmt: skip
+    app = create_app(vsettings)
+    with TestClient(app) as client:
+        add_user(app, "ana", Role.ANALYST)
+        ana = login(client, "ana")
+        ev = _upload(client, ana, long_clip.read_bytes(), "long.mp4", "26-11", "call-z")
+        _wait(lambda: _status(client, ana, ev)["progress"] > 0)
+        supervisor = app.state.rtcc.extras["vehicle_indexer"]
+        proc = supervisor._proc
+        started = time.monotonic()
+    assert time.monotonic() - started < 5.0  # the worker stopped at once, it was not killed
+    assert proc is not None and proc.exitcode == 0
+    with app.state.rtcc.db.read() as session:
+        from rtcc_console.store import vehicles
+
+        job = vehicles.get_job(session, evidence_id=ev)
+        assert job is not None and (job.status, job.attempts) == ("pending", 0)

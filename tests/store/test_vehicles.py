@@ -119,3 +119,13 @@ def test_search_filters_and_orders_by_best_score(db_session: Any) -> None:
     assert [h.item.id for h in white] == [a]
     assert vehicles.search(db_session, evidence_ids=[], label="truck") == []
     assert len(vehicles.search(db_session, evidence_ids=[a, b, c], min_score=0.8)) == 2
+
+
+def test_a_stopping_worker_hands_its_item_back(db_session: Any) -> None:
+    a = _item(db_session, 1)
+    assert vehicles.claim_next(db_session, worker="w1", lease_s=30, now=T0) is not None
+    vehicles.release(db_session, evidence_id=a, worker="other")  # not its job: no effect
+    assert vehicles.get_job(db_session, evidence_id=a).status == "running"  # type: ignore[union-attr]
+    vehicles.release(db_session, evidence_id=a, worker="w1")
+    job = vehicles.get_job(db_session, evidence_id=a)
+    assert job is not None and (job.status, job.attempts, job.worker) == ("pending", 0, None)
