@@ -172,8 +172,8 @@ _LOW = rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 _PAIR_RE = re.compile(_HIGH + _LOW)  # a valid surrogate pair (an escaped emoji)
 _SURROGATE_RE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _NUL_ESCAPE_RE = re.compile(rb"\\u0000")
-_IS_BRACKET = np.zeros(256, dtype=bool)
-_IS_BRACKET[list(b"[]{}")] = True
+_IS_SPECIAL = np.zeros(256, dtype=bool)
+_IS_SPECIAL[list(b'[]{}"')] = True
 _DEPTH_STEP = np.zeros(256, dtype=np.int8)
 _DEPTH_STEP[list(b"[{")] = 1
 _DEPTH_STEP[list(b"]}")] = -1
@@ -195,10 +195,12 @@ def json_depth(body: bytes, *, unescaped: bool = False) -> int:
     recurse into.
     """
     text = np.frombuffer(body if unescaped else _unescaped(body), dtype=np.uint8)
-    if text.size == 0:
+    special = text[_IS_SPECIAL[text]]  # only quotes and brackets matter, in their order
+    if special.size == 0:
         return 0
-    inside = np.cumsum(text == 0x22, dtype=np.uint8) & 1  # parity of quotes so far (mod 256)
-    steps = _DEPTH_STEP[text[_IS_BRACKET[text] & (inside == 0)]]
+    quote = special == 0x22
+    outside = (np.cumsum(quote, dtype=np.uint8) & 1) == 0  # parity of quotes so far (mod 256)
+    steps = _DEPTH_STEP[special[outside & ~quote]]
     if steps.size == 0:
         return 0
     return max(0, int(np.cumsum(steps, dtype=np.int64).max()))
@@ -224,6 +226,8 @@ def json_text_problem(body: bytes) -> str | None:
     if match:
         escape = match.group(0).decode("ascii").lower()
         return f"body: lone surrogate {escape}: not valid Unicode text"
+    if text.count(b"[") + text.count(b"{") <= MAX_JSON_DEPTH:
+        return None  # too few brackets to nest deeper: the common case, no scan needed
     depth = json_depth(text, unescaped=True)
     if depth > MAX_JSON_DEPTH:
         return f"body: JSON nested {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted"
