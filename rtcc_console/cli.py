@@ -30,6 +30,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "vehicles"): ("rtcc_console.bench.vehicles:main", "vehicle index of evidence vs decode-only (and with the wall)"),
     ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
     ("bench", "player"): ("rtcc_console.bench.player:main", "evidence player: step back, 1x/8x playback vs plain decode"),
+    ("bench", "edge"): ("rtcc_console.bench.edge:main", "server edge checks (body text, depth) vs json.loads"),
 }
 
 
