@@ -92,7 +92,7 @@ def test_filters_summary_and_moments(qtbot: QtBot, thumb_jpeg: bytes) -> None:
 
     with qtbot.waitSignal(widget.moment_chosen, timeout=2000) as chosen:
         widget.choose(0)
-    assert chosen.args == ["ev-a", 6.0, {"x1": 0.1, "y1": 0.2, "x2": 0.4, "y2": 0.5}]
+    assert chosen.args == ["ev-a", 6.0, {"x1": 0.1, "y1": 0.2, "x2": 0.4, "y2": 0.5, "label": "truck candidate: verify"}]
 
 
 def test_no_scope_no_search_and_stale_answers_are_dropped(qtbot: QtBot, thumb_jpeg: bytes) -> None:

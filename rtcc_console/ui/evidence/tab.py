@@ -393,7 +393,8 @@ class EvidenceTab(QWidget):
         normalized = _as_box(box, size)
 
         def go(_eid: str = "") -> None:
-            self.player.jump_to(time_s, normalized, "vehicle")
+            label = str(box.get("label", "vehicle")) if isinstance(box, dict) else "vehicle"
+            self.player.jump_to(time_s, normalized, label)
 
         if self.player.item is not None and self.player.item.id == evidence_id and self.player.player is not None:
             go()

@@ -61,9 +61,10 @@ class ApiVehicleSource:
         return vehicles_api.thumbnail(self.api, moment)
 
 
-def box_dict(moment: VehicleMoment) -> dict[str, float]:
+def box_dict(moment: VehicleMoment) -> dict[str, float | str]:
+    """The box as fractions x1..y2, with the label the player draws over it."""
     x1, y1, x2, y2 = moment.box
-    return {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
+    return {"x1": x1, "y1": y1, "x2": x2, "y2": y2, "label": f"{moment.label} candidate: verify"}
 
 
 def moment_text(moment: VehicleMoment, filename: str) -> str:
@@ -77,7 +78,7 @@ def moment_text(moment: VehicleMoment, filename: str) -> str:
 class VehicleFilter(QWidget):
     """See the module docstring. ``results_changed`` lets tests and the tab wait."""
 
-    moment_chosen = Signal(str, float, object)  # evidence id, time (s from clip start), box dict x1..y2
+    moment_chosen = Signal(str, float, object)  # evidence id, time (s from clip start), box dict x1..y2 + label
     results_changed = Signal(object)  # SearchResult
 
     def __init__(self, source: ApiClient | VehicleSource, parent: QWidget | None = None) -> None:
