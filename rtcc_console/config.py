@@ -144,6 +144,11 @@ class ConsoleSettings(BaseSettings):
         description="Basemap tile URL template; the map works without tiles",
     )
     tile_attribution: str = Field(default="&copy; OpenStreetMap contributors", description="Basemap attribution")
+    basemap: Literal["online", "mbtiles", "vector"] = Field(
+        default="online",
+        description="Basemap source: 'online' (tile_url), 'mbtiles' (basemap_path, served on loopback) or 'vector' (basemap_path, e.g. `rtcc tiles build --from demo`)",
+    )
+    basemap_path: Path | None = Field(default=None, description="MBTiles or vector basemap file for basemap 'mbtiles' / 'vector'")
     nearest_count: int = Field(default=12, ge=1, le=100, description="Cameras listed for the selected call")
     nearest_radius_m: float = Field(default=1000.0, gt=0, le=50_000, description="Radius for the camera list")
     cache_dir: Path = Field(default_factory=lambda: data_dir() / "console-cache", description="Registry cache + outbox")

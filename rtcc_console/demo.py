@@ -65,11 +65,17 @@ def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) 
     """Sign in as the demo analyst and build the main window (needs a QApplication).
 
     ``size`` None: fit the screen the window opens on (a real display)."""
+    import json
+
     from rtcc_console.client.api import ApiClient
     from rtcc_console.config import ConsoleSettings
+    from rtcc_console.sim.basemap import demo_basemap
     from rtcc_console.ui.app import build_console
 
-    settings = ConsoleSettings(server_url=env.base_url, cache_dir=settings_dir / "cache")
+    basemap = settings_dir / "demo-basemap.json"  # the simulated city's streets: a map without internet
+    basemap.write_text(json.dumps(demo_basemap()), encoding="utf-8")
+    settings = ConsoleSettings(server_url=env.base_url, cache_dir=settings_dir / "cache",
+                               basemap="vector", basemap_path=basemap)  # fmt: skip
     api = ApiClient(env.base_url)
     user = api.login(*env.credentials)
     window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")

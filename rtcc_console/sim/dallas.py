@@ -65,8 +65,11 @@ NORTH_SOUTH_STREETS: tuple[str, ...] = (
     "Montfort Dr", "Ferguson Rd", "Garland Rd", "Second Ave", "Dolphin Rd", "Prairie Creek Rd",
 )  # fmt: skip
 
-_BLOCK_DEG = 0.0011  # about 1/16 mile: one 100-block
-_BAND_DEG = 0.0105  # latitude/longitude band served by one street name
+BLOCK_DEG = 0.0011  # about 1/16 mile: one 100-block
+BAND_DEG = 0.0105  # latitude/longitude band served by one street name
+EW_ORIGIN = 32.60  # latitude where the first east-west band starts
+NS_ORIGIN = -97.05  # longitude where the first north-south band starts
+_BLOCK_DEG, _BAND_DEG = BLOCK_DEG, BAND_DEG
 
 
 def bounds() -> tuple[float, float, float, float]:
@@ -119,8 +122,8 @@ def addresses(rng: np.random.Generator, lats: FloatArray, lons: FloatArray) -> l
     """Grid addresses ("1234 Elm St") for positions; about half on each street direction."""
     n = lats.size
     east_west = rng.random(n) < 0.5
-    lat_band = np.floor((lats - 32.60) / _BAND_DEG).astype(np.int64)
-    lon_band = np.floor((lons + 97.05) / _BAND_DEG).astype(np.int64)
+    lat_band = np.floor((lats - EW_ORIGIN) / _BAND_DEG).astype(np.int64)
+    lon_band = np.floor((lons - NS_ORIGIN) / _BAND_DEG).astype(np.int64)
     # House numbers grow away from downtown, 100 per block, odd/even sides.
     along_ew = np.abs(lons - DOWNTOWN.lon) / _BLOCK_DEG
     along_ns = np.abs(lats - DOWNTOWN.lat) / _BLOCK_DEG

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from rtcc_console.ui.main_window import MainWindow
+    from rtcc_console.ui.map_view import MapView
     from rtcc_console.ui.seams import ConsoleMap, ConsoleWall
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,8 @@ def build_console(
     cache = RegistryCache(cache_path_for(Path(settings.cache_dir), api.base_url))
     live = LiveData(api, cache)
     if map_view is None:
-        from rtcc_console.ui.map_view import MapView
 
-        map_view = MapView(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+        map_view = basemap_map_view(settings)
     if wall is None:
         from rtcc_console.client.live_view import ServerGrantService
         from rtcc_console.ui.wall.wall import VideoWall
@@ -95,6 +95,42 @@ def build_console(
     else:
         window.hide_data()
     return window
+
+
+def basemap_map_view(settings: ConsoleSettings) -> MapView:
+    """The map with the basemap the settings choose: online tiles, an MBTiles file served on
+    loopback (stopped when the application quits), or a vector basemap drawn in the page.
+    A basemap file that cannot be read leaves the map without streets and says why."""
+    import json
+
+    from PySide6.QtWidgets import QApplication
+
+    from rtcc_console.core.basemap import validate
+    from rtcc_console.ui import messages
+    from rtcc_console.ui.map_view import MapView
+
+    if settings.basemap == "online":
+        return MapView(tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
+    path = settings.basemap_path
+    try:
+        if path is None:
+            raise ValueError(f"basemap {settings.basemap!r} needs basemap_path (RTCC_CONSOLE_BASEMAP_PATH)")
+        if settings.basemap == "mbtiles":
+            from rtcc_console.client.mbtiles import MBTilesServer
+
+            server = MBTilesServer(path)
+            url = server.start()
+            app = QApplication.instance()
+            if app is not None:
+                app.aboutToQuit.connect(server.stop)
+            return MapView(tile_url=url, tile_attribution=server.attribution)
+        doc = validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError and sqlite errors included
+        messages.error(f"Basemap {settings.basemap} from {path}: {exc}; the map shows no streets.")
+        return MapView(tile_url="", tile_attribution="")
+    view = MapView(tile_url="", tile_attribution="")
+    view.set_vector_basemap(doc)
+    return view
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -73,7 +73,8 @@ def build_map_html(
     fmap.default_css = [("leaflet_css", f"{asset_base}leaflet.css"), ("rtcc_css", f"{asset_base}rtcc_map.css"),
                         ("leaflet_geoman_css", f"{asset_base}leaflet-geoman.css"),
                         ("rtcc_draw_css", f"{asset_base}rtcc_draw.css")]
-    folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=19, name="basemap").add_to(fmap)
+    if tile_url:  # none with a vector basemap: the page then loads nothing remote at all
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=19, name="basemap").add_to(fmap)
     _Attach({"tileUrl": tile_url}).add_to(fmap)
     html: str = fmap.get_root().render()
     return html

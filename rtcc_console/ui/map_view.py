@@ -176,6 +176,10 @@ class MapView(QWebEngineView):
     def show_ranked(self, camera_ids: list[str]) -> None:
         self.run_js("rtcc.setRanked", camera_ids)
 
+    def set_vector_basemap(self, doc: dict[str, Any]) -> None:
+        """Draw a vector basemap (``core.basemap`` format) under everything else."""
+        self.run_js("rtcc.setVectorBasemap", doc)
+
     def select_camera(self, camera_id: str | None) -> None:
         self.run_js("rtcc.selectCamera", camera_id)
 

@@ -98,7 +98,7 @@
       if (layer instanceof L.TileLayer) {
         layer.on("tileerror", function () {
           rtcc.tileErrors += 1;
-          if (rtcc.tileLoads === 0) showNotice(true);
+          if (rtcc.tileLoads === 0 && !rtcc.vectorBase) showNotice(true);
         });
         layer.on("tileload", function () {
           rtcc.tileLoads += 1;
@@ -108,11 +108,115 @@
     });
   }
 
+  // A vector basemap drawn on one canvas (the demo's simulated city grid): the city outline,
+  // named streets per band, block streets when close, street names along the lines, and
+  // landmarks. Redrawn on every move; labelled as simulated in the attribution.
+  var VectorBase = L.Layer.extend({
+    initialize: function (doc) { this.doc = doc; },
+    onAdd: function (map) {
+      this._map = map;
+      this._canvas = L.DomUtil.create("canvas", "rtcc-vectorbase");
+      map.getPane("rtccBase").appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._draw, this);
+      this._draw();
+    },
+    onRemove: function (map) {
+      map.off("moveend zoomend resize viewreset", this._draw, this);
+      L.DomUtil.remove(this._canvas);
+    },
+    getAttribution: function () { return esc(this.doc.label || "Simulated basemap"); },
+    _pt: function (lat, lon) { return this._map.latLngToContainerPoint([lat, lon]); },
+    _draw: function () {
+      var map = this._map, doc = this.doc, size = map.getSize(), dpr = window.devicePixelRatio || 1;
+      var canvas = this._canvas, self = this;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      canvas.width = size.x * dpr; canvas.height = size.y * dpr;
+      canvas.style.width = size.x + "px"; canvas.style.height = size.y + "px";
+      var ctx = canvas.getContext("2d");
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      var zoom = map.getZoom(), b = map.getBounds(), g = doc.grid;
+      var outline = doc.outline.map(function (p) { return self._pt(p[0], p[1]); });
+      ctx.beginPath();
+      outline.forEach(function (p, i) { if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y); });
+      ctx.closePath();
+      ctx.fillStyle = "#18222d"; ctx.fill();
+      ctx.save(); ctx.clip();
+      var lines = [];  // [x0, y0, x1, y1, name, horizontal]
+      function grid(step, origin, names, vertical, major) {
+        var lo = vertical ? b.getWest() : b.getSouth(), hi = vertical ? b.getEast() : b.getNorth();
+        var first = Math.floor((lo - origin) / step), last = Math.ceil((hi - origin) / step);
+        if (last - first > 400) return;
+        for (var i = first; i <= last; i++) {
+          var v = origin + (i + (major ? 0.5 : 0)) * step;
+          var p0 = vertical ? self._pt(b.getNorth(), v) : self._pt(v, b.getWest());
+          var p1 = vertical ? self._pt(b.getSouth(), v) : self._pt(v, b.getEast());
+          var n = names ? names[((i % names.length) + names.length) % names.length] : null;
+          lines.push([p0.x, p0.y, p1.x, p1.y, n, !vertical]);
+        }
+      }
+      if (zoom >= 15) {
+        ctx.strokeStyle = "#2a3644"; ctx.lineWidth = 1;
+        lines = [];
+        grid(g.block, g.ew_origin, null, false, false);
+        grid(g.block, g.ns_origin, null, true, false);
+        ctx.beginPath();
+        lines.forEach(function (l) { ctx.moveTo(l[0], l[1]); ctx.lineTo(l[2], l[3]); });
+        ctx.stroke();
+      }
+      lines = [];
+      grid(g.band, g.ew_origin, doc.ew_names, false, true);
+      grid(g.band, g.ns_origin, doc.ns_names, true, true);
+      ctx.strokeStyle = "#3d4d60"; ctx.lineWidth = zoom >= 14 ? 4 : 2;
+      ctx.beginPath();
+      lines.forEach(function (l) { ctx.moveTo(l[0], l[1]); ctx.lineTo(l[2], l[3]); });
+      ctx.stroke();
+      if (zoom >= 13) {  // street names along each named street, every ~450 px
+        ctx.font = "11px 'DejaVu Sans', sans-serif"; ctx.fillStyle = "#9fb2c6"; ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        lines.forEach(function (l) {
+          var len = Math.hypot(l[2] - l[0], l[3] - l[1]), count = Math.max(1, Math.floor(len / 450));
+          for (var k = 0; k < count; k++) {
+            var t = (k + 0.5) / count, x = l[0] + (l[2] - l[0]) * t, y = l[1] + (l[3] - l[1]) * t;
+            ctx.save(); ctx.translate(x, y); if (!l[5]) ctx.rotate(-Math.PI / 2);
+            ctx.strokeStyle = "#18222d"; ctx.lineWidth = 3; ctx.strokeText(l[4], 0, -7);
+            ctx.fillText(l[4], 0, -7); ctx.restore();
+          }
+        });
+      }
+      ctx.restore();
+      ctx.beginPath();
+      outline.forEach(function (p, i) { if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y); });
+      ctx.closePath();
+      ctx.strokeStyle = "#5b7088"; ctx.lineWidth = 2; ctx.setLineDash([8, 5]); ctx.stroke(); ctx.setLineDash([]);
+      if (zoom >= 11) {
+        ctx.font = "bold 12px 'DejaVu Sans', sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+        (doc.landmarks || []).forEach(function (m) {
+          var p = self._pt(m[0], m[1]);
+          if (p.x < -50 || p.y < -20 || p.x > size.x + 50 || p.y > size.y + 20) return;
+          ctx.strokeStyle = "#10151b"; ctx.lineWidth = 4; ctx.strokeText(m[2], p.x, p.y);
+          ctx.fillStyle = "#c9b27a"; ctx.fillText(m[2], p.x, p.y);
+        });
+      }
+      rtcc.vectorDraws = (rtcc.vectorDraws || 0) + 1;
+      rtcc.vectorLabels = zoom >= 13 ? lines.length : 0;
+    }
+  });
+
+  // Python hands over the vector basemap (rtcc_console.sim.basemap format) once.
+  rtcc.setVectorBasemap = function (doc) {
+    if (rtcc.vectorBase) rtcc.map.removeLayer(rtcc.vectorBase);
+    rtcc.vectorBase = new VectorBase(doc).addTo(rtcc.map);
+    showNotice(false);
+    rtcc.vectorLabel = doc.label || "";
+  };
+
   rtcc.attach = function (map, config) {
     rtcc.map = map;
     rtcc.config = config || {};
     map.options.zoomSnap = 0.25;  // fitBounds frames the 500 m ring tightly, not a whole level out
     map.attributionControl.setPrefix("Leaflet");
+    pane("rtccBase", 250);  // a vector basemap: above raster tiles, below everything else
     pane("rtccCones", 380);
     pane("rtccCameras", 400);
     pane("rtccRings", 420);
@@ -448,6 +552,13 @@
     if (call) rtcc.map.setView([call.lat, call.lon], Math.max(rtcc.map.getZoom(), 16), { animate: false });
   };
 
+  // For tests: tiles loaded so far, and the attribution line as text.
+  rtcc.tileLoadCount = function () { return rtcc.tileLoads; };
+  rtcc.attributionText = function () {
+    var el = document.querySelector(".leaflet-control-attribution");
+    return el ? el.textContent : "";
+  };
+
   // For tests: which fixed controls are on the page (scale, legend, offline notice).
   rtcc.domSummary = function () {
     var scale = document.querySelector(".leaflet-control-scale-line");
@@ -476,7 +587,8 @@
       ranked: rtcc.ranked.slice(), cones: rtcc.cones, zoom: rtcc.map.getZoom(),
       center: [center.lat, center.lng], tileErrors: rtcc.tileErrors,
       noticeShown: rtcc.notice ? rtcc.notice.style.display !== "none" : false,
-      camerasDrawnMs: rtcc.camerasDrawnMs
+      camerasDrawnMs: rtcc.camerasDrawnMs, vectorDraws: rtcc.vectorDraws || 0,
+      vectorLabels: rtcc.vectorLabels || 0, vectorLabel: rtcc.vectorLabel || ""
     };
   };
 })();
