@@ -181,3 +181,23 @@ def test_same_bytes_twice_stored_once_linked_to_both(client: TestClient, app: An
     assert [i["id"] for i in items] == [idb] and items[0]["sha256"] == sha256(data)
     custody = client.get(f"{API}/evidence/{idb}/custody", headers=analyst).json()["items"]
     assert custody[0]["action"] == "received" and custody[0]["details"]["duplicate_of"] == ida
+
+
+def test_resume_without_the_running_hash_rehashes_the_prefix_once(client: TestClient, app: Any, analyst: dict[str, str]) -> None:
+    """As after a restart or on another server process: the in-memory hash state is gone."""
+    from rtcc_console.server.vault.service import vault_of
+
+    data = mp4_bytes(14)
+    loc = tus_create(client, analyst, len(data), case_number="26-1").headers["Location"]
+    third = len(data) // 3
+    assert tus_patch(client, loc, analyst, 0, data[:third]).status_code == 204
+    vault = vault_of(app.state.rtcc)
+    vault.hashers.drop(loc.rsplit("/", 1)[1])
+    before = vault.hashers.rehashes
+    assert tus_patch(client, loc, analyst, third, data[third : 2 * third]).status_code == 204
+    assert vault.hashers.rehashes == before + 1
+    done = tus_patch(client, loc, analyst, 2 * third, data[2 * third :])
+    assert vault.hashers.rehashes == before + 1  # continued in memory after that
+    assert done.headers["Upload-Sha256"] == sha256(data)
+    receipt = client.get(f"{loc}/receipt", headers=analyst).json()
+    assert receipt["sha512"] == hashlib.sha512(data).hexdigest()
