@@ -66,18 +66,25 @@ def unindexed_ids(session: Session, *, limit: int = 50) -> list[str]:
     return list(session.scalars(stmt))
 
 
+def _no_row_count(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(EvidenceItemRow)
+            .outerjoin(VehicleIndexJobRow, VehicleIndexJobRow.evidence_id == EvidenceItemRow.id)
+            .where(VehicleIndexJobRow.evidence_id.is_(None))
+        )
+        or 0
+    )
+
+
 def pending_count(session: Session) -> int:
     """Items waiting for the worker (no row yet, or a pending row)."""
-    no_row = session.scalar(
-        select(func.count())
-        .select_from(EvidenceItemRow)
-        .outerjoin(VehicleIndexJobRow, VehicleIndexJobRow.evidence_id == EvidenceItemRow.id)
-        .where(VehicleIndexJobRow.evidence_id.is_(None))
-    )
+    no_row = _no_row_count(session)
     pending = session.scalar(
         select(func.count()).select_from(VehicleIndexJobRow).where(VehicleIndexJobRow.status == "pending")
     )
-    return int(no_row or 0) + int(pending or 0)
+    return no_row + int(pending or 0)
 
 
 def claim_next(
@@ -295,7 +302,7 @@ def queue_state(session: Session) -> tuple[dict[str, int], list[VehicleIndexJobR
         select(VehicleIndexJobRow.status, func.count()).group_by(VehicleIndexJobRow.status)
     ).all():
         counts[str(status)] = counts.get(str(status), 0) + int(n)
-    counts["pending"] += len(unindexed_ids(session, limit=1_000_000))
+    counts["pending"] += _no_row_count(session)
     running = list(
         session.scalars(select(VehicleIndexJobRow).where(VehicleIndexJobRow.status == "running"))
     )

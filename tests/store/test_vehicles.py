@@ -129,3 +129,13 @@ def test_a_stopping_worker_hands_its_item_back(db_session: Any) -> None:
     vehicles.release(db_session, evidence_id=a, worker="w1")
     job = vehicles.get_job(db_session, evidence_id=a)
     assert job is not None and (job.status, job.attempts, job.worker) == ("pending", 0, None)
+
+
+def test_queue_state_counts_items_without_a_row_as_pending(db_session: Any) -> None:
+    a, _b, c = _item(db_session, 1), _item(db_session, 2), _item(db_session, 3)
+    vehicles.claim_next(db_session, worker="w1", lease_s=30, now=T0)  # a running
+    vehicles.fail(db_session, evidence_id=c, error="x", status="skipped")
+    counts, running = vehicles.queue_state(db_session)
+    assert counts == {"pending": 1, "running": 1, "done": 0, "failed": 0, "skipped": 1}
+    assert [j.evidence_id for j in running] == [a]
+    assert vehicles.pending_count(db_session) == 1
