@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -160,7 +160,7 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
     next_id = (last.id + 1) if last else 1
     prev = last.hash if last else GENESIS_HASH
     when = at or utcnow()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in entries:
         row = AuditEventRow(
             id=next_id, at=when, username=entry.actor.username, role=entry.actor.role, action=entry.action,
@@ -169,11 +169,14 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
             key_id=ring.current_hmac,
         )
         row.hash = row_hash(row, ring)
-        rows.append(row)
+        rows.append({c: getattr(row, c) for c in _AUDIT_COLUMNS})
         prev, next_id = row.hash, next_id + 1
-    session.add_all(rows)
-    session.flush()
+    session.execute(insert(AuditEventRow), rows)  # one multi-row INSERT, not one ORM flush per row
     return len(rows)
+
+
+_AUDIT_COLUMNS = ("id", "at", "username", "role", "action", "targets", "reason", "outcome", "client_addr",
+                  "prev_hash", "key_id", "hash")
 
 
 @dataclass(frozen=True, slots=True)

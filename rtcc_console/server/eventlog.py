@@ -23,6 +23,8 @@ EVENT_TYPES = frozenset(
         "grant.revoked",
         "emergency.started",
         "emergency.ended",
+        "request.created",  # footage requests (docs/api/footage-requests.md)
+        "request.updated",
     }
 )
 

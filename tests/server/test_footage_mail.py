@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server import footage_requests as service
+from rtcc_console.server.audit import walk_chain
 from rtcc_console.server.mail.sender import Mailer
 from rtcc_console.sim.smtp_sink import SmtpSink
 from rtcc_console.store.schema import AuditEventRow, MailOutboxRow
@@ -122,6 +123,9 @@ def test_refusal_reminders_opt_out_answer_and_expiry(setup: Any, sink: SmtpSink)
     assert ("own-c", "expired") in {(u["owner_ref"], u["state"]) for u in updates}
     with app.state.rtcc.db.read() as s:
         assert sorted(s.scalars(select(MailOutboxRow.state))) == ["failed", "sent", "sent", "sent"]
+        # the sender's grouped audit rows are links of the same verified chain
+        report = walk_chain(s, keyring=app.state.rtcc.extras["audit_keyring"])
+        assert report.broken_id is None and report.count >= 6, report
 
 
 def test_uploads_through_the_vault_hook_move_the_item_and_publish(setup: Any, sink: SmtpSink) -> None:

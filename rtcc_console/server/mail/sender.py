@@ -41,7 +41,8 @@ MAILER = Actor(username="mailer", role="service")
 MAX_ATTEMPTS = 8
 BATCH = 100
 WIRE = email.policy.compat32.clone(linesep="\r\n")  # SMTP line endings (sendmail sends bytes as given)
-GROUP = 25  # accepted messages waiting for their "sent" mark at most (the sender waits beyond)
+GROUP = 50  # accepted messages marked "sent" per transaction at most
+GROUP_LAG_S = 0.1  # longest an accepted message waits for its mark (bounds re-sends after a crash)
 
 
 class SmtpUnavailable(Exception):
@@ -160,7 +161,7 @@ class _Marker:
 
     def put(self, entry: tuple[OutboxJob, MailContext]) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: len(self._pending) < GROUP)
+            self._cond.wait_for(lambda: len(self._pending) < 2 * GROUP)
             self._pending.append(entry)
             self._cond.notify_all()
 
@@ -180,6 +181,8 @@ class _Marker:
                 self._cond.wait_for(lambda: bool(self._pending) or self._closed)
                 if not self._pending and self._closed:
                     return
+                # let a group form (bounded lag): one transaction per group, not per message
+                self._cond.wait_for(lambda: len(self._pending) >= GROUP or self._closed, timeout=GROUP_LAG_S)
                 group, self._pending = self._pending, []
                 self._busy = True
                 self._cond.notify_all()
@@ -269,10 +272,10 @@ class Mailer:
         """Claim and send up to ``limit`` messages; returns how many rows were handled.
 
         Accepted messages are marked ``sent`` by a second thread (:class:`_Marker`) while
-        this one talks SMTP: one transaction per group of messages accepted meanwhile
-        (group commit), at most ``GROUP`` behind. A crash re-sends only messages accepted
-        but not yet marked (with the same Message-IDs); on a slow relay that is at most the
-        one on the wire. Returns once every accepted message of the batch is marked.
+        this one talks SMTP: one transaction per group (group commit) of at most ``GROUP``
+        messages or ``GROUP_LAG_S`` of sending. A crash can only re-send messages accepted in
+        that last moment and not yet marked (with the same Message-IDs); on a slow relay, none
+        but the one on the wire. Returns once every accepted message of the batch is marked.
         """
         if self._link is None:
             return 0
