@@ -135,3 +135,13 @@ def test_snapshot_asks_the_vault(vault: FakeVault, ev: EvidenceApi) -> None:
     snap = ev.snapshot("ev-1", 1.4, "26-000001")
     assert snap.kind == "image" and snap.derived_from == "ev-1"
     assert vault.snapshots == [{"evidence_id": "ev-1", "at_s": 1.4, "case_number": "26-000001"}]
+
+
+def test_export_download_cancelled_leaves_nothing(vault: FakeVault, ev: EvidenceApi, tmp_path: Path) -> None:
+    vault.export_blob = b"PK" + DATA
+    vault.export_steps = [1.0]
+    job = ev.wait_export(ev.start_export("26-000001"), poll_s=0.01)
+    blocks = iter(range(100))
+    with pytest.raises(TransferCancelled):
+        ev.download_export(job, tmp_path / "case.zip", cancelled=lambda: next(blocks) >= 2)
+    assert not (tmp_path / "case.zip").exists() and not (tmp_path / "case.zip.part").exists()
