@@ -205,6 +205,7 @@ def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveS
     receipt = httpx.get(f"{location}/receipt", headers=auth)
     assert receipt.status_code == 200, receipt.text
     assert receipt.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert receipt.json()["duplicate"] is False  # a blob linked before the kill is not "the same bytes twice"
     with sqlite3.connect(live.db_url.removeprefix("sqlite:///")) as db:
         rows = db.execute("SELECT sha256, sha512, size_bytes FROM evidence_items").fetchall()
     assert rows == [(hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest(), len(data))]

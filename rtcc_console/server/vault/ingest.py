@@ -150,7 +150,7 @@ def register(
     """Commit the bytes (content-addressed) and register one item for this submission."""
     if vault.finalize_delay_s > 0:
         time.sleep(vault.finalize_delay_s)  # fault-injection hook (tests kill the server here)
-    path, stored_new = vault.blobs.commit(src, sha256)
+    path, _stored_new = vault.blobs.commit(src, sha256)
     thumb_rel = _ensure_thumbnail(vault, sha256, path) if info.kind == "video" else None
     evidence_id = new_evidence_id()
     now = utcnow()
@@ -166,7 +166,7 @@ def register(
         others = [r for r in store.items_with_sha256(session, sha256=sha256) if r.id != evidence_id]
         if others and others[0].browser_path:
             row.browser_path, row.browser_sha256 = others[0].browser_path, others[0].browser_sha256
-        duplicate = bool(others) or not stored_new
+        duplicate = bool(others)  # a blob left by a crash before its row was written is no duplicate
         first_case = sub.case_numbers[0] if sub.case_numbers else None
         record_custody(session, actor=sub.actor, custody_actor=sub.custody_actor, evidence_id=evidence_id,
                        action="received", case_number=first_case,
@@ -184,7 +184,7 @@ def register(
             store.set_upload_state(session, upload_id=upload_id, state="complete", evidence_id=evidence_id)
         public = public_of(session, row)
         record_event(session, type="evidence.received", payload={"evidence": public})
-    if stored_new and info.kind == "video":
+    if not duplicate and info.kind == "video":
         vault.workers.submit(_make_browser_copy, vault, sha256, path)
     return Registered(evidence_id, sha256, sha512, size, sub.filename, now, duplicate, info.media(), public)
 
