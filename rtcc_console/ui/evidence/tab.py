@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections import Counter
 from datetime import tzinfo
 from pathlib import Path
@@ -23,7 +22,6 @@ from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,17 +34,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rtcc_console.client.evidence_api import EvidenceApi, IntegrityFailure, TransferCancelled
+from rtcc_console.client.evidence_api import EvidenceApi
 from rtcc_console.client.evidence_models import Evidence, evidence_from_json
 from rtcc_console.core.case_number import CaseNumberError, check_case_number
 from rtcc_console.core.models import DispatchCall
 from rtcc_console.ui import messages
+from rtcc_console.ui.evidence import tab_io
 from rtcc_console.ui.evidence.custody import CustodyDialog
 from rtcc_console.ui.evidence.export_dialog import ExportDialog
 from rtcc_console.ui.evidence.model import COL_ITEM, THUMB_H, EvidenceModel
-from rtcc_console.ui.evidence.player import Box, EvidencePlayer
+from rtcc_console.ui.evidence.player import EvidencePlayer
 from rtcc_console.ui.evidence.vehicle_filter import VehicleFilter
-from rtcc_console.ui.tasks import run_in_background, run_on_main
+from rtcc_console.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -337,77 +336,12 @@ class EvidenceTab(QWidget):
         self.open_item(item)
 
     def open_item(self, item: Evidence) -> None:
-        """Fetch the verified original (cached by hash) and play it. The download shows its
-        progress in the player; choosing another item cancels it (the part is kept and
-        resumed with ``Range`` next time)."""
-        if self._fetch_cancel is not None:
-            self._fetch_cancel.set()
-        if item.integrity_failed:
-            self.player.show_failure(f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played.")
-            return
-        ev = self.evidence
-        cancel = self._fetch_cancel = threading.Event()
-        self.player.close_clip()
-        self.player.view.message = f"Fetching {item.filename}…"
-        self.player.view.update()
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:  # on the worker thread
-            now = time.monotonic()
-            if total and (now - last[0] > 0.2 or done >= total):
-                last[0] = now
-                run_on_main(lambda: self._fetch_progress(item, done, total, cancel))
-
-        def fetched(path: Path) -> None:
-            current = self.selected_item()
-            if not cancel.is_set() and (current is None or current.id == item.id):
-                self.player.open_file(path, item)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, TransferCancelled):
-                return  # another item was chosen
-            if isinstance(exc, IntegrityFailure):
-                self.model.upsert(_with_integrity(item, "failed"))
-                self._integrity_failed(item)
-                self.player.show_failure(f"INTEGRITY FAILURE: {exc.detail}")
-                return
-            self.player.show_failure(f"Cannot fetch {item.filename}: {exc}")
-
-        run_in_background(
-            lambda: ev.fetch_content(item, purpose="play", progress=progress, cancelled=cancel.is_set),
-            on_success=fetched, on_failure=failed, what="Fetching evidence",
-        )  # fmt: skip
-
-    def _fetch_progress(self, item: Evidence, done: int, total: int, cancel: threading.Event) -> None:
-        if cancel.is_set() or self.player.player is not None:
-            return
-        self.player.view.message = f"Fetching {item.filename}: {done / total:.0%} of {total / 1e6:,.1f} MB"
-        self.player.view.update()
-        self.fetch_progressed.emit(done, total)
+        """Fetch the verified original (cached by hash) and play it (``tab_io.open_item``)."""
+        tab_io.open_item(self, item)
 
     def jump_to_moment(self, evidence_id: str, time_s: float, box: Any = None) -> None:
         """The vehicle filter chose a moment: open that item, pause on it, draw the box."""
-        row = self.model.row_of(evidence_id)
-        media = self.model.items[row].media if row is not None else None
-        size = (media.width or 0, media.height or 0) if media is not None else None
-        normalized = _as_box(box, size)
-
-        def go(_eid: str = "") -> None:
-            label = str(box.get("label", "vehicle")) if isinstance(box, dict) else "vehicle"
-            self.player.jump_to(time_s, normalized, label)
-
-        if self.player.item is not None and self.player.item.id == evidence_id and self.player.player is not None:
-            go()
-            return
-        if not self.select_evidence(evidence_id):
-            return
-
-        def once(eid: str) -> None:
-            self.player.opened.disconnect(once)
-            if eid == evidence_id:
-                go()
-
-        self.player.opened.connect(once)
+        tab_io.jump_to_moment(self, evidence_id, time_s, box)
 
     def _snapshot(self, evidence_id: str, at_s: float) -> Evidence:
         return self.evidence.snapshot(evidence_id, at_s, self.case_number)
@@ -419,60 +353,18 @@ class EvidenceTab(QWidget):
         messages.info(f"Snapshot stored in the vault as {snap.id} (SHA-256 {snap.sha256[:12]}…)")
 
     def verify_selected(self) -> None:
-        item = self.selected_item()
-        if item is None:
-            return
-        ev = self.evidence
-
-        def done(result: dict[str, Any]) -> None:
-            state = str(result.get("integrity", "unverified"))
-            self.model.upsert(_with_integrity(item, state))
-            if state == "failed":
-                self._integrity_failed(item)
-            else:
-                messages.info(f"{item.filename}: hash verified.")
-
-        run_in_background(lambda: ev.verify(item.id), on_success=done, what="Verifying")
+        tab_io.verify_selected(self)
 
     def show_custody(self) -> None:
-        """Fetch the selected item's custody entries and show them."""
-        item = self.selected_item()
-        if item is None:
-            return
-        ev = self.evidence
-
-        def show(entries: list[dict[str, Any]]) -> None:
-            dialog = CustodyDialog(item, entries, zone=self.model.zone, parent=self)
-            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.custody_dialog = dialog
-            dialog.show()
-            self.custody_shown.emit(dialog)
-
-        run_in_background(lambda: ev.custody(item.id), on_success=show, what="Chain of custody")
+        tab_io.show_custody(self)
 
     # -- export ------------------------------------------------------------------------
     def choose_export_file(self) -> None:
-        case = self.case_number
-        if not case:
-            messages.warning("Choose a call or enter a case number first.")
-            return
-        name, _ = QFileDialog.getSaveFileName(
-            self, f"Export case {case}", str(Path.home() / f"case-{case.replace('/', '-')}.zip"),
-            "BagIt package (*.zip)",
-        )  # fmt: skip
-        if name:
-            self.export_case(Path(name))
+        tab_io.choose_export_file(self)
 
     def export_case(self, dest: Path) -> ExportDialog:
         """Start exporting the current case to ``dest`` in a progress dialog."""
-        assert self.case_number is not None
-        dialog = ExportDialog(self.evidence, self.case_number, dest, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.export_dialog = dialog
-        dialog.show()
-        dialog.start()
-        self.export_started.emit(dialog)
-        return dialog
+        return tab_io.export_case(self, dest)
 
     # -- the vehicle filter (issue 17) ---------------------------------------------------
     def embed_vehicle_filter(self) -> bool:
@@ -522,31 +414,3 @@ class EvidenceTab(QWidget):
     def shutdown(self) -> None:
         self._generation += 1
         self.player.shutdown()
-
-
-def _with_integrity(item: Evidence, state: str) -> Evidence:
-    from dataclasses import replace
-
-    return replace(item, integrity=state if state in ("ok", "failed", "unverified") else "unverified")
-
-
-def _as_box(box: Any, size: tuple[int, int] | None = None) -> Box | None:
-    """A box as fractions (x, y, w, h) of the picture, from a tuple/list (x, y, w, h) or a
-    dict with x/y/w/h or x1/y1/x2/y2; pixel values (> 1) are divided by ``size``."""
-    if box is None:
-        return None
-    if isinstance(box, dict):
-        if "x1" in box:
-            box = (box.get("x1"), box.get("y1"), float(box.get("x2", 0)) - float(box.get("x1", 0)),
-                   float(box.get("y2", 0)) - float(box.get("y1", 0)))  # fmt: skip
-        else:
-            box = (box.get("x"), box.get("y"), box.get("w"), box.get("h"))
-    try:
-        x, y, w, h = (float(v) for v in box)
-    except (TypeError, ValueError):
-        return None
-    if max(x, y, w, h) > 1.0:
-        if size is None or not size[0] or not size[1]:
-            return None
-        x, w, y, h = x / size[0], w / size[0], y / size[1], h / size[1]
-    return (x, y, w, h)
