@@ -89,6 +89,12 @@ class IntakeAnswer(BaseModel):
     duplicate: bool
 
 
+class WebhookAnswer(BaseModel):
+    """``/cad/webhook``: one item per call in the body (201 when any call was created)."""
+
+    items: list[IntakeAnswer]
+
+
 class BatchAnswer(BaseModel):
     items: list[IntakeAnswer]
     created: int

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.call_schemas import WebhookAnswer
 from rtcc_console.server.deps import StateDep, client_addr
 from rtcc_console.server.intake import ingest
 from rtcc_console.server.routes.calls import MAX_BATCH, MAX_BODY, parse_one
@@ -31,7 +32,8 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@router.post("/webhook")
+@router.post("/webhook", response_model=WebhookAnswer,
+             responses={201: {"description": "a call was created", "model": WebhookAnswer}})  # fmt: skip
 async def webhook(request: Request, state: StateDep) -> JSONResponse:
     secret = state.settings.cad_webhook_secret
     if secret is None or not secret.get_secret_value():
