@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -555,24 +555,27 @@ def expire_due_items(session: Session, *, now: datetime | None = None, limit: in
     return ids
 
 
+def expiry_or_reminder_due(session: Session, *, now: datetime, offsets: Sequence[timedelta]) -> bool:
+    """Whether :func:`expire_due_items` or :func:`items_due_reminder` would find anything."""
+    waiting = RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value])
+    if session.scalar(select(RequestItemRow.id).where(waiting, RequestItemRow.due_at <= now).limit(1)):
+        return True
+    return bool(offsets) and bool(items_due_reminder(session, now=now, offsets=offsets, limit=50))
+
+
 def items_due_reminder(session: Session, *, now: datetime, offsets: Sequence[timedelta],
                        limit: int = 500) -> list[tuple[str, int]]:
     """(item id, reminder number 1..) for waiting items whose next reminder time passed."""
     if not offsets:
         return []
-    out: list[tuple[str, int]] = []
-    rows = session.execute(select(RequestItemRow.id, RequestItemRow.sent_at, RequestItemRow.reminders_sent)
+    next_due = or_(*[(RequestItemRow.reminders_sent == n) & (RequestItemRow.sent_at <= now - offset)
+                     for n, offset in enumerate(offsets)])
+    rows = session.execute(select(RequestItemRow.id, RequestItemRow.reminders_sent)
                            .where(RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value]),
-                                  RequestItemRow.reminders_opt_out.is_(False),
-                                  RequestItemRow.reminders_sent < len(offsets), RequestItemRow.due_at > now,
-                                  RequestItemRow.sent_at.is_not(None),
-                                  RequestItemRow.sent_at <= now - min(offsets))
-                           .limit(limit)).all()
-    for item_id, sent_at, sent_count in rows:
-        n = int(sent_count)
-        if sent_at is not None and now >= sent_at + offsets[n]:
-            out.append((item_id, n + 1))
-    return out
+                                  RequestItemRow.reminders_opt_out.is_(False), RequestItemRow.due_at > now,
+                                  RequestItemRow.sent_at.is_not(None), next_due)
+                           .order_by(RequestItemRow.sent_at).limit(limit)).all()
+    return [(item_id, int(sent) + 1) for item_id, sent in rows]
 
 
 def note_reminder_enqueued(session: Session, *, item_id: str, number: int) -> None:

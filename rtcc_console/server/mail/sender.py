@@ -254,6 +254,9 @@ class Mailer:
         """Expire items past their link's life; queue reminders that are due."""
         now = self.clock()
         offsets = [timedelta(seconds=s) for s in sorted(self.settings.request_reminders_s)]
+        with self.db.read() as session:  # most passes find nothing: do not take the write lock then
+            if not store.expiry_or_reminder_due(session, now=now, offsets=offsets):
+                return
         with self.db.write() as session:
             expired = store.expire_due_items(session, now=now)
             if expired:
