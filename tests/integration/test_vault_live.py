@@ -189,7 +189,12 @@ def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveS
     while not (part.exists() and part.stat().st_size == len(data)):
         assert time.monotonic() < deadline, "the bytes never arrived"
         time.sleep(0.02)
-    time.sleep(1.0)  # inside the finalization (the fault hook holds it for 5 s)
+    digest = hashlib.sha256(data).hexdigest()
+    blob = live.vault / "objects" / digest[:2] / digest[2:4] / digest
+    while not blob.exists():  # the original is linked; the fault hook now holds finalization for 5 s
+        assert time.monotonic() < deadline + 20, "finalization never linked the original"
+        time.sleep(0.02)
+    time.sleep(0.3)
     live.kill()
     t.join(10)
     # nothing registered by the dead process
@@ -197,6 +202,7 @@ def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveS
 
     with sqlite3.connect(live.db_url.removeprefix("sqlite:///")) as db:
         assert db.execute("SELECT count(*) FROM evidence_items").fetchone()[0] == 0
+    assert blob.exists()  # killed after the link, before the row
     # restarted (no fault hook): the upload is finished from the bytes on disk, re-hashed
     live.start()
     auth = live.token()

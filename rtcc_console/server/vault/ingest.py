@@ -148,10 +148,10 @@ def register(
     upload_id: str | None = None,
 ) -> Registered:  # fmt: skip
     """Commit the bytes (content-addressed) and register one item for this submission."""
-    if vault.finalize_delay_s > 0:
-        time.sleep(vault.finalize_delay_s)  # fault-injection hook (tests kill the server here)
     path, _stored_new = vault.blobs.commit(src, sha256)
     thumb_rel = _ensure_thumbnail(vault, sha256, path) if info.kind == "video" else None
+    if vault.finalize_delay_s > 0:  # fault-injection hook: tests kill the server here, with the
+        time.sleep(vault.finalize_delay_s)  # original already linked into objects/ but no row yet
     evidence_id = new_evidence_id()
     now = utcnow()
     with vault.state.db.write() as session:
