@@ -5,7 +5,8 @@ cluster, or ``--db URL``) holding N owners, each with one registered camera insi
 circle around one point (plus the same number of owners outside it, so the area query
 has to select). Figures:
 
-* ``create_s``: one footage request whose area holds the N owners, created through the
+* ``create_s`` (median of ``--repeat`` runs, each on a fresh copy of the seeded database):
+  one footage request whose area holds the N owners, created through the
   server's own code path (``server.footage_requests.create``: area test, owner rules,
   limits, de-duplication check, N items, N links, N outbox rows, audit, event) and
   committed — the time from the call to the commit;
@@ -35,7 +36,7 @@ import numpy as np
 from rtcc_console.bench.common import emit, machine_info
 
 CENTER = (32.7800, -96.8000)
-ROUNDS = 3
+ROUNDS = 5
 SECRET = "bench-secret-0123456789abcdef"
 
 
@@ -187,14 +188,39 @@ def _outbox_rate(url: str, sink: Any, messages: int) -> float:
     return sent / elapsed
 
 
-def run(url: str, owners: int, messages: int, seed: int) -> dict[str, Any]:
+def _copies(url: str, cluster: Any, count: int) -> list[str]:
+    """``count`` databases identical to the seeded one at ``url`` (the first is ``url``)."""
+    if count <= 1:
+        return [url]
+    if url.startswith("sqlite:///"):
+        import shutil
+
+        path = Path(url.removeprefix("sqlite:///"))
+        out = [url]
+        for i in range(1, count):
+            copy = path.with_name(f"{path.stem}-{i}{path.suffix}")
+            shutil.copyfile(path, copy)
+            out.append(f"sqlite:///{copy}")
+        return out
+    if cluster is not None:
+        return [url] + [cluster.create_database(f"rtcc_copy_{i}", template=url.rsplit("/", 1)[1])
+                        for i in range(1, count)]
+    return [url]
+
+
+def run(url: str, owners: int, messages: int, seed: int, *, cluster: Any = None,
+        repeat: int = 3) -> dict[str, Any]:
     from rtcc_console.sim.smtp_sink import SinkProcess
     from rtcc_console.store.migrate import upgrade
 
     upgrade(url)
     rng = np.random.default_rng(seed)
     radius = _seed(url, owners, rng)
-    created = _create(url, radius, owners)
+    urls = _copies(url, cluster, repeat)  # each create on a fresh copy: the same work every time
+    runs = [_create(u, radius, owners) for u in urls]
+    times = [r["create_s"] for r in runs]
+    created = {**runs[0], "create_s": round(float(np.median(times)), 3), "create_s_runs": times,
+               "owners_per_s": round(owners / float(np.median(times)))}
     per_round = max(1, min(messages, owners // ROUNDS))
     size = _message_size()
     bare_rates: list[float] = []
@@ -236,10 +262,11 @@ def _backend_url(args: argparse.Namespace, tmp: Path, owners: int) -> tuple[str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rtcc bench requests", description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, nargs="+", default=[1000], help="owners inside the area (one run each)")
-    parser.add_argument("--messages", type=int, default=1000, help="e-mails timed per delivery round (3 rounds)")
+    parser.add_argument("--messages", type=int, default=1000, help="e-mails timed per delivery round (5 rounds, interleaved with the bare loop)")
     parser.add_argument("--db", default=None, help="database URL (must be empty); default: a temporary SQLite file")
     parser.add_argument("--pg", action="store_true", help="use a throw-away PostgreSQL cluster")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--repeat", type=int, default=3, help="creates timed, each on a fresh copy (median reported)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     runs = []
@@ -247,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         for owners in args.owners:
             url, cluster = _backend_url(args, Path(tmpdir), owners)
             try:
-                result = run(url, owners, args.messages, args.seed)
+                result = run(url, owners, args.messages, args.seed, cluster=cluster,
+                             repeat=1 if args.db else args.repeat)
             finally:
                 if cluster is not None:
                     cluster.stop()
