@@ -145,6 +145,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     for module in (uploads, evidence, cases):
         app.include_router(module.router, prefix=API_PREFIX)
+    from rtcc_console.server.portal.routes import mount_portal  # owner portal pages (issue 12)
+    from rtcc_console.server.routes import panic  # alarm panels (docs/api/portal.md)
+
+    app.include_router(panic.router, prefix=API_PREFIX)
+    mount_portal(app)
     from rtcc_console.server.limits import install_limits  # body limits, JSON text checks, bounded 422s
 
     install_limits(app, settings)  # keep last: its 422 handler must be the one in force

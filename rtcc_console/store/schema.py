@@ -139,6 +139,74 @@ class EmergencyRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
 
 
+# --- owner portal (0105, issue 12) ----------------------------------------------------------
+
+
+class PortalAccountRow(Base):
+    """An owner's portal sign-in (one per owner); e-mail kept lower-case."""
+
+    __tablename__ = "portal_accounts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "pa-…"
+    owner_id: Mapped[str] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    verified_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class PortalSessionRow(Base):
+    """A portal session: the cookie's opaque token is never stored, only its SHA-256."""
+
+    __tablename__ = "portal_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class PortalLinkRow(Base):
+    """A single-use, expiring e-mailed link (verify the address, sign in); SHA-256 only."""
+
+    __tablename__ = "portal_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # verify | signin
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class SiteKeyRow(Base):
+    """An alarm panel's signing key for ``POST /panic``: the key is HMAC(server secret, id,
+    nonce), so it is never stored; revoked keys stay for the audit trail."""
+
+    __tablename__ = "site_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "sk-…"
+    owner_id: Mapped[str] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class PanicSeenRow(Base):
+    """Signatures already accepted by ``POST /panic`` (replay protection), pruned by age."""
+
+    __tablename__ = "panic_seen"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # --- dispatch calls ---------------------------------------------------------------------
 
 
@@ -489,9 +557,6 @@ class CustodyEntryRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-metadata = Base.metadata
-
-
 # --- vehicle index of evidence (0104, issue 17) --------------------------------------------
 # Only five labels can ever be stored: the CHECK below is the database's half of the promise
 # "vehicles only, never people or faces" (rtcc_console.vision drops everything else first).
@@ -539,3 +604,6 @@ class VehicleSightingRow(Base):
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (CheckConstraint(VEHICLE_LABELS_SQL, name="vehicle_label"),)
+
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""The owner portal: server-rendered pages under ``/portal/`` (issue 12)."""
