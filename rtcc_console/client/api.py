@@ -128,6 +128,7 @@ class ApiClient:
     ) -> requests.Response:
         """Send one request; map failures to the exception types above."""
         headers = dict(kwargs.pop("headers", None) or {})
+        sent = self._token if auth else None
         if auth:
             headers.update(self.auth_headers())
         kwargs.setdefault("timeout", self.timeout_s)
@@ -142,7 +143,7 @@ class ApiClient:
             challenge = _mfa_challenge(resp)
             if challenge is not None:
                 raise MfaRequired(detail, mfa_token=challenge[0], enrol=challenge[1])
-            if auth and self._token is not None:
+            if sent is not None and sent == self._token:  # not a request of a session since replaced (unlock)
                 self.notify_unauthorized()
             raise Unauthorized(401, detail)
         if resp.status_code == 403:
@@ -188,10 +189,15 @@ class ApiClient:
         return self.user
 
     def verify_password(self, password: str) -> SessionUser:
-        """Re-check the signed-in user's password (screen unlock); renews the token."""
+        """Re-check the signed-in user's password (screen unlock); renews the token.
+
+        The current token goes along: the server continues that session with the new one
+        (its open live views move over, the old token is revoked)."""
         if self.user is None:
             raise Unauthorized(401, "not signed in")
-        return self.login(self.user.username, password)
+        body = self._json("POST", "/auth/login", auth=False, headers=self.auth_headers(),
+                          json={"username": self.user.username, "password": password})  # fmt: skip
+        return self.adopt_session(body, self.user.username)
 
     def logout(self) -> None:
         """Forget the token at once, then revoke it on the server (best effort)."""

@@ -176,6 +176,7 @@ class EventStream:
 
     def _session(self, resync: bool) -> bool:
         """One connection: returns whether a resync is still pending when it ends."""
+        sent = self.api.token
         headers = {"Accept": "text/event-stream", **self.api.auth_headers()}
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = str(self.last_event_id)
@@ -188,6 +189,8 @@ class EventStream:
         self._resp = resp
         try:
             if resp.status_code == 401:
+                if sent is not None and sent != self.api.token:
+                    return resync  # the session was continued meanwhile (screen unlock): reconnect
                 raise _Unauthorized()
             if resp.status_code == 410:
                 raise ResyncNeeded()

@@ -39,7 +39,8 @@ class MfaApi:
 
     def verify(self, mfa_token: str, code: str) -> SessionUser:
         """Send the code; on success the client is signed in (token kept in memory)."""
-        body: dict[str, Any] = self.api.request("POST", "/auth/mfa", auth=False,
+        # a signed-in client (screen unlock) sends its token: the server continues that session
+        body: dict[str, Any] = self.api.request("POST", "/auth/mfa", auth=False, headers=self.api.auth_headers(),
                                                 json={"mfa_token": mfa_token, "code": code}).json()  # fmt: skip
         self.recovery_codes = [str(c) for c in body.get("recovery_codes") or []]
         return self.api.adopt_session(body)

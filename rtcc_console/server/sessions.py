@@ -22,6 +22,7 @@ from rtcc_console.store.auth_sessions import (
     grants_of_ended_sessions,
     open_grants_of_session,
     open_grants_of_user,
+    rebind_grants,
 )
 
 SYSTEM = Actor(username="system", role=None, client_addr=None)
@@ -54,3 +55,13 @@ def end_grants_of_ended_sessions(session: Session, *, now: datetime | None = Non
     for grant, why in found:
         end_grant(session, grant=grant, actor=SYSTEM, reason=f"session ended: {why}", publish=True, now=now)
     return len(found)
+
+
+def continue_session(session: Session, *, old_jti: str, new_jti: str, now: datetime | None = None) -> int:
+    """A signed-in user proved who they are again (unlock): the new session takes over the
+    old one's live views and the old token is revoked, so no token is left dangling and no
+    open view ends because the token it started under was replaced."""
+    now = now or utcnow()
+    moved = rebind_grants(session, old_jti=old_jti, new_jti=new_jti, now=now)
+    revoke_token(session, jti=old_jti, now=now)
+    return moved

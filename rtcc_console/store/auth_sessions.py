@@ -83,3 +83,15 @@ def session_problem(session: Session, *, jti: str | None, now: datetime) -> str 
     if row.disabled:
         return "the account holding the grant is disabled"
     return None
+
+
+def rebind_grants(session: Session, *, old_jti: str, new_jti: str, now: datetime) -> int:
+    """Move the open grants of one session to another of the same user (screen unlock)."""
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(LiveGrantRow)
+        .where(LiveGrantRow.session_jti == old_jti, LiveGrantRow.ended_at.is_(None), LiveGrantRow.expires_at > now)
+        .values(session_jti=new_jti)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

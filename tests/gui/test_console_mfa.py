@@ -12,6 +12,7 @@ from typing import Any
 
 import pyotp
 import pytest
+import requests
 
 from rtcc_console.client.api import ApiClient, MfaRequired
 from rtcc_console.client.mfa import MfaApi
@@ -131,7 +132,11 @@ def test_unlock_screen_asks_for_the_code(qtbot: Any, mfa_server: Any, make_conso
     overlay.code.setText("not a code")
     overlay.unlock_button.click()
     qtbot.waitUntil(lambda: "not accepted" in overlay.error_label.text(), timeout=10000)
+    old_token = api.token
     overlay.code.setText(_code(secret, now[0]))
     with qtbot.waitSignal(overlay.unlocked, timeout=10000):
         overlay.unlock_button.click()
     assert not overlay.isVisible()
+    assert api.token != old_token  # the unlock continued the session: the old token is revoked
+    gone = requests.get(f"{server.base}/api/v1/auth/me", headers={"Authorization": f"Bearer {old_token}"}, timeout=10)
+    assert gone.status_code == 401 and api.me()["username"] == "sue"

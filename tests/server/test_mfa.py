@@ -249,3 +249,22 @@ def test_an_enrolled_user_is_asked_even_when_the_policy_no_longer_requires_it(
         challenge = password_step(client, "sue", PASSWORD)
         assert challenge["mfa_enrol"] is False
         assert _second(client, challenge["mfa_token"], code_at(secret, T0, +1)).status_code == 200
+
+
+def test_unlock_with_a_second_factor_continues_the_session(mfa_client: tuple[TestClient, Any], clock: list[float]) -> None:
+    client, app = mfa_client
+    admin = login_admin(client, T0)
+    assert client.post(f"{API}/cameras", headers=admin, json=camera_body(id="cam-1")).status_code == 201
+    secret, sue, _codes = enrol(client, "sue", PASSWORD, at=T0)
+    g = client.post(f"{API}/cameras/cam-1/live-grants", headers=sue, json={"reason": "case 26-8"}).json()
+    r = client.post(f"{API}/auth/login", headers=sue, json={"username": "sue", "password": PASSWORD})
+    assert r.status_code == 401 and r.json()["mfa_required"] is True
+    r = client.post(f"{API}/auth/mfa", headers=sue, json={"mfa_token": r.json()["mfa_token"], "code": code_at(secret, T0, +1)})
+    assert r.status_code == 200, r.text
+    if app.state.rtcc.token_cache is not None:
+        app.state.rtcc.token_cache.clear()
+    assert client.get(f"{API}/auth/me", headers=sue).status_code == 401
+    hook = {"password": g["token"], "action": "read", "path": "cam/cam-1"}
+    assert client.post(f"{API}/media/auth", json=hook).status_code == 200
+    ok = [a for a in _audit(app, "auth.login") if a.outcome == "ok" and a.username == "sue"]
+    assert "continues the previous session (1 live view(s) kept)" in (ok[-1].reason or "")

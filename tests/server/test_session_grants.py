@@ -168,3 +168,35 @@ def test_sign_out_over_real_http_closes_the_relay_at_once(settings: ServerSettin
         assert _revoked(srv.app)[g["id"]]["reason"] == "session ended: signed out"
     finally:
         srv.stop()
+
+
+def test_unlock_continues_the_session_its_views_stay_and_the_old_token_ends(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+    """The console's screen unlock signs in again sending its current token along."""
+    from rtcc_console.server.security import token_digest
+
+    _cam(client, admin)
+    old = login(client, "ana")
+    g = _grant(client, old)
+    r = client.post(f"{API}/auth/login", headers=old, json={"username": "ana", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    new_token = r.json()["access_token"]
+    new = {"Authorization": f"Bearer {new_token}"}
+    app.state.rtcc.token_cache.clear()
+    assert client.get(f"{API}/auth/me", headers=old).status_code == 401  # no dangling token
+    assert _hook(client, g) == 200 and g["id"] not in _revoked(app)  # the view goes on
+    with app.state.rtcc.db.read() as s:
+        assert s.get(LiveGrantRow, g["id"]).session_jti == token_digest(new_token)
+    assert client.post(f"{API}/auth/logout", headers=new).status_code == 204
+    assert _hook(client, g) == 401  # and still ends with the session that now holds it
+
+
+def test_another_users_token_sent_along_is_ignored(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+    _cam(client, admin)
+    ana = login(client, "ana")
+    g = _grant(client, ana)
+    r = client.post(f"{API}/auth/login", headers=ana, json={"username": "sue", "password": PASSWORD})
+    assert r.status_code == 200
+    assert client.get(f"{API}/auth/me", headers=ana).status_code == 200  # not revoked
+    assert _hook(client, g) == 200
+    with app.state.rtcc.db.read() as s:
+        assert s.get(LiveGrantRow, g["id"]).session_jti != r.json()["access_token"]

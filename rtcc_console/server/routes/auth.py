@@ -24,15 +24,23 @@ from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import CurrentUser, StateDep, actor_of, client_addr
 from rtcc_console.server.mfa import new_challenge_token, required_for, token_hash
 from rtcc_console.server.routes import auth_mfa
-from rtcc_console.server.routes.auth_common import LoginPublic, MfaRequired, UserBrief, locked
+from rtcc_console.server.routes.auth_common import (
+    LoginPublic,
+    MfaRequired,
+    UserBrief,
+    finish_continuation,
+    locked,
+    prior_session,
+)
 from rtcc_console.server.security import (
     get_user,
     issue_token,
     normalize_username,
     record_failure,
     record_success,
+    token_digest,
 )
-from rtcc_console.server.sessions import end_session
+from rtcc_console.server.sessions import continue_session, end_session
 from rtcc_console.store.mfa import create_challenge
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -101,6 +109,7 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
             raise _locked(lock_until)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password", {"WWW-Authenticate": "Bearer"})
     new_hash = state.passwords.hash(body.password) if state.passwords.needs_rehash(stored[0]) else None
+    prior = prior_session(request, state, username)
     if enrolled or required_for(stored[2], list(settings.mfa_required_roles)):
         # The password step does not reset the failure count: only a full sign-in does.
         challenge = new_challenge_token()
@@ -118,7 +127,10 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
     with db.write() as session:
         record_success(session, username=username, now=now, new_hash=new_hash)
         token, expires = issue_token(session, username=username, ttl_s=settings.token_ttl_s, now=now)
-        append_audit(session, actor=actor, action="auth.login", outcome="ok")
+        moved = continue_session(session, old_jti=prior, new_jti=token_digest(token), now=now) if prior else 0
+        append_audit(session, actor=actor, action="auth.login", outcome="ok",
+                     reason=f"continues the previous session ({moved} live view(s) kept)" if prior else None)  # fmt: skip
+    finish_continuation(state, prior)
     return LoginPublic(access_token=token, expires_at=expires, user=UserBrief(username=username, role=stored[2]))
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from rtcc_console.core.models import utcnow
+from rtcc_console.server.state import AppState
 
 
 class UserBrief(BaseModel):
@@ -43,3 +44,23 @@ def locked(until: datetime) -> HTTPException:
         "an administrator can unlock it",
         headers={"Retry-After": str(seconds)},
     )
+
+
+def prior_session(request: Request, state: AppState, username: str) -> str | None:
+    """The jti of a still-valid bearer token of ``username`` sent along with a sign-in (the
+    console's screen unlock): that session is continued by the new one. A token of
+    anyone else, or an invalid one, is ignored (never revoked)."""
+    from rtcc_console.server.deps import bearer_token
+    from rtcc_console.server.security import resolve_token
+
+    token = bearer_token(request)
+    if not token:
+        return None
+    with state.db.engine.connect() as conn:
+        principal = resolve_token(conn, token=token)
+    return principal.jti if principal is not None and principal.username == username else None
+
+
+def finish_continuation(state: AppState, old_jti: str | None) -> None:
+    if old_jti is not None and state.token_cache is not None:
+        state.token_cache.invalidate(old_jti)

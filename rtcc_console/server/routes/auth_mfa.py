@@ -32,8 +32,21 @@ from rtcc_console.server.mfa import (
     recovery_hash,
     token_hash,
 )
-from rtcc_console.server.routes.auth_common import LoginPublic, UserBrief, locked
-from rtcc_console.server.security import get_user, issue_token, record_failure, record_success
+from rtcc_console.server.routes.auth_common import (
+    LoginPublic,
+    UserBrief,
+    finish_continuation,
+    locked,
+    prior_session,
+)
+from rtcc_console.server.security import (
+    get_user,
+    issue_token,
+    record_failure,
+    record_success,
+    token_digest,
+)
+from rtcc_console.server.sessions import continue_session
 from rtcc_console.server.state import AppState
 from rtcc_console.store.mfa import (
     accept_step,
@@ -156,6 +169,7 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
     server_secret = settings.secret_key.get_secret_value()
     recovery = step is None and not enrolling and looks_like_recovery_code(body.code)
     actor = Actor(user.username, user.role, addr)
+    prior = prior_session(request, state, user.username)  # screen unlock: continue that session
     now = utcnow()
     failure: str | None = None
     lock_until = None
@@ -186,7 +200,12 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
                 how = f"recovery code ({recovery_codes_left(session, username=user.username)} left)"
             record_success(session, username=user.username, now=now)
             token, expires = issue_token(session, username=user.username, ttl_s=settings.token_ttl_s, now=now)
+            if prior is not None:
+                moved = continue_session(session, old_jti=prior, new_jti=token_digest(token), now=now)
+                how += f"; continues the previous session ({moved} live view(s) kept)"
             append_audit(session, actor=actor, action="auth.login", outcome="ok", reason=f"second factor: {how}")
+    if failure is None:
+        finish_continuation(state, prior)
     if failure is not None:
         if throttle is not None:
             throttle.failed(addr)
