@@ -21,6 +21,7 @@ import re
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,52 +149,39 @@ def backoff(attempts: int) -> timedelta:
 
 
 class _Marker:
-    """Marks accepted messages in a thread of its own, a group per transaction."""
+    """Marks accepted messages ``sent``, a group per transaction (group commit).
+
+    Runs in the sender's own thread: a second thread would hold the interpreter lock while
+    the sender's SMTP replies wait for it, which costs more than it overlaps. A group is
+    written when it holds ``GROUP`` messages, when its oldest message waited ``GROUP_LAG_S``,
+    or at once when the last message took that long to send (a slow relay: then every
+    message is marked before the next one goes out).
+    """
 
     def __init__(self, flush: Callable[[list[tuple[OutboxJob, MailContext]]], None]) -> None:
         self._flush = flush
         self._pending: list[tuple[OutboxJob, MailContext]] = []
-        self._cond = threading.Condition()
-        self._closed = False
-        self._busy = False
-        self._thread = threading.Thread(target=self._run, name="rtcc-mail-marker", daemon=True)
-        self._thread.start()
+        self._oldest = 0.0
 
-    def put(self, entry: tuple[OutboxJob, MailContext]) -> None:
-        with self._cond:
-            self._cond.wait_for(lambda: len(self._pending) < 2 * GROUP)
-            self._pending.append(entry)
-            self._cond.notify_all()
+    def put(self, entry: tuple[OutboxJob, MailContext], *, send_s: float) -> None:
+        now = time.monotonic()
+        if not self._pending:
+            self._oldest = now
+        self._pending.append(entry)
+        if len(self._pending) >= GROUP or now - self._oldest >= GROUP_LAG_S or send_s >= GROUP_LAG_S:
+            self.drain()
 
     def drain(self) -> None:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._pending and not self._busy)
+        group, self._pending = self._pending, []
+        if not group:
+            return
+        try:
+            self._flush(group)
+        except Exception:  # the rows stay "sending" and are re-sent when their claim lapses
+            log.exception("marking %d sent message(s) failed", len(group))
 
     def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending) or self._closed)
-                if not self._pending and self._closed:
-                    return
-                # let a group form (bounded lag): one transaction per group, not per message
-                self._cond.wait_for(lambda: len(self._pending) >= GROUP or self._closed, timeout=GROUP_LAG_S)
-                group, self._pending = self._pending, []
-                self._busy = True
-                self._cond.notify_all()
-            try:
-                self._flush(group)
-            except Exception:  # the rows stay "sending" and are re-sent when their claim lapses
-                log.exception("marking %d sent message(s) failed", len(group))
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+        self.drain()
 
 
 class Mailer:
@@ -274,11 +262,11 @@ class Mailer:
     def deliver_batch(self, limit: int = BATCH) -> int:
         """Claim and send up to ``limit`` messages; returns how many rows were handled.
 
-        Accepted messages are marked ``sent`` by a second thread (:class:`_Marker`) while
-        this one talks SMTP: one transaction per group (group commit) of at most ``GROUP``
-        messages or ``GROUP_LAG_S`` of sending. A crash can only re-send messages accepted in
-        that last moment and not yet marked (with the same Message-IDs); on a slow relay, none
-        but the one on the wire. Returns once every accepted message of the batch is marked.
+        Accepted messages are marked ``sent`` in groups (:class:`_Marker`): one transaction
+        per at most ``GROUP`` messages or ``GROUP_LAG_S`` of sending. A crash can only re-send
+        messages accepted in that last moment and not yet marked (with the same Message-IDs);
+        on a slow relay, none but the one on the wire. Returns once every accepted message of
+        the batch is marked.
         """
         if self._link is None:
             return 0
@@ -295,6 +283,7 @@ class Mailer:
         try:
             for index, job in enumerate(jobs):
                 ctx = contexts.get(job.item_id)
+                started = time.monotonic()
                 try:
                     ok = self._deliver(job, ctx)
                 except SmtpUnavailable as exc:
@@ -303,7 +292,7 @@ class Mailer:
                     log.warning("SMTP unavailable; %d message(s) will be retried", len(jobs) - index)
                     break
                 if ok and ctx is not None:
-                    marker.put((job, ctx))
+                    marker.put((job, ctx), send_s=time.monotonic() - started)
         finally:
             marker.close()
         return len(jobs)
