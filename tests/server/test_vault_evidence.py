@@ -137,6 +137,9 @@ def test_form_upload_small_file_and_refusals(client: TestClient, app: Any, analy
                     files={"file": ("wall-clip.mp4", data, "video/mp4")})  # fmt: skip
     assert r.status_code == 201, r.text
     assert r.json()["sha256"] == sha256(data) and r.json()["filename"] == "wall-clip.mp4"
+    odd = client.post(f"{API}/evidence/form-upload", headers=analyst, data={"case_number": "26-1"},
+                      files={"file": ("../../etc/snap.png", _png(), "image/png")})  # fmt: skip
+    assert odd.status_code == 201 and odd.json()["filename"] == ".._.._etc_snap.png"  # staff stills are accepted
     assert client.post(f"{API}/evidence/form-upload", data={"case_number": "26-1"},
                        files={"file": ("a.mp4", data, "video/mp4")}).status_code == 401  # fmt: skip
     assert client.post(f"{API}/evidence/form-upload", headers=analyst, data={"case_number": "26-1"},
@@ -147,7 +150,17 @@ def test_form_upload_small_file_and_refusals(client: TestClient, app: Any, analy
                        files={"file": ("a.mp4", b"plain text", "video/mp4")}).status_code == 422  # fmt: skip
     assert client.post(f"{API}/evidence/form-upload", headers={**analyst, "Content-Type": "multipart/form-data; boundary=zz"},
                        content=b"--zz\r\nnonsense").status_code in (400, 422)  # fmt: skip
-    assert count_rows(app, EvidenceItemRow) == 1
+    assert count_rows(app, EvidenceItemRow) == 2
+
+
+def _png() -> bytes:
+    import tempfile
+
+    from rtcc_console.server.vault.probe import frame_png
+    from rtcc_console.sim.vault_media import make_mp4
+
+    with tempfile.TemporaryDirectory() as d:
+        return frame_png(make_mp4(Path(d) / "a.mp4"), 0.5)[0]
 
 
 def test_retention_purge_skips_items_on_a_case(client: TestClient, app: Any, analyst: dict[str, str]) -> None:

@@ -161,9 +161,16 @@ def _short(meta: dict[str, str], key: str, limit: int = 64) -> str | None:
     return value
 
 
+def _clean_filename(name: str) -> str:
+    """A display name without path separators, control characters or lone surrogates."""
+    name = name.encode("utf-8", "replace").decode("utf-8", "replace")
+    name = "".join("_" if (ord(c) < 32 or ord(c) == 127 or c in "/\\") else c for c in name).strip()
+    return name[:200] or "upload.bin"
+
+
 def submission_for(cred: Credential, meta: dict[str, str], retention_categories: set[str], *, allow_image: bool = False) -> Submission:
     """The submission an upload's metadata + credential describe (UploadError when invalid)."""
-    filename = (meta.get("filename") or "upload.bin").replace("/", "_").replace("\\", "_")[:200] or "upload.bin"
+    filename = _clean_filename(meta.get("filename") or "")
     retention = meta.get("retention") or "standard"
     if retention not in retention_categories:
         raise UploadError(400, f"retention must be one of {sorted(retention_categories)}")
@@ -224,7 +231,7 @@ async def tus_create(request: Request) -> Response:
         if request.headers.get("upload-defer-length"):
             raise UploadError(400, "Upload-Defer-Length is not supported: send Upload-Length")
         length = _parse_int(request.headers.get("upload-length"), "Upload-Length")
-        sub = submission_for(cred, meta, set(vault.settings.vault_retention_days))
+        sub = submission_for(cred, meta, set(vault.settings.vault_retention_days), allow_image=cred.username is not None)
         upload = await asyncio.to_thread(create_upload, vault, length=length, sub=sub, username=cred.username,
                                          link_item_id=cred.link.item_id if cred.link is not None else None)  # fmt: skip
     except UploadError as exc:
