@@ -21,6 +21,11 @@ PUBLIC = {
     ("POST", "/api/v1/auth/mfa/enrol"),
     ("POST", "/api/v1/auth/mfa/enrol/qr.png"),
     ("POST", "/api/v1/auth/mfa/enrol/qr.svg"),
+    # owners answering a footage request: the single-use, expiring link token is the credential
+    # (404/410 without a valid one; docs/api/footage-requests.md)
+    ("GET", "/api/v1/portal/requests/{link_token}"),
+    ("POST", "/api/v1/portal/requests/{link_token}/answer"),
+    ("POST", "/api/v1/portal/requests/{link_token}/reminders"),
 }
 ADMIN_ONLY = {"/api/v1/users", "/api/v1/users/{username}", "/api/v1/users/{username}/unlock",
               "/api/v1/users/{username}/reset-mfa",
