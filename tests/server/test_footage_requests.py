@@ -211,6 +211,10 @@ BAD_BODIES: list[tuple[str, dict[str, Any], int, str]] = [
     ("too large area", {"area": {"kind": "circle", "center": {"lat": 32.78, "lon": -96.8}, "radius_m": 1000}},
      422, "max_area"),
     ("analyst override", {"override_reason": "because I say so, really"}, 403, "supervisor"),
+    ("nested area", {"area": json.loads('{"a":' * 50 + "1" + "}" * 50)}, 422, "kind"),
+    ("points not objects", {"area": {"kind": "polygon", "points": [[32.78, -96.8]] * 4}}, 422, "lat and lon"),
+    ("huge message", {"message": "x" * 2001}, 422, "message"),
+    ("client key with spaces", {"client_key": "a b c d e f g h"}, 422, "client_key"),
 ]
 
 
