@@ -32,6 +32,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
     ("bench", "player"): ("rtcc_console.bench.player:main", "evidence player: step back, 1x/8x playback vs plain decode"),
     ("bench", "edge"): ("rtcc_console.bench.edge:main", "server edge checks (body text, depth) vs json.loads"),
+    ("bench", "media-hook"): ("rtcc_console.bench.media_hook:main", "media relay auth hook vs /health; sign-out to refusal"),
 }
 
 
