@@ -61,6 +61,9 @@ def test_owner_upload_is_linked_to_request_item_and_case(client: TestClient, app
     loc = r.headers["Location"]
     assert client.head(loc, headers={**analyst, **TUS}).status_code == 404  # staff cannot touch an owner's upload
     assert client.head(loc, headers={"Upload-Token": "x" * 43, **TUS}).status_code == 404  # forged token
+    head = client.head(loc, headers={**owner, **TUS})
+    assert "filename" in head.headers["Upload-Metadata"] and "request_token" not in head.headers["Upload-Metadata"]
+    assert token not in str(head.headers)  # the credential is never echoed
     assert tus_patch(client, loc, owner, 0, data[:3000]).status_code == 204
     done = tus_patch(client, loc, owner, 3000, data[3000:])
     assert done.status_code == 204, done.text

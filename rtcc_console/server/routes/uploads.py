@@ -34,6 +34,7 @@ from rtcc_console.server.vault.uploads import (
     UploadError,
     create_upload,
     current_offset,
+    encode_metadata,
     finalize,
     get_upload,
     parse_checksum,
@@ -233,7 +234,8 @@ async def tus_create(request: Request) -> Response:
         length = _parse_int(request.headers.get("upload-length"), "Upload-Length")
         sub = submission_for(cred, meta, set(vault.settings.vault_retention_days), allow_image=cred.username is not None)
         upload = await asyncio.to_thread(create_upload, vault, length=length, sub=sub, username=cred.username,
-                                         link_item_id=cred.link.item_id if cred.link is not None else None)  # fmt: skip
+                                         link_item_id=cred.link.item_id if cred.link is not None else None,
+                                         tus_metadata=encode_metadata(meta))  # fmt: skip
     except UploadError as exc:
         return _error(exc.status, exc.message)
     headers = {"Location": f"{request.url.path.rstrip('/')}/{upload.id}", "Upload-Expires": _expires(upload),
@@ -271,6 +273,8 @@ async def tus_head(upload_id: str, request: Request) -> Response:
                         headers=_tus_headers({"Upload-Offset": str(upload.length), "Upload-Length": str(upload.length)}
                                              if upload.state == "complete" else None))  # fmt: skip
     headers = {"Upload-Offset": str(offset), "Upload-Length": str(upload.length), "Upload-Expires": _expires(upload)}
+    if (echoed := str((upload.meta or {}).get("tus_metadata") or "")):
+        headers["Upload-Metadata"] = echoed  # as sent at creation, never the request token
     if offset == upload.length and upload.state != "complete":
         try:  # the process died after the last byte: finish now (re-hashes from disk)
             with vault.upload_lock(upload.id):

@@ -63,6 +63,11 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return out
 
 
+def encode_metadata(meta: dict[str, str], *, drop: tuple[str, ...] = ("request_token",)) -> str:
+    """The ``Upload-Metadata`` a HEAD echoes: as sent, without credentials."""
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" if v else k for k, v in meta.items() if k not in drop)
+
+
 def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
     if not header:
         return None
@@ -75,7 +80,8 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
         raise UploadError(400, "Upload-Checksum: value is not base64") from exc
 
 
-def create_upload(vault: Vault, *, length: int, sub: Submission, username: str | None, link_item_id: str | None) -> VaultUploadRow:
+def create_upload(vault: Vault, *, length: int, sub: Submission, username: str | None, link_item_id: str | None,
+                  tus_metadata: str = "") -> VaultUploadRow:  # fmt: skip
     settings = vault.settings
     if length > settings.vault_max_file_bytes:
         raise UploadError(413, f"file is larger than the {settings.vault_max_file_bytes} bytes allowed")
@@ -89,7 +95,8 @@ def create_upload(vault: Vault, *, length: int, sub: Submission, username: str |
                 raise UploadError(413, "this upload would pass the total size allowed for this link")
         row = store.create_upload(session, upload_id=upload_id, length=length,
                                   expires_at=utcnow() + timedelta(seconds=settings.vault_upload_expiry_s),
-                                  username=username, link_item_id=link_item_id, meta=sub.to_meta())  # fmt: skip
+                                  username=username, link_item_id=link_item_id,
+                                  meta={**sub.to_meta(), "tus_metadata": tus_metadata[:8192]})  # fmt: skip
         append_audit(session, actor=sub.actor, action="evidence.upload_started",
                      targets={"upload": upload_id, "case": sub.case_numbers[0] if sub.case_numbers else None,
                               "request_item": link_item_id, "length": length})  # fmt: skip
