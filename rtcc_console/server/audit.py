@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -219,7 +219,9 @@ class ChainReport:
     problem: str | None = None
 
 
-def walk_chain(session: Session, *, keyring: AuditKeyring, batch: int = 2000) -> ChainReport:
+def walk_chain(
+    session: Session, *, keyring: AuditKeyring, batch: int = 2000, progress: Callable[[int], None] | None = None
+) -> ChainReport:
     """Check every row's link and keyed hash; stops at the first row that does not verify.
 
     A row is broken when its ``prev_hash`` is not the previous row's ``hash`` (a row was
@@ -252,6 +254,8 @@ def walk_chain(session: Session, *, keyring: AuditKeyring, batch: int = 2000) ->
             after = row.id
             count += 1
         session.expunge_all()
+        if progress is not None:
+            progress(count)  # entries checked so far (the verify job's progress bar)
 
 
 def verify_chain(session: Session, *, batch: int = 2000) -> int | None:

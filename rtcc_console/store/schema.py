@@ -323,6 +323,11 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str | None] = mapped_column(String(32))  # HMAC key of ``hash``; None = plain SHA-256 (before 0101)
 
+    # 0106 (issue 14): newest-first filtered pages (keyset on id). The JSON target lookups
+    # (camera, call, case) have expression indexes made by the migration only (store.audit_log).
+    __table_args__ = (Index("ix_audit_events_username_id", "username", "id"),
+                      Index("ix_audit_events_action_id", "action", "id"))
+
 
 class LiveGrantRow(Base):
     __tablename__ = "live_grants"
@@ -453,13 +458,16 @@ class MailOutboxRow(Base):
     message_id: Mapped[str] = mapped_column(String(200))
     item_id: Mapped[str] = mapped_column(ForeignKey("request_items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # initial | reminder
-    state: Mapped[str] = mapped_column(String(20), index=True)  # pending | sending | sent | failed | cancelled
+    state: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)
     claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    # the sender walks pending rows in id order and stops after one batch
+    __table_args__ = (Index("ix_mail_outbox_state_id", "state", "id"),)
 
 
 class EvidenceItemRow(Base):
@@ -604,6 +612,44 @@ class VehicleSightingRow(Base):
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (CheckConstraint(VEHICLE_LABELS_SQL, name="vehicle_label"),)
+
+
+
+# --- supervision (0106, issue 14) ---------------------------------------------------------
+
+
+class AuditVerifyJobRow(Base):
+    """A chain verification run and its progress (any server process answers its status)."""
+
+    __tablename__ = "audit_verify_jobs"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # running | intact | broken | failed
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    broken_id: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+
+class MisuseFlagRow(Base):
+    """A misuse pattern found in the trail (core.misuse), kept once raised, with its acknowledgement."""
+
+    __tablename__ = "misuse_flags"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_at: Mapped[datetime] = mapped_column(index=True)
+    last_at: Mapped[datetime]
+    entry_ids: Mapped[list[Any]] = mapped_column(default=list)
+    explanation: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    ack_by: Mapped[str | None] = mapped_column(String(64))
+    ack_at: Mapped[datetime | None]
+    ack_note: Mapped[str | None] = mapped_column(Text)
 
 
 metadata = Base.metadata

@@ -101,12 +101,13 @@ def test_query_filters_and_paging(client: TestClient, app: Any, admin: dict[str,
 
     assert [r["targets"]["camera"] for r in rows("?action=test.row")["items"]] == ["c2", "c1", "c0"]
     assert rows("?camera=cam-9")["items"][0]["action"] == "registry.create"
-    assert rows("?user=adam&action=auth.login")["total"] == 1
-    page = rows("?action=test.row&limit=1&offset=1")
-    assert page["total"] == 3 and page["items"][0]["targets"]["camera"] == "c1"
+    assert len(rows("?user=adam&action=auth.login")["items"]) == 1
+    first_page = rows("?action=test.row&limit=1")
+    page = rows(f"?action=test.row&limit=1&before_id={first_page['next_before_id']}")
+    assert page["has_more"] and page["items"][0]["targets"]["camera"] == "c1"
     first = rows("?action=test.row")["items"][-1]
-    assert rows(f"?action=test.row&since={first['at'].replace('+', '%2B')}")["total"] == 3
-    assert rows("?since=2099-01-01T00:00:00%2B00:00")["total"] == 0
+    assert len(rows(f"?action=test.row&since={first['at'].replace('+', '%2B')}")["items"]) == 3
+    assert rows("?since=2099-01-01T00:00:00%2B00:00")["items"] == []
     item = rows("?action=registry.create")["items"][0]
     assert set(item) >= {"id", "at", "user", "role", "action", "targets", "reason", "outcome", "client_addr", "hash"}
     assert client.get(f"{API}/audit?since=2026-01-01T00:00:00", headers=supervisor).status_code == 422

@@ -13,7 +13,6 @@ UNTYPED = {
     ("POST", "/api/v1/cameras/{camera_id}/snapshots"),
     ("GET", "/api/v1/live-grants"),
     ("POST", "/api/v1/media/auth"),
-    ("GET", "/api/v1/audit"),
 }
 
 

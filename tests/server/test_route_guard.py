@@ -30,7 +30,9 @@ PUBLIC = {
 ADMIN_ONLY = {"/api/v1/users", "/api/v1/users/{username}", "/api/v1/users/{username}/unlock",
               "/api/v1/users/{username}/reset-mfa",
               "/api/v1/cameras/import", "/api/v1/cameras/export.csv", "/api/v1/cameras/export.geojson"}  # fmt: skip
-SUPERVISOR = {"/api/v1/audit", "/api/v1/audit.csv", "/api/v1/emergencies/{emergency_id}/end"}
+SUPERVISOR = {"/api/v1/audit", "/api/v1/audit.csv", "/api/v1/emergencies/{emergency_id}/end",
+              "/api/v1/audit/count", "/api/v1/audit/verify", "/api/v1/audit/verify/{job_id}", "/api/v1/audit/flags",
+              "/api/v1/audit/flags/{flag_id}/ack"}  # fmt: skip
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
