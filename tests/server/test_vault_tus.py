@@ -201,3 +201,18 @@ def test_resume_without_the_running_hash_rehashes_the_prefix_once(client: TestCl
     assert done.headers["Upload-Sha256"] == sha256(data)
     receipt = client.get(f"{loc}/receipt", headers=analyst).json()
     assert receipt["sha512"] == hashlib.sha512(data).hexdigest()
+
+
+def test_creation_with_upload_in_one_request(client: TestClient, analyst: dict[str, str]) -> None:
+    from tests.server.vault_helpers import meta_header
+
+    data = mp4_bytes(15)
+    r = client.post(f"{API}/uploads", content=data, headers={
+        **analyst, **TUS, "Upload-Length": str(len(data)), "Content-Type": "application/offset+octet-stream",
+        "Upload-Metadata": meta_header(case_number="26-2", filename="one-shot.mp4")})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.headers["Upload-Offset"] == str(len(data)) and r.headers["Upload-Sha256"] == sha256(data)
+    item = client.get(f"{API}/evidence/{r.headers['Upload-Evidence-Id']}", headers=analyst).json()
+    assert item["filename"] == "one-shot.mp4" and item["size"] == len(data)
+    head = client.head(r.headers["Location"], headers={**analyst, **TUS})
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(len(data))
