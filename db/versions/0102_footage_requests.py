@@ -119,7 +119,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("idem_key", name=op.f("uq_mail_outbox_idem_key")),
     )
     op.create_index(op.f("ix_mail_outbox_item_id"), "mail_outbox", ["item_id"], unique=False)
-    op.create_index(op.f("ix_mail_outbox_state"), "mail_outbox", ["state"], unique=False)
+    op.create_index("ix_mail_outbox_state_id", "mail_outbox", ["state", "id"], unique=False)
     op.create_index(op.f("ix_mail_outbox_next_attempt_at"), "mail_outbox", ["next_attempt_at"], unique=False)
 
 

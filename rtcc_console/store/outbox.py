@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -80,21 +80,19 @@ def enqueue(session: Session, *, entries: Sequence[OutboxEntry], now: datetime |
 
 
 def claim(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[OutboxJob]:
-    """Take up to ``limit`` due rows (pending, or ``sending`` with a lapsed lease) for sending."""
+    """Take up to ``limit`` due rows (``sending`` with a lapsed lease first, then pending)."""
     now = now or utcnow()
-    stmt = (
-        select(MailOutboxRow)
-        .where(or_(
-            (MailOutboxRow.state == PENDING) & (MailOutboxRow.next_attempt_at <= now),
-            (MailOutboxRow.state == SENDING) & (MailOutboxRow.claimed_until <= now),
-        ))
-        .order_by(MailOutboxRow.id)
-        .limit(limit)
-        .execution_options(populate_existing=True)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = session.scalars(stmt).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows: list[MailOutboxRow] = []
+    for where in ((MailOutboxRow.state == SENDING) & (MailOutboxRow.claimed_until <= now),
+                  (MailOutboxRow.state == PENDING) & (MailOutboxRow.next_attempt_at <= now)):
+        if len(rows) >= limit:
+            break
+        stmt = (select(MailOutboxRow).where(where).order_by(MailOutboxRow.state, MailOutboxRow.id)
+                .limit(limit - len(rows)).execution_options(populate_existing=True))
+        if postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows += session.scalars(stmt).all()
     if not rows:
         return []
     jobs = [OutboxJob(int(r.id), r.item_id, r.kind, r.idem_key, r.message_id, int(r.attempts) + 1) for r in rows]
