@@ -256,7 +256,7 @@ def detect(
     thresholds: Thresholds, since: datetime, until: datetime,
 ) -> list[Flag]:  # fmt: skip
     """Every flag of the window [since, until), newest first."""
-    ordered = sorted(entries, key=lambda e: e.id)
+    ordered = sorted(entries, key=lambda e: (e.at, e.id))  # the sliding windows walk in time order
     scene = _Scene(calls=calls, cameras=cameras)
     flags = (no_reason(ordered, thresholds) + many_cameras(ordered, thresholds, scene)
              + far_from_calls(ordered, thresholds, scene) + isolated_sessions(ordered, thresholds, since=since, until=until)
