@@ -108,6 +108,10 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.call_detail = CallDetail()
         self.evidence_panel = self.evidence.tab
+        from rtcc_console.ui.dashboard import apply_dashboard_role, attach_dashboard
+
+        self.dashboard = attach_dashboard(self, api=api, live=live, wall=wall)
+        self._apply_dashboard_role = apply_dashboard_role
         self.docks: dict[str, QDockWidget] = {}
         self.session: Any = None  # the ConsoleSession, attached by build_console
         self._floating_hidden: list[QDockWidget] = []
@@ -123,6 +127,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
+        self._dock("dashboard", "Dashboard", self.dashboard, right, scroll=True)  # supervisors (show_data)
+        self.tabifyDockWidget(self.docks["wall"], self.docks["dashboard"])
+        self.docks["wall"].raise_()
         self.docks["cameras"].raise_()
         docks = self.docks
         self.resizeDocks([docks["calls"], docks["map"]], [660, 940], Qt.Orientation.Horizontal)
@@ -379,6 +386,7 @@ class MainWindow(QMainWindow):
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
         if user is not None:
             self.wall.set_user(user.username)
+        self._apply_dashboard_role(self.dashboard, self.docks["dashboard"], user.role if user else None)
         self.live.start()
 
     def _set_actions_enabled(self, on: bool) -> None:
