@@ -20,6 +20,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("db",): ("rtcc_console.store.cli:main", "database tools (db upgrade)"),
     ("evidence", "verify"): ("rtcc_console.server.vault.bag_verify:main", "re-check an exported evidence package (BagIt)"),
     ("seed",): ("rtcc_console.sim.seed:main", "create a demo camera registry"),
+    ("report",): ("rtcc_console.server.transparency:main", "reports (report transparency --from --to --out)"),
     ("tiles",): ("rtcc_console.sim.basemap:main", "build an offline basemap for the console"),
     ("sim", "cameras"): ("rtcc_console.sim.cameras:main", "serve simulated live cameras"),
     ("sim", "cad"): ("rtcc_console.sim.cad_post:main", "post simulated dispatch calls"),

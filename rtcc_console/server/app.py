@@ -149,6 +149,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     from rtcc_console.server.routes import panic  # alarm panels (docs/api/portal.md)
 
     app.include_router(panic.router, prefix=API_PREFIX)
+    from rtcc_console.server.routes import transparency
+
+    app.include_router(transparency.router)  # public figures page, no prefix (docs/api/supervision.md)
     mount_portal(app)
     from rtcc_console.server.limits import install_limits  # body limits, JSON text checks, bounded 422s
 
