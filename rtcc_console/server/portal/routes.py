@@ -14,10 +14,10 @@ import csv
 import io
 import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -155,6 +155,9 @@ async def _form(request: Request) -> FormData:
     return form
 
 
+CsrfForm = Annotated[FormData, Depends(_form)]
+
+
 def _text(form: FormData, name: str, limit: int = 300) -> str:
     value = form.get(name)
     text = value.strip() if isinstance(value, str) else ""
@@ -213,9 +216,8 @@ def sign_up_page(request: Request) -> Response:
 
 
 @router.post("/sign-up", response_class=HTMLResponse)
-async def sign_up(request: Request) -> Response:
+def sign_up(request: Request, form: CsrfForm) -> Response:
     state = _state(request)
-    form = await _form(request)
     values = {k: _text(form, k) for k in ("name", "kind", "email")}
     password = form.get("password")
     password = password if isinstance(password, str) else ""
@@ -260,9 +262,8 @@ def link_page(token: str, request: Request) -> Response:
 
 
 @router.post("/link/{token}", response_class=HTMLResponse)
-async def use_link(token: str, request: Request) -> Response:
+def use_link(token: str, request: Request, form: CsrfForm) -> Response:
     state = _state(request)
-    await _form(request)
     if len(token) > 100:
         return render(request, "message.html", status=404, title="Link not valid",
                       message="This link is not valid, was already used or has expired. Ask for a new one.")
@@ -289,9 +290,8 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request) -> Response:
+def sign_in(request: Request, form: CsrfForm) -> Response:
     state = _state(request)
-    form = await _form(request)
     email = _text(form, "email", 254)
     password = form.get("password")
     password = password if isinstance(password, str) and len(password) <= 1024 else ""
@@ -323,9 +323,8 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-in/link", response_class=HTMLResponse)
-async def sign_in_link(request: Request) -> Response:
+def sign_in_link(request: Request, form: CsrfForm) -> Response:
     state = _state(request)
-    form = await _form(request)
     email = _text(form, "email", 254)
     addr = client_addr(request)
     if _throttle(state).retry_after(addr) is not None:
@@ -341,9 +340,8 @@ async def sign_in_link(request: Request) -> Response:
 
 
 @router.post("/sign-out", response_class=HTMLResponse)
-async def sign_out(request: Request) -> Response:
+def sign_out(request: Request, form: CsrfForm) -> Response:
     state = _state(request)
-    await _form(request)
     token = _session_token(request)
     if token:
         with state.db.write() as session:
@@ -470,10 +468,9 @@ def new_camera_page(request: Request) -> Response:
 
 
 @router.post("/cameras/new", response_class=HTMLResponse)
-async def new_camera(request: Request) -> Response:
+def new_camera(request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     if form.get("action") == "test":
         values, _, _ = _read_camera_form(form, new=True)
         frame, error = _probe(request, form)
@@ -517,10 +514,9 @@ def _after_consent_change(session: Session, request: Request, account: Account, 
 
 
 @router.post("/cameras/{camera_id}/edit", response_class=HTMLResponse)
-async def edit_camera(camera_id: str, request: Request) -> Response:
+def edit_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
         camera = _camera_view(row)
@@ -544,10 +540,9 @@ async def edit_camera(camera_id: str, request: Request) -> Response:
 
 
 @router.post("/cameras/{camera_id}/sharing", response_class=HTMLResponse)
-async def change_sharing(camera_id: str, request: Request) -> Response:
+def change_sharing(camera_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     mode = _text(form, "sharing_mode")
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
@@ -565,10 +560,9 @@ async def change_sharing(camera_id: str, request: Request) -> Response:
 
 
 @router.post("/cameras/{camera_id}/revoke", response_class=HTMLResponse)
-async def revoke_camera(camera_id: str, request: Request) -> Response:
+def revoke_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     reason = _text(form, "reason", 500)[:500] or "withdrawn by the owner"
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
@@ -582,10 +576,9 @@ async def revoke_camera(camera_id: str, request: Request) -> Response:
 
 
 @router.post("/cameras/{camera_id}/delete", response_class=HTMLResponse)
-async def delete_camera(camera_id: str, request: Request) -> Response:
+def delete_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    await _form(request)
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
         end_camera_grants(session, camera_id=camera_id, actor=_actor(request, account),
@@ -669,11 +662,10 @@ def request_page(token: str, request: Request) -> Response:
 
 
 @router.post("/requests/{token}/answer", response_class=HTMLResponse)
-async def request_answer(token: str, request: Request) -> Response:
+def request_answer(token: str, request: Request, form: CsrfForm) -> Response:
     from rtcc_console.server.routes import portal_requests as api
 
     state = _state(request)
-    form = await _form(request)
     answer = _text(form, "answer")
     if answer not in ("no_footage", "declined"):
         raise HTTPException(422, "answer: choose 'no footage' or 'decline'")
@@ -704,10 +696,9 @@ def panic_page(request: Request) -> Response:
 
 
 @router.post("/panic", response_class=HTMLResponse)
-async def panic_press(request: Request) -> Response:
+def panic_press(request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     if form.get("confirm") != "yes":  # the no-JS confirmation step
         with state.db.read() as session:
             context = _panic_context(session, account)
@@ -727,10 +718,9 @@ async def panic_press(request: Request) -> Response:
 
 
 @router.post("/panic/{emergency_id}/end", response_class=HTMLResponse)
-async def panic_end(emergency_id: str, request: Request) -> Response:
+def panic_end(emergency_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    await _form(request)
     with state.db.write() as session:
         ended = panic_service.end_for_owner(session, owner_id=account.owner_id, emergency_id=emergency_id[:40],
                                             actor=_actor(request, account))
@@ -740,10 +730,9 @@ async def panic_end(emergency_id: str, request: Request) -> Response:
 
 
 @router.post("/keys", response_class=HTMLResponse)
-async def new_key(request: Request) -> Response:
+def new_key(request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    form = await _form(request)
     if account.owner_kind not in panic_service.PANIC_KINDS:
         raise HTTPException(403, "alarm panel keys are for business and school sites")
     with state.db.write() as session:
@@ -756,10 +745,9 @@ async def new_key(request: Request) -> Response:
 
 
 @router.post("/keys/{key_id}/revoke", response_class=HTMLResponse)
-async def revoke_key(key_id: str, request: Request) -> Response:
+def revoke_key(key_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
-    await _form(request)
     with state.db.write() as session:
         if not store.revoke_site_key(session, owner_id=account.owner_id, key_id=key_id[:40]):
             raise HTTPException(404, "no such key of yours")

@@ -9,6 +9,7 @@ bad signature, 401 timestamp outside the allowed skew, 409 a signature already u
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from typing import Any
@@ -59,6 +60,11 @@ async def panic(request: Request, state: StateDep) -> dict[str, Any]:
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    return await asyncio.to_thread(_handle, request, state, key_id, stamp, sent, body)
+
+
+def _handle(request: Request, state: Any, key_id: str, stamp: str, sent: str, body: bytes) -> dict[str, Any]:
+    """The blocking part (database, argon-free HMAC checks) off the event loop."""
     with state.db.read() as session:
         key = store.get_site_key(session, key_id=key_id)
     if key is None or key.revoked_at is not None:
@@ -81,13 +87,16 @@ async def panic(request: Request, state: StateDep) -> dict[str, Any]:
     actor = Actor(username=f"panel:{key.id}", role="alarm_panel", client_addr=client_addr(request))
     details = panic_service.PanicDetails(level=parsed.alarm_level, location=parsed.location,
                                          description=parsed.description, source="alarm_panel")
+    replay = False
     with state.db.write() as session:
         if not store.remember_signature(session, signature=expected, key_id=key.id):
-            session.rollback()
-            raise _refuse(409, "replay: this signed request was already used", request, state, key_id, "replay")
-        try:
-            record = panic_service.press(session, owner_id=key.owner_id, actor=actor, details=details,
-                                         duration_s=acc.portal_settings(state).panic_duration_s)
-        except panic_service.PanicRefused as exc:
-            raise HTTPException(409, str(exc)) from None
-        return emergency_public(record)
+            replay = True
+        else:
+            try:
+                record = panic_service.press(session, owner_id=key.owner_id, actor=actor, details=details,
+                                             duration_s=acc.portal_settings(state).panic_duration_s)
+            except panic_service.PanicRefused as exc:
+                raise HTTPException(409, str(exc)) from None
+            return emergency_public(record)
+    assert replay
+    raise _refuse(409, "replay: this signed request was already used", request, state, key_id, "replay")

@@ -68,12 +68,13 @@
       var area = null;
       try { area = JSON.parse(el.dataset.area); } catch (e) { area = null; }
       var map = baseMap(el, [40.7128, -74.006], 15), layer = null;
-      if (area && area.type === "circle" && area.center) {
+      var style = { color: "#a1001c" };
+      if (area && area.kind === "circle" && area.center) {
         layer = L.circle([area.center.lat, area.center.lon], { radius: area.radius_m, color: "#a1001c" }).addTo(map);
-      } else if (area && area.geometry) {
-        layer = L.geoJSON(area.geometry, { style: { color: "#a1001c" } }).addTo(map);
-      } else if (area && area.type) {
-        layer = L.geoJSON(area, { style: { color: "#a1001c" } }).addTo(map);
+      } else if (area && area.kind === "polygon" && area.points) {
+        layer = L.polygon(area.points.map(function (p) { return [p.lat, p.lon]; }), style).addTo(map);
+      } else if (area && area.kind === "corridor" && area.points) {
+        layer = L.polyline(area.points.map(function (p) { return [p.lat, p.lon]; }), style).addTo(map);
       }
       if (layer) { map.fitBounds(layer.getBounds(), { maxZoom: 18 }); }
     }
