@@ -20,6 +20,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("db",): ("rtcc_console.store.cli:main", "database tools (db upgrade)"),
     ("evidence", "verify"): ("rtcc_console.server.vault.bag_verify:main", "re-check an exported evidence package (BagIt)"),
     ("seed",): ("rtcc_console.sim.seed:main", "create a demo camera registry"),
+    ("seed", "audit"): ("rtcc_console.sim.seed_audit:main", "append a large valid audit trail (seed audit --entries N)"),
     ("report",): ("rtcc_console.server.transparency:main", "reports (report transparency --from --to --out)"),
     ("tiles",): ("rtcc_console.sim.basemap:main", "build an offline basemap for the console"),
     ("sim", "cameras"): ("rtcc_console.sim.cameras:main", "serve simulated live cameras"),
@@ -33,6 +34,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
     ("bench", "player"): ("rtcc_console.bench.player:main", "evidence player: step back, 1x/8x playback vs plain decode"),
     ("bench", "edge"): ("rtcc_console.bench.edge:main", "server edge checks (body text, depth) vs json.loads"),
+    ("bench", "audit"): ("rtcc_console.bench.audit:main", "audit viewer page, chain verification, transparency report"),
     ("bench", "media-hook"): ("rtcc_console.bench.media_hook:main", "media relay auth hook vs /health; sign-out to refusal"),
 }
 

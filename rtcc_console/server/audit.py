@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, Select, func, insert, select
 from sqlalchemy.orm import Session
@@ -103,6 +103,18 @@ def compute_hash(
         raise KeyringError("a keyed audit row needs the keyring")
     fields["key_id"] = key_id
     return keyring.mac(key_id, _canonical(fields))
+
+
+def row_bytes(row: AuditEventRow) -> bytes:
+    """The canonical bytes a stored row's hash covers (what :func:`compute_hash` MACs)."""
+    fields: dict[str, Any] = {
+        "id": row.id, "at": row.at.isoformat(timespec="microseconds"), "user": row.username, "role": row.role,
+        "action": row.action, "targets": {str(k): str(v) for k, v in sorted((row.targets or {}).items())},
+        "reason": row.reason, "outcome": row.outcome, "client_addr": row.client_addr, "prev_hash": row.prev_hash,
+    }  # fmt: skip
+    if row.key_id is not None:
+        fields["key_id"] = row.key_id
+    return _canonical(fields)
 
 
 def append_audit(
@@ -232,9 +244,10 @@ def walk_chain(
     expected_prev = GENESIS_HASH
     after, count, keyed_seen = 0, 0, False
     while True:
-        rows = session.scalars(
-            select(AuditEventRow).where(AuditEventRow.id > after).order_by(AuditEventRow.id).limit(batch)
-        ).all()
+        # plain rows, not ORM objects: a third of the walk's time went into building entities
+        table = AuditEventRow.__table__
+        rows = cast(Sequence[AuditEventRow], session.execute(
+            select(table).where(table.c.id > after).order_by(table.c.id).limit(batch)).all())  # fmt: skip
         if not rows:
             return ChainReport(count=count, head_id=after, head_hash=expected_prev)
         for row in rows:

@@ -259,3 +259,30 @@ def camera_positions(session: Session, *, ids: Sequence[str]) -> dict[str, tuple
             CameraRow.id.in_(unique[start:start + 500])))  # fmt: skip
         out.update({r.id: (float(r.lat), float(r.lon)) for r in rows})
     return out
+
+
+def reference_page(session: Session, *, field: str, value: str, limit: int = 100) -> int:
+    """The plain indexed ``SELECT * ... WHERE <field> = :v ORDER BY id DESC LIMIT n`` that
+    ``rtcc bench audit`` compares the API's first page with; returns the rows fetched."""
+    from sqlalchemy import text
+
+    column = {"user": "username", "action": "action"}.get(field)
+    if column is None:
+        column = str(target_expr(session, field).compile(session.get_bind()))
+        if session.get_bind().dialect.name != "postgresql":  # json_extract(audit_events.targets, '$.camera')
+            column = f"json_extract(targets, '$.{field}')"
+    sql = text(f"SELECT * FROM audit_events WHERE {column} = :v ORDER BY id DESC LIMIT :n")
+    return len(session.execute(sql, {"v": value, "n": limit}).all())
+
+
+def canonical_batches(session: Session, *, batch: int = 5000) -> Iterator[list[AuditEventRow]]:
+    """Every entry in id order, in batches (the bench rebuilds their hashed bytes)."""
+    after = 0
+    while True:
+        rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.id > after).order_by(AuditEventRow.id)
+                                    .limit(batch)))  # fmt: skip
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+        session.expunge_all()
