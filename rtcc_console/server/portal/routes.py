@@ -675,7 +675,9 @@ def request_answer(token: str, request: Request, form: CsrfForm) -> Response:
     except HTTPException as exc:
         return render(request, "message.html", status=exc.status_code, title="The answer was not recorded",
                       message=str(exc.detail).capitalize() + ".")
-    return _redirect(f"/portal/requests/{quote(token, safe='')}?answered={answer}")
+    said = "no footage for that time" if answer == "no_footage" else "declined"
+    return render(request, "message.html", title="Thank you: your answer was recorded",
+                  message=f"Your answer: {said}. The link is now closed; you can see the request in your access receipts.")
 
 
 # --- panic button and alarm panel keys ---------------------------------------------------------
