@@ -140,6 +140,12 @@ def render_html(figures: dict[str, Any], drawn: list[dict[str, Any]]) -> str:
         **figures,
         charts=[{"title": c["title"], "png_b64": base64.b64encode(c["png"]).decode()} for c in drawn],
         columns=[{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS],
+        column_groups=[
+            {"title": "Cameras and footage requests, month by month",
+             "columns": [{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS[1:11]]},
+            {"title": "Live views, emergencies, exports and oversight, month by month",
+             "columns": [{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS[11:]]},
+        ],
         retention=list(figures["retention_days"].items()),
     )
 
