@@ -44,26 +44,32 @@ def _ms(samples: list[float]) -> dict[str, float]:
 def run(db_url: str, *, entries: int, repeat: int, report_pdf: bool) -> dict[str, Any]:
     from rtcc_console.server import transparency
     from rtcc_console.server.audit import keyring_of, row_bytes, walk_chain
+    from rtcc_console.server.database import Database
     from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.seed import generate_registry, seed_database, split_counts
     from rtcc_console.sim.seed_audit import seed_audit
-    from rtcc_console.store import audit_log
+    from rtcc_console.store import audit_log, migrate
 
     settings = ServerSettings(db_url=db_url, dev_mode=True, port=0, mfa_required_roles=[], vehicle_index=False,
                               audit_checkpoint_s=86400)  # fmt: skip
     out: dict[str, Any] = {"bench": "audit", "machine": machine_info(), "db": db_url.split(":")[0]}
     seeded: dict[str, Any] = {}
-    with EmbeddedServer(settings) as server:
-        state = server.state
-        with state.db.read() as s:
+    migrate.upgrade(db_url)  # seed before the server starts: one long write transaction would stall its housekeeping
+    probe = Database(db_url)
+    try:
+        with probe.read() as s:
             have = audit_log.head_id(s)
             cameras = audit_log.camera_positions(s, ids=["cam-000001"])
-        if not cameras:
-            reg, integ = split_counts(2582)
-            seeded["registry"] = seed_database(db_url, generate_registry(seed=1, n_registered=reg, n_integrated=integ))
-        if have < entries:
-            seeded["audit"] = seed_audit(settings, entries=entries - have)
-        out["seeded"] = seeded
+    finally:
+        probe.dispose()
+    if not cameras:
+        reg, integ = split_counts(2582)
+        seeded["registry"] = seed_database(db_url, generate_registry(seed=1, n_registered=reg, n_integrated=integ))
+    if have < entries:
+        seeded["audit"] = seed_audit(settings, entries=entries - have)
+    out["seeded"] = seeded
+    with EmbeddedServer(settings) as server:
+        state = server.state
         with state.db.read() as s:
             out["entries"] = audit_log.head_id(s)
             sample = audit_log.page(s, query=audit_log.AuditQuery(action="live.grant"), limit=1)[0]
