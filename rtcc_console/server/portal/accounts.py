@@ -49,13 +49,15 @@ class PortalSettings:
     probe_timeout_s: float = 8.0
     page_size: int = 25
     nearest_total: int = 4
+    tile_url: str = ""  # basemap tiles for the portal's maps ("" = none: the pin and areas still show)
 
     @classmethod
     def from_env(cls) -> PortalSettings:
         return cls(session_s=_env_int("RTCC_PORTAL_SESSION_S", cls.session_s),
                    link_ttl_s=_env_int("RTCC_PORTAL_LINK_TTL_S", cls.link_ttl_s),
                    panic_duration_s=_env_int("RTCC_PORTAL_PANIC_DURATION_S", cls.panic_duration_s),
-                   panic_max_skew_s=_env_int("RTCC_PORTAL_PANIC_MAX_SKEW_S", cls.panic_max_skew_s))
+                   panic_max_skew_s=_env_int("RTCC_PORTAL_PANIC_MAX_SKEW_S", cls.panic_max_skew_s),
+                   tile_url=os.environ.get("RTCC_PORTAL_TILE_URL", cls.tile_url))
 
 
 def portal_settings(state: AppState) -> PortalSettings:

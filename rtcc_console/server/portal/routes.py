@@ -130,11 +130,17 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     state = _state(request)
     basis, new_pre = _csrf_basis(request)
     context.setdefault("account", None)
-    response = templates.TemplateResponse(request, template, {"csrf": acc.csrf_for(state, basis), **context},
-                                          status_code=status)
+    tiles = acc.portal_settings(state).tile_url
+    response = templates.TemplateResponse(request, template, {"csrf": acc.csrf_for(state, basis),
+                                                              "tile_url": tiles, **context}, status_code=status)
+    tile_origin = ""
+    if tiles.startswith(("https://", "http://")):
+        scheme, _, rest = tiles.partition("://")
+        tile_origin = f" {scheme}://" + rest.split("/", 1)[0].replace("{s}", "*")  # e.g. https://*.tile.example
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                                   "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+    response.headers["Content-Security-Policy"] = (f"default-src 'self'; img-src 'self' data:{tile_origin}; "
+                                                   "style-src 'self'; script-src 'self'; connect-src 'self'; "
+                                                   "frame-ancestors 'none'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if new_pre:

@@ -49,6 +49,7 @@
       lat.value = latlng.lat.toFixed(6); lon.value = latlng.lng.toFixed(6);
       if (pin) { pin.setLatLng(latlng); } else {
         pin = L.marker(latlng, { draggable: true, keyboard: true, title: "Camera" }).addTo(map);
+        if (map.getZoom() < 17) { map.setView(latlng, 18); }
         pin.on("dragend", function () { place(pin.getLatLng()); });
       }
       if (!heading.value) { heading.value = "0"; if (!fov.value) { fov.value = "90"; } }
