@@ -132,9 +132,13 @@ class Worker:
 
     def run(self, stop: MpEvent | None = None) -> None:
         self.stop = stop
+        parent = os.getppid()
         idle_since = time.monotonic()
         try:
             while stop is None or not stop.is_set():
+                if os.getppid() != parent:
+                    log.info("the server is gone; vehicle index worker exiting")
+                    return
                 if self.run_once():
                     idle_since = time.monotonic()
                     continue

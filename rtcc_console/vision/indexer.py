@@ -93,8 +93,8 @@ class MotionGate:
         self._ref = small
 
 
-def keyframe_interval(path: Path) -> float | None:
-    """Median seconds between keyframes, from demuxing only (no decoding)."""
+def keyframe_interval(path: Path, max_keyframes: int = 32) -> float | None:
+    """Median seconds between the first keyframes, from demuxing only (no decoding)."""
     times: list[float] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -102,6 +102,8 @@ def keyframe_interval(path: Path) -> float | None:
         for packet in container.demux(stream):
             if packet.is_keyframe and packet.pts is not None:
                 times.append(float(packet.pts * tb))
+                if len(times) >= max_keyframes:
+                    break
     if len(times) < 2:
         return None
     gaps = np.diff(np.array(sorted(times)))
