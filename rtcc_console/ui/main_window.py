@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
             self, api=api, live=live, time_zone=settings.time_zone,
             cache_dir=settings.cache_dir, wall=wall,
         )  # fmt: skip
+        from rtcc_console.ui.audit_viewer import attach_audit_viewer
+
+        self.audit_viewer = attach_audit_viewer(self, api=api)  # supervisors and admins (show_data)
         self.call_detail = CallDetail()
         self.evidence_panel = self.evidence.tab
         from rtcc_console.ui.dashboard import apply_dashboard_role, attach_dashboard
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         self._dock("details", "Call details", self.call_detail, left, scroll=True)
         self._dock("map", "Map", as_widget(map_view), right)
         self._dock("wall", "Wall", as_widget(wall), right)
+        self._dock("audit", "Audit", self.audit_viewer, right)
+        self.tabifyDockWidget(self.docks["wall"], self.docks["audit"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
@@ -382,6 +387,7 @@ class MainWindow(QMainWindow):
         self._reveal_outside_overlay()
         self.apply_role_idle_time()
         self.idle_lock.restart()
+        self.audit_viewer.apply_role(self.docks["audit"], self.api.user.role if self.api.user else None)
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
         if user is not None:
