@@ -117,6 +117,8 @@ class AuditViewer(QWidget):
         self._generation = 0
         self._job: str | None = None
         self._polling = False
+        self._allowed = False
+        self._dock_watched = False
         self.filters: dict[str, QLineEdit] = {}
         self.model = AuditTableModel()
         self.model.page_requested.connect(self._next_page)
@@ -360,6 +362,10 @@ class AuditViewer(QWidget):
         hidden, and what it showed dropped, for anyone else."""
         allowed = role in ROLES
         dock.toggleViewAction().setVisible(allowed)
+        if not self._dock_watched:  # load on first sight, not at every sign-in
+            dock.visibilityChanged.connect(self._dock_shown)
+            self._dock_watched = True
+        self._allowed = allowed
         if not allowed:
             dock.hide()
             self._generation += 1
@@ -368,8 +374,18 @@ class AuditViewer(QWidget):
             self.flag_text.clear()
             self.status.setText("")
 
+    def _dock_shown(self, visible: bool) -> None:
+        if visible and self._allowed and not self.model.rows and not self.model.loading:
+            self.apply_filters()
+            self.load_flags()
+
 
 def _esc(text: Any) -> str:
     from html import escape
 
     return escape(str(text if text is not None else ""))
+
+
+def attach_audit_viewer(window: QWidget, *, api: Any) -> AuditViewer:
+    """The panel for the main window (docked for supervisors and admins by ``apply_role``)."""
+    return AuditViewer(AuditApi(api), parent=window)

@@ -91,3 +91,16 @@ def test_analyst_sees_the_refusal_not_a_crash(qtbot: Any, console_server: Any) -
     viewer.apply_filters()
     qtbot.waitUntil(lambda: "Could not read the audit trail" in viewer.status.text(), timeout=20_000)
     assert viewer.model.rows == [] and not viewer.model.loading
+
+
+def test_docked_for_admins_loads_when_shown_hidden_for_analysts(qtbot: Any, console_server: Any, make_console: Any) -> None:
+    window, _api = make_console(console_server.base, username="adam")
+    dock = window.docks["audit"]
+    assert dock.toggleViewAction().isVisible()
+    assert window.audit_viewer.model.rows == []  # nothing read (nor audited) until the panel is looked at
+    with qtbot.waitSignal(window.audit_viewer.page_loaded, timeout=20_000):
+        dock.show()
+        dock.raise_()
+    assert window.audit_viewer.model.rows and window.audit_viewer.model.rows[0]["action"] == "audit.view"
+    other, _ = make_console(console_server.base, username="ana")
+    assert not other.docks["audit"].toggleViewAction().isVisible() and not other.docks["audit"].isVisible()
