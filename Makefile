@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox --disable-gpu --disable-background-networking --disable-component-update"
 DEMO_ARGS ?=
 
-.PHONY: all venv debian-deps check lint typecheck layers test test-fast demo bench clean
+.PHONY: all venv debian-deps check lint typecheck layers test test-fast test-package package demo bench clean
 
 all: test
 
@@ -38,7 +38,15 @@ layers: venv
 check: lint typecheck layers
 
 test: venv debian-deps check
-	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -m "not package" $(PYTEST_ARGS)
+
+# The packaged console: a PyInstaller one-folder build in build/dist/rtcc-console.
+package: venv
+	$(BIN)/python -m pip install -q -e '.[package]'
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/work packaging/rtcc-console.spec
+
+test-package: package debian-deps
+	$(TEST_ENV) $(BIN)/python -m pytest -m package tests/packaging -p no:cacheprovider
 
 test-fast: venv
 	$(TEST_ENV) $(BIN)/python -m pytest -x -q -m "not postgres and not rtsp and not slow" $(PYTEST_ARGS)

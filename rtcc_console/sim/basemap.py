@@ -43,7 +43,7 @@ def demo_basemap() -> dict[str, Any]:
     """The vector basemap of the demo city (JSON-ready)."""
     return {
         "format": FORMAT,
-        "label": "Simulated basemap (demo city grid, not for navigation)",
+        "label": "Simulated basemap (demo)",
         "outline": [[p.lat, p.lon] for p in dallas.OUTLINE],
         "grid": {
             "ew_origin": dallas.EW_ORIGIN, "ns_origin": dallas.NS_ORIGIN,

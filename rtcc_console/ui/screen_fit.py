@@ -52,7 +52,8 @@ def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED, *, fo
     available = screen.availableGeometry()
     if force or not available.contains(window.frameGeometry()) or window.width() <= 0:
         window.setGeometry(fitted_rect(available, preferred, frame=frame_margins(window)))
-    QTimer.singleShot(500, lambda: _refit_if_outside(window, preferred))
+    if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # a real screen and window manager
+        QTimer.singleShot(500, lambda: _refit_if_outside(window, preferred))
 
 
 def _refit_if_outside(window: QWidget, preferred: tuple[int, int]) -> None:
