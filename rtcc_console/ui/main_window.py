@@ -165,6 +165,11 @@ class MainWindow(QMainWindow):
         self._lock_snapshot: tuple[set[str], set[str]] | None = None
         self._build_menus()
         self._wire()
+        from rtcc_console.ui.emergency_alert import attach_emergency_alert  # issue 12 banner
+
+        self.emergency_alert = attach_emergency_alert(
+            self, api=api, live=live, map_view=map_view, wall=wall, player=self.alerter.player
+        )
         self._default_state = self.saveState(STATE_VERSION)
         self.idle_lock.watch(self, exclude=(as_widget(map_view),))
 

@@ -14,11 +14,11 @@ import hmac
 import time
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rtcc_console.server.audit import Actor, append_audit
-from rtcc_console.server.deps import StateDep, client_addr
+from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of, client_addr
 from rtcc_console.server.emergencies import emergency_public
 from rtcc_console.server.portal import accounts as acc
 from rtcc_console.server.portal import panic as panic_service
@@ -89,6 +89,7 @@ def _handle(request: Request, state: Any, key_id: str, stamp: str, sent: str, bo
                                          description=parsed.description, source="alarm_panel")
     replay = False
     with state.db.write() as session:
+        store.prune(session, seen_older_than_s=2 * skew + 60)  # signatures older than the skew window are refused anyway
         if not store.remember_signature(session, signature=expected, key_id=key.id):
             replay = True
         else:
@@ -100,3 +101,16 @@ def _handle(request: Request, state: Any, key_id: str, stamp: str, sent: str, bo
             return emergency_public(record)
     assert replay
     raise _refuse(409, "replay: this signed request was already used", request, state, key_id, "replay")
+
+
+@router.post("/emergencies/{emergency_id}/acknowledge", status_code=204, response_class=Response)
+def acknowledge(emergency_id: str, user: RequireAnalyst, state: StateDep) -> Response:
+    """The console's "acknowledge" on an emergency alert: audited per user."""
+    from rtcc_console.store import emergencies as store_emergencies
+
+    with state.db.write() as session:
+        if store_emergencies.get_emergency(session, emergency_id=emergency_id[:40]) is None:
+            raise HTTPException(404, f"emergency {emergency_id[:40]!r} not found")
+        append_audit(session, actor=actor_of(user), action="emergency.acknowledge",
+                     targets={"emergency": emergency_id})
+    return Response(status_code=204)

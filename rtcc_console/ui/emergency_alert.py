@@ -1,0 +1,211 @@
+"""The console's emergency alert (issue 12): a red banner nobody can miss when an emergency
+starts (panic button in the owner portal, an alarm panel, or declared by a supervisor).
+
+For each new emergency: a line in the banner (site name, kind, AVS-01 alarm level, time),
+newest first; the ``urgent`` sound of the call alerts (muted by a click on "Mute"); the map
+flies to the site; the wall opens the site's cameras plus the nearest integrated ones, up to
+``total`` (default 4). "Acknowledge" is audited on the server (off the GUI thread). Ended
+emergencies leave the banner; it hides when none is running.
+
+Everything comes from the event stream the console already follows (``LiveData``'s
+emergencies and camera index): site name and level from the emergency's reason as
+``server.portal.panic`` writes it, kind and position from the site's cameras.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rtcc_console.core.models import Camera, Emergency, GeoPoint, Tier
+
+PANIC_REASON = re.compile(r"^Panic \((?P<source>[^)]*)\): (?P<site>.*?), AVS-01 level (?P<level>[0-4])")
+STYLE = ("QFrame#emergencyAlert { background: #a1001c; border: 3px solid #5c0010; }"
+         "QFrame#emergencyAlert QLabel { color: #ffffff; font-size: 15px; }"
+         "QFrame#emergencyAlert QLabel#emergencyTitle { font-size: 18px; font-weight: 700; }"
+         "QFrame#emergencyAlert QPushButton { background: #ffffff; color: #5c0010; font-weight: 700; padding: 4px 12px; }"
+         "QFrame#emergencyAlert QPushButton:focus { border: 3px solid #ffd23f; }")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertItem:
+    emergency: Emergency
+    site: str
+    kind: str
+    level: int | None
+    text: str
+
+
+def describe(emergency: Emergency, cameras: list[Camera], zone: Any = None) -> AlertItem:
+    """The banner line of one emergency."""
+    found = PANIC_REASON.match(emergency.reason or "")
+    site = found.group("site") if found else (emergency.reason or "Declared emergency")
+    level = int(found.group("level")) if found else None
+    kinds = sorted({c.kind.value for c in cameras})
+    kind = kinds[0] if len(kinds) == 1 else ("/".join(kinds) or "site")
+    started = emergency.started_at.astimezone(zone) if zone is not None else emergency.started_at
+    text = f"{site} — {kind} — " + (f"alarm level {level}" if level is not None else "declared") + \
+        f" — {started.strftime('%H:%M:%S')}"
+    return AlertItem(emergency=emergency, site=site, kind=kind, level=level, text=text)
+
+
+class EmergencyAlert(QFrame):
+    """The banner; ``refresh()`` on every change of the active emergencies."""
+
+    acknowledged = Signal(str)  # emergency id
+
+    def __init__(
+        self,
+        *,
+        emergencies: Callable[[], list[Emergency]],
+        camera: Callable[[str], Camera | None],
+        nearest_integrated: Callable[[GeoPoint, int], list[Camera]],
+        open_cameras: Callable[[list[Camera], str], object],
+        fly_to: Callable[[str], None],
+        play: Callable[[str], None],
+        total: int = 4,
+        sound: str = "urgent",
+        zone: Any = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("emergencyAlert")
+        self.setStyleSheet(STYLE)
+        self._emergencies, self._camera, self._nearest = emergencies, camera, nearest_integrated
+        self._open, self._fly, self._play = open_cameras, fly_to, play
+        self.total, self.sound, self.zone = total, sound, zone
+        self.muted = False
+        self.seen: set[str] = set()
+        self.items: list[AlertItem] = []  # newest first
+        self.opened: dict[str, list[str]] = {}  # emergency id -> camera ids sent to the wall
+        self.on_visible: Callable[[bool], None] | None = None  # the toolbar holding the banner
+        layout = QHBoxLayout(self)
+        texts = QVBoxLayout()
+        self.title = QLabel("EMERGENCY")
+        self.title.setObjectName("emergencyTitle")
+        self.lines = QLabel("")
+        self.lines.setTextFormat(Qt.TextFormat.PlainText)
+        self.lines.setWordWrap(True)
+        texts.addWidget(self.title)
+        texts.addWidget(self.lines)
+        layout.addLayout(texts, 1)
+        self.mute_button = QPushButton("Mute")
+        self.mute_button.setCheckable(True)
+        self.mute_button.toggled.connect(self._set_muted)
+        self.ack_button = QPushButton("Acknowledge")
+        self.ack_button.clicked.connect(self.acknowledge_all)
+        layout.addWidget(self.mute_button)
+        layout.addWidget(self.ack_button)
+        self.setAccessibleName("Emergency alert")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setMaximumHeight(170)  # several emergencies: lines wrap inside, the wall keeps its room
+        self.hide()
+
+    def _set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        self.mute_button.setText("Muted" if muted else "Mute")
+
+    def refresh(self) -> None:
+        active = {e.id: e for e in self._emergencies()}
+        for emergency in sorted(active.values(), key=lambda e: e.started_at):
+            if emergency.id not in self.seen:
+                self.seen.add(emergency.id)
+                self._alert(emergency)
+        self.items = [i for i in self.items if i.emergency.id in active]
+        self._render()
+
+    def _site_cameras(self, emergency: Emergency) -> list[Camera]:
+        return [c for c in (self._camera(cid) for cid in sorted(emergency.camera_ids)) if c is not None]
+
+    def _alert(self, emergency: Emergency) -> None:
+        site = self._site_cameras(emergency)
+        item = describe(emergency, site, self.zone)
+        self.items.insert(0, item)
+        self.items.sort(key=lambda i: i.emergency.started_at, reverse=True)
+        if not self.muted:
+            self._play(self.sound)
+        if site:
+            self._fly(site[0].id)
+            wanted = [c for c in site if c.tier is Tier.INTEGRATED][: self.total]
+            if len(wanted) < self.total:
+                lat = sum(c.location.lat for c in site) / len(site)
+                lon = sum(c.location.lon for c in site) / len(site)
+                have = {c.id for c in wanted} | {c.id for c in site}
+                extra = [c for c in self._nearest(GeoPoint(lat, lon), self.total * 3) if c.id not in have]
+                wanted += extra[: self.total - len(wanted)]
+            self.opened[emergency.id] = [c.id for c in wanted]
+            if wanted:
+                self._open(wanted, f"Emergency: {item.site}")
+
+    def _render(self) -> None:
+        if not self.items:
+            self.hide()
+            if self.on_visible is not None:
+                self.on_visible(False)
+            return
+        if self.on_visible is not None:
+            self.on_visible(True)
+        n = len(self.items)
+        self.title.setText("EMERGENCY" if n == 1 else f"{n} EMERGENCIES")
+        self.lines.setText("\n".join(i.text for i in self.items))
+        self.show()
+        self.raise_()
+
+    def acknowledge_all(self) -> None:
+        for item in list(self.items):
+            self.acknowledged.emit(item.emergency.id)
+        self.ack_button.setText("Acknowledged")
+
+
+def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, wall: Any, player: Any,
+                           total: int = 4) -> EmergencyAlert:
+    """Create the banner above the docks and wire it to the live data (main window)."""
+    from PySide6.QtWidgets import QDockWidget
+
+    from rtcc_console.client.emergencies import acknowledge_emergency
+    from rtcc_console.ui.tasks import run_in_background
+    from rtcc_console.ui.wall.feeds import CameraRef
+
+    def nearest(point: GeoPoint, k: int) -> list[Camera]:
+        hits = live.index.nearest(point, k, tier=Tier.INTEGRATED)
+        return [c for c in (live.index.get(h.camera_id) for h in hits) if c is not None]
+
+    def fly(camera_id: str) -> None:
+        window.docks["map"].raise_()
+        map_view.select_camera(camera_id)
+
+    def open_on_wall(cameras: list[Camera], reason: str) -> object:
+        window.docks["wall"].raise_()
+        return wall.open_cameras([CameraRef.of(c) for c in cameras], reason)
+
+    alert = EmergencyAlert(
+        emergencies=live.active_emergencies, camera=lambda cid: live.index.get(cid), nearest_integrated=nearest,
+        open_cameras=open_on_wall, fly_to=fly, play=player.play, total=total, parent=window,
+    )
+    alert.acknowledged.connect(lambda eid: run_in_background(lambda: acknowledge_emergency(api, eid),
+                                                             what="Recording the acknowledgement"))
+    # a dock across the top (not a tool bar: the window disables its actions while locked,
+    # and a tool bar's widgets live in actions)
+    bar = QDockWidget("Emergencies", window)
+    bar.setObjectName("emergencyBar")
+    bar.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+    bar.setWidget(alert)
+    window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, bar)
+    bar.setVisible(False)
+    alert.on_visible = bar.setVisible
+    live.emergencies_changed.connect(alert.refresh)
+    return alert
+
