@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from rtcc_console.core.models import utcnow
@@ -22,6 +23,7 @@ from rtcc_console.store.schema import AuditVerifyJobRow
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25
+STALE_AFTER = timedelta(hours=2)
 
 
 def job_public(row: AuditVerifyJobRow) -> dict[str, Any]:
@@ -36,6 +38,11 @@ def start_verify(db: Database, *, actor: Actor) -> tuple[dict[str, Any], bool]:
     """Start a job (or return the one running); (job, started) where started is False for a running one."""
     with db.write() as session:
         running = audit_log.running_verify_job(session)
+        if running is not None and utcnow() - running.started_at > STALE_AFTER:
+            # its server process stopped mid-walk (a walk of a million entries takes about a minute)
+            audit_log.finish_verify_job(session, job_id=running.id, status="failed", checked=running.checked,
+                                        finished_at=utcnow(), problem="abandoned: the server stopped during the walk")  # fmt: skip
+            running = None
         if running is not None:
             return job_public(running), False
         total = audit_log.head_id(session)

@@ -161,3 +161,20 @@ def test_filtered_first_page_uses_an_index(client: TestClient, app: Any) -> None
             sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
             plan = " ".join(str(r[-1]) for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
             assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, (q, plan)
+
+
+def test_a_job_left_running_by_a_stopped_server_does_not_block_a_new_one(client: TestClient, app: Any, supervisor: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from rtcc_console.core.models import utcnow
+    from rtcc_console.store import audit_log
+
+    with app.state.rtcc.db.write() as s:
+        audit_log.create_verify_job(s, job_id="averify-old", started_by="sue", started_at=utcnow() - timedelta(hours=3), total=9)
+    r = client.post(f"{API}/audit/verify", headers=supervisor)
+    assert r.status_code == 202 and r.json()["id"] != "averify-old"
+    old = client.get(f"{API}/audit/verify/averify-old", headers=supervisor).json()
+    assert old["status"] == "failed" and "abandoned" in old["problem"]
+    again = client.post(f"{API}/audit/verify", headers=supervisor)  # while the new one may still run: the same job
+    assert again.status_code in (200, 202)
+    _wait_job(client, supervisor, r.json()["id"])
