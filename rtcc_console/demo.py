@@ -99,6 +99,7 @@ def main(argv: list[str]) -> int:
     size = tuple(int(v) for v in size_text.lower().split("x")) if size_text else None
 
     from rtcc_console.demo_env import DemoEnvironment
+    from rtcc_console.demo_portal import DEMO_SCHOOL_EMAIL
     from rtcc_console.sim.seed import split_counts
 
     reg, integ = split_counts(args.cameras) if args.cameras is not None else (2306, 276)
@@ -112,6 +113,9 @@ def main(argv: list[str]) -> int:
         _say(f"demo server {env.base_url}")
         _say(f"demo analyst: sign in again with user {env.credentials[0]!r} and password "
              f"{env.credentials[1]!r} (a throw-away demo account, new every run)")
+        if env.school is not None:
+            _say(f"owner portal {env.school.portal_url} : demo school {DEMO_SCHOOL_EMAIL!r}, password "
+                 f"{env.school.password!r} (its alarm panel presses the panic button now and then)")
         assert env.tmp is not None  # set by start()
         window = open_console(env, size=(size[0], size[1]) if size else None, settings_dir=env.tmp)
         driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)

@@ -230,6 +230,7 @@ class DemoEnvironment:
         self.feed: CadFeed | None = None
         self.timings: dict[str, float] = {}
         self.hotspot: Hotspot | None = None
+        self.school: Any = None  # the owner portal's demo school (demo_portal.DemoSchool)
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -267,6 +268,10 @@ class DemoEnvironment:
         self.server.ensure_user(self.username, "analyst", self.password)
         self.server.ensure_user(CAD_USER, "analyst", self._cad_password)
         self.server.ensure_user(SUPERVISOR_USER, "supervisor", self._supervisor_password)
+        from rtcc_console.demo_portal import DemoSchool  # issue 12: portal + panic
+
+        self.school = DemoSchool(self.server, seed=self.seed)
+        self.school.start()
         t3 = time.perf_counter()
         self.timings = {"simulator_s": t1 - t0, "seed_s": t2 - t1, "server_s": t3 - t2}
         if self.initial_calls >= 0:
@@ -278,6 +283,9 @@ class DemoEnvironment:
 
     def stop(self) -> None:
         """Stop the feed, the server and the simulator; delete the temporary directory."""
+        if self.school is not None:
+            self.school.stop()
+            self.school = None
         if self.feed is not None:
             self.feed.stop()
             self.feed.join(timeout=15)
