@@ -270,7 +270,8 @@ class DemoEnvironment:
         self.server.ensure_user(SUPERVISOR_USER, "supervisor", self._supervisor_password)
         from rtcc_console.demo_portal import DemoSchool  # issue 12: portal + panic
 
-        self.school = DemoSchool(self.server, seed=self.seed)
+        spot = (self.hotspot.lat, self.hotspot.lon) if self.hotspot else None
+        self.school = DemoSchool(self.server, seed=self.seed, avoid=spot)
         self.school.start()
         t3 = time.perf_counter()
         self.timings = {"simulator_s": t1 - t0, "seed_s": t2 - t1, "server_s": t3 - t2}

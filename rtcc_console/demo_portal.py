@@ -27,6 +27,7 @@ class DemoSchool(threading.Thread):
     interval_s: tuple[float, float] = (120.0, 240.0)
     first_after_s: float = 45.0
     panic_duration_s: int = 90
+    avoid: tuple[float, float] | None = None  # keep the featured call's live cameras as they are
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     presses: int = 0
     _halt: threading.Event = field(default_factory=threading.Event)
@@ -57,9 +58,13 @@ class DemoSchool(threading.Thread):
                                                email=DEMO_SCHOOL_EMAIL, password_hash=state.passwords.hash(self.password))
                 assert account is not None
                 store.mark_verified(session, account_id=account.id)
-                rows = session.scalars(select(CameraRow).where(CameraRow.tier == "integrated",
-                                                               CameraRow.deleted.is_(False))
-                                       .order_by(CameraRow.id).limit(2)).all()
+                rows = list(session.scalars(select(CameraRow).where(CameraRow.tier == "integrated",
+                                                                    CameraRow.deleted.is_(False))
+                                            .order_by(CameraRow.id)).all())
+                if self.avoid is not None:  # the two farthest from the featured call
+                    lat, lon = self.avoid
+                    rows.sort(key=lambda r: -((r.lat - lat) ** 2 + (r.lon - lon) ** 2))
+                rows = rows[:2]
                 for row in rows:  # the school's two cameras: live only in an emergency
                     cams.update_camera(session, row=row, changes={"owner_id": account.owner_id, "kind": "school",
                                                                   "sharing_mode": "live_in_emergency"})
