@@ -5,6 +5,7 @@ acknowledged with a note; screenshots for docs/."""
 from __future__ import annotations
 
 import csv
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,12 @@ from rtcc_console.server.audit import Actor, AuditEntry, append_audit, append_au
 from rtcc_console.ui.audit_viewer import AuditViewer
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _shot(widget: Any, tmp: Path, name: str) -> None:
+    """Offscreen grab; into docs/ when RTCC_DOCS_SCREENSHOTS=1 (how the docs pictures are made)."""
+    target = (DOCS if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1" else tmp) / name
+    assert widget.grab().save(str(target))
 
 
 def _seed(server: Any) -> None:
@@ -54,7 +61,7 @@ def test_audit_viewer_pages_exports_verifies_and_acknowledges(qtbot: Any, consol
     assert len(ids) == 752 and ids == sorted(ids, reverse=True) and len(set(ids)) == 752
     viewer.table.scrollToTop()
     qtbot.waitUntil(lambda: viewer.table.indexAt(viewer.table.rect().topLeft()).row() == 0, timeout=5000)
-    viewer.grab().save(str(DOCS / "console-audit-trail.png"))
+    _shot(viewer, tmp_path, "console-audit-trail.png")
 
     with qtbot.waitSignal(viewer.exported, timeout=20_000):
         viewer.export_csv()
@@ -74,7 +81,7 @@ def test_audit_viewer_pages_exports_verifies_and_acknowledges(qtbot: Any, consol
     assert len(flagged) == 1
     viewer.flag_list.setCurrentItem(flagged[0])
     assert "without a case number" in viewer.flag_text.toPlainText() and "look" in viewer.flag_text.toPlainText()
-    viewer.grab().save(str(DOCS / "console-audit.png"))
+    _shot(viewer, tmp_path, "console-audit.png")
     viewer.ack_note.setText("Spoke with bob: opened for a welfare check; reminded to enter the case number")
     with qtbot.waitSignal(viewer.flag_acknowledged, timeout=20_000):
         viewer.acknowledge()
