@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -101,9 +102,11 @@ class Dashboard(QWidget):
         self.now = now or (lambda: datetime.now(UTC))
         self.stats = DashboardStats()
         self.roles = DASHBOARD_ROLES
+        self._closed = False
         self._request_items: dict[str, Items] = {}
         self._request_sent: dict[str, datetime] = {}
         self.wall: Any = None
+        self._live: Any = None
         specs = (
             ("calls", "Calls per hour by category", True), ("cameras", "Registered vs integrated cameras", True),
             ("requests", "Footage requests", False), ("live_views", "Live views per day", True),
@@ -127,9 +130,10 @@ class Dashboard(QWidget):
         live.call_received.connect(self.on_call)
         live.calls_loaded.connect(self.on_calls_loaded)
         live.camera_changed.connect(self.on_camera_changed)
-        live.registry_loaded.connect(lambda _n: self.on_registry(live.index))
+        self._live = live
+        live.registry_loaded.connect(self._registry_loaded)
         live.request_event.connect(self.on_request_event)
-        live.emergencies_changed.connect(lambda: self.on_emergencies(live.emergencies.values()))
+        live.emergencies_changed.connect(self._emergencies_changed)
         if wall is not None and callable(getattr(wall, "tiles", None)):
             self.wall = wall
             if hasattr(wall, "tile_opened"):
@@ -178,6 +182,12 @@ class Dashboard(QWidget):
     def on_call(self, call: DispatchCall, _version: int = 0) -> None:
         if self.stats.add_call(call.id, call.reported_at, call.category):
             self.redraw("calls")
+
+    def _registry_loaded(self, _count: int) -> None:
+        self.on_registry(self._live.index)
+
+    def _emergencies_changed(self) -> None:
+        self.on_emergencies(self._live.emergencies.values())
 
     def on_registry(self, index: Any) -> None:
         cams = {cid: cam.tier is Tier.INTEGRATED for cid in index.camera_ids()
@@ -235,7 +245,19 @@ class Dashboard(QWidget):
         for key in self.charts:
             self.redraw(key)
 
+    def shutdown(self) -> None:
+        """The window is closing: stop sampling and destroy the charts' graphics views now,
+        on the GUI thread (left to Python's garbage collector, a QGraphicsScene may be
+        destroyed on whatever thread collects it, and its timers complain)."""
+        self.wall_timer.stop()
+        self._closed = True
+        for chart in self.charts.values():
+            if shiboken6.isValid(chart.plot):
+                shiboken6.delete(chart.plot)
+
     def redraw(self, key: str) -> None:
+        if self._closed:
+            return
         getattr(self, f"_draw_{key}")(self.charts[key])
         self.redrawn.emit(key)
 
@@ -326,6 +348,8 @@ def attach_dashboard(window: Any, *, api: ApiClient, live: Any, wall: Any,
 def apply_dashboard_role(dash: Dashboard, dock: Any, role: str | None) -> None:
     """Shown to the roles allowed (the server checks every read anyway: the audit and
     ``scope=all`` requests answer 403 to an analyst); hidden, and its data dropped, for others."""
+    if not shiboken6.isValid(dash) or dash._closed:
+        return
     allowed = role in dash.roles
     dock.toggleViewAction().setVisible(allowed)
     if not allowed:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -153,6 +154,8 @@ class IncidentReview(QWidget):
         self.loaded.emit(len(self.entries))
 
     def _draw(self) -> None:
+        if not shiboken6.isValid(self.plot):
+            return
         self.plot.clear()
         self.points.clear()
         spots = []
@@ -228,5 +231,65 @@ class IncidentReview(QWidget):
         return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
     def shutdown(self) -> None:
+        """The window is closing: close the recordings and destroy the graphics view now,
+        on the GUI thread (see ``Dashboard.shutdown``)."""
         self._generation += 1
         self.sync.shutdown()
+        if shiboken6.isValid(self.plot):
+            shiboken6.delete(self.plot)
+
+    # -- in the console ---------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:
+        """Brought to front with a call chosen meanwhile: review that call."""
+        super().showEvent(event)
+        call_id = self.call_box.text().strip()
+        shown = self.incident.call.get("id") if self.incident and self.incident.call else None
+        if call_id and call_id != shown:
+            self.load(call_id)
+
+    def apply_role(self, dock: Any, role: str | None, roles: frozenset[str] = frozenset({"supervisor", "admin"})) -> None:
+        """Supervisors and admins review incidents (the server refuses the audit trail to
+        others anyway); for anyone else the dock is hidden and what it showed is dropped."""
+        if not shiboken6.isValid(self.plot):
+            return  # shut down with its window
+        allowed = role in roles
+        dock.toggleViewAction().setVisible(allowed)
+        if not allowed:
+            dock.hide()
+            self.forget()
+
+    def forget(self) -> None:
+        self._generation += 1
+        self.sync.close_clips()
+        self.incident, self.entries = None, []
+        if shiboken6.isValid(self.plot):
+            self.plot.clear()
+        self.list.clear()
+        self.play_together.setEnabled(False)
+        self.status.setText("Choose a call or enter a case number.")
+
+
+def attach_incident_review(window: Any, *, api: Any, evidence: Any, zone: tzinfo | None) -> IncidentReview:
+    """The review for the main window: follows the selected call while its dock is shown,
+    and opens the Evidence tab's player at the moment an entry points to."""
+    from rtcc_console.client.incident_timeline import gather
+
+    review = IncidentReview(lambda c, k: gather(api, evidence.evidence, call_id=c, case_number=k),
+                            lambda item: evidence.evidence.fetch_content(item), zone=zone, parent=window)  # fmt: skip
+
+    def call_selected(call_id: str) -> None:
+        review.call_box.setText(call_id)
+        review.case_box.clear()
+        if review.isVisible():
+            review.load(call_id)
+
+    def moment(evidence_id: str, offset_s: float) -> None:
+        dock = window.docks.get("evidence")
+        if dock is not None:
+            dock.raise_()
+        evidence.tab.jump_to_moment(evidence_id, offset_s)
+
+    window.call_queue.call_selected.connect(call_selected)
+    window.sign_out_requested.connect(review.forget)
+    review.moment_wanted.connect(moment)
+    return review

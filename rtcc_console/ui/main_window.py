@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
 
         self.dashboard = attach_dashboard(self, api=api, live=live, wall=wall)
         self._apply_dashboard_role = apply_dashboard_role
+        from rtcc_console.ui.incident_review import attach_incident_review
+
+        self.review = attach_incident_review(self, api=api, evidence=self.evidence, zone=self.evidence.tab.player.zone)
         self.docks: dict[str, QDockWidget] = {}
         self.session: Any = None  # the ConsoleSession, attached by build_console
         self._floating_hidden: list[QDockWidget] = []
@@ -134,6 +137,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
         self._dock("dashboard", "Dashboard", self.dashboard, right, scroll=True)  # supervisors (show_data)
         self.tabifyDockWidget(self.docks["wall"], self.docks["dashboard"])
+        self._dock("review", "Incident review", self.review, right, scroll=True)  # supervisors (show_data)
+        self.tabifyDockWidget(self.docks["dashboard"], self.docks["review"])
         self.docks["wall"].raise_()
         self.docks["cameras"].raise_()
         docks = self.docks
@@ -398,6 +403,7 @@ class MainWindow(QMainWindow):
         if user is not None:
             self.wall.set_user(user.username)
         self._apply_dashboard_role(self.dashboard, self.docks["dashboard"], user.role if user else None)
+        self.review.apply_role(self.docks["review"], user.role if user else None)
         self.live.start()
 
     def _set_actions_enabled(self, on: bool) -> None:
@@ -531,4 +537,6 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.live.stop()
         self.wall.shutdown()
+        self.dashboard.shutdown()  # pyqtgraph views die here, on the GUI thread
+        self.review.shutdown()
         super().closeEvent(event)

@@ -3,10 +3,13 @@ server, the wall's health, PNG export."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
@@ -21,6 +24,17 @@ from rtcc_console.core.models import (
     Tier,
 )  # fmt: skip
 from rtcc_console.ui.dashboard import Dashboard
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Closed windows and charts sit in reference cycles; collected by whichever thread
+    next allocates (a server thread), their Qt objects would be destroyed off the GUI
+    thread. Collect here, before and after each test, on the GUI thread."""
+    gc.collect()
+    yield
+    gc.collect()
+
 
 NOW = datetime(2026, 11, 29, 18, 30, tzinfo=UTC)
 
@@ -53,7 +67,7 @@ def _cam(cid: str, tier: Tier) -> Camera:
 
 def test_charts_follow_events(qtbot: Any, tmp_path: Path) -> None:
     dash = Dashboard(now=lambda: NOW)
-    qtbot.addWidget(dash)
+    qtbot.addWidget(dash, before_close_func=lambda w: w.shutdown())
     live = FakeLive()
     dash.attach(live)
     with qtbot.waitSignal(dash.redrawn, check_params_cb=lambda k: k == "calls"):
@@ -117,7 +131,7 @@ class FakeWall(QObject):
 
 def test_wall_health_and_live_views(qtbot: Any) -> None:
     dash = Dashboard(now=lambda: NOW)
-    qtbot.addWidget(dash)
+    qtbot.addWidget(dash, before_close_func=lambda w: w.shutdown())
     wall = FakeWall(["LIVE", "LIVE", "STALE", "FAILED", "EMPTY"])
     dash.attach(FakeLive(), wall)
     dash.sample_wall()
@@ -142,7 +156,7 @@ def test_initial_load_from_the_server(qtbot: Any, console_server: Any) -> None:
     integrated = next(c for c in cam if c["tier"] == "integrated" and c.get("sharing_mode") == "live_always")
     console_server.admin_post(f"/cameras/{integrated['id']}/live-grants", {"reason": "case 26-000123"})
     dash = Dashboard(api)
-    qtbot.addWidget(dash)
+    qtbot.addWidget(dash, before_close_func=lambda w: w.shutdown())
     with qtbot.waitSignal(dash.loaded, timeout=20_000):
         dash.load()
     assert len(dash.stats.calls) == 2
@@ -166,3 +180,19 @@ def test_docked_for_admins_hidden_for_analysts(qtbot: Any, console_server: Any, 
     other, _ = make_console(console_server.base, username="ana")
     assert not other.docks["dashboard"].toggleViewAction().isVisible()
     assert not other.docks["dashboard"].isVisible()
+
+
+def test_review_docked_for_admins_follows_the_selected_call(qtbot: Any, console_server: Any, make_console: Any) -> None:
+    call = console_server.post_call(incident_id="DPD-T-REVIEW-9")
+    window, _api = make_console(console_server.base, username="adam")
+    dock = window.docks["review"]
+    assert dock.toggleViewAction().isVisible()
+    qtbot.waitUntil(lambda: window.call_queue.model.call(str(call["id"])) is not None, timeout=20_000)
+    window.call_queue.select_call(str(call["id"]))
+    dock.show()
+    dock.raise_()
+    with qtbot.waitSignal(window.review.loaded, timeout=30_000):
+        qtbot.waitUntil(lambda: window.review.call_box.text() == str(call["id"]), timeout=10_000)
+    assert [e.lane for e in window.review.entries][:1] == ["CAD"]
+    other, _ = make_console(console_server.base, username="ana")
+    assert not other.docks["review"].toggleViewAction().isVisible()

@@ -4,10 +4,13 @@ line shows each, a click asks for the evidence at that moment, the recordings pl
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from rtcc_console.client.api import ApiClient
@@ -15,6 +18,17 @@ from rtcc_console.client.evidence_api import EvidenceApi
 from rtcc_console.client.incident_timeline import case_for_incident, gather
 from rtcc_console.sim.clip_file import write_mp4
 from rtcc_console.ui.incident_review import IncidentReview, lane_y
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Closed windows and charts sit in reference cycles; collected by whichever thread
+    next allocates (a server thread), their Qt objects would be destroyed off the GUI
+    thread. Collect here, before and after each test, on the GUI thread."""
+    gc.collect()
+    yield
+    gc.collect()
+
 
 
 def _admin(server: Any, method: str, path: str, **kw: Any) -> Any:
@@ -53,7 +67,7 @@ def test_timeline_of_a_call(qtbot: Any, console_server: Any, tmp_path: Path) -> 
     evidence = EvidenceApi(api, tmp_path / "cache")
     review = IncidentReview(lambda c, k: gather(api, evidence, call_id=c, case_number=k),
                             lambda item: evidence.fetch_content(item), zone=UTC)  # fmt: skip
-    qtbot.addWidget(review)
+    qtbot.addWidget(review, before_close_func=lambda w: w.shutdown())
     review.resize(1200, 900)
     review.show()
     with qtbot.waitSignal(review.loaded, timeout=30_000):
@@ -91,7 +105,7 @@ def test_case_without_call_and_refusals_are_shown(qtbot: Any, console_server: An
     evidence = EvidenceApi(api, tmp_path / "cache")
     review = IncidentReview(lambda c, k: gather(api, evidence, call_id=c, case_number=k),
                             lambda item: evidence.fetch_content(item), zone=UTC)  # fmt: skip
-    qtbot.addWidget(review)
+    qtbot.addWidget(review, before_close_func=lambda w: w.shutdown())
     with qtbot.waitSignal(review.loaded, timeout=30_000):
         review.load("", "26-NOTHING")
     assert review.entries == []

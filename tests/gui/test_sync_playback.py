@@ -3,6 +3,8 @@ offsets line up at the same true moment, paused and while playing."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,17 @@ import pytest
 from rtcc_console.client.evidence_models import Evidence, MediaInfo
 from rtcc_console.sim.clip_file import write_mp4
 from rtcc_console.ui.sync_playback import SyncPlayback
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Closed windows and charts sit in reference cycles; collected by whichever thread
+    next allocates (a server thread), their Qt objects would be destroyed off the GUI
+    thread. Collect here, before and after each test, on the GUI thread."""
+    gc.collect()
+    yield
+    gc.collect()
+
 
 FPS = 15
 T0 = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
@@ -35,7 +48,7 @@ def two_clips(tmp_path: Path) -> list[tuple[Path, Evidence]]:
 
 def test_clips_line_up_at_the_same_true_moment(qtbot: Any, two_clips: list[tuple[Path, Evidence]]) -> None:
     sync = SyncPlayback(zone=UTC)
-    qtbot.addWidget(sync)
+    qtbot.addWidget(sync, before_close_func=lambda w: w.shutdown())
     sync.resize(800, 300)
     sync.show()
     with qtbot.waitSignal(sync.opened, timeout=20_000) as opened:
@@ -60,7 +73,7 @@ def test_clips_line_up_at_the_same_true_moment(qtbot: Any, two_clips: list[tuple
 def test_playing_keeps_them_aligned(qtbot: Any, two_clips: list[tuple[Path, Evidence]]) -> None:
     now = [0.0]
     sync = SyncPlayback(zone=UTC, clock=lambda: now[0])
-    qtbot.addWidget(sync)
+    qtbot.addWidget(sync, before_close_func=lambda w: w.shutdown())
     with qtbot.waitSignal(sync.opened, timeout=20_000):
         sync.open_clips(two_clips)
     a, b = sync.tiles
