@@ -241,9 +241,20 @@ def report_main(argv: list[str] | None = None) -> int:
     zone = ZoneInfo(settings.time_zone)
     start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=zone).astimezone(UTC)
     end = datetime(args.end.year, args.end.month, args.end.day, tzinfo=zone).astimezone(UTC)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rtcc_console.store.db import normalize_url
+
+    url = normalize_url(settings.db_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+        sys.stderr.write(f"rtcc report: no database at {url.database}\n")
+        return 2
     db = Database(settings.db_url)
     try:
         figures = collect(db, settings, start=start, end=end)
+    except SQLAlchemyError as exc:
+        sys.stderr.write(f"rtcc report: cannot read the database ({type(exc).__name__}); is it migrated (rtcc db upgrade)?\n")
+        return 2
     finally:
         db.dispose()
     drawn = charts(figures)

@@ -145,3 +145,16 @@ def test_report_cli_rejects_bad_dates(tmp_path: Path, capsys: pytest.CaptureFixt
             report_main([*argv, "--out", str(tmp_path / "r.html")])
         assert exc.value.code == 2
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_cli_without_a_database_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    out = tmp_path / "r.html"
+    assert report_main(["--from", "2026-01-01", "--to", "2026-02-01", "--out", str(out), "--db",
+                        f"sqlite:///{tmp_path / 'missing.sqlite'}"]) == 2  # fmt: skip
+    assert not (tmp_path / "missing.sqlite").exists()
+    sqlite3.connect(tmp_path / "empty.sqlite").close()
+    assert report_main(["--from", "2026-01-01", "--to", "2026-02-01", "--out", str(out), "--db",
+                        f"sqlite:///{tmp_path / 'empty.sqlite'}"]) == 2  # fmt: skip
+    assert "rtcc db upgrade" in capsys.readouterr().err and not out.exists()
