@@ -172,6 +172,10 @@ class ConsoleSettings(BaseSettings):
         description="Sound per call priority for new calls ('urgent', 'chime', 'soft'); priorities not listed are silent",
     )
     alert_muted: bool = Field(default=False, description="Start with call alert sounds muted")
+    dashboard_roles: list[MfaRole] = Field(
+        default_factory=lambda: ["supervisor", "admin"],
+        description="Roles that see the supervisor dashboard; add 'analyst' to show it to analysts (they see their own requests, no audit figures)",
+    )
     alert_repeat_s: int = Field(default=30, ge=5, le=3600, description="An unacknowledged priority-1 call sounds again after this")
     alert_max_repeats: int = Field(default=2, ge=0, le=10, description="How often an unacknowledged call sounds again (never endlessly)")
     queue_hold_s: float = Field(default=4.0, ge=0, le=60, description="New calls are held behind a marker while the analyst worked in the queue this recently")

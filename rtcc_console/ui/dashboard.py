@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from rtcc_console.client import supervision_feed as feed
-from rtcc_console.client.api import ApiClient
+from rtcc_console.client.api import ApiClient, Forbidden
 from rtcc_console.client.convert import parse_time
+from rtcc_console.client.requests_api import FootageRequestsApi
 from rtcc_console.core.dashboard_stats import PUBLISHED_REGISTRIES, DashboardStats
 from rtcc_console.core.models import Camera, DispatchCall, Tier
 from rtcc_console.ui.tasks import run_in_background
@@ -149,8 +150,14 @@ class Dashboard(QWidget):
 
         def fetch() -> tuple[list[dict[str, Any]], ...]:
             calls = feed.all_calls(api)
-            reqs = feed.all_requests(api)
-            views = feed.audit_entries(api, since=since, action="live.grant")
+            try:
+                reqs = feed.all_requests(api)
+            except Forbidden:  # an analyst shown the dashboard: their own requests
+                reqs = [r for r in FootageRequestsApi(api).list_requests(limit=200).get("items", []) if isinstance(r, dict)]
+            try:
+                views = feed.audit_entries(api, since=since, action="live.grant")
+            except Forbidden:  # the audit trail is for supervisors; the wall still counts
+                views = []
             ems = feed.all_emergencies(api)
             return calls, reqs, views, ems
 
@@ -336,11 +343,12 @@ def _duration(seconds: float) -> str:
 
 
 def attach_dashboard(window: Any, *, api: ApiClient, live: Any, wall: Any,
-                     roles: frozenset[str] = DASHBOARD_ROLES) -> Dashboard:  # fmt: skip
+                     roles: frozenset[str] | None = None) -> Dashboard:  # fmt: skip
     """Build the dashboard for the main window; ``apply_dashboard_role`` shows or hides its
-    dock for the signed-in user and loads the figures once per session."""
+    dock for the signed-in user and loads the figures once per session. ``roles``: who sees
+    it (default: the console setting ``dashboard_roles``)."""
     dash = Dashboard(api, parent=window)
-    dash.roles = roles
+    dash.roles = roles if roles is not None else frozenset(window.settings.dashboard_roles)
     dash.attach(live, wall)
     return dash
 

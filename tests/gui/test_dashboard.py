@@ -196,3 +196,25 @@ def test_review_docked_for_admins_follows_the_selected_call(qtbot: Any, console_
     assert [e.lane for e in window.review.entries][:1] == ["CAD"]
     other, _ = make_console(console_server.base, username="ana")
     assert not other.docks["review"].toggleViewAction().isVisible()
+
+
+def test_an_agency_may_show_it_to_analysts(qtbot: Any, console_server: Any, tmp_path: Path) -> None:
+    """``dashboard_roles`` with 'analyst': docked and loaded for ana, with her own requests
+    and no audit figures (the server refuses those reads to analysts)."""
+    from rtcc_console.client.api import ApiClient
+    from rtcc_console.config import ConsoleSettings
+    from rtcc_console.ui.app import build_console
+    from tests.gui.conftest import PASSWORD
+
+    console_server.post_call(category="violent")
+    settings = ConsoleSettings(server_url=console_server.base, cache_dir=tmp_path / "cache", time_zone="UTC",
+                               dashboard_roles=["analyst", "supervisor", "admin"])  # fmt: skip
+    api = ApiClient(console_server.base)
+    user = api.login("ana", PASSWORD)
+    window = build_console(settings, api, user=user, settings_file=tmp_path / "console.ini")
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.dashboard.loaded, timeout=20_000):
+        window.show()
+    assert window.docks["dashboard"].toggleViewAction().isVisible()
+    assert len(window.dashboard.stats.calls) == 1 and window.dashboard.stats.live_views == {}
+    window.close()
