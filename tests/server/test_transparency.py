@@ -86,7 +86,6 @@ def assert_clean(text: str, where: str) -> None:
                 assert part.lower() not in lowered, f"{part!r} (of {secret!r}) found in {where}"
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_report_figures_and_no_personal_data(client: TestClient, app: Any, settings: Any, tmp_path: Path) -> None:
     seed(app)
     out = tmp_path / "report.html"
