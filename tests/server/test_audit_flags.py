@@ -61,3 +61,16 @@ def test_flag_input_errors(client: TestClient, app: Any, supervisor: dict[str, s
                    {"since": "2026-02-01T00:00:00+00:00", "until": "2026-01-01T00:00:00+00:00"}):  # fmt: skip
         assert client.get(f"{API}/audit/flags", headers=supervisor, params=params).status_code == 422, params
     assert client.get(f"{API}/audit/flags", headers=supervisor).json()["items"][0]["acknowledged"] is False
+
+
+def test_hostile_ack_bodies_are_4xx_and_change_nothing(client: TestClient, app: Any, supervisor: dict[str, str]) -> None:
+    _pattern(app)
+    flag_id = client.get(f"{API}/audit/flags", headers=supervisor).json()["items"][0]["id"]
+    headers = {**supervisor, "Content-Type": "application/json"}
+    for body in (b'{"note": "ok\\ud800"}', b'{"note": "a\x00b"}', b"[" * 5000 + b"]" * 5000,
+                 b'{"note": "\xff\xfe"}', '{"note": "ok"}'.encode("utf-16"), b"", b"null"):  # fmt: skip
+        r = client.post(f"{API}/audit/flags/{flag_id}/ack", headers=headers, content=body)
+        assert 400 <= r.status_code < 500, (body[:20], r.status_code)
+    assert client.get(f"{API}/audit/flags", headers=supervisor).json()["items"][0]["acknowledged"] is False
+    r = client.post(f"{API}/audit/flags/%ED%A0%80/ack", headers=supervisor, json={"note": "x"})
+    assert r.status_code == 404
