@@ -110,3 +110,21 @@ def test_case_without_call_and_refusals_are_shown(qtbot: Any, console_server: An
         review.load("", "26-NOTHING")
     assert review.entries == []
     assert "audit trail" in review.status.text() and not review.play_together.isEnabled()
+
+
+def test_an_entry_opens_the_evidence_tab_at_its_moment(
+    qtbot: Any, console_server: Any, make_console: Any, tmp_path: Path
+) -> None:
+    call_id, _case = _seed(console_server, tmp_path)
+    window, _api = make_console(console_server.base, username="adam")
+    qtbot.waitUntil(lambda: window.call_queue.model.call(call_id) is not None, timeout=20_000)
+    window.call_queue.select_call(call_id)
+    window.docks["review"].show()
+    window.docks["review"].raise_()
+    qtbot.waitUntil(lambda: any(e.title.startswith("Recording") for e in window.review.entries), timeout=30_000)
+    n = next(i for i, e in enumerate(window.review.entries) if e.title.startswith("Recording"))
+    wanted = window.review.entries[n].evidence_id
+    with qtbot.waitSignal(window.evidence.tab.player.opened, timeout=30_000) as opened:
+        window.review.choose(n)
+    assert opened.args == [wanted]
+    assert window.evidence.tab.player.item is not None and window.evidence.tab.player.item.id == wanted
