@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rtcc_console.core.models import Camera, Emergency, GeoPoint, Tier
+from rtcc_console.core.models import Camera, Emergency, GeoPoint, SharingMode, Tier
 
 PANIC_REASON = re.compile(r"^Panic \((?P<source>[^)]*)\): (?P<site>.*?), AVS-01 level (?P<level>[0-4])")
 STYLE = ("QFrame#emergencyAlert { background: #a1001c; border: 3px solid #5c0010; }"
@@ -180,7 +180,13 @@ def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, w
     from rtcc_console.ui.wall.feeds import CameraRef
 
     def nearest(point: GeoPoint, k: int) -> list[Camera]:
-        hits = live.index.nearest(point, k, tier=Tier.INTEGRATED)
+        """Integrated cameras one may view now: live always, or covered by a running emergency."""
+        covered = {cid for e in live.active_emergencies() for cid in e.camera_ids}
+
+        def viewable(c: Camera) -> bool:
+            return c.sharing_mode is SharingMode.LIVE_ALWAYS or c.id in covered
+
+        hits = live.index.nearest(point, k, tier=Tier.INTEGRATED, where=viewable)
         return [c for c in (live.index.get(h.camera_id) for h in hits) if c is not None]
 
     def fly(camera_id: str) -> None:
@@ -205,7 +211,13 @@ def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, w
     bar.setWidget(alert)
     window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, bar)
     bar.setVisible(False)
-    alert.on_visible = bar.setVisible
+
+    def show_bar(visible: bool) -> None:
+        bar.setVisible(visible)
+        if visible:  # as tall as its lines, no more: the wall keeps its room
+            window.resizeDocks([bar], [alert.sizeHint().height() + 28], Qt.Orientation.Vertical)
+
+    alert.on_visible = show_bar
     live.emergencies_changed.connect(alert.refresh)
     return alert
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,7 +31,9 @@ from tests.server.portal_support import PW
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian chromium and chromium-driver "
                                 "(scripts/debian-packages.txt)")
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# screenshots go to docs/ only with RTCC_DOCS_SCREENSHOTS=1 (no churn in the tree on every run)
+DOCS = (Path(__file__).resolve().parents[2] / "docs" if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+        else Path(tempfile.mkdtemp(prefix="rtcc-portal-shots-")))
 STAFF_PW = "correct horse battery staple"
 
 
