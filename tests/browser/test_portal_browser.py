@@ -308,3 +308,40 @@ def _vault_uploads(embedded: Any) -> list[str]:
 
     with embedded.state.db.read() as s:
         return list(s.scalars(select(VaultUploadRow.id)))
+
+
+def test_keyboard_only_sign_up_with_visible_focus(server: Any, browser: Any) -> None:
+    """Tab from the top of the page through the sign-up form, typing only: every stop shows
+    a focus outline, and Enter submits."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _embedded, base, sink = server
+    d = browser
+    d.get(f"{base}/portal/sign-up")
+    keys = ActionChains(d)
+
+    def focused() -> dict[str, str]:
+        return dict(d.execute_script(
+            "const e = document.activeElement, s = getComputedStyle(e);"
+            "return {id: e.id || e.tagName, outline: s.outlineStyle, width: s.outlineWidth};"))
+
+    stops: list[dict[str, str]] = []
+    for _ in range(4):  # skip link, then the name field, the first kind radio, and past the other radios
+        keys.send_keys(Keys.TAB).perform()
+        stops.append(focused())
+        if stops[-1]["id"] == "name":
+            break
+    assert stops[-1]["id"] == "name", stops
+    keys.send_keys("Keyboard School").perform()
+    while focused()["id"] != "email":
+        keys.send_keys(Keys.TAB).perform()
+        stops.append(focused())
+        assert len(stops) < 12, stops
+    keys.send_keys("keys@school.example", Keys.TAB).perform()
+    stops.append(focused())
+    assert stops[-1]["id"] == "password"
+    keys.send_keys(PW, Keys.ENTER).perform()
+    wait(lambda: "Check your e-mail" in d.page_source, what="submitted by Enter")
+    assert all(s["outline"] == "solid" and s["width"] == "3px" for s in stops), stops
+    assert mail_link(sink, "keys@school.example", 1)
