@@ -68,6 +68,22 @@ class RankedCameraPublic(BaseModel):
     live_now: bool = Field(description="can be opened live right now (the ranking's live bonus)")
 
 
+class CameraPage(BaseModel):
+    items: list[NearbyCameraPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class CameraChanges(BaseModel):
+    """``GET /cameras?since=<cursor>``: the change feed (deletions by id)."""
+
+    items: list[NearbyCameraPublic]
+    deleted: list[str]
+    cursor: str = Field(description="pass back as ``since`` to continue")
+    has_more: bool
+
+
 class NearbyPage(BaseModel):
     items: list[RankedCameraPublic]
 

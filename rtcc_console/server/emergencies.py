@@ -21,9 +21,6 @@ from rtcc_console.server.eventlog import record_event
 from rtcc_console.store import emergencies as store_emergencies
 from rtcc_console.store.db import journal_lock
 from rtcc_console.store.emergencies import EmergencyRecord
-from rtcc_console.store.emergencies import (
-    active_emergencies as active_emergencies,  # grants.py's import
-)
 
 
 def emergency_public(record: EmergencyRecord, *, now: datetime | None = None) -> dict[str, Any]:

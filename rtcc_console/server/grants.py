@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.core.policy import Action, Decision, decide
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.camera_store import camera_domain, get_camera, stream_secret
-from rtcc_console.server.emergencies import active_emergencies
 from rtcc_console.server.eventlog import record_event
+from rtcc_console.store import grants as store_grants
 from rtcc_console.store.auth_sessions import session_problem
-from rtcc_console.store.schema import LiveGrantRow, OwnerRow
+from rtcc_console.store.emergencies import active_emergencies
+from rtcc_console.store.grants import open_grants as open_grants  # portal/routes.py's import
+from rtcc_console.store.schema import LiveGrantRow
 
 
 def _digest(secret: str) -> str:
@@ -48,11 +49,10 @@ def _decide_live(session: Session, *, role: Role, camera_id: str, now: datetime)
     row = get_camera(session, camera_id=camera_id)
     if row is None:
         return Decision(False, "Camera not found (deleted?)", "not_found"), None
-    owner = session.get(OwnerRow, row.owner_id) if row.owner_id else None
     decision = decide(
         role, camera_domain(row), Action.VIEW_LIVE, now=now,
         emergencies=active_emergencies(session, now=now),
-        owner_accepts_requests=owner.accepts_requests if owner else True,
+        owner_accepts_requests=store_grants.owner_accepts_requests(session, owner_id=row.owner_id),
     )  # fmt: skip
     return decision, row
 
@@ -83,8 +83,9 @@ def issue_grant(
         )  # fmt: skip
         return GrantOutcome(None, decision, status=404 if row is None else 403)
     secret = secrets.token_urlsafe(24)
-    grant = LiveGrantRow(
-        id="grant-" + secrets.token_hex(8),
+    grant = store_grants.insert_grant(
+        session,
+        grant_id="grant-" + secrets.token_hex(8),
         camera_id=camera_id,
         username=actor.username or "",
         reason=reason,
@@ -94,8 +95,6 @@ def issue_grant(
         token_hash=_digest(secret),
         session_jti=session_jti,
     )
-    session.add(grant)
-    session.flush()
     append_audit(
         session, actor=actor, action="live.grant", outcome="ok",
         targets={"camera": camera_id, "grant": grant.id, "emergency": decision.emergency_id}, reason=reason,
@@ -115,13 +114,11 @@ def renew_grant(
         return GrantOutcome(None, Decision(False, f"Grant is no longer valid: {why}", "gone"), status=410)
     decision, _row = _decide_live(session, role=role, camera_id=grant.camera_id, now=now)
     if not decision.allowed:
-        grant.ended_at = now
-        grant.end_reason = decision.reason
+        store_grants.end_grant(session, grant=grant, reason=decision.reason, now=now)
         append_audit(session, actor=actor, action="live.renew", outcome="denied", targets=targets, reason=decision.reason)
         return GrantOutcome(None, decision, status=403)
-    grant.expires_at = _expiry(decision, now=now, ttl_s=ttl_s)
-    grant.emergency_id = decision.emergency_id
-    session.flush()
+    store_grants.extend_grant(session, grant=grant, expires_at=_expiry(decision, now=now, ttl_s=ttl_s),
+                              emergency_id=decision.emergency_id)  # fmt: skip
     append_audit(session, actor=actor, action="live.renew", outcome="ok", targets=targets, reason=grant.reason)
     return GrantOutcome(grant, decision, status=200)
 
@@ -129,11 +126,8 @@ def renew_grant(
 def end_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, reason: str, publish: bool, now: datetime | None = None) -> None:
     """End one grant (tile closed, consent gone); ``publish`` sends ``grant.revoked``."""
     now = now or utcnow()
-    if grant.ended_at is not None:
+    if not store_grants.end_grant(session, grant=grant, reason=reason, now=now):
         return
-    grant.ended_at = now
-    grant.end_reason = reason
-    session.flush()
     append_audit(
         session, actor=actor, action="live.end", targets={"camera": grant.camera_id, "grant": grant.id}, reason=reason
     )
@@ -144,19 +138,10 @@ def end_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, reason: st
         )  # fmt: skip
 
 
-def open_grants(session: Session, *, now: datetime, camera_id: str | None = None, emergency_id: str | None = None) -> list[LiveGrantRow]:
-    stmt = select(LiveGrantRow).where(LiveGrantRow.ended_at.is_(None), LiveGrantRow.expires_at > now)
-    if camera_id is not None:
-        stmt = stmt.where(LiveGrantRow.camera_id == camera_id)
-    if emergency_id is not None:
-        stmt = stmt.where(LiveGrantRow.emergency_id == emergency_id)
-    return list(session.scalars(stmt.order_by(LiveGrantRow.issued_at)).all())
-
-
 def end_camera_grants(session: Session, *, camera_id: str, actor: Actor, reason: str, now: datetime | None = None) -> int:
     """End every open grant of a camera (revoked / deleted / consent withdrawn)."""
     now = now or utcnow()
-    grants = open_grants(session, now=now, camera_id=camera_id)
+    grants = store_grants.open_grants(session, now=now, camera_id=camera_id)
     for grant in grants:
         end_grant(session, grant=grant, actor=actor, reason=reason, publish=True, now=now)
     return len(grants)
@@ -171,10 +156,10 @@ def recheck_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, prefix
     now = now or utcnow()
     decision, _row = _decide_live(session, role=Role.ANALYST, camera_id=grant.camera_id, now=now)
     if decision.allowed:
-        grant.emergency_id = decision.emergency_id
-        if decision.valid_until is not None and decision.valid_until < grant.expires_at:
-            grant.expires_at = decision.valid_until
-        session.flush()
+        expires = grant.expires_at
+        if decision.valid_until is not None and decision.valid_until < expires:
+            expires = decision.valid_until
+        store_grants.extend_grant(session, grant=grant, expires_at=expires, emergency_id=decision.emergency_id)
         return True
     end_grant(session, grant=grant, actor=actor, reason=prefix + decision.reason, publish=True, now=now)
     return False
@@ -183,7 +168,7 @@ def recheck_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, prefix
 def recheck_emergency_grants(session: Session, *, emergency_id: str, actor: Actor, now: datetime) -> int:
     """After an emergency ended: keep grants another consent still covers, end the rest."""
     ended = 0
-    for grant in open_grants(session, now=now, emergency_id=emergency_id):
+    for grant in store_grants.open_grants(session, now=now, emergency_id=emergency_id):
         if not recheck_grant(session, grant=grant, actor=actor, prefix="Emergency ended: ", now=now):
             ended += 1
     return ended
@@ -242,7 +227,7 @@ def check_grant_secret(
     if not secret or len(secret) > 200:
         return None, "no valid live grant for this camera"
     digest = _digest(secret)
-    row = session.scalars(select(LiveGrantRow).where(LiveGrantRow.token_hash == digest)).first()
+    row = store_grants.grant_by_token_hash(session, token_hash=digest)
     if row is None or not hmac.compare_digest(row.token_hash or "", digest):
         return None, "no valid live grant for this camera"
     if row.camera_id != camera_id or row.ended_at is not None or row.expires_at <= now:

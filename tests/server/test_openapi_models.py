@@ -9,9 +9,6 @@ from typing import Any
 UNTYPED = {
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/cameras/import"),
-    ("GET", "/api/v1/cameras"),
-    ("POST", "/api/v1/cameras/{camera_id}/snapshots"),
-    ("GET", "/api/v1/live-grants"),
     ("POST", "/api/v1/media/auth"),
 }
 

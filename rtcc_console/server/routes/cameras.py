@@ -16,14 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from rtcc_console.core.models import CameraKind, GeoPoint, SharingMode, Tier, utcnow
 from rtcc_console.server import camera_store as cams
 from rtcc_console.server.audit import append_audit
-from rtcc_console.server.call_schemas import NearbyPage
+from rtcc_console.server.call_schemas import CameraChanges, CameraPage, NearbyPage
 from rtcc_console.server.deps import RequireAdmin, RequireAnalyst, StateDep, actor_of
 from rtcc_console.server.eventlog import record_event
 from rtcc_console.server.grants import end_camera_grants
 from rtcc_console.server.nearby import ranked_nearby
 from rtcc_console.server.schemas import CameraCreate, CameraPublic, CameraUpdate, RevokeRequest
 from rtcc_console.store.emergencies import active_emergencies
-from rtcc_console.store.schema import LiveGrantRow
+from rtcc_console.store.grants import get_grant
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -50,7 +50,7 @@ def _cursor(text: str) -> int:
     return int(text)
 
 
-@router.get("")
+@router.get("", response_model=CameraPage | CameraChanges)
 def list_cameras(
     user: RequireAnalyst,
     state: StateDep,
@@ -157,7 +157,8 @@ def update_camera(camera_id: str, body: CameraUpdate, admin: RequireAdmin, state
 
 def _recheck_consent(session: Any, camera_id: str, admin: Any) -> None:
     """A consent downgrade (e.g. live_always -> request_only) ends grants that lost it."""
-    from rtcc_console.server.grants import open_grants, recheck_grant
+    from rtcc_console.server.grants import recheck_grant
+    from rtcc_console.store.grants import open_grants
 
     for grant in open_grants(session, now=utcnow(), camera_id=camera_id):
         recheck_grant(session, grant=grant, actor=actor_of(admin))
@@ -199,7 +200,16 @@ class SnapshotCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-@router.post("/{camera_id}/snapshots", status_code=201)
+class SnapshotRecorded(BaseModel):
+    id: int = Field(description="the audit entry")
+    camera_id: str
+    grant_id: str
+    sha256: str
+    taken_at: str
+    recorded_at: str
+
+
+@router.post("/{camera_id}/snapshots", status_code=201, response_model=SnapshotRecorded)
 def snapshot(camera_id: str, body: SnapshotCreate, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
     """Record (audit) a still taken from a live view; the grant must be the caller's."""
     digest = body.sha256.lower()
@@ -208,7 +218,7 @@ def snapshot(camera_id: str, body: SnapshotCreate, user: RequireAnalyst, state: 
     if body.taken_at.tzinfo is None:
         raise HTTPException(422, "taken_at: a time zone offset is required")
     with state.db.write() as session:
-        grant = session.get(LiveGrantRow, body.grant_id)
+        grant = get_grant(session, grant_id=body.grant_id)
         if grant is None or grant.camera_id != camera_id or grant.username != user.username:
             raise HTTPException(403, "grant_id: no live grant of yours for this camera")
         if not (grant.issued_at <= body.taken_at <= (grant.ended_at or grant.expires_at)):

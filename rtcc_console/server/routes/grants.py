@@ -14,14 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of
-from rtcc_console.server.grants import (
-    end_grant,
-    grant_public,
-    issue_grant,
-    open_grants,
-    renew_grant,
-)
+from rtcc_console.server.grants import end_grant, grant_public, issue_grant, renew_grant
 from rtcc_console.server.schemas import Reason
+from rtcc_console.store.grants import get_grant, open_grants
 from rtcc_console.store.schema import LiveGrantRow
 
 router = APIRouter(tags=["live view"])
@@ -59,7 +54,24 @@ def create_grant(camera_id: str, body: GrantRequest, user: RequireAnalyst, state
     raise HTTPException(denial.status, denial.decision.reason)
 
 
-@router.get("/live-grants")
+class GrantListItem(BaseModel):
+    id: str
+    camera_id: str
+    username: str
+    reason: str
+    issued_at: str
+    expires_at: str
+    emergency_id: str | None
+
+
+class GrantList(BaseModel):
+    items: list[GrantListItem]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/live-grants", response_model=GrantList)
 def list_grants(user: RequireAnalyst, state: StateDep, mine: bool = False) -> dict[str, Any]:
     """Open live views: an analyst sees their own; supervisors see everyone's (oversight).
 
@@ -77,10 +89,10 @@ def list_grants(user: RequireAnalyst, state: StateDep, mine: bool = False) -> di
 
 
 def _own_grant(session: Any, grant_id: str, user: Any) -> LiveGrantRow:
-    grant = session.get(LiveGrantRow, grant_id)
+    grant = get_grant(session, grant_id=grant_id)
     if grant is None or (grant.username != user.username and not user.role.at_least(Role.SUPERVISOR)):
         raise HTTPException(404, f"no live grant {grant_id!r} of yours")
-    return grant  # type: ignore[no-any-return]
+    return grant
 
 
 @router.post("/live-grants/{grant_id}/renew", response_model=GrantPublic)
