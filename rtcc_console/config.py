@@ -57,6 +57,8 @@ class ServerSettings(BaseSettings):
     login_ip_max_failures: int = Field(default=30, ge=0, le=10_000, description="Failed sign-ins per client address per login_ip_window_s before 429 (0 = off)")
     login_ip_window_s: int = Field(default=900, ge=10, le=86400, description="Window of the per-address sign-in throttle")
     grant_ttl_s: int = Field(default=60, ge=5, le=3600, description="Live grant lifetime before renewal")
+    field_share_ttl_s: int = Field(default=2 * 3600, ge=60, le=24 * 3600, description="A field share ends after this")
+    field_link_ttl_s: int = Field(default=900, ge=30, le=24 * 3600, description="A field share's single-use link expires after this")
     system_use_notice: str = Field(default=DEFAULT_NOTICE, description="Text shown on the console's sign-in screen")
     vehicle_index: bool = Field(default=True, description="Index every evidence clip for vehicle types (bicycle/car/motorcycle/bus/truck) in a low-priority worker process")
     vehicle_index_fps: float = Field(default=2.0, gt=0, le=15, description="Frames a second the vehicle indexer samples")

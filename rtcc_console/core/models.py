@@ -44,8 +44,13 @@ class SharingMode(StrEnum):
 
 
 class Role(StrEnum):
-    """Staff roles; each includes the rights of the one before it."""
+    """Staff roles; each includes the rights of the one before it.
 
+    ``OFFICER`` ranks below every staff role: a responding officer's account opens only
+    the field page of a share made for it (``/field/...``); every staff route refuses it.
+    """
+
+    OFFICER = "officer"
     ANALYST = "analyst"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
@@ -58,7 +63,7 @@ class Role(StrEnum):
         return self.rank >= other.rank
 
 
-_ROLE_RANK = {Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+_ROLE_RANK = {Role.OFFICER: 0, Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 
 
 class CallStatus(StrEnum):

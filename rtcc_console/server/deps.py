@@ -71,6 +71,10 @@ async def _authenticate(request: Request, token: str | None) -> Principal:
             cache.put(principal)
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token is invalid, expired or revoked", _UNAUTHORIZED)
+    if principal.role is Role.OFFICER:
+        # Officer accounts open only the field page of a share made for them (routes/field_shares.py).
+        await run_in_threadpool(_audit_denied, request, principal, Role.ANALYST)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "officer accounts may open only field shares")
     return Principal(
         username=principal.username,
         role=principal.role,

@@ -652,4 +652,24 @@ class MisuseFlagRow(Base):
     ack_note: Mapped[str | None] = mapped_column(Text)
 
 
+class FieldShareRow(Base):
+    """A call's cameras shared to one responding officer (issue 16): a single-use link that
+    becomes a session cookie; ended by the analyst, the call closing, or ``expires_at``."""
+
+    __tablename__ = "field_shares"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    officer: Mapped[str] = mapped_column(String(64), index=True)
+    camera_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    link_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    link_used_at: Mapped[datetime | None]
+    session_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+
+
 metadata = Base.metadata

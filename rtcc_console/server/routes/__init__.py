@@ -15,6 +15,7 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
         cameras,
         emergencies,
         events,
+        field_shares,
         footage_requests,
         grants,
         media,
@@ -29,5 +30,6 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
     # must win over /cameras/{camera_id}.
     for module in (system, auth, users, camera_io, cameras, grants, media, emergencies,
                    call_acks, calls, webhook, presets, audit, events,
-                   footage_requests, portal_requests):  # fmt: skip
+                   footage_requests, portal_requests, field_shares):  # fmt: skip
         app.include_router(module.router, prefix=prefix)
+    app.include_router(field_shares.page_router)  # the officer's page: /field/... (issue 16)

@@ -1,0 +1,129 @@
+// The officer's field page: polls the share's state each second; plays each live camera
+// (HLS through hls.js when the page has it, or natively) and says when a feed is revoked.
+(function () {
+  "use strict";
+  var share = document.body.getAttribute("data-share");
+  var base = "/field/s/" + encodeURIComponent(share);
+  var map = null, layer = null, cards = {}, ended = false;
+
+  function text(id, value) { document.getElementById(id).textContent = value; }
+  function age(iso) {
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (s < 90) return s + " s ago";
+    if (s < 5400) return Math.round(s / 60) + " min ago";
+    return Math.round(s / 3600) + " h ago";
+  }
+  function banner(msg, bad) {
+    var b = document.getElementById("banner");
+    b.textContent = msg;
+    b.className = bad ? "banner ended" : "banner";
+  }
+
+  function startVideo(card, id) {
+    var url = base + "/cameras/" + encodeURIComponent(id) + "/index.m3u8";
+    var v = card.video;
+    if (window.Hls && window.Hls.isSupported()) {
+      var hls = new window.Hls({ liveSyncDurationCount: 2, lowLatencyMode: true });
+      hls.loadSource(url);
+      hls.attachMedia(v);
+      card.hls = hls;
+    } else if (v.canPlayType("application/vnd.apple.mpegurl")) {
+      v.src = url;
+    }
+    v.play().catch(function () {});
+  }
+  function stopVideo(card) {
+    if (card.hls) { card.hls.destroy(); card.hls = null; }
+    card.video.removeAttribute("src");
+    card.video.load();
+  }
+
+  function renderCamera(cam) {
+    var card = cards[cam.id];
+    if (!card) {
+      var el = document.createElement("article");
+      el.className = "cam";
+      el.id = "cam-" + cam.id;
+      var h = document.createElement("h2");
+      h.textContent = cam.name;
+      var v = document.createElement("video");
+      v.muted = true; v.autoplay = true; v.playsInline = true; v.setAttribute("playsinline", "");
+      var st = document.createElement("div");
+      st.className = "state";
+      el.appendChild(h); el.appendChild(v); el.appendChild(st);
+      document.getElementById("cameras").appendChild(el);
+      card = cards[cam.id] = { el: el, video: v, state: st, live: null, hls: null };
+    }
+    if (card.live !== cam.live) {
+      card.live = cam.live;
+      if (cam.live) { startVideo(card, cam.id); } else { stopVideo(card); }
+    }
+    card.el.className = cam.live ? "cam" : "cam off";
+    card.state.textContent = cam.live ? "Live" : "Not available: " + cam.reason;
+  }
+
+  function renderMap(st) {
+    if (!window.L) return;
+    var c = st.call;
+    if (!map) {
+      map = window.L.map("map", { zoomControl: false, attributionControl: false });
+      layer = window.L.layerGroup().addTo(map);
+    }
+    layer.clearLayers();
+    var pts = [];
+    if (c.lat !== null && c.lon !== null) {
+      window.L.circleMarker([c.lat, c.lon], { radius: 9, color: "#ff5252", fillOpacity: 0.8 })
+        .bindTooltip("Scene").addTo(layer);
+      pts.push([c.lat, c.lon]);
+    }
+    st.cameras.forEach(function (cam) {
+      if (cam.lat === null) return;
+      window.L.circleMarker([cam.lat, cam.lon], { radius: 6, color: cam.live ? "#64b5f6" : "#888", fillOpacity: 0.8 })
+        .bindTooltip(cam.name).addTo(layer);
+      pts.push([cam.lat, cam.lon]);
+    });
+    if (pts.length && !map._fitted) { map.fitBounds(pts, { padding: [24, 24], maxZoom: 18 }); map._fitted = true; }
+  }
+
+  function render(st) {
+    var c = st.call;
+    text("type", c.type);
+    var p = document.getElementById("priority");
+    p.textContent = "P" + c.priority;
+    p.className = "prio p" + c.priority;
+    text("address", c.address || "(no address)");
+    text("age", age(c.reported_at));
+    text("status", c.status.replace("_", " "));
+    text("until", new Date(st.expires_at).toLocaleTimeString());
+    var ul = document.getElementById("notes");
+    ul.textContent = "";
+    c.notes.forEach(function (n) { var li = document.createElement("li"); li.textContent = n; ul.appendChild(li); });
+    var live = st.cameras.filter(function (x) { return x.live; }).length;
+    banner("Shared with " + st.officer + " · " + live + " of " + st.cameras.length + " cameras live", false);
+    st.cameras.forEach(renderCamera);
+    renderMap(st);
+  }
+
+  function endAll(reason) {
+    ended = true;
+    banner("Share ended: " + reason, true);
+    Object.keys(cards).forEach(function (k) {
+      stopVideo(cards[k]);
+      cards[k].el.className = "cam off";
+      cards[k].state.textContent = "Not available: share ended";
+    });
+  }
+
+  function poll() {
+    if (ended) return;
+    fetch(base + "/state", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
+      .then(function (res) {
+        if (res[0] !== 200) { endAll(res[1].reason || ("error " + res[0])); return; }
+        render(res[1]);
+      })
+      .catch(function () { banner("Connection lost: retrying…", true); })
+      .then(function () { if (!ended) setTimeout(poll, 1000); });
+  }
+  poll();
+})();

@@ -1,0 +1,189 @@
+"""Field shares: a call's cameras shared to responding officers' phones and laptops (issue 16).
+
+An analyst shares a call with officer accounts (role ``officer``). Each officer gets a
+single-use link (``/field/{link_token}``, expiring after ``field_link_ttl_s``); opening it
+spends the link and sets an HttpOnly session cookie bound to that share only. The share
+ends when the analyst ends it, when the call closes, or at ``expires_at``
+(``field_share_ttl_s``); every use re-checks that (``share_problem``) and ends it lazily,
+audited. Each camera is re-decided with ``core.policy.decide`` on every request (the same
+consent as a live grant: a revocation or an ended emergency stops it at once). Only
+SHA-256 digests of the link and the session are stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rtcc_console.core.models import Role, utcnow
+from rtcc_console.core.policy import Action, Decision, decide
+from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server.camera_store import camera_domain, get_camera
+from rtcc_console.store import calls as store_calls
+from rtcc_console.store import field_shares as store
+from rtcc_console.store import grants as store_grants
+from rtcc_console.store.emergencies import active_emergencies
+from rtcc_console.store.schema import FieldShareRow
+
+LINK_PREFIX = "fld_"
+SESSION_COOKIE = "rtcc_field"
+MAX_OFFICERS = 20
+MAX_CAMERAS = 8
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ShareError(Exception):
+    """A refused share request: HTTP status and a human reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class NewShare:
+    share: FieldShareRow
+    link_token: str
+
+
+def officer_actor(share: FieldShareRow, client_addr: str | None) -> Actor:
+    return Actor(username=share.officer, role=Role.OFFICER.value, client_addr=client_addr)
+
+
+def create_shares(
+    session: Session, *, actor: Actor, call_id: str, officers: list[str], camera_ids: list[str],
+    ttl_s: int, link_ttl_s: int, now: datetime | None = None,
+) -> list[NewShare]:  # fmt: skip
+    """One share (and single-use link) per officer; refuses unknown/non-officer accounts,
+    a closed call and cameras the policy does not allow live now. Refusals are audited."""
+    now = now or utcnow()
+    targets: dict[str, Any] = {"call": call_id}
+
+    def refuse(status: int, reason: str) -> ShareError:
+        append_audit(session, actor=actor, action="field.share", outcome="denied", targets=targets, reason=reason)
+        return ShareError(status, reason)
+
+    call = store_calls.get_call(session, call_id=call_id)
+    if call is None:
+        raise refuse(404, f"call {call_id!r} not found")
+    if not call.status.is_open:
+        raise refuse(409, "the call is closed")
+    accounts = store.officer_roles(session, usernames=officers)
+    for name in officers:
+        role, disabled = accounts.get(name, (None, True))
+        if role != Role.OFFICER.value or disabled:
+            raise refuse(422, f"{name!r} is not an active officer account")
+    for camera_id in camera_ids:
+        decision = decide_camera(session, camera_id=camera_id, now=now)
+        if not decision.allowed:
+            targets["camera"] = camera_id
+            raise refuse(403, f"camera {camera_id!r}: {decision.reason}")
+    out = []
+    for name in officers:
+        link = LINK_PREFIX + secrets.token_urlsafe(32)
+        share = store.insert_share(
+            session, share_id="fs-" + secrets.token_hex(8), call_id=call_id, officer=name, camera_ids=camera_ids,
+            created_by=actor.username or "", created_at=now, expires_at=now + timedelta(seconds=ttl_s),
+            link_hash=digest(link),
+        )  # fmt: skip
+        append_audit(
+            session, actor=actor, action="field.share", outcome="ok",
+            targets={"call": call_id, "share": share.id, "officer": name, "cameras": ",".join(camera_ids)},
+        )  # fmt: skip
+        out.append(NewShare(share, link))
+    _ = link_ttl_s  # the link's expiry is created_at + link_ttl_s (checked in open_link)
+    return out
+
+
+def decide_camera(session: Session, *, camera_id: str, now: datetime) -> Decision:
+    """Live-view consent for a shared camera now (as for a live grant)."""
+    row = get_camera(session, camera_id=camera_id)
+    if row is None:
+        return Decision(False, "Camera not found (deleted?)", "not_found")
+    return decide(
+        Role.ANALYST, camera_domain(row), Action.VIEW_LIVE, now=now,
+        emergencies=active_emergencies(session, now=now),
+        owner_accepts_requests=store_grants.owner_accepts_requests(session, owner_id=row.owner_id),
+    )  # fmt: skip
+
+
+def share_problem(session: Session, *, share: FieldShareRow, now: datetime) -> str | None:
+    """Why the share is over (ending it, audited, when it just became so), or None."""
+    if share.ended_at is not None:
+        return share.end_reason or "ended"
+    reason = None
+    call = store_calls.get_call(session, call_id=share.call_id)
+    if call is None or not call.status.is_open:
+        reason = "call closed"
+    elif share.expires_at <= now:
+        reason = "share expired"
+    if reason is not None:
+        end_share(session, share=share, actor=Actor(username=None, role=None, client_addr=None), reason=reason, now=now)
+    return reason
+
+
+def end_share(session: Session, *, share: FieldShareRow, actor: Actor, reason: str, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if not store.end_share(session, share=share, reason=reason, now=now):
+        return False
+    append_audit(session, actor=actor, action="field.end", targets={"call": share.call_id, "share": share.id}, reason=reason)
+    return True
+
+
+def open_link(
+    session: Session, *, link_token: str, link_ttl_s: int, client_addr: str | None, now: datetime | None = None
+) -> tuple[FieldShareRow, str]:
+    """Spend a single-use link: the share and a new session secret (for the cookie).
+
+    Unknown: 404; used, expired, or the share over: 410 — each audited."""
+    now = now or utcnow()
+    anon = Actor(username=None, role=None, client_addr=client_addr)
+    share = store.share_by_link_hash(session, link_hash=digest(link_token)) if 8 < len(link_token) < 200 else None
+    if share is None:
+        append_audit(session, actor=anon, action="field.open", outcome="denied", reason="unknown link")
+        raise ShareError(404, "unknown link")
+    actor = officer_actor(share, client_addr)
+    targets = {"call": share.call_id, "share": share.id}
+    problem = share_problem(session, share=share, now=now)
+    if problem is None and share.link_used_at is not None:
+        problem = "link already used"
+    if problem is None and share.created_at + timedelta(seconds=link_ttl_s) <= now:
+        problem = "link expired"
+    if problem is not None:
+        append_audit(session, actor=actor, action="field.open", outcome="denied", targets=targets, reason=problem)
+        raise ShareError(410, problem)
+    secret = secrets.token_urlsafe(32)
+    store.use_link(session, share=share, session_hash=digest(secret), now=now)
+    append_audit(session, actor=actor, action="field.open", outcome="ok", targets=targets)
+    return share, secret
+
+
+def share_for_session(
+    session: Session, *, share_id: str, cookie: str | None, client_addr: str | None, what: str, now: datetime | None = None
+) -> FieldShareRow:
+    """The share a field-page request may use: the cookie must be this share's session.
+
+    403 for a missing/foreign cookie, 410 when the share is over; denials audited."""
+    now = now or utcnow()
+    share = store.get_share(session, share_id=share_id) if len(share_id) < 64 else None
+    if share is None or not cookie or len(cookie) > 200 or share.session_hash != digest(cookie):
+        append_audit(
+            session, actor=Actor(username=None, role=None, client_addr=client_addr), action="field.view",
+            outcome="denied", targets={"share": share_id[:64], "what": what[:100]}, reason="no session for this share",
+        )  # fmt: skip
+        raise ShareError(403, "this device has no session for this share")
+    problem = share_problem(session, share=share, now=now)
+    if problem is not None:
+        append_audit(session, actor=officer_actor(share, client_addr), action="field.view", outcome="denied",
+                     targets={"share": share.id, "what": what[:100]}, reason=problem)  # fmt: skip
+        raise ShareError(410, f"share ended: {problem}")
+    return share

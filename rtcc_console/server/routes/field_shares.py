@@ -1,0 +1,221 @@
+"""Field shares (issue 16): the analyst's API and the officer's page.
+
+API (``/api/v1``, analyst or above): ``POST /calls/{id}/field-shares`` shares a call's
+cameras with officer accounts (default: the call's top live cameras) and answers one
+single-use link per officer; ``GET`` lists the call's shares (who, until when, ended
+why); ``DELETE /calls/{id}/field-shares/{share_id}`` ends one.
+
+Officer page (no prefix, not in the OpenAPI schema): ``GET /field/{link_token}`` spends the
+link, sets an HttpOnly session cookie (path ``/field/s/{share_id}``) and redirects to the
+page; ``GET /field/s/{share_id}`` is the page, ``.../state`` its data (polled each second:
+the call, the cameras and each one's consent now). Every request is checked against the
+share (403 without its cookie, 410 once it ended) and denials are audited.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from rtcc_console.core.models import utcnow
+from rtcc_console.server import field_shares as svc
+from rtcc_console.server.camera_store import get_camera
+from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of, client_addr
+from rtcc_console.server.intake import history_public
+from rtcc_console.server.routes.calls import call_cameras, latest_details
+from rtcc_console.store import calls as store_calls
+from rtcc_console.store import field_shares as store
+from rtcc_console.store.emergencies import active_emergencies
+from rtcc_console.store.schema import FieldShareRow
+
+router = APIRouter(tags=["field shares"])
+page_router = APIRouter(prefix="/field", include_in_schema=False)
+
+STATIC = Path(__file__).resolve().parent.parent.parent / "resources" / "field"
+STATIC_FILES = {"field.js": "text/javascript", "field.css": "text/css"}
+DEFAULT_CAMERAS = 4
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")]
+CameraId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    officers: list[Name] = Field(min_length=1, max_length=svc.MAX_OFFICERS, description="Officer usernames")
+    camera_ids: list[CameraId] | None = Field(
+        default=None, min_length=1, max_length=svc.MAX_CAMERAS, description="Default: the call's top live cameras"
+    )
+
+
+class SharePublic(BaseModel):
+    id: str
+    call_id: str
+    officer: str
+    camera_ids: list[str]
+    created_by: str
+    created_at: str
+    expires_at: str
+    ended_at: str | None
+    end_reason: str | None
+    link_used: bool
+
+
+class ShareCreated(SharePublic):
+    link: str = Field(description="Single-use link for the officer's device (shown once)")
+
+
+class ShareList(BaseModel):
+    items: list[SharePublic]
+
+
+def _public(row: FieldShareRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "call_id": row.call_id, "officer": row.officer, "camera_ids": [str(c) for c in row.camera_ids],
+        "created_by": row.created_by, "created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat(),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None, "end_reason": row.end_reason,
+        "link_used": row.link_used_at is not None,
+    }  # fmt: skip
+
+
+def _default_cameras(state: Any, call_id: str) -> list[str]:
+    with state.db.read() as session:
+        call = store_calls.get_call(session, call_id=call_id)
+        if call is None:
+            raise HTTPException(404, f"call {call_id!r} not found")
+        emergencies = active_emergencies(session)
+    ranked = [item["camera"]["id"] for item in call_cameras(state, call, emergencies) if item.get("live_now")]
+    if not ranked:
+        raise HTTPException(422, "the call has no live camera near it: name camera_ids")
+    return [str(c) for c in ranked[:DEFAULT_CAMERAS]]
+
+
+@router.post("/calls/{call_id}/field-shares", status_code=201, response_model=list[ShareCreated])
+def create_field_shares(call_id: str, body: ShareRequest, request: Request, user: RequireAnalyst, state: StateDep) -> Any:
+    officers = list(dict.fromkeys(body.officers))
+    cameras = list(dict.fromkeys(body.camera_ids)) if body.camera_ids else _default_cameras(state, call_id)
+    error: svc.ShareError | None = None
+    with state.db.write() as session:
+        try:
+            made = svc.create_shares(
+                session, actor=actor_of(user), call_id=call_id, officers=officers, camera_ids=cameras,
+                ttl_s=state.settings.field_share_ttl_s, link_ttl_s=state.settings.field_link_ttl_s,
+            )  # fmt: skip
+        except svc.ShareError as exc:
+            error = exc  # the denial is audited: commit it, then answer
+        else:
+            base = str(request.base_url).rstrip("/")
+            return [{**_public(m.share), "link": f"{base}/field/{m.link_token}"} for m in made]
+    raise HTTPException(error.status, error.reason)
+
+
+@router.get("/calls/{call_id}/field-shares", response_model=ShareList)
+def list_field_shares(call_id: str, user: RequireAnalyst, state: StateDep) -> Any:
+    with state.db.write() as session:
+        if store_calls.get_call(session, call_id=call_id) is None:
+            raise HTTPException(404, f"call {call_id!r} not found")
+        rows = store.call_shares(session, call_id=call_id)
+        now = utcnow()
+        for row in rows:
+            svc.share_problem(session, share=row, now=now)  # ends (audited) those whose call closed / time ran out
+        return {"items": [_public(r) for r in rows]}
+
+
+@router.delete("/calls/{call_id}/field-shares/{share_id}", response_model=SharePublic)
+def end_field_share(call_id: str, share_id: str, user: RequireAnalyst, state: StateDep) -> Any:
+    with state.db.write() as session:
+        row = store.get_share(session, share_id=share_id)
+        if row is None or row.call_id != call_id:
+            raise HTTPException(404, f"share {share_id!r} not found on call {call_id!r}")
+        svc.end_share(session, share=row, actor=actor_of(user), reason=f"ended by {user.username}")
+        return _public(row)
+
+
+# --- the officer's page ----------------------------------------------------------------------
+
+
+def _page_error(status: int, reason: str) -> HTMLResponse:
+    html = (f"<!doctype html><meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>Field share</title><h1>Not available</h1><p id=reason>{_esc(reason)}</p>")  # fmt: skip
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@page_router.get("/static/{name}")
+def field_static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise HTTPException(404, "not found")
+    return FileResponse(STATIC / name, media_type=STATIC_FILES[name])
+
+
+@page_router.get("/{link_token}")
+def open_field_link(link_token: str, request: Request, state: StateDep) -> Response:
+    error: svc.ShareError | None = None
+    with state.db.write() as session:
+        try:
+            share, secret = svc.open_link(session, link_token=link_token, link_ttl_s=state.settings.field_link_ttl_s,
+                                          client_addr=client_addr(request))  # fmt: skip
+        except svc.ShareError as exc:
+            error = exc
+        else:
+            share_id, ttl = share.id, max(1, int((share.expires_at - utcnow()).total_seconds()))
+    if error is not None:
+        return _page_error(error.status, error.reason)
+    out = RedirectResponse(f"/field/s/{share_id}", status_code=303, headers={"Cache-Control": "no-store"})
+    out.set_cookie(svc.SESSION_COOKIE, secret, max_age=ttl, path=f"/field/s/{share_id}", httponly=True,
+                   samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+    return out
+
+
+@page_router.get("/s/{share_id}")
+def field_page(share_id: str, request: Request, state: StateDep) -> Response:
+    error: svc.ShareError | None = None
+    with state.db.write() as session:
+        try:
+            svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
+                                  client_addr=client_addr(request), what="page")  # fmt: skip
+        except svc.ShareError as exc:
+            error = exc
+    if error is not None:
+        return _page_error(error.status, error.reason)
+    html = (STATIC / "field.html").read_text(encoding="utf-8").replace("{{SHARE_ID}}", _esc(share_id))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@page_router.get("/s/{share_id}/state")
+def field_state(share_id: str, request: Request, state: StateDep) -> Response:
+    """The call and the cameras, each with its consent now (no stream URL, no credential)."""
+    now = utcnow()
+    with state.db.write() as session:
+        try:
+            share = svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
+                                          client_addr=client_addr(request), what="state", now=now)  # fmt: skip
+        except svc.ShareError as exc:
+            return JSONResponse({"ended": True, "reason": exc.reason}, status_code=exc.status,
+                                headers={"Cache-Control": "no-store"})  # fmt: skip
+        call = store_calls.get_call(session, call_id=share.call_id)
+        assert call is not None  # share_problem ended the share otherwise
+        history = [history_public(h) for h in store_calls.call_history(session, call_id=call.id)]
+        cameras = []
+        for camera_id in share.camera_ids:
+            row = get_camera(session, camera_id=str(camera_id))
+            decision = svc.decide_camera(session, camera_id=str(camera_id), now=now)
+            cameras.append({
+                "id": str(camera_id), "name": row.name if row else str(camera_id),
+                "lat": row.lat if row else None, "lon": row.lon if row else None,
+                "live": decision.allowed, "reason": None if decision.allowed else decision.reason,
+            })  # fmt: skip
+        body = {
+            "ended": False, "share_id": share.id, "officer": share.officer, "expires_at": share.expires_at.isoformat(),
+            "call": {"id": call.id, "type": call.type_text or call.type_code, "priority": call.priority,
+                     "status": call.status.value, "address": call.address, "lat": call.lat, "lon": call.lon,
+                     "reported_at": call.reported_at.isoformat(), "notes": latest_details(history)["notes"]},
+            "cameras": cameras, "now": now.isoformat(),
+        }  # fmt: skip
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,185 @@
+"""Field shares (issue 16): an analyst shares a call's cameras with officers; each officer
+opens a single-use link that becomes a session cookie for that share only. Lifecycle,
+consent (revocation), call closing, expiry, and hostile input: refused and audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rtcc_console.core.models import Role
+from rtcc_console.store.schema import AuditEventRow, FieldShareRow
+from tests.server.conftest import API, add_user, camera_body, count_rows, login, simple_call
+
+
+def audit(app: Any, action: str) -> list[AuditEventRow]:
+    with app.state.rtcc.db.read() as s:
+        rows = s.query(AuditEventRow).filter(AuditEventRow.action == action).order_by(AuditEventRow.id).all()
+        s.expunge_all()
+        return rows
+
+
+@pytest.fixture
+def scene(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> dict[str, Any]:
+    add_user(app, "ofc.kim", Role.OFFICER)
+    add_user(app, "ofc.lee", Role.OFFICER)
+    for cid, lat in (("cam-a", 32.7800), ("cam-b", 32.7803)):
+        r = client.post(f"{API}/cameras", headers=admin, json=camera_body(id=cid, name=f"Elm {cid}", lat=lat))
+        assert r.status_code == 201, r.text
+    call = client.post(f"{API}/calls", headers=analyst, json=simple_call())
+    assert call.status_code == 201, call.text
+    return {"call": call.json()["call"]["id"]}
+
+
+def share(client: TestClient, analyst: dict[str, str], call_id: str, **body: Any) -> Any:
+    return client.post(f"{API}/calls/{call_id}/field-shares", headers=analyst, json=body)
+
+
+def link_path(link: str) -> str:
+    m = re.search(r"/field/[^/]+$", link)
+    assert m, link
+    return m.group(0)
+
+
+def open_page(app: Any, link: str) -> tuple[TestClient, str]:
+    """A fresh device (own cookie jar) opens the link; returns it and the page path."""
+    device = TestClient(app)
+    r = device.get(link_path(link), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert "httponly" in r.headers["set-cookie"].lower() and "samesite=strict" in r.headers["set-cookie"].lower()
+    return device, r.headers["location"]
+
+
+def test_share_open_state_and_end(client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]) -> None:
+    r = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a", "cam-b"])
+    assert r.status_code == 201, r.text
+    [made] = r.json()
+    assert made["officer"] == "ofc.kim" and made["camera_ids"] == ["cam-a", "cam-b"] and made["ended_at"] is None
+    assert made["expires_at"] > made["created_at"] and not made["link_used"]
+    device, page = open_page(app, made["link"])
+    assert page == f"/field/s/{made['id']}"
+    html = device.get(page)
+    assert html.status_code == 200 and "field.js" in html.text
+    st = device.get(page + "/state")
+    assert st.status_code == 200, st.text
+    body = st.json()
+    assert body["call"]["type"] == "Burglary in progress" and body["call"]["priority"] == 1
+    assert body["call"]["address"] == "1200 Elm St, Dallas, TX"
+    assert [c["id"] for c in body["cameras"]] == ["cam-a", "cam-b"] and all(c["live"] for c in body["cameras"])
+    assert "s3cret" not in st.text and "rtsp" not in st.text  # camera credentials never reach the page
+    listed = client.get(f"{API}/calls/{scene['call']}/field-shares", headers=analyst).json()["items"]
+    assert [(s["officer"], s["link_used"]) for s in listed] == [("ofc.kim", True)]
+    end = client.delete(f"{API}/calls/{scene['call']}/field-shares/{made['id']}", headers=analyst)
+    assert end.status_code == 200 and end.json()["ended_at"] and "ana" in end.json()["end_reason"]
+    gone = device.get(page + "/state")
+    assert gone.status_code == 410 and gone.json()["ended"] is True
+    assert device.get(page).status_code == 410
+    actions = [(a.action, a.outcome) for n in ("field.share", "field.open", "field.end", "field.view") for a in audit(app, n)]
+    assert ("field.share", "ok") in actions and ("field.open", "ok") in actions and ("field.end", "ok") in actions
+    assert ("field.view", "denied") in actions
+
+
+def test_default_cameras_are_the_calls_top_live_ones(client: TestClient, analyst: dict[str, str], scene: dict[str, Any]) -> None:
+    r = share(client, analyst, scene["call"], officers=["ofc.kim", "ofc.lee"])
+    assert r.status_code == 201, r.text
+    shares = r.json()
+    assert [s["officer"] for s in shares] == ["ofc.kim", "ofc.lee"]
+    assert set(shares[0]["camera_ids"]) == {"cam-a", "cam-b"}
+    assert shares[0]["link"] != shares[1]["link"]
+
+
+def test_reused_link_and_foreign_cookie_are_refused_and_audited(client: TestClient, app: Any, analyst: dict[str, str],
+                                                                scene: dict[str, Any]) -> None:  # fmt: skip
+    kim, lee = share(client, analyst, scene["call"], officers=["ofc.kim", "ofc.lee"], camera_ids=["cam-a"]).json()
+    device, page = open_page(app, kim["link"])
+    again = TestClient(app).get(link_path(kim["link"]), follow_redirects=False)
+    assert again.status_code == 410 and "already used" in again.text
+    # Lee's device holds Lee's cookie: it opens nothing of Kim's share.
+    lee_device, lee_page = open_page(app, lee["link"])
+    lee_device.cookies.set("rtcc_field", device.cookies.get("rtcc_field") or "", path=lee_page)
+    assert lee_device.get(page + "/state").status_code == 403
+    assert TestClient(app).get(page).status_code == 403  # no cookie at all
+    forger = TestClient(app)
+    forger.cookies.set("rtcc_field", "x" * 43, path=page)
+    assert forger.get(f"{page}/state").status_code == 403
+    assert TestClient(app).get("/field/fld_" + "A" * 43, follow_redirects=False).status_code == 404
+    denied = [a.reason for a in audit(app, "field.open") if a.outcome == "denied"]
+    assert "link already used" in denied and "unknown link" in denied
+    assert sum(a.outcome == "denied" for a in audit(app, "field.view")) >= 3
+
+
+def test_expired_link_and_expired_share(client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]) -> None:
+    a, b = share(client, analyst, scene["call"], officers=["ofc.kim", "ofc.lee"], camera_ids=["cam-a"]).json()
+    with app.state.rtcc.db.write() as s:
+        row = s.get(FieldShareRow, a["id"])
+        row.created_at -= timedelta(seconds=app.state.rtcc.settings.field_link_ttl_s + 1)
+    r = TestClient(app).get(link_path(a["link"]), follow_redirects=False)
+    assert r.status_code == 410 and "link expired" in r.text
+    device, page = open_page(app, b["link"])
+    assert device.get(page + "/state").status_code == 200
+    with app.state.rtcc.db.write() as s:
+        s.get(FieldShareRow, b["id"]).expires_at -= timedelta(seconds=app.state.rtcc.settings.field_share_ttl_s + 1)
+    r = device.get(page + "/state")
+    assert r.status_code == 410 and "expired" in r.json()["reason"]
+    ends = [x.reason for x in audit(app, "field.end")]
+    assert "share expired" in ends
+
+
+def test_call_closing_ends_the_share(client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]) -> None:
+    [made] = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a"]).json()
+    device, page = open_page(app, made["link"])
+    closed = client.post(f"{API}/calls", headers=analyst,
+                         json=simple_call(status="closed", updated_at="2026-11-21T06:00:00+00:00"))  # fmt: skip
+    assert closed.status_code == 200 and closed.json()["call"]["status"] == "closed"
+    r = device.get(page + "/state")
+    assert r.status_code == 410 and "call closed" in r.json()["reason"]
+    listed = client.get(f"{API}/calls/{scene['call']}/field-shares", headers=analyst).json()["items"]
+    assert listed[0]["end_reason"] == "call closed"
+    # and a closed call cannot be shared
+    again = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a"])
+    assert again.status_code == 409
+
+
+def test_revoked_camera_goes_dark_on_the_page(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str],
+                                              scene: dict[str, Any]) -> None:  # fmt: skip
+    [made] = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a", "cam-b"]).json()
+    device, page = open_page(app, made["link"])
+    assert client.post(f"{API}/cameras/cam-a/revoke", headers=admin, json={"reason": "owner"}).status_code == 200
+    cams = {c["id"]: c for c in device.get(page + "/state").json()["cameras"]}
+    assert cams["cam-a"]["live"] is False and "revoked" in cams["cam-a"]["reason"].lower()
+    assert cams["cam-b"]["live"] is True
+
+
+def test_bad_share_requests(client: TestClient, app: Any, analyst: dict[str, str], admin: dict[str, str],
+                            scene: dict[str, Any]) -> None:  # fmt: skip
+    call = scene["call"]
+    cases: list[tuple[Any, int]] = [
+        ({"officers": ["ana"], "camera_ids": ["cam-a"]}, 422),  # not an officer account
+        ({"officers": ["nobody"], "camera_ids": ["cam-a"]}, 422),
+        ({"officers": [], "camera_ids": ["cam-a"]}, 422),
+        ({"officers": ["ofc.kim"], "camera_ids": ["cam-zzz"]}, 403),
+        ({"officers": ["ofc.kim"], "camera_ids": ["cam-a"], "extra": 1}, 422),
+        ({"officers": ["ofc.kim"] * 50}, 422),
+        ({"officers": "ofc.kim"}, 422),
+    ]
+    for body, want in cases:
+        r = share(client, analyst, call, **body)
+        assert r.status_code == want, (body, r.status_code, r.text)
+    surrogate = client.post(f"{API}/calls/{call}/field-shares", headers={**analyst, "Content-Type": "application/json"},
+                            content=b'{"officers": ["ofc.kim\\ud800"], "camera_ids": ["cam-a"]}')  # fmt: skip
+    assert surrogate.status_code == 422, surrogate.text
+    assert share(client, analyst, "call-nope", officers=["ofc.kim"], camera_ids=["cam-a"]).status_code == 404
+    r = client.post(f"{API}/calls/{call}/field-shares", headers={**analyst, "Content-Type": "application/json"},
+                    content=b'{"officers": ' + b"[" * 5000 + b"]" * 5000 + b"}")  # fmt: skip
+    assert 400 <= r.status_code < 500
+    assert count_rows(app, FieldShareRow) == 0  # nothing half-made
+    assert sum(a.outcome == "denied" for a in audit(app, "field.share")) >= 4
+    # officers may use no staff route
+    officer = login(client, "ofc.kim")
+    assert client.get(f"{API}/calls/{call}/field-shares", headers=officer).status_code == 403
+    assert client.get(f"{API}/cameras", headers=officer).status_code == 403
+    assert client.delete(f"{API}/calls/{call}/field-shares/fs-x", headers=analyst).status_code == 404
