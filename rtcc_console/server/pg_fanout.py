@@ -18,10 +18,10 @@ import logging
 
 import psycopg
 
-from rtcc_console.server.security import SESSIONS_CHANNEL
 from rtcc_console.server.state import AppState
 from rtcc_console.store.db import normalize_url
 from rtcc_console.store.events import NOTIFY_CHANNEL, last_event_id
+from rtcc_console.store.users import SESSIONS_CHANNEL
 
 log = logging.getLogger(__name__)
 

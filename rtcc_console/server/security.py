@@ -20,11 +20,25 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import Role, utcnow
-from rtcc_console.store.schema import AuthTokenRow, UserRow
+from rtcc_console.store import users as store_users
+from rtcc_console.store.schema import UserRow
+
+# The account and session rows live in ``store.users``; these names stay importable here
+# because routes, jobs and tests across the server use them with the rules below.
+from rtcc_console.store.users import (
+    SESSIONS_CHANNEL as SESSIONS_CHANNEL,
+)
+from rtcc_console.store.users import create_user as create_user
+from rtcc_console.store.users import get_user as get_user
+from rtcc_console.store.users import record_failure as record_failure
+from rtcc_console.store.users import record_success as record_success
+from rtcc_console.store.users import revoke_all_tokens as revoke_all_tokens
+from rtcc_console.store.users import revoke_token as revoke_token
+from rtcc_console.store.users import unlock_user as unlock_user
 
 TOKEN_PREFIX = "rtcc_"
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -61,24 +75,12 @@ class Principal:
     client_addr: str | None = None
 
 
-def get_user(session: Session, *, username: str) -> UserRow | None:
-    return session.get(UserRow, username)
-
-
-def create_user(session: Session, *, username: str, role: Role, password_hash: str) -> UserRow:
-    row = UserRow(username=username, role=role.value, password_hash=password_hash, failed_logins=0)
-    session.add(row)
-    session.flush()
-    return row
-
-
 def issue_token(session: Session, *, username: str, ttl_s: int, now: datetime | None = None) -> tuple[str, datetime]:
     """Create a bearer token for ``username``; returns the token and its expiry."""
     now = now or utcnow()
     token = new_token()
     expires = now + timedelta(seconds=ttl_s)
-    session.add(AuthTokenRow(jti=token_digest(token), username=username, issued_at=now, expires_at=expires))
-    session.flush()
+    store_users.insert_token(session, jti=token_digest(token), username=username, issued_at=now, expires_at=expires)
     return token, expires
 
 
@@ -90,11 +92,7 @@ def resolve_token(conn: Session | Connection, *, token: str, now: datetime | Non
     if not token or len(token) > 200:
         return None
     now = now or utcnow()
-    row = conn.execute(
-        select(_TOKENS.c.jti, _TOKENS.c.expires_at, _TOKENS.c.revoked_at, _USERS.c.username, _USERS.c.role, _USERS.c.disabled)
-        .join(_USERS, _USERS.c.username == _TOKENS.c.username)
-        .where(_TOKENS.c.jti == token_digest(token))
-    ).first()
+    row = store_users.token_with_user(conn, jti=token_digest(token))
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.disabled:
         return None
     try:
@@ -144,8 +142,6 @@ class TokenCache:
             self._items.clear()
 
 
-_TOKENS = AuthTokenRow.__table__
-_USERS = UserRow.__table__
 
 
 class LoginThrottle:
@@ -191,62 +187,6 @@ class LoginThrottle:
             times = self._recent(addr, now)
             times.append(now)
             self._failures[addr] = times
-
-
-SESSIONS_CHANNEL = "rtcc_sessions"
-
-
-def _announce(session: Session, payload: str) -> None:
-    """Tell the other server processes (PostgreSQL, delivered at commit) to drop cached tokens."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": SESSIONS_CHANNEL, "p": payload})
-
-
-def revoke_token(session: Session, *, jti: str, now: datetime | None = None) -> None:
-    session.execute(
-        update(AuthTokenRow)
-        .where(AuthTokenRow.jti == jti, AuthTokenRow.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-    _announce(session, jti)
-
-
-def revoke_all_tokens(session: Session, *, username: str, now: datetime | None = None) -> int:
-    """Revoke every open session of a user (disable, role change, password reset)."""
-    result = session.execute(
-        update(AuthTokenRow)
-        .where(AuthTokenRow.username == username, AuthTokenRow.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-    _announce(session, "*")
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def record_failure(session: Session, *, username: str, threshold: int, lockout_s: int, now: datetime) -> datetime | None:
-    """Count a failed login; returns the lock expiry when this failure locks the account."""
-    session.execute(
-        update(UserRow).where(UserRow.username == username).values(failed_logins=UserRow.failed_logins + 1)
-    )
-    user = session.get(UserRow, username, populate_existing=True)
-    if user is not None and user.failed_logins >= threshold:
-        user.locked_until = now + timedelta(seconds=lockout_s)
-        user.failed_logins = 0
-        return user.locked_until
-    return None
-
-
-def record_success(session: Session, *, username: str, now: datetime, new_hash: str | None = None) -> None:
-    values: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-    if new_hash:
-        values["password_hash"] = new_hash
-    session.execute(update(UserRow).where(UserRow.username == username).values(**values))
-
-
-def unlock_user(session: Session, *, username: str) -> bool:
-    result = session.execute(
-        update(UserRow).where(UserRow.username == username).values(failed_logins=0, locked_until=None)
-    )
-    return bool(getattr(result, "rowcount", 0))
 
 
 def public_user(user: UserRow, *, now: datetime | None = None) -> dict[str, object]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
 from rtcc_console.core.models import Role
 from rtcc_console.server.audit import append_audit
@@ -24,7 +23,7 @@ from rtcc_console.server.security import (
     validate_username,
 )
 from rtcc_console.server.sessions import end_user_sessions
-from rtcc_console.store.schema import UserRow
+from rtcc_console.store.users import list_users as list_user_rows
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -80,10 +79,17 @@ class UserPublic(BaseModel):
     mfa_enabled: bool = False
 
 
-@router.get("")
+class UserList(BaseModel):
+    items: list[UserPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", response_model=UserList)
 def list_users(admin: RequireAdmin, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
-        rows = session.scalars(select(UserRow).order_by(UserRow.username)).all()
+        rows = list_user_rows(session)
         items = [public_user(r) for r in rows]
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
