@@ -183,3 +183,55 @@ def test_bad_share_requests(client: TestClient, app: Any, analyst: dict[str, str
     assert client.get(f"{API}/calls/{call}/field-shares", headers=officer).status_code == 403
     assert client.get(f"{API}/cameras", headers=officer).status_code == 403
     assert client.delete(f"{API}/calls/{call}/field-shares/fs-x", headers=analyst).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def sim() -> Any:
+    """The camera simulator: pre-encoded H.264 loops served live over HTTP MPEG-TS."""
+    from rtcc_console.sim.cameras import SimCameraServer
+
+    server = SimCameraServer(2, fps=15, size=(640, 360))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_hls_is_repackaged_per_camera_and_checked_on_every_request(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str], sim: Any
+) -> None:
+    import av
+
+    add_user(app, "ofc.kim", Role.OFFICER)
+    url = sim.url(0, "ts").replace("http://", "http://viewer:S3cretPW42@")
+    for cid, u in (("cam-v", url), ("cam-w", sim.url(1, "ts"))):
+        assert client.post(f"{API}/cameras", headers=admin, json=camera_body(id=cid, stream_url=u)).status_code == 201
+    call = client.post(f"{API}/calls", headers=analyst, json=simple_call()).json()["call"]["id"]
+    [made] = share(client, analyst, call, officers=["ofc.kim"], camera_ids=["cam-v"]).json()
+    device, page = open_page(app, made["link"])
+    pl = device.get(f"{page}/cameras/cam-v/index.m3u8")
+    assert pl.status_code == 200, pl.text
+    assert pl.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+    assert "S3cret" not in pl.text and "#EXTINF" in pl.text
+    seg = pl.text.strip().splitlines()[-1]
+    data = device.get(f"{page}/cameras/cam-v/{seg}")
+    assert data.status_code == 200 and data.content[:1] == b"G"
+    import io
+
+    with av.open(io.BytesIO(data.content)) as ts:
+        assert ts.streams.video[0].codec_context.name == "h264"  # the camera's own codec: not re-encoded
+        assert sum(1 for _ in ts.demux(video=0)) > 5
+    # a second viewer of the same camera uses the same repackager
+    assert device.get(f"{page}/cameras/cam-v/index.m3u8").status_code == 200
+    assert app.state.rtcc.extras["field_hls"].started == 1
+    # a segment or playlist URL guessed for another camera: refused and audited
+    assert device.get(f"{page}/cameras/cam-w/{seg}").status_code == 404
+    assert device.get(f"{page}/cameras/cam-w/index.m3u8").status_code == 404
+    assert TestClient(app).get(f"{page}/cameras/cam-v/{seg}").status_code == 403  # no cookie
+    video = [(a.outcome, a.reason) for a in audit(app, "field.video")]
+    assert ("ok", None) in video and ("denied", "camera not in this share") in video
+    # revocation stops it at the next request
+    assert client.post(f"{API}/cameras/cam-v/revoke", headers=admin, json={"reason": "owner"}).status_code == 200
+    assert device.get(f"{page}/cameras/cam-v/{seg}").status_code == 403
+    assert device.get(f"{page}/cameras/cam-v/index.m3u8").status_code == 403
+    app.state.rtcc.extras["field_hls"].stop_all()

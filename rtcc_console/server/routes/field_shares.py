@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server import field_shares as svc
-from rtcc_console.server.camera_store import get_camera
+from rtcc_console.server.audit import append_audit
+from rtcc_console.server.camera_store import get_camera, stream_secret
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of, client_addr
+from rtcc_console.server.field_hls import HlsHub, Repackager
 from rtcc_console.server.intake import history_public
 from rtcc_console.server.routes.calls import call_cameras, latest_details
 from rtcc_console.store import calls as store_calls
@@ -36,7 +38,7 @@ router = APIRouter(tags=["field shares"])
 page_router = APIRouter(prefix="/field", include_in_schema=False)
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "resources" / "field"
-STATIC_FILES = {"field.js": "text/javascript", "field.css": "text/css"}
+STATIC_FILES = {"field.js": "text/javascript", "field.css": "text/css", "hls.min.js": "text/javascript"}
 DEFAULT_CAMERAS = 4
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")]
@@ -151,7 +153,8 @@ def _esc(text: str) -> str:
 def field_static(name: str) -> Response:
     if name not in STATIC_FILES:
         raise HTTPException(404, "not found")
-    return FileResponse(STATIC / name, media_type=STATIC_FILES[name])
+    path = STATIC / "vendor" / "hls.js" / name if name == "hls.min.js" else STATIC / name
+    return FileResponse(path, media_type=STATIC_FILES[name])
 
 
 @page_router.get("/{link_token}")
@@ -219,3 +222,76 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
             "cameras": cameras, "now": now.isoformat(),
         }  # fmt: skip
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+# --- live video (HLS, repackaged without re-encoding: server/field_hls.py) -------------------
+
+HLS_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
+
+
+def _hub(state: Any) -> HlsHub:
+    hub = state.extras.get("field_hls")
+    if not isinstance(hub, HlsHub):
+        hub = state.extras["field_hls"] = HlsHub(segment_s=1.0, idle_s=10.0)
+    return hub
+
+
+def _camera_feed(request: Request, state: Any, share_id: str, camera_id: str, what: str, *, start: bool) -> Repackager:
+    """The camera's repackager for this share's session, after every check (403/404/410,
+    denials audited); ``start`` starts one when none runs (the playlist does, segments do not)."""
+    hub = _hub(state)
+    addr = client_addr(request)
+    error: svc.ShareError | None = None
+    url: str | None = None
+    with state.db.write() as session:
+        try:
+            share = svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
+                                          client_addr=addr, what=f"{camera_id[:64]}/{what}")  # fmt: skip
+            actor = svc.officer_actor(share, addr)
+            targets = {"share": share.id, "camera": camera_id[:64], "what": what}
+            if camera_id not in [str(c) for c in share.camera_ids]:
+                append_audit(session, actor=actor, action="field.video", outcome="denied", targets=targets,
+                             reason="camera not in this share")  # fmt: skip
+                raise svc.ShareError(404, "camera not in this share")
+            decision = svc.decide_camera(session, camera_id=camera_id, now=utcnow())
+            if not decision.allowed:
+                append_audit(session, actor=actor, action="field.video", outcome="denied", targets=targets,
+                             reason=decision.reason)  # fmt: skip
+                hub.stop_camera(camera_id)
+                raise svc.ShareError(403, decision.reason)
+            if start and hub.running(camera_id) is None:
+                main, sub = stream_secret(session, camera_id=camera_id)
+                url = sub or main  # low bitrate first: the substream when there is one
+                if url is None:
+                    raise svc.ShareError(409, "the camera has no stream")
+            if what == "index.m3u8" and hub.mark_watched(share.id, camera_id):
+                append_audit(session, actor=actor, action="field.video", outcome="ok", targets=targets)
+        except svc.ShareError as exc:
+            error = exc
+    if error is not None:
+        raise HTTPException(error.status, error.reason)
+    rep = hub.get(camera_id, url)
+    if rep is None:
+        raise HTTPException(404, "no live segments for this camera now")
+    return rep
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@page_router.get("/s/{share_id}/cameras/{camera_id}/index.m3u8")
+def field_playlist(share_id: str, camera_id: str, request: Request, state: StateDep) -> Response:
+    rep = _camera_feed(request, state, share_id, camera_id, "index.m3u8", start=True)
+    text = rep.playlist()
+    if text is None:
+        raise HTTPException(503, "the camera sends nothing yet", headers={"Retry-After": "1"})
+    return Response(text, media_type=HLS_TYPES["m3u8"], headers=_NO_STORE)
+
+
+@page_router.get("/s/{share_id}/cameras/{camera_id}/seg-{seq}.ts")
+def field_segment(share_id: str, camera_id: str, seq: int, request: Request, state: StateDep) -> Response:
+    rep = _camera_feed(request, state, share_id, camera_id, "segment", start=False)
+    data = rep.segment(seq)
+    if data is None:
+        raise HTTPException(404, "segment gone or not yet made")
+    return Response(data, media_type=HLS_TYPES["ts"], headers=_NO_STORE)
