@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from rtcc_console.server import camera_io
@@ -15,13 +15,18 @@ from rtcc_console.server.audit import append_audit
 from rtcc_console.server.camera_store import camera_public, create_camera
 from rtcc_console.server.deps import RequireAdmin, StateDep, actor_of
 from rtcc_console.server.eventlog import record_event
+from rtcc_console.store.cameras import alive_rows
 from rtcc_console.store.schema import CameraRow
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 MAX_IMPORT_BYTES = 50_000_000
 
 
-@router.post("/import")
+class ImportAnswer(BaseModel):
+    imported: int = Field(description="cameras added (all rows or none: a bad row is a 422 listing every problem)")
+
+
+@router.post("/import", response_model=ImportAnswer)
 async def import_cameras(request: Request, admin: RequireAdmin, state: StateDep) -> JSONResponse:
     """Import cameras from ``text/csv`` or ``application/geo+json``; 422 lists every bad row."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -67,7 +72,7 @@ async def import_cameras(request: Request, admin: RequireAdmin, state: StateDep)
 
 def _all_rows(state: Any) -> list[CameraRow]:
     with state.db.read() as session:
-        return list(session.scalars(select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)).all())
+        return alive_rows(session)
 
 
 def _audit_export(state: Any, admin: Any, fmt: str, count: int) -> None:

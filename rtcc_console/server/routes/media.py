@@ -45,7 +45,12 @@ def _secrets(body: MediaAuthRequest) -> list[str]:
     return found[:3]
 
 
-@router.post("/auth")
+class MediaAuthAnswer(BaseModel):
+    ok: bool
+    grant_id: str | None
+
+
+@router.post("/auth", response_model=MediaAuthAnswer)
 def media_auth(body: MediaAuthRequest, request: Request, state: StateDep) -> dict[str, Any]:
     prefix = state.settings.media_path_prefix
     path = (body.path or "").strip("/")
