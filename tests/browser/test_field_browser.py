@@ -1,0 +1,156 @@
+"""The officer's field page in a real browser (issue 16): Debian's Chromium driven by
+selenium at phone size against a real server (uvicorn on loopback) and the camera
+simulator (live HTTP MPEG-TS). The analyst shares a call; the officer's device opens the
+single-use link, the shared camera plays (the <video>'s currentTime advances and a canvas
+sample of it is not blank), then the camera is revoked and the page says so within 2 s.
+Screenshots: docs/field-phone.png and docs/field-laptop.png (with RTCC_DOCS_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.browser.test_portal_browser import wait
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian chromium and chromium-driver "
+                                "(scripts/debian-packages.txt)")
+DOCS = (Path(__file__).resolve().parents[2] / "docs" if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+        else Path(tempfile.mkdtemp(prefix="rtcc-field-shots-")))
+PW = "correct horse battery staple"
+PHONE = (390, 844)
+LAPTOP = (1280, 800)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
+    from rtcc_console.config import ServerSettings
+    from rtcc_console.server.embedded import EmbeddedServer
+    from rtcc_console.sim.cameras import SimCameraServer
+
+    sim = SimCameraServer(2, fps=15, size=(640, 360))
+    sim.start()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = ServerSettings(
+        dev_mode=True, port=port, db_url=f"sqlite:///{tmp_path / 'field.sqlite'}", vault_dir=tmp_path / "vault",
+        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1)
+    embedded = EmbeddedServer(settings)
+    embedded.start()
+    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
+        embedded.ensure_user(name, role, PW)
+    try:
+        yield embedded, base, sim
+    finally:
+        hub = embedded.state.extras.get("field_hls")
+        if hub is not None:
+            hub.stop_all()
+        embedded.stop()
+        sim.stop()
+
+
+@pytest.fixture
+def phone(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required",
+                f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--window-size={PHONE[0]},{PHONE[1]}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _token(base: str, name: str) -> dict[str, str]:
+    r = requests.post(f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+SAMPLE = """
+const v = document.querySelector('#cam-cam-1 video');
+if (!v || v.videoWidth === 0) return null;
+const c = document.createElement('canvas'); c.width = 32; c.height = 18;
+const g = c.getContext('2d'); g.drawImage(v, 0, 0, 32, 18);
+const d = g.getImageData(0, 0, 32, 18).data; let lo = 255, hi = 0;
+for (let i = 0; i < d.length; i += 4) { const y = (d[i] + d[i + 1] + d[i + 2]) / 3; lo = Math.min(lo, y); hi = Math.max(hi, y); }
+return [v.currentTime, hi - lo];
+"""
+
+
+def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(server: tuple[Any, str, Any], phone: Any) -> None:
+    _embedded, base, sim = server
+    now = datetime.now(UTC)
+    admin, ana = _token(base, "adam"), _token(base, "ana")
+    for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
+        body = {"id": f"cam-{i + 1}", "name": f"Elm St {1200 + i * 10} storefront", "tier": "integrated",
+                "kind": "business", "sharing_mode": "live_always", "lat": lat, "lon": lon,
+                "address": f"{1200 + i * 10} Elm St", "heading_deg": 180.0, "fov_deg": 90.0, "range_m": 40.0,
+                "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@")}
+        assert requests.post(f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10).status_code == 201
+    call = requests.post(f"{base}/api/v1/calls", headers=ana, timeout=10, json={
+        "format": "simple", "incident_id": "DPD-26-118842", "type_code": "ROB", "type_text": "Robbery in progress",
+        "priority": 1, "status": "dispatched", "lat": 32.7800, "lon": -96.8000, "address": "1200 Elm St, Dallas, TX",
+        "reported_at": (now - timedelta(minutes=3)).isoformat(), "updated_at": now.isoformat(),
+        "notes": ["Two suspects, one armed with a handgun", "Fled on foot toward Main St"],
+    })  # fmt: skip
+    assert call.status_code == 201, call.text
+    call_id = call.json()["call"]["id"]
+    made = requests.post(f"{base}/api/v1/calls/{call_id}/field-shares", headers=ana, timeout=10,
+                         json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"]})  # fmt: skip
+    assert made.status_code == 201, made.text
+    link = made.json()[0]["link"]
+
+    t0 = time.monotonic()
+    phone.get(link)
+    wait(lambda: "/field/s/" in phone.current_url, what="the share page")
+    wait(lambda: phone.find_element("id", "type").text == "Robbery in progress", what="the call")
+    first = wait(lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)), timeout=20,
+                 what="the first frame")  # fmt: skip
+    first_frame_s = time.monotonic() - t0
+    later = wait(lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(phone.execute_script(SAMPLE)),
+                 timeout=15, what="currentTime to advance")  # fmt: skip
+    assert later[1] > 20, "the video frame is blank"
+    assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
+    print(f"first frame {first_frame_s:.2f} s after opening the link")
+    phone.save_screenshot(str(DOCS / "field-phone.png"))
+    phone.set_window_size(*LAPTOP)
+    wait(lambda: phone.execute_script("return document.querySelectorAll('.cameras .cam').length") == 2, what="cards")
+    time.sleep(0.5)  # let the grid re-layout before the picture (no state to wait on)
+    phone.save_screenshot(str(DOCS / "field-laptop.png"))
+    phone.set_window_size(*PHONE)
+
+    assert requests.post(f"{base}/api/v1/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew"},
+                         timeout=10).status_code == 200  # fmt: skip
+    t1 = time.monotonic()
+    wait(lambda: "revoked" in phone.find_element("css selector", "#cam-cam-1 .state").text.lower(), timeout=2.0,
+         what="the page to say the camera was revoked")  # fmt: skip
+    assert time.monotonic() - t1 <= 2.0
+    assert phone.find_element("css selector", "#cam-cam-2 .state").text == "Live"
+    # the link was single-use: opening it again is refused
+    assert requests.get(link, timeout=10, allow_redirects=False).status_code == 410
