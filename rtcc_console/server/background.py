@@ -17,11 +17,13 @@ from datetime import timedelta
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.emergencies import expire_due
+from rtcc_console.server.field_shares import sweep_shares
 from rtcc_console.server.sessions import end_grants_of_ended_sessions
 from rtcc_console.server.state import AppState
 from rtcc_console.store import emergencies as store_emergencies
 from rtcc_console.store.auth_sessions import grants_of_ended_sessions
 from rtcc_console.store.events import prune_events
+from rtcc_console.store.field_shares import shares_to_end
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 60.0
@@ -37,6 +39,11 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
         with state.db.write() as session:
             ended = end_grants_of_ended_sessions(session, now=now)
         log.info("%d live grant(s) ended with their session", ended)
+    with state.db.read() as session:
+        shares_over = bool(shares_to_end(session, now=now, limit=1))
+    if shares_over:
+        with state.db.write() as session:
+            log.info("%d field share(s) ended (expired or call closed)", sweep_shares(session, now=now))
     expired: list[str] = []
     if due:
         with state.db.write() as session:

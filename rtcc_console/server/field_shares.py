@@ -187,3 +187,12 @@ def share_for_session(
                      targets={"share": share.id, "what": what[:100]}, reason=problem)  # fmt: skip
         raise ShareError(410, f"share ended: {problem}")
     return share
+
+
+def sweep_shares(session: Session, *, now: datetime | None = None) -> int:
+    """End (audited) every open share that expired or whose call closed; the count."""
+    now = now or utcnow()
+    rows = store.shares_to_end(session, now=now)
+    for row in rows:
+        share_problem(session, share=row, now=now)
+    return len(rows)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc_console.store.schema import FieldShareRow, UserRow
+from rtcc_console.store.schema import CallRow, FieldShareRow, UserRow
 
 
 def insert_share(
@@ -76,3 +76,14 @@ def end_share(session: Session, *, share: FieldShareRow, reason: str, now: datet
     share.end_reason = reason
     session.flush()
     return True
+
+
+def shares_to_end(session: Session, *, now: datetime, limit: int = 500) -> list[FieldShareRow]:
+    """Open shares that are over: expired at ``now`` or whose call closed (the sweep's work)."""
+    stmt = (
+        select(FieldShareRow)
+        .join(CallRow, CallRow.id == FieldShareRow.call_id)
+        .where(FieldShareRow.ended_at.is_(None), (FieldShareRow.expires_at <= now) | (CallRow.status == "closed"))
+        .limit(limit)
+    )
+    return list(session.scalars(stmt).all())

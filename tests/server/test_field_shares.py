@@ -235,3 +235,44 @@ def test_hls_is_repackaged_per_camera_and_checked_on_every_request(
     assert device.get(f"{page}/cameras/cam-v/{seg}").status_code == 403
     assert device.get(f"{page}/cameras/cam-v/index.m3u8").status_code == 403
     app.state.rtcc.extras["field_hls"].stop_all()
+
+
+def test_housekeeping_ends_shares_whose_call_closed_or_time_ran_out(client: TestClient, app: Any, analyst: dict[str, str],
+                                                                    scene: dict[str, Any]) -> None:  # fmt: skip
+    from rtcc_console.server.background import housekeeping_pass
+
+    a, b = share(client, analyst, scene["call"], officers=["ofc.kim", "ofc.lee"], camera_ids=["cam-a"]).json()
+    housekeeping_pass(app.state.rtcc, prune=False)
+    with app.state.rtcc.db.read() as s:
+        assert s.get(FieldShareRow, a["id"]).ended_at is None  # nothing over yet
+    with app.state.rtcc.db.write() as s:
+        s.get(FieldShareRow, a["id"]).expires_at -= timedelta(days=1)
+    housekeeping_pass(app.state.rtcc, prune=False)
+    with app.state.rtcc.db.read() as s:
+        assert s.get(FieldShareRow, a["id"]).end_reason == "share expired"
+        assert s.get(FieldShareRow, b["id"]).ended_at is None
+    client.post(f"{API}/calls", headers=analyst, json=simple_call(status="closed", updated_at="2026-11-21T06:00:00+00:00"))
+    housekeeping_pass(app.state.rtcc, prune=False)
+    with app.state.rtcc.db.read() as s:
+        assert s.get(FieldShareRow, b["id"]).end_reason == "call closed"
+    assert {x.reason for x in audit(app, "field.end")} == {"share expired", "call closed"}
+
+
+def test_ended_emergency_stops_an_emergency_only_camera(client: TestClient, app: Any, admin: dict[str, str],
+                                                        analyst: dict[str, str], supervisor: dict[str, str],
+                                                        scene: dict[str, Any]) -> None:  # fmt: skip
+    r = client.post(f"{API}/cameras", headers=admin, json=camera_body(id="cam-e", sharing_mode="live_in_emergency"))
+    assert r.status_code == 201
+    refused = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-e"])
+    assert refused.status_code == 403 and "emergency" in refused.json()["detail"].lower()
+    emg = client.post(f"{API}/emergencies", headers=supervisor, json={
+        "camera_ids": ["cam-e"], "duration_s": 3600, "reason": "armed robbery, officers responding"})
+    assert emg.status_code == 201, emg.text
+    [made] = share(client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-e"]).json()
+    device, page = open_page(app, made["link"])
+    assert device.get(page + "/state").json()["cameras"][0]["live"] is True
+    end = client.post(f"{API}/emergencies/{emg.json()['id']}/end", headers=supervisor, json={"reason": "scene secure"})
+    assert end.status_code == 200, end.text
+    cam = device.get(page + "/state").json()["cameras"][0]
+    assert cam["live"] is False and "emergency" in cam["reason"].lower()
+    assert device.get(page + "/cameras/cam-e/index.m3u8").status_code == 403
