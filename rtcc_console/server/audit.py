@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Select, func, insert, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.audit_keys import AuditKeyring, KeyringError
+from rtcc_console.store import audit_chain
 from rtcc_console.store.db import journal_lock
 from rtcc_console.store.schema import AuditEventRow
 
@@ -130,11 +131,9 @@ def append_audit(
     """Append one audit event inside the caller's transaction (committed with it)."""
     ring = keyring_of(session)
     journal_lock(session)
-    last = session.execute(
-        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
-    ).first()
-    new_id = (last.id + 1) if last else 1
-    prev = last.hash if last else GENESIS_HASH
+    tail = audit_chain.chain_tail(session)
+    new_id = (tail[0] + 1) if tail else 1
+    prev = tail[1] if tail else GENESIS_HASH
     clean_targets = {str(k): str(v) for k, v in (targets or {}).items() if v is not None}
     when = at or utcnow()
     row = AuditEventRow(
@@ -151,9 +150,7 @@ def append_audit(
         key_id=ring.current_hmac,
     )
     row.hash = row_hash(row, ring)
-    session.add(row)
-    session.flush()
-    return row
+    return audit_chain.add_entry(session, row=row)
 
 
 def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: datetime | None = None) -> int:
@@ -166,11 +163,9 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
         return 0
     ring = keyring_of(session)
     journal_lock(session)
-    last = session.execute(
-        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
-    ).first()
-    next_id = (last.id + 1) if last else 1
-    prev = last.hash if last else GENESIS_HASH
+    tail = audit_chain.chain_tail(session)
+    next_id = (tail[0] + 1) if tail else 1
+    prev = tail[1] if tail else GENESIS_HASH
     when = at or utcnow()
     rows: list[dict[str, Any]] = []
     for entry in entries:
@@ -183,7 +178,7 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
         row.hash = row_hash(row, ring)
         rows.append({c: getattr(row, c) for c in _AUDIT_COLUMNS})
         prev, next_id = row.hash, next_id + 1
-    session.execute(insert(AuditEventRow), rows)  # one multi-row INSERT, not one ORM flush per row
+    audit_chain.add_entries(session, rows=rows)  # one multi-row INSERT, not one ORM flush per row
     return len(rows)
 
 
@@ -245,9 +240,7 @@ def walk_chain(
     after, count, keyed_seen = 0, 0, False
     while True:
         # plain rows, not ORM objects: a third of the walk's time went into building entities
-        table = AuditEventRow.__table__
-        rows = cast(Sequence[AuditEventRow], session.execute(
-            select(table).where(table.c.id > after).order_by(table.c.id).limit(batch)).all())  # fmt: skip
+        rows = cast(Sequence[AuditEventRow], audit_chain.rows_after(session, after=after, batch=batch))
         if not rows:
             return ChainReport(count=count, head_id=after, head_hash=expected_prev)
         for row in rows:
@@ -278,47 +271,17 @@ def verify_chain(session: Session, *, batch: int = 2000) -> int | None:
 
 def chain_head(session: Session) -> tuple[int, int, str]:
     """(number of events, id of the newest, its hash) as committed now."""
-    count = int(session.scalar(select(func.count()).select_from(AuditEventRow)) or 0)
-    last = session.execute(select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)).first()
-    return (count, int(last.id), str(last.hash)) if last else (0, 0, GENESIS_HASH)
+    count = audit_chain.count_entries(session)
+    tail = audit_chain.chain_tail(session)
+    return (count, tail[0], tail[1]) if tail else (0, 0, GENESIS_HASH)
 
 
 def row_at(session: Session, *, id: int) -> AuditEventRow | None:
-    return session.get(AuditEventRow, id)
+    return audit_chain.entry_at(session, entry_id=id)
 
 
 def count_upto(session: Session, *, id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(AuditEventRow).where(AuditEventRow.id <= id)) or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    """Filters of GET /audit and GET /audit.csv."""
-
-    user: str | None = None
-    action: str | None = None
-    camera: str | None = None
-    call: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def audit_query(flt: AuditFilter) -> Select[AuditEventRow]:
-    """The SELECT for a filter, newest first (JSON target lookups work on both back ends)."""
-    stmt = select(AuditEventRow)
-    if flt.user:
-        stmt = stmt.where(AuditEventRow.username == flt.user)
-    if flt.action:
-        stmt = stmt.where(AuditEventRow.action == flt.action)
-    if flt.camera:
-        stmt = stmt.where(AuditEventRow.targets["camera"].as_string() == flt.camera)
-    if flt.call:
-        stmt = stmt.where(AuditEventRow.targets["call"].as_string() == flt.call)
-    if flt.since:
-        stmt = stmt.where(AuditEventRow.at >= flt.since)
-    if flt.until:
-        stmt = stmt.where(AuditEventRow.at < flt.until)
-    return stmt.order_by(AuditEventRow.id.desc())
+    return audit_chain.count_entries(session, upto=id)
 
 
 def public_row(row: AuditEventRow) -> dict[str, Any]:
