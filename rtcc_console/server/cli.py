@@ -268,6 +268,7 @@ def audit_main(argv: list[str]) -> int:
         return _audit_keys_command(args.command, settings)
     from sqlalchemy.exc import SQLAlchemyError
 
+    from rtcc_console.server.audit import row_at
     from rtcc_console.server.audit_checkpoints import (
         checkpoint_path,
         publish_checkpoint,
@@ -275,7 +276,6 @@ def audit_main(argv: list[str]) -> int:
     )
     from rtcc_console.server.database import Database
     from rtcc_console.store.db import normalize_url
-    from rtcc_console.store.schema import AuditEventRow
 
     url = normalize_url(settings.db_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
@@ -293,7 +293,7 @@ def audit_main(argv: list[str]) -> int:
                 return 0
             report = verify_trail(session, ring=ring, checkpoints_path=cp_path)
             broken = report.chain.broken_id
-            row = session.get(AuditEventRow, broken) if broken is not None else None
+            row = row_at(session, id=broken) if broken is not None else None
             detail = f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
     except KeyringError as exc:
         _err(f"rtcc audit: {exc}")
