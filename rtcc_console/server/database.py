@@ -24,9 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rtcc_console.server.broker import EventRecord
 from rtcc_console.store.db import IMMEDIATE, make_engine, make_session_factory, normalize_url
-from rtcc_console.store.db import (
-    journal_lock as journal_lock,  # audit.py's import until it moves to store
-)
 
 
 class Database:
