@@ -27,10 +27,11 @@ debian-deps:
 	@bash scripts/bootstrap-debian.sh
 
 lint: venv
-	$(BIN)/ruff check rtcc_console tests
+	$(BIN)/ruff check rtcc_console tests scripts
+	$(BIN)/ruff format --check rtcc_console tests scripts
 
 typecheck: venv
-	$(BIN)/mypy rtcc_console/core
+	$(BIN)/mypy --strict rtcc_console
 
 layers: venv
 	$(BIN)/lint-imports

@@ -18,24 +18,60 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("user",): ("rtcc_console.server.cli:user_main", "manage staff accounts (user add ...)"),
     ("audit",): ("rtcc_console.server.cli:audit_main", "audit trail tools (audit verify)"),
     ("db",): ("rtcc_console.store.cli:main", "database tools (db upgrade)"),
-    ("evidence", "verify"): ("rtcc_console.server.vault.bag_verify:main", "re-check an exported evidence package (BagIt)"),
+    ("evidence", "verify"): (
+        "rtcc_console.server.vault.bag_verify:main",
+        "re-check an exported evidence package (BagIt)",
+    ),
     ("seed",): ("rtcc_console.sim.seed:main", "create a demo camera registry"),
-    ("seed", "audit"): ("rtcc_console.sim.seed_audit:main", "append a large valid audit trail (seed audit --entries N)"),
-    ("report",): ("rtcc_console.server.transparency:main", "reports (report transparency --from --to --out)"),
+    ("seed", "audit"): (
+        "rtcc_console.sim.seed_audit:main",
+        "append a large valid audit trail (seed audit --entries N)",
+    ),
+    ("report",): (
+        "rtcc_console.server.transparency:main",
+        "reports (report transparency --from --to --out)",
+    ),
     ("tiles",): ("rtcc_console.sim.basemap:main", "build an offline basemap for the console"),
     ("sim", "cameras"): ("rtcc_console.sim.cameras:main", "serve simulated live cameras"),
     ("sim", "cad"): ("rtcc_console.sim.cad_post:main", "post simulated dispatch calls"),
     ("bench", "nearest"): ("rtcc_console.bench.nearest:main", "nearest-camera index benchmark"),
-    ("bench", "intake"): ("rtcc_console.bench.intake:main", "call intake + event delivery benchmark"),
-    ("bench", "call-to-screen"): ("rtcc_console.bench.call_to_screen:main", "POST /calls to console row"),
+    ("bench", "intake"): (
+        "rtcc_console.bench.intake:main",
+        "call intake + event delivery benchmark",
+    ),
+    ("bench", "call-to-screen"): (
+        "rtcc_console.bench.call_to_screen:main",
+        "POST /calls to console row",
+    ),
     ("bench", "wall"): ("rtcc_console.bench.wall:main", "video wall vs ffmpeg decode benchmark"),
-    ("bench", "requests"): ("rtcc_console.bench.requests:main", "footage request fan-out + e-mail outbox vs smtplib"),
-    ("bench", "vehicles"): ("rtcc_console.bench.vehicles:main", "vehicle index of evidence vs decode-only (and with the wall)"),
-    ("bench", "vault"): ("rtcc_console.bench.vault:main", "evidence vault: tus upload + export vs plain copy"),
-    ("bench", "player"): ("rtcc_console.bench.player:main", "evidence player: step back, 1x/8x playback vs plain decode"),
-    ("bench", "edge"): ("rtcc_console.bench.edge:main", "server edge checks (body text, depth) vs json.loads"),
-    ("bench", "audit"): ("rtcc_console.bench.audit:main", "audit viewer page, chain verification, transparency report"),
-    ("bench", "media-hook"): ("rtcc_console.bench.media_hook:main", "media relay auth hook vs /health; sign-out to refusal"),
+    ("bench", "requests"): (
+        "rtcc_console.bench.requests:main",
+        "footage request fan-out + e-mail outbox vs smtplib",
+    ),
+    ("bench", "vehicles"): (
+        "rtcc_console.bench.vehicles:main",
+        "vehicle index of evidence vs decode-only (and with the wall)",
+    ),
+    ("bench", "vault"): (
+        "rtcc_console.bench.vault:main",
+        "evidence vault: tus upload + export vs plain copy",
+    ),
+    ("bench", "player"): (
+        "rtcc_console.bench.player:main",
+        "evidence player: step back, 1x/8x playback vs plain decode",
+    ),
+    ("bench", "edge"): (
+        "rtcc_console.bench.edge:main",
+        "server edge checks (body text, depth) vs json.loads",
+    ),
+    ("bench", "audit"): (
+        "rtcc_console.bench.audit:main",
+        "audit viewer page, chain verification, transparency report",
+    ),
+    ("bench", "media-hook"): (
+        "rtcc_console.bench.media_hook:main",
+        "media relay auth hook vs /health; sign-out to refusal",
+    ),
 }
 
 

@@ -17,7 +17,11 @@ SECRET_HINT = "secret: set it from the environment or a secrets file, never on a
 
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        return "computed" if field.default_factory.__name__ not in ("<lambda>",) else _lambda_value(field)
+        return (
+            "computed"
+            if field.default_factory.__name__ not in ("<lambda>",)
+            else _lambda_value(field)
+        )
     if field.default is PydanticUndefined:
         return "required"
     value: Any = field.default
@@ -38,28 +42,49 @@ def _lambda_value(field: FieldInfo) -> str:
 
 
 def _type(field: FieldInfo) -> str:
-    text = str(field.annotation).replace("typing.", "").replace("pathlib.", "").replace("pydantic.types.", "")
+    text = (
+        str(field.annotation)
+        .replace("typing.", "")
+        .replace("pathlib.", "")
+        .replace("pydantic.types.", "")
+    )
     return text.replace("<class '", "").replace("'>", "").replace("|", "\\|")
 
 
 def section(title: str, cls: type[BaseSettings]) -> list[str]:
     prefix = str(cls.model_config.get("env_prefix", ""))
-    lines = [f"## {title}", "", f"Environment variables `{prefix}*` (`{cls.__name__}` in `rtcc_console/config.py`).", "",
-             "| variable | type | default | meaning |", "|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"## {title}",
+        "",
+        f"Environment variables `{prefix}*` (`{cls.__name__}` in `rtcc_console/config.py`).",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
     for name, field in cls.model_fields.items():
         meaning = (field.description or "").replace("|", "\\|")
         if "Secret" in str(field.annotation):
             meaning = f"{meaning} ({SECRET_HINT})"
-        lines.append(f"| `{prefix}{name.upper()}` | {_type(field)} | {_default(field)} | {meaning} |")
+        lines.append(
+            f"| `{prefix}{name.upper()}` | {_type(field)} | {_default(field)} | {meaning} |"
+        )
     return [*lines, ""]
 
 
 def render() -> str:
-    head = ["# Configuration reference", "",
-            "Generated from the settings classes (`python -m rtcc_console.config_doc > docs/configuration.md`);",
-            "a test fails when this file and the code disagree. Values come from the environment;",
-            "the server refuses to start outside development mode with the default secret.", ""]  # fmt: skip
-    return "\n".join(head + section("Server (`rtcc server`)", ServerSettings) + section("Console (`rtcc console`)", ConsoleSettings))
+    head = [
+        "# Configuration reference",
+        "",
+        "Generated from the settings classes (`python -m rtcc_console.config_doc > docs/configuration.md`);",
+        "a test fails when this file and the code disagree. Values come from the environment;",
+        "the server refuses to start outside development mode with the default secret.",
+        "",
+    ]
+    return "\n".join(
+        head
+        + section("Server (`rtcc server`)", ServerSettings)
+        + section("Console (`rtcc console`)", ConsoleSettings)
+    )
 
 
 def main() -> int:

@@ -49,15 +49,30 @@ def default_shot_dir() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rtcc demo", description=__doc__.split("\n")[0])
-    p.add_argument("--screenshot", type=Path, default=None,
-                   help="main window screenshot file (map and wall shots go next to it)")
-    p.add_argument("--exit-after", type=float, default=None,
-                   help=f"quit after this many seconds (offscreen default {DEFAULT_EXIT_AFTER_S:.0f})")
-    p.add_argument("--cameras", type=int, default=None,
-                   help="registry size (default: Connect Dallas, 2,306 registered + 276 integrated)")
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="main window screenshot file (map and wall shots go next to it)",
+    )
+    p.add_argument(
+        "--exit-after",
+        type=float,
+        default=None,
+        help=f"quit after this many seconds (offscreen default {DEFAULT_EXIT_AFTER_S:.0f})",
+    )
+    p.add_argument(
+        "--cameras",
+        type=int,
+        default=None,
+        help="registry size (default: Connect Dallas, 2,306 registered + 276 integrated)",
+    )
     p.add_argument("--streams", type=int, default=16, help="simulated camera streams")
-    p.add_argument("--size", default=None,
-                   help="window size WxH (default: fit the screen; 1920x1200 offscreen)")
+    p.add_argument(
+        "--size",
+        default=None,
+        help="window size WxH (default: fit the screen; 1920x1200 offscreen)",
+    )
     return p
 
 
@@ -72,10 +87,16 @@ def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) 
     from rtcc_console.sim.basemap import demo_basemap
     from rtcc_console.ui.app import build_console
 
-    basemap = settings_dir / "demo-basemap.json"  # the simulated city's streets: a map without internet
+    basemap = (
+        settings_dir / "demo-basemap.json"
+    )  # the simulated city's streets: a map without internet
     basemap.write_text(json.dumps(demo_basemap()), encoding="utf-8")
-    settings = ConsoleSettings(server_url=env.base_url, cache_dir=settings_dir / "cache",
-                               basemap="vector", basemap_path=basemap)  # fmt: skip
+    settings = ConsoleSettings(
+        server_url=env.base_url,
+        cache_dir=settings_dir / "cache",
+        basemap="vector",
+        basemap_path=basemap,
+    )
     api = ApiClient(env.base_url)
     user = api.login(*env.credentials)
     window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")
@@ -91,10 +112,18 @@ def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     headless = prepare_qt_environment()
-    exit_after = args.exit_after if args.exit_after is not None else (DEFAULT_EXIT_AFTER_S if headless else None)
-    shot_dir = args.screenshot.parent if args.screenshot else (default_shot_dir() if headless else None)
+    exit_after = (
+        args.exit_after
+        if args.exit_after is not None
+        else (DEFAULT_EXIT_AFTER_S if headless else None)
+    )
+    shot_dir = (
+        args.screenshot.parent if args.screenshot else (default_shot_dir() if headless else None)
+    )
     size_text = args.size or ("1920x1200" if headless else None)
     size = tuple(int(v) for v in size_text.lower().split("x")) if size_text else None
 
@@ -111,11 +140,15 @@ def main(argv: list[str]) -> int:
     outcome: dict[str, Any] = {"code": 0, "shots": []}
     with DemoEnvironment(streams=args.streams, n_registered=reg, n_integrated=integ) as env:
         _say(f"demo server {env.base_url}")
-        _say(f"demo analyst: sign in again with user {env.credentials[0]!r} and password "
-             f"{env.credentials[1]!r} (a throw-away demo account, new every run)")
+        _say(
+            f"demo analyst: sign in again with user {env.credentials[0]!r} and password "
+            f"{env.credentials[1]!r} (a throw-away demo account, new every run)"
+        )
         if env.school is not None:
-            _say(f"owner portal {env.school.portal_url} : demo school {DEMO_SCHOOL_EMAIL!r}, password "
-                 f"{env.school.password!r} (its alarm panel presses the panic button now and then)")
+            _say(
+                f"owner portal {env.school.portal_url} : demo school {DEMO_SCHOOL_EMAIL!r}, password "
+                f"{env.school.password!r} (its alarm panel presses the panic button now and then)"
+            )
         assert env.tmp is not None  # set by start()
         window = open_console(env, size=(size[0], size[1]) if size else None, settings_dir=env.tmp)
         driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)
@@ -138,11 +171,19 @@ def main(argv: list[str]) -> int:
 
         driver.screenshots_written.connect(shots_done)
         driver.failed.connect(failed)
-        driver.call_chosen.connect(lambda cid, n: _say(f"selected call {cid}; {n} cameras on the wall"))
+        driver.call_chosen.connect(
+            lambda cid, n: _say(f"selected call {cid}; {n} cameras on the wall")
+        )
         driver.start()
         if exit_after is not None and exit_after > 0:
-            QTimer.singleShot(int(exit_after * 1000), lambda: (
-                app.quit() if outcome["shots"] or shot_dir is None else QTimer.singleShot(15_000, app.quit)))
+            QTimer.singleShot(
+                int(exit_after * 1000),
+                lambda: (
+                    app.quit()
+                    if outcome["shots"] or shot_dir is None
+                    else QTimer.singleShot(15_000, app.quit)
+                ),
+            )
         app.exec()
         _close(window)
     if shot_dir is not None and not outcome["shots"]:

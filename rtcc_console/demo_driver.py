@@ -30,7 +30,11 @@ SETTLE_S = 4.0
 def image_spread(image: QImage, step: int = 7) -> float:
     """Standard deviation of sampled grey levels: ~0 for a blank (single-colour) image."""
     img = image.convertToFormat(QImage.Format.Format_Grayscale8)
-    values = [img.pixelColor(x, y).value() for y in range(0, img.height(), step) for x in range(0, img.width(), step)]
+    values = [
+        img.pixelColor(x, y).value()
+        for y in range(0, img.height(), step)
+        for x in range(0, img.width(), step)
+    ]
     if not values:
         return 0.0
     mean = sum(values) / len(values)
@@ -53,8 +57,15 @@ class DemoDriver(QObject):
     screenshots_written = Signal(list)  # [(path, spread), ...]
     failed = Signal(str)
 
-    def __init__(self, window: Any, shot_dir: Path | None, *, video_wait_s: float = 8.0,
-                 timeout_s: float = 90.0, min_calls: int = 1) -> None:
+    def __init__(
+        self,
+        window: Any,
+        shot_dir: Path | None,
+        *,
+        video_wait_s: float = 8.0,
+        timeout_s: float = 90.0,
+        min_calls: int = 1,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.shot_dir = shot_dir
@@ -90,20 +101,30 @@ class DemoDriver(QObject):
 
     def _ready(self) -> bool:
         w = self.window
-        return (w.call_queue.model.rowCount() >= self.min_calls and len(w.live.index.camera_ids()) > 0
-                and bool(getattr(w.map_view, "is_ready", True)))
+        return (
+            w.call_queue.model.rowCount() >= self.min_calls
+            and len(w.live.index.camera_ids()) > 0
+            and bool(getattr(w.map_view, "is_ready", True))
+        )
 
     def _choose_call(self) -> None:
         if not self._ready():
             return
-        calls = [c for c in self.window.call_queue.model.calls() if c.location is not None and c.status.is_open]
+        calls = [
+            c
+            for c in self.window.call_queue.model.calls()
+            if c.location is not None and c.status.is_open
+        ]
         if not calls:
             return
         calls.sort(key=lambda c: c.reported_at, reverse=True)
         best = max(calls[:12], key=self._live_count)  # ties go to the newest (max keeps the first)
         if self._ready_since is None:
             self._ready_since = time.monotonic()
-        if self._live_count(best) < WALL_CAMERAS and time.monotonic() - self._ready_since < SETTLE_S:
+        if (
+            self._live_count(best) < WALL_CAMERAS
+            and time.monotonic() - self._ready_since < SETTLE_S
+        ):
             return  # an emergency (panic button) may still be on its way
         chosen = best if self._live_count(best) else calls[0]
         self.call_id = chosen.id
@@ -115,7 +136,12 @@ class DemoDriver(QObject):
             wall.set_layout("2x2")
         self.opened = int(w.open_top_cameras())
         self._opened_at = time.monotonic()
-        log.info("demo: selected %s (%s), %d cameras on the wall", chosen.incident_id, chosen.type_text, self.opened)
+        log.info(
+            "demo: selected %s (%s), %d cameras on the wall",
+            chosen.incident_id,
+            chosen.type_text,
+            self.opened,
+        )
         self.call_chosen.emit(chosen.id, self.opened)
 
     def _arrange(self) -> None:
@@ -128,9 +154,15 @@ class DemoDriver(QObject):
         w = self.window
         user = w.api.user
         role = Role(user.role) if user and user.role in Role._value2member_map_ else None
-        options = options_for(w.live.index, call.location, k=w.settings.nearest_count,
-                              radius_m=w.settings.nearest_radius_m, role=role,
-                              now=datetime.now(UTC), emergencies=w.live.active_emergencies())
+        options = options_for(
+            w.live.index,
+            call.location,
+            k=w.settings.nearest_count,
+            radius_m=w.settings.nearest_radius_m,
+            role=role,
+            now=datetime.now(UTC),
+            emergencies=w.live.active_emergencies(),
+        )
         live = [o for o in options if o.camera.tier is Tier.INTEGRATED and o.action == "live"]
         return min(len(live), WALL_CAMERAS)
 
@@ -141,7 +173,11 @@ class DemoDriver(QObject):
             return
 
         def got(state: Any) -> None:
-            if isinstance(state, dict) and state.get("selected") == self.call_id and state.get("rings"):
+            if (
+                isinstance(state, dict)
+                and state.get("selected") == self.call_id
+                and state.get("rings")
+            ):
                 self._map_ok = True
 
         evaluate("rtcc.state", got)
@@ -149,14 +185,20 @@ class DemoDriver(QObject):
     def _all_tiles_live(self) -> bool:
         tiles = getattr(self.window.wall, "tiles", [])
         live = [t for t in tiles if t.frame_age_s() is not None]
-        return self.opened > 0 and len(live) >= self.opened and time.monotonic() - self._opened_at > 3.0
+        return (
+            self.opened > 0
+            and len(live) >= self.opened
+            and time.monotonic() - self._opened_at > 3.0
+        )
 
     def _shoot(self) -> None:
         if self.shot_dir is not None:
             try:
-                for name, widget in (("console-main.png", self.window),
-                                     ("console-map.png", self.window.map_view),
-                                     ("console-wall.png", self.window.wall)):
+                for name, widget in (
+                    ("console-main.png", self.window),
+                    ("console-map.png", self.window.map_view),
+                    ("console-wall.png", self.window.wall),
+                ):
                     path = self.shot_dir / name
                     self.shots.append((str(path), save_screenshot(widget, path)))
             except OSError as exc:

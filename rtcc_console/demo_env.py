@@ -81,36 +81,65 @@ def live_hotspot(cameras: list[Any], *, k: int = 12, radius_m: float = 1000.0) -
     from rtcc_console.client.nearest import options_for
     from rtcc_console.core.index import CameraIndex
 
-    live = [c for c in cameras if c.tier is Tier.INTEGRATED and c.sharing_mode is SharingMode.LIVE_ALWAYS]
+    live = [
+        c
+        for c in cameras
+        if c.tier is Tier.INTEGRATED and c.sharing_mode is SharingMode.LIVE_ALWAYS
+    ]
     if not live:
         return None
     index = CameraIndex.from_cameras(cameras)
     now = datetime.now(UTC)
     candidates = [(c.location.lat, c.location.lon, c.address) for c in live]
     for i, a in enumerate(live):
-        for b in live[i + 1:]:
-            if abs(a.location.lat - b.location.lat) < 0.006 and abs(a.location.lon - b.location.lon) < 0.007:
-                candidates.append(((a.location.lat + b.location.lat) / 2, (a.location.lon + b.location.lon) / 2,
-                                   a.address))
+        for b in live[i + 1 :]:
+            if (
+                abs(a.location.lat - b.location.lat) < 0.006
+                and abs(a.location.lon - b.location.lon) < 0.007
+            ):
+                candidates.append(
+                    (
+                        (a.location.lat + b.location.lat) / 2,
+                        (a.location.lon + b.location.lon) / 2,
+                        a.address,
+                    )
+                )
 
     def live_count(lat: float, lon: float) -> int:
-        options = options_for(index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now)
+        options = options_for(
+            index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now
+        )
         return sum(1 for o in options if o.action == "live")
 
     lat, lon, address = max(candidates, key=lambda c: live_count(c[0], c[1]))
     lat, lon = round(lat + 0.0004, 6), round(lon + 0.0003, 6)
-    options = options_for(index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now)
-    panic = [o.camera.owner_id for o in options
-             if o.camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY and o.camera.tier is Tier.INTEGRATED]
+    options = options_for(
+        index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now
+    )
+    panic = [
+        o.camera.owner_id
+        for o in options
+        if o.camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY
+        and o.camera.tier is Tier.INTEGRATED
+    ]
     return Hotspot(lat, lon, address or "Dallas, TX", panic[0] if panic else None)
 
 
 class CadFeed(threading.Thread):
     """Posts generated calls with current times: ``initial`` at once, then one per interval."""
 
-    def __init__(self, base_url: str, username: str, password: str, *, seed: int = 1,
-                 initial: int = 6, interval_s: tuple[float, float] = (5.0, 8.0),
-                 featured: Hotspot | None = None, supervisor: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        seed: int = 1,
+        initial: int = 6,
+        interval_s: tuple[float, float] = (5.0, 8.0),
+        featured: Hotspot | None = None,
+        supervisor: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(name="demo-cad-feed", daemon=True)
         from rtcc_console.sim.cad import generate_calls
         from rtcc_console.sim.cad_post import CallPoster
@@ -120,7 +149,9 @@ class CadFeed(threading.Thread):
         # Only calls with coordinates: the demo shows them on the map at once.
         records = generate_calls(self.rng, 400, now, id_prefix=f"DEMO-{now:%H%M%S}")
         self.records = [r for r in records if r.get("lat") is not None]
-        self.poster = CallPoster(base_url, username=username, password=password, give_up_after_s=20.0)
+        self.poster = CallPoster(
+            base_url, username=username, password=password, give_up_after_s=20.0
+        )
         self.initial, self.interval_s = initial, interval_s
         self.featured, self.supervisor = featured, supervisor
         self.base_url = base_url
@@ -175,15 +206,26 @@ class CadFeed(threading.Thread):
         assert self.supervisor is not None
         api = self.poster.base
         try:
-            login = requests.post(f"{api}/auth/login", timeout=10,
-                                  json={"username": self.supervisor[0], "password": self.supervisor[1]})
+            login = requests.post(
+                f"{api}/auth/login",
+                timeout=10,
+                json={"username": self.supervisor[0], "password": self.supervisor[1]},
+            )
             if login.status_code == 401 and login.json().get("mfa_required"):
-                login = self._second_factor(api, login.json())  # supervisors sign in with MFA (CJIS)
+                login = self._second_factor(
+                    api, login.json()
+                )  # supervisors sign in with MFA (CJIS)
             login.raise_for_status()
-            reply = requests.post(f"{api}/emergencies", timeout=10,
-                                  headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-                                  json={"owner_id": owner_id, "reason": "Panic button: robbery in progress",
-                                        "duration_s": 3600})
+            reply = requests.post(
+                f"{api}/emergencies",
+                timeout=10,
+                headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                json={
+                    "owner_id": owner_id,
+                    "reason": "Panic button: robbery in progress",
+                    "duration_s": 3600,
+                },
+            )
             reply.raise_for_status()
             self.stats.emergencies += 1
         except Exception as exc:  # noqa: BLE001 - the demo goes on without it
@@ -193,15 +235,28 @@ class CadFeed(threading.Thread):
         backlog = self.records[: self.initial]
         start = datetime.now(UTC)
         for i, record in enumerate(backlog):  # the last few minutes, oldest first
-            self.post(record, start.replace(microsecond=0) - (len(backlog) - i) * timedelta(minutes=3))
+            self.post(
+                record, start.replace(microsecond=0) - (len(backlog) - i) * timedelta(minutes=3)
+            )
         if self.featured is not None and backlog:  # the newest call, where live cameras are
             spot = self.featured
-            self.post({**backlog[0], "incident_id": f"{backlog[0]['incident_id']}-F", "type_code": "ROBIP",
-                       "type_text": "Robbery in progress", "priority": 1, "lat": spot.lat, "lon": spot.lon,
-                       "address": spot.address, "status": "pending"}, datetime.now(UTC))
+            self.post(
+                {
+                    **backlog[0],
+                    "incident_id": f"{backlog[0]['incident_id']}-F",
+                    "type_code": "ROBIP",
+                    "type_text": "Robbery in progress",
+                    "priority": 1,
+                    "lat": spot.lat,
+                    "lon": spot.lon,
+                    "address": spot.address,
+                    "status": "pending",
+                },
+                datetime.now(UTC),
+            )
             if spot.panic_owner_id and self.supervisor:
                 self.press_panic_button(spot.panic_owner_id)
-        for record in self.records[self.initial:]:
+        for record in self.records[self.initial :]:
             if self._halt.wait(self.rng.uniform(*self.interval_s)):
                 return
             self.post(record, datetime.now(UTC))
@@ -213,9 +268,16 @@ class CadFeed(threading.Thread):
 class DemoEnvironment:
     """Everything the console needs to show a live demo, on loopback, in a temp directory."""
 
-    def __init__(self, *, streams: int = 16, seed: int = 2024, n_registered: int = 2306,
-                 n_integrated: int = 276, initial_calls: int = 6,
-                 call_interval_s: tuple[float, float] = (5.0, 8.0)) -> None:
+    def __init__(
+        self,
+        *,
+        streams: int = 16,
+        seed: int = 2024,
+        n_registered: int = 2306,
+        n_integrated: int = 276,
+        initial_calls: int = 6,
+        call_interval_s: tuple[float, float] = (5.0, 8.0),
+    ) -> None:
         self.streams, self.seed = streams, seed
         self.n_registered, self.n_integrated = n_registered, n_integrated
         self.initial_calls, self.call_interval_s = initial_calls, call_interval_s
@@ -253,16 +315,27 @@ class DemoEnvironment:
         self.tmp = Path(tempfile.mkdtemp(prefix="rtcc-demo-"))
         self.simulator, template = start_camera_simulator(self.streams)
         t1 = time.perf_counter()
-        registry = generate_registry(seed=self.seed, n_registered=self.n_registered,
-                                     n_integrated=self.n_integrated, stream_base=template,
-                                     stream_pool=self.streams)
+        registry = generate_registry(
+            seed=self.seed,
+            n_registered=self.n_registered,
+            n_integrated=self.n_integrated,
+            stream_base=template,
+            stream_pool=self.streams,
+        )
         self.hotspot = live_hotspot(registry.cameras)
         db_url = f"sqlite:///{self.tmp / 'rtcc.sqlite'}"
         seed_database(db_url, registry)
         t2 = time.perf_counter()
-        settings = ServerSettings(dev_mode=True, port=0, db_url=db_url, vault_dir=self.tmp / "vault",
-                                  secret_key=SecretStr(secrets.token_urlsafe(32)), argon2_time_cost=1,
-                                  argon2_memory_kib=8192, argon2_parallelism=1)
+        settings = ServerSettings(
+            dev_mode=True,
+            port=0,
+            db_url=db_url,
+            vault_dir=self.tmp / "vault",
+            secret_key=SecretStr(secrets.token_urlsafe(32)),
+            argon2_time_cost=1,
+            argon2_memory_kib=8192,
+            argon2_parallelism=1,
+        )
         self.server = EmbeddedServer(settings)
         self.base_url = self.server.start()
         self.server.ensure_user(self.username, "analyst", self.password)
@@ -276,10 +349,16 @@ class DemoEnvironment:
         t3 = time.perf_counter()
         self.timings = {"simulator_s": t1 - t0, "seed_s": t2 - t1, "server_s": t3 - t2}
         if self.initial_calls >= 0:
-            self.feed = CadFeed(self.base_url, CAD_USER, self._cad_password, seed=self.seed,
-                                initial=self.initial_calls, interval_s=self.call_interval_s,
-                                featured=self.hotspot,
-                                supervisor=(SUPERVISOR_USER, self._supervisor_password))
+            self.feed = CadFeed(
+                self.base_url,
+                CAD_USER,
+                self._cad_password,
+                seed=self.seed,
+                initial=self.initial_calls,
+                interval_s=self.call_interval_s,
+                featured=self.hotspot,
+                supervisor=(SUPERVISOR_USER, self._supervisor_password),
+            )
             self.feed.start()
 
     def stop(self) -> None:
@@ -306,6 +385,10 @@ class DemoEnvironment:
     def __enter__(self) -> DemoEnvironment:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

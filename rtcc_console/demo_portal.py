@@ -54,21 +54,39 @@ class DemoSchool(threading.Thread):
         with state.db.write() as session:
             account = store.account_by_email(session, email=DEMO_SCHOOL_EMAIL)
             if account is None:
-                account = store.create_account(session, name="Lakewood Elementary School", kind="school",
-                                               email=DEMO_SCHOOL_EMAIL, password_hash=state.passwords.hash(self.password))
+                account = store.create_account(
+                    session,
+                    name="Lakewood Elementary School",
+                    kind="school",
+                    email=DEMO_SCHOOL_EMAIL,
+                    password_hash=state.passwords.hash(self.password),
+                )
                 assert account is not None
                 store.mark_verified(session, account_id=account.id)
-                rows = list(session.scalars(select(CameraRow).where(CameraRow.tier == "integrated",
-                                                                    CameraRow.deleted.is_(False))
-                                            .order_by(CameraRow.id)).all())
+                rows = list(
+                    session.scalars(
+                        select(CameraRow)
+                        .where(CameraRow.tier == "integrated", CameraRow.deleted.is_(False))
+                        .order_by(CameraRow.id)
+                    ).all()
+                )
                 if self.avoid is not None:  # the two farthest from the featured call
                     lat, lon = self.avoid
                     rows.sort(key=lambda r: -((r.lat - lat) ** 2 + (r.lon - lon) ** 2))
                 rows = rows[:2]
                 for row in rows:  # the school's two cameras: live only in an emergency
-                    cams.update_camera(session, row=row, changes={"owner_id": account.owner_id, "kind": "school",
-                                                                  "sharing_mode": "live_in_emergency"})
-            key = store.create_site_key(session, owner_id=account.owner_id, label="demo alarm panel")
+                    cams.update_camera(
+                        session,
+                        row=row,
+                        changes={
+                            "owner_id": account.owner_id,
+                            "kind": "school",
+                            "sharing_mode": "live_in_emergency",
+                        },
+                    )
+            key = store.create_site_key(
+                session, owner_id=account.owner_id, label="demo alarm panel"
+            )
         return key.id, site_key_secret(state, key_id=key.id, nonce=key.nonce)
 
     def press(self, level: int = 3) -> bool:
@@ -77,13 +95,26 @@ class DemoSchool(threading.Thread):
 
         from rtcc_console.server.portal.panic import signature
 
-        body = json.dumps({"alarm_level": level, "location": "Main office",
-                           "description": "Hold-up button pressed (demo)"}).encode()
+        body = json.dumps(
+            {
+                "alarm_level": level,
+                "location": "Main office",
+                "description": "Hold-up button pressed (demo)",
+            }
+        ).encode()
         stamp = str(int(time.time()))
         try:
-            reply = requests.post(f"{self.server.base_url}/api/v1/panic", data=body, timeout=10, headers={
-                "Content-Type": "application/json", "X-RTCC-Key": self.key_id, "X-RTCC-Timestamp": stamp,
-                "X-RTCC-Signature": signature(self.secret, stamp, body)})
+            reply = requests.post(
+                f"{self.server.base_url}/api/v1/panic",
+                data=body,
+                timeout=10,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-RTCC-Key": self.key_id,
+                    "X-RTCC-Timestamp": stamp,
+                    "X-RTCC-Signature": signature(self.secret, stamp, body),
+                },
+            )
         except requests.RequestException as exc:
             log.warning("demo school panic not sent: %s", exc)
             return False

@@ -79,12 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     smtp = SmtpSink(refuse={"d.owner@example.org"}).start()
     db_url = "sqlite:///" + str(tmp / "s.sqlite")
     seed_database(db_url, generate_registry(seed=3, n_registered=900, n_integrated=120))
-    server = EmbeddedServer(ServerSettings(
-        dev_mode=True, port=0, db_url=db_url, vault_dir=tmp / "vault",
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-        smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none", mail_poll_s=0.2,
-        request_reminders_s=[6],  # unanswered items turn overdue within the run
-    ))  # fmt: skip
+    server = EmbeddedServer(
+        ServerSettings(
+            dev_mode=True,
+            port=0,
+            db_url=db_url,
+            vault_dir=tmp / "vault",
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+            smtp_host=smtp.host,
+            smtp_port=smtp.port,
+            smtp_security="none",
+            mail_poll_s=0.2,
+            request_reminders_s=[6],  # unanswered items turn overdue within the run
+        )
+    )
     base = server.start()
     server.ensure_user("ana", "analyst", PASSWORD)
     api_url = f"{base}/api/v1"
@@ -93,29 +103,56 @@ def main(argv: list[str] | None = None) -> int:
         analyst = ApiClient(base)
         analyst.login("ana", PASSWORD)
         staff = analyst.auth_headers()
-        owners = [("own-9001", "residential", "a.owner@example.org", 0.0004, 0.0),
-                  ("own-9002", "business", "b.owner@example.org", 0.0, 0.0005),
-                  ("own-9003", "residential", "c.owner@example.org", -0.0004, -0.0003),
-                  ("own-9004", "school", "d.owner@example.org", 0.0003, -0.0005),
-                  ("own-9005", "residential", "e.owner@example.org", -0.0002, 0.0006)]
+        owners = [
+            ("own-9001", "residential", "a.owner@example.org", 0.0004, 0.0),
+            ("own-9002", "business", "b.owner@example.org", 0.0, 0.0005),
+            ("own-9003", "residential", "c.owner@example.org", -0.0004, -0.0003),
+            ("own-9004", "school", "d.owner@example.org", 0.0003, -0.0005),
+            ("own-9005", "residential", "e.owner@example.org", -0.0002, 0.0006),
+        ]
         for oid, kind, mail, dlat, dlon in owners:
             with server.state.db.write() as session:
-                save_owner(session, owner=Owner(id=oid, name=oid, kind=CameraKind(kind), email=mail))
-                save_camera(session, camera=Camera(
-                    id=f"cam-{oid}", name=f"{oid} front", tier=Tier.REGISTERED, kind=CameraKind(kind),
-                    location=GeoPoint(SPOT[0] + dlat, SPOT[1] + dlon), sharing_mode=SharingMode.REQUEST_ONLY,
-                    address="Elm St", owner_id=oid))  # fmt: skip
+                save_owner(
+                    session, owner=Owner(id=oid, name=oid, kind=CameraKind(kind), email=mail)
+                )
+                save_camera(
+                    session,
+                    camera=Camera(
+                        id=f"cam-{oid}",
+                        name=f"{oid} front",
+                        tier=Tier.REGISTERED,
+                        kind=CameraKind(kind),
+                        location=GeoPoint(SPOT[0] + dlat, SPOT[1] + dlon),
+                        sharing_mode=SharingMode.REQUEST_ONLY,
+                        address="Elm St",
+                        owner_id=oid,
+                    ),
+                )
         now = datetime.now(UTC)
-        call = requests.post(f"{api_url}/calls", headers=staff, timeout=10, json={
-            "format": "simple", "incident_id": "DPD-26-004711", "type_code": "BMV",
-            "type_text": "Burglary of a motor vehicle", "priority": 2, "status": "pending",
-            "lat": SPOT[0], "lon": SPOT[1], "address": "1200 Elm St, Dallas, TX",
-            "reported_at": (now - timedelta(minutes=40)).isoformat(), "updated_at": now.isoformat(),
-        }).json()["call"]  # fmt: skip
+        call = requests.post(
+            f"{api_url}/calls",
+            headers=staff,
+            timeout=10,
+            json={
+                "format": "simple",
+                "incident_id": "DPD-26-004711",
+                "type_code": "BMV",
+                "type_text": "Burglary of a motor vehicle",
+                "priority": 2,
+                "status": "pending",
+                "lat": SPOT[0],
+                "lon": SPOT[1],
+                "address": "1200 Elm St, Dallas, TX",
+                "reported_at": (now - timedelta(minutes=40)).isoformat(),
+                "updated_at": now.isoformat(),
+            },
+        ).json()["call"]
 
         api = ApiClient(base)
         user = api.login("ana", PASSWORD)
-        settings = ConsoleSettings(server_url=base, cache_dir=tmp / "cache", time_zone="America/Chicago")
+        settings = ConsoleSettings(
+            server_url=base, cache_dir=tmp / "cache", time_zone="America/Chicago"
+        )
         window = build_console(settings, api, user=user, settings_file=tmp / "console.ini")
         window.resize(1600, 960)
         window.show()
@@ -146,7 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         form.kind_polygon.setChecked(True)
         form.draw_button.click()
         wait(app, lambda: evaluate(app, mv, "rtcc.draw.drawing") == "polygon")
-        for dlat, dlon in [(-0.0009, -0.0011), (0.0010, -0.0012), (0.0012, 0.0006), (0.0001, 0.0013), (-0.0010, 0.0008)]:
+        for dlat, dlon in [
+            (-0.0009, -0.0011),
+            (0.0010, -0.0012),
+            (0.0012, 0.0006),
+            (0.0001, 0.0013),
+            (-0.0010, 0.0008),
+        ]:
             evaluate(app, mv, "rtcc.draw.clickAt", SPOT[0] + dlat, SPOT[1] + dlon)
         evaluate(app, mv, "rtcc.draw.finish")
         shots.append(grab_map("Polygon with vertex handles"))
@@ -154,25 +197,52 @@ def main(argv: list[str] | None = None) -> int:
         form.width_spin.setValue(50)
         form.draw_button.click()
         wait(app, lambda: evaluate(app, mv, "rtcc.draw.drawing") == "corridor")
-        for dlat, dlon in [(-0.0014, -0.0016), (-0.0003, -0.0004), (0.0002, 0.0009), (0.0013, 0.0014)]:
+        for dlat, dlon in [
+            (-0.0014, -0.0016),
+            (-0.0003, -0.0004),
+            (0.0002, 0.0009),
+            (0.0013, 0.0014),
+        ]:
             evaluate(app, mv, "rtcc.draw.clickAt", SPOT[0] + dlat, SPOT[1] + dlon)
         evaluate(app, mv, "rtcc.draw.finish")
         shots.append(grab_map("Corridor along a path, 50 m wide"))
         # back to the polygon for the form's preview
         form.kind_polygon.setChecked(True)
-        form.set_area({"kind": "polygon", "points": [
-            {"lat": SPOT[0] + a, "lon": SPOT[1] + b}
-            for a, b in [(-0.0009, -0.0011), (0.0010, -0.0012), (0.0012, 0.0006), (0.0001, 0.0013), (-0.0010, 0.0008)]]})
-        wait(app, lambda: bool(previews) and previews[-1] is not None and form.area is not None
-             and form.area["kind"] == "polygon", 20)
+        form.set_area(
+            {
+                "kind": "polygon",
+                "points": [
+                    {"lat": SPOT[0] + a, "lon": SPOT[1] + b}
+                    for a, b in [
+                        (-0.0009, -0.0011),
+                        (0.0010, -0.0012),
+                        (0.0012, 0.0006),
+                        (0.0001, 0.0013),
+                        (-0.0010, 0.0008),
+                    ]
+                ],
+            }
+        )
+        wait(
+            app,
+            lambda: (
+                bool(previews)
+                and previews[-1] is not None
+                and form.area is not None
+                and form.area["kind"] == "polygon"
+            ),
+            20,
+        )
         settle(app, 0.5)
         form.resize(620, form.sizeHint().height())
         settle(app, 0.3)
         form_pix = form.grab()
         w = shots[0].width() * 2 + 30
         h = shots[0].height() * 2 + 30
-        sheet = QPixmap(max(w, shots[0].width() + form_pix.width() + 30),
-                        max(h, shots[0].height() + form_pix.height() + 30))
+        sheet = QPixmap(
+            max(w, shots[0].width() + form_pix.width() + 30),
+            max(h, shots[0].height() + form_pix.height() + 30),
+        )
         sheet.fill(QColor("#0b0f14"))
         p = QPainter(sheet)
         p.drawPixmap(QPoint(10, 10), shots[0])
@@ -193,23 +263,45 @@ def main(argv: list[str] | None = None) -> int:
         tokens = []
         for received in smtp.messages:
             body = received.message().get_body(preferencelist=("plain",))
-            m = re.search(r"/portal/requests/([A-Za-z0-9_-]{20,})", body.get_content() if body else "")
+            m = re.search(
+                r"/portal/requests/([A-Za-z0-9_-]{20,})", body.get_content() if body else ""
+            )
             if m:
                 tokens.append(m.group(1))
         requests.get(f"{api_url}/portal/requests/{tokens[0]}", timeout=10)
-        clip = write_mp4(tmp / "porch.mp4", name="Porch", index=5, seconds=2.0, size=(320, 180), cache_dir=tmp)
+        clip = write_mp4(
+            tmp / "porch.mp4", name="Porch", index=5, seconds=2.0, size=(320, 180), cache_dir=tmp
+        )
         tus = tus_client.TusClient(f"{api_url}/uploads", headers={"Upload-Token": tokens[0]})
-        tus.uploader(file_path=str(clip), chunk_size=1 << 20, retries=0,
-                     metadata={"request_token": tokens[0], "filename": clip.name}).upload()
-        requests.post(f"{api_url}/portal/requests/{tokens[1]}/answer", json={"answer": "no_footage"}, timeout=10)
-        requests.post(f"{api_url}/portal/requests/{tokens[2]}/answer", json={"answer": "declined"}, timeout=10)
+        tus.uploader(
+            file_path=str(clip),
+            chunk_size=1 << 20,
+            retries=0,
+            metadata={"request_token": tokens[0], "filename": clip.name},
+        ).upload()
+        requests.post(
+            f"{api_url}/portal/requests/{tokens[1]}/answer",
+            json={"answer": "no_footage"},
+            timeout=10,
+        )
+        requests.post(
+            f"{api_url}/portal/requests/{tokens[2]}/answer", json={"answer": "declined"}, timeout=10
+        )
         requests.get(f"{api_url}/portal/requests/{tokens[3]}", timeout=10)
         # a second, older-looking request for another case on a corridor
         form2 = window.footage.form
         window.footage.new_request()
         form2.case_edit.setText("DPD-26-004689")
-        form2.set_area({"kind": "corridor", "width_m": 40, "points": [
-            {"lat": SPOT[0] - 0.0004, "lon": SPOT[1] - 0.0006}, {"lat": SPOT[0] + 0.0004, "lon": SPOT[1] + 0.0007}]})
+        form2.set_area(
+            {
+                "kind": "corridor",
+                "width_m": 40,
+                "points": [
+                    {"lat": SPOT[0] - 0.0004, "lon": SPOT[1] - 0.0006},
+                    {"lat": SPOT[0] + 0.0004, "lon": SPOT[1] + 0.0007},
+                ],
+            }
+        )
         wait(app, lambda: form2.area is not None and form2.area["kind"] == "corridor", 10)
         sent.clear()
         form2.send()
@@ -218,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def done() -> bool:
             st = " ".join(panel.item_states(rid).values())
-            return all(s in st for s in ("uploaded", "no footage", "declined", "opened", "undeliverable"))
+            return all(
+                s in st for s in ("uploaded", "no footage", "declined", "opened", "undeliverable")
+            )
 
         wait(app, done, 30)
         settle(app, 6.5)  # past the reminder offset: the unanswered items are overdue now
@@ -232,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         panel.tree.setColumnWidth(0, 190)
         settle(app, 0.3)
         panel.grab().save(str(args.out / "console-requests.png"))
-        print(f"wrote {args.out / 'console-request-draw.png'} and {args.out / 'console-requests.png'}")
+        print(
+            f"wrote {args.out / 'console-request-draw.png'} and {args.out / 'console-requests.png'}"
+        )
         window.close()
     finally:
         server.stop()

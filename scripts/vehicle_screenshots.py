@@ -52,26 +52,47 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="rtcc-vehicle-shots-"))
     photos = photos_dir()
-    dog, horses, giraffe = (read_photo(photos / n) for n in ("dog.jpg", "horses.jpg", "giraffe.jpg"))
+    dog, horses, giraffe = (
+        read_photo(photos / n) for n in ("dog.jpg", "horses.jpg", "giraffe.jpg")
+    )
     h, w = dog.shape[:2]
     pickup = dog[int(0.08 * h) : int(0.33 * h), int(0.55 * w) : w]
     size = (960, 540)
     clips = {
-        "elm-st-porch.mp4": write_clip(tmp / "a.mp4", [
-            Segment(giraffe, 2, (0, 0, 0.9, 0.9), (0.05, 0.05, 0.9, 0.9)),
-            Segment(dog, 6, (0, 0, 0.95, 0.95), (0.05, 0.05, 0.95, 0.95)),
-        ], size=size),
-        "pasture-gate.mp4": write_clip(tmp / "b.mp4", [Segment(horses, 6, (0, 0, 0.9, 0.9), (0.1, 0, 0.9, 0.9))], size=size),
-        "field-road.mp4": write_clip(tmp / "c.mp4", [
-            Segment(horses, 3, (0, 0, 1, 1)),
-            Segment(horses, 4, (0, 0, 1, 1), sprite=Sprite(pickup, 0.4, (1.1, 0.72), (-0.1, 0.72))),
-        ], size=size),
-    }  # fmt: skip
+        "elm-st-porch.mp4": write_clip(
+            tmp / "a.mp4",
+            [
+                Segment(giraffe, 2, (0, 0, 0.9, 0.9), (0.05, 0.05, 0.9, 0.9)),
+                Segment(dog, 6, (0, 0, 0.95, 0.95), (0.05, 0.05, 0.95, 0.95)),
+            ],
+            size=size,
+        ),
+        "pasture-gate.mp4": write_clip(
+            tmp / "b.mp4", [Segment(horses, 6, (0, 0, 0.9, 0.9), (0.1, 0, 0.9, 0.9))], size=size
+        ),
+        "field-road.mp4": write_clip(
+            tmp / "c.mp4",
+            [
+                Segment(horses, 3, (0, 0, 1, 1)),
+                Segment(
+                    horses, 4, (0, 0, 1, 1), sprite=Sprite(pickup, 0.4, (1.1, 0.72), (-0.1, 0.72))
+                ),
+            ],
+            size=size,
+        ),
+    }
     db_url = "sqlite:///" + str(tmp / "s.sqlite")
-    server = EmbeddedServer(ServerSettings(
-        dev_mode=True, port=0, db_url=db_url, vault_dir=tmp / "vault",
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-    ))  # fmt: skip
+    server = EmbeddedServer(
+        ServerSettings(
+            dev_mode=True,
+            port=0,
+            db_url=db_url,
+            vault_dir=tmp / "vault",
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+        )
+    )
     base = server.start()
     server.ensure_user("ana", "analyst", PASSWORD)
     case = "DPD-26-004717"
@@ -106,17 +127,42 @@ def main(argv: list[str] | None = None) -> int:
         results: list[object] = []
         vf.results_changed.connect(results.append)
         vf.set_filter("truck")
-        wait(app, lambda: bool(results) and results[-1].query.vehicle == "truck", what="the truck search")  # type: ignore[attr-defined]
-        wait(app, lambda: all(not vf.list.item(i).icon().isNull() for i in range(vf.list.count())), 20, "thumbnails")
+        wait(
+            app,
+            lambda: bool(results) and results[-1].query.vehicle == "truck",
+            what="the truck search",
+        )  # type: ignore[attr-defined]
+        wait(
+            app,
+            lambda: all(not vf.list.item(i).icon().isNull() for i in range(vf.list.count())),
+            20,
+            "thumbnails",
+        )
         opened: list[str] = []
         tab.player.opened.connect(opened.append)
         vf.choose(0)
         wait(app, lambda: bool(opened), what="the player")
         moment = vf.moments()[0]
-        frame_time = min(tab.player.player.info.frame_times_s, key=lambda t: abs(t - moment.best_time_s))  # type: ignore[union-attr]
-        wait(app, lambda: tab.player.view.frame is not None and tab.player.view.box is not None
-             and abs(tab.player.player.info.frame_times_s[tab.player.shown_index] - frame_time) < 1e-6, 30, "the moment")  # type: ignore[union-attr]
-        wait(app, lambda: all(i.id in tab.model.thumbs for i in tab.model.items if i.has_thumbnail), 10, "row thumbnails")
+        frame_time = min(
+            tab.player.player.info.frame_times_s, key=lambda t: abs(t - moment.best_time_s)
+        )  # type: ignore[union-attr]
+        wait(
+            app,
+            lambda: (
+                tab.player.view.frame is not None
+                and tab.player.view.box is not None
+                and abs(tab.player.player.info.frame_times_s[tab.player.shown_index] - frame_time)
+                < 1e-6
+            ),
+            30,
+            "the moment",
+        )  # type: ignore[union-attr]
+        wait(
+            app,
+            lambda: all(i.id in tab.model.thumbs for i in tab.model.items if i.has_thumbnail),
+            10,
+            "row thumbnails",
+        )
         for _ in range(30):
             app.processEvents()
             time.sleep(0.01)

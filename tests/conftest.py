@@ -47,7 +47,9 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     try:
         cluster = start_pg_cluster(tmp_path_factory.mktemp("pg"))
     except PostgresUnavailableError as exc:
-        pytest.fail(f"{exc}\n(set RTCC_SKIP_POSTGRES=1 to skip PostgreSQL tests explicitly)", pytrace=False)
+        pytest.fail(
+            f"{exc}\n(set RTCC_SKIP_POSTGRES=1 to skip PostgreSQL tests explicitly)", pytrace=False
+        )
     try:
         yield cluster
     finally:

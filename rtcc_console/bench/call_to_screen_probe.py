@@ -73,7 +73,9 @@ def spin(seconds: float) -> None:
     loop.exec()
 
 
-def measure_map_load(cameras: list[Camera], *, tile_url: str, timeout_s: float = 60.0) -> dict[str, Any]:
+def measure_map_load(
+    cameras: list[Camera], *, tile_url: str, timeout_s: float = 60.0
+) -> dict[str, Any]:
     """A fresh MapView with ``cameras``: navigation start -> all cameras drawn."""
     from rtcc_console.ui.map_view import MapView
 
@@ -89,9 +91,12 @@ def measure_map_load(cameras: list[Camera], *, tile_url: str, timeout_s: float =
     result: dict[str, Any] = {"cameras": len(cameras), "drawn": ok}
     if got:
         count, page_ms, t_done = got[0]
-        result.update(drawn_count=count, navigation_to_drawn_ms=round(page_ms, 1),
-                      construct_to_drawn_ms=round((t_done - t0) * 1000, 1),
-                      python_encode_ms=round((t_sent - t0) * 1000, 1))
+        result.update(
+            drawn_count=count,
+            navigation_to_drawn_ms=round(page_ms, 1),
+            construct_to_drawn_ms=round((t_done - t0) * 1000, 1),
+            python_encode_ms=round((t_sent - t0) * 1000, 1),
+        )
     view.close()
     view.deleteLater()
     return result

@@ -46,19 +46,33 @@ def run(*, rounds: int) -> dict[str, Any]:
             parse: dict[str, Any] = summary_us(time_calls_us(json.loads, [(body,)] * n))
         except RecursionError:
             parse = {"n": 0, "note": "json.loads raises RecursionError on this body"}
-        entry: dict[str, Any] = {"bytes": len(body), "refused": json_text_problem(body), "edge_check": check,
-                                 "json_loads_reference": parse}  # fmt: skip
+        entry: dict[str, Any] = {
+            "bytes": len(body),
+            "refused": json_text_problem(body),
+            "edge_check": check,
+            "json_loads_reference": parse,
+        }
         if parse.get("p50_us"):
-            entry["check_over_parse_p50"] = round(float(check["p50_us"]) / float(parse["p50_us"]), 3)
+            entry["check_over_parse_p50"] = round(
+                float(check["p50_us"]) / float(parse["p50_us"]), 3
+            )
         out["shapes"][name] = entry
     out["machine"] = machine_info()
     return out
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench edge", description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=20, help="timed runs per large body (x100 for small ones)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench edge", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=20, help="timed runs per large body (x100 for small ones)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (the default output)"
+    )
     args = parser.parse_args(argv)
-    sys.stdout.write(json.dumps(run(rounds=max(1, args.rounds)), indent=None if args.json else 2) + "\n")
+    sys.stdout.write(
+        json.dumps(run(rounds=max(1, args.rounds)), indent=None if args.json else 2) + "\n"
+    )
     return 0

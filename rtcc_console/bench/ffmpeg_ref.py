@@ -33,7 +33,9 @@ def proc_cpu_s(pid: int | str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_ffmpeg_decode(urls: list[str], seconds: float, *, warmup_s: float = 0.0) -> dict[str, Any]:
+def measure_ffmpeg_decode(
+    urls: list[str], seconds: float, *, warmup_s: float = 0.0
+) -> dict[str, Any]:
     """CPU seconds per video second per stream of the ffmpeg CLI decoding ``urls`` to null.
 
     One ``ffmpeg -threads 1`` per URL, run concurrently for ``warmup_s + seconds``. With
@@ -42,13 +44,33 @@ def measure_ffmpeg_decode(urls: list[str], seconds: float, *, warmup_s: float = 
     """
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        return {"streams": len(urls), "cpu_s_per_video_s_per_stream": None, "error": "ffmpeg not found"}
+        return {
+            "streams": len(urls),
+            "cpu_s_per_video_s_per_stream": None,
+            "error": "ffmpeg not found",
+        }
     procs = []
     for url in urls:
         rtsp = ["-rtsp_transport", "tcp"] if url.lower().startswith("rtsp") else []
-        cmd = [ffmpeg, "-nostdin", "-loglevel", "error", "-threads", "1", *rtsp, "-i", url, "-f", "null", "-"]
-        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        cmd = [
+            ffmpeg,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-threads",
+            "1",
+            *rtsp,
+            "-i",
+            url,
+            "-f",
+            "null",
+            "-",
+        ]
+        procs.append(
+            subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        )
     try:
         time.sleep(warmup_s)
         start = [proc_cpu_s(p.pid) if warmup_s > 0 else 0.0 for p in procs]
@@ -66,7 +88,11 @@ def measure_ffmpeg_decode(urls: list[str], seconds: float, *, warmup_s: float = 
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(3)
-    used = [e - s for s, e, a in zip(start, end, alive, strict=True) if a and s is not None and e is not None]
+    used = [
+        e - s
+        for s, e, a in zip(start, end, alive, strict=True)
+        if a and s is not None and e is not None
+    ]
     n = len(used)
     return {
         "method": "ffmpeg -threads 1 -f null, /proc utime+stime",
@@ -79,8 +105,13 @@ def measure_ffmpeg_decode(urls: list[str], seconds: float, *, warmup_s: float = 
     }
 
 
-def measure_feedworkers(urls: list[str], seconds: float, *, warmup_s: float = 3.0,
-                        out_size: tuple[int, int] = (320, 180)) -> dict[str, Any]:
+def measure_feedworkers(
+    urls: list[str],
+    seconds: float,
+    *,
+    warmup_s: float = 3.0,
+    out_size: tuple[int, int] = (320, 180),
+) -> dict[str, Any]:
     """The same figure for FeedWorker (decode + scale to BGRA) in this process.
 
     A consumer thread takes frames at 30 Hz like the wall's timer; this process's CPU
@@ -139,7 +170,11 @@ def first_frame_s(urls: list[str], opens: int) -> dict[str, Any]:
         w.stop(timeout=1.0)
         time.sleep(0.37)  # land the next open elsewhere in the sender's GOP
     times.sort()
-    return {"opens": opens, "median_s": round(statistics.median(times), 3), "max_s": round(times[-1], 3)}
+    return {
+        "opens": opens,
+        "median_s": round(statistics.median(times), 3),
+        "max_s": round(times[-1], 3),
+    }
 
 
 def simulator_cpu(count: int, seconds: float) -> dict[str, Any]:
@@ -158,13 +193,20 @@ def simulator_cpu(count: int, seconds: float) -> dict[str, Any]:
         c1, elapsed = proc_cpu_s(pid), time.monotonic() - t0
         stop.set()
     cpu = (c1 or 0) - (c0 or 0)
-    return {"cameras": count, "seconds": round(elapsed, 2), "cpu_s_per_s": round(cpu / elapsed, 4),
-            "cpu_s_per_s_per_camera": round(cpu / elapsed / count, 5), "simulator": sim.simulator}
+    return {
+        "cameras": count,
+        "seconds": round(elapsed, 2),
+        "cpu_s_per_s": round(cpu / elapsed, 4),
+        "cpu_s_per_s_per_camera": round(cpu / elapsed / count, 5),
+        "simulator": sim.simulator,
+    }
 
 
 def _drain(url: str, stop: threading.Event) -> None:
     parts = urlsplit(url)
-    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=5) as s:
+    with socket.create_connection(
+        (parts.hostname or "127.0.0.1", parts.port or 80), timeout=5
+    ) as s:
         s.sendall(f"GET {parts.path} HTTP/1.0\r\n\r\n".encode("ascii"))
         while not stop.is_set() and s.recv(65536):
             pass
@@ -191,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     result["simulator"] = simulator_cpu(args.sim_cameras, args.seconds)
     with SimCameraServer(2, rtsp=True) as live:
         result["first_frame_http_ts"] = first_frame_s([live.url(i) for i in range(2)], args.opens)
-        result["first_frame_rtsp"] = first_frame_s([live.url(i, "rtsp") for i in range(2)], args.opens)
+        result["first_frame_rtsp"] = first_frame_s(
+            [live.url(i, "rtsp") for i in range(2)], args.opens
+        )
     print(json.dumps(result, indent=2))
     return 0
 

@@ -37,7 +37,11 @@ import numpy as np
 from rtcc_console.bench.common import machine_info
 
 PASSWORD = "bench password 0123"
-FAST_HASH = {"RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "1024", "RTCC_ARGON2_PARALLELISM": "1"}
+FAST_HASH = {
+    "RTCC_ARGON2_TIME_COST": "1",
+    "RTCC_ARGON2_MEMORY_KIB": "1024",
+    "RTCC_ARGON2_PARALLELISM": "1",
+}
 
 
 def _percentiles_ms(values: list[float]) -> dict[str, float | int]:
@@ -45,20 +49,44 @@ def _percentiles_ms(values: list[float]) -> dict[str, float | int]:
         return {"n": 0}
     arr = np.array(values) * 1000.0
     p50, p95, p99 = np.percentile(arr, [50, 95, 99])
-    return {"n": len(values), "p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
-            "p99_ms": round(float(p99), 2), "max_ms": round(float(arr.max()), 2)}  # fmt: skip
+    return {
+        "n": len(values),
+        "p50_ms": round(float(p50), 2),
+        "p95_ms": round(float(p95), 2),
+        "p99_ms": round(float(p99), 2),
+        "max_ms": round(float(arr.max()), 2),
+    }
 
 
 def _prepare_db(url: str, cameras: int, seed: int) -> dict[str, Any]:
     from rtcc_console.sim.seed import generate_registry, seed_database, split_counts
 
     reg, integ = split_counts(cameras)
-    info = seed_database(url, generate_registry(seed=seed, n_registered=reg, n_integrated=integ), replace=True)
+    info = seed_database(
+        url, generate_registry(seed=seed, n_registered=reg, n_integrated=integ), replace=True
+    )
     env = {**os.environ, **FAST_HASH}
     subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "user", "add", f"bench{seed}", "--role", "analyst", "--password-stdin", "--db", url],
-        input=PASSWORD + "\n", text=True, capture_output=True, env=env, check=False, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "user",
+            "add",
+            f"bench{seed}",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--db",
+            url,
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
     return info
 
 
@@ -94,16 +122,33 @@ class _Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RTCC_")}
         env.update(FAST_HASH)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rtcc_console.cli", "server", "--dev", "--db", url, "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "rtcc_console.cli",
+                "server",
+                "--dev",
+                "--db",
+                url,
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.base = f"http://127.0.0.1:{port}"
         import httpx
 
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + (self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""))
+                raise RuntimeError(
+                    "server exited: "
+                    + (self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else "")
+                )
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code == 200:
                     return
@@ -131,14 +176,22 @@ class _Server:
                 self.proc.kill()
 
 
-def _listen(base: str, token: str, arrivals: dict[tuple[str, str], float], ready: threading.Event,
-            stop: threading.Event) -> None:  # fmt: skip
+def _listen(
+    base: str,
+    token: str,
+    arrivals: dict[tuple[str, str], float],
+    ready: threading.Event,
+    stop: threading.Event,
+) -> None:
     import httpx
 
     try:
-        with httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client, client.stream(
-            "GET", base + "/api/v1/events", headers={"Authorization": f"Bearer {token}"}
-        ) as resp:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client,
+            client.stream(
+                "GET", base + "/api/v1/events", headers={"Authorization": f"Bearer {token}"}
+            ) as resp,
+        ):
             ready.set()
             event = None
             for line in resp.iter_lines():
@@ -156,10 +209,14 @@ def _listen(base: str, token: str, arrivals: dict[tuple[str, str], float], ready
 
 
 def _key(record: dict[str, Any]) -> tuple[str, str]:
-    return record["incident_id"], datetime.fromisoformat(record["updated_at"]).astimezone(UTC).isoformat()
+    return record["incident_id"], datetime.fromisoformat(record["updated_at"]).astimezone(
+        UTC
+    ).isoformat()
 
 
-def run(*, calls: int, db: str | None, concurrency: int, cameras: int, seed: int, embedded: bool) -> dict[str, Any]:
+def run(
+    *, calls: int, db: str | None, concurrency: int, cameras: int, seed: int, embedded: bool
+) -> dict[str, Any]:
     import httpx
 
     from rtcc_console.sim.cad import generate_calls, simple_to_eido
@@ -173,10 +230,15 @@ def run(*, calls: int, db: str | None, concurrency: int, cameras: int, seed: int
     bodies = [(json.dumps(simple_to_eido(r)).encode(), _key(r)) for r in records]
     server = _Server(db, embedded=embedded)
     try:
-        token = httpx.post(server.base + "/api/v1/auth/login", json={"username": f"bench{seed}", "password": PASSWORD}).json()["access_token"]
+        token = httpx.post(
+            server.base + "/api/v1/auth/login",
+            json={"username": f"bench{seed}", "password": PASSWORD},
+        ).json()["access_token"]
         arrivals: dict[tuple[str, str], float] = {}
         ready, stop = threading.Event(), threading.Event()
-        listener = threading.Thread(target=_listen, args=(server.base, token, arrivals, ready, stop), daemon=True)
+        listener = threading.Thread(
+            target=_listen, args=(server.base, token, arrivals, ready, stop), daemon=True
+        )
         listener.start()
         ready.wait(30)
         answered: dict[tuple[str, str], tuple[float, float]] = {}
@@ -233,7 +295,9 @@ def run(*, calls: int, db: str | None, concurrency: int, cameras: int, seed: int
             "http_statuses": {str(k): v for k, v in sorted(statuses.items())},
             "duration_s": round(duration, 3),
             "calls_per_s": round(calls / duration, 1),
-            "server_cpu_ms_per_call": round((cpu1 - cpu0) * 1000 / calls, 3) if cpu0 is not None and cpu1 is not None else None,
+            "server_cpu_ms_per_call": round((cpu1 - cpu0) * 1000 / calls, 3)
+            if cpu0 is not None and cpu1 is not None
+            else None,
             "events_received": len(arrivals),
             "http_impl": _http_impl(),
             "events_expected": len(answered),
@@ -250,23 +314,41 @@ def run(*, calls: int, db: str | None, concurrency: int, cameras: int, seed: int
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench intake", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench intake", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--calls", type=int, default=2000, help="EIDO calls to post (default 2000)")
-    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
-    parser.add_argument("--concurrency", type=int, default=8, help="parallel HTTP clients (default 8)")
-    parser.add_argument("--cameras", type=int, default=2582, help="registry size (default 2,582 = Connect Dallas)")
+    parser.add_argument(
+        "--db", default=None, help="database URL (default: a temporary SQLite file)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="parallel HTTP clients (default 8)"
+    )
+    parser.add_argument(
+        "--cameras", type=int, default=2582, help="registry size (default 2,582 = Connect Dallas)"
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--embedded", action="store_true", help="run the server in this process (shares the GIL)")
+    parser.add_argument(
+        "--embedded", action="store_true", help="run the server in this process (shares the GIL)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.calls < 1 or args.concurrency < 1:
         parser.error("--calls and --concurrency must be positive")
-    result = run(calls=args.calls, db=args.db, concurrency=args.concurrency, cameras=args.cameras, seed=args.seed,
-                 embedded=args.embedded)  # fmt: skip
+    result = run(
+        calls=args.calls,
+        db=args.db,
+        concurrency=args.concurrency,
+        cameras=args.cameras,
+        seed=args.seed,
+        embedded=args.embedded,
+    )
     if args.json:
         print(json.dumps(result))
     else:
         lat = result["event_latency_after_answer"]
-        print(f"{result['calls_per_s']} calls/s ({result['calls']} calls, {result['concurrency']} clients, {result['db']}); "
-              f"event p95 {lat.get('p95_ms')} ms after the HTTP answer; missing {result['events_missing']}")  # fmt: skip
+        print(
+            f"{result['calls_per_s']} calls/s ({result['calls']} calls, {result['concurrency']} clients, {result['db']}); "
+            f"event p95 {lat.get('p95_ms')} ms after the HTTP answer; missing {result['events_missing']}"
+        )
     return 0

@@ -37,30 +37,53 @@ def run(*, calls: int, signouts: int) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = ServerSettings(
-            dev_mode=True, port=0, db_url=f"sqlite:///{Path(tmp) / 'bench.sqlite'}", argon2_time_cost=1,
-            argon2_memory_kib=8, argon2_parallelism=1, mfa_required_roles=[], login_ip_max_failures=0,
-        )  # fmt: skip
+            dev_mode=True,
+            port=0,
+            db_url=f"sqlite:///{Path(tmp) / 'bench.sqlite'}",
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+            mfa_required_roles=[],
+            login_ip_max_failures=0,
+        )
         server = EmbeddedServer(settings)
         server.start()
         try:
             server.ensure_user("bench-analyst", "analyst", _PASSWORD)
             server.ensure_user("bench-admin", "admin", _PASSWORD)
             with httpx.Client(base_url=server.api_url, timeout=10) as http:
+
                 def sign_in(name: str) -> dict[str, str]:
                     r = http.post("/auth/login", json={"username": name, "password": _PASSWORD})
                     r.raise_for_status()
                     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
                 admin = sign_in("bench-admin")
-                http.post("/cameras", headers=admin, json={
-                    "id": "cam-bench", "name": "bench", "tier": "integrated", "kind": "business",
-                    "sharing_mode": "live_always", "lat": 32.78, "lon": -96.8, "stream_url": "rtsp://10.0.0.5/live",
-                }).raise_for_status()  # fmt: skip
+                http.post(
+                    "/cameras",
+                    headers=admin,
+                    json={
+                        "id": "cam-bench",
+                        "name": "bench",
+                        "tier": "integrated",
+                        "kind": "business",
+                        "sharing_mode": "live_always",
+                        "lat": 32.78,
+                        "lon": -96.8,
+                        "stream_url": "rtsp://10.0.0.5/live",
+                    },
+                ).raise_for_status()
 
                 def grant(headers: dict[str, str]) -> dict[str, Any]:
-                    r = http.post("/cameras/cam-bench/live-grants", headers=headers, json={"reason": "bench"})
+                    r = http.post(
+                        "/cameras/cam-bench/live-grants", headers=headers, json={"reason": "bench"}
+                    )
                     r.raise_for_status()
-                    return {"password": r.json()["token"], "action": "read", "path": "cam/cam-bench"}
+                    return {
+                        "password": r.json()["token"],
+                        "action": "read",
+                        "path": "cam/cam-bench",
+                    }
 
                 hook_body = grant(sign_in("bench-analyst"))
                 hook, health = np.empty(calls), np.empty(calls)
@@ -95,10 +118,16 @@ def run(*, calls: int, signouts: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench media-hook", description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--calls", type=int, default=1000, help="hook calls (and as many /health references)")
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench media-hook", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--calls", type=int, default=1000, help="hook calls (and as many /health references)"
+    )
     parser.add_argument("--signouts", type=int, default=30, help="sign-out -> refused rounds")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (the default output)"
+    )
     args = parser.parse_args(argv)
     result = run(calls=max(10, args.calls), signouts=max(1, args.signouts))
     sys.stdout.write(json.dumps(result, indent=None if args.json else 2) + "\n")

@@ -166,9 +166,18 @@ def run_benchmark(
     }
     if postgis_url:
         result["postgis"] = measure_postgis(
-            postgis_url, lats, lons, plain[: postgis_queries or queries], ref_pts,
-            want_knn, want_rad, ids, K, RADIUS_M, rounds,
-        )  # fmt: skip
+            postgis_url,
+            lats,
+            lons,
+            plain[: postgis_queries or queries],
+            ref_pts,
+            want_knn,
+            want_rad,
+            ids,
+            K,
+            RADIUS_M,
+            rounds,
+        )
         pg = result["postgis"]
         for path in ("public", "fast_path"):
             idx_knn, idx_rad = result["index"]["knn"][path], result["index"]["radius"][path]
@@ -326,14 +335,26 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="rtcc bench nearest", description=__doc__.split("\n")[0])
     parser.add_argument("--cameras", type=int, default=1_000_000, help="number of random cameras")
     parser.add_argument("--queries", type=int, default=1000, help="timed queries per method")
-    parser.add_argument("--reference-queries", type=int, default=None,
-                        help="brute-force queries (default 200, or 50 above 100k cameras)")  # fmt: skip
+    parser.add_argument(
+        "--reference-queries",
+        type=int,
+        default=None,
+        help="brute-force queries (default 200, or 50 above 100k cameras)",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--postgis", metavar="URL", default=None,
-                        help="postgresql://... database with PostGIS to compare against")  # fmt: skip
+    parser.add_argument(
+        "--postgis",
+        metavar="URL",
+        default=None,
+        help="postgresql://... database with PostGIS to compare against",
+    )
     parser.add_argument("--postgis-queries", type=int, default=None, help="default: --queries")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="timed rounds over the same queries (pooled; p99 per round kept)")  # fmt: skip
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="timed rounds over the same queries (pooled; p99 per round kept)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:

@@ -50,8 +50,14 @@ def reference_decode(path: Path, out_size: tuple[int, int], gop: int) -> dict[st
     start = time.perf_counter()
     with av.open(str(path)) as c:
         for f in c.decode(video=0):
-            fmt.reformat(f, width=out_size[0], height=out_size[1], format="bgra",
-                         interpolation=Interpolation.FAST_BILINEAR, threads=1)  # fmt: skip
+            fmt.reformat(
+                f,
+                width=out_size[0],
+                height=out_size[1],
+                format="bgra",
+                interpolation=Interpolation.FAST_BILINEAR,
+                threads=1,
+            )
             frames += 1
             if frames % gop == 0:
                 gop_times.append((time.perf_counter() - start) * 1000.0)
@@ -74,7 +80,9 @@ def _wait_frame(player: Any, index: int, timeout_s: float = 5.0) -> None:
     raise TimeoutError(f"frame {index} did not arrive")
 
 
-def run(seconds: float, size: tuple[int, int], gop: int, out_size: tuple[int, int]) -> dict[str, Any]:
+def run(
+    seconds: float, size: tuple[int, int], gop: int, out_size: tuple[int, int]
+) -> dict[str, Any]:
     from rtcc_console.media.clip_player import ClipPlayer
     from rtcc_console.sim.clip_file import write_mp4
 
@@ -124,16 +132,30 @@ def run(seconds: float, size: tuple[int, int], gop: int, out_size: tuple[int, in
     one = plays["1x"]
     result: dict[str, Any] = {
         "benchmark": "player",
-        "clip": {"seconds": seconds, "size": list(size), "fps": fps, "gop": gop, "frames": n,
-                 "out_size": list(out_size)},  # fmt: skip
+        "clip": {
+            "seconds": seconds,
+            "size": list(size),
+            "fps": fps,
+            "gop": gop,
+            "frames": n,
+            "out_size": list(out_size),
+        },
         "open_ms": round(open_ms, 1),
-        "step_back_ms": {"p50": round(statistics.median(steps), 2), "p95": round(_pct(steps, 0.95), 2),
-                         "max": round(max(steps), 2), "n": len(steps)},  # fmt: skip
-        "reference": {"decode_convert_cpu_s_per_video_s": round(ref_cpu_per_s, 4),
-                      "gop_decode_ms_p50": round(ref["gop_decode_ms_p50"], 2)},  # fmt: skip
+        "step_back_ms": {
+            "p50": round(statistics.median(steps), 2),
+            "p95": round(_pct(steps, 0.95), 2),
+            "max": round(max(steps), 2),
+            "n": len(steps),
+        },
+        "reference": {
+            "decode_convert_cpu_s_per_video_s": round(ref_cpu_per_s, 4),
+            "gop_decode_ms_p50": round(ref["gop_decode_ms_p50"], 2),
+        },
         "playback": plays,
         "ratios": {
-            "step_back_p95_vs_gop_decode": round(_pct(steps, 0.95) / max(ref["gop_decode_ms_p50"], 1e-6), 2),
+            "step_back_p95_vs_gop_decode": round(
+                _pct(steps, 0.95) / max(ref["gop_decode_ms_p50"], 1e-6), 2
+            ),
             "cpu_1x_vs_reference": round(one["cpu_s_per_video_s"] / max(ref_cpu_per_s, 1e-9), 2),
         },
         "targets": {

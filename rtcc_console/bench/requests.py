@@ -46,8 +46,14 @@ def _settings(url: str, sink: Any | None = None) -> Any:
     extra: dict[str, Any] = {}
     if sink is not None:
         extra = {"smtp_host": sink.host, "smtp_port": sink.port, "smtp_security": "none"}
-    return ServerSettings(db_url=url, secret_key=SECRET, request_max_area_sq_mi=100.0,  # type: ignore[arg-type]
-                          request_max_per_case=1000, migrate_on_start=False, **extra)
+    return ServerSettings(
+        db_url=url,
+        secret_key=SECRET,  # type: ignore[arg-type]  # pydantic converts the str to SecretStr
+        request_max_area_sq_mi=100.0,
+        request_max_per_case=1000,
+        migrate_on_start=False,
+        **extra,
+    )
 
 
 def _seed(url: str, owners: int, rng: np.random.Generator) -> float:
@@ -64,11 +70,26 @@ def _seed(url: str, owners: int, rng: np.random.Generator) -> float:
         inside = i < owners
         dist = radius * math.sqrt(rng.random()) * 0.98 if inside else radius * (1.1 + rng.random())
         p = destination_point(center, float(rng.random() * 360.0), dist)
-        owner_rows.append(Owner(id=f"own-{i:06d}", name=f"Owner {i}", kind=CameraKind.RESIDENTIAL,
-                                email=f"owner{i}@example.org"))
-        cams.append(Camera(id=f"cam-{i:06d}", name=f"Camera {i}", tier=Tier.REGISTERED,
-                           location=GeoPoint(p.lat, p.lon), kind=CameraKind.RESIDENTIAL,
-                           sharing_mode=SharingMode.REQUEST_ONLY, address=f"{i} Bench St", owner_id=f"own-{i:06d}"))
+        owner_rows.append(
+            Owner(
+                id=f"own-{i:06d}",
+                name=f"Owner {i}",
+                kind=CameraKind.RESIDENTIAL,
+                email=f"owner{i}@example.org",
+            )
+        )
+        cams.append(
+            Camera(
+                id=f"cam-{i:06d}",
+                name=f"Camera {i}",
+                tier=Tier.REGISTERED,
+                location=GeoPoint(p.lat, p.lon),
+                kind=CameraKind.RESIDENTIAL,
+                sharing_mode=SharingMode.REQUEST_ONLY,
+                address=f"{i} Bench St",
+                owner_id=f"own-{i:06d}",
+            )
+        )
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as s:
@@ -86,8 +107,11 @@ def _database(url: str, settings: Any) -> Any:
     from rtcc_console.server.database import Database
 
     db = Database(url)
-    install_audit_keys(secret=settings.secret_key.get_secret_value(), key_file=settings.audit_key_file,
-                       engine=db.engine)
+    install_audit_keys(
+        secret=settings.secret_key.get_secret_value(),
+        key_file=settings.audit_key_file,
+        engine=db.engine,
+    )
     return db
 
 
@@ -106,15 +130,28 @@ def _create(url: str, radius: float, owners: int) -> dict[str, Any]:
         with db.read() as s:  # warm the pool and the caches: measure the request, not the connect
             outbox.counts(s)
         now = utcnow()
-        area = parse_area({"kind": "circle", "center": {"lat": CENTER[0], "lon": CENTER[1]}, "radius_m": radius})
-        draft = Draft(case_number="26-BENCH", offence_category="theft_from_auto", call_id=None, area=area,
-                      window_start=now - timedelta(hours=3), window_end=now - timedelta(hours=2),
-                      message="Thefts from autos on this block around 3 a.m. Can you check your cameras?",
-                      client_key=f"bench-{time.monotonic_ns()}")
+        area = parse_area(
+            {"kind": "circle", "center": {"lat": CENTER[0], "lon": CENTER[1]}, "radius_m": radius}
+        )
+        draft = Draft(
+            case_number="26-BENCH",
+            offence_category="theft_from_auto",
+            call_id=None,
+            area=area,
+            window_start=now - timedelta(hours=3),
+            window_end=now - timedelta(hours=2),
+            message="Thefts from autos on this block around 3 a.m. Can you check your cameras?",
+            client_key=f"bench-{time.monotonic_ns()}",
+        )
         t0 = time.perf_counter()
         with db.write() as session:
-            view, _ = create(session, settings=settings, draft=draft, actor=Actor("bench", "analyst"),
-                             role=Role.ANALYST)
+            view, _ = create(
+                session,
+                settings=settings,
+                draft=draft,
+                actor=Actor("bench", "analyst"),
+                role=Role.ANALYST,
+            )
             items = len(view.items)
         elapsed = time.perf_counter() - t0
         with db.read() as s:
@@ -122,9 +159,15 @@ def _create(url: str, radius: float, owners: int) -> dict[str, Any]:
     finally:
         db.dispose()
     if items != owners or queued != owners:
-        raise SystemExit(f"expected {owners} items and e-mails, got {items} items and {queued} queued")
-    return {"create_s": round(elapsed, 3), "items": items, "emails_enqueued": queued,
-            "owners_per_s": round(owners / elapsed)}
+        raise SystemExit(
+            f"expected {owners} items and e-mails, got {items} items and {queued} queued"
+        )
+    return {
+        "create_s": round(elapsed, 3),
+        "items": items,
+        "emails_enqueued": queued,
+        "owners_per_s": round(owners / elapsed),
+    }
 
 
 def _bare_loop(sink: Any, messages: int, size: int) -> float:
@@ -156,12 +199,24 @@ def _message_size() -> int:
     from rtcc_console.core.models import utcnow
 
     now = utcnow()
-    mail = OwnerMail(to_addr="owner1@example.org", owner_name="Owner 1", link="http://127.0.0.1:8750/portal/requests/"
-                     + "x" * 43, window_start=now - timedelta(hours=3), window_end=now - timedelta(hours=2),
-                     due_at=now, cameras=[("Camera 1", "1 Bench St")], case_numbers=["26-BENCH"],
-                     messages=["Thefts from autos on this block around 3 a.m. Can you check your cameras?"])
-    sender = Sender("footage-requests@example.org", "Real-Time Crime Center", "rtcc@example.org", "",
-                    "America/Chicago")
+    mail = OwnerMail(
+        to_addr="owner1@example.org",
+        owner_name="Owner 1",
+        link="http://127.0.0.1:8750/portal/requests/" + "x" * 43,
+        window_start=now - timedelta(hours=3),
+        window_end=now - timedelta(hours=2),
+        due_at=now,
+        cameras=[("Camera 1", "1 Bench St")],
+        case_numbers=["26-BENCH"],
+        messages=["Thefts from autos on this block around 3 a.m. Can you check your cameras?"],
+    )
+    sender = Sender(
+        "footage-requests@example.org",
+        "Real-Time Crime Center",
+        "rtcc@example.org",
+        "",
+        "America/Chicago",
+    )
     return len(build_message(mail, sender=sender, message_id="<x@example.org>", now=now).as_bytes())
 
 
@@ -203,13 +258,16 @@ def _copies(url: str, cluster: Any, count: int) -> list[str]:
             out.append(f"sqlite:///{copy}")
         return out
     if cluster is not None:
-        return [url] + [cluster.create_database(f"rtcc_copy_{i}", template=url.rsplit("/", 1)[1])
-                        for i in range(1, count)]
+        return [url] + [
+            cluster.create_database(f"rtcc_copy_{i}", template=url.rsplit("/", 1)[1])
+            for i in range(1, count)
+        ]
     return [url]
 
 
-def run(url: str, owners: int, messages: int, seed: int, *, cluster: Any = None,
-        repeat: int = 3) -> dict[str, Any]:
+def run(
+    url: str, owners: int, messages: int, seed: int, *, cluster: Any = None, repeat: int = 3
+) -> dict[str, Any]:
     from rtcc_console.sim.smtp_sink import SinkProcess
     from rtcc_console.store.migrate import upgrade
 
@@ -219,8 +277,12 @@ def run(url: str, owners: int, messages: int, seed: int, *, cluster: Any = None,
     urls = _copies(url, cluster, repeat)  # each create on a fresh copy: the same work every time
     runs = [_create(u, radius, owners) for u in urls]
     times = [r["create_s"] for r in runs]
-    created = {**runs[0], "create_s": round(float(np.median(times)), 3), "create_s_runs": times,
-               "owners_per_s": round(owners / float(np.median(times)))}
+    created = {
+        **runs[0],
+        "create_s": round(float(np.median(times)), 3),
+        "create_s_runs": times,
+        "owners_per_s": round(owners / float(np.median(times))),
+    }
     per_round = max(1, min(messages, owners // ROUNDS))
     size = _message_size()
     bare_rates: list[float] = []
@@ -260,13 +322,33 @@ def _backend_url(args: argparse.Namespace, tmp: Path, owners: int) -> tuple[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench requests", description=__doc__.splitlines()[0])
-    parser.add_argument("--owners", type=int, nargs="+", default=[1000], help="owners inside the area (one run each)")
-    parser.add_argument("--messages", type=int, default=1000, help="e-mails timed per delivery round (5 rounds, interleaved with the bare loop)")
-    parser.add_argument("--db", default=None, help="database URL (must be empty); default: a temporary SQLite file")
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench requests", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--owners",
+        type=int,
+        nargs="+",
+        default=[1000],
+        help="owners inside the area (one run each)",
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=1000,
+        help="e-mails timed per delivery round (5 rounds, interleaved with the bare loop)",
+    )
+    parser.add_argument(
+        "--db", default=None, help="database URL (must be empty); default: a temporary SQLite file"
+    )
     parser.add_argument("--pg", action="store_true", help="use a throw-away PostgreSQL cluster")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--repeat", type=int, default=3, help="creates timed, each on a fresh copy (median reported)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="creates timed, each on a fresh copy (median reported)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     runs = []
@@ -274,8 +356,14 @@ def main(argv: list[str] | None = None) -> int:
         for owners in args.owners:
             url, cluster = _backend_url(args, Path(tmpdir), owners)
             try:
-                result = run(url, owners, args.messages, args.seed, cluster=cluster,
-                             repeat=1 if args.db else args.repeat)
+                result = run(
+                    url,
+                    owners,
+                    args.messages,
+                    args.seed,
+                    cluster=cluster,
+                    repeat=1 if args.db else args.repeat,
+                )
             finally:
                 if cluster is not None:
                     cluster.stop()
@@ -287,9 +375,11 @@ def main(argv: list[str] | None = None) -> int:
         lines = []
         for run_ in r["runs"]:
             d = run_["delivery"]
-            lines.append(f"{run_['backend']:>10} owners={run_['owners']:>6} create={run_['create_s']:.3f}s "
-                         f"outbox={d['outbox_msgs_per_s']} msg/s bare={d['bare_smtplib_msgs_per_s']} msg/s "
-                         f"ratio={d['delivery_ratio']:.2f}")
+            lines.append(
+                f"{run_['backend']:>10} owners={run_['owners']:>6} create={run_['create_s']:.3f}s "
+                f"outbox={d['outbox_msgs_per_s']} msg/s bare={d['bare_smtplib_msgs_per_s']} msg/s "
+                f"ratio={d['delivery_ratio']:.2f}"
+            )
         return "\n".join(lines)
 
     emit(out, as_json=args.json, human=human)

@@ -37,8 +37,19 @@ import httpx
 from rtcc_console.bench.common import machine_info
 
 PASSWORD = "bench vault password 0123"
-_UNITS = {"": 1, "B": 1, "K": 1000, "KB": 1000, "M": 1000**2, "MB": 1000**2, "G": 1000**3, "GB": 1000**3,
-          "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}  # fmt: skip
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1000,
+    "KB": 1000,
+    "M": 1000**2,
+    "MB": 1000**2,
+    "G": 1000**3,
+    "GB": 1000**3,
+    "KIB": 1024,
+    "MIB": 1024**2,
+    "GIB": 1024**3,
+}
 
 
 def parse_size(text: str) -> int:
@@ -111,13 +122,34 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.db = f"sqlite:///{work / 'bench.sqlite'}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("RTCC_")}
-        self.env.update({"RTCC_VAULT_DIR": str(work / "vault"), "RTCC_SECRET_KEY": "bench-vault-secret-0123456789",
-                         "RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "8", "RTCC_ARGON2_PARALLELISM": "1",
-                         "RTCC_VEHICLE_INDEX": "0"})  # fmt: skip
+        self.env.update(
+            {
+                "RTCC_VAULT_DIR": str(work / "vault"),
+                "RTCC_SECRET_KEY": "bench-vault-secret-0123456789",
+                "RTCC_ARGON2_TIME_COST": "1",
+                "RTCC_ARGON2_MEMORY_KIB": "8",
+                "RTCC_ARGON2_PARALLELISM": "1",
+                "RTCC_VEHICLE_INDEX": "0",
+            }
+        )
         self.log = (work / "server.log").open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "rtcc_console.cli", "server", "--db", self.db, "--port",
-                                      str(self.port), "--log-level", "warning"], env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rtcc_console.cli",
+                "server",
+                "--db",
+                self.db,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -127,10 +159,29 @@ class Server:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        subprocess.run([sys.executable, "-m", "rtcc_console.cli", "user", "add", "bench", "--role", "analyst",
-                        "--password-stdin", "--db", self.db], input=PASSWORD + "\n", text=True, env=self.env,
-                       check=True, capture_output=True)  # fmt: skip
-        token = httpx.post(self.base + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}).json()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rtcc_console.cli",
+                "user",
+                "add",
+                "bench",
+                "--role",
+                "analyst",
+                "--password-stdin",
+                "--db",
+                self.db,
+            ],
+            input=PASSWORD + "\n",
+            text=True,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        token = httpx.post(
+            self.base + "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
+        ).json()
         self.auth = {"Authorization": f"Bearer {token['access_token']}"}
 
     def stop(self) -> None:
@@ -147,7 +198,8 @@ def tus_upload(server: Server, path: Path, case: str, chunk: int) -> tuple[float
 
     t0 = time.perf_counter()
     uploader = tus_client.TusClient(server.base + "/api/v1/uploads", headers=server.auth).uploader(
-        str(path), chunk_size=chunk, metadata={"case_number": case, "filename": path.name})
+        str(path), chunk_size=chunk, metadata={"case_number": case, "filename": path.name}
+    )
     uploader.upload()
     elapsed = time.perf_counter() - t0
     receipt = httpx.get(f"{uploader.url}/receipt", headers=server.auth, timeout=60).json()
@@ -169,10 +221,14 @@ def _copy_reference(originals: list[Path], dest: Path) -> float:
 def _export(server: Server, fmt: str) -> float:
     """Seconds from POST .../export until the job is done (the BagIt archive written)."""
     t0 = time.perf_counter()
-    job = httpx.post(f"{server.base}/api/v1/cases/BENCH-1/export", headers=server.auth, json={"format": fmt}).json()
+    job = httpx.post(
+        f"{server.base}/api/v1/cases/BENCH-1/export", headers=server.auth, json={"format": fmt}
+    ).json()
     while job["status"] not in ("done", "failed", "cancelled"):
         time.sleep(0.02)
-        job = httpx.get(f"{server.base}/api/v1/cases/BENCH-1/exports/{job['id']}", headers=server.auth).json()
+        job = httpx.get(
+            f"{server.base}/api/v1/cases/BENCH-1/exports/{job['id']}", headers=server.auth
+        ).json()
     os.sync()  # as the copy reference: both measured until the bytes are on disk
     elapsed = time.perf_counter() - t0
     if job["status"] != "done":
@@ -180,7 +236,9 @@ def _export(server: Server, fmt: str) -> float:
     return elapsed
 
 
-def run(*, size: int, case_size: int, chunk: int, work: Path, formats: tuple[str, ...] = ("zip", "tar")) -> dict[str, Any]:
+def run(
+    *, size: int, case_size: int, chunk: int, work: Path, formats: tuple[str, ...] = ("zip", "tar")
+) -> dict[str, Any]:
     files = max(1, -(-case_size // size))
     media = [make_media(work / f"clip-{i}.mp4", size, seed=100 + i) for i in range(files)]
     ref_s = reference_copy(media[0], work / "reference-copy.bin")
@@ -210,25 +268,58 @@ def run(*, size: int, case_size: int, chunk: int, work: Path, formats: tuple[str
     mb = size / 1e6
     up_tp, ref_tp = mb / upload_s, mb / ref_s
     return {
-        "benchmark": "vault", "size_bytes": size, "chunk_bytes": chunk, "machine": machine_info(),
-        "upload": {"seconds": round(upload_s, 3), "mb_per_s": round(up_tp, 1),
-                   "more_uploads_mb_per_s": [round(mb / s, 1) for s in others]},
+        "benchmark": "vault",
+        "size_bytes": size,
+        "chunk_bytes": chunk,
+        "machine": machine_info(),
+        "upload": {
+            "seconds": round(upload_s, 3),
+            "mb_per_s": round(up_tp, 1),
+            "more_uploads_mb_per_s": [round(mb / s, 1) for s in others],
+        },
         "reference_copy_sha256": {"seconds": round(ref_s, 3), "mb_per_s": round(ref_tp, 1)},
-        "upload_vs_reference": round(up_tp / ref_tp, 3), "target_upload_vs_reference": 0.60,
-        "server_rss_growth_mb": round(peak_growth / 1e6, 1), "target_rss_growth_mb": 100,
-        "export": {"case_bytes": files * size, "files": files, "target_ratio": 1.5,
-                   **{fmt: {"seconds": round(t, 3), "copy_seconds": round(c, 3), "ratio_vs_copy": round(t / c, 3)}
-                      for fmt, (t, c) in exports.items()}},
-    }  # fmt: skip
+        "upload_vs_reference": round(up_tp / ref_tp, 3),
+        "target_upload_vs_reference": 0.60,
+        "server_rss_growth_mb": round(peak_growth / 1e6, 1),
+        "target_rss_growth_mb": 100,
+        "export": {
+            "case_bytes": files * size,
+            "files": files,
+            "target_ratio": 1.5,
+            **{
+                fmt: {
+                    "seconds": round(t, 3),
+                    "copy_seconds": round(c, 3),
+                    "ratio_vs_copy": round(t / c, 3),
+                }
+                for fmt, (t, c) in exports.items()
+            },
+        },
+    }
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench vault", description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--size", type=parse_size, default=parse_size("1GiB"), help="upload size (default 1GiB)")
-    parser.add_argument("--case-size", type=parse_size, default=None, help="case exported (default 5x --size)")
-    parser.add_argument("--chunk", type=parse_size, default=parse_size("32MiB"), help="tus PATCH size (default 32MiB)")
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one, removed)")
-    parser.add_argument("--formats", default="zip,tar", help="export formats, in this order (default zip,tar)")
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench vault", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--size", type=parse_size, default=parse_size("1GiB"), help="upload size (default 1GiB)"
+    )
+    parser.add_argument(
+        "--case-size", type=parse_size, default=None, help="case exported (default 5x --size)"
+    )
+    parser.add_argument(
+        "--chunk",
+        type=parse_size,
+        default=parse_size("32MiB"),
+        help="tus PATCH size (default 32MiB)",
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="work directory (default: a temporary one, removed)"
+    )
+    parser.add_argument(
+        "--formats", default="zip,tar", help="export formats, in this order (default zip,tar)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     case_size = args.case_size if args.case_size is not None else 5 * args.size
@@ -239,14 +330,21 @@ def main(argv: list[str]) -> int:
         formats = tuple(f for f in args.formats.split(",") if f)
         if not formats or set(formats) - {"zip", "tar"}:
             parser.error("--formats takes zip and/or tar")
-        result = run(size=args.size, case_size=case_size, chunk=args.chunk, work=tmp, formats=formats)
+        result = run(
+            size=args.size, case_size=case_size, chunk=args.chunk, work=tmp, formats=formats
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         print(json.dumps(result))
     else:
-        exports = "; ".join(f"{f} export {result['export'][f]['seconds']} s vs copy {result['export'][f]['copy_seconds']} s "
-                            f"({result['export'][f]['ratio_vs_copy']}x)" for f in formats)  # fmt: skip
-        print(f"upload {result['upload']['mb_per_s']} MB/s vs copy+sha256 {result['reference_copy_sha256']['mb_per_s']} MB/s "
-              f"({result['upload_vs_reference']:.0%}); server RSS +{result['server_rss_growth_mb']} MB; {exports}")  # fmt: skip
+        exports = "; ".join(
+            f"{f} export {result['export'][f]['seconds']} s vs copy {result['export'][f]['copy_seconds']} s "
+            f"({result['export'][f]['ratio_vs_copy']}x)"
+            for f in formats
+        )
+        print(
+            f"upload {result['upload']['mb_per_s']} MB/s vs copy+sha256 {result['reference_copy_sha256']['mb_per_s']} MB/s "
+            f"({result['upload_vs_reference']:.0%}); server RSS +{result['server_rss_growth_mb']} MB; {exports}"
+        )
     return 0

@@ -102,10 +102,16 @@ def decode_only(path: Path) -> dict[str, float]:
         stream.codec_context.thread_count = 1
         for _ in container.decode(stream):
             frames += 1
-    return {"cpu_s": round(time.process_time() - cpu0, 3), "wall_s": round(time.perf_counter() - wall0, 3), "frames": frames}
+    return {
+        "cpu_s": round(time.process_time() - cpu0, 3),
+        "wall_s": round(time.perf_counter() - wall0, 3),
+        "frames": frames,
+    }
 
 
-def run_index(path: Path, detector: VehicleDetector, *, gate: bool) -> tuple[dict[str, Any], IndexResult]:
+def run_index(
+    path: Path, detector: VehicleDetector, *, gate: bool
+) -> tuple[dict[str, Any], IndexResult]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = index_clip(path, detector, motion_gate=gate)
     cpu = time.process_time() - cpu0
@@ -118,7 +124,9 @@ def run_index(path: Path, detector: VehicleDetector, *, gate: bool) -> tuple[dic
         "sampled_frames": st.sampled,
         "model_runs": st.model_runs,
         "gated_frames": st.gated,
-        "model_ms_per_frame": round(1000 * st.model_s / st.model_runs, 1) if st.model_runs else None,
+        "model_ms_per_frame": round(1000 * st.model_s / st.model_runs, 1)
+        if st.model_runs
+        else None,
         "ranges_by_label": {
             label: sum(1 for s in result.sightings if s.label == label)
             for label in sorted({s.label for s in result.sightings})
@@ -131,7 +139,9 @@ def run_index(path: Path, detector: VehicleDetector, *, gate: bool) -> tuple[dic
     return figures, result
 
 
-def gate_misses(gated: IndexResult, ungated: IndexResult, slack_s: float = 1.0) -> list[dict[str, Any]]:
+def gate_misses(
+    gated: IndexResult, ungated: IndexResult, slack_s: float = 1.0
+) -> list[dict[str, Any]]:
     """Ungated ranges with no gated range of the same class overlapping them."""
     missed = []
     for u in ungated.sightings:
@@ -144,8 +154,21 @@ def gate_misses(gated: IndexResult, ungated: IndexResult, slack_s: float = 1.0) 
 
 
 def _wall(seconds: float) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "rtcc_console.cli", "bench", "wall", "--tiles", "16", "--seconds", f"{seconds:g}",
-           "--opens", "0", "--no-ffmpeg", "--json"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "rtcc_console.cli",
+        "bench",
+        "wall",
+        "--tiles",
+        "16",
+        "--seconds",
+        f"{seconds:g}",
+        "--opens",
+        "0",
+        "--no-ffmpeg",
+        "--json",
+    ]
     return _run_json(cmd)
 
 
@@ -165,7 +188,13 @@ def _index_loop(clip: str, stop: Any, out: Any) -> None:
     video_s, cpu0 = 0.0, time.process_time()
     while not stop.is_set():
         video_s += index_clip(Path(clip), detector).stats.duration_s
-    out.put({"video_s_indexed": round(video_s, 1), "cpu_s": round(time.process_time() - cpu0, 2), "priority": priority})
+    out.put(
+        {
+            "video_s_indexed": round(video_s, 1),
+            "cpu_s": round(time.process_time() - cpu0, 2),
+            "priority": priority,
+        }
+    )
 
 
 def wall_while_indexing(seconds: float, clip: Path) -> dict[str, Any]:
@@ -192,15 +221,26 @@ def _wall_brief(r: dict[str, Any]) -> dict[str, Any]:
     if "error" in r:
         return r
     s = r["steady"]
-    brief = {k: s[k] for k in ("tiles", "delivered_fps_min", "delivered_fps_median", "drops_total",
-                               "wall_cpu_s_per_video_s_per_tile") if k in s}  # fmt: skip
+    brief = {
+        k: s[k]
+        for k in (
+            "tiles",
+            "delivered_fps_min",
+            "delivered_fps_median",
+            "drops_total",
+            "wall_cpu_s_per_video_s_per_tile",
+        )
+        if k in s
+    }
     if "indexer_during_wall" in r:
         brief["indexer"] = r["indexer_during_wall"]
     return brief
 
 
 def _human(r: dict[str, Any]) -> str:
-    lines = [f"vehicle index benchmark ({r['clip_size']}, {r['sampling_fps']} fps sampling, load {r['machine']['load_avg_1_5_15']})"]
+    lines = [
+        f"vehicle index benchmark ({r['clip_size']}, {r['sampling_fps']} fps sampling, load {r['machine']['load_avg_1_5_15']})"
+    ]
     for name, c in r["clips"].items():
         g, u, d = c["gated"], c["ungated"], c["decode_only"]
         lines.append(
@@ -217,11 +257,22 @@ def _human(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc bench vehicles", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="rtcc bench vehicles", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each generated clip")
-    parser.add_argument("--with-wall", action="store_true", help="also run the 16-tile wall bench alone and while indexing")
+    parser.add_argument(
+        "--with-wall",
+        action="store_true",
+        help="also run the 16-tile wall bench alone and while indexing",
+    )
     parser.add_argument("--wall-seconds", type=float, default=15.0)
-    parser.add_argument("--wall-rounds", type=int, default=2, help="alternating rounds of wall alone / while indexing")
+    parser.add_argument(
+        "--wall-rounds",
+        type=int,
+        default=2,
+        help="alternating rounds of wall alone / while indexing",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 10 <= args.seconds <= 3600:
@@ -236,9 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     detector = VehicleDetector(threads=1)
     load_s = time.perf_counter() - t0
     result: dict[str, Any] = {
-        "benchmark": "vehicles", "machine": machine_info(), "clip_size": f"{SIZE[0]}x{SIZE[1]} H.264 15 fps",
-        "sampling_fps": 2.0, "render_s": round(render_s, 1), "model_load_s": round(load_s, 2), "clips": {},
-    }  # fmt: skip
+        "benchmark": "vehicles",
+        "machine": machine_info(),
+        "clip_size": f"{SIZE[0]}x{SIZE[1]} H.264 15 fps",
+        "sampling_fps": 2.0,
+        "render_s": round(render_s, 1),
+        "model_load_s": round(load_s, 2),
+        "clips": {},
+    }
     for name, path in clips.items():
         dec = decode_only(path)
         gated, g_res = run_index(path, detector, gate=True)
@@ -251,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
             "gated": gated,
             "ungated": ungated,
             "decode_share": round(dec["cpu_s"] / gated["cpu_s"], 3) if gated["cpu_s"] else None,
-            "index_to_decode_cpu_ratio": round(gated["cpu_s"] / dec["cpu_s"], 2) if dec["cpu_s"] else None,
+            "index_to_decode_cpu_ratio": round(gated["cpu_s"] / dec["cpu_s"], 2)
+            if dec["cpu_s"]
+            else None,
             "gate_missed": gate_misses(g_res, u_res),
         }
     c = result["clips"]
@@ -271,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         result["wall_alone"] = alone[-1]
         result["wall_while_indexing"] = during[-1]
         result["wall_rounds"] = [
-            {"alone": _wall_brief(a), "while_indexing": _wall_brief(d)} for a, d in zip(alone, during, strict=True)
+            {"alone": _wall_brief(a), "while_indexing": _wall_brief(d)}
+            for a, d in zip(alone, during, strict=True)
         ]
         ok = [d for d in during if "error" not in d]
         targets["wall_16_full_rate_while_indexing (min >= 95%)"] = (
@@ -279,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         alone_ok = [a for a in alone if "error" not in a]
         targets["wall_16_full_rate_alone (reference, same run)"] = (
-            None if not alone_ok else all(a["steady"]["delivered_fps_min"] >= 0.95 * 15 for a in alone_ok)
+            None
+            if not alone_ok
+            else all(a["steady"]["delivered_fps_min"] >= 0.95 * 15 for a in alone_ok)
         )
     result["targets"] = targets
     result["machine_after"] = machine_info()["load_avg_1_5_15"]

@@ -52,8 +52,11 @@ class WallBench:
         self.tmp = tempfile.TemporaryDirectory(prefix="rtcc-bench-wall-")
         self.grants = LocalGrantService(lambda cid: urls[int(cid.rsplit("-", 1)[1])])
         self.wall = VideoWall(
-            self.grants, user="bench", layout=layout_for_tiles(tiles).name,
-            snapshot_dir=Path(self.tmp.name) / "snapshots", presets_file=Path(self.tmp.name) / "presets.json",
+            self.grants,
+            user="bench",
+            layout=layout_for_tiles(tiles).name,
+            snapshot_dir=Path(self.tmp.name) / "snapshots",
+            presets_file=Path(self.tmp.name) / "presets.json",
         )
         self.wall.resize(*size)
         self.wall.show()
@@ -98,7 +101,13 @@ class WallBench:
             return sum(f.worker.stats().frames_decoded for f in feeds if f.worker is not None)
 
         frames0 = [t.frames_shown for t in shown]
-        drops0, dec0, cpu0, gui0, t0 = dropped(), decoded(), _cpu_s(), time.thread_time(), time.monotonic()
+        drops0, dec0, cpu0, gui0, t0 = (
+            dropped(),
+            decoded(),
+            _cpu_s(),
+            time.thread_time(),
+            time.monotonic(),
+        )
         self.spin(seconds)
         elapsed, cpu, gui = time.monotonic() - t0, _cpu_s() - cpu0, time.thread_time() - gui0
         fps = [(t.frames_shown - f0) / elapsed for t, f0 in zip(shown, frames0, strict=True)]
@@ -107,7 +116,8 @@ class WallBench:
             "all_tiles_live": all_live,
             "tiles_not_delivering": [
                 f"tile {t.index}: {t.badge.text} {t.badge.detail}".strip()
-                for t, f0 in zip(shown, frames0, strict=True) if t.frames_shown == f0
+                for t, f0 in zip(shown, frames0, strict=True)
+                if t.frames_shown == f0
             ],
             "tile_size_px": [shown[-1].width(), shown[-1].height()],
             "seconds": round(elapsed, 2),
@@ -159,7 +169,9 @@ class WallBench:
 
     def _warm_has_frame(self, camera_id: str) -> bool:
         feed = self.wall.prewarm_pool.entries.get(camera_id)
-        return feed is not None and feed.worker is not None and feed.worker.stats().frames_decoded > 0
+        return (
+            feed is not None and feed.worker is not None and feed.worker.stats().frames_decoded > 0
+        )
 
     def screenshot(self, path: Path, seconds: float) -> None:
         """A 3x3 wall for the docs: seven live feeds, a registered camera refused and a
@@ -174,10 +186,15 @@ class WallBench:
         wall.set_show_stats(True)
         self.wait_until(lambda: all(t.first_shown_at is not None for t in wall.tiles[:9]), 30.0)
         self.spin(seconds)
-        wall.open_camera(CameraRef("cam-reg-1", "Oak Ave 310 porch (registered)", Tier.REGISTERED), "case 26-001234", 7)
+        wall.open_camera(
+            CameraRef("cam-reg-1", "Oak Ave 310 porch (registered)", Tier.REGISTERED),
+            "case 26-001234",
+            7,
+        )
         revoked = wall.feeds.feeds[wall.tiles[8]]
-        wall.on_grant_revoked(revoked.grant.id if revoked.grant else None, revoked.camera.id,
-                              "owner revoked access")
+        wall.on_grant_revoked(
+            revoked.grant.id if revoked.grant else None, revoked.camera.id, "owner revoked access"
+        )
         self.spin(0.5)
         path.parent.mkdir(parents=True, exist_ok=True)
         wall.grab().save(str(path))
@@ -192,8 +209,13 @@ def _ms_summary(samples_s: list[float], attempts: int) -> dict[str, Any]:
     ms = sorted(x * 1000.0 for x in samples_s)
     if not ms:
         return {"n": 0, "attempts": attempts}
-    return {"n": len(ms), "attempts": attempts, "p50": round(percentile(ms, 50), 1),
-            "p95": round(percentile(ms, 95), 1), "max": round(ms[-1], 1)}
+    return {
+        "n": len(ms),
+        "attempts": attempts,
+        "p50": round(percentile(ms, 50), 1),
+        "p95": round(percentile(ms, 95), 1),
+        "max": round(ms[-1], 1),
+    }
 
 
 def _targets(r: dict[str, Any], fps: int) -> dict[str, bool | None]:
@@ -222,8 +244,10 @@ def _human(r: dict[str, Any]) -> str:
     ]
     if "ffmpeg" in r:
         f = r["ffmpeg"]
-        lines.append(f"  ffmpeg decode-only: {f['cpu_s_per_video_s_per_stream']} CPU-s per video-s per stream; "
-                     f"wall / ffmpeg = {r['wall_to_ffmpeg_ratio']}")
+        lines.append(
+            f"  ffmpeg decode-only: {f['cpu_s_per_video_s_per_stream']} CPU-s per video-s per stream; "
+            f"wall / ffmpeg = {r['wall_to_ffmpeg_ratio']}"
+        )
     for key in ("first_frame_cold_ms", "first_frame_prewarmed_ms"):
         if key in r:
             lines.append(f"  {key}: {r[key]}")
@@ -236,11 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiles", type=int, default=16, help="simulated feeds on the wall (1-36)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement window")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
-    parser.add_argument("--opens", type=int, default=6, help="opens for first-frame times (0: skip)")
+    parser.add_argument(
+        "--opens", type=int, default=6, help="opens for first-frame times (0: skip)"
+    )
     parser.add_argument("--size", default="1920x1080", help="wall size in pixels")
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--no-ffmpeg", action="store_true", help="skip the ffmpeg reference")
-    parser.add_argument("--screenshot", type=Path, default=None, help="also save a 3x3 wall PNG here")
+    parser.add_argument(
+        "--screenshot", type=Path, default=None, help="also save a 3x3 wall PNG here"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not 1 <= args.tiles <= 36:
@@ -250,16 +278,23 @@ def main(argv: list[str] | None = None) -> int:
     with SimProcess(max(args.tiles, 9), fps=args.fps, size=(1280, 720)) as sim:
         bench = WallBench(sim.urls, (width, height), args.tiles)
         try:
-            result: dict[str, Any] = {"benchmark": "wall", "machine": machine_info(),
-                                      "source": f"{sim.description}, loopback HTTP TS"}
+            result: dict[str, Any] = {
+                "benchmark": "wall",
+                "machine": machine_info(),
+                "source": f"{sim.description}, loopback HTTP TS",
+            }
             result["steady"] = bench.steady_state(args.tiles, args.warmup, args.seconds)
             if not args.no_ffmpeg:
                 # ffmpeg needs ~2-4 s to probe and reach a keyframe before it decodes steadily
-                ref = measure_ffmpeg_decode(sim.urls[: args.tiles], args.seconds, warmup_s=max(args.warmup, 5.0))
+                ref = measure_ffmpeg_decode(
+                    sim.urls[: args.tiles], args.seconds, warmup_s=max(args.warmup, 5.0)
+                )
                 result["ffmpeg"] = ref
                 per = ref["cpu_s_per_video_s_per_stream"]
                 result["wall_to_ffmpeg_ratio"] = (
-                    round(result["steady"]["wall_cpu_s_per_video_s_per_tile"] / per, 2) if per else None
+                    round(result["steady"]["wall_cpu_s_per_video_s_per_tile"] / per, 2)
+                    if per
+                    else None
                 )
             if args.opens:
                 result.update(bench.first_frames(args.opens, min(args.tiles, len(sim.urls))))

@@ -45,7 +45,9 @@ class SimProcess:
         ctx = mp.get_context("spawn")
         self._stop = ctx.Event()
         self._parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(count, fps, size, child, self._stop), daemon=True)
+        self._proc = ctx.Process(
+            target=_serve, args=(count, fps, size, child, self._stop), daemon=True
+        )
         self.urls: list[str] = []
         self.simulator = ""
 
@@ -62,11 +64,14 @@ class SimProcess:
         self.urls = list(urls)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._stop.set()
         self._proc.join(5)
         if self._proc.is_alive():
             self._proc.terminate()
             self._proc.join(2)
-

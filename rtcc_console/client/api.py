@@ -73,7 +73,11 @@ def _mfa_challenge(resp: requests.Response) -> tuple[str, bool] | None:
         body = resp.json()
     except ValueError:
         return None
-    if isinstance(body, dict) and body.get("mfa_required") is True and isinstance(body.get("mfa_token"), str):
+    if (
+        isinstance(body, dict)
+        and body.get("mfa_required") is True
+        and isinstance(body.get("mfa_token"), str)
+    ):
         return body["mfa_token"], bool(body.get("mfa_enrol"))
     return None
 
@@ -143,7 +147,9 @@ class ApiClient:
             challenge = _mfa_challenge(resp)
             if challenge is not None:
                 raise MfaRequired(detail, mfa_token=challenge[0], enrol=challenge[1])
-            if sent is not None and sent == self._token:  # not a request of a session since replaced (unlock)
+            if (
+                sent is not None and sent == self._token
+            ):  # not a request of a session since replaced (unlock)
                 self.notify_unauthorized()
             raise Unauthorized(401, detail)
         if resp.status_code == 403:
@@ -195,8 +201,13 @@ class ApiClient:
         (its open live views move over, the old token is revoked)."""
         if self.user is None:
             raise Unauthorized(401, "not signed in")
-        body = self._json("POST", "/auth/login", auth=False, headers=self.auth_headers(),
-                          json={"username": self.user.username, "password": password})  # fmt: skip
+        body = self._json(
+            "POST",
+            "/auth/login",
+            auth=False,
+            headers=self.auth_headers(),
+            json={"username": self.user.username, "password": password},
+        )
         return self.adopt_session(body, self.user.username)
 
     def logout(self) -> None:
@@ -208,7 +219,9 @@ class ApiClient:
     def revoke_token(self, token: str) -> None:
         """Ask the server to end a session whose token was already dropped locally."""
         try:
-            self.http().post(self.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=3)
+            self.http().post(
+                self.url("/auth/logout"), headers={"Authorization": f"Bearer {token}"}, timeout=3
+            )
         except requests.RequestException:
             pass  # offline: the token expires on its own; it is already gone from memory
 
@@ -219,8 +232,12 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {token}"}
         try:
             for grant_id in grant_ids:
-                self.http().delete(self.url(f"/live-grants/{quote(grant_id, safe='')}"),
-                                   params={"why": "sign-out"}, headers=headers, timeout=3)  # fmt: skip
+                self.http().delete(
+                    self.url(f"/live-grants/{quote(grant_id, safe='')}"),
+                    params={"why": "sign-out"},
+                    headers=headers,
+                    timeout=3,
+                )
         except requests.RequestException:
             pass  # the logout below (or the token's expiry) ends them on the server
         self.revoke_token(token)

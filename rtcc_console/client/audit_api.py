@@ -28,13 +28,18 @@ class AuditApi:
     def _params(self, filters: dict[str, str]) -> dict[str, str]:
         return {k: v.strip() for k, v in filters.items() if k in FILTER_KEYS and v and v.strip()}
 
-    def page(self, filters: dict[str, str], *, before_id: int | None = None, limit: int = 200) -> AuditPage:
+    def page(
+        self, filters: dict[str, str], *, before_id: int | None = None, limit: int = 200
+    ) -> AuditPage:
         params: dict[str, Any] = {**self._params(filters), "limit": limit}
         if before_id is not None:
             params["before_id"] = before_id
         body = self.api.request("GET", "/audit", params=params).json()
-        return AuditPage(items=list(body["items"]), has_more=bool(body["has_more"]),
-                         next_before_id=body.get("next_before_id"))  # fmt: skip
+        return AuditPage(
+            items=list(body["items"]),
+            has_more=bool(body["has_more"]),
+            next_before_id=body.get("next_before_id"),
+        )
 
     def export_csv(self, filters: dict[str, str], path: Path) -> int:
         """Stream the filtered entries into ``path`` (written to a .part file, renamed when complete)."""
@@ -63,4 +68,6 @@ class AuditApi:
         return list(self.api.request("GET", "/audit/flags", params=params).json()["items"])
 
     def acknowledge(self, flag_id: str, note: str) -> dict[str, Any]:
-        return dict(self.api.request("POST", f"/audit/flags/{flag_id}/ack", json={"note": note}).json())
+        return dict(
+            self.api.request("POST", f"/audit/flags/{flag_id}/ack", json={"note": note}).json()
+        )

@@ -50,7 +50,9 @@ def _show(value: Any) -> str:
 
 def history_rows(history: list[dict[str, Any]]) -> list[HistoryRow]:
     """Oldest first, each with the changes against the previous applied state."""
-    entries = sorted(history, key=lambda h: (str(h.get("updated_at") or ""), str(h.get("received_at") or "")))
+    entries = sorted(
+        history, key=lambda h: (str(h.get("updated_at") or ""), str(h.get("received_at") or ""))
+    )
     rows: list[HistoryRow] = []
     state: dict[str, Any] | None = None
     for entry in entries:
@@ -70,11 +72,13 @@ def history_rows(history: list[dict[str, Any]]) -> list[HistoryRow]:
                     changes.append("no visible change")
             if applied or state is None:
                 state = {**(state or {}), **call}
-        rows.append(HistoryRow(
-            updated_at=parse_time(entry.get("updated_at")),
-            source=str(entry.get("source") or ""),
-            applied=applied,
-            changes=tuple(changes),
-            warnings=tuple(str(w) for w in entry.get("warnings") or ()),
-        ))  # fmt: skip
+        rows.append(
+            HistoryRow(
+                updated_at=parse_time(entry.get("updated_at")),
+                source=str(entry.get("source") or ""),
+                applied=applied,
+                changes=tuple(changes),
+                warnings=tuple(str(w) for w in entry.get("warnings") or ()),
+            )
+        )
     return rows

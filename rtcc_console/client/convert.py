@@ -89,4 +89,3 @@ def emergency_from_json(d: dict[str, Any]) -> Emergency:
         ends_at=parse_time(d.get("ends_at")),
         reason=str(d.get("reason") or ""),
     )
-

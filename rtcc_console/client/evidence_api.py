@@ -80,7 +80,11 @@ class EvidenceApi:
         """The items of a call, a case or a request, newest first (all pages)."""
         params: dict[str, Any] = {
             k: v
-            for k, v in (("call_id", call_id), ("case_number", case_number), ("request_id", request_id))
+            for k, v in (
+                ("call_id", call_id),
+                ("case_number", case_number),
+                ("request_id", request_id),
+            )
             if v
         }
         items: list[Evidence] = []
@@ -183,13 +187,16 @@ class EvidenceApi:
                     done += len(block)
                     progress(done, item.size)
         except requests.RequestException as exc:
-            raise ApiError(0, f"download of {item.filename} interrupted ({type(exc).__name__})") from exc
+            raise ApiError(
+                0, f"download of {item.filename} interrupted ({type(exc).__name__})"
+            ) from exc
         finally:
             resp.close()
         if digest.hexdigest() != item.sha256:
             part.unlink(missing_ok=True)
             raise IntegrityFailure(
-                409, f"integrity failure: {item.filename} does not match its SHA-256 {item.sha256[:12]}…"
+                409,
+                f"integrity failure: {item.filename} does not match its SHA-256 {item.sha256[:12]}…",
             )
         os.replace(part, dest)
         return dest
@@ -222,7 +229,11 @@ class EvidenceApi:
     ) -> dict[str, Any]:
         """Send a small file (a wall clip or snapshot) in one request; the receipt."""
         fields: dict[str, str] = {"case_number": case_number}
-        for key, value in (("call_id", call_id), ("camera_id", camera_id), ("retention", retention)):
+        for key, value in (
+            ("call_id", call_id),
+            ("camera_id", camera_id),
+            ("retention", retention),
+        ):
             if value:
                 fields[key] = value
         if clock_offset_s is not None:
@@ -360,7 +371,9 @@ class EvidenceApi:
             resp.close()
         if job.sha256 and digest.hexdigest() != job.sha256:
             part.unlink(missing_ok=True)
-            raise IntegrityFailure(409, "the downloaded package does not match the server's SHA-256")
+            raise IntegrityFailure(
+                409, "the downloaded package does not match the server's SHA-256"
+            )
         os.replace(part, dest)
         return dest
 

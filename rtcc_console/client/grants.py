@@ -91,18 +91,27 @@ class LiveGrantsApi:
         self._timeout_s = timeout_s
 
     def acquire(self, camera_id: str, reason: str) -> Grant:
-        response = call_or_refuse(self._api, "POST", f"/cameras/{segment(camera_id)}/live-grants",
-                                  json={"reason": reason}, timeout_s=self._timeout_s)  # fmt: skip
+        response = call_or_refuse(
+            self._api,
+            "POST",
+            f"/cameras/{segment(camera_id)}/live-grants",
+            json={"reason": reason},
+            timeout_s=self._timeout_s,
+        )
         return grant_from_json(response.json())
 
     def renew(self, grant_id: str) -> Grant:
-        response = call_or_refuse(self._api, "POST", f"/live-grants/{segment(grant_id)}/renew", timeout_s=self._timeout_s)
+        response = call_or_refuse(
+            self._api, "POST", f"/live-grants/{segment(grant_id)}/renew", timeout_s=self._timeout_s
+        )
         return grant_from_json(response.json())
 
     def release(self, grant_id: str) -> None:
         """Tell the server the tile closed; a grant already gone is not an error."""
         try:
-            call_or_refuse(self._api, "DELETE", f"/live-grants/{segment(grant_id)}", timeout_s=self._timeout_s)
+            call_or_refuse(
+                self._api, "DELETE", f"/live-grants/{segment(grant_id)}", timeout_s=self._timeout_s
+            )
         except GrantDenied as exc:
             if exc.status not in (404, 410):
                 raise
@@ -115,7 +124,19 @@ class MediaAuditApi:
         self._api = api
         self._timeout_s = timeout_s
 
-    def record_snapshot(self, camera_id: str, grant_id: str, sha256: str, taken_at: datetime, reason: str) -> None:
-        body = {"grant_id": grant_id, "taken_at": taken_at.isoformat(), "sha256": sha256, "reason": reason}
-        call_or_refuse(self._api, "POST", f"/cameras/{segment(camera_id)}/snapshots", json=body,
-                       timeout_s=self._timeout_s)  # fmt: skip
+    def record_snapshot(
+        self, camera_id: str, grant_id: str, sha256: str, taken_at: datetime, reason: str
+    ) -> None:
+        body = {
+            "grant_id": grant_id,
+            "taken_at": taken_at.isoformat(),
+            "sha256": sha256,
+            "reason": reason,
+        }
+        call_or_refuse(
+            self._api,
+            "POST",
+            f"/cameras/{segment(camera_id)}/snapshots",
+            json=body,
+            timeout_s=self._timeout_s,
+        )

@@ -29,7 +29,9 @@ class Incident:
     case_number: str
     entries: list[tl.TimelineEntry]
     evidence: list[Evidence]
-    problems: list[str] = field(default_factory=list)  # parts the server refused (shown, not hidden)
+    problems: list[str] = field(
+        default_factory=list
+    )  # parts the server refused (shown, not hidden)
 
 
 def case_for_incident(incident_id: str) -> str:
@@ -38,7 +40,9 @@ def case_for_incident(incident_id: str) -> str:
     return text[:64].rstrip("-._ ") or "case"
 
 
-def gather(api: ApiClient, evidence: EvidenceApi, *, call_id: str = "", case_number: str = "") -> Incident:
+def gather(
+    api: ApiClient, evidence: EvidenceApi, *, call_id: str = "", case_number: str = ""
+) -> Incident:
     """Everything recorded about ``call_id`` and/or ``case_number``."""
     problems: list[str] = []
     call: dict[str, Any] | None = None
@@ -58,12 +62,24 @@ def gather(api: ApiClient, evidence: EvidenceApi, *, call_id: str = "", case_num
     groups.append(tl.evidence_entries(items.values()))
     for ev in items.values():
         if ev.is_video:
-            index = _try(problems, f"vehicles of {ev.id}", lambda e=ev: item_vehicles(api, e.id), None)
+            index = _try(
+                problems, f"vehicles of {ev.id}", lambda e=ev: item_vehicles(api, e.id), None
+            )
             if index is not None:
                 groups.append(tl.vehicle_entries(ev, index.detections))
-        groups.append(tl.custody_entries(_try(problems, f"custody of {ev.id}", lambda e=ev: evidence.custody(e.id), [])))
-    groups.append(tl.live_view_entries(_try(problems, "audit trail", lambda: _live_audit(api, call, case_number), [])))
-    return Incident(call, case_number, tl.merged(*groups), sorted(items.values(), key=lambda e: e.id), problems)
+        groups.append(
+            tl.custody_entries(
+                _try(problems, f"custody of {ev.id}", lambda e=ev: evidence.custody(e.id), [])
+            )
+        )
+    groups.append(
+        tl.live_view_entries(
+            _try(problems, "audit trail", lambda: _live_audit(api, call, case_number), [])
+        )
+    )
+    return Incident(
+        call, case_number, tl.merged(*groups), sorted(items.values(), key=lambda e: e.id), problems
+    )
 
 
 def _requests(api: ApiClient, call_id: str, case_number: str) -> list[dict[str, Any]]:
@@ -72,9 +88,13 @@ def _requests(api: ApiClient, call_id: str, case_number: str) -> list[dict[str, 
     return [r for r in found if not call_id or r.get("call_id") in (None, call_id)]
 
 
-def _live_audit(api: ApiClient, call: dict[str, Any] | None, case_number: str) -> list[dict[str, Any]]:
+def _live_audit(
+    api: ApiClient, call: dict[str, Any] | None, case_number: str
+) -> list[dict[str, Any]]:
     """``live.grant`` entries whose reason names the case or the incident, with their ends."""
-    words = {case_number} | ({str(call.get("incident_id"))} if call and call.get("incident_id") else set())
+    words = {case_number} | (
+        {str(call.get("incident_id"))} if call and call.get("incident_id") else set()
+    )
     grants: dict[int, dict[str, Any]] = {}
     for word in sorted(w for w in words if w):
         for e in feed.audit_entries(api, action="live.grant", q=word, max_items=2000):

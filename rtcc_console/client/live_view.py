@@ -32,7 +32,9 @@ class ServerGrantService:
     def release(self, grant_id: str) -> None:
         self.grants.release(grant_id)
 
-    def record_snapshot(self, camera_id: str, grant_id: str, sha256: str, taken_at: datetime, reason: str) -> None:
+    def record_snapshot(
+        self, camera_id: str, grant_id: str, sha256: str, taken_at: datetime, reason: str
+    ) -> None:
         self.audit.record_snapshot(camera_id, grant_id, sha256, taken_at, reason)
 
     def load_presets(self) -> dict[str, dict[str, Any]]:

@@ -44,10 +44,14 @@ class MBTiles:
         """The tile in XYZ numbering (MBTiles stores TMS rows: flipped)."""
         if not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
             return None
-        row = self._db().execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-            (z, x, (2**z - 1) - y),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, (2**z - 1) - y),
+            )
+            .fetchone()
+        )
         return bytes(row[0]) if row else None
 
 
@@ -60,7 +64,11 @@ class MBTilesServer:
 
     @property
     def attribution(self) -> str:
-        return self.tiles.metadata.get("attribution") or self.tiles.metadata.get("name") or "MBTiles basemap"
+        return (
+            self.tiles.metadata.get("attribution")
+            or self.tiles.metadata.get("name")
+            or "MBTiles basemap"
+        )
 
     def start(self) -> str:
         tiles = self.tiles
@@ -73,7 +81,9 @@ class MBTilesServer:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", _TYPES.get(tiles.format, "application/octet-stream"))
+                self.send_header(
+                    "Content-Type", _TYPES.get(tiles.format, "application/octet-stream")
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Cache-Control", "max-age=86400")
                 self.end_headers()

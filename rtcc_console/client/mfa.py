@@ -32,15 +32,29 @@ class MfaApi:
         self.recovery_codes: list[str] = []
 
     def start_enrolment(self, mfa_token: str) -> Enrolment:
-        body: dict[str, Any] = self.api.request("POST", "/auth/mfa/enrol", auth=False, json={"mfa_token": mfa_token}).json()
-        png = self.api.request("POST", "/auth/mfa/enrol/qr.png", auth=False, json={"mfa_token": mfa_token}).content
-        return Enrolment(secret=str(body["secret"]), otpauth_uri=str(body["otpauth_uri"]), issuer=str(body["issuer"]),
-                         account=str(body["account"]), qr_png=png)  # fmt: skip
+        body: dict[str, Any] = self.api.request(
+            "POST", "/auth/mfa/enrol", auth=False, json={"mfa_token": mfa_token}
+        ).json()
+        png = self.api.request(
+            "POST", "/auth/mfa/enrol/qr.png", auth=False, json={"mfa_token": mfa_token}
+        ).content
+        return Enrolment(
+            secret=str(body["secret"]),
+            otpauth_uri=str(body["otpauth_uri"]),
+            issuer=str(body["issuer"]),
+            account=str(body["account"]),
+            qr_png=png,
+        )
 
     def verify(self, mfa_token: str, code: str) -> SessionUser:
         """Send the code; on success the client is signed in (token kept in memory)."""
         # a signed-in client (screen unlock) sends its token: the server continues that session
-        body: dict[str, Any] = self.api.request("POST", "/auth/mfa", auth=False, headers=self.api.auth_headers(),
-                                                json={"mfa_token": mfa_token, "code": code}).json()  # fmt: skip
+        body: dict[str, Any] = self.api.request(
+            "POST",
+            "/auth/mfa",
+            auth=False,
+            headers=self.api.auth_headers(),
+            json={"mfa_token": mfa_token, "code": code},
+        ).json()
         self.recovery_codes = [str(c) for c in body.get("recovery_codes") or []]
         return self.api.adopt_session(body)

@@ -66,7 +66,11 @@ def options_for(
     ems = tuple(emergencies)
     rows: list[CameraOption] = []
     ranked_list = ranked_for_call(
-        index_nearest(index), point, k=k, radius_m=radius_m, is_live=lambda cam: live_now(cam, ems, now)
+        index_nearest(index),
+        point,
+        k=k,
+        radius_m=radius_m,
+        is_live=lambda cam: live_now(cam, ems, now),
     )
     for ranked in ranked_list:
         action, text, why = access_for(role, ranked.camera, now=now, emergencies=ems)

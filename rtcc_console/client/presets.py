@@ -18,17 +18,28 @@ class PresetsApi:
 
     def load_presets(self) -> dict[str, dict[str, Any]]:
         """name -> layout."""
-        items = call_or_refuse(self._api, "GET", "/me/presets", timeout_s=self._timeout_s).json().get("items", [])
+        items = (
+            call_or_refuse(self._api, "GET", "/me/presets", timeout_s=self._timeout_s)
+            .json()
+            .get("items", [])
+        )
         return {str(item["name"]): dict(item.get("layout") or {}) for item in items}
 
     def save_preset(self, name: str, layout: dict[str, Any]) -> None:
-        call_or_refuse(self._api, "PUT", f"/me/presets/{segment(name)}", json={"layout": layout},
-                       timeout_s=self._timeout_s)  # fmt: skip
+        call_or_refuse(
+            self._api,
+            "PUT",
+            f"/me/presets/{segment(name)}",
+            json={"layout": layout},
+            timeout_s=self._timeout_s,
+        )
 
     def delete_preset(self, name: str) -> None:
         """Delete; a preset already absent on the server is not an error."""
         try:
-            call_or_refuse(self._api, "DELETE", f"/me/presets/{segment(name)}", timeout_s=self._timeout_s)
+            call_or_refuse(
+                self._api, "DELETE", f"/me/presets/{segment(name)}", timeout_s=self._timeout_s
+            )
         except GrantDenied as exc:
             if exc.status != 404:
                 raise

@@ -107,7 +107,9 @@ class RegistryCache:
         """Forget every camera and the cursor (the server's database was replaced)."""
         with self._lock, self._db:
             self._db.execute("DELETE FROM cameras")
-            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('camera_cursor', '0')")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('camera_cursor', '0')"
+            )
 
     def sync(self, api: ApiClient, *, page: int = 5000, max_pages: int = 1000) -> SyncResult:
         """Pull every registry change since the stored cursor; each page is committed as it lands."""

@@ -18,8 +18,15 @@ from rtcc_console.client.api import ApiClient, ApiError
 
 SQ_M_PER_SQ_MI = 2_589_988.110336
 ITEM_STATES = (
-    "queued", "sent", "opened", "uploaded", "no_footage", "declined", "expired", "undeliverable",
-)  # fmt: skip
+    "queued",
+    "sent",
+    "opened",
+    "uploaded",
+    "no_footage",
+    "declined",
+    "expired",
+    "undeliverable",
+)
 ANSWERED = frozenset({"uploaded", "no_footage", "declined"})
 # Quick picks for the time window, relative to the call's reported time: (label, start, end).
 QUICK_WINDOWS: tuple[tuple[str, timedelta, timedelta], ...] = (
@@ -106,8 +113,13 @@ class FootageRequestsApi:
         return dict(self._json("POST", "/footage-requests", json=draft.body()))
 
     def list_requests(
-        self, *, scope: str = "mine", case_number: str = "", state: str = "",
-        limit: int = 200, offset: int = 0,
+        self,
+        *,
+        scope: str = "mine",
+        case_number: str = "",
+        state: str = "",
+        limit: int = 200,
+        offset: int = 0,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"scope": scope, "limit": limit, "offset": offset}
         if case_number.strip():
@@ -146,7 +158,9 @@ def item_state_text(item: dict[str, Any]) -> str:
     return label
 
 
-def window_from_call(reported_at: datetime, pick: int, *, now: datetime) -> tuple[datetime, datetime]:
+def window_from_call(
+    reported_at: datetime, pick: int, *, now: datetime
+) -> tuple[datetime, datetime]:
     """Quick pick ``pick`` of :data:`QUICK_WINDOWS` around a call; the end never after ``now``."""
     _label, before, after = QUICK_WINDOWS[pick]
     start, end = reported_at + before, min(reported_at + after, now)

@@ -67,7 +67,12 @@ class VehicleQuery:
     colour: str | None = None
 
     def params(self) -> dict[str, str]:
-        pairs = {"case_number": self.case_number, "call_id": self.call_id, "vehicle": self.vehicle, "color": self.colour}
+        pairs = {
+            "case_number": self.case_number,
+            "call_id": self.call_id,
+            "vehicle": self.vehicle,
+            "color": self.colour,
+        }
         return {k: v for k, v in pairs.items() if v}
 
 
@@ -94,20 +99,29 @@ def _strip_prefix(url: str | None) -> str | None:
 def moment_from_json(evidence_id: str, d: dict[str, Any]) -> VehicleMoment:
     box = d["box"]
     return VehicleMoment(
-        id=int(d["id"]), evidence_id=evidence_id, label=str(d["label"]), colour=str(d["colour"]),
-        start_s=float(d["start_s"]), end_s=float(d["end_s"]), best_score=float(d["best_score"]),
-        best_time_s=float(d["best_time_s"]), box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+        id=int(d["id"]),
+        evidence_id=evidence_id,
+        label=str(d["label"]),
+        colour=str(d["colour"]),
+        start_s=float(d["start_s"]),
+        end_s=float(d["end_s"]),
+        best_score=float(d["best_score"]),
+        best_time_s=float(d["best_time_s"]),
+        box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
         thumbnail_path=_strip_prefix(d.get("thumbnail_url")),
-    )  # fmt: skip
+    )
 
 
 def item_vehicles(api: ApiClient, evidence_id: str) -> ItemIndex:
     d = api.request("GET", f"/evidence/{evidence_id}/vehicles").json()
     return ItemIndex(
-        evidence_id=str(d["evidence_id"]), status=str(d["status"]), progress=float(d["progress"]),
-        error=d.get("error"), detections=tuple(moment_from_json(evidence_id, m) for m in d["detections"]),
+        evidence_id=str(d["evidence_id"]),
+        status=str(d["status"]),
+        progress=float(d["progress"]),
+        error=d.get("error"),
+        detections=tuple(moment_from_json(evidence_id, m) for m in d["detections"]),
         notice=str(d.get("notice", "")),
-    )  # fmt: skip
+    )
 
 
 def search(api: ApiClient, query: VehicleQuery, *, limit: int = 200) -> SearchResult:
@@ -115,18 +129,32 @@ def search(api: ApiClient, query: VehicleQuery, *, limit: int = 200) -> SearchRe
     d = api.request("GET", "/evidence/vehicles/search", params=params).json()
     clips = tuple(
         ClipCandidates(
-            evidence_id=str(c["evidence_id"]), filename=str(c["filename"]), camera_id=c.get("camera_id"),
-            call_id=c.get("call_id"), best_score=float(c["best_score"]),
+            evidence_id=str(c["evidence_id"]),
+            filename=str(c["filename"]),
+            camera_id=c.get("camera_id"),
+            call_id=c.get("call_id"),
+            best_score=float(c["best_score"]),
             moments=tuple(moment_from_json(str(c["evidence_id"]), m) for m in c["moments"]),
-        )  # fmt: skip
+        )
         for c in d["items"]
     )
     s = d["summary"]
     summary = Summary(
-        clips=int(s["clips"]), indexed=int(s["indexed"]), pending=int(s["pending"]), running=int(s["running"]),
-        failed=int(s["failed"]), with_match=int(s["with_match"]), text=str(s["text"]),
-    )  # fmt: skip
-    return SearchResult(query=query, clips=clips, summary=summary, notice=str(d.get("notice", "")), total=int(d["total"]))
+        clips=int(s["clips"]),
+        indexed=int(s["indexed"]),
+        pending=int(s["pending"]),
+        running=int(s["running"]),
+        failed=int(s["failed"]),
+        with_match=int(s["with_match"]),
+        text=str(s["text"]),
+    )
+    return SearchResult(
+        query=query,
+        clips=clips,
+        summary=summary,
+        notice=str(d.get("notice", "")),
+        total=int(d["total"]),
+    )
 
 
 def thumbnail(api: ApiClient, moment: VehicleMoment) -> bytes | None:

@@ -17,16 +17,27 @@ def validate(doc: Any) -> dict[str, Any]:
     if not isinstance(outline, list) or len(outline) < 3 or len(outline) > 10_000:
         raise ValueError("outline: 3 to 10,000 [lat, lon] points expected")
     for point in outline:
-        if not (isinstance(point, list) and len(point) == 2 and all(isinstance(v, int | float) for v in point)
-                and -90 <= point[0] <= 90 and -180 <= point[1] <= 180):  # fmt: skip
+        if not (
+            isinstance(point, list)
+            and len(point) == 2
+            and all(isinstance(v, int | float) for v in point)
+            and -90 <= point[0] <= 90
+            and -180 <= point[1] <= 180
+        ):
             raise ValueError(f"outline: bad point {point!r}")
     grid = doc.get("grid")
-    if not isinstance(grid, dict) or not all(isinstance(grid.get(k), int | float) for k in ("ew_origin", "ns_origin", "band", "block")):
+    if not isinstance(grid, dict) or not all(
+        isinstance(grid.get(k), int | float) for k in ("ew_origin", "ns_origin", "band", "block")
+    ):
         raise ValueError("grid: ew_origin, ns_origin, band and block numbers expected")
     if not 0 < grid["block"] <= grid["band"] < 1:
         raise ValueError("grid: 0 < block <= band < 1 degree expected")
     for key in ("ew_names", "ns_names"):
         names = doc.get(key)
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) and len(n) <= 80 for n in names):
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and len(n) <= 80 for n in names)
+        ):
             raise ValueError(f"{key}: a list of street names expected")
     return doc

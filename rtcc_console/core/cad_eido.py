@@ -57,8 +57,17 @@ from rtcc_console.core.models import CallStatus, GeoPoint
 
 DEFAULT_PRIORITY = 5  # when the EIDO gives none: the middle of the 1..9 scale
 UNKNOWN_TYPE = ("UNKNOWN", "Incident type not given")
-_PRIORITY_WORDS = {"critical": 1, "emergency": 1, "urgent": 2, "high": 2, "medium": 4,
-                   "normal": 5, "routine": 6, "low": 7, "lowest": 9}  # fmt: skip
+_PRIORITY_WORDS = {
+    "critical": 1,
+    "emergency": 1,
+    "urgent": 2,
+    "high": 2,
+    "medium": 4,
+    "normal": 5,
+    "routine": 6,
+    "low": 7,
+    "lowest": 9,
+}
 _UPDATE_KEYS = ("lastUpdateTimeStamp", "LastUpdateTimeStamp")
 
 
@@ -111,7 +120,9 @@ def _priority(comp: dict[str, Any], path: str, warnings: list[str]) -> int:
         return int(match.group(1))
     if text.lower() in _PRIORITY_WORDS:
         return _PRIORITY_WORDS[text.lower()]
-    warnings.append(f"{field}: unrecognised priority {short(text)}; priority {DEFAULT_PRIORITY} assumed")
+    warnings.append(
+        f"{field}: unrecognised priority {short(text)}; priority {DEFAULT_PRIORITY} assumed"
+    )
     return DEFAULT_PRIORITY
 
 
@@ -215,7 +226,8 @@ def _incident_id(doc: dict[str, Any], comp: dict[str, Any], path: str) -> str:
         if holder.get(key) is not None:
             return clean_text(holder[key], join(where, key), limit=MAX_ID)
     raise CadParseError(
-        "$id", "missing: the incident tracking identifier (the EIDO's $id, or incidentTrackingIdentifier)"
+        "$id",
+        "missing: the incident tracking identifier (the EIDO's $id, or incidentTrackingIdentifier)",
     )
 
 
@@ -225,7 +237,9 @@ def _latest_incident(
     incidents = _components(doc, "incidentComponent")
     if not incidents:
         if top_update is None:
-            raise CadParseError("lastUpdateTimeStamp", "missing (the EIDO has no incident component)")
+            raise CadParseError(
+                "lastUpdateTimeStamp", "missing (the EIDO has no incident component)"
+            )
         return top_update, "incidentComponent", {}
     dated: list[tuple[datetime, int, str, dict[str, Any]]] = []
     for index, (path, comp) in enumerate(incidents):
@@ -273,7 +287,11 @@ def _details(doc: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tup
         roles = comp.get("agencyRoleDescriptionRegistryText")
         role = ", ".join(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else ""
         agencies.append(f"{ident.strip()[:120]} ({role[:120]})" if role else ident.strip()[:120])
-    return tuple(notes[:MAX_DETAIL_ITEMS]), tuple(units[:MAX_DETAIL_ITEMS]), tuple(agencies[:MAX_DETAIL_ITEMS])
+    return (
+        tuple(notes[:MAX_DETAIL_ITEMS]),
+        tuple(units[:MAX_DETAIL_ITEMS]),
+        tuple(agencies[:MAX_DETAIL_ITEMS]),
+    )
 
 
 def _components_lenient(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:

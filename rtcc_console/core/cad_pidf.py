@@ -130,8 +130,13 @@ def _read_shape(shape: ET.Element, path: str) -> tuple[GeoPoint, float | None]:
     if len(pairs) != 1:
         raise CadParseError(join(path, "pos"), f"expected one position, got {short(pos.text)}")
     point = make_point(pairs[0][0], pairs[0][1], join(path, "pos"))
-    radius_name = {"Circle": "radius", "Sphere": "radius", "Ellipse": "semiMajorAxis",
-                   "Ellipsoid": "semiMajorAxis", "ArcBand": "outerRadius"}.get(name)  # fmt: skip
+    radius_name = {
+        "Circle": "radius",
+        "Sphere": "radius",
+        "Ellipse": "semiMajorAxis",
+        "Ellipsoid": "semiMajorAxis",
+        "ArcBand": "outerRadius",
+    }.get(name)
     if radius_name is None:
         return point, None
     radius = _child(shape, radius_name)
@@ -155,7 +160,11 @@ def civic_address_line(civic: ET.Element) -> str | None:
     street_name = fields.get("RD") or fields.get("A6")
     street = " ".join(p for p in (fields.get("PRD"), street_name) if p)
     street_line = " ".join(p for p in (number, street, *pick("STS", "POD")) if p)
-    unit = [f"{label} {fields[n]}" for n, label in (("BLD", "Bldg"), ("FLR", "Floor"), ("UNIT", "Unit"), ("ROOM", "Room")) if n in fields]  # fmt: skip
+    unit = [
+        f"{label} {fields[n]}"
+        for n, label in (("BLD", "Bldg"), ("FLR", "Floor"), ("UNIT", "Unit"), ("ROOM", "Room"))
+        if n in fields
+    ]
     region = " ".join(pick("A1", "PC"))
     parts = [p for p in (street_line, *unit, *pick("A3"), region) if p]
     if not parts and not any(n in fields for n in ("NAM", "LMK", "LOC")):

@@ -31,9 +31,18 @@ from rtcc_console.core.models import CallStatus, GeoPoint
 
 REQUIRED_FIELDS = ("incident_id", "type_code", "priority", "reported_at")
 ALL_FIELDS = (
-    "incident_id", "type_code", "type_text", "priority", "status", "lat", "lon", "address",
-    "reported_at", "updated_at", "uncertainty_m",
-)  # fmt: skip
+    "incident_id",
+    "type_code",
+    "type_text",
+    "priority",
+    "status",
+    "lat",
+    "lon",
+    "address",
+    "reported_at",
+    "updated_at",
+    "uncertainty_m",
+)
 
 
 def _blank(value: object) -> bool:

@@ -65,7 +65,11 @@ class ParsedCall:
 
     def to_simple_dict(self) -> dict[str, Any]:
         """The simple JSON form of docs/api-contract.md (``"format": "simple"``)."""
-        details = {k: list(v) for k, v in (("notes", self.notes), ("units", self.units), ("agencies", self.agencies)) if v}
+        details = {
+            k: list(v)
+            for k, v in (("notes", self.notes), ("units", self.units), ("agencies", self.agencies))
+            if v
+        }
         return details | {
             "format": "simple",
             "incident_id": self.incident_id,
@@ -83,11 +87,19 @@ class ParsedCall:
     def to_dispatch_call(self, call_id: str) -> DispatchCall:
         """The domain record the server stores under ``call_id``."""
         return DispatchCall(
-            id=call_id, incident_id=self.incident_id, type_code=self.type_code,
-            type_text=self.type_text, priority=self.priority, status=self.status,
-            reported_at=self.reported_at, updated_at=self.updated_at, location=self.location,
-            address=self.address, category=self.category, source=self.source,
-        )  # fmt: skip
+            id=call_id,
+            incident_id=self.incident_id,
+            type_code=self.type_code,
+            type_text=self.type_text,
+            priority=self.priority,
+            status=self.status,
+            reported_at=self.reported_at,
+            updated_at=self.updated_at,
+            location=self.location,
+            address=self.address,
+            category=self.category,
+            source=self.source,
+        )
 
 
 def join(path: str, key: str | int) -> str:
@@ -206,14 +218,45 @@ INCIDENT_STATUS_REGISTRY: dict[str, CallStatus] = {
 }
 
 _STATUS_WORDS: tuple[tuple[CallStatus, tuple[str, ...]], ...] = (
-    (CallStatus.CLOSED, ("closed", "close", "cleared", "clear", "cancelled", "canceled", "cancel",
-                         "completed", "complete", "resolved", "disposed", "finished", "ended")),
-    (CallStatus.ON_SCENE, ("onscene", "arrived", "atscene", "working", "inprogress",
-                           "undercontrol")),
+    (
+        CallStatus.CLOSED,
+        (
+            "closed",
+            "close",
+            "cleared",
+            "clear",
+            "cancelled",
+            "canceled",
+            "cancel",
+            "completed",
+            "complete",
+            "resolved",
+            "disposed",
+            "finished",
+            "ended",
+        ),
+    ),
+    (
+        CallStatus.ON_SCENE,
+        ("onscene", "arrived", "atscene", "working", "inprogress", "undercontrol"),
+    ),
     (CallStatus.DISPATCHED, ("dispatched", "assigned", "enroute", "responding", "acknowledged")),
-    (CallStatus.PENDING, ("pending", "new", "queued", "received", "waiting", "open", "created",
-                          "unassigned", "holding", "hold")),
-)  # fmt: skip
+    (
+        CallStatus.PENDING,
+        (
+            "pending",
+            "new",
+            "queued",
+            "received",
+            "waiting",
+            "open",
+            "created",
+            "unassigned",
+            "holding",
+            "hold",
+        ),
+    ),
+)
 _REGISTRY_KEYS = {name.lower(): status for name, status in INCIDENT_STATUS_REGISTRY.items()}
 _STATUS_ORDER = (CallStatus.PENDING, CallStatus.DISPATCHED, CallStatus.ON_SCENE, CallStatus.CLOSED)
 # A re-opened incident goes back to pending even when the same list still says Closed.
@@ -240,10 +283,12 @@ def _status_words(value: object, path: str) -> list[tuple[str, str]]:
     if not values:
         raise CadParseError(path, "empty status list")
     return [
-        (join(path, i) if isinstance(value, list) else path,
-         clean_text(item, join(path, i) if isinstance(value, list) else path, limit=60))
+        (
+            join(path, i) if isinstance(value, list) else path,
+            clean_text(item, join(path, i) if isinstance(value, list) else path, limit=60),
+        )
         for i, item in enumerate(values)
-    ]  # fmt: skip
+    ]
 
 
 def _lifecycle(found: list[tuple[str, CallStatus]]) -> CallStatus:
@@ -297,7 +342,9 @@ MAX_DETAIL_ITEMS = 50
 MAX_NOTE = 4000
 
 
-def text_list(value: object, path: str, *, limit: int = MAX_TEXT, items: int = MAX_DETAIL_ITEMS) -> tuple[str, ...]:
+def text_list(
+    value: object, path: str, *, limit: int = MAX_TEXT, items: int = MAX_DETAIL_ITEMS
+) -> tuple[str, ...]:
     """Optional list of short texts (one text is a list of one); blanks dropped."""
     if value is None:
         return ()

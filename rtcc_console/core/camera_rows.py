@@ -78,9 +78,13 @@ class CameraRows:
 
     # ----------------------------------------------------------------- building
     def load(
-        self, ids: list[str], lat: geo.FloatArray, lon: geo.FloatArray,
-        tier: npt.NDArray[np.int8], revoked: geo.BoolArray,
-    ) -> None:  # fmt: skip
+        self,
+        ids: list[str],
+        lat: geo.FloatArray,
+        lon: geo.FloatArray,
+        tier: npt.NDArray[np.int8],
+        revoked: geo.BoolArray,
+    ) -> None:
         """Replace everything with validated columns and build the tree."""
         n = len(ids)
         self.lat, self.lon, self.tier, self.revoked = lat, lon, tier, revoked
@@ -268,9 +272,14 @@ class CameraRows:
         return rows, dist
 
     def _exact_top(
-        self, lat: float, lon: float, rows: IntArray, chords: geo.FloatArray, k: int,
+        self,
+        lat: float,
+        lon: float,
+        rows: IntArray,
+        chords: geo.FloatArray,
+        k: int,
         radius_m: float | None,
-    ) -> tuple[IntArray, geo.FloatArray]:  # fmt: skip
+    ) -> tuple[IntArray, geo.FloatArray]:
         """Slow path for near-ties and the radius boundary: rank candidates up to the k-th
         chord (plus tolerance) by (haversine, camera id), keep those within the radius."""
         limit = chords[min(k, len(chords)) - 1] + CHORD_TOL

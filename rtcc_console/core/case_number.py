@@ -17,5 +17,7 @@ def check_case_number(value: object) -> str:
         raise CaseNumberError("case_number must be text")
     text = value.strip()
     if not _CASE.fullmatch(text) or text != text.strip():
-        raise CaseNumberError("case_number must be 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit")
+        raise CaseNumberError(
+            "case_number must be 1-64 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit"
+        )
     return text

@@ -18,9 +18,21 @@ from importlib.resources import files
 from pathlib import Path
 
 CATEGORIES: tuple[str, ...] = (
-    "burglary", "robbery", "assault", "shooting", "theft", "vehicle_crime", "traffic",
-    "disturbance", "suspicious", "missing_person", "fire", "medical", "welfare", "other",
-)  # fmt: skip
+    "burglary",
+    "robbery",
+    "assault",
+    "shooting",
+    "theft",
+    "vehicle_crime",
+    "traffic",
+    "disturbance",
+    "suspicious",
+    "missing_person",
+    "fire",
+    "medical",
+    "welfare",
+    "other",
+)
 
 OTHER = "other"
 
@@ -29,22 +41,73 @@ OTHER = "other"
 _KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("shooting", ("shooting", "shots", "shot", "gunfire", "gunshot", "gunshots", "shooter")),
     ("robbery", ("robbery", "robbed", "carjacking", "carjack", "holdup", "hold-up", "mugging")),
-    ("traffic", ("accident", "crash", "collision", "mva", "hit and run", "dwi", "dui",
-                 "reckless", "traffic", "wreck")),
-    ("vehicle_crime", ("motor vehicle", "uumv", "stolen vehicle", "stolen car", "auto theft",
-                       "vehicle theft", "car break-in", "bmv", "vehicle burglary")),
+    (
+        "traffic",
+        (
+            "accident",
+            "crash",
+            "collision",
+            "mva",
+            "hit and run",
+            "dwi",
+            "dui",
+            "reckless",
+            "traffic",
+            "wreck",
+        ),
+    ),
+    (
+        "vehicle_crime",
+        (
+            "motor vehicle",
+            "uumv",
+            "stolen vehicle",
+            "stolen car",
+            "auto theft",
+            "vehicle theft",
+            "car break-in",
+            "bmv",
+            "vehicle burglary",
+        ),
+    ),
     ("burglary", ("burglary", "burglar", "break-in", "breaking and entering", "intrusion")),
     ("assault", ("assault", "stabbing", "stabbed", "domestic", "battery", "attack")),
     ("theft", ("theft", "shoplifting", "shoplifter", "larceny", "stolen", "pickpocket")),
     ("missing_person", ("missing", "runaway", "abduction", "amber", "kidnap", "kidnapping")),
     ("fire", ("fire", "smoke", "burning", "explosion", "arson")),
-    ("medical", ("medical", "injured", "injury", "cardiac", "cpr", "overdose", "unconscious",
-                 "breathing", "ambulance", "ems", "seizure")),
+    (
+        "medical",
+        (
+            "medical",
+            "injured",
+            "injury",
+            "cardiac",
+            "cpr",
+            "overdose",
+            "unconscious",
+            "breathing",
+            "ambulance",
+            "ems",
+            "seizure",
+        ),
+    ),
     ("welfare", ("welfare", "mental", "suicidal", "crisis", "check on", "wellbeing")),
-    ("disturbance", ("disturbance", "fight", "fighting", "noise", "loud", "party", "riot",
-                     "harassment", "argument")),
+    (
+        "disturbance",
+        (
+            "disturbance",
+            "fight",
+            "fighting",
+            "noise",
+            "loud",
+            "party",
+            "riot",
+            "harassment",
+            "argument",
+        ),
+    ),
     ("suspicious", ("suspicious", "suspect", "prowler", "loitering", "trespass", "trespassing")),
-)  # fmt: skip
+)
 
 _KEYWORD_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (category, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I))
@@ -112,9 +175,11 @@ class CategoryTable:
                 raise CategoryTableError(source, number, "code", "empty code")
             if category not in CATEGORIES:
                 raise CategoryTableError(
-                    source, number, "category",
+                    source,
+                    number,
+                    "category",
                     f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}",
-                )  # fmt: skip
+                )
             if code.upper() in entries:
                 raise CategoryTableError(source, number, "code", f"duplicate code {code!r}")
             entries[code.upper()] = CategoryEntry(code, category, description)

@@ -46,7 +46,9 @@ class DashboardStats:
     live_views: dict[str, datetime] = field(default_factory=dict)  # grant/entry key -> opened at
     emergencies: dict[str, datetime] = field(default_factory=dict)  # id -> started at
     active_emergencies: int = 0
-    wall: list[tuple[datetime, int, int, int]] = field(default_factory=list)  # at, live, stale, failed
+    wall: list[tuple[datetime, int, int, int]] = field(
+        default_factory=list
+    )  # at, live, stale, failed
 
     # -- calls ------------------------------------------------------------------------
     def add_call(self, call_id: str, reported_at: datetime, category: str) -> bool:
@@ -55,7 +57,9 @@ class DashboardStats:
         self.calls[call_id] = (reported_at, category or "other")
         return new
 
-    def calls_per_hour(self, *, hours: int, now: datetime) -> tuple[list[datetime], dict[str, list[int]]]:
+    def calls_per_hour(
+        self, *, hours: int, now: datetime
+    ) -> tuple[list[datetime], dict[str, list[int]]]:
         """The last ``hours`` hour buckets (oldest first) and, per category, the calls in each."""
         last = _hour(now)
         buckets = [last - timedelta(hours=hours - 1 - i) for i in range(hours)]
@@ -95,7 +99,13 @@ class DashboardStats:
         return len(self.cameras), sum(1 for v in self.cameras.values() if v)
 
     # -- footage requests -------------------------------------------------------------
-    def set_request(self, request_id: str, *, sent_at: datetime, items: list[tuple[datetime | None, datetime | None, int]]) -> None:
+    def set_request(
+        self,
+        request_id: str,
+        *,
+        sent_at: datetime,
+        items: list[tuple[datetime | None, datetime | None, int]],
+    ) -> None:
         """``items``: per owner (sent at, answered at, files uploaded)."""
         facts = RequestFacts(sent_at=sent_at, items=len(items))
         for item_sent, answered, files in items:
@@ -130,13 +140,17 @@ class DashboardStats:
         return self._per_day(self.emergencies.values(), days=days, now=now)
 
     @staticmethod
-    def _per_day(times: Iterable[datetime], *, days: int, now: datetime) -> tuple[list[date], list[int]]:
+    def _per_day(
+        times: Iterable[datetime], *, days: int, now: datetime
+    ) -> tuple[list[date], list[int]]:
         last = _day(now)
         axis = [last - timedelta(days=days - 1 - i) for i in range(days)]
         counted = Counter(_day(t) for t in times)
         return axis, [counted.get(d, 0) for d in axis]
 
     # -- the console's own wall -------------------------------------------------------
-    def add_wall_sample(self, at: datetime, live: int, stale: int, failed: int, *, keep: int = 720) -> None:
+    def add_wall_sample(
+        self, at: datetime, live: int, stale: int, failed: int, *, keep: int = 720
+    ) -> None:
         self.wall.append((at, live, stale, failed))
         del self.wall[:-keep]

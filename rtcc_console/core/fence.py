@@ -61,14 +61,19 @@ class Area:
         """(min_lat, min_lon, max_lat, max_lon) of the area, slightly padded."""
         minx, miny, maxx, maxy = self.shape.bounds
         pad = 1.0
-        corners = [self.projection.to_point(x, y) for x, y in ((minx - pad, miny - pad), (maxx + pad, maxy + pad))]
+        corners = [
+            self.projection.to_point(x, y)
+            for x, y in ((minx - pad, miny - pad), (maxx + pad, maxy + pad))
+        ]
         return corners[0].lat, corners[0].lon, corners[1].lat, corners[1].lon
 
     def contains(self, lat: float, lon: float) -> bool:
         x, y = self.projection.to_xy(GeoPoint(lat, lon))
         return bool(self.shape.covers(Point(x, y)))
 
-    def contains_arrays(self, lats: NDArray[np.float64], lons: NDArray[np.float64]) -> NDArray[np.bool_]:
+    def contains_arrays(
+        self, lats: NDArray[np.float64], lons: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
         """Vectorised point-in-area for many positions (edges count as inside)."""
         xs, ys = project_arrays(self.projection, lats, lons)
         shapely.prepare(self.shape)
@@ -100,7 +105,9 @@ def _point(value: Any, what: str) -> GeoPoint:
     if not isinstance(value, Mapping):
         raise AreaError(f"area: {what} must be an object with lat and lon")
     try:
-        return GeoPoint(_number(value.get("lat"), f"{what}.lat"), _number(value.get("lon"), f"{what}.lon"))
+        return GeoPoint(
+            _number(value.get("lat"), f"{what}.lat"), _number(value.get("lon"), f"{what}.lon")
+        )
     except AreaError:
         raise
     except ValueError as exc:
@@ -140,10 +147,14 @@ def parse_area(spec: Any) -> Area:
         proj = LocalProjection(pts[0])
         poly = Polygon([proj.to_xy(p) for p in pts])
         if poly.convex_hull.area < MIN_AREA_M2:  # all points (nearly) on one line or one spot
-            raise AreaError(f"area: the area is {poly.convex_hull.area:.2f} m²; it must be at least "
-                            f"{MIN_AREA_M2:.0f} m²")
+            raise AreaError(
+                f"area: the area is {poly.convex_hull.area:.2f} m²; it must be at least "
+                f"{MIN_AREA_M2:.0f} m²"
+            )
         if not poly.is_valid:
-            raise AreaError("area: polygon crosses itself (or repeats a point); draw it without crossing edges")
+            raise AreaError(
+                "area: polygon crosses itself (or repeats a point); draw it without crossing edges"
+            )
         shape = poly
         clean = {"kind": kind, "points": [{"lat": p.lat, "lon": p.lon} for p in pts]}
     elif kind == "corridor":
@@ -158,9 +169,15 @@ def parse_area(spec: Any) -> Area:
         if line.length <= 0:
             raise AreaError("area: corridor path has zero length")
         shape = line.buffer(width / 2.0, quad_segs=8)
-        clean = {"kind": kind, "points": [{"lat": p.lat, "lon": p.lon} for p in pts], "width_m": width}
+        clean = {
+            "kind": kind,
+            "points": [{"lat": p.lat, "lon": p.lon} for p in pts],
+            "width_m": width,
+        }
     else:
         raise AreaError(f"area: kind must be one of {', '.join(KINDS)}")
     if shape.is_empty or shape.area < MIN_AREA_M2:
-        raise AreaError(f"area: the area is {shape.area:.2f} m²; it must be at least {MIN_AREA_M2:.0f} m²")
+        raise AreaError(
+            f"area: the area is {shape.area:.2f} m²; it must be at least {MIN_AREA_M2:.0f} m²"
+        )
     return Area(kind=kind, spec=clean, shape=shape, projection=proj)

@@ -46,10 +46,16 @@ def _when(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
 
 
-def build_message(mail: OwnerMail, *, sender: Sender, message_id: str, now: datetime) -> MIMEMultipart:
+def build_message(
+    mail: OwnerMail, *, sender: Sender, message_id: str, now: datetime
+) -> MIMEMultipart:
     """The MIME message (multipart/alternative: text/plain + text/html)."""
     tz = ZoneInfo(sender.time_zone)
-    start, end, due = _when(mail.window_start, tz), _when(mail.window_end, tz), _when(mail.due_at, tz)
+    start, end, due = (
+        _when(mail.window_start, tz),
+        _when(mail.window_end, tz),
+        _when(mail.due_at, tz),
+    )
     cases = ", ".join(mail.case_numbers) or "—"
     subject = f"{sender.agency_name}: can you check your camera footage? (case {cases})"
     if mail.reminder:
@@ -58,18 +64,25 @@ def build_message(mail: OwnerMail, *, sender: Sender, message_id: str, now: date
     cams = [f"{name} ({addr})" if addr else name for name, addr in mail.cameras]
     contact = sender.contact_email + (f", {sender.contact_phone}" if sender.contact_phone else "")
     lines = [
-        greeting, "",
+        greeting,
+        "",
         f"{sender.agency_name} is asking owners of registered cameras near an incident to check their recordings.",
-        "", f"Time window: {start} to {end}", f"Case: {cases}",
+        "",
+        f"Time window: {start} to {end}",
+        f"Case: {cases}",
     ]
     if cams:
         lines += ["Your cameras in the area:"] + [f"  - {c}" for c in cams]
     for text in mail.messages:
         lines += ["", text]
     lines += [
-        "", "If you have footage from that time, please send it through this link (or tell us you have none):",
-        mail.link, "", f"The link works until {due}. Sharing is voluntary.",
-        f"Questions: {contact}", "",
+        "",
+        "If you have footage from that time, please send it through this link (or tell us you have none):",
+        mail.link,
+        "",
+        f"The link works until {due}. Sharing is voluntary.",
+        f"Questions: {contact}",
+        "",
         "To stop reminders about this request, use the link and choose 'No more reminders'.",
     ]
     plain = "\n".join(lines) + "\n"

@@ -30,9 +30,23 @@ BoolArray = npt.NDArray[np.bool_]
 
 _COMPASS_8 = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 _COMPASS_16 = (
-    "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
-    "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW",
-)  # fmt: skip
+    "N",
+    "NNE",
+    "NE",
+    "ENE",
+    "E",
+    "ESE",
+    "SE",
+    "SSE",
+    "S",
+    "SSW",
+    "SW",
+    "WSW",
+    "W",
+    "WNW",
+    "NW",
+    "NNW",
+)
 
 
 @dataclass(frozen=True, slots=True)

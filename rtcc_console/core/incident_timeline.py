@@ -43,14 +43,24 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def cad_entries(history: Iterable[tuple[datetime | None, str, tuple[str, ...]]]) -> list[TimelineEntry]:
+def cad_entries(
+    history: Iterable[tuple[datetime | None, str, tuple[str, ...]]],
+) -> list[TimelineEntry]:
     """``history``: (updated at, source, changes) per CAD update, as ``client.call_history`` reads it."""
     out = []
     for n, (at, source, changes) in enumerate(history):
         if at is None:
             continue
         title = "Call created" if n == 0 else "CAD update"
-        out.append(TimelineEntry(at, "CAD", title, "; ".join(changes) or f"no visible change ({source})", key=f"cad-{n}"))
+        out.append(
+            TimelineEntry(
+                at,
+                "CAD",
+                title,
+                "; ".join(changes) or f"no visible change ({source})",
+                key=f"cad-{n}",
+            )
+        )
     return out
 
 
@@ -83,9 +93,21 @@ def live_view_entries(audit: Iterable[dict[str, Any]]) -> list[TimelineEntry]:
         end = ended.get(grant) or renewed.get(grant)
         camera = str(targets.get("camera") or "?")
         who = str(e.get("user") or "?")
-        length = f", {_length((end - at).total_seconds())}" if end else ", still open or end not recorded"
-        out.append(TimelineEntry(at, "Live views", f"{who} viewed {camera}", f"why: {e.get('reason') or '—'}{length}",
-                                 end=end, key=f"live-{grant}"))  # fmt: skip
+        length = (
+            f", {_length((end - at).total_seconds())}"
+            if end
+            else ", still open or end not recorded"
+        )
+        out.append(
+            TimelineEntry(
+                at,
+                "Live views",
+                f"{who} viewed {camera}",
+                f"why: {e.get('reason') or '—'}{length}",
+                end=end,
+                key=f"live-{grant}",
+            )
+        )
     return out
 
 
@@ -98,17 +120,30 @@ def request_entries(requests: Iterable[dict[str, Any]]) -> list[TimelineEntry]:
             continue
         rid = str(r.get("id"))
         items = [i for i in r.get("items") or [] if isinstance(i, dict)]
-        out.append(TimelineEntry(sent, "Footage requests", f"Request {rid} sent to {len(items)} owner(s)",
-                                 f"by {r.get('created_by') or '?'}; window {r.get('window_start')} – {r.get('window_end')}",
-                                 key=f"req-{rid}"))  # fmt: skip
+        out.append(
+            TimelineEntry(
+                sent,
+                "Footage requests",
+                f"Request {rid} sent to {len(items)} owner(s)",
+                f"by {r.get('created_by') or '?'}; window {r.get('window_start')} – {r.get('window_end')}",
+                key=f"req-{rid}",
+            )
+        )
         for item in items:
             answered = _time(item.get("answered_at"))
             if answered is None:
                 continue
             state = str(item.get("state") or "answered")
             files = int(item.get("files") or 0)
-            out.append(TimelineEntry(answered, "Footage requests", f"{item.get('owner_kind') or 'owner'}: {state}",
-                                     f"{files} file(s); request {rid}", key=f"ans-{item.get('id')}"))  # fmt: skip
+            out.append(
+                TimelineEntry(
+                    answered,
+                    "Footage requests",
+                    f"{item.get('owner_kind') or 'owner'}: {state}",
+                    f"{files} file(s); request {rid}",
+                    key=f"ans-{item.get('id')}",
+                )
+            )
     return out
 
 
@@ -118,15 +153,29 @@ def evidence_entries(items: Iterable[Any]) -> list[TimelineEntry]:
     out = []
     for ev in items:
         if ev.received_at is not None:
-            out.append(TimelineEntry(ev.received_at, "Evidence", f"Received {ev.filename}",
-                                     f"{ev.kind} from {ev.owner_kind or 'staff'}; camera {ev.camera_id or '?'}; integrity {ev.integrity}",
-                                     evidence_id=ev.id, key=f"ev-{ev.id}"))  # fmt: skip
+            out.append(
+                TimelineEntry(
+                    ev.received_at,
+                    "Evidence",
+                    f"Received {ev.filename}",
+                    f"{ev.kind} from {ev.owner_kind or 'staff'}; camera {ev.camera_id or '?'}; integrity {ev.integrity}",
+                    evidence_id=ev.id,
+                    key=f"ev-{ev.id}",
+                )
+            )
         start = ev.true_start
         if start is not None and ev.media.duration_s:
-            out.append(TimelineEntry(start, "Evidence", f"Recording {ev.camera_id or ev.filename}",
-                                     f"{ev.media.duration_s:.1f} s, clock offset {ev.clock_offset_s:+g} s corrected",
-                                     end=start + timedelta(seconds=ev.media.duration_s), evidence_id=ev.id,
-                                     key=f"rec-{ev.id}"))  # fmt: skip
+            out.append(
+                TimelineEntry(
+                    start,
+                    "Evidence",
+                    f"Recording {ev.camera_id or ev.filename}",
+                    f"{ev.media.duration_s:.1f} s, clock offset {ev.clock_offset_s:+g} s corrected",
+                    end=start + timedelta(seconds=ev.media.duration_s),
+                    evidence_id=ev.id,
+                    key=f"rec-{ev.id}",
+                )
+            )
     return out
 
 
@@ -138,9 +187,17 @@ def vehicle_entries(item: Any, moments: Iterable[Any]) -> list[TimelineEntry]:
         if start is None:
             continue
         at = start + timedelta(seconds=m.best_time_s)
-        out.append(TimelineEntry(at, "Vehicles", f"{m.colour} {m.label}".strip(),
-                                 f"score {m.best_score:.2f} in {item.filename} at {m.best_time_s:.1f} s",
-                                 evidence_id=item.id, offset_s=m.best_time_s, key=f"veh-{m.id}"))  # fmt: skip
+        out.append(
+            TimelineEntry(
+                at,
+                "Vehicles",
+                f"{m.colour} {m.label}".strip(),
+                f"score {m.best_score:.2f} in {item.filename} at {m.best_time_s:.1f} s",
+                evidence_id=item.id,
+                offset_s=m.best_time_s,
+                key=f"veh-{m.id}",
+            )
+        )
     return out
 
 
@@ -151,8 +208,16 @@ def custody_entries(entries: Iterable[dict[str, Any]]) -> list[TimelineEntry]:
         if at is None:
             continue
         action = str(c.get("action") or "?")
-        out.append(TimelineEntry(at, "Custody", f"{action}: {c.get('evidence_id')}", f"by {c.get('actor') or '?'}",
-                                 evidence_id=str(c.get("evidence_id") or "") or None, key=f"cus-{c.get('id')}"))  # fmt: skip
+        out.append(
+            TimelineEntry(
+                at,
+                "Custody",
+                f"{action}: {c.get('evidence_id')}",
+                f"by {c.get('actor') or '?'}",
+                evidence_id=str(c.get("evidence_id") or "") or None,
+                key=f"cus-{c.get('id')}",
+            )
+        )
     return out
 
 
@@ -162,7 +227,9 @@ def merged(*groups: Iterable[TimelineEntry]) -> list[TimelineEntry]:
     for group in groups:
         for e in group:
             seen.setdefault(e.key or f"{e.lane}-{e.at.isoformat()}-{e.title}", e)
-    return sorted(seen.values(), key=lambda e: (e.at, LANES.index(e.lane) if e.lane in LANES else 99))
+    return sorted(
+        seen.values(), key=lambda e: (e.at, LANES.index(e.lane) if e.lane in LANES else 99)
+    )
 
 
 def _length(seconds: float) -> str:

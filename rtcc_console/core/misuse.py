@@ -21,10 +21,22 @@ from rtcc_console.core.geo import haversine_m
 from rtcc_console.core.models import GeoPoint
 
 #: Actions that read or take out information (after-hours flag).
-ACCESS_PREFIXES = ("live.", "evidence.", "audit.view", "audit.export", "registry.export", "footage_request.created",
-                   "portal.receipts")  # fmt: skip
+ACCESS_PREFIXES = (
+    "live.",
+    "evidence.",
+    "audit.view",
+    "audit.export",
+    "registry.export",
+    "footage_request.created",
+    "portal.receipts",
+)
 #: Actions that export items, and how many items each exports when it does not say.
-EXPORT_ACTIONS = ("audit.export", "registry.export", "evidence.export_started", "evidence.export_downloaded")
+EXPORT_ACTIONS = (
+    "audit.export",
+    "registry.export",
+    "evidence.export_started",
+    "evidence.export_downloaded",
+)
 _DIGIT = re.compile(r"\d")
 
 
@@ -109,8 +121,15 @@ def flag_id(kind: str, user: str | None, first_entry: int) -> str:
 
 def _flag(kind: str, user: str | None, entries: Sequence[Entry], explanation: str) -> Flag:
     ordered = sorted(entries, key=lambda e: e.id)
-    return Flag(id=flag_id(kind, user, ordered[0].id), kind=kind, user=user, first_at=ordered[0].at,
-                last_at=ordered[-1].at, entry_ids=tuple(e.id for e in ordered), explanation=explanation)  # fmt: skip
+    return Flag(
+        id=flag_id(kind, user, ordered[0].id),
+        kind=kind,
+        user=user,
+        first_at=ordered[0].at,
+        last_at=ordered[-1].at,
+        entry_ids=tuple(e.id for e in ordered),
+        explanation=explanation,
+    )
 
 
 def _views(entries: Iterable[Entry]) -> list[Entry]:
@@ -127,15 +146,24 @@ def _by_user(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
 
 def no_reason(entries: Sequence[Entry], th: Thresholds) -> list[Flag]:
     """Live views with no case number and no real reason: one flag per user and day."""
-    bad = [e for e in _views(entries)
-           if not _DIGIT.search(e.reason or "") and len((e.reason or "").strip()) < th.min_reason_chars]  # fmt: skip
+    bad = [
+        e
+        for e in _views(entries)
+        if not _DIGIT.search(e.reason or "") and len((e.reason or "").strip()) < th.min_reason_chars
+    ]
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in bad:
         groups[(e.user or "", e.at.date().isoformat())].append(e)
-    return [_flag("no_reason", user, group,
-                  f"{user} opened {len(group)} live view(s) on {day} without a case number or a reason "
-                  f"(reasons given: {', '.join(sorted({repr((e.reason or '').strip()) for e in group}))})")
-            for (user, day), group in sorted(groups.items())]  # fmt: skip
+    return [
+        _flag(
+            "no_reason",
+            user,
+            group,
+            f"{user} opened {len(group)} live view(s) on {day} without a case number or a reason "
+            f"(reasons given: {', '.join(sorted({repr((e.reason or '').strip()) for e in group}))})",
+        )
+        for (user, day), group in sorted(groups.items())
+    ]
 
 
 def many_cameras(entries: Sequence[Entry], th: Thresholds, scene: _Scene) -> list[Flag]:
@@ -143,23 +171,31 @@ def many_cameras(entries: Sequence[Entry], th: Thresholds, scene: _Scene) -> lis
     flags: list[Flag] = []
     window = timedelta(seconds=th.window_s)
     for user, views in sorted(_by_user(_views(entries)).items()):
-        outside = [e for e in views if e.emergency is None and not _near_call(scene.distance(e), th)]
+        outside = [
+            e for e in views if e.emergency is None and not _near_call(scene.distance(e), th)
+        ]
         start = 0
         i = 0
         while i < len(outside):
             while outside[i].at - outside[start].at > window:
                 start += 1
-            run = outside[start:i + 1]
+            run = outside[start : i + 1]
             cams = {e.camera for e in run}
             if len(cams) >= th.many_cameras:
                 j = i + 1  # extend the run to everything within the window of its start
                 while j < len(outside) and outside[j].at - outside[start].at <= window:
                     j += 1
                 run = outside[start:j]
-                flags.append(_flag("many_cameras", user, run,
-                                   f"{user} opened {len({e.camera for e in run})} different cameras within "
-                                   f"{th.window_s // 60} minutes, none within {th.call_radius_m:.0f} m of a call "
-                                   f"open at the time"))  # fmt: skip
+                flags.append(
+                    _flag(
+                        "many_cameras",
+                        user,
+                        run,
+                        f"{user} opened {len({e.camera for e in run})} different cameras within "
+                        f"{th.window_s // 60} minutes, none within {th.call_radius_m:.0f} m of a call "
+                        f"open at the time",
+                    )
+                )
                 start = i = j
                 continue
             i += 1
@@ -176,13 +212,21 @@ def far_from_calls(entries: Sequence[Entry], th: Thresholds, scene: _Scene) -> l
     for e in _views(entries):
         d = scene.distance(e)
         if e.emergency is None and d is not None and d > th.far_m:
-            flags.append(_flag("far_from_calls", e.user, [e],
-                               f"{e.user} viewed camera {e.camera} {d / 1000:.1f} km from the nearest open call "
-                               f"(more than {th.far_m / 1000:.1f} km)"))  # fmt: skip
+            flags.append(
+                _flag(
+                    "far_from_calls",
+                    e.user,
+                    [e],
+                    f"{e.user} viewed camera {e.camera} {d / 1000:.1f} km from the nearest open call "
+                    f"(more than {th.far_m / 1000:.1f} km)",
+                )
+            )
     return flags
 
 
-def isolated_sessions(entries: Sequence[Entry], th: Thresholds, *, since: datetime, until: datetime) -> list[Flag]:
+def isolated_sessions(
+    entries: Sequence[Entry], th: Thresholds, *, since: datetime, until: datetime
+) -> list[Flag]:
     """A short burst of activity with long inactivity on both sides (the window's edges count as unknown)."""
     flags: list[Flag] = []
     quiet = timedelta(seconds=th.quiet_s)
@@ -197,12 +241,20 @@ def isolated_sessions(entries: Sequence[Entry], th: Thresholds, *, since: dateti
                 bursts[-1].append(e)
         for k, burst in enumerate(bursts):
             before = burst[0].at - bursts[k - 1][-1].at if k > 0 else burst[0].at - since
-            after = bursts[k + 1][0].at - burst[-1].at if k + 1 < len(bursts) else until - burst[-1].at
+            after = (
+                bursts[k + 1][0].at - burst[-1].at if k + 1 < len(bursts) else until - burst[-1].at
+            )
             if burst[-1].at - burst[0].at <= burst_max and before >= quiet and after >= quiet:
                 minutes = max(1, round((burst[-1].at - burst[0].at).total_seconds() / 60))
-                flags.append(_flag("isolated_session", user, burst,
-                                   f"{user} was active for about {minutes} minute(s) ({len(burst)} entries) with "
-                                   f"at least {th.quiet_s // 3600} h of inactivity before and after"))  # fmt: skip
+                flags.append(
+                    _flag(
+                        "isolated_session",
+                        user,
+                        burst,
+                        f"{user} was active for about {minutes} minute(s) ({len(burst)} entries) with "
+                        f"at least {th.quiet_s // 3600} h of inactivity before and after",
+                    )
+                )
     return flags
 
 
@@ -222,11 +274,17 @@ def after_hours(entries: Sequence[Entry], th: Thresholds) -> list[Flag]:
         if inside:
             night = (local - timedelta(days=1)).date() if s > end and t < end else local.date()
             groups[(e.user, night.isoformat())].append(e)
-    return [_flag("after_hours", user, group,
-                  f"{user} accessed the system after hours ({th.after_hours_start:%H:%M}-{th.after_hours_end:%H:%M} "
-                  f"agency time) in the night of {night}: {len(group)} entries "
-                  f"({', '.join(sorted({e.action for e in group}))})")
-            for (user, night), group in sorted(groups.items())]  # fmt: skip
+    return [
+        _flag(
+            "after_hours",
+            user,
+            group,
+            f"{user} accessed the system after hours ({th.after_hours_start:%H:%M}-{th.after_hours_end:%H:%M} "
+            f"agency time) in the night of {night}: {len(group)} entries "
+            f"({', '.join(sorted({e.action for e in group}))})",
+        )
+        for (user, night), group in sorted(groups.items())
+    ]
 
 
 def many_exports(entries: Sequence[Entry], th: Thresholds) -> list[Flag]:
@@ -242,23 +300,39 @@ def many_exports(entries: Sequence[Entry], th: Thresholds) -> list[Flag]:
                 total -= rows[start].items or 1
                 start += 1
             if total >= th.export_items:
-                run = rows[start:i + 1]
-                flags.append(_flag("many_exports", user, run,
-                                   f"{user} exported {total} items in {len(run)} export(s) within "
-                                   f"{th.window_s // 60} minutes (threshold {th.export_items})"))  # fmt: skip
+                run = rows[start : i + 1]
+                flags.append(
+                    _flag(
+                        "many_exports",
+                        user,
+                        run,
+                        f"{user} exported {total} items in {len(run)} export(s) within "
+                        f"{th.window_s // 60} minutes (threshold {th.export_items})",
+                    )
+                )
                 start, total = i + 1, 0
             i += 1
     return flags
 
 
 def detect(
-    entries: Sequence[Entry], *, calls: Sequence[OpenCall], cameras: Mapping[str, tuple[float, float]],
-    thresholds: Thresholds, since: datetime, until: datetime,
-) -> list[Flag]:  # fmt: skip
+    entries: Sequence[Entry],
+    *,
+    calls: Sequence[OpenCall],
+    cameras: Mapping[str, tuple[float, float]],
+    thresholds: Thresholds,
+    since: datetime,
+    until: datetime,
+) -> list[Flag]:
     """Every flag of the window [since, until), newest first."""
     ordered = sorted(entries, key=lambda e: (e.at, e.id))  # the sliding windows walk in time order
     scene = _Scene(calls=calls, cameras=cameras)
-    flags = (no_reason(ordered, thresholds) + many_cameras(ordered, thresholds, scene)
-             + far_from_calls(ordered, thresholds, scene) + isolated_sessions(ordered, thresholds, since=since, until=until)
-             + after_hours(ordered, thresholds) + many_exports(ordered, thresholds))  # fmt: skip
+    flags = (
+        no_reason(ordered, thresholds)
+        + many_cameras(ordered, thresholds, scene)
+        + far_from_calls(ordered, thresholds, scene)
+        + isolated_sessions(ordered, thresholds, since=since, until=until)
+        + after_hours(ordered, thresholds)
+        + many_exports(ordered, thresholds)
+    )
     return sorted(flags, key=lambda f: (f.first_at, f.id), reverse=True)

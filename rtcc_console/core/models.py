@@ -191,7 +191,9 @@ class CircleFence:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.radius_m) and self.radius_m > 0):
-            raise ValueError(f"geofence radius must be a positive number of metres, got {self.radius_m}")
+            raise ValueError(
+                f"geofence radius must be a positive number of metres, got {self.radius_m}"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -188,7 +188,9 @@ def candidate_count(k: int) -> int:
 def index_nearest(index: CameraIndex) -> NearestFn:
     """A :data:`NearestFn` over a ``CameraIndex`` built from Camera records."""
 
-    def nearest(point: GeoPoint, n: int, radius_m: float | None, tier: Tier | None) -> list[tuple[Camera, float, float]]:
+    def nearest(
+        point: GeoPoint, n: int, radius_m: float | None, tier: Tier | None
+    ) -> list[tuple[Camera, float, float]]:
         hits: list[NearestHit] = index.nearest(point, n, radius_m=radius_m, tier=tier)
         out: list[tuple[Camera, float, float]] = []
         for hit in hits:
@@ -232,13 +234,23 @@ def ranked_for_call(
 ) -> list[RankedCamera]:
     """A call's camera list: the best ``k`` of both tiers, then, for a tier with none among
     them, up to :data:`MIN_PER_TIER` of its best (see the module docstring)."""
-    ranked = rank_candidates(point, nearest(point, candidate_count(k), radius_m, None),
-                             k=k, radius_m=radius_m, is_live=is_live)  # fmt: skip
+    ranked = rank_candidates(
+        point,
+        nearest(point, candidate_count(k), radius_m, None),
+        k=k,
+        radius_m=radius_m,
+        is_live=is_live,
+    )
     seen = {r.camera.id for r in ranked}
     for tier in Tier:
         if any(r.camera.tier is tier for r in ranked):
             continue
-        extra = rank_candidates(point, nearest(point, candidate_count(MIN_PER_TIER), radius_m, tier),
-                                k=MIN_PER_TIER, radius_m=radius_m, is_live=is_live)  # fmt: skip
+        extra = rank_candidates(
+            point,
+            nearest(point, candidate_count(MIN_PER_TIER), radius_m, tier),
+            k=MIN_PER_TIER,
+            radius_m=radius_m,
+            is_live=is_live,
+        )
         ranked.extend(r for r in extra if r.camera.id not in seen)
     return ranked

@@ -26,18 +26,58 @@ MASK = "***"
 #: merely *contain* one of :data:`SECRET_NAME_PARTS` count too (``loginpas``, ``admin_pwd``).
 SECRET_PARAMS: frozenset[str] = frozenset(
     {
-        "password", "passwd", "pass", "pwd", "pw", "psw", "pswd", "passphrase", "passcode",
-        "secret", "token", "access_token", "refresh_token", "id_token", "auth", "authorization",
-        "key", "apikey", "api_key", "signature", "sig", "user", "username", "user_name",
-        "usr", "userid", "user_id", "login", "loginuse", "loginpas", "loginname", "account",
-        "credential", "credentials", "x_amz_signature", "x_amz_credential",
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "pw",
+        "psw",
+        "pswd",
+        "passphrase",
+        "passcode",
+        "secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth",
+        "authorization",
+        "key",
+        "apikey",
+        "api_key",
+        "signature",
+        "sig",
+        "user",
+        "username",
+        "user_name",
+        "usr",
+        "userid",
+        "user_id",
+        "login",
+        "loginuse",
+        "loginpas",
+        "loginname",
+        "account",
+        "credential",
+        "credentials",
+        "x_amz_signature",
+        "x_amz_credential",
         "x_amz_security_token",
     }
-)  # fmt: skip
+)
 SECRET_NAME_PARTS: tuple[str, ...] = (
-    "pass", "pwd", "psw", "token", "secret", "auth", "cred", "login", "apikey", "api_key",
+    "pass",
+    "pwd",
+    "psw",
+    "token",
+    "secret",
+    "auth",
+    "cred",
+    "login",
+    "apikey",
+    "api_key",
     "signature",
-)  # fmt: skip
+)
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
 # A URL inside free text: scheme:// up to whitespace. Quotes and brackets around it stay
@@ -140,7 +180,9 @@ def _mask_path(path: str) -> str:
     """Mask credentials written into path segments (``/user=admin&password=x&channel=1``)."""
     if "=" not in path:
         return path
-    return "/".join(_mask_params(segment) if "=" in segment else segment for segment in path.split("/"))
+    return "/".join(
+        _mask_params(segment) if "=" in segment else segment for segment in path.split("/")
+    )
 
 
 def _mask_query_and_fragment(rest: str) -> str:
@@ -152,7 +194,13 @@ def _mask_query_and_fragment(rest: str) -> str:
     if q != -1 and (h == -1 or q < h):
         path = rest[:q]
         query, sep, fragment = rest[q + 1 :].partition("#")
-        return _mask_path(path) + "?" + _mask_params(query) + sep + (_mask_params(fragment) if sep else "")
+        return (
+            _mask_path(path)
+            + "?"
+            + _mask_params(query)
+            + sep
+            + (_mask_params(fragment) if sep else "")
+        )
     path, _, fragment = rest.partition("#")
     return _mask_path(path) + "#" + _mask_params(fragment)
 

@@ -33,17 +33,42 @@ class ItemState(StrEnum):
 
 ALL_STATES: tuple[str, ...] = tuple(s.value for s in ItemState)
 ANSWERED = frozenset({ItemState.UPLOADED, ItemState.NO_FOOTAGE, ItemState.DECLINED})
-FINAL = frozenset({ItemState.NO_FOOTAGE, ItemState.DECLINED, ItemState.EXPIRED, ItemState.UNDELIVERABLE})
+FINAL = frozenset(
+    {ItemState.NO_FOOTAGE, ItemState.DECLINED, ItemState.EXPIRED, ItemState.UNDELIVERABLE}
+)
 #: States in which an item may still take a new request (de-duplication) and reminders.
 WAITING = frozenset({ItemState.QUEUED, ItemState.SENT, ItemState.OPENED})
 
 _TRANSITIONS: dict[ItemState, frozenset[ItemState]] = {
-    ItemState.QUEUED: frozenset({ItemState.SENT, ItemState.UNDELIVERABLE, ItemState.OPENED, ItemState.UPLOADED,
-                                 ItemState.NO_FOOTAGE, ItemState.DECLINED}),
-    ItemState.SENT: frozenset({ItemState.OPENED, ItemState.UPLOADED, ItemState.NO_FOOTAGE, ItemState.DECLINED,
-                               ItemState.EXPIRED, ItemState.UNDELIVERABLE}),
-    ItemState.OPENED: frozenset({ItemState.UPLOADED, ItemState.NO_FOOTAGE, ItemState.DECLINED, ItemState.EXPIRED,
-                                 ItemState.UNDELIVERABLE}),
+    ItemState.QUEUED: frozenset(
+        {
+            ItemState.SENT,
+            ItemState.UNDELIVERABLE,
+            ItemState.OPENED,
+            ItemState.UPLOADED,
+            ItemState.NO_FOOTAGE,
+            ItemState.DECLINED,
+        }
+    ),
+    ItemState.SENT: frozenset(
+        {
+            ItemState.OPENED,
+            ItemState.UPLOADED,
+            ItemState.NO_FOOTAGE,
+            ItemState.DECLINED,
+            ItemState.EXPIRED,
+            ItemState.UNDELIVERABLE,
+        }
+    ),
+    ItemState.OPENED: frozenset(
+        {
+            ItemState.UPLOADED,
+            ItemState.NO_FOOTAGE,
+            ItemState.DECLINED,
+            ItemState.EXPIRED,
+            ItemState.UNDELIVERABLE,
+        }
+    ),
     ItemState.UPLOADED: frozenset({ItemState.UPLOADED}),
     ItemState.NO_FOOTAGE: frozenset(),
     ItemState.DECLINED: frozenset(),
@@ -67,8 +92,14 @@ def check_move(current: str, target: str) -> ItemState:
     return ItemState(target)
 
 
-def is_overdue(*, state: str, due_at: datetime | None, sent_at: datetime | None, now: datetime,
-               nag_after: timedelta | None) -> bool:
+def is_overdue(
+    *,
+    state: str,
+    due_at: datetime | None,
+    sent_at: datetime | None,
+    now: datetime,
+    nag_after: timedelta | None,
+) -> bool:
     """Not answered, and the link expired or the last reminder time passed."""
     if ItemState(state) not in WAITING:
         return False
@@ -98,31 +129,63 @@ class LimitBreach:
         return {"limit": self.limit, "message": self.message, "overridable": self.overridable}
 
 
-def check_limits(limits: Limits, *, window_start: datetime, window_end: datetime, area_sq_mi: float,
-                 requests_for_case: int, now: datetime) -> list[LimitBreach]:
+def check_limits(
+    limits: Limits,
+    *,
+    window_start: datetime,
+    window_end: datetime,
+    area_sq_mi: float,
+    requests_for_case: int,
+    now: datetime,
+) -> list[LimitBreach]:
     """Every agency limit the request breaks (empty: within limits)."""
     out: list[LimitBreach] = []
     if window_end > now + timedelta(seconds=limits.future_skew_s):
-        out.append(LimitBreach("window_in_future", "the time window ends in the future; footage cannot exist yet",
-                               overridable=False))
+        out.append(
+            LimitBreach(
+                "window_in_future",
+                "the time window ends in the future; footage cannot exist yet",
+                overridable=False,
+            )
+        )
     hours = (window_end - window_start).total_seconds() / 3600.0
     if hours * 3600.0 > limits.max_window_s:
-        out.append(LimitBreach("max_window", f"window is {hours:.1f} h; the agency allows at most "
-                                             f"{limits.max_window_s / 3600.0:.1f} h"))
+        out.append(
+            LimitBreach(
+                "max_window",
+                f"window is {hours:.1f} h; the agency allows at most "
+                f"{limits.max_window_s / 3600.0:.1f} h",
+            )
+        )
     if area_sq_mi > limits.max_area_sq_mi:
-        out.append(LimitBreach("max_area", f"area is {area_sq_mi:.3f} sq mi; the agency allows at most "
-                                           f"{limits.max_area_sq_mi:g} sq mi"))
+        out.append(
+            LimitBreach(
+                "max_area",
+                f"area is {area_sq_mi:.3f} sq mi; the agency allows at most "
+                f"{limits.max_area_sq_mi:g} sq mi",
+            )
+        )
     if requests_for_case >= limits.max_per_case:
-        out.append(LimitBreach("max_per_case", f"case already has {requests_for_case} request(s); the agency "
-                                               f"allows at most {limits.max_per_case}"))
+        out.append(
+            LimitBreach(
+                "max_per_case",
+                f"case already has {requests_for_case} request(s); the agency "
+                f"allows at most {limits.max_per_case}",
+            )
+        )
     return out
 
 
 # --- de-duplication ---------------------------------------------------------------------
 
 
-def windows_mergeable(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime,
-                      slack: timedelta = timedelta(0)) -> bool:
+def windows_mergeable(
+    a_start: datetime,
+    a_end: datetime,
+    b_start: datetime,
+    b_end: datetime,
+    slack: timedelta = timedelta(0),
+) -> bool:
     """Whether two time windows overlap (or lie within ``slack`` of each other)."""
     return a_start <= b_end + slack and b_start <= a_end + slack
 
@@ -159,7 +222,9 @@ class OwnerSelection:
     cameras_inside: int = 0
     owners_inside: int = 0
     picks: list[OwnerPick] = field(default_factory=list)
-    excluded: dict[str, int] = field(default_factory=lambda: {"opted_out": 0, "revoked": 0, "no_contact": 0})
+    excluded: dict[str, int] = field(
+        default_factory=lambda: {"opted_out": 0, "revoked": 0, "no_contact": 0}
+    )
 
     @property
     def owners_included(self) -> int:
@@ -190,7 +255,9 @@ def select_owners(cameras_inside: Sequence[CandidateCamera]) -> OwnerSelection:
         elif not first.owner_has_email:
             sel.excluded["no_contact"] += 1
         else:
-            sel.picks.append(OwnerPick(owner_id, first.owner_kind, tuple(sorted(c.id for c in live))))
+            sel.picks.append(
+                OwnerPick(owner_id, first.owner_kind, tuple(sorted(c.id for c in live)))
+            )
     return sel
 
 

@@ -79,7 +79,9 @@ def probe(path: Path) -> tuple[ClipInfo, list[int]]:
             if packet.size == 0:
                 continue  # the demuxer's flush packet
             pts = packet.pts if packet.pts is not None else packet.dts
-            entries.append((pts if pts is not None else n, bool(packet.is_keyframe), packet.duration or 0))
+            entries.append(
+                (pts if pts is not None else n, bool(packet.is_keyframe), packet.duration or 0)
+            )
         if not entries:
             raise ClipError(f"{path.name} has no video frames")
         entries.sort(key=lambda e: e[0])
@@ -147,7 +149,9 @@ class ClipReader:
     def _restart_at(self, index: int) -> None:
         self._cache.clear()
         key = self._keyframe_before(index)
-        self._container.seek(self._raw_pts[key], stream=self._stream, backward=True, any_frame=False)
+        self._container.seek(
+            self._raw_pts[key], stream=self._stream, backward=True, any_frame=False
+        )
         self._decoder = self._container.decode(self._stream)
         self._next = -1  # unknown until the first frame after the seek says where we are
 
@@ -199,7 +203,11 @@ class ClipReader:
 
     def skip_to(self, index: int) -> None:
         """Advance the decoder to just before ``index`` without converting pictures."""
-        if self._decoder is not None and self._next < index and self._keyframe_before(index) <= self._next:
+        if (
+            self._decoder is not None
+            and self._next < index
+            and self._keyframe_before(index) <= self._next
+        ):
             while self._next < index and self._decode_next() is not None:
                 pass
 

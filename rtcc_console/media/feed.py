@@ -164,7 +164,10 @@ class FeedWorker:
         """Start a fresh decode thread (caller holds the lock)."""
         self._shared.gen += 1
         t = threading.Thread(
-            target=_decode_thread, args=(self._shared, self._shared.gen, delay_s), name=f"feed-{self.name}", daemon=True
+            target=_decode_thread,
+            args=(self._shared, self._shared.gen, delay_s),
+            name=f"feed-{self.name}",
+            daemon=True,
         )
         self._thread = t
         self._threads.append(t)
@@ -223,7 +226,9 @@ class FeedWorker:
                 sh.timed_out_at = now
                 sh.sm.retry_in(o.abandon_grace_s, f"{what} for {limit:.1f} s")
                 emit = True
-                log.warning("feed %s: %s from %s for %.1f s", self.name, what, self.redacted_url, limit)
+                log.warning(
+                    "feed %s: %s from %s for %.1f s", self.name, what, self.redacted_url, limit
+                )
             elif sh.timed_out_at is not None and now - sh.timed_out_at >= o.abandon_grace_s:
                 # av did not give the thread back: leave it (it exits when av returns,
                 # seeing its generation is stale) and start a fresh one. Never close a
@@ -234,7 +239,11 @@ class FeedWorker:
                 sh.sm.retry_in(delay, sh.sm.error or "stalled")
                 self._spawn(delay_s=delay)
                 emit = True
-                log.warning("feed %s: decode thread stuck in av; abandoned, retry in %.1f s", self.name, delay)
+                log.warning(
+                    "feed %s: decode thread stuck in av; abandoned, retry in %.1f s",
+                    self.name,
+                    delay,
+                )
         if emit:
             self._emit()
 

@@ -69,14 +69,20 @@ def build_state(settings: ServerSettings) -> AppState:
         broker=EventBroker(queue_size=settings.sse_queue_size, gap_loader=gap_loader),
         registry=CameraRegistry(db),
         intake=IntakeWriter(db),
-        token_cache=TokenCache(ttl_s=settings.token_cache_s) if settings.token_cache_s > 0 else None,
-        login_throttle=LoginThrottle(max_failures=settings.login_ip_max_failures, window_s=settings.login_ip_window_s),
+        token_cache=TokenCache(ttl_s=settings.token_cache_s)
+        if settings.token_cache_s > 0
+        else None,
+        login_throttle=LoginThrottle(
+            max_failures=settings.login_ip_max_failures, window_s=settings.login_ip_window_s
+        ),
     )
     db.on_event = state.after_commit
     from rtcc_console.server.audit_checkpoints import install_audit_keys
 
     state.extras["audit_keyring"] = install_audit_keys(
-        secret=settings.secret_key.get_secret_value(), key_file=settings.audit_key_file, engine=db.engine
+        secret=settings.secret_key.get_secret_value(),
+        key_file=settings.audit_key_file,
+        engine=db.engine,
     )
     return state
 
@@ -140,8 +146,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     include_all(app, prefix=API_PREFIX)
     from rtcc_console.server.routes import vehicles
 
-    app.include_router(vehicles.router, prefix=API_PREFIX)  # vehicle sort of evidence (docs/api/vehicles.md)
-    from rtcc_console.server.routes import cases, evidence, uploads  # evidence vault (docs/api/vault.md)
+    app.include_router(
+        vehicles.router, prefix=API_PREFIX
+    )  # vehicle sort of evidence (docs/api/vehicles.md)
+    from rtcc_console.server.routes import (
+        cases,
+        evidence,
+        uploads,
+    )  # evidence vault (docs/api/vault.md)
 
     for module in (uploads, evidence, cases):
         app.include_router(module.router, prefix=API_PREFIX)
@@ -151,9 +163,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(panic.router, prefix=API_PREFIX)
     from rtcc_console.server.routes import transparency
 
-    app.include_router(transparency.router)  # public figures page, no prefix (docs/api/supervision.md)
+    app.include_router(
+        transparency.router
+    )  # public figures page, no prefix (docs/api/supervision.md)
     mount_portal(app)
-    from rtcc_console.server.limits import install_limits  # body limits, JSON text checks, bounded 422s
+    from rtcc_console.server.limits import (
+        install_limits,
+    )  # body limits, JSON text checks, bounded 422s
 
     install_limits(app, settings)  # keep last: its 422 handler must be the one in force
     return app

@@ -67,7 +67,9 @@ class Actor:
 
 
 def _canonical(row_fields: dict[str, Any]) -> bytes:
-    return json.dumps(row_fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        row_fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 def compute_hash(
@@ -109,10 +111,17 @@ def compute_hash(
 def row_bytes(row: AuditEventRow) -> bytes:
     """The canonical bytes a stored row's hash covers (what :func:`compute_hash` MACs)."""
     fields: dict[str, Any] = {
-        "id": row.id, "at": row.at.isoformat(timespec="microseconds"), "user": row.username, "role": row.role,
-        "action": row.action, "targets": {str(k): str(v) for k, v in sorted((row.targets or {}).items())},
-        "reason": row.reason, "outcome": row.outcome, "client_addr": row.client_addr, "prev_hash": row.prev_hash,
-    }  # fmt: skip
+        "id": row.id,
+        "at": row.at.isoformat(timespec="microseconds"),
+        "user": row.username,
+        "role": row.role,
+        "action": row.action,
+        "targets": {str(k): str(v) for k, v in sorted((row.targets or {}).items())},
+        "reason": row.reason,
+        "outcome": row.outcome,
+        "client_addr": row.client_addr,
+        "prev_hash": row.prev_hash,
+    }
     if row.key_id is not None:
         fields["key_id"] = row.key_id
     return _canonical(fields)
@@ -153,7 +162,9 @@ def append_audit(
     return audit_chain.add_entry(session, row=row)
 
 
-def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: datetime | None = None) -> int:
+def append_audit_many(
+    session: Session, *, entries: Sequence[AuditEntry], at: datetime | None = None
+) -> int:
     """Append several audit events in one go (one row each, same chain, one INSERT batch).
 
     For senders that audit every message of a burst (the e-mail outbox): the chain is the
@@ -170,9 +181,16 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
     rows: list[dict[str, Any]] = []
     for entry in entries:
         row = AuditEventRow(
-            id=next_id, at=when, username=entry.actor.username, role=entry.actor.role, action=entry.action,
+            id=next_id,
+            at=when,
+            username=entry.actor.username,
+            role=entry.actor.role,
+            action=entry.action,
             targets={str(k): str(v) for k, v in (entry.targets or {}).items() if v is not None},
-            reason=entry.reason, outcome=entry.outcome, client_addr=entry.actor.client_addr, prev_hash=prev,
+            reason=entry.reason,
+            outcome=entry.outcome,
+            client_addr=entry.actor.client_addr,
+            prev_hash=prev,
             key_id=ring.current_hmac,
         )
         row.hash = row_hash(row, ring)
@@ -182,8 +200,20 @@ def append_audit_many(session: Session, *, entries: Sequence[AuditEntry], at: da
     return len(rows)
 
 
-_AUDIT_COLUMNS = ("id", "at", "username", "role", "action", "targets", "reason", "outcome", "client_addr",
-                  "prev_hash", "key_id", "hash")
+_AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "username",
+    "role",
+    "action",
+    "targets",
+    "reason",
+    "outcome",
+    "client_addr",
+    "prev_hash",
+    "key_id",
+    "hash",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +257,11 @@ class ChainReport:
 
 
 def walk_chain(
-    session: Session, *, keyring: AuditKeyring, batch: int = 2000, progress: Callable[[int], None] | None = None
+    session: Session,
+    *,
+    keyring: AuditKeyring,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
 ) -> ChainReport:
     """Check every row's link and keyed hash; stops at the first row that does not verify.
 
@@ -240,7 +274,9 @@ def walk_chain(
     after, count, keyed_seen = 0, 0, False
     while True:
         # plain rows, not ORM objects: a third of the walk's time went into building entities
-        rows = cast(Sequence[AuditEventRow], audit_chain.rows_after(session, after=after, batch=batch))
+        rows = cast(
+            Sequence[AuditEventRow], audit_chain.rows_after(session, after=after, batch=batch)
+        )
         if not rows:
             return ChainReport(count=count, head_id=after, head_hash=expected_prev)
         for row in rows:
@@ -254,7 +290,13 @@ def walk_chain(
             elif row.hash != row_hash(row, keyring):
                 problem = "its content does not match its hash (altered)"
             if problem is not None:
-                return ChainReport(count=count, head_id=after, head_hash=expected_prev, broken_id=row.id, problem=problem)
+                return ChainReport(
+                    count=count,
+                    head_id=after,
+                    head_hash=expected_prev,
+                    broken_id=row.id,
+                    problem=problem,
+                )
             keyed_seen = keyed_seen or row.key_id is not None
             expected_prev = row.hash
             after = row.id

@@ -46,8 +46,14 @@ class Checkpoint:
     v: int = 1
 
     def message(self) -> bytes:
-        fields = {"v": self.v, "at": self.at, "count": self.count, "head_id": self.head_id, "head_hash": self.head_hash,
-                  "signer": self.signer}  # fmt: skip
+        fields = {
+            "v": self.v,
+            "at": self.at,
+            "count": self.count,
+            "head_id": self.head_id,
+            "head_hash": self.head_hash,
+            "signer": self.signer,
+        }
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def line(self) -> str:
@@ -63,11 +69,21 @@ def default_checkpoint_path(db_url: str) -> Path | None:
     return None
 
 
-def make_checkpoint(ring: AuditKeyring, *, count: int, head_id: int, head_hash: str, at: datetime | None = None) -> Checkpoint:
-    unsigned = Checkpoint(at=(at or utcnow()).isoformat(timespec="microseconds"), count=count, head_id=head_id,
-                          head_hash=head_hash, signer=ring.current_signer, sig="")  # fmt: skip
+def make_checkpoint(
+    ring: AuditKeyring, *, count: int, head_id: int, head_hash: str, at: datetime | None = None
+) -> Checkpoint:
+    unsigned = Checkpoint(
+        at=(at or utcnow()).isoformat(timespec="microseconds"),
+        count=count,
+        head_id=head_id,
+        head_hash=head_hash,
+        signer=ring.current_signer,
+        sig="",
+    )
     signer, sig = ring.sign(unsigned.message())
-    return Checkpoint(at=unsigned.at, count=count, head_id=head_id, head_hash=head_hash, signer=signer, sig=sig)
+    return Checkpoint(
+        at=unsigned.at, count=count, head_id=head_id, head_hash=head_hash, signer=signer, sig=sig
+    )
 
 
 def append_checkpoint(path: Path, cp: Checkpoint) -> None:
@@ -81,7 +97,9 @@ def append_checkpoint(path: Path, cp: Checkpoint) -> None:
         os.close(fd)
 
 
-def publish_checkpoint(session: Session, *, ring: AuditKeyring, path: Path | None, last: tuple[int, str] | None = None) -> Checkpoint | None:
+def publish_checkpoint(
+    session: Session, *, ring: AuditKeyring, path: Path | None, last: tuple[int, str] | None = None
+) -> Checkpoint | None:
     """Sign the current head and publish it (file + log); None when the head has not moved
     since ``last`` (count, head hash)."""
     count, head_id, head_hash = chain_head(session)
@@ -104,9 +122,15 @@ def read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
                 continue
             try:
                 data: Any = json.loads(raw)
-                cp = Checkpoint(at=str(data["at"]), count=int(data["count"]), head_id=int(data["head_id"]),
-                                head_hash=str(data["head_hash"]), signer=str(data["signer"]), sig=str(data["sig"]),
-                                v=int(data.get("v", 1)))  # fmt: skip
+                cp = Checkpoint(
+                    at=str(data["at"]),
+                    count=int(data["count"]),
+                    head_id=int(data["head_id"]),
+                    head_hash=str(data["head_hash"]),
+                    signer=str(data["signer"]),
+                    sig=str(data["sig"]),
+                    v=int(data.get("v", 1)),
+                )
             except (ValueError, KeyError, TypeError, AttributeError):
                 problems.append(f"checkpoint line {number} is malformed")
                 continue
@@ -128,7 +152,9 @@ class TrailReport:
         return self.chain.broken_id is None and not self.problems
 
 
-def verify_trail(session: Session, *, ring: AuditKeyring, checkpoints_path: Path | None) -> TrailReport:
+def verify_trail(
+    session: Session, *, ring: AuditKeyring, checkpoints_path: Path | None
+) -> TrailReport:
     """Walk the keyed chain, then hold the database against every signed checkpoint."""
     chain = walk_chain(session, keyring=ring)
     problems: list[str] = []
@@ -138,7 +164,9 @@ def verify_trail(session: Session, *, ring: AuditKeyring, checkpoints_path: Path
     latest: Checkpoint | None = None
     for cp in cps:  # every one is checked: lines of several server processes may interleave
         if not ring.check_signature(cp.signer, cp.sig, cp.message()):
-            problems.append(f"checkpoint of {cp.at}: signature does not verify (forged, or signer {cp.signer!r} unknown)")
+            problems.append(
+                f"checkpoint of {cp.at}: signature does not verify (forged, or signer {cp.signer!r} unknown)"
+            )
             continue
         if latest is None or cp.count >= latest.count:
             latest = cp
@@ -147,12 +175,18 @@ def verify_trail(session: Session, *, ring: AuditKeyring, checkpoints_path: Path
         row = row_at(session, id=cp.head_id)
         if row is None:
             held = chain.count if chain.broken_id is None else count_upto(session, id=cp.head_id)
-            problems.append(f"truncated: the checkpoint of {cp.at} covers {cp.count} events up to id {cp.head_id}; "
-                            f"the database holds {held}")  # fmt: skip
+            problems.append(
+                f"truncated: the checkpoint of {cp.at} covers {cp.count} events up to id {cp.head_id}; "
+                f"the database holds {held}"
+            )
         elif row.hash != cp.head_hash:
-            problems.append(f"rewritten: event {cp.head_id} does not carry the hash signed in the checkpoint of {cp.at}")
+            problems.append(
+                f"rewritten: event {cp.head_id} does not carry the hash signed in the checkpoint of {cp.at}"
+            )
         elif count_upto(session, id=cp.head_id) != cp.count:
-            problems.append(f"events before id {cp.head_id} were removed or added after the checkpoint of {cp.at}")
+            problems.append(
+                f"events before id {cp.head_id} were removed or added after the checkpoint of {cp.at}"
+            )
     return TrailReport(chain=chain, problems=problems, checkpoints=len(cps), latest=latest)
 
 

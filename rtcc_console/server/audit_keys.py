@@ -52,7 +52,9 @@ def _unb64(text: str) -> bytes:
 
 def derive(secret: str, info: bytes) -> bytes:
     """32 bytes derived from the server secret for one purpose (HKDF-SHA256)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode("utf-8"))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+        secret.encode("utf-8")
+    )
 
 
 def fingerprint(raw: bytes) -> str:
@@ -75,7 +77,9 @@ class AuditKeyring:
             raise KeyringError("the keyring's current key is not among its keys")
         for kid, raw in list(self.hmac_keys.items()) + list(self.signing_keys.items()):
             if len(raw) != 32 or not kid or len(kid) > 32:
-                raise KeyringError(f"audit key {kid!r}: expected 32 bytes and an id of at most 32 characters")
+                raise KeyringError(
+                    f"audit key {kid!r}: expected 32 bytes and an id of at most 32 characters"
+                )
 
     # --- chain ------------------------------------------------------------------------
 
@@ -106,7 +110,9 @@ class AuditKeyring:
         for kid in self.signing_keys:
             pub = self.public_key(kid)
             assert pub is not None
-            out[kid] = pub.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+            out[kid] = pub.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(
+                "ascii"
+            )
         return out
 
     def check_signature(self, signer: str, signature: str, message: bytes) -> bool:
@@ -135,9 +141,12 @@ class AuditKeyring:
         hmac_raw, sign_raw = secrets.token_bytes(32), secrets.token_bytes(32)
         hkid, skid = f"k-{fingerprint(hmac_raw)}", f"s-{fingerprint(sign_raw)}"
         return AuditKeyring(
-            hmac_keys={**self.hmac_keys, hkid: hmac_raw}, current_hmac=hkid,
-            signing_keys={**self.signing_keys, skid: sign_raw}, current_signer=skid, source="file",
-        )  # fmt: skip
+            hmac_keys={**self.hmac_keys, hkid: hmac_raw},
+            current_hmac=hkid,
+            signing_keys={**self.signing_keys, skid: sign_raw},
+            current_signer=skid,
+            source="file",
+        )
 
 
 def derived_keyring(secret: str) -> AuditKeyring:
@@ -157,9 +166,13 @@ def load_keyring_file(path: Path) -> AuditKeyring:
             source="file",
         )
     except FileNotFoundError:
-        raise KeyringError(f"audit key file {path} does not exist (create it with `rtcc audit rotate-key`)") from None
+        raise KeyringError(
+            f"audit key file {path} does not exist (create it with `rtcc audit rotate-key`)"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise KeyringError(f"audit key file {path} is unreadable or malformed ({type(exc).__name__})") from None
+        raise KeyringError(
+            f"audit key file {path} is unreadable or malformed ({type(exc).__name__})"
+        ) from None
     return ring
 
 

@@ -43,7 +43,9 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
         shares_over = bool(shares_to_end(session, now=now, limit=1))
     if shares_over:
         with state.db.write() as session:
-            log.info("%d field share(s) ended (expired or call closed)", sweep_shares(session, now=now))
+            log.info(
+                "%d field share(s) ended (expired or call closed)", sweep_shares(session, now=now)
+            )
     expired: list[str] = []
     if due:
         with state.db.write() as session:
@@ -52,7 +54,9 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
             log.info("emergency %s expired; dependent live grants re-checked", emergency_id)
     if prune:
         with state.db.write() as session:
-            removed = prune_events(session, before=now - timedelta(seconds=state.settings.event_retention_s))
+            removed = prune_events(
+                session, before=now - timedelta(seconds=state.settings.event_retention_s)
+            )
         if removed:
             log.info("pruned %d events older than the retention window", removed)
     return expired
@@ -77,10 +81,20 @@ def checkpoint_pass(state: AppState) -> None:
     """Publish a signed checkpoint of the audit chain head when it moved (file + log)."""
     from rtcc_console.server.audit_checkpoints import checkpoint_path, publish_checkpoint
 
-    path = checkpoint_path(db_url=state.settings.db_url, configured=state.settings.audit_checkpoint_file)
+    path = checkpoint_path(
+        db_url=state.settings.db_url, configured=state.settings.audit_checkpoint_file
+    )
     lock = state.extras.setdefault("audit_cp_lock", threading.Lock())
-    with lock, state.db.read() as session:  # a cancelled periodic pass may still be running at shutdown
-        cp = publish_checkpoint(session, ring=state.extras["audit_keyring"], path=path, last=state.extras.get("audit_last_cp"))
+    with (
+        lock,
+        state.db.read() as session,
+    ):  # a cancelled periodic pass may still be running at shutdown
+        cp = publish_checkpoint(
+            session,
+            ring=state.extras["audit_keyring"],
+            path=path,
+            last=state.extras.get("audit_last_cp"),
+        )
         if cp is not None:
             state.extras["audit_last_cp"] = (cp.count, cp.head_hash)
 

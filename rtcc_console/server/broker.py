@@ -161,7 +161,9 @@ class EventBroker:
             sub.push(record)
             if sub.overflowed and not was_overflowed:
                 self.dropped_subscribers += 1
-                log.warning("event stream client too slow (>%d queued): disconnecting it", self.queue_size)
+                log.warning(
+                    "event stream client too slow (>%d queued): disconnecting it", self.queue_size
+                )
 
     async def _fill_gaps(self) -> None:
         """Read missing ids from the database once in-order delivery is stuck."""

@@ -91,8 +91,12 @@ class NearbyPage(BaseModel):
 class CallDetail(CallPublic):
     history: list[CallHistoryItem]
     cameras: list[RankedCameraPublic]
-    notes: list[str] = Field(default_factory=list, description="CAD narrative (EIDO notesComponent, simple form notes)")
-    units: list[str] = Field(default_factory=list, description="responding units (EIDO emergencyResourceComponent)")
+    notes: list[str] = Field(
+        default_factory=list, description="CAD narrative (EIDO notesComponent, simple form notes)"
+    )
+    units: list[str] = Field(
+        default_factory=list, description="responding units (EIDO emergencyResourceComponent)"
+    )
     agencies: list[str] = Field(default_factory=list, description="agencies (EIDO agencyComponent)")
 
 

@@ -25,9 +25,21 @@ from rtcc_console.store import cameras as store_cameras
 from rtcc_console.store.schema import CameraRow
 
 CSV_COLUMNS = (
-    "id", "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
-    "heading_deg", "fov_deg", "range_m", "stream_url", "substream_url",
-)  # fmt: skip
+    "id",
+    "name",
+    "tier",
+    "kind",
+    "sharing_mode",
+    "lat",
+    "lon",
+    "address",
+    "owner_id",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "stream_url",
+    "substream_url",
+)
 READ_ONLY_COLUMNS = frozenset({"revoked", "has_stream", "version", "updated_at", "deleted"})
 MAX_ROWS = 100_000
 
@@ -53,8 +65,16 @@ def rows_from_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Row
         header = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
         return [], [RowProblem(1, "header", f"not readable as CSV ({exc})")]
-    problems = [RowProblem(1, h or "(empty)", "unknown column") for h in header if h not in CSV_COLUMNS and h not in READ_ONLY_COLUMNS]
-    problems += [RowProblem(1, c, "missing column") for c in ("name", "tier", "kind", "sharing_mode", "lat", "lon") if c not in header]
+    problems = [
+        RowProblem(1, h or "(empty)", "unknown column")
+        for h in header
+        if h not in CSV_COLUMNS and h not in READ_ONLY_COLUMNS
+    ]
+    problems += [
+        RowProblem(1, c, "missing column")
+        for c in ("name", "tier", "kind", "sharing_mode", "lat", "lon")
+        if c not in header
+    ]
     if problems:
         return [], problems
     reader.fieldnames = header
@@ -80,8 +100,14 @@ def rows_from_geojson(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list
         doc = json.loads(text)
     except ValueError as exc:
         return [], [RowProblem(0, "$", f"not valid JSON ({exc})")]
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        return [], [RowProblem(0, "type", "expected a GeoJSON FeatureCollection with a features list")]
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
+        return [], [
+            RowProblem(0, "type", "expected a GeoJSON FeatureCollection with a features list")
+        ]
     out: list[tuple[int, dict[str, Any]]] = []
     problems: list[RowProblem] = []
     for i, feature in enumerate(doc["features"][: MAX_ROWS + 1], start=1):
@@ -90,8 +116,15 @@ def rows_from_geojson(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list
             continue
         geom = feature.get("geometry")
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if not (isinstance(geom, dict) and geom.get("type") == "Point" and isinstance(coords, list) and len(coords) in (2, 3)):
-            problems.append(RowProblem(i, "geometry", "expected a Point with [lon, lat] coordinates"))
+        if not (
+            isinstance(geom, dict)
+            and geom.get("type") == "Point"
+            and isinstance(coords, list)
+            and len(coords) in (2, 3)
+        ):
+            problems.append(
+                RowProblem(i, "geometry", "expected a Point with [lon, lat] coordinates")
+            )
             continue
         props = feature.get("properties")
         if props is not None and not isinstance(props, dict):
@@ -105,7 +138,9 @@ def rows_from_geojson(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list
     return out, problems
 
 
-def validate_rows(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[CameraCreate], list[RowProblem]]:
+def validate_rows(
+    session: Session, rows: list[tuple[int, dict[str, Any]]]
+) -> tuple[list[CameraCreate], list[RowProblem]]:
     """Validate every row; returns the good ones and a problem for each bad cell."""
     good: list[tuple[int, CameraCreate]] = []
     problems: list[RowProblem] = []
@@ -124,16 +159,23 @@ def validate_rows(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> t
             continue
         if camera.id:
             if camera.id in seen:
-                problems.append(RowProblem(number, "id", f"duplicate id {camera.id!r} (also row {seen[camera.id]})"))
+                problems.append(
+                    RowProblem(
+                        number, "id", f"duplicate id {camera.id!r} (also row {seen[camera.id]})"
+                    )
+                )
                 continue
             seen[camera.id] = number
         good.append((number, camera))
     existing = store_cameras.existing_ids(session, camera_ids=[c.id for _n, c in good if c.id])
-    known_owners = store_cameras.existing_ids(session, camera_ids=sorted({c.owner_id for _n, c in good if c.owner_id}),
-                                              owners=True)  # fmt: skip
+    known_owners = store_cameras.existing_ids(
+        session, camera_ids=sorted({c.owner_id for _n, c in good if c.owner_id}), owners=True
+    )
     for number, camera in good:
         if camera.id and camera.id in existing:
-            problems.append(RowProblem(number, "id", f"duplicate id {camera.id!r}: already in the registry"))
+            problems.append(
+                RowProblem(number, "id", f"duplicate id {camera.id!r}: already in the registry")
+            )
         if camera.owner_id and camera.owner_id not in known_owners:
             problems.append(RowProblem(number, "owner_id", f"unknown owner {camera.owner_id!r}"))
     problems.sort(key=lambda p: (p.row, p.field))
@@ -155,15 +197,25 @@ def export_geojson(rows: list[CameraRow]) -> dict[str, Any]:
     for row in rows:
         pub = camera_public(row)
         props = {k: v for k, v in pub.items() if k not in ("lat", "lon", "deleted")}
-        features.append({"type": "Feature", "id": row.id, "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
-                         "properties": props})  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "id": row.id,
+                "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+                "properties": props,
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
+    if (
+        isinstance(value, str)
+        and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not _is_number(value)
+    ):
         return "'" + value
     return value
 

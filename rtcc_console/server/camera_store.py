@@ -23,9 +23,18 @@ from rtcc_console.store import cameras as store_cameras
 from rtcc_console.store.schema import CameraRow
 
 PUBLIC_FIELDS = (
-    "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
-    "heading_deg", "fov_deg", "range_m",
-)  # fmt: skip
+    "name",
+    "tier",
+    "kind",
+    "sharing_mode",
+    "lat",
+    "lon",
+    "address",
+    "owner_id",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+)
 
 
 def new_camera_id() -> str:
@@ -62,15 +71,21 @@ def camera_domain(row: CameraRow) -> Camera:
     return store_cameras.to_domain(row)
 
 
-def get_camera(session: Session, *, camera_id: str, include_deleted: bool = False) -> CameraRow | None:
-    return store_cameras.get_camera_row(session, camera_id=camera_id, include_deleted=include_deleted)
+def get_camera(
+    session: Session, *, camera_id: str, include_deleted: bool = False
+) -> CameraRow | None:
+    return store_cameras.get_camera_row(
+        session, camera_id=camera_id, include_deleted=include_deleted
+    )
 
 
 def owner_exists(session: Session, *, owner_id: str) -> bool:
     return bool(store_cameras.existing_ids(session, camera_ids=[owner_id], owners=True))
 
 
-def create_camera(session: Session, *, fields: dict[str, Any], now: datetime | None = None) -> CameraRow:
+def create_camera(
+    session: Session, *, fields: dict[str, Any], now: datetime | None = None
+) -> CameraRow:
     """Insert a camera from validated ``fields`` (the caller checked the id is free)."""
     camera = Camera(
         id=fields.get("id") or new_camera_id(),
@@ -86,7 +101,11 @@ def create_camera(session: Session, *, fields: dict[str, Any], now: datetime | N
         range_m=fields.get("range_m"),
     )
     store_cameras.save_camera(
-        session, camera=camera, stream_url=fields.get("stream_url"), substream_url=fields.get("substream_url"), now=now
+        session,
+        camera=camera,
+        stream_url=fields.get("stream_url"),
+        substream_url=fields.get("substream_url"),
+        now=now,
     )
     return _row(session, camera.id)
 
@@ -97,7 +116,9 @@ def _row(session: Session, camera_id: str) -> CameraRow:
     return row
 
 
-def update_camera(session: Session, *, row: CameraRow, changes: dict[str, Any], now: datetime | None = None) -> CameraRow:
+def update_camera(
+    session: Session, *, row: CameraRow, changes: dict[str, Any], now: datetime | None = None
+) -> CameraRow:
     """Apply validated ``changes`` (only the keys present); bumps version and change_seq."""
     values = dict(changes)
     if "address" in values and values["address"] is None:
@@ -106,7 +127,9 @@ def update_camera(session: Session, *, row: CameraRow, changes: dict[str, Any], 
     return _row(session, row.id)
 
 
-def revoke_camera(session: Session, *, row: CameraRow, reason: str, now: datetime | None = None) -> CameraRow:
+def revoke_camera(
+    session: Session, *, row: CameraRow, reason: str, now: datetime | None = None
+) -> CameraRow:
     store_cameras.revoke_camera(session, camera_id=row.id, reason=reason, now=now)
     return _row(session, row.id)
 
@@ -133,7 +156,9 @@ class CameraFilter:
     bbox: tuple[float, float, float, float] | None = None  # minlon, minlat, maxlon, maxlat
 
 
-def list_cameras(session: Session, *, flt: CameraFilter, limit: int, offset: int) -> tuple[list[CameraRow], int]:
+def list_cameras(
+    session: Session, *, flt: CameraFilter, limit: int, offset: int
+) -> tuple[list[CameraRow], int]:
     bbox = None
     if flt.bbox:
         minlon, minlat, maxlon, maxlat = flt.bbox
@@ -147,6 +172,8 @@ def list_cameras(session: Session, *, flt: CameraFilter, limit: int, offset: int
     return store_cameras.list_camera_rows(session, flt=store_filter, limit=limit, offset=offset)
 
 
-def changes_since(session: Session, *, cursor: int, limit: int) -> tuple[list[CameraRow], int, bool]:
+def changes_since(
+    session: Session, *, cursor: int, limit: int
+) -> tuple[list[CameraRow], int, bool]:
     """Cameras with ``change_seq > cursor`` in change order: (rows, new cursor, has_more)."""
     return store_cameras.change_rows_since(session, cursor=cursor, limit=limit)

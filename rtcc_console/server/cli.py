@@ -42,18 +42,37 @@ def server_main(argv: list[str]) -> int:
     """Run the API server (migrates the database to head first)."""
     parser = argparse.ArgumentParser(prog="rtcc server", description="Run the RTCC API server.")
     parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="listen port (default 8750; 0 = any free port)")
-    parser.add_argument("--db", default=None, help="SQLAlchemy URL (sqlite:///... or postgresql+psycopg://...)")
-    parser.add_argument("--cad-dropdir", type=Path, default=None, help="folder watched for CAD files")
-    parser.add_argument("--dev", action="store_true", help="development mode (allows the default secret)")
-    parser.add_argument("--tls-certfile", type=Path, default=None, help="PEM certificate: serve HTTPS")
-    parser.add_argument("--tls-keyfile", type=Path, default=None, help="PEM private key for --tls-certfile")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--port", type=int, default=None, help="listen port (default 8750; 0 = any free port)"
+    )
+    parser.add_argument(
+        "--db", default=None, help="SQLAlchemy URL (sqlite:///... or postgresql+psycopg://...)"
+    )
+    parser.add_argument(
+        "--cad-dropdir", type=Path, default=None, help="folder watched for CAD files"
+    )
+    parser.add_argument(
+        "--dev", action="store_true", help="development mode (allows the default secret)"
+    )
+    parser.add_argument(
+        "--tls-certfile", type=Path, default=None, help="PEM certificate: serve HTTPS"
+    )
+    parser.add_argument(
+        "--tls-keyfile", type=Path, default=None, help="PEM private key for --tls-certfile"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     args = parser.parse_args(argv)
     settings = _settings(
-        host=args.host, port=args.port, db_url=args.db, cad_dropdir=args.cad_dropdir, dev_mode=True if args.dev else None,
-        tls_certfile=args.tls_certfile, tls_keyfile=args.tls_keyfile,
-    )  # fmt: skip
+        host=args.host,
+        port=args.port,
+        db_url=args.db,
+        cad_dropdir=args.cad_dropdir,
+        dev_mode=True if args.dev else None,
+        tls_certfile=args.tls_certfile,
+        tls_keyfile=args.tls_keyfile,
+    )
     if (settings.tls_certfile is None) != (settings.tls_keyfile is None):
         _err("rtcc server: give both --tls-certfile and --tls-keyfile (or neither)")
         return 2
@@ -62,21 +81,30 @@ def server_main(argv: list[str]) -> int:
     from rtcc_console.server.app import create_app, install_log_redaction
     from rtcc_console.server.embedded import _http_impl
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     install_log_redaction()
     tls = settings.tls_certfile is not None
     if not tls and not _is_loopback(settings.host):
         logging.getLogger("rtcc_console.server").warning(
             "serving plain HTTP on %s: bearer tokens and stream credentials cross the network unencrypted; "
-            "use --tls-certfile/--tls-keyfile or a TLS-terminating proxy on this host", settings.host,
-        )  # fmt: skip
+            "use --tls-certfile/--tls-keyfile or a TLS-terminating proxy on this host",
+            settings.host,
+        )
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, http=_http_impl(),
-        log_config=None, timeout_graceful_shutdown=5, ws="none",
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        http=_http_impl(),
+        log_config=None,
+        timeout_graceful_shutdown=5,
+        ws="none",
         ssl_certfile=str(settings.tls_certfile) if tls else None,
         ssl_keyfile=str(settings.tls_keyfile) if tls else None,
-    )  # fmt: skip
+    )
     server = uvicorn.Server(config)
     server.run()
     return 0
@@ -112,20 +140,30 @@ def user_main(argv: list[str]) -> int:
     add = sub.add_parser("add", help="create a staff account")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
-    add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from one line of stdin"
+    )
     add.add_argument("--db", default=None)
     unlock = sub.add_parser("unlock", help="clear a login lockout")
     unlock.add_argument("name")
     unlock.add_argument("--db", default=None)
-    reset = sub.add_parser("reset-mfa", help="forget a user's second factor (they enrol again at next sign-in)")
+    reset = sub.add_parser(
+        "reset-mfa", help="forget a user's second factor (they enrol again at next sign-in)"
+    )
     reset.add_argument("name")
     reset.add_argument("--db", default=None)
-    passwd = sub.add_parser("passwd", help="set a new password (clears a lockout; signs the user out everywhere)")
+    passwd = sub.add_parser(
+        "passwd", help="set a new password (clears a lockout; signs the user out everywhere)"
+    )
     passwd.add_argument("name")
-    passwd.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from one line of stdin"
+    )
     passwd.add_argument("--db", default=None)
-    for verb, what in (("disable", "disable an account (signs it out and ends its live views)"),
-                       ("enable", "enable a disabled account")):  # fmt: skip
+    for verb, what in (
+        ("disable", "disable an account (signs it out and ends its live views)"),
+        ("enable", "enable a disabled account"),
+    ):
         cmd = sub.add_parser(verb, help=what)
         cmd.add_argument("name")
         cmd.add_argument("--db", default=None)
@@ -165,13 +203,27 @@ def user_main(argv: list[str]) -> int:
                 if get_user(session, username=name) is not None:
                     _err(f"rtcc user: {name!r} already exists")
                     return 1
-                create_user(session, username=name, role=Role(args.role), password_hash=password_hash)
-                append_audit(session, actor=actor, action="admin.user_add", targets={"user": name}, reason=f"role {args.role}")
+                create_user(
+                    session, username=name, role=Role(args.role), password_hash=password_hash
+                )
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="admin.user_add",
+                    targets={"user": name},
+                    reason=f"role {args.role}",
+                )
             _out(f"created {args.role} {name}")
             return 0
         if args.command in ("passwd", "disable", "enable"):
-            return _change_user(args.command, name, settings=settings, db=db, actor=actor,
-                                password_stdin=getattr(args, "password_stdin", False))  # fmt: skip
+            return _change_user(
+                args.command,
+                name,
+                settings=settings,
+                db=db,
+                actor=actor,
+                password_stdin=getattr(args, "password_stdin", False),
+            )
         if args.command == "reset-mfa":
             from rtcc_console.server.sessions import end_user_sessions
             from rtcc_console.store.mfa import reset_mfa
@@ -180,9 +232,16 @@ def user_main(argv: list[str]) -> int:
                 if not reset_mfa(session, username=name):
                     _err(f"rtcc user: no user {name!r}")
                     return 1
-                revoked, ended = end_user_sessions(session, username=name, actor=actor, reason="second factor reset")
-                append_audit(session, actor=actor, action="admin.user_reset_mfa", targets={"user": name},
-                             reason=f"{revoked} session(s) revoked, {ended} live view(s) ended")  # fmt: skip
+                revoked, ended = end_user_sessions(
+                    session, username=name, actor=actor, reason="second factor reset"
+                )
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="admin.user_reset_mfa",
+                    targets={"user": name},
+                    reason=f"{revoked} session(s) revoked, {ended} live view(s) ended",
+                )
             _out(f"second factor of {name} reset: they enrol again at their next sign-in")
             return 0
         with db.write() as session:
@@ -196,8 +255,15 @@ def user_main(argv: list[str]) -> int:
         db.dispose()
 
 
-def _change_user(command: str, name: str, *, settings: ServerSettings, db: Database, actor: Any,
-                 password_stdin: bool) -> int:  # fmt: skip
+def _change_user(
+    command: str,
+    name: str,
+    *,
+    settings: ServerSettings,
+    db: Database,
+    actor: Any,
+    password_stdin: bool,
+) -> int:
     """``passwd``, ``disable``, ``enable``: as ``PATCH /users/{name}`` does, audited, and the
     user's sessions and live views end (a new password or a disabled account means it)."""
     from rtcc_console.server.audit import append_audit
@@ -227,8 +293,13 @@ def _change_user(command: str, name: str, *, settings: ServerSettings, db: Datab
             row.disabled = command == "disable"
             why = f"account {command}d"
         revoked, ended = end_user_sessions(session, username=name, actor=actor, reason=why)
-        append_audit(session, actor=actor, action=f"admin.user_{command}", targets={"user": name},
-                     reason=f"{why}; {revoked} session(s) revoked, {ended} live view(s) ended")  # fmt: skip
+        append_audit(
+            session,
+            actor=actor,
+            action=f"admin.user_{command}",
+            targets={"user": name},
+            reason=f"{why}; {revoked} session(s) revoked, {ended} live view(s) ended",
+        )
     _out(f"{name}: {why}")
     return 0
 
@@ -237,7 +308,9 @@ def _audit_keys(settings: ServerSettings, db: Database) -> AuditKeyring:
     from rtcc_console.server.audit_checkpoints import install_audit_keys
 
     return install_audit_keys(
-        secret=settings.secret_key.get_secret_value(), key_file=settings.audit_key_file, engine=db.engine
+        secret=settings.secret_key.get_secret_value(),
+        key_file=settings.audit_key_file,
+        engine=db.engine,
     )
 
 
@@ -250,18 +323,40 @@ def audit_main(argv: list[str]) -> int:
     """
     parser = argparse.ArgumentParser(prog="rtcc audit", description="Audit trail tools.")
     sub = parser.add_subparsers(dest="command", required=True)
-    verify = sub.add_parser("verify", help="check the keyed hash chain against the signed checkpoints")
-    checkpoint = sub.add_parser("checkpoint", help="sign and publish a checkpoint of the chain head now")
-    rotate = sub.add_parser("rotate-key", help="add a new HMAC + signing key to the key file and make them current")
-    public = sub.add_parser("public-keys", help="print the checkpoint signing public keys (PEM) for an auditor")
+    verify = sub.add_parser(
+        "verify", help="check the keyed hash chain against the signed checkpoints"
+    )
+    checkpoint = sub.add_parser(
+        "checkpoint", help="sign and publish a checkpoint of the chain head now"
+    )
+    rotate = sub.add_parser(
+        "rotate-key", help="add a new HMAC + signing key to the key file and make them current"
+    )
+    public = sub.add_parser(
+        "public-keys", help="print the checkpoint signing public keys (PEM) for an auditor"
+    )
     for p in (verify, checkpoint, rotate, public):
         p.add_argument("--db", default=None)
-        p.add_argument("--key-file", type=Path, default=None, help="audit keyring (default RTCC_AUDIT_KEY_FILE, else derived from RTCC_SECRET_KEY)")
+        p.add_argument(
+            "--key-file",
+            type=Path,
+            default=None,
+            help="audit keyring (default RTCC_AUDIT_KEY_FILE, else derived from RTCC_SECRET_KEY)",
+        )
     for p in (verify, checkpoint):
-        p.add_argument("--checkpoints", type=Path, default=None, help="checkpoint file (default RTCC_AUDIT_CHECKPOINT_FILE, else beside the SQLite file)")
+        p.add_argument(
+            "--checkpoints",
+            type=Path,
+            default=None,
+            help="checkpoint file (default RTCC_AUDIT_CHECKPOINT_FILE, else beside the SQLite file)",
+        )
     args = parser.parse_args(argv)
-    settings = _settings(db_url=args.db, dev_mode=True, audit_key_file=args.key_file,
-                         audit_checkpoint_file=getattr(args, "checkpoints", None))  # fmt: skip
+    settings = _settings(
+        db_url=args.db,
+        dev_mode=True,
+        audit_key_file=args.key_file,
+        audit_checkpoint_file=getattr(args, "checkpoints", None),
+    )
     from rtcc_console.server.audit_keys import KeyringError
 
     if args.command in ("rotate-key", "public-keys"):
@@ -278,7 +373,11 @@ def audit_main(argv: list[str]) -> int:
     from rtcc_console.store.db import normalize_url
 
     url = normalize_url(settings.db_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database
+        and not Path(url.database).expanduser().exists()
+    ):
         _err(f"rtcc audit: no database at {url.database}")
         return 2
     cp_path = checkpoint_path(db_url=settings.db_url, configured=settings.audit_checkpoint_file)
@@ -289,17 +388,23 @@ def audit_main(argv: list[str]) -> int:
             if args.command == "checkpoint":
                 cp = publish_checkpoint(session, ring=ring, path=cp_path)
                 assert cp is not None
-                _out(f"checkpoint: {cp.count} events, head {cp.head_id} -> {cp_path or '(log only)'}")
+                _out(
+                    f"checkpoint: {cp.count} events, head {cp.head_id} -> {cp_path or '(log only)'}"
+                )
                 return 0
             report = verify_trail(session, ring=ring, checkpoints_path=cp_path)
             broken = report.chain.broken_id
             row = row_at(session, id=broken) if broken is not None else None
-            detail = f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
+            detail = (
+                f" ({row.at.isoformat()} {row.action} by {row.username})" if row is not None else ""
+            )
     except KeyringError as exc:
         _err(f"rtcc audit: {exc}")
         return 2
     except SQLAlchemyError as exc:
-        _err(f"rtcc audit: cannot read the audit trail ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        _err(
+            f"rtcc audit: cannot read the audit trail ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+        )
         return 2
     finally:
         db.dispose()
@@ -310,12 +415,16 @@ def audit_main(argv: list[str]) -> int:
     if not report.ok:
         return 1
     if report.latest is None:
-        _err(f"warning: no signed checkpoint to check against ({cp_path or 'no checkpoint file configured'}): "
-             "truncation cannot be detected")  # fmt: skip
+        _err(
+            f"warning: no signed checkpoint to check against ({cp_path or 'no checkpoint file configured'}): "
+            "truncation cannot be detected"
+        )
         _out(f"audit chain intact: {report.chain.count} events verified")
     else:
-        _out(f"audit chain intact: {report.chain.count} events verified; agrees with {report.checkpoints} signed "
-             f"checkpoint(s), the latest of {report.latest.at} ({report.latest.count} events)")  # fmt: skip
+        _out(
+            f"audit chain intact: {report.chain.count} events verified; agrees with {report.checkpoints} signed "
+            f"checkpoint(s), the latest of {report.latest.at} ({report.latest.count} events)"
+        )
     return 0
 
 
@@ -330,22 +439,36 @@ def _audit_keys_command(command: str, settings: ServerSettings) -> int:
     path = settings.audit_key_file
     try:
         if command == "public-keys":
-            ring = load_keyring_file(path) if path is not None else derived_keyring(settings.secret_key.get_secret_value())
+            ring = (
+                load_keyring_file(path)
+                if path is not None
+                else derived_keyring(settings.secret_key.get_secret_value())
+            )
             for kid, pem in ring.public_keys_pem().items():
-                _out(f"# signer {kid}{' (current)' if kid == ring.current_signer else ''}\n{pem.rstrip()}")
+                _out(
+                    f"# signer {kid}{' (current)' if kid == ring.current_signer else ''}\n{pem.rstrip()}"
+                )
             return 0
         if path is None:
-            _err("rtcc audit rotate-key: give --key-file (or RTCC_AUDIT_KEY_FILE): the keyring lives in that file")
+            _err(
+                "rtcc audit rotate-key: give --key-file (or RTCC_AUDIT_KEY_FILE): the keyring lives in that file"
+            )
             return 2
         # A new key file starts with the keys derived from the secret, so that every row and
         # checkpoint written so far keeps verifying after the switch.
-        old = load_keyring_file(path) if path.exists() else derived_keyring(settings.secret_key.get_secret_value())
+        old = (
+            load_keyring_file(path)
+            if path.exists()
+            else derived_keyring(settings.secret_key.get_secret_value())
+        )
         new = old.with_new_keys()
         save_keyring_file(new, path)
     except (KeyringError, OSError) as exc:
         _err(f"rtcc audit: {exc}")
         return 2
-    _out(f"audit keys rotated in {path}: HMAC key {new.current_hmac}, signer {new.current_signer} are current; "
-         f"{len(new.hmac_keys) - 1} older HMAC key(s) kept for verification. Restart the server with "
-         f"RTCC_AUDIT_KEY_FILE={path}.")  # fmt: skip
+    _out(
+        f"audit keys rotated in {path}: HMAC key {new.current_hmac}, signer {new.current_signer} are current; "
+        f"{len(new.hmac_keys) - 1} older HMAC key(s) kept for verification. Restart the server with "
+        f"RTCC_AUDIT_KEY_FILE={path}."
+    )
     return 0

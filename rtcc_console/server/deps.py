@@ -57,7 +57,9 @@ def bearer_token(request: Request, *, allow_query: bool = False) -> str | None:
 
 async def _authenticate(request: Request, token: str | None) -> Principal:
     if not token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated: bearer token required", _UNAUTHORIZED)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "not authenticated: bearer token required", _UNAUTHORIZED
+        )
     state: AppState = request.app.state.rtcc
     db = state.db
     cache = state.token_cache
@@ -70,11 +72,15 @@ async def _authenticate(request: Request, token: str | None) -> Principal:
         if principal is not None and cache is not None:
             cache.put(principal)
     if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "token is invalid, expired or revoked", _UNAUTHORIZED)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "token is invalid, expired or revoked", _UNAUTHORIZED
+        )
     if principal.role is Role.OFFICER:
         # Officer accounts open only the field page of a share made for them (routes/field_shares.py).
         await run_in_threadpool(_audit_denied, request, principal, Role.ANALYST)
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "officer accounts may open only field shares")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "officer accounts may open only field shares"
+        )
     return Principal(
         username=principal.username,
         role=principal.role,
@@ -99,7 +105,9 @@ async def current_user_or_query(request: Request) -> Principal:
 
 
 def _require(minimum: Role):  # type: ignore[no-untyped-def]
-    async def check(request: Request, user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    async def check(
+        request: Request, user: Annotated[Principal, Depends(current_user)]
+    ) -> Principal:
         if not user.role.at_least(minimum):
             await run_in_threadpool(_audit_denied, request, user, minimum)
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires the {minimum.value} role")
@@ -115,9 +123,13 @@ def _audit_denied(request: Request, user: Principal, minimum: Role) -> None:
 
     with request.app.state.rtcc.db.write() as session:
         append_audit(
-            session, actor=actor_of(user), action="access.denied", outcome="denied",
-            targets={"route": f"{request.method} {request.url.path}"[:200]}, reason=f"requires {minimum.value}",
-        )  # fmt: skip
+            session,
+            actor=actor_of(user),
+            action="access.denied",
+            outcome="denied",
+            targets={"route": f"{request.method} {request.url.path}"[:200]},
+            reason=f"requires {minimum.value}",
+        )
 
 
 def actor_of(user: Principal) -> Actor:

@@ -92,7 +92,9 @@ def parse_drop_file(path: Path) -> list[tuple[ParsedCall, Any]]:
 class DropFolder:
     """Watches one folder; ``scan_once`` is the unit of work (tests call it directly)."""
 
-    def __init__(self, state: AppState, folder: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, state: AppState, folder: Path, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.state = state
         self.folder = Path(folder)
         self.processed = self.folder / "processed"
@@ -156,7 +158,11 @@ class DropFolder:
         out = []
         for entry in os.scandir(self.folder):
             name = entry.name
-            if not entry.is_file(follow_symlinks=False) or name.startswith(".") or name.lower().endswith(IGNORED_SUFFIXES):
+            if (
+                not entry.is_file(follow_symlinks=False)
+                or name.startswith(".")
+                or name.lower().endswith(IGNORED_SUFFIXES)
+            ):
                 continue
             if name.lower().endswith((".json", ".csv")):
                 out.append(Path(entry.path))

@@ -35,13 +35,20 @@ def _http_impl() -> str:
 class EmbeddedServer:
     """uvicorn in a daemon thread on a socket we bind ourselves (so port 0 works)."""
 
-    def __init__(self, settings: ServerSettings, *, log_level: str = "warning", access_log: bool = False) -> None:
+    def __init__(
+        self, settings: ServerSettings, *, log_level: str = "warning", access_log: bool = False
+    ) -> None:
         self.settings = settings
         self.app = create_app(settings)
         self._config = uvicorn.Config(
-            self.app, log_level=log_level, access_log=access_log, lifespan="on", http=_http_impl(),
-            timeout_graceful_shutdown=2, ws="none",
-        )  # fmt: skip
+            self.app,
+            log_level=log_level,
+            access_log=access_log,
+            lifespan="on",
+            http=_http_impl(),
+            timeout_graceful_shutdown=2,
+            ws="none",
+        )
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -123,8 +130,13 @@ class EmbeddedServer:
             if get_user(session, username=name) is not None:
                 return False
             create_user(session, username=name, role=Role(role), password_hash=password_hash)
-            append_audit(session, actor=Actor("embedded", "admin", "local"), action="admin.user_add",
-                         targets={"user": name}, reason=f"role {role}")  # fmt: skip
+            append_audit(
+                session,
+                actor=Actor("embedded", "admin", "local"),
+                action="admin.user_add",
+                targets={"user": name},
+                reason=f"role {role}",
+            )
         return True
 
     def __enter__(self) -> EmbeddedServer:

@@ -49,14 +49,24 @@ def start_emergency(
 ) -> EmergencyRecord:
     now = now or utcnow()
     record = store_emergencies.insert_emergency(
-        session, owner_id=owner_id, camera_ids=camera_ids, reason=reason, duration_s=duration_s,
-        created_by=actor.username, now=now,
-    )  # fmt: skip
-    append_audit(
-        session, actor=actor, action="emergency.start", targets={"emergency": record.id, "owner": owner_id},
+        session,
+        owner_id=owner_id,
+        camera_ids=camera_ids,
         reason=reason,
-    )  # fmt: skip
-    record_event(session, type="emergency.started", payload={"emergency": emergency_public(record, now=now)})
+        duration_s=duration_s,
+        created_by=actor.username,
+        now=now,
+    )
+    append_audit(
+        session,
+        actor=actor,
+        action="emergency.start",
+        targets={"emergency": record.id, "owner": owner_id},
+        reason=reason,
+    )
+    record_event(
+        session, type="emergency.started", payload={"emergency": emergency_public(record, now=now)}
+    )
     return record
 
 
@@ -68,8 +78,16 @@ def end_emergency(
 
     now = now or utcnow()
     record = store_emergencies.mark_ended(session, emergency_id=emergency_id, now=now)
-    append_audit(session, actor=actor, action="emergency.end", targets={"emergency": record.id}, reason=reason)
-    record_event(session, type="emergency.ended", payload={"emergency": emergency_public(record, now=now)})
+    append_audit(
+        session,
+        actor=actor,
+        action="emergency.end",
+        targets={"emergency": record.id},
+        reason=reason,
+    )
+    record_event(
+        session, type="emergency.ended", payload={"emergency": emergency_public(record, now=now)}
+    )
     recheck_emergency_grants(session, emergency_id=record.id, actor=actor, now=now)
     return record
 
@@ -81,5 +99,11 @@ def expire_due(session: Session, *, now: datetime | None = None) -> list[str]:
     due = store_emergencies.due_emergencies(session, now=now)
     system = Actor(username="system", role=None)
     for record in due:
-        end_emergency(session, emergency_id=record.id, actor=system, reason="emergency window expired", now=now)
+        end_emergency(
+            session,
+            emergency_id=record.id,
+            actor=system,
+            reason="emergency window expired",
+            now=now,
+        )
     return [r.id for r in due]

@@ -41,8 +41,12 @@ def _redacted(type: str, payload: dict[str, Any]) -> dict[str, Any]:
         return payload
     from rtcc_console.core.redact import redact_stream_url
 
-    clean = {k: redact_stream_url(v) if k in ("stream_url", "substream_url") and isinstance(v, str) else v
-             for k, v in camera.items()}  # fmt: skip
+    clean = {
+        k: redact_stream_url(v)
+        if k in ("stream_url", "substream_url") and isinstance(v, str)
+        else v
+        for k, v in camera.items()
+    }
     return {**payload, "camera": clean}
 
 
@@ -54,7 +58,9 @@ def record_event(session: Session, *, type: str, payload: dict[str, Any]) -> Eve
     return record
 
 
-def load_events(session: Session, *, after: int, upto: int | None = None, limit: int = 1000) -> list[EventRecord]:
+def load_events(
+    session: Session, *, after: int, upto: int | None = None, limit: int = 1000
+) -> list[EventRecord]:
     """Events with ``after < id <= upto`` in id order (at most ``limit``), as the SSE sends them."""
     return [
         EventRecord(id=e.id, type=e.type, data=_dumps(_redacted(e.type, e.payload)))

@@ -45,15 +45,20 @@ class GrantOutcome:
     status: int = 201
 
 
-def _decide_live(session: Session, *, role: Role, camera_id: str, now: datetime) -> tuple[Decision, Any]:
+def _decide_live(
+    session: Session, *, role: Role, camera_id: str, now: datetime
+) -> tuple[Decision, Any]:
     row = get_camera(session, camera_id=camera_id)
     if row is None:
         return Decision(False, "Camera not found (deleted?)", "not_found"), None
     decision = decide(
-        role, camera_domain(row), Action.VIEW_LIVE, now=now,
+        role,
+        camera_domain(row),
+        Action.VIEW_LIVE,
+        now=now,
         emergencies=active_emergencies(session, now=now),
         owner_accepts_requests=store_grants.owner_accepts_requests(session, owner_id=row.owner_id),
-    )  # fmt: skip
+    )
     return decision, row
 
 
@@ -65,7 +70,14 @@ def _expiry(decision: Decision, *, now: datetime, ttl_s: int) -> datetime:
 
 
 def issue_grant(
-    session: Session, *, actor: Actor, role: Role, camera_id: str, reason: str, ttl_s: int, now: datetime | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    role: Role,
+    camera_id: str,
+    reason: str,
+    ttl_s: int,
+    now: datetime | None = None,
     session_jti: str | None = None,
 ) -> GrantOutcome:
     """Decide, audit, and (when allowed) create a grant. Denials are audited too.
@@ -78,9 +90,13 @@ def issue_grant(
     decision, row = _decide_live(session, role=role, camera_id=camera_id, now=now)
     if not decision.allowed:
         append_audit(
-            session, actor=actor, action="live.grant", outcome="denied",
-            targets={"camera": camera_id, "code": decision.code}, reason=reason,
-        )  # fmt: skip
+            session,
+            actor=actor,
+            action="live.grant",
+            outcome="denied",
+            targets={"camera": camera_id, "code": decision.code},
+            reason=reason,
+        )
         return GrantOutcome(None, decision, status=404 if row is None else 403)
     secret = secrets.token_urlsafe(24)
     grant = store_grants.insert_grant(
@@ -96,49 +112,101 @@ def issue_grant(
         session_jti=session_jti,
     )
     append_audit(
-        session, actor=actor, action="live.grant", outcome="ok",
-        targets={"camera": camera_id, "grant": grant.id, "emergency": decision.emergency_id}, reason=reason,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="live.grant",
+        outcome="ok",
+        targets={"camera": camera_id, "grant": grant.id, "emergency": decision.emergency_id},
+        reason=reason,
+    )
     return GrantOutcome(grant, decision, secret=secret)
 
 
 def renew_grant(
-    session: Session, *, actor: Actor, role: Role, grant: LiveGrantRow, ttl_s: int, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    role: Role,
+    grant: LiveGrantRow,
+    ttl_s: int,
+    now: datetime | None = None,
 ) -> GrantOutcome:
     """Extend a live grant after re-checking consent; ends it when consent is gone."""
     now = now or utcnow()
     targets = {"camera": grant.camera_id, "grant": grant.id}
     if grant.ended_at is not None or grant.expires_at <= now:
         why = grant.end_reason or "grant expired"
-        append_audit(session, actor=actor, action="live.renew", outcome="denied", targets=targets, reason=why)
-        return GrantOutcome(None, Decision(False, f"Grant is no longer valid: {why}", "gone"), status=410)
+        append_audit(
+            session, actor=actor, action="live.renew", outcome="denied", targets=targets, reason=why
+        )
+        return GrantOutcome(
+            None, Decision(False, f"Grant is no longer valid: {why}", "gone"), status=410
+        )
     decision, _row = _decide_live(session, role=role, camera_id=grant.camera_id, now=now)
     if not decision.allowed:
         store_grants.end_grant(session, grant=grant, reason=decision.reason, now=now)
-        append_audit(session, actor=actor, action="live.renew", outcome="denied", targets=targets, reason=decision.reason)
+        append_audit(
+            session,
+            actor=actor,
+            action="live.renew",
+            outcome="denied",
+            targets=targets,
+            reason=decision.reason,
+        )
         return GrantOutcome(None, decision, status=403)
-    store_grants.extend_grant(session, grant=grant, expires_at=_expiry(decision, now=now, ttl_s=ttl_s),
-                              emergency_id=decision.emergency_id)  # fmt: skip
-    append_audit(session, actor=actor, action="live.renew", outcome="ok", targets=targets, reason=grant.reason)
+    store_grants.extend_grant(
+        session,
+        grant=grant,
+        expires_at=_expiry(decision, now=now, ttl_s=ttl_s),
+        emergency_id=decision.emergency_id,
+    )
+    append_audit(
+        session,
+        actor=actor,
+        action="live.renew",
+        outcome="ok",
+        targets=targets,
+        reason=grant.reason,
+    )
     return GrantOutcome(grant, decision, status=200)
 
 
-def end_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, reason: str, publish: bool, now: datetime | None = None) -> None:
+def end_grant(
+    session: Session,
+    *,
+    grant: LiveGrantRow,
+    actor: Actor,
+    reason: str,
+    publish: bool,
+    now: datetime | None = None,
+) -> None:
     """End one grant (tile closed, consent gone); ``publish`` sends ``grant.revoked``."""
     now = now or utcnow()
     if not store_grants.end_grant(session, grant=grant, reason=reason, now=now):
         return
     append_audit(
-        session, actor=actor, action="live.end", targets={"camera": grant.camera_id, "grant": grant.id}, reason=reason
+        session,
+        actor=actor,
+        action="live.end",
+        targets={"camera": grant.camera_id, "grant": grant.id},
+        reason=reason,
     )
     if publish:
         record_event(
-            session, type="grant.revoked",
-            payload={"grant_id": grant.id, "camera_id": grant.camera_id, "reason": reason, "username": grant.username},
-        )  # fmt: skip
+            session,
+            type="grant.revoked",
+            payload={
+                "grant_id": grant.id,
+                "camera_id": grant.camera_id,
+                "reason": reason,
+                "username": grant.username,
+            },
+        )
 
 
-def end_camera_grants(session: Session, *, camera_id: str, actor: Actor, reason: str, now: datetime | None = None) -> int:
+def end_camera_grants(
+    session: Session, *, camera_id: str, actor: Actor, reason: str, now: datetime | None = None
+) -> int:
     """End every open grant of a camera (revoked / deleted / consent withdrawn)."""
     now = now or utcnow()
     grants = store_grants.open_grants(session, now=now, camera_id=camera_id)
@@ -147,7 +215,14 @@ def end_camera_grants(session: Session, *, camera_id: str, actor: Actor, reason:
     return len(grants)
 
 
-def recheck_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, prefix: str = "", now: datetime | None = None) -> bool:
+def recheck_grant(
+    session: Session,
+    *,
+    grant: LiveGrantRow,
+    actor: Actor,
+    prefix: str = "",
+    now: datetime | None = None,
+) -> bool:
     """Re-decide one open grant against current consent; ends it when no longer allowed.
 
     The holder's role does not matter to live-view consent (all staff roles have the same
@@ -159,22 +234,37 @@ def recheck_grant(session: Session, *, grant: LiveGrantRow, actor: Actor, prefix
         expires = grant.expires_at
         if decision.valid_until is not None and decision.valid_until < expires:
             expires = decision.valid_until
-        store_grants.extend_grant(session, grant=grant, expires_at=expires, emergency_id=decision.emergency_id)
+        store_grants.extend_grant(
+            session, grant=grant, expires_at=expires, emergency_id=decision.emergency_id
+        )
         return True
-    end_grant(session, grant=grant, actor=actor, reason=prefix + decision.reason, publish=True, now=now)
+    end_grant(
+        session, grant=grant, actor=actor, reason=prefix + decision.reason, publish=True, now=now
+    )
     return False
 
 
-def recheck_emergency_grants(session: Session, *, emergency_id: str, actor: Actor, now: datetime) -> int:
+def recheck_emergency_grants(
+    session: Session, *, emergency_id: str, actor: Actor, now: datetime
+) -> int:
     """After an emergency ended: keep grants another consent still covers, end the rest."""
     ended = 0
     for grant in store_grants.open_grants(session, now=now, emergency_id=emergency_id):
-        if not recheck_grant(session, grant=grant, actor=actor, prefix="Emergency ended: ", now=now):
+        if not recheck_grant(
+            session, grant=grant, actor=actor, prefix="Emergency ended: ", now=now
+        ):
             ended += 1
     return ended
 
 
-def grant_public(grant: LiveGrantRow, *, session: Session, secret: str | None, relay_url: str | None, now: datetime | None = None) -> dict[str, Any]:
+def grant_public(
+    grant: LiveGrantRow,
+    *,
+    session: Session,
+    secret: str | None,
+    relay_url: str | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The grant as returned to its holder: the stream URL to open (may carry credentials).
 
     With a media relay configured, the URL points at the relay path ``cam/<camera_id>``
@@ -209,7 +299,9 @@ def _relay_url(base: str, camera_id: str, secret: str) -> str:
     return f"{scheme}://grant:{secret}@{rest.rstrip('/')}/cam/{camera_id}"
 
 
-def grant_for_secret(session: Session, *, camera_id: str, secret: str, now: datetime | None = None) -> LiveGrantRow | None:
+def grant_for_secret(
+    session: Session, *, camera_id: str, secret: str, now: datetime | None = None
+) -> LiveGrantRow | None:
     """The open, unexpired grant of ``camera_id`` whose secret is ``secret`` (media auth)."""
     return check_grant_secret(session, camera_id=camera_id, secret=secret, now=now)[0]
 

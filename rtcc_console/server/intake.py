@@ -65,7 +65,14 @@ def history_public(entry: CallHistoryEntry) -> dict[str, Any]:
     }
 
 
-def ingest(session: Session, *, parsed: ParsedCall, source: str, raw: Any = None, now: datetime | None = None) -> IntakeResult:
+def ingest(
+    session: Session,
+    *,
+    parsed: ParsedCall,
+    source: str,
+    raw: Any = None,
+    now: datetime | None = None,
+) -> IntakeResult:
     """Store one CAD message idempotently and record the matching event."""
     got = ingest_call(session, parsed=parsed, source=source, raw=raw, now=now)
     public = call_public(got.call)

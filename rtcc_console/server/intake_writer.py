@@ -104,7 +104,9 @@ class IntakeWriter:
     def _store(self, batch: list[_Job]) -> None:
         try:
             with self._db.write() as session:
-                results = [ingest(session, parsed=j.parsed, source=j.source, raw=j.raw) for j in batch]
+                results = [
+                    ingest(session, parsed=j.parsed, source=j.source, raw=j.raw) for j in batch
+                ]
         except Exception:  # retried one by one below, so only the faulty call fails
             if len(batch) == 1:
                 log.exception("storing a call failed")

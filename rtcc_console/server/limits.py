@@ -51,10 +51,15 @@ MAX_ERRORS = 20
 PREVIEW_CHARS = 120
 
 #: Media types whose bodies are not JSON text (no JSON checks; size limits still apply).
-NON_JSON_TYPES = frozenset({
-    "text/csv", "application/csv", "application/x-www-form-urlencoded",
-    "application/offset+octet-stream", "application/octet-stream",
-})  # fmt: skip
+NON_JSON_TYPES = frozenset(
+    {
+        "text/csv",
+        "application/csv",
+        "application/x-www-form-urlencoded",
+        "application/offset+octet-stream",
+        "application/octet-stream",
+    }
+)
 NON_JSON_PREFIXES = ("multipart/", "video/", "image/", "audio/")
 
 
@@ -104,7 +109,9 @@ class BodyLimits:
         for rule in rules:
             self._rules[(rule.pattern, rule.methods)] = rule
 
-    def set(self, pattern: str, limit: int, *, methods: Iterable[str] | None = None, raw: bool = False) -> None:
+    def set(
+        self, pattern: str, limit: int, *, methods: Iterable[str] | None = None, raw: bool = False
+    ) -> None:
         if limit < 0:
             raise ValueError("limit must not be negative")
         wanted = frozenset(m.upper() for m in methods) if methods is not None else None
@@ -121,7 +128,9 @@ class BodyLimits:
         return best
 
 
-def default_limits(api: str = "/api/v1", *, upload_bytes: int = 4 * 1024**3, form_bytes: int = 256 * MIB) -> BodyLimits:
+def default_limits(
+    api: str = "/api/v1", *, upload_bytes: int = 4 * 1024**3, form_bytes: int = 256 * MIB
+) -> BodyLimits:
     """The server's table: small bodies for sign-in, the media hook and control routes,
     CAD sizes for intake, file sizes for imports and evidence uploads."""
     return BodyLimits(
@@ -137,7 +146,9 @@ def default_limits(api: str = "/api/v1", *, upload_bytes: int = 4 * 1024**3, for
             BodyRule(f"{api}/me/presets", 256 * KIB),
             BodyRule(f"{api}/calls", 1_000_000),  # one EIDO, or a batch (routes.calls.MAX_BODY)
             BodyRule(f"{api}/cad/webhook", 1_000_000),
-            BodyRule(f"{api}/footage-requests", 1_000_000),  # geofence polygons (core.fence.MAX_POINTS)
+            BodyRule(
+                f"{api}/footage-requests", 1_000_000
+            ),  # geofence polygons (core.fence.MAX_POINTS)
             BodyRule(f"{api}/cameras/import", 50_000_000, frozenset({"POST"})),  # MAX_IMPORT_BYTES
             BodyRule(f"{api}/uploads", upload_bytes, frozenset({"PATCH", "POST"}), raw=True),
             BodyRule(f"{api}/evidence/form-upload", form_bytes, frozenset({"POST"}), raw=True),
@@ -238,13 +249,22 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _answer(send: Send, status: int, detail: str, *, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+async def _answer(
+    send: Send, status: int, detail: str, *, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=True).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"), *headers],
-    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
@@ -270,7 +290,11 @@ class EdgeLimits:
                 await _answer(send, 400, "Content-Length: not a number")
                 return
             if int(declared) > rule.limit:
-                await _answer(send, 413, f"body larger than {rule.limit} bytes (Content-Length {int(declared)})")
+                await _answer(
+                    send,
+                    413,
+                    f"body larger than {rule.limit} bytes (Content-Length {int(declared)})",
+                )
                 return
         if rule.raw:
             await self._stream(scope, receive, send, rule.limit)
@@ -363,9 +387,15 @@ def _preview(value: Any) -> Any:
 
 
 def _bounded_error(error: Any) -> dict[str, Any]:
-    loc = [part if isinstance(part, int) else _preview(str(part)) for part in error.get("loc", ())][:12]
-    return {"type": str(error.get("type", ""))[:60], "loc": loc, "msg": str(error.get("msg", ""))[:300],
-            "input": _preview(error.get("input"))}  # fmt: skip
+    loc = [part if isinstance(part, int) else _preview(str(part)) for part in error.get("loc", ())][
+        :12
+    ]
+    return {
+        "type": str(error.get("type", ""))[:60],
+        "loc": loc,
+        "msg": str(error.get("msg", ""))[:300],
+        "input": _preview(error.get("input")),
+    }
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
@@ -374,10 +404,16 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     payload: dict[str, Any] = {"detail": [_bounded_error(e) for e in errors[:MAX_ERRORS]]}
     if len(errors) > MAX_ERRORS:
         payload["more_errors"] = len(errors) - MAX_ERRORS
-    return Response(json.dumps(payload, ensure_ascii=True, default=str), status_code=422, media_type="application/json")
+    return Response(
+        json.dumps(payload, ensure_ascii=True, default=str),
+        status_code=422,
+        media_type="application/json",
+    )
 
 
-def install_limits(app: FastAPI, settings: Any = None, *, limits: BodyLimits | None = None) -> BodyLimits:
+def install_limits(
+    app: FastAPI, settings: Any = None, *, limits: BodyLimits | None = None
+) -> BodyLimits:
     """Wire the edge limits into ``app`` (call it last in ``create_app``, so its 422 handler
     is the one in force). The table is kept as ``app.state.body_limits``: a router can
     register its own rule with ``app.state.body_limits.set(pattern, bytes, ...)``.
@@ -387,7 +423,8 @@ def install_limits(app: FastAPI, settings: Any = None, *, limits: BodyLimits | N
     if limits is None:
         limits = default_limits(
             upload_bytes=int(getattr(settings, "vault_max_file_bytes", 4 * 1024**3)),
-            form_bytes=int(getattr(settings, "vault_form_max_bytes", 256 * MIB)) + 64 * KIB,  # + multipart framing
+            form_bytes=int(getattr(settings, "vault_form_max_bytes", 256 * MIB))
+            + 64 * KIB,  # + multipart framing
         )
     app.state.body_limits = limits
     app.add_middleware(EdgeLimits, limits=limits)

@@ -58,7 +58,9 @@ def new_secret() -> str:
 
 def encrypt_secret(server_secret: str, secret: str) -> str:
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(derive(server_secret, _SECRET_INFO)).encrypt(nonce, secret.encode("ascii"), b"totp")
+    sealed = AESGCM(derive(server_secret, _SECRET_INFO)).encrypt(
+        nonce, secret.encode("ascii"), b"totp"
+    )
     return "v1:" + base64.b64encode(nonce + sealed).decode("ascii")
 
 
@@ -68,13 +70,21 @@ def decrypt_secret(server_secret: str, stored: str) -> str:
         if version != "v1":
             raise ValueError(version)
         raw = base64.b64decode(payload, validate=True)
-        return AESGCM(derive(server_secret, _SECRET_INFO)).decrypt(raw[:12], raw[12:], b"totp").decode("ascii")
+        return (
+            AESGCM(derive(server_secret, _SECRET_INFO))
+            .decrypt(raw[:12], raw[12:], b"totp")
+            .decode("ascii")
+        )
     except (ValueError, InvalidTag) as exc:
-        raise MfaSecretError("the stored second-factor secret cannot be read; reset it with `rtcc user reset-mfa`") from exc
+        raise MfaSecretError(
+            "the stored second-factor secret cannot be read; reset it with `rtcc user reset-mfa`"
+        ) from exc
 
 
 def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
-    return pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD_S).provisioning_uri(name=username, issuer_name=issuer)
+    return pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD_S).provisioning_uri(
+        name=username, issuer_name=issuer
+    )
 
 
 def qr_png(uri: str, *, scale: int = 6) -> bytes:
@@ -129,7 +139,9 @@ def new_recovery_codes() -> list[str]:
 
 def recovery_hash(server_secret: str, code: str) -> str:
     normal = clean_code(code).replace("-", "").lower()
-    return hmac.new(derive(server_secret, _RECOVERY_INFO), normal.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        derive(server_secret, _RECOVERY_INFO), normal.encode("ascii", "replace"), hashlib.sha256
+    ).hexdigest()
 
 
 def required_for(role: str, required_roles: list[str]) -> bool:

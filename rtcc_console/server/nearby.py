@@ -34,14 +34,19 @@ class _RegistryNearest:
         self.registry = registry
         self.publics: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, point: GeoPoint, n: int, radius_m: float | None, tier: Tier | None) -> list[tuple[Camera, float, float]]:
+    def __call__(
+        self, point: GeoPoint, n: int, radius_m: float | None, tier: Tier | None
+    ) -> list[tuple[Camera, float, float]]:
         found = self.registry.nearest(point, k=n, radius_m=radius_m, tier=tier)
         self.publics.update((camera.id, public) for _hit, camera, public in found)
         return [(camera, hit.distance_m, hit.bearing_deg) for hit, camera, _public in found]
 
 
-def _public_items(ranked: list[RankedCamera], publics: dict[str, dict[str, Any]],
-                  is_live: Callable[[Camera], bool]) -> list[dict[str, Any]]:  # fmt: skip
+def _public_items(
+    ranked: list[RankedCamera],
+    publics: dict[str, dict[str, Any]],
+    is_live: Callable[[Camera], bool],
+) -> list[dict[str, Any]]:
     return [
         {
             "camera": publics[item.camera.id],
@@ -69,13 +74,23 @@ def ranked_nearby(
     "live_now"}]``; ``emergencies`` (the active ones) decide which cameras are live now."""
     is_live = live_predicate(emergencies or [], utcnow())
     nearest = _RegistryNearest(registry)
-    ranked = rank_candidates(point, nearest(point, candidate_count(k), radius_m, tier),
-                             k=k, radius_m=radius_m, is_live=is_live)  # fmt: skip
+    ranked = rank_candidates(
+        point,
+        nearest(point, candidate_count(k), radius_m, tier),
+        k=k,
+        radius_m=radius_m,
+        is_live=is_live,
+    )
     return _public_items(ranked, nearest.publics, is_live)
 
 
 def ranked_for_call_public(
-    registry: CameraRegistry, *, point: GeoPoint, k: int, radius_m: float | None, emergencies: list[Emergency]
+    registry: CameraRegistry,
+    *,
+    point: GeoPoint,
+    k: int,
+    radius_m: float | None,
+    emergencies: list[Emergency],
 ) -> list[dict[str, Any]]:
     """A call's cameras (``core.ranking.ranked_for_call``: both tiers), in the shape above."""
     is_live = live_predicate(emergencies, utcnow())

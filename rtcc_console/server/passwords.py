@@ -43,7 +43,10 @@ class Passwords:
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True when ``password`` matches; a missing hash is checked against the dummy."""
         try:
-            return self.hasher.verify(stored_hash or self._dummy_hash, password) and stored_hash is not None
+            return (
+                self.hasher.verify(stored_hash or self._dummy_hash, password)
+                and stored_hash is not None
+            )
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

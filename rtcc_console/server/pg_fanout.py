@@ -56,7 +56,9 @@ async def listen_forever(state: AppState) -> None:
         except asyncio.CancelledError:
             raise
         except (psycopg.Error, OSError) as exc:
-            log.warning("event LISTEN connection lost (%s); retrying in %.1f s", type(exc).__name__, backoff)
+            log.warning(
+                "event LISTEN connection lost (%s); retrying in %.1f s", type(exc).__name__, backoff
+            )
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
 

@@ -24,9 +24,15 @@ from rtcc_console.core.models import CameraKind, SharingMode, Tier
 CAMERA_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,31}$")
 _STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "srt", "udp", "rtp")
 
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 longitude")]
-Heading = Annotated[float, Field(ge=0, lt=360, allow_inf_nan=False, description="0 = north, clockwise")]
+Latitude = Annotated[
+    float, Field(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")
+]
+Longitude = Annotated[
+    float, Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 longitude")
+]
+Heading = Annotated[
+    float, Field(ge=0, lt=360, allow_inf_nan=False, description="0 = north, clockwise")
+]
 Fov = Annotated[float, Field(gt=0, le=360, allow_inf_nan=False)]
 RangeM = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
 
@@ -88,7 +94,9 @@ class CameraCreate(_CameraFields):
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         if value is not None and not CAMERA_ID_RE.match(value):
-            raise ValueError("camera id must be 1-32 characters: letters, digits, '.', '_', ':', '-'")
+            raise ValueError(
+                "camera id must be 1-32 characters: letters, digits, '.', '_', ':', '-'"
+            )
         return value
 
 
@@ -147,4 +155,3 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 class RevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Reason
-

@@ -75,16 +75,22 @@ class Principal:
     client_addr: str | None = None
 
 
-def issue_token(session: Session, *, username: str, ttl_s: int, now: datetime | None = None) -> tuple[str, datetime]:
+def issue_token(
+    session: Session, *, username: str, ttl_s: int, now: datetime | None = None
+) -> tuple[str, datetime]:
     """Create a bearer token for ``username``; returns the token and its expiry."""
     now = now or utcnow()
     token = new_token()
     expires = now + timedelta(seconds=ttl_s)
-    store_users.insert_token(session, jti=token_digest(token), username=username, issued_at=now, expires_at=expires)
+    store_users.insert_token(
+        session, jti=token_digest(token), username=username, issued_at=now, expires_at=expires
+    )
     return token, expires
 
 
-def resolve_token(conn: Session | Connection, *, token: str, now: datetime | None = None) -> Principal | None:
+def resolve_token(
+    conn: Session | Connection, *, token: str, now: datetime | None = None
+) -> Principal | None:
     """The principal a token stands for, or None when unknown/expired/revoked/disabled.
 
     Runs on every authenticated request, so it is one Core query on the token's primary key.
@@ -140,8 +146,6 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
 
 
 class LoginThrottle:

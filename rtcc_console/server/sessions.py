@@ -28,22 +28,45 @@ from rtcc_console.store.auth_sessions import (
 SYSTEM = Actor(username="system", role=None, client_addr=None)
 
 
-def end_session(session: Session, *, jti: str, actor: Actor, reason: str = "signed out", now: datetime | None = None) -> int:
+def end_session(
+    session: Session,
+    *,
+    jti: str,
+    actor: Actor,
+    reason: str = "signed out",
+    now: datetime | None = None,
+) -> int:
     """End the live grants of one session, then revoke its token; returns the grants ended."""
     now = now or utcnow()
     grants = open_grants_of_session(session, jti=jti, now=now)
     for grant in grants:
-        end_grant(session, grant=grant, actor=actor, reason=f"session ended: {reason}", publish=True, now=now)
+        end_grant(
+            session,
+            grant=grant,
+            actor=actor,
+            reason=f"session ended: {reason}",
+            publish=True,
+            now=now,
+        )
     revoke_token(session, jti=jti, now=now)
     return len(grants)
 
 
-def end_user_sessions(session: Session, *, username: str, actor: Actor, reason: str, now: datetime | None = None) -> tuple[int, int]:
+def end_user_sessions(
+    session: Session, *, username: str, actor: Actor, reason: str, now: datetime | None = None
+) -> tuple[int, int]:
     """End every session of a user and every grant they hold; returns (sessions, grants)."""
     now = now or utcnow()
     grants = open_grants_of_user(session, username=username, now=now)
     for grant in grants:
-        end_grant(session, grant=grant, actor=actor, reason=f"session ended: {reason}", publish=True, now=now)
+        end_grant(
+            session,
+            grant=grant,
+            actor=actor,
+            reason=f"session ended: {reason}",
+            publish=True,
+            now=now,
+        )
     revoked = revoke_all_tokens(session, username=username, now=now)
     return revoked, len(grants)
 
@@ -53,11 +76,20 @@ def end_grants_of_ended_sessions(session: Session, *, now: datetime | None = Non
     now = now or utcnow()
     found = grants_of_ended_sessions(session, now=now)
     for grant, why in found:
-        end_grant(session, grant=grant, actor=SYSTEM, reason=f"session ended: {why}", publish=True, now=now)
+        end_grant(
+            session,
+            grant=grant,
+            actor=SYSTEM,
+            reason=f"session ended: {why}",
+            publish=True,
+            now=now,
+        )
     return len(found)
 
 
-def continue_session(session: Session, *, old_jti: str, new_jti: str, now: datetime | None = None) -> int:
+def continue_session(
+    session: Session, *, old_jti: str, new_jti: str, now: datetime | None = None
+) -> int:
     """A signed-in user proved who they are again (unlock): the new session takes over the
     old one's live views and the old token is revoked, so no token is left dangling and no
     open view ends because the token it started under was replaced."""

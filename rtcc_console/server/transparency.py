@@ -54,11 +54,15 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def collect(db: Database, settings: ServerSettings, *, start: datetime, end: datetime) -> dict[str, Any]:
+def collect(
+    db: Database, settings: ServerSettings, *, start: datetime, end: datetime
+) -> dict[str, Any]:
     """All figures of [start, end) as plain data (the JSON of /transparency.json)."""
     now = utcnow()
     with db.read() as session:
-        months = store.monthly_figures(session, start=start, end=end, time_zone=settings.time_zone, now=now)
+        months = store.monthly_figures(
+            session, start=start, end=end, time_zone=settings.time_zone, now=now
+        )
         today = store.registry_now(session)
     rows = [{k: v for k, v in asdict(m).items() if k != "extra"} for m in months]
     totals: dict[str, Any] = {key: 0 for key, _, summed in COLUMNS if summed}
@@ -105,7 +109,12 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
             if kind == "line":
                 ax.plot(x, series(key), marker="o", label=label)
             else:
-                ax.bar([i + (n - (len(keys) - 1) / 2) * width for i in x], series(key), width=width, label=label)
+                ax.bar(
+                    [i + (n - (len(keys) - 1) / 2) * width for i in x],
+                    series(key),
+                    width=width,
+                    label=label,
+                )
         ax.set_title(title, fontsize=11)
         ax.set_xticks(x, months, rotation=45, ha="right", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
@@ -117,16 +126,35 @@ def charts(figures: dict[str, Any]) -> list[dict[str, Any]]:
         return {"title": title, "png": buf.getvalue()}
 
     return [
-        draw("Cameras at the end of each month", "line",
-             [("cameras_registered", "registered"), ("cameras_integrated", "integrated")]),
-        draw("Footage requests to owners and their answers", "bar",
-             [("owners_asked", "asked"), ("answered_footage", "footage"), ("answered_no_footage", "no footage"),
-              ("declined", "declined"), ("expired", "expired")]),
+        draw(
+            "Cameras at the end of each month",
+            "line",
+            [("cameras_registered", "registered"), ("cameras_integrated", "integrated")],
+        ),
+        draw(
+            "Footage requests to owners and their answers",
+            "bar",
+            [
+                ("owners_asked", "asked"),
+                ("answered_footage", "footage"),
+                ("answered_no_footage", "no footage"),
+                ("declined", "declined"),
+                ("expired", "expired"),
+            ],
+        ),
         draw("Live views", "bar", [("live_views", "views"), ("live_view_hours", "hours")]),
-        draw("Emergencies, exports and misuse flags", "bar",
-             [("emergencies", "emergencies"), ("panic_presses", "panic presses"), ("exports", "exports"),
-              ("flags_raised", "misuse flags"), ("flags_acknowledged", "reviewed")]),
-    ]  # fmt: skip
+        draw(
+            "Emergencies, exports and misuse flags",
+            "bar",
+            [
+                ("emergencies", "emergencies"),
+                ("panic_presses", "panic presses"),
+                ("exports", "exports"),
+                ("flags_raised", "misuse flags"),
+                ("flags_acknowledged", "reviewed"),
+            ],
+        ),
+    ]
 
 
 def _environment() -> Environment:
@@ -134,17 +162,33 @@ def _environment() -> Environment:
 
 
 def render_html(figures: dict[str, Any], drawn: list[dict[str, Any]]) -> str:
-    template_text = resources.files("rtcc_console.resources").joinpath("transparency/report.html.j2").read_text("utf-8")
+    template_text = (
+        resources.files("rtcc_console.resources")
+        .joinpath("transparency/report.html.j2")
+        .read_text("utf-8")
+    )
     template = _environment().from_string(template_text)
     return template.render(
         **figures,
-        charts=[{"title": c["title"], "png_b64": base64.b64encode(c["png"]).decode()} for c in drawn],
+        charts=[
+            {"title": c["title"], "png_b64": base64.b64encode(c["png"]).decode()} for c in drawn
+        ],
         columns=[{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS],
         column_groups=[
-            {"title": "Cameras and footage requests, month by month",
-             "columns": [{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS[1:11]]},
-            {"title": "Live views, emergencies, exports and oversight, month by month",
-             "columns": [{"key": k, "label": label, "summed": summed} for k, label, summed in COLUMNS[11:]]},
+            {
+                "title": "Cameras and footage requests, month by month",
+                "columns": [
+                    {"key": k, "label": label, "summed": summed}
+                    for k, label, summed in COLUMNS[1:11]
+                ],
+            },
+            {
+                "title": "Live views, emergencies, exports and oversight, month by month",
+                "columns": [
+                    {"key": k, "label": label, "summed": summed}
+                    for k, label, summed in COLUMNS[11:]
+                ],
+            },
         ],
         retention=list(figures["retention_days"].items()),
     )
@@ -155,15 +199,29 @@ def render_pdf(figures: dict[str, Any], drawn: list[dict[str, Any]], out: Path) 
     from fpdf import FPDF
 
     def latin(text: str) -> str:
-        return text.replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+        return (
+            text.replace("—", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+        )
 
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(True, margin=12)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, latin(f"{figures['agency']} - camera program transparency report"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        10,
+        latin(f"{figures['agency']} - camera program transparency report"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("Helvetica", "", 10)
-    pdf.cell(0, 6, latin(f"{figures['period_label']} - generated {figures['generated_at']}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        latin(f"{figures['period_label']} - generated {figures['generated_at']}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.multi_cell(0, 6, latin(figures["no_face_statement"]), new_x="LMARGIN", new_y="NEXT")
@@ -178,10 +236,19 @@ def render_pdf(figures: dict[str, Any], drawn: list[dict[str, Any]], out: Path) 
         table.row(["Total"] + [str(figures["totals"][k]) if s else "" for k, _, s in cols[1:]])
     pdf.ln(3)
     pdf.set_font("Helvetica", "", 9)
-    retention = ", ".join(f"{name}: {days} days" for name, days in figures["retention_days"].items())
-    pdf.multi_cell(0, 5, latin(f"Retention: {retention}; event replay log: {figures['event_retention_h']} hours. "
-                               "Evidence attached to a case is kept while the case needs it."),
-                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    retention = ", ".join(
+        f"{name}: {days} days" for name, days in figures["retention_days"].items()
+    )
+    pdf.multi_cell(
+        0,
+        5,
+        latin(
+            f"Retention: {retention}; event replay log: {figures['event_retention_h']} hours. "
+            "Evidence attached to a case is kept while the case needs it."
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     for i, chart in enumerate(drawn):
         if i % 2 == 0:
             pdf.add_page()
@@ -199,7 +266,9 @@ def year_back(now: datetime, time_zone: str) -> tuple[datetime, datetime]:
     """The current month and the 11 before it, in agency time (the public page's period)."""
     zone = ZoneInfo(time_zone)
     local = now.astimezone(zone)
-    end = (local.replace(day=28) + timedelta(days=4)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (local.replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
     start = end.replace(year=end.year - 1)
     return start, end
 
@@ -212,7 +281,11 @@ def public_page(state: Any) -> tuple[str, dict[str, Any]]:
     start, end = year_back(utcnow(), state.settings.time_zone)
     figures = collect(state.db, state.settings, start=start, end=end)
     html = render_html(figures, charts(figures))
-    state.extras["transparency"] = (time.monotonic() + state.settings.transparency_cache_s, html, figures)
+    state.extras["transparency"] = (
+        time.monotonic() + state.settings.transparency_cache_s,
+        html,
+        figures,
+    )
     return html, figures
 
 
@@ -226,15 +299,30 @@ def _day(text: str) -> date:
 def report_main(argv: list[str] | None = None) -> int:
     """``rtcc report transparency --from YYYY-MM-DD --to YYYY-MM-DD --out report.html [--pdf report.pdf]``."""
     parser = argparse.ArgumentParser(prog="rtcc report transparency", description=__doc__)
-    parser.add_argument("--from", dest="start", type=_day, required=True, help="first day (agency time)")
-    parser.add_argument("--to", dest="end", type=_day, required=True, help="day after the last (agency time)")
+    parser.add_argument(
+        "--from", dest="start", type=_day, required=True, help="first day (agency time)"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=_day, required=True, help="day after the last (agency time)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="HTML file to write")
-    parser.add_argument("--pdf", nargs="?", const="", default=None, help="also write a PDF (default: --out with .pdf)")
-    parser.add_argument("--db", default=None, help="database URL (default RTCC_DB_URL / the local SQLite file)")
+    parser.add_argument(
+        "--pdf",
+        nargs="?",
+        const="",
+        default=None,
+        help="also write a PDF (default: --out with .pdf)",
+    )
+    parser.add_argument(
+        "--db", default=None, help="database URL (default RTCC_DB_URL / the local SQLite file)"
+    )
     args = parser.parse_args(argv)
     if args.end <= args.start:
         parser.error("--to must be after --from")
-    overrides: dict[str, Any] = {"migrate_on_start": False, "dev_mode": True}  # reads only; signs nothing
+    overrides: dict[str, Any] = {
+        "migrate_on_start": False,
+        "dev_mode": True,
+    }  # reads only; signs nothing
     if args.db:
         overrides["db_url"] = args.db
     settings = ServerSettings(**overrides)
@@ -246,14 +334,20 @@ def report_main(argv: list[str] | None = None) -> int:
     from rtcc_console.store.db import normalize_url
 
     url = normalize_url(settings.db_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database
+        and not Path(url.database).expanduser().exists()
+    ):
         sys.stderr.write(f"rtcc report: no database at {url.database}\n")
         return 2
     db = Database(settings.db_url)
     try:
         figures = collect(db, settings, start=start, end=end)
     except SQLAlchemyError as exc:
-        sys.stderr.write(f"rtcc report: cannot read the database ({type(exc).__name__}); is it migrated (rtcc db upgrade)?\n")
+        sys.stderr.write(
+            f"rtcc report: cannot read the database ({type(exc).__name__}); is it migrated (rtcc db upgrade)?\n"
+        )
         return 2
     finally:
         db.dispose()
@@ -272,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     """``rtcc report ...`` (one report so far: transparency)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] != "transparency":
-        sys.stderr.write("usage: rtcc report transparency --from YYYY-MM-DD --to YYYY-MM-DD --out report.html [--pdf]\n")
+        sys.stderr.write(
+            "usage: rtcc report transparency --from YYYY-MM-DD --to YYYY-MM-DD --out report.html [--pdf]\n"
+        )
         return 2
     return report_main(args[1:])

@@ -111,7 +111,9 @@ def lower_priority(nice: int) -> str:
 def worker_main(config: WorkerConfig, stop: MpEvent | None = None) -> None:
     """Entry point of the worker process (also callable in-process by tests and benches)."""
     applied = lower_priority(config.nice)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s vehicle-index %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s vehicle-index %(levelname)s %(message)s"
+    )
     log.info("vehicle index worker %s: priority %s", os.getpid(), applied)
     Worker(config).run(stop)
 
@@ -187,7 +189,9 @@ class Worker:
             last[0] = now
             with self.sessions() as s:
                 begin_write(s)
-                store.renew(s, evidence_id=evidence_id, worker=self.name, progress=fraction, lease_s=LEASE_S)
+                store.renew(
+                    s, evidence_id=evidence_id, worker=self.name, progress=fraction, lease_s=LEASE_S
+                )
                 s.commit()
 
         try:
@@ -204,16 +208,23 @@ class Worker:
             return
         sightings = [
             store.NewSighting(
-                label=s.label, colour=s.colour or "grey", start_s=s.start_s, end_s=s.end_s,
-                best_score=s.best_score, best_time_s=s.best_time_s, box=s.box,
+                label=s.label,
+                colour=s.colour or "grey",
+                start_s=s.start_s,
+                end_s=s.end_s,
+                best_score=s.best_score,
+                best_time_s=s.best_time_s,
+                box=s.box,
                 thumbnail=s.thumbnail_jpeg or None,
-            )  # fmt: skip
+            )
             for s in result.sightings
         ]
         stats = store.ClipStats(
-            model=self.model, duration_s=result.stats.duration_s,
-            sampled=result.stats.sampled, model_runs=result.stats.model_runs,
-        )  # fmt: skip
+            model=self.model,
+            duration_s=result.stats.duration_s,
+            sampled=result.stats.sampled,
+            model_runs=result.stats.model_runs,
+        )
         with self.sessions() as session:
             begin_write(session)
             store.finish(session, evidence_id=evidence_id, sightings=sightings, stats=stats)
@@ -271,7 +282,9 @@ class IndexerSupervisor:
         if proc is not None and not proc.is_alive():
             self.last_exitcode = proc.exitcode
             if proc.exitcode not in (0, None):
-                log.warning("vehicle index worker exited with %s; its clip is retried once", proc.exitcode)
+                log.warning(
+                    "vehicle index worker exited with %s; its clip is retried once", proc.exitcode
+                )
             self._proc = None
         if self._proc is not None:
             return
@@ -282,7 +295,10 @@ class IndexerSupervisor:
 
     def _spawn(self) -> None:
         proc = self._ctx.Process(
-            target=worker_main, args=(self.config, self._stop), name="rtcc-vehicle-index", daemon=True
+            target=worker_main,
+            args=(self.config, self._stop),
+            name="rtcc-vehicle-index",
+            daemon=True,
         )
         proc.start()
         self._proc = proc

@@ -46,9 +46,11 @@ def demo_basemap() -> dict[str, Any]:
         "label": "Simulated basemap (demo)",
         "outline": [[p.lat, p.lon] for p in dallas.OUTLINE],
         "grid": {
-            "ew_origin": dallas.EW_ORIGIN, "ns_origin": dallas.NS_ORIGIN,
-            "band": dallas.BAND_DEG, "block": dallas.BLOCK_DEG,
-        },  # fmt: skip
+            "ew_origin": dallas.EW_ORIGIN,
+            "ns_origin": dallas.NS_ORIGIN,
+            "band": dallas.BAND_DEG,
+            "block": dallas.BLOCK_DEG,
+        },
         "ew_names": list(dallas.EAST_WEST_STREETS),
         "ns_names": list(dallas.NORTH_SOUTH_STREETS),
         "landmarks": [[lat, lon, name] for lat, lon, name in LANDMARKS],
@@ -57,12 +59,16 @@ def demo_basemap() -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """``rtcc tiles build --from demo --out FILE.json``."""
-    parser = argparse.ArgumentParser(prog="rtcc tiles", description="Offline basemaps for the console.")
+    parser = argparse.ArgumentParser(
+        prog="rtcc tiles", description="Offline basemaps for the console."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="write a basemap file")
     build.add_argument("--from", dest="source", choices=["demo"], required=True)
     build.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.write_text(json.dumps(demo_basemap()), encoding="utf-8")
-    print(f"wrote {args.out} (vector basemap: RTCC_CONSOLE_BASEMAP=vector RTCC_CONSOLE_BASEMAP_PATH={args.out})")
+    print(
+        f"wrote {args.out} (vector basemap: RTCC_CONSOLE_BASEMAP=vector RTCC_CONSOLE_BASEMAP_PATH={args.out})"
+    )
     return 0

@@ -87,16 +87,65 @@ CALL_MIX: tuple[CallType, ...] = (
 REGISTRY_TEXT = {t.code: t.registry for t in CALL_MIX}
 
 # East-west streets (constant latitude) and north-south streets (constant longitude).
-EW_STREETS = ("Elm St", "Main St", "Commerce St", "Jackson St", "Wood St", "Young St",
-              "Canton St", "Ross Ave", "San Jacinto St", "Live Oak St", "Swiss Ave", "Gaston Ave",
-              "Columbia Ave", "Lemmon Ave", "McKinney Ave", "Maple Ave", "Forest Ln", "Royal Ln",
-              "Northwest Hwy", "Lovers Ln", "Mockingbird Ln", "Davis St", "Jefferson Blvd",
-              "Illinois Ave", "Ledbetter Dr", "Kiest Blvd", "Camp Wisdom Rd", "Walnut Hill Ln")  # fmt: skip
-NS_STREETS = ("Akard St", "Ervay St", "Harwood St", "St Paul St", "Pearl St", "Hall St",
-              "Haskell Ave", "Peak St", "Carroll Ave", "Fitzhugh Ave", "Munger Ave", "Beckley Ave",
-              "Zang Blvd", "Lamar St", "Industrial Blvd", "Hampton Rd", "Westmoreland Rd",
-              "Cockrell Hill Rd", "Marsh Ln", "Preston Rd", "Hillcrest Rd", "Coit Rd",
-              "Greenville Ave", "Abrams Rd", "Skillman St", "Ferguson Rd", "Buckner Blvd")  # fmt: skip
+EW_STREETS = (
+    "Elm St",
+    "Main St",
+    "Commerce St",
+    "Jackson St",
+    "Wood St",
+    "Young St",
+    "Canton St",
+    "Ross Ave",
+    "San Jacinto St",
+    "Live Oak St",
+    "Swiss Ave",
+    "Gaston Ave",
+    "Columbia Ave",
+    "Lemmon Ave",
+    "McKinney Ave",
+    "Maple Ave",
+    "Forest Ln",
+    "Royal Ln",
+    "Northwest Hwy",
+    "Lovers Ln",
+    "Mockingbird Ln",
+    "Davis St",
+    "Jefferson Blvd",
+    "Illinois Ave",
+    "Ledbetter Dr",
+    "Kiest Blvd",
+    "Camp Wisdom Rd",
+    "Walnut Hill Ln",
+)
+NS_STREETS = (
+    "Akard St",
+    "Ervay St",
+    "Harwood St",
+    "St Paul St",
+    "Pearl St",
+    "Hall St",
+    "Haskell Ave",
+    "Peak St",
+    "Carroll Ave",
+    "Fitzhugh Ave",
+    "Munger Ave",
+    "Beckley Ave",
+    "Zang Blvd",
+    "Lamar St",
+    "Industrial Blvd",
+    "Hampton Rd",
+    "Westmoreland Rd",
+    "Cockrell Hill Rd",
+    "Marsh Ln",
+    "Preston Rd",
+    "Hillcrest Rd",
+    "Coit Rd",
+    "Greenville Ave",
+    "Abrams Rd",
+    "Skillman St",
+    "Ferguson Rd",
+    "Buckner Blvd",
+)
 
 _STREET_RE = re.compile(
     r"^(?P<HNO>\d+)(?P<HNS>[A-Z]?)\s+(?:(?P<PRD>[NSEW])\s+)?(?P<RD>.+?)"
@@ -144,8 +193,12 @@ def build_pidf_lo(
     info = ET.SubElement(geopriv, f"{{{NS['gp']}}}location-info")
     if lat is not None and lon is not None:
         srs = {"srsName": "urn:ogc:def:crs:EPSG::4326"}
-        shape = ET.SubElement(info, f"{{{NS['gs' if uncertainty_m is not None else 'gml']}}}"
-                              + ("Circle" if uncertainty_m is not None else "Point"), srs)  # fmt: skip
+        shape = ET.SubElement(
+            info,
+            f"{{{NS['gs' if uncertainty_m is not None else 'gml']}}}"
+            + ("Circle" if uncertainty_m is not None else "Point"),
+            srs,
+        )
         ET.SubElement(shape, f"{{{NS['gml']}}}pos").text = f"{lat!r} {lon!r}"
         if uncertainty_m is not None:
             radius = ET.SubElement(
@@ -207,25 +260,35 @@ def build_eido(
         ]
     if units:
         extra["emergencyResourceComponent"] = [
-            {"$id": f"unit-{serial}-{unit}", **prologue, "emergencyResourceName": unit,
-             "agentReference": [{"$ref": f"agent-{unit}"}], "emergencyResourceTypeCommonRegistryText": "Law Enforcement",
-             "resourceAttributeRegistryText": [], "primaryUnitStatusRegistryText": "Dispatched",
-             "secondaryUnitStatusRegistryText": []}
+            {
+                "$id": f"unit-{serial}-{unit}",
+                **prologue,
+                "emergencyResourceName": unit,
+                "agentReference": [{"$ref": f"agent-{unit}"}],
+                "emergencyResourceTypeCommonRegistryText": "Law Enforcement",
+                "resourceAttributeRegistryText": [],
+                "primaryUnitStatusRegistryText": "Dispatched",
+                "secondaryUnitStatusRegistryText": [],
+            }
             for unit in units
-        ]  # fmt: skip
+        ]
     return extra | {
         "$id": incident_id,  # STA-021.1b: the EIDO's $id is the incident tracking identifier
         **prologue,
         "eidoVersion": "1.0",
         "issuingElementIdentification": "urn:nena:element:cad:rtcc-sim",
-        "agencyComponent": [{
-            "$id": SIM_AGENCY, **prologue,
-            "agencyRoleDescriptionRegistryText": ["Dispatching"],
-            "agencyType": ["police"],
-            "incidentOwningAgencyIndicator": True,
-        }],
+        "agencyComponent": [
+            {
+                "$id": SIM_AGENCY,
+                **prologue,
+                "agencyRoleDescriptionRegistryText": ["Dispatching"],
+                "agencyType": ["police"],
+                "incidentOwningAgencyIndicator": True,
+            }
+        ],
         "incidentComponent": {
-            "$id": f"incident-{serial}", **prologue,
+            "$id": f"incident-{serial}",
+            **prologue,
             "incidentTypeCommonRegistryText": registry_text or type_code,
             "incidentTypeInternalCode": type_code,
             "incidentTypeInternalText": type_text,
@@ -235,32 +298,47 @@ def build_eido(
             "incidentStatusInternalText": [_INTERNAL_STATUS[state]],
             "locationReference": [{"$ref": f"location-{serial}"}],
         },
-        "callComponent": [{
-            "$id": f"call-{serial}", **prologue,
-            "callStartTimestamp": _iso(reported_at),
-            "callStateRegistryText": "callEnd",
-            "standardPrimaryCallType": "emergency",
-            "direction": "incoming",
-        }],
-        "locationComponent": [{
-            "$id": f"location-{serial}", **prologue,
-            "locationTypeDescriptionRegistryText": "Incident",
-            "locationByValue": build_pidf_lo(lat=lat, lon=lon, address=address, uncertainty_m=uncertainty_m),
-        }],
-    }  # fmt: skip
+        "callComponent": [
+            {
+                "$id": f"call-{serial}",
+                **prologue,
+                "callStartTimestamp": _iso(reported_at),
+                "callStateRegistryText": "callEnd",
+                "standardPrimaryCallType": "emergency",
+                "direction": "incoming",
+            }
+        ],
+        "locationComponent": [
+            {
+                "$id": f"location-{serial}",
+                **prologue,
+                "locationTypeDescriptionRegistryText": "Incident",
+                "locationByValue": build_pidf_lo(
+                    lat=lat, lon=lon, address=address, uncertainty_m=uncertainty_m
+                ),
+            }
+        ],
+    }
 
 
 def simple_to_eido(record: dict[str, Any]) -> dict[str, Any]:
     """The EIDO form of a record made by :func:`generate_calls`."""
     return build_eido(
-        incident_id=record["incident_id"], type_code=record["type_code"],
-        type_text=record["type_text"], priority=record["priority"], status=record["status"],
-        lat=record["lat"], lon=record["lon"], address=record["address"],
+        incident_id=record["incident_id"],
+        type_code=record["type_code"],
+        type_text=record["type_text"],
+        priority=record["priority"],
+        status=record["status"],
+        lat=record["lat"],
+        lon=record["lon"],
+        address=record["address"],
         reported_at=datetime.fromisoformat(record["reported_at"]),
         updated_at=datetime.fromisoformat(record["updated_at"]),
-        uncertainty_m=record.get("uncertainty_m"), registry_text=REGISTRY_TEXT.get(record["type_code"]),
-        notes=record.get("notes"), units=record.get("units"),
-    )  # fmt: skip
+        uncertainty_m=record.get("uncertainty_m"),
+        registry_text=REGISTRY_TEXT.get(record["type_code"]),
+        notes=record.get("notes"),
+        units=record.get("units"),
+    )
 
 
 def _position(rng: random.Random) -> tuple[float, float, str, str]:
@@ -289,13 +367,28 @@ def _position(rng: random.Random) -> tuple[float, float, str, str]:
 
 #: what a call taker might type, per call type (the console's detail pane shows it)
 NARRATIVE: dict[str, tuple[str, ...]] = {
-    "ROBB": ("Caller states two males took her purse and ran north.", "Suspect vehicle: white pickup, partial plate 7K."),
-    "BURGIP": ("Caller hears glass breaking at the back of the house.", "Caller is hiding upstairs, line kept open."),
-    "SHOTS": ("Several shots heard near the corner store.", "Possible dark sedan leaving eastbound."),
-    "MVA": ("Two vehicles, one on its side; unknown injuries.", "Fluid leaking, traffic blocked in both lanes."),
+    "ROBB": (
+        "Caller states two males took her purse and ran north.",
+        "Suspect vehicle: white pickup, partial plate 7K.",
+    ),
+    "BURGIP": (
+        "Caller hears glass breaking at the back of the house.",
+        "Caller is hiding upstairs, line kept open.",
+    ),
+    "SHOTS": (
+        "Several shots heard near the corner store.",
+        "Possible dark sedan leaving eastbound.",
+    ),
+    "MVA": (
+        "Two vehicles, one on its side; unknown injuries.",
+        "Fluid leaking, traffic blocked in both lanes.",
+    ),
     "ASLT": ("Fight in the parking lot, one person on the ground.",),
     "DV": ("Neighbour reports yelling and a door slamming.",),
-    "BMV": ("Window smashed on a parked SUV overnight.", "Owner asks whether a doorbell camera saw it."),
+    "BMV": (
+        "Window smashed on a parked SUV overnight.",
+        "Owner asks whether a doorbell camera saw it.",
+    ),
     "THEFT": ("Packages taken from the porch this afternoon.",),
     "SUSP": ("Person trying car door handles along the block.",),
     "ALRMB": ("Alarm company: front door contact, no keyholder yet.",),
@@ -309,8 +402,15 @@ def _details(incident_id: str, code: str) -> dict[str, list[str]]:
     sequence is left as it was)."""
     narr = random.Random(incident_id)
     lines = NARRATIVE.get(code, NARRATIVE_DEFAULT)
-    units = [f"{narr.randint(1, 7)}{narr.choice('ABCDE')}{narr.randint(10, 99)}" for _ in range(narr.randint(1, 2))]
-    return {"notes": list(lines[: narr.randint(1, len(lines))]), "units": units, "agencies": ["Dallas Police Department"]}
+    units = [
+        f"{narr.randint(1, 7)}{narr.choice('ABCDE')}{narr.randint(10, 99)}"
+        for _ in range(narr.randint(1, 2))
+    ]
+    return {
+        "notes": list(lines[: narr.randint(1, len(lines))]),
+        "units": units,
+        "agencies": ["Dallas Police Department"],
+    }
 
 
 def _new_incident(rng: random.Random, incident_id: str, moment: datetime) -> dict[str, Any]:
@@ -321,12 +421,18 @@ def _new_incident(rng: random.Random, incident_id: str, moment: datetime) -> dic
         address = f"{street} & {rng.choice(cross)}, Dallas, TX"
     civic_only = rng.random() < CIVIC_ONLY_SHARE
     record: dict[str, Any] = {
-        "format": "simple", "incident_id": incident_id, "type_code": kind.code,
-        "type_text": kind.text, "priority": rng.choice(kind.priorities),
-        "status": CallStatus.PENDING.value, "lat": None if civic_only else lat,
-        "lon": None if civic_only else lon, "address": address,
-        "reported_at": moment.isoformat(), "updated_at": moment.isoformat(),
-    }  # fmt: skip
+        "format": "simple",
+        "incident_id": incident_id,
+        "type_code": kind.code,
+        "type_text": kind.text,
+        "priority": rng.choice(kind.priorities),
+        "status": CallStatus.PENDING.value,
+        "lat": None if civic_only else lat,
+        "lon": None if civic_only else lon,
+        "address": address,
+        "reported_at": moment.isoformat(),
+        "updated_at": moment.isoformat(),
+    }
     if not civic_only and rng.random() < 0.4:
         record["uncertainty_m"] = float(rng.choice((8, 15, 25, 50, 100)))
     record.update(_details(incident_id, kind.code))
@@ -384,4 +490,3 @@ def distance_from_center_m(lat: float, lon: float) -> float:
     dy = (lat - CENTER_LAT) * 111_320.0
     dx = (lon - CENTER_LON) * 111_320.0 * math.cos(math.radians(CENTER_LAT))
     return math.hypot(dx, dy)
-

@@ -246,9 +246,14 @@ def _detail(reply: requests.Response) -> str:
 
 
 def schedule(
-    *, rng: random.Random, count: int | None, rate_per_min: float, fmt: str,
-    now: datetime, start_mono: float,
-) -> Iterator[OutgoingCall]:  # fmt: skip
+    *,
+    rng: random.Random,
+    count: int | None,
+    rate_per_min: float,
+    fmt: str,
+    now: datetime,
+    start_mono: float,
+) -> Iterator[OutgoingCall]:
     """Calls timed as a live feed: call i falls due when its update time arrives.
 
     With ``rate_per_min`` 0 the calls describe the hour before ``now`` and are all due at
@@ -283,8 +288,11 @@ def _parser() -> argparse.ArgumentParser:
         "--server", required=True, help="server base URL, e.g. http://127.0.0.1:8750"
     )
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--token", default=os.environ.get("RTCC_CAD_TOKEN"),
-                      help="bearer token of an analyst (CAD service) account; default $RTCC_CAD_TOKEN")  # fmt: skip
+    auth.add_argument(
+        "--token",
+        default=os.environ.get("RTCC_CAD_TOKEN"),
+        help="bearer token of an analyst (CAD service) account; default $RTCC_CAD_TOKEN",
+    )
     auth.add_argument("--username", help="sign in as this user; password read from stdin")
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
@@ -300,8 +308,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed for a repeatable feed")
     parser.add_argument("--format", choices=("eido", "simple"), default="eido")
-    parser.add_argument("--give-up-after", type=float, default=None, metavar="SECONDS",
-                        help="stop retrying one call after this long (default: never)")  # fmt: skip
+    parser.add_argument(
+        "--give-up-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop retrying one call after this long (default: never)",
+    )
     parser.add_argument("--max-backoff", type=float, default=30.0, metavar="SECONDS")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
@@ -329,18 +342,36 @@ def main(argv: list[str]) -> int:
         return 2
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=[handler])  # fmt: skip
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     poster = CallPoster(
-        args.server, token=args.token, username=args.username, password=password,
-        max_backoff_s=args.max_backoff, give_up_after_s=args.give_up_after,
-    )  # fmt: skip
+        args.server,
+        token=args.token,
+        username=args.username,
+        password=password,
+        max_backoff_s=args.max_backoff,
+        give_up_after_s=args.give_up_after,
+    )
     rng = random.Random(args.seed)
-    calls = schedule(rng=rng, count=args.count, rate_per_min=args.rate, fmt=args.format,
-                     now=datetime.now(UTC), start_mono=time.monotonic())  # fmt: skip
-    log.info("posting %s calls to %s (%s, %.1f/min)", args.count or "endless", redact_stream_url(poster.base),
-             args.format, args.rate)  # fmt: skip
+    calls = schedule(
+        rng=rng,
+        count=args.count,
+        rate_per_min=args.rate,
+        fmt=args.format,
+        now=datetime.now(UTC),
+        start_mono=time.monotonic(),
+    )
+    log.info(
+        "posting %s calls to %s (%s, %.1f/min)",
+        args.count or "endless",
+        redact_stream_url(poster.base),
+        args.format,
+        args.rate,
+    )
     code = 0
     try:
         poster.run(calls, total=args.count)

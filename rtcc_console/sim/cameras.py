@@ -101,7 +101,9 @@ class SimCameraServer:
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(self.loop, keys))
-        log.info("sim: %d loops ready in %.1f s (%s)", len(keys), time.monotonic() - t0, self.cache_dir)
+        log.info(
+            "sim: %d loops ready in %.1f s (%s)", len(keys), time.monotonic() - t0, self.cache_dir
+        )
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -163,7 +165,9 @@ class SimCameraServer:
             return f"http://{self.host}:{self._port}/cam/{index}.ts"
         if kind == "mjpeg":
             if index >= self.mjpeg_count:
-                raise ValueError(f"camera {index} has no MJPEG stream (mjpeg_count={self.mjpeg_count})")
+                raise ValueError(
+                    f"camera {index} has no MJPEG stream (mjpeg_count={self.mjpeg_count})"
+                )
             return f"http://{self.host}:{self._port}/cam/{index}.mjpeg"
         if kind == "rtsp":
             if self._rtsp is None:
@@ -192,13 +196,23 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = SimCameraServer(
-        args.count, host=args.host, port=args.port, fps=args.fps, size=args.size,
-        mjpeg_count=args.mjpeg, rtsp=args.rtsp_port is not None,
-        rtsp_port=args.rtsp_port or 0, cache_dir=args.cache_dir,
+        args.count,
+        host=args.host,
+        port=args.port,
+        fps=args.fps,
+        size=args.size,
+        mjpeg_count=args.mjpeg,
+        rtsp=args.rtsp_port is not None,
+        rtsp_port=args.rtsp_port or 0,
+        cache_dir=args.cache_dir,
     )
     with server:
         for i in range(args.count):
-            kinds = ["ts"] + (["mjpeg"] if i < server.mjpeg_count else []) + (["rtsp"] if server.rtsp else [])
+            kinds = (
+                ["ts"]
+                + (["mjpeg"] if i < server.mjpeg_count else [])
+                + (["rtsp"] if server.rtsp else [])
+            )
             print("  ".join(server.url(i, k) for k in kinds), flush=True)
         print(f"serving {args.count} cameras; Ctrl-C to stop", flush=True)
         try:

@@ -69,7 +69,9 @@ class CameraHTTPServer:
         self._lock = threading.Lock()
         self.httpd = _Server((host, port), _handler_class(self))
         self.port = int(self.httpd.server_address[1])
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="sim-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="sim-http", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -140,7 +142,9 @@ class CameraHTTPServer:
 
     def stream_mjpeg(self, wfile: io.BufferedIOBase, loop: Loop, faults: Faults) -> None:
         for _, p in self.frames(loop, faults):
-            head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(p.data)}\r\n\r\n"
+            head = (
+                f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(p.data)}\r\n\r\n"
+            )
             wfile.write(head.encode("ascii") + p.data + b"\r\n")
 
 

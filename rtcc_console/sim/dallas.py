@@ -22,19 +22,36 @@ FloatArray = npt.NDArray[np.float64]
 DOWNTOWN = GeoPoint(32.7801, -96.8004)  # Main St & Akard St
 
 #: Rough city limits, clockwise from the north-west (Carrollton side).
-OUTLINE: tuple[GeoPoint, ...] = tuple(GeoPoint(lat, lon) for lat, lon in (
-    (32.990, -96.905), (33.020, -96.845), (33.018, -96.760), (32.990, -96.728),
-    (32.935, -96.700), (32.920, -96.615), (32.885, -96.560), (32.822, -96.552),
-    (32.782, -96.600), (32.722, -96.622), (32.662, -96.662), (32.622, -96.728),
-    (32.620, -96.850), (32.648, -96.930), (32.700, -96.992), (32.770, -97.000),
-    (32.830, -96.962), (32.870, -96.932), (32.930, -96.922),
-))  # fmt: skip
+OUTLINE: tuple[GeoPoint, ...] = tuple(
+    GeoPoint(lat, lon)
+    for lat, lon in (
+        (32.990, -96.905),
+        (33.020, -96.845),
+        (33.018, -96.760),
+        (32.990, -96.728),
+        (32.935, -96.700),
+        (32.920, -96.615),
+        (32.885, -96.560),
+        (32.822, -96.552),
+        (32.782, -96.600),
+        (32.722, -96.622),
+        (32.662, -96.662),
+        (32.622, -96.728),
+        (32.620, -96.850),
+        (32.648, -96.930),
+        (32.700, -96.992),
+        (32.770, -97.000),
+        (32.830, -96.962),
+        (32.870, -96.932),
+        (32.930, -96.922),
+    )
+)
 
 #: Neighbourhood centres where cameras cluster: (lat, lon, weight, spread in metres).
 HUBS: tuple[tuple[float, float, float, float], ...] = (
     (32.7801, -96.8004, 0.30, 1400.0),  # Downtown
     (32.8010, -96.8020, 0.12, 1200.0),  # Uptown
-    (32.7840, -96.7830, 0.08, 700.0),   # Deep Ellum
+    (32.7840, -96.7830, 0.08, 700.0),  # Deep Ellum
     (32.8130, -96.8170, 0.07, 1500.0),  # Oak Lawn
     (32.7490, -96.8290, 0.08, 1100.0),  # Bishop Arts / Oak Cliff
     (32.8680, -96.7730, 0.08, 1500.0),  # NorthPark / Lovers Ln
@@ -42,28 +59,101 @@ HUBS: tuple[tuple[float, float, float, float], ...] = (
     (32.9300, -96.8000, 0.08, 2500.0),  # Far North Dallas
     (32.7050, -96.7900, 0.06, 2500.0),  # South Dallas / Cedar Crest
     (32.8700, -96.7000, 0.05, 2000.0),  # Lake Highlands
-)  # fmt: skip
+)
 
 EAST_WEST_STREETS: tuple[str, ...] = (
-    "Camp Wisdom Rd", "Wheatland Rd", "Kiest Blvd", "Ledbetter Dr", "Illinois Ave",
-    "Saner Ave", "Jefferson Blvd", "Davis St", "Colorado Blvd", "Commerce St", "Main St",
-    "Elm St", "Pacific Ave", "Ross Ave", "San Jacinto St", "Live Oak St", "Gaston Ave",
-    "Swiss Ave", "Columbia Ave", "Mockingbird Ln", "Lovers Ln", "University Blvd",
-    "Northwest Hwy", "Park Ln", "Walnut Hill Ln", "Royal Ln", "Forest Ln", "LBJ Fwy Service Rd",
-    "Spring Valley Rd", "Alpha Rd", "Belt Line Rd", "Arapaho Rd", "Frankford Rd", "Trinity Mills Rd",
-    "Scyene Rd", "Military Pkwy", "Samuell Blvd", "Lake June Rd", "Bruton Rd", "Elam Rd",
-)  # fmt: skip
+    "Camp Wisdom Rd",
+    "Wheatland Rd",
+    "Kiest Blvd",
+    "Ledbetter Dr",
+    "Illinois Ave",
+    "Saner Ave",
+    "Jefferson Blvd",
+    "Davis St",
+    "Colorado Blvd",
+    "Commerce St",
+    "Main St",
+    "Elm St",
+    "Pacific Ave",
+    "Ross Ave",
+    "San Jacinto St",
+    "Live Oak St",
+    "Gaston Ave",
+    "Swiss Ave",
+    "Columbia Ave",
+    "Mockingbird Ln",
+    "Lovers Ln",
+    "University Blvd",
+    "Northwest Hwy",
+    "Park Ln",
+    "Walnut Hill Ln",
+    "Royal Ln",
+    "Forest Ln",
+    "LBJ Fwy Service Rd",
+    "Spring Valley Rd",
+    "Alpha Rd",
+    "Belt Line Rd",
+    "Arapaho Rd",
+    "Frankford Rd",
+    "Trinity Mills Rd",
+    "Scyene Rd",
+    "Military Pkwy",
+    "Samuell Blvd",
+    "Lake June Rd",
+    "Bruton Rd",
+    "Elam Rd",
+)
 
 NORTH_SOUTH_STREETS: tuple[str, ...] = (
-    "Cockrell Hill Rd", "Westmoreland Rd", "Hampton Rd", "Polk St", "Zang Blvd", "Beckley Ave",
-    "Marsalis Ave", "Lancaster Rd", "Riverfront Blvd", "Harry Hines Blvd", "Lamar St", "Akard St",
-    "Ervay St", "Harwood St", "Pearl St", "Good Latimer Expy", "Malcolm X Blvd", "Haskell Ave",
-    "Peak St", "Carroll Ave", "Fitzhugh Ave", "Henderson Ave", "Greenville Ave", "Skillman St",
-    "Abrams Rd", "Audelia Rd", "Plano Rd", "Jupiter Rd", "Buckner Blvd", "St Augustine Dr",
-    "Inwood Rd", "Lemmon Ave", "McKinney Ave", "Cedar Springs Rd", "Oak Lawn Ave", "Maple Ave",
-    "Preston Rd", "Hillcrest Rd", "Coit Rd", "Marsh Ln", "Midway Rd", "Webb Chapel Rd",
-    "Montfort Dr", "Ferguson Rd", "Garland Rd", "Second Ave", "Dolphin Rd", "Prairie Creek Rd",
-)  # fmt: skip
+    "Cockrell Hill Rd",
+    "Westmoreland Rd",
+    "Hampton Rd",
+    "Polk St",
+    "Zang Blvd",
+    "Beckley Ave",
+    "Marsalis Ave",
+    "Lancaster Rd",
+    "Riverfront Blvd",
+    "Harry Hines Blvd",
+    "Lamar St",
+    "Akard St",
+    "Ervay St",
+    "Harwood St",
+    "Pearl St",
+    "Good Latimer Expy",
+    "Malcolm X Blvd",
+    "Haskell Ave",
+    "Peak St",
+    "Carroll Ave",
+    "Fitzhugh Ave",
+    "Henderson Ave",
+    "Greenville Ave",
+    "Skillman St",
+    "Abrams Rd",
+    "Audelia Rd",
+    "Plano Rd",
+    "Jupiter Rd",
+    "Buckner Blvd",
+    "St Augustine Dr",
+    "Inwood Rd",
+    "Lemmon Ave",
+    "McKinney Ave",
+    "Cedar Springs Rd",
+    "Oak Lawn Ave",
+    "Maple Ave",
+    "Preston Rd",
+    "Hillcrest Rd",
+    "Coit Rd",
+    "Marsh Ln",
+    "Midway Rd",
+    "Webb Chapel Rd",
+    "Montfort Dr",
+    "Ferguson Rd",
+    "Garland Rd",
+    "Second Ave",
+    "Dolphin Rd",
+    "Prairie Creek Rd",
+)
 
 BLOCK_DEG = 0.0011  # about 1/16 mile: one 100-block
 BAND_DEG = 0.0105  # latitude/longitude band served by one street name
@@ -95,7 +185,9 @@ def _uniform(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray]:
     return lats[:n], lons[:n]
 
 
-def sample_points(rng: np.random.Generator, n: int, *, clustered: float = 0.55) -> tuple[FloatArray, FloatArray]:
+def sample_points(
+    rng: np.random.Generator, n: int, *, clustered: float = 0.55
+) -> tuple[FloatArray, FloatArray]:
     """``n`` points inside the outline: a ``clustered`` share around the hubs (denser
     downtown), the rest spread evenly over the city. Deterministic for a given ``rng``."""
     if n <= 0:
@@ -108,7 +200,9 @@ def sample_points(rng: np.random.Generator, n: int, *, clustered: float = 0.55) 
     spread = np.array([h[3] for h in HUBS])[which]
     m_per_deg_lat = 111_195.0
     lat_h = centre_lat + rng.normal(0.0, 1.0, n_hub) * spread / m_per_deg_lat
-    lon_h = centre_lon + rng.normal(0.0, 1.0, n_hub) * spread / (m_per_deg_lat * np.cos(np.radians(centre_lat)))
+    lon_h = centre_lon + rng.normal(0.0, 1.0, n_hub) * spread / (
+        m_per_deg_lat * np.cos(np.radians(centre_lat))
+    )
     outside = ~inside(lat_h, lon_h)
     if outside.any():  # hub tails that leave the city are redrawn evenly inside it
         lat_h[outside], lon_h[outside] = _uniform(rng, int(outside.sum()))
@@ -128,10 +222,14 @@ def addresses(rng: np.random.Generator, lats: FloatArray, lons: FloatArray) -> l
     along_ew = np.abs(lons - DOWNTOWN.lon) / _BLOCK_DEG
     along_ns = np.abs(lats - DOWNTOWN.lat) / _BLOCK_DEG
     along = np.where(east_west, along_ew, along_ns)
-    number = (np.floor(along) * 100 + rng.integers(0, 50, n) * 2 + rng.integers(0, 2, n) + 100).astype(np.int64)
+    number = (
+        np.floor(along) * 100 + rng.integers(0, 50, n) * 2 + rng.integers(0, 2, n) + 100
+    ).astype(np.int64)
     ew, ns = EAST_WEST_STREETS, NORTH_SOUTH_STREETS
     out = []
-    for is_ew, lb, ob, num in zip(east_west.tolist(), lat_band.tolist(), lon_band.tolist(), number.tolist(), strict=True):
+    for is_ew, lb, ob, num in zip(
+        east_west.tolist(), lat_band.tolist(), lon_band.tolist(), number.tolist(), strict=True
+    ):
         street = ew[lb % len(ew)] if is_ew else ns[ob % len(ns)]
         out.append(f"{num} {street}")
     return out

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import platformdirs
 
-PHOTOS = ("dog.jpg", "person.jpg", "horses.jpg", "giraffe.jpg", "eagle.jpg", "kite.jpg", "scream.jpg")
+PHOTOS = (
+    "dog.jpg",
+    "person.jpg",
+    "horses.jpg",
+    "giraffe.jpg",
+    "eagle.jpg",
+    "kite.jpg",
+    "scream.jpg",
+)
 SYSTEM_DIR = Path("/usr/share/darknet/data")
 
 
@@ -43,7 +51,9 @@ def photos_dir() -> Path:
     if _have(target):
         return target
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise PhotosUnavailable("darknet sample photos missing and apt-get/dpkg-deb are not available")
+        raise PhotosUnavailable(
+            "darknet sample photos missing and apt-get/dpkg-deb are not available"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         got = _run(["apt-get", "download", "darknet"], work)
@@ -65,7 +75,9 @@ def photos_dir() -> Path:
             raise PhotosUnavailable(f"dpkg-deb -x failed: {out.stderr.strip()[-300:]}")
         source = unpacked / "usr/share/darknet/data"
         if not _have(source):
-            raise PhotosUnavailable(f"the darknet package no longer ships {PHOTOS} under /usr/share/darknet/data")
+            raise PhotosUnavailable(
+                f"the darknet package no longer ships {PHOTOS} under /usr/share/darknet/data"
+            )
         target.mkdir(parents=True, exist_ok=True)
         for name in PHOTOS:
             shutil.copy2(source / name, target / name)

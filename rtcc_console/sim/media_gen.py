@@ -107,7 +107,9 @@ def load_or_render(spec: LoopSpec, cache_dir: Path | None = None) -> tuple[Loop,
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _scene_frames(spec: LoopSpec, size: tuple[int, int], n: int, start: int) -> Iterator[np.ndarray]:
+def _scene_frames(
+    spec: LoopSpec, size: tuple[int, int], n: int, start: int
+) -> Iterator[np.ndarray]:
     """RGB frames: a tinted gradient, two moving blocks, name and time code.
 
     Drawn at quarter resolution and upscaled by pixel repetition: cheap, and the encoder

@@ -37,12 +37,22 @@ class RtspProcess:
 
     def start(self, timeout_s: float = 30.0) -> int:
         """Start the child and return the port it listens on."""
-        args = [SYSTEM_PYTHON, os.path.abspath(__file__), "--host", self.host, "--port", str(self.port)]
+        args = [
+            SYSTEM_PYTHON,
+            os.path.abspath(__file__),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
         # The child imports only the standard-library module media.wallclock from us.
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": root}
         self._proc = subprocess.Popen(
-            [*args, *map(str, self.loops)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env
+            [*args, *map(str, self.loops)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            env=env,
         )
         assert self._proc.stdout is not None
         ready, _, _ = select.select([self._proc.stdout], [], [], timeout_s)

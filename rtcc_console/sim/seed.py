@@ -36,9 +36,15 @@ MAX_CAMERAS = 1_000_000
 BIG_LOAD = 50_000  # from this many cameras, indexes are rebuilt after the load
 
 __all__ = [
-    "CONNECT_DALLAS_INTEGRATED", "CONNECT_DALLAS_REGISTERED", "DEFAULT_STREAM_BASE", "Registry",
-    "generate_registry", "main", "seed_database", "split_counts",
-]  # fmt: skip
+    "CONNECT_DALLAS_INTEGRATED",
+    "CONNECT_DALLAS_REGISTERED",
+    "DEFAULT_STREAM_BASE",
+    "Registry",
+    "generate_registry",
+    "main",
+    "seed_database",
+    "split_counts",
+]
 
 
 def split_counts(total: int) -> tuple[int, int]:
@@ -73,13 +79,21 @@ def generate_registry(
     try:
         stream_base.format(index=0)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ValueError(f"stream_base {stream_base!r} is not a valid template with {{index}}: {exc!r}") from None
+        raise ValueError(
+            f"stream_base {stream_base!r} is not a valid template with {{index}}: {exc!r}"
+        ) from None
     if stream_pool < 1:
         raise ValueError(f"stream_pool must be at least 1, got {stream_pool}")
     rng = np.random.default_rng(seed)
     return build_registry_columns(
-        rng, n_registered=n_registered, n_integrated=n_integrated, stream_base=stream_base,
-        stream_pool=stream_pool, sample_points=sample_points, addresses=addresses, inside=inside,
+        rng,
+        n_registered=n_registered,
+        n_integrated=n_integrated,
+        stream_base=stream_base,
+        stream_pool=stream_pool,
+        sample_points=sample_points,
+        addresses=addresses,
+        inside=inside,
     )
 
 
@@ -124,26 +138,51 @@ def seed_database(url: str | None, registry: Registry, *, replace: bool = False)
             secrets = {cid: (url_, None) for cid, url_ in registry.secrets.items()}
             big = len(registry) >= BIG_LOAD
             with deferred_indexes(session) if big else contextlib.nullcontext():
-                n_cams = bulk_insert_camera_rows(session, rows=registry.camera_rows(), secrets=secrets)
+                n_cams = bulk_insert_camera_rows(
+                    session, rows=registry.camera_rows(), secrets=secrets
+                )
             session.commit()
             t2 = time.perf_counter()
     finally:
         engine.dispose()
-    return {"owners": n_owners, "cameras": n_cams, "migrate_s": round(t1 - t0, 3), "load_s": round(t2 - t1, 3)}
+    return {
+        "owners": n_owners,
+        "cameras": n_cams,
+        "migrate_s": round(t1 - t0, 3),
+        "load_s": round(t2 - t1, 3),
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rtcc seed", description="create a demo camera registry")
-    p.add_argument("--city", default="dallas", choices=["dallas"], help="city shape and street names")
-    p.add_argument("--cameras", type=int, default=CONNECT_DALLAS_REGISTERED + CONNECT_DALLAS_INTEGRATED,
-                   help="total cameras, split like Connect Dallas (default 2,582; max 1,000,000)")
+    p.add_argument(
+        "--city", default="dallas", choices=["dallas"], help="city shape and street names"
+    )
+    p.add_argument(
+        "--cameras",
+        type=int,
+        default=CONNECT_DALLAS_REGISTERED + CONNECT_DALLAS_INTEGRATED,
+        help="total cameras, split like Connect Dallas (default 2,582; max 1,000,000)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed (same seed, same registry)")
-    p.add_argument("--db", dest="db_url", default=None,
-                   help="SQLAlchemy URL (default: $RTCC_DB_URL or the per-user SQLite file)")
-    p.add_argument("--stream-base", default=DEFAULT_STREAM_BASE, help="stream URL template with {index}")
-    p.add_argument("--stream-pool", type=int, default=64, help="number of simulated streams to cycle through")
-    p.add_argument("--replace", action="store_true", help="replace cameras and owners already in the database")
-    p.add_argument("--json", action="store_true", help="print one JSON object with counts and timings")
+    p.add_argument(
+        "--db",
+        dest="db_url",
+        default=None,
+        help="SQLAlchemy URL (default: $RTCC_DB_URL or the per-user SQLite file)",
+    )
+    p.add_argument(
+        "--stream-base", default=DEFAULT_STREAM_BASE, help="stream URL template with {index}"
+    )
+    p.add_argument(
+        "--stream-pool", type=int, default=64, help="number of simulated streams to cycle through"
+    )
+    p.add_argument(
+        "--replace", action="store_true", help="replace cameras and owners already in the database"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object with counts and timings"
+    )
     return p
 
 
@@ -156,8 +195,13 @@ def main(argv: list[str]) -> int:
     try:
         n_reg, n_int = split_counts(args.cameras)
         t0 = time.perf_counter()
-        registry = generate_registry(seed=args.seed, n_registered=n_reg, n_integrated=n_int,
-                                     stream_base=args.stream_base, stream_pool=args.stream_pool)
+        registry = generate_registry(
+            seed=args.seed,
+            n_registered=n_reg,
+            n_integrated=n_int,
+            stream_base=args.stream_base,
+            stream_pool=args.stream_pool,
+        )
         gen_s = time.perf_counter() - t0
         stats = seed_database(url, registry, replace=args.replace)
     except ValueError as exc:
@@ -166,17 +210,24 @@ def main(argv: list[str]) -> int:
     from rtcc_console.store.db import normalize_url
 
     report = {
-        "city": args.city, "seed": args.seed,
+        "city": args.city,
+        "seed": args.seed,
         "db": normalize_url(url).render_as_string(hide_password=True),
-        "registered": n_reg, "integrated": n_int, "owners": stats["owners"],
-        "with_credentials": registry.credentialed_count(), "generate_s": round(gen_s, 3),
-        "migrate_s": stats["migrate_s"], "load_s": stats["load_s"],
+        "registered": n_reg,
+        "integrated": n_int,
+        "owners": stats["owners"],
+        "with_credentials": registry.credentialed_count(),
+        "generate_s": round(gen_s, 3),
+        "migrate_s": stats["migrate_s"],
+        "load_s": stats["load_s"],
         "total_s": round(time.perf_counter() - t0, 3),
     }
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"seeded {n_reg + n_int:,} cameras ({n_reg:,} registered, {n_int:,} integrated) and "
-              f"{report['owners']:,} owners into {report['db']} in {report['total_s']} s "
-              f"(generate {report['generate_s']} s, load {report['load_s']} s)")
+        print(
+            f"seeded {n_reg + n_int:,} cameras ({n_reg:,} registered, {n_int:,} integrated) and "
+            f"{report['owners']:,} owners into {report['db']} in {report['total_s']} s "
+            f"(generate {report['generate_s']} s, load {report['load_s']} s)"
+        )
     return 0

@@ -24,33 +24,153 @@ KIND_P = {Tier.REGISTERED: (0.64, 0.26, 0.03, 0.07), Tier.INTEGRATED: (0.15, 0.5
 LIVE_ALWAYS_P = (0.5, 0.2, 0.1, 0.85)
 JITTER_M = (6.0, 25.0, 70.0, 0.0)  # cameras around one owner's site
 
-FIRST = ("Maria", "James", "Sofia", "Michael", "Aaliyah", "David", "Jose", "Emily", "Daniel", "Keisha",
-         "Luis", "Sarah", "Andre", "Linh", "Robert", "Ana", "Marcus", "Jennifer", "Carlos", "Priya",
-         "William", "Gabriela", "Terrence", "Hannah", "Juan", "Olivia", "Darnell", "Mei", "Thomas", "Rosa")
-LAST = ("Garcia", "Johnson", "Martinez", "Williams", "Nguyen", "Brown", "Hernandez", "Davis", "Lopez",
-        "Jackson", "Wilson", "Rodriguez", "Thompson", "Patel", "Anderson", "Moore", "Ramirez", "Taylor",
-        "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Scott")
-BIZ_NAME = ("Elm Street", "Trinity", "Lone Star", "Oak Cliff", "Deep Ellum", "Lakewood", "Bluebonnet",
-            "Big D", "Pegasus", "White Rock", "Bishop Arts", "Cedar Springs", "Knox", "Mockingbird",
-            "Greenville", "Preston Hollow", "Fair Park", "Red Bird", "Kessler", "Lake Highlands")
-BIZ_TYPE = ("Dental", "Auto Repair", "Tacos", "Hardware", "Coffee", "Pharmacy", "Laundromat", "Barbershop",
-            "Food Mart", "Liquor", "Pawn", "Tire & Wheel", "BBQ", "Cleaners", "Fitness", "Bakery",
-            "Apartments", "Self Storage", "Car Wash", "Grocery")
-SCHOOL_NAME = ("Sam Houston", "Mockingbird", "Lakewood", "Bonham", "Stonewall", "Travis", "Hillcrest",
-               "Sunset", "Adamson", "Kimball", "Carter", "Pinkston", "Molina", "Seagoville", "Wilmer-Hutchins")
+FIRST = (
+    "Maria",
+    "James",
+    "Sofia",
+    "Michael",
+    "Aaliyah",
+    "David",
+    "Jose",
+    "Emily",
+    "Daniel",
+    "Keisha",
+    "Luis",
+    "Sarah",
+    "Andre",
+    "Linh",
+    "Robert",
+    "Ana",
+    "Marcus",
+    "Jennifer",
+    "Carlos",
+    "Priya",
+    "William",
+    "Gabriela",
+    "Terrence",
+    "Hannah",
+    "Juan",
+    "Olivia",
+    "Darnell",
+    "Mei",
+    "Thomas",
+    "Rosa",
+)
+LAST = (
+    "Garcia",
+    "Johnson",
+    "Martinez",
+    "Williams",
+    "Nguyen",
+    "Brown",
+    "Hernandez",
+    "Davis",
+    "Lopez",
+    "Jackson",
+    "Wilson",
+    "Rodriguez",
+    "Thompson",
+    "Patel",
+    "Anderson",
+    "Moore",
+    "Ramirez",
+    "Taylor",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Scott",
+)
+BIZ_NAME = (
+    "Elm Street",
+    "Trinity",
+    "Lone Star",
+    "Oak Cliff",
+    "Deep Ellum",
+    "Lakewood",
+    "Bluebonnet",
+    "Big D",
+    "Pegasus",
+    "White Rock",
+    "Bishop Arts",
+    "Cedar Springs",
+    "Knox",
+    "Mockingbird",
+    "Greenville",
+    "Preston Hollow",
+    "Fair Park",
+    "Red Bird",
+    "Kessler",
+    "Lake Highlands",
+)
+BIZ_TYPE = (
+    "Dental",
+    "Auto Repair",
+    "Tacos",
+    "Hardware",
+    "Coffee",
+    "Pharmacy",
+    "Laundromat",
+    "Barbershop",
+    "Food Mart",
+    "Liquor",
+    "Pawn",
+    "Tire & Wheel",
+    "BBQ",
+    "Cleaners",
+    "Fitness",
+    "Bakery",
+    "Apartments",
+    "Self Storage",
+    "Car Wash",
+    "Grocery",
+)
+SCHOOL_NAME = (
+    "Sam Houston",
+    "Mockingbird",
+    "Lakewood",
+    "Bonham",
+    "Stonewall",
+    "Travis",
+    "Hillcrest",
+    "Sunset",
+    "Adamson",
+    "Kimball",
+    "Carter",
+    "Pinkston",
+    "Molina",
+    "Seagoville",
+    "Wilmer-Hutchins",
+)
 SCHOOL_TYPE = ("Elementary School", "Middle School", "High School", "Academy", "Montessori")
-AGENCIES = ("City of Dallas Park and Recreation", "DART Police", "Dallas Public Library",
-            "City of Dallas Transportation", "Dallas Water Utilities", "Fair Park", "Love Field Aviation")
-SPOTS = (("porch", "driveway", "doorbell", "backyard", "garage", "side gate"),
-         ("entrance", "parking lot", "register", "loading dock", "rear door", "drive-thru"),
-         ("main entrance", "bus loop", "parking", "gym entrance", "playground", "front office"),
-         ("intersection", "park entrance", "trailhead", "library entrance", "plaza", "bus stop"))
+AGENCIES = (
+    "City of Dallas Park and Recreation",
+    "DART Police",
+    "Dallas Public Library",
+    "City of Dallas Transportation",
+    "Dallas Water Utilities",
+    "Fair Park",
+    "Love Field Aviation",
+)
+SPOTS = (
+    ("porch", "driveway", "doorbell", "backyard", "garage", "side gate"),
+    ("entrance", "parking lot", "register", "loading dock", "rear door", "drive-thru"),
+    ("main entrance", "bus loop", "parking", "gym entrance", "playground", "front office"),
+    ("intersection", "park entrance", "trailhead", "library entrance", "plaza", "bus stop"),
+)
 
 
 class Registry:
     """Owners, cameras and full stream URLs of a generated registry."""
 
-    def __init__(self, *, owner_cols: dict[str, Any], camera_cols: dict[str, Any], secrets: dict[str, str]) -> None:
+    def __init__(
+        self, *, owner_cols: dict[str, Any], camera_cols: dict[str, Any], secrets: dict[str, str]
+    ) -> None:
         self._o = owner_cols
         self._c = camera_cols
         self.secrets = secrets
@@ -64,31 +184,75 @@ class Registry:
 
     def owner_rows_as_owners(self) -> list[Owner]:
         o = self._o
-        return [Owner(id=i, name=n, kind=KINDS[k], email=e, phone=p, accepts_requests=a)
-                for i, n, k, e, p, a in zip(o["id"], o["name"], o["kind"].tolist(), o["email"], o["phone"],
-                                            o["accepts"].tolist(), strict=True)]
+        return [
+            Owner(id=i, name=n, kind=KINDS[k], email=e, phone=p, accepts_requests=a)
+            for i, n, k, e, p, a in zip(
+                o["id"],
+                o["name"],
+                o["kind"].tolist(),
+                o["email"],
+                o["phone"],
+                o["accepts"].tolist(),
+                strict=True,
+            )
+        ]
 
     @cached_property
     def cameras(self) -> list[Camera]:
         return [
-            Camera(id=r[0], name=r[1], tier=Tier(r[2]), location=GeoPoint(r[5], r[6]), kind=CameraKind(r[3]),
-                   sharing_mode=SharingMode(r[4]), address=r[7], owner_id=r[8], heading_deg=r[9], fov_deg=r[10],
-                   range_m=r[11], stream_ref=r[12])
+            Camera(
+                id=r[0],
+                name=r[1],
+                tier=Tier(r[2]),
+                location=GeoPoint(r[5], r[6]),
+                kind=CameraKind(r[3]),
+                sharing_mode=SharingMode(r[4]),
+                address=r[7],
+                owner_id=r[8],
+                heading_deg=r[9],
+                fov_deg=r[10],
+                range_m=r[11],
+                stream_ref=r[12],
+            )
             for r in self.camera_rows()
         ]
 
     def camera_rows(self) -> Iterator[tuple[Any, ...]]:
         """Tuples in ``store.bulk.CAMERA_ROW_FIELDS`` order (stream URL already redacted)."""
         c = self._c
-        nan_to_none = [[None if v != v else v for v in c[key].tolist()] for key in ("heading", "fov", "range")]
+        nan_to_none = [
+            [None if v != v else v for v in c[key].tolist()] for key in ("heading", "fov", "range")
+        ]
         tiers = [Tier.REGISTERED.value, Tier.INTEGRATED.value]
         modes = [m.value for m in SharingMode]
         kinds = [k.value for k in KINDS]
-        for row in zip(c["id"], c["name"], c["tier"].tolist(), c["kind"].tolist(), c["mode"].tolist(),
-                       c["lat"].tolist(), c["lon"].tolist(), c["address"], c["owner_id"], *nan_to_none,
-                       c["stream_ref"], strict=True):
-            yield (row[0], row[1], tiers[row[2]], kinds[row[3]], modes[row[4]], *row[5:9],
-                   row[9], row[10], row[11], row[12], None)
+        for row in zip(
+            c["id"],
+            c["name"],
+            c["tier"].tolist(),
+            c["kind"].tolist(),
+            c["mode"].tolist(),
+            c["lat"].tolist(),
+            c["lon"].tolist(),
+            c["address"],
+            c["owner_id"],
+            *nan_to_none,
+            c["stream_ref"],
+            strict=True,
+        ):
+            yield (
+                row[0],
+                row[1],
+                tiers[row[2]],
+                kinds[row[3]],
+                modes[row[4]],
+                *row[5:9],
+                row[9],
+                row[10],
+                row[11],
+                row[12],
+                None,
+            )
 
     def credentialed_count(self) -> int:
         """How many full stream URLs carry credentials."""
@@ -96,8 +260,12 @@ class Registry:
 
     def summary(self) -> dict[str, int]:
         tier = self._c["tier"]
-        return {"cameras": len(self), "registered": int((tier == 0).sum()), "integrated": int((tier == 1).sum()),
-                "owners": len(self._o["id"])}
+        return {
+            "cameras": len(self),
+            "registered": int((tier == 0).sum()),
+            "integrated": int((tier == 1).sum()),
+            "owners": len(self._o["id"]),
+        }
 
 
 def _group_sizes(rng: np.random.Generator, kind: int, count: int) -> npt.NDArray[np.int64]:
@@ -112,19 +280,25 @@ def _group_sizes(rng: np.random.Generator, kind: int, count: int) -> npt.NDArray
         sizes = np.minimum(1 + rng.geometric(0.25, count), 16)
     else:
         n_agencies = min(len(AGENCIES), max(1, count // 25))
-        return np.bincount(rng.integers(0, n_agencies, count), minlength=n_agencies).astype(np.int64)
+        return np.bincount(rng.integers(0, n_agencies, count), minlength=n_agencies).astype(
+            np.int64
+        )
     cut = int(np.searchsorted(np.cumsum(sizes), count))
     sizes = sizes[: cut + 1].copy()
     sizes[-1] -= int(sizes.sum()) - count
     return sizes[sizes > 0]
 
 
-def _owner_columns(rng: np.random.Generator, o_kind: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
+def _owner_columns(
+    rng: np.random.Generator, o_kind: npt.NDArray[np.int64]
+) -> tuple[list[str], list[str]]:
     """Names and e-mail addresses for owners of the given kinds (vectorised draws)."""
     n = o_kind.size
     first, last = rng.integers(len(FIRST), size=n), rng.integers(len(LAST), size=n)
     biz = rng.integers(len(BIZ_NAME), size=n) * len(BIZ_TYPE) + rng.integers(len(BIZ_TYPE), size=n)
-    school = rng.integers(len(SCHOOL_NAME), size=n) * len(SCHOOL_TYPE) + rng.integers(len(SCHOOL_TYPE), size=n)
+    school = rng.integers(len(SCHOOL_NAME), size=n) * len(SCHOOL_TYPE) + rng.integers(
+        len(SCHOOL_TYPE), size=n
+    )
     people = [[f"{f} {la}" for la in LAST] for f in FIRST]
     stems = [[f"{f[0]}{la}".lower() for la in LAST] for f in FIRST]
     biz_names = [f"{a} {b}" for a in BIZ_NAME for b in BIZ_TYPE]
@@ -137,8 +311,16 @@ def _owner_columns(rng: np.random.Generator, o_kind: npt.NDArray[np.int64]) -> t
     agency_slugs = [slug(x) for x in AGENCIES]
     names: list[str] = []
     emails: list[str] = []
-    for k, (kind, f, la, b, sc) in enumerate(zip(o_kind.tolist(), first.tolist(), last.tolist(), biz.tolist(),
-                                                 school.tolist(), strict=True)):
+    for k, (kind, f, la, b, sc) in enumerate(
+        zip(
+            o_kind.tolist(),
+            first.tolist(),
+            last.tolist(),
+            biz.tolist(),
+            school.tolist(),
+            strict=True,
+        )
+    ):
         if kind == 0:
             names.append(people[f][la])
             emails.append(f"{stems[f][la]}{k}@example.org")
@@ -155,8 +337,14 @@ def _owner_columns(rng: np.random.Generator, o_kind: npt.NDArray[np.int64]) -> t
 
 
 def build_registry_columns(
-    rng: np.random.Generator, *, n_registered: int, n_integrated: int, stream_base: str, stream_pool: int,
-    sample_points: Callable[..., tuple[FloatArray, FloatArray]], addresses: Callable[..., list[str]],
+    rng: np.random.Generator,
+    *,
+    n_registered: int,
+    n_integrated: int,
+    stream_base: str,
+    stream_pool: int,
+    sample_points: Callable[..., tuple[FloatArray, FloatArray]],
+    addresses: Callable[..., list[str]],
     inside: Callable[..., npt.NDArray[np.bool_]],
 ) -> Registry:
     """Generate every column; see ``sim.seed.generate_registry`` for the parameters."""
@@ -164,7 +352,9 @@ def build_registry_columns(
     c_tier: list[npt.NDArray[np.int64]] = []
     c_kind: list[npt.NDArray[np.int64]] = []
     c_owner: list[npt.NDArray[np.int64]] = []
-    for tier_code, (tier, count) in enumerate(((Tier.REGISTERED, n_registered), (Tier.INTEGRATED, n_integrated))):
+    for tier_code, (tier, count) in enumerate(
+        ((Tier.REGISTERED, n_registered), (Tier.INTEGRATED, n_integrated))
+    ):
         kinds = rng.choice(4, size=count, p=KIND_P[tier])
         for kind in range(4):
             sizes = _group_sizes(rng, kind, int((kinds == kind).sum()))
@@ -173,7 +363,11 @@ def build_registry_columns(
             c_owner.append(np.repeat(np.arange(first_owner, first_owner + len(sizes)), sizes))
             c_kind.append(np.full(int(sizes.sum()), kind))
             c_tier.append(np.full(int(sizes.sum()), tier_code))
-    tier_a, kind_a, owner_a = np.concatenate(c_tier), np.concatenate(c_kind), np.concatenate(c_owner)
+    tier_a, kind_a, owner_a = (
+        np.concatenate(c_tier),
+        np.concatenate(c_kind),
+        np.concatenate(c_owner),
+    )
     n, n_owners = tier_a.size, len(o_kind)
     o_kind_a = np.array(o_kind, dtype=np.int64)
     # Positions: one site per owner, cameras jittered around it; public cameras stand alone.
@@ -189,7 +383,9 @@ def build_registry_columns(
     lat, lon = np.round(lat, 6), np.round(lon, 6)
     site_addr = addresses(rng, site_lat, site_lon)
     addr_orig = [site_addr[k] for k in owner_a.tolist()]
-    for idx, text in zip(np.flatnonzero(public).tolist(), addresses(rng, lat[public], lon[public]), strict=True):
+    for idx, text in zip(
+        np.flatnonzero(public).tolist(), addresses(rng, lat[public], lon[public]), strict=True
+    ):
         addr_orig[idx] = text
     # Shuffle cameras so ids do not reveal tier/kind/owner grouping.
     order = rng.permutation(n)
@@ -207,17 +403,29 @@ def build_registry_columns(
     o_accepts = rng.random(n_owners) < 0.92
     # Cameras: addresses, names, optics, sharing modes
     spot = rng.integers(0, 6, n)
-    name = [f"{o_names[o] if k else a} — {SPOTS[k][s]}"
-            for o, k, a, s in zip(owner_a.tolist(), kind_a.tolist(), address, spot.tolist(), strict=True)]
+    name = [
+        f"{o_names[o] if k else a} — {SPOTS[k][s]}"
+        for o, k, a, s in zip(
+            owner_a.tolist(), kind_a.tolist(), address, spot.tolist(), strict=True
+        )
+    ]
     has_optics = rng.random(n) < 0.8
     heading = np.where(has_optics, np.round(rng.uniform(0, 360, n), 1) % 360.0, np.nan)
     fov = np.where(has_optics, rng.choice([70.0, 90.0, 110.0, 130.0], n), np.nan)
-    range_m = np.where(has_optics & (rng.random(n) < np.where(tier_a == 1, 0.6, 0.3)),
-                       np.round(rng.uniform(20, 80, n)), np.nan)
+    range_m = np.where(
+        has_optics & (rng.random(n) < np.where(tier_a == 1, 0.6, 0.3)),
+        np.round(rng.uniform(20, 80, n)),
+        np.nan,
+    )
     modes = list(SharingMode)
     live = rng.random(n) < np.array(LIVE_ALWAYS_P)[kind_a]
-    mode = np.where(tier_a == 0, modes.index(SharingMode.REQUEST_ONLY),
-                    np.where(live, modes.index(SharingMode.LIVE_ALWAYS), modes.index(SharingMode.LIVE_IN_EMERGENCY)))
+    mode = np.where(
+        tier_a == 0,
+        modes.index(SharingMode.REQUEST_ONLY),
+        np.where(
+            live, modes.index(SharingMode.LIVE_ALWAYS), modes.index(SharingMode.LIVE_IN_EMERGENCY)
+        ),
+    )
     # Streams of integrated cameras, in id order; ~20 % with credentials.
     from rtcc_console.core.redact import redact_stream_url
 
@@ -233,9 +441,27 @@ def build_registry_columns(
             url = f"{scheme}://viewer{j % 97}:{int(tokens[j]):010x}@{rest}"
         secrets[ids[i]] = url
         stream_ref[i] = redact_stream_url(url)
-    owner_cols = {"id": o_ids, "name": o_names, "kind": o_kind_a, "email": o_emails,
-                  "phone": o_phone, "accepts": o_accepts}
-    camera_cols = {"id": ids, "name": name, "tier": tier_a, "kind": kind_a, "mode": mode, "lat": lat, "lon": lon,
-                   "address": address, "owner_id": [o_ids[k] for k in owner_a.tolist()], "heading": heading,
-                   "fov": fov, "range": range_m, "stream_ref": stream_ref}
+    owner_cols = {
+        "id": o_ids,
+        "name": o_names,
+        "kind": o_kind_a,
+        "email": o_emails,
+        "phone": o_phone,
+        "accepts": o_accepts,
+    }
+    camera_cols = {
+        "id": ids,
+        "name": name,
+        "tier": tier_a,
+        "kind": kind_a,
+        "mode": mode,
+        "lat": lat,
+        "lon": lon,
+        "address": address,
+        "owner_id": [o_ids[k] for k in owner_a.tolist()],
+        "heading": heading,
+        "fov": fov,
+        "range": range_m,
+        "stream_ref": stream_ref,
+    }
     return Registry(owner_cols=owner_cols, camera_cols=camera_cols, secrets=secrets)

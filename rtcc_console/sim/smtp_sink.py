@@ -47,8 +47,14 @@ class _Handler:
     def __post_init__(self) -> None:
         self.arrived = threading.Condition(self.lock)
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if address.lower() in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -68,7 +74,9 @@ class _Handler:
         with self.arrived:
             self.count += 1
             if self.keep:
-                self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content)))
+                self.messages.append(
+                    Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content))
+                )
             self.arrived.notify_all()
         return "250 Message accepted for delivery"
 
@@ -82,13 +90,22 @@ def _free_port() -> int:
 class SmtpSink:
     """Start with :meth:`start` (or as a context manager); read :attr:`messages`."""
 
-    def __init__(self, *, refuse: set[str] | None = None, keep: bool = True, port: int = 0,
-                 delay_s: float = 0.0) -> None:
-        self.handler = _Handler(refuse={a.lower() for a in (refuse or set())}, keep=keep, delay_s=delay_s)
+    def __init__(
+        self,
+        *,
+        refuse: set[str] | None = None,
+        keep: bool = True,
+        port: int = 0,
+        delay_s: float = 0.0,
+    ) -> None:
+        self.handler = _Handler(
+            refuse={a.lower() for a in (refuse or set())}, keep=keep, delay_s=delay_s
+        )
         self.port = port or _free_port()
         self.host = "127.0.0.1"
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port,
-                                      data_size_limit=10 * 1024 * 1024)
+        self._controller = Controller(
+            self.handler, hostname=self.host, port=self.port, data_size_limit=10 * 1024 * 1024
+        )
 
     def start(self) -> SmtpSink:
         self._controller.start()
@@ -143,8 +160,18 @@ class SinkProcess:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "rtcc_console.sim.smtp_sink", "--port", str(self.port), "--delay", str(delay_s)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "rtcc_console.sim.smtp_sink",
+                "--port",
+                str(self.port),
+                "--delay",
+                str(delay_s),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()

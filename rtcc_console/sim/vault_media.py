@@ -18,8 +18,15 @@ import av
 import numpy as np
 
 
-def make_mp4(path: Path, *, seconds: float = 2.0, size: tuple[int, int] = (160, 90), fps: int = 10, seed: int = 0,
-             creation_time: datetime | None = None) -> Path:  # fmt: skip
+def make_mp4(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    size: tuple[int, int] = (160, 90),
+    fps: int = 10,
+    seed: int = 0,
+    creation_time: datetime | None = None,
+) -> Path:
     """Encode a short H.264 MP4 (moov first) and return its path."""
     w, h = size
     rng = np.random.default_rng(seed)

@@ -54,7 +54,10 @@ def _crop(photo: np.ndarray, crop: Crop) -> np.ndarray:
     h, w = photo.shape[:2]
     x, y, cw, ch = crop
     left, top = int(round(x * w)), int(round(y * h))
-    right, bottom = min(w, left + max(2, int(round(cw * w)))), min(h, top + max(2, int(round(ch * h))))
+    right, bottom = (
+        min(w, left + max(2, int(round(cw * w)))),
+        min(h, top + max(2, int(round(ch * h)))),
+    )
     return photo[top:bottom, left:right]
 
 

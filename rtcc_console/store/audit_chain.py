@@ -20,7 +20,9 @@ _AUDIT = cast(Table, AuditEventRow.__table__)
 
 def chain_tail(session: Session) -> tuple[int, str] | None:
     """(id, hash) of the newest entry, or None when the trail is empty."""
-    last = session.execute(select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)).first()
+    last = session.execute(
+        select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
+    ).first()
     return (int(last.id), str(last.hash)) if last is not None else None
 
 
@@ -39,7 +41,9 @@ def add_entries(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
 def rows_after(session: Session, *, after: int, batch: int) -> Sequence[Any]:
     """Up to ``batch`` entries with id > ``after`` in id order, as plain Core rows (a third
     of a chain walk's time went into building ORM entities)."""
-    return session.execute(select(_AUDIT).where(_AUDIT.c.id > after).order_by(_AUDIT.c.id).limit(batch)).all()
+    return session.execute(
+        select(_AUDIT).where(_AUDIT.c.id > after).order_by(_AUDIT.c.id).limit(batch)
+    ).all()
 
 
 def count_entries(session: Session, *, upto: int | None = None) -> int:

@@ -89,23 +89,35 @@ def _filtered(session: Session, query: AuditQuery) -> Select[AuditEventRow]:
     if query.until:
         stmt = stmt.where(AuditEventRow.at < query.until)
     if query.text:
-        stmt = stmt.where(or_(
-            AuditEventRow.username.icontains(query.text, autoescape=True),
-            AuditEventRow.action.icontains(query.text, autoescape=True),
-            AuditEventRow.reason.icontains(query.text, autoescape=True),
-            cast(AuditEventRow.targets, String).icontains(query.text, autoescape=True),
-        ))  # fmt: skip
+        stmt = stmt.where(
+            or_(
+                AuditEventRow.username.icontains(query.text, autoescape=True),
+                AuditEventRow.action.icontains(query.text, autoescape=True),
+                AuditEventRow.reason.icontains(query.text, autoescape=True),
+                cast(AuditEventRow.targets, String).icontains(query.text, autoescape=True),
+            )
+        )
     return stmt
 
 
 def page(
-    session: Session, *, query: AuditQuery, before_id: int | None = None, after_id: int | None = None, limit: int = 100
+    session: Session,
+    *,
+    query: AuditQuery,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
 ) -> tuple[list[AuditEventRow], bool]:
     """One page, newest first, and whether more entries lie in the direction of travel."""
     stmt = _filtered(session, query)
     if after_id is not None:
-        rows = list(session.scalars(stmt.where(AuditEventRow.id > after_id).order_by(AuditEventRow.id.asc())
-                                    .limit(limit + 1)))  # fmt: skip
+        rows = list(
+            session.scalars(
+                stmt.where(AuditEventRow.id > after_id)
+                .order_by(AuditEventRow.id.asc())
+                .limit(limit + 1)
+            )
+        )
         more = len(rows) > limit
         return list(reversed(rows[:limit])), more
     if before_id is not None:
@@ -120,8 +132,9 @@ def count(session: Session, *, query: AuditQuery) -> int:
     return int(session.scalar(select(func.count()).select_from(sub)) or 0)
 
 
-def batches(session_factory: Any, *, query: AuditQuery, batch: int = 2000, max_rows: int | None = None) -> Iterator[
-        Sequence[AuditEventRow]]:  # fmt: skip
+def batches(
+    session_factory: Any, *, query: AuditQuery, batch: int = 2000, max_rows: int | None = None
+) -> Iterator[Sequence[AuditEventRow]]:
     """Matching entries newest first in keyset batches, each read in its own short session.
 
     ``session_factory`` is a context manager factory (``Database.read``); rows are detached
@@ -147,10 +160,16 @@ def head_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditEventRow.id))) or 0)
 
 
-def entries_between(session: Session, *, since: datetime, until: datetime, limit: int) -> list[AuditEventRow]:
+def entries_between(
+    session: Session, *, since: datetime, until: datetime, limit: int
+) -> list[AuditEventRow]:
     """Staff and service entries in a time range, oldest first (input of the misuse scan)."""
-    stmt = (select(AuditEventRow).where(AuditEventRow.at >= since, AuditEventRow.at < until)
-            .order_by(AuditEventRow.id).limit(limit))  # fmt: skip
+    stmt = (
+        select(AuditEventRow)
+        .where(AuditEventRow.at >= since, AuditEventRow.at < until)
+        .order_by(AuditEventRow.id)
+        .limit(limit)
+    )
     return list(session.scalars(stmt))
 
 
@@ -165,13 +184,25 @@ def entries_by_ids(session: Session, *, ids: Sequence[int]) -> dict[int, AuditEv
 
 
 def running_verify_job(session: Session) -> AuditVerifyJobRow | None:
-    return session.scalars(select(AuditVerifyJobRow).where(AuditVerifyJobRow.status == "running")
-                           .order_by(AuditVerifyJobRow.started_at.desc()).limit(1)).first()  # fmt: skip
+    return session.scalars(
+        select(AuditVerifyJobRow)
+        .where(AuditVerifyJobRow.status == "running")
+        .order_by(AuditVerifyJobRow.started_at.desc())
+        .limit(1)
+    ).first()
 
 
-def create_verify_job(session: Session, *, job_id: str, started_by: str, started_at: datetime, total: int) -> AuditVerifyJobRow:
-    row = AuditVerifyJobRow(id=job_id, status="running", started_by=started_by, started_at=started_at, checked=0,
-                            total=total)  # fmt: skip
+def create_verify_job(
+    session: Session, *, job_id: str, started_by: str, started_at: datetime, total: int
+) -> AuditVerifyJobRow:
+    row = AuditVerifyJobRow(
+        id=job_id,
+        status="running",
+        started_by=started_by,
+        started_at=started_at,
+        checked=0,
+        total=total,
+    )
     session.add(row)
     session.flush()
     return row
@@ -182,38 +213,77 @@ def get_verify_job(session: Session, *, job_id: str) -> AuditVerifyJobRow | None
 
 
 def set_verify_progress(session: Session, *, job_id: str, checked: int) -> None:
-    session.execute(update(AuditVerifyJobRow).where(AuditVerifyJobRow.id == job_id).values(checked=checked))
+    session.execute(
+        update(AuditVerifyJobRow).where(AuditVerifyJobRow.id == job_id).values(checked=checked)
+    )
 
 
 def finish_verify_job(
-    session: Session, *, job_id: str, status: str, checked: int, finished_at: datetime,
-    broken_id: int | None = None, problem: str | None = None,
-) -> None:  # fmt: skip
-    session.execute(update(AuditVerifyJobRow).where(AuditVerifyJobRow.id == job_id).values(
-        status=status, checked=checked, finished_at=finished_at, broken_id=broken_id, problem=problem))  # fmt: skip
+    session: Session,
+    *,
+    job_id: str,
+    status: str,
+    checked: int,
+    finished_at: datetime,
+    broken_id: int | None = None,
+    problem: str | None = None,
+) -> None:
+    session.execute(
+        update(AuditVerifyJobRow)
+        .where(AuditVerifyJobRow.id == job_id)
+        .values(
+            status=status,
+            checked=checked,
+            finished_at=finished_at,
+            broken_id=broken_id,
+            problem=problem,
+        )
+    )
 
 
 # --- misuse flags -----------------------------------------------------------------------------
 
 
-def store_new_flags(session: Session, *, flags: Sequence[dict[str, Any]], raised_at: datetime) -> int:
+def store_new_flags(
+    session: Session, *, flags: Sequence[dict[str, Any]], raised_at: datetime
+) -> int:
     """Insert the flags whose id is not stored yet (ids are stable); returns how many were new."""
     if not flags:
         return 0
-    known = set(session.scalars(select(MisuseFlagRow.id).where(MisuseFlagRow.id.in_([f["id"] for f in flags]))))
+    known = set(
+        session.scalars(
+            select(MisuseFlagRow.id).where(MisuseFlagRow.id.in_([f["id"] for f in flags]))
+        )
+    )
     new = [f for f in flags if f["id"] not in known]
     for f in new:
-        session.add(MisuseFlagRow(id=f["id"], kind=f["kind"], username=f["username"], first_at=f["first_at"],
-                                  last_at=f["last_at"], entry_ids=list(f["entry_ids"]), explanation=f["explanation"],
-                                  raised_at=raised_at))  # fmt: skip
+        session.add(
+            MisuseFlagRow(
+                id=f["id"],
+                kind=f["kind"],
+                username=f["username"],
+                first_at=f["first_at"],
+                last_at=f["last_at"],
+                entry_ids=list(f["entry_ids"]),
+                explanation=f["explanation"],
+                raised_at=raised_at,
+            )
+        )
     session.flush()
     return len(new)
 
 
 def flags_between(
-    session: Session, *, since: datetime, until: datetime, kind: str | None = None, acknowledged: bool | None = None
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    kind: str | None = None,
+    acknowledged: bool | None = None,
 ) -> list[MisuseFlagRow]:
-    stmt = select(MisuseFlagRow).where(MisuseFlagRow.first_at >= since, MisuseFlagRow.first_at < until)
+    stmt = select(MisuseFlagRow).where(
+        MisuseFlagRow.first_at >= since, MisuseFlagRow.first_at < until
+    )
     if kind:
         stmt = stmt.where(MisuseFlagRow.kind == kind)
     if acknowledged is True:
@@ -229,34 +299,60 @@ def get_flag(session: Session, *, flag_id: str) -> MisuseFlagRow | None:
 
 def acknowledge_flag(session: Session, *, flag_id: str, by: str, at: datetime, note: str) -> bool:
     """Mark a flag acknowledged; False when it already was (or does not exist)."""
-    result = session.execute(update(MisuseFlagRow).where(MisuseFlagRow.id == flag_id, MisuseFlagRow.ack_at.is_(None))
-                             .values(ack_by=by, ack_at=at, ack_note=note))  # fmt: skip
+    result = session.execute(
+        update(MisuseFlagRow)
+        .where(MisuseFlagRow.id == flag_id, MisuseFlagRow.ack_at.is_(None))
+        .values(ack_by=by, ack_at=at, ack_note=note)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- inputs of the misuse scan ------------------------------------------------------------------
 
 
-def calls_open_between(session: Session, *, since: datetime, until: datetime) -> list[tuple[str, float, float, datetime,
-                                                                                           datetime | None]]:  # fmt: skip
+def calls_open_between(
+    session: Session, *, since: datetime, until: datetime
+) -> list[tuple[str, float, float, datetime, datetime | None]]:
     """(id, lat, lon, opened_at, closed_at) of located calls open at some time in [since, until).
 
     A closed call's closing time is its last update (the CAD message that closed it).
     """
     rows = session.execute(
-        select(CallRow.id, CallRow.lat, CallRow.lon, CallRow.reported_at, CallRow.updated_at, CallRow.status)
-        .where(CallRow.reported_at < until, CallRow.lat.is_not(None), CallRow.lon.is_not(None),
-               or_(CallRow.status != "closed", CallRow.updated_at >= since))
-    )  # fmt: skip
-    return [(r.id, float(r.lat), float(r.lon), r.reported_at, r.updated_at if r.status == "closed" else None) for r in rows]
+        select(
+            CallRow.id,
+            CallRow.lat,
+            CallRow.lon,
+            CallRow.reported_at,
+            CallRow.updated_at,
+            CallRow.status,
+        ).where(
+            CallRow.reported_at < until,
+            CallRow.lat.is_not(None),
+            CallRow.lon.is_not(None),
+            or_(CallRow.status != "closed", CallRow.updated_at >= since),
+        )
+    )
+    return [
+        (
+            r.id,
+            float(r.lat),
+            float(r.lon),
+            r.reported_at,
+            r.updated_at if r.status == "closed" else None,
+        )
+        for r in rows
+    ]
 
 
 def camera_positions(session: Session, *, ids: Sequence[str]) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     unique = sorted(set(ids))
     for start in range(0, len(unique), 500):
-        rows = session.execute(select(CameraRow.id, CameraRow.lat, CameraRow.lon).where(
-            CameraRow.id.in_(unique[start:start + 500])))  # fmt: skip
+        rows = session.execute(
+            select(CameraRow.id, CameraRow.lat, CameraRow.lon).where(
+                CameraRow.id.in_(unique[start : start + 500])
+            )
+        )
         out.update({r.id: (float(r.lat), float(r.lon)) for r in rows})
     return out
 
@@ -269,7 +365,9 @@ def reference_page(session: Session, *, field: str, value: str, limit: int = 100
     column = {"user": "username", "action": "action"}.get(field)
     if column is None:
         column = str(target_expr(session, field).compile(session.get_bind()))
-        if session.get_bind().dialect.name != "postgresql":  # json_extract(audit_events.targets, '$.camera')
+        if (
+            session.get_bind().dialect.name != "postgresql"
+        ):  # json_extract(audit_events.targets, '$.camera')
             column = f"json_extract(targets, '$.{field}')"
     sql = text(f"SELECT * FROM audit_events WHERE {column} = :v ORDER BY id DESC LIMIT :n")
     return len(session.execute(sql, {"v": value, "n": limit}).all())
@@ -279,8 +377,14 @@ def canonical_batches(session: Session, *, batch: int = 5000) -> Iterator[list[A
     """Every entry in id order, in batches (the bench rebuilds their hashed bytes)."""
     after = 0
     while True:
-        rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.id > after).order_by(AuditEventRow.id)
-                                    .limit(batch)))  # fmt: skip
+        rows = list(
+            session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.id > after)
+                .order_by(AuditEventRow.id)
+                .limit(batch)
+            )
+        )
         if not rows:
             return
         yield rows

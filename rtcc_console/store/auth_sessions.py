@@ -32,7 +32,9 @@ def open_grants_of_user(session: Session, *, username: str, now: datetime) -> li
     return list(session.scalars(stmt.order_by(LiveGrantRow.issued_at)).all())
 
 
-def grants_of_ended_sessions(session: Session, *, now: datetime, limit: int = 500) -> list[tuple[LiveGrantRow, str]]:
+def grants_of_ended_sessions(
+    session: Session, *, now: datetime, limit: int = 500
+) -> list[tuple[LiveGrantRow, str]]:
     """Open grants whose session is over, each with why: ``expired``, ``revoked``,
     ``account disabled`` or ``no session`` (a grant opened before sessions were recorded)."""
     stmt = (
@@ -91,7 +93,11 @@ def rebind_grants(session: Session, *, old_jti: str, new_jti: str, now: datetime
 
     result = session.execute(
         update(LiveGrantRow)
-        .where(LiveGrantRow.session_jti == old_jti, LiveGrantRow.ended_at.is_(None), LiveGrantRow.expires_at > now)
+        .where(
+            LiveGrantRow.session_jti == old_jti,
+            LiveGrantRow.ended_at.is_(None),
+            LiveGrantRow.expires_at > now,
+        )
         .values(session_jti=new_jti)
     )
     return int(getattr(result, "rowcount", 0) or 0)

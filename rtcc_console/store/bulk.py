@@ -24,10 +24,30 @@ from rtcc_console.store.schema import Base, CameraRow, OwnerRow
 
 #: Order of the tuples accepted by :func:`bulk_insert_camera_rows`.
 CAMERA_ROW_FIELDS = (
-    "id", "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
-    "heading_deg", "fov_deg", "range_m", "stream_url", "substream_url",
-)  # fmt: skip
-_CAMERA_EXTRA = ("has_stream", "revoked", "version", "created_at", "updated_at", "deleted", "change_seq")
+    "id",
+    "name",
+    "tier",
+    "kind",
+    "sharing_mode",
+    "lat",
+    "lon",
+    "address",
+    "owner_id",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "stream_url",
+    "substream_url",
+)
+_CAMERA_EXTRA = (
+    "has_stream",
+    "revoked",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "change_seq",
+)
 _OWNER_FIELDS = ("id", "name", "kind", "email", "phone", "accepts_requests", "created_at")
 _SECRET_FIELDS = ("camera_id", "stream_url_full", "substream_url_full")
 
@@ -45,11 +65,14 @@ def deferred_indexes(session: Session, *, tables: tuple[str, ...] = ("cameras",)
     """
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        defs = conn.execute(text(
-            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
-            "AND tablename = ANY(:tables) AND indexdef NOT LIKE 'CREATE UNIQUE%' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        ), {"tables": list(tables)}).all()
+        defs = conn.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
+                "AND tablename = ANY(:tables) AND indexdef NOT LIKE 'CREATE UNIQUE%' "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ),
+            {"tables": list(tables)},
+        ).all()
         for name, _ in defs:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
         yield
@@ -78,12 +101,17 @@ def _db_value(session: Session, column: Any, value: Any) -> Any:
     return processor(value) if processor else value
 
 
-def _write(session: Session, table: str, fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _write(
+    session: Session, table: str, fields: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None  # a checked-out connection always has its driver connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(fields)}) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(fields)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
@@ -91,13 +119,21 @@ def _write(session: Session, table: str, fields: tuple[str, ...], rows: list[tup
     conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({marks})", rows)
 
 
-def bulk_insert_owners(session: Session, *, owners: Iterable[Owner], now: datetime | None = None,
-                       batch_size: int = DEFAULT_BATCH) -> int:
+def bulk_insert_owners(
+    session: Session,
+    *,
+    owners: Iterable[Owner],
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_BATCH,
+) -> int:
     """Insert new owners (ids must not exist yet); returns how many were written."""
     created = _db_value(session, OwnerRow.__table__.c.created_at, now or utcnow())
     count = 0
     for batch in _batches(owners, batch_size):
-        rows = [(o.id, o.name, str(o.kind), o.email, o.phone, bool(o.accepts_requests), created) for o in batch]
+        rows = [
+            (o.id, o.name, str(o.kind), o.email, o.phone, bool(o.accepts_requests), created)
+            for o in batch
+        ]
         _write(session, "owners", _OWNER_FIELDS, rows)
         count += len(rows)
     return count
@@ -128,7 +164,9 @@ def bulk_insert_camera_rows(
         out = []
         for offset, row in enumerate(batch):
             if len(row) != len(CAMERA_ROW_FIELDS):
-                raise ValueError(f"camera row {row[:1]} has {len(row)} values, expected {len(CAMERA_ROW_FIELDS)}")
+                raise ValueError(
+                    f"camera row {row[:1]} has {len(row)} values, expected {len(CAMERA_ROW_FIELDS)}"
+                )
             stream, substream = row[12], row[13]
             full, subfull = secrets.get(row[0], (None, None))
             stream, substream = stream or full, substream or subfull
@@ -137,7 +175,20 @@ def bulk_insert_camera_rows(
             if substream:
                 substream = redact_stream_url(substream)
             has_stream = bool(stream)
-            out.append((*row[:12], stream, substream, has_stream, False, 1, stamp, stamp, False, first_seq + offset))
+            out.append(
+                (
+                    *row[:12],
+                    stream,
+                    substream,
+                    has_stream,
+                    False,
+                    1,
+                    stamp,
+                    stamp,
+                    False,
+                    first_seq + offset,
+                )
+            )
         _write(session, "cameras", fields, out)
         secret_rows = [(row[0], *secrets[row[0]]) for row in batch if row[0] in secrets]
         if secret_rows:
@@ -149,9 +200,20 @@ def bulk_insert_camera_rows(
 def camera_row(camera: Camera) -> tuple[Any, ...]:
     """A domain camera as a ``CAMERA_ROW_FIELDS`` tuple."""
     return (
-        camera.id, camera.name, str(camera.tier), str(camera.kind), str(camera.sharing_mode),
-        camera.location.lat, camera.location.lon, camera.address, camera.owner_id,
-        camera.heading_deg, camera.fov_deg, camera.range_m, camera.stream_ref, camera.substream_ref,
+        camera.id,
+        camera.name,
+        str(camera.tier),
+        str(camera.kind),
+        str(camera.sharing_mode),
+        camera.location.lat,
+        camera.location.lon,
+        camera.address,
+        camera.owner_id,
+        camera.heading_deg,
+        camera.fov_deg,
+        camera.range_m,
+        camera.stream_ref,
+        camera.substream_ref,
     )
 
 
@@ -165,6 +227,6 @@ def bulk_insert_cameras(
 ) -> int:
     """Insert new domain cameras; ``secrets`` maps camera id -> full stream URL."""
     full = {cid: (url, None) for cid, url in (secrets or {}).items()}
-    return bulk_insert_camera_rows(session, rows=(camera_row(c) for c in cameras), secrets=full,
-                                   now=now, batch_size=batch_size)
-
+    return bulk_insert_camera_rows(
+        session, rows=(camera_row(c) for c in cameras), secrets=full, now=now, batch_size=batch_size
+    )

@@ -65,7 +65,9 @@ class CallRecord:
 
     @property
     def location(self) -> GeoPoint | None:
-        return GeoPoint(self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+        return (
+            GeoPoint(self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+        )
 
 
 class CallIngest(NamedTuple):
@@ -111,11 +113,22 @@ def new_call_id() -> str:
 
 def _record(row: Any) -> CallRecord:
     return CallRecord(
-        id=row.id, incident_id=row.incident_id, type_code=row.type_code, type_text=row.type_text,
-        category=row.category, priority=row.priority, status=CallStatus(row.status), lat=row.lat, lon=row.lon,
-        address=row.address, uncertainty_m=row.uncertainty_m, reported_at=row.reported_at,
-        updated_at=row.updated_at, source=row.source, version=row.version or 1,
-    )  # fmt: skip
+        id=row.id,
+        incident_id=row.incident_id,
+        type_code=row.type_code,
+        type_text=row.type_text,
+        category=row.category,
+        priority=row.priority,
+        status=CallStatus(row.status),
+        lat=row.lat,
+        lon=row.lon,
+        address=row.address,
+        uncertainty_m=row.uncertainty_m,
+        reported_at=row.reported_at,
+        updated_at=row.updated_at,
+        source=row.source,
+        version=row.version or 1,
+    )
 
 
 def _check(parsed: ParsedCall) -> None:
@@ -145,7 +158,12 @@ def _fields(parsed: ParsedCall, source: str) -> dict[str, Any]:
 
 
 def ingest_call(
-    session: Session, *, parsed: ParsedCall, source: str, raw: Any = None, now: datetime | None = None
+    session: Session,
+    *,
+    parsed: ParsedCall,
+    source: str,
+    raw: Any = None,
+    now: datetime | None = None,
 ) -> CallIngest:
     """Store one CAD message idempotently (see the module docstring).
 
@@ -156,19 +174,30 @@ def ingest_call(
     _check(parsed)
     journal_lock(session)
     now = now or utcnow()
-    existing = session.execute(select(_CALLS).where(_CALLS.c.incident_id == parsed.incident_id)).first()
+    existing = session.execute(
+        select(_CALLS).where(_CALLS.c.incident_id == parsed.incident_id)
+    ).first()
     if existing is not None:
         dup = session.execute(
-            select(_UPDATES.c.id).where(
-                _UPDATES.c.incident_id == parsed.incident_id, _UPDATES.c.updated_at == parsed.updated_at
-            ).limit(1)
+            select(_UPDATES.c.id)
+            .where(
+                _UPDATES.c.incident_id == parsed.incident_id,
+                _UPDATES.c.updated_at == parsed.updated_at,
+            )
+            .limit(1)
         ).first()
         if dup is not None:
             return CallIngest(_record(existing), "duplicate")
     outcome: Outcome
     if existing is None:
-        values = {"id": new_call_id(), "incident_id": parsed.incident_id, "version": 1, "created_at": now,
-                  "raw": None, **_fields(parsed, source)}  # fmt: skip
+        values = {
+            "id": new_call_id(),
+            "incident_id": parsed.incident_id,
+            "version": 1,
+            "created_at": now,
+            "raw": None,
+            **_fields(parsed, source),
+        }
         session.execute(_CALLS.insert().values(**values))
         call, outcome = _record(_Values(values)), "created"
     elif parsed.updated_at > existing.updated_at:
@@ -181,10 +210,18 @@ def ingest_call(
         call, outcome = _record(existing), "stale"
     session.execute(
         _UPDATES.insert().values(
-            call_id=call.id, incident_id=parsed.incident_id, updated_at=parsed.updated_at, received_at=now,
-            source=source, raw={"parsed": parsed.to_simple_dict(), "applied": outcome != "stale", "body": raw,
-                                **({"warnings": list(parsed.warnings)} if parsed.warnings else {})},
-        )  # fmt: skip
+            call_id=call.id,
+            incident_id=parsed.incident_id,
+            updated_at=parsed.updated_at,
+            received_at=now,
+            source=source,
+            raw={
+                "parsed": parsed.to_simple_dict(),
+                "applied": outcome != "stale",
+                "body": raw,
+                **({"warnings": list(parsed.warnings)} if parsed.warnings else {}),
+            },
+        )
     )
     return CallIngest(call, outcome)
 
@@ -209,13 +246,24 @@ def get_call_by_incident(session: Session, *, incident_id: str) -> CallRecord | 
 def call_history(session: Session, *, call_id: str) -> list[CallHistoryEntry]:
     """Every message stored for the call (CAD and manual), in update-time order."""
     rows = session.scalars(
-        select(CallUpdateRow).where(CallUpdateRow.call_id == call_id).order_by(CallUpdateRow.updated_at, CallUpdateRow.id)
+        select(CallUpdateRow)
+        .where(CallUpdateRow.call_id == call_id)
+        .order_by(CallUpdateRow.updated_at, CallUpdateRow.id)
     ).all()
     out = []
     for r in rows:
         raw = r.raw or {}
-        out.append(CallHistoryEntry(r.updated_at, r.received_at, r.source, bool(raw.get("applied", True)),
-                                    raw.get("parsed"), raw.get("body"), tuple(raw.get("warnings") or ())))  # fmt: skip
+        out.append(
+            CallHistoryEntry(
+                r.updated_at,
+                r.received_at,
+                r.source,
+                bool(raw.get("applied", True)),
+                raw.get("parsed"),
+                raw.get("body"),
+                tuple(raw.get("warnings") or ()),
+            )
+        )
     return out
 
 
@@ -244,12 +292,19 @@ def list_calls(
     if until is not None:
         stmt = stmt.where(CallRow.updated_at < until)
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = session.scalars(stmt.order_by(CallRow.updated_at.desc(), CallRow.id).limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        stmt.order_by(CallRow.updated_at.desc(), CallRow.id).limit(limit).offset(offset)
+    ).all()
     return CallPage([_record(r) for r in rows], total)
 
 
 def patch_call(
-    session: Session, *, call_id: str, changes: Mapping[str, Any], by: str, now: datetime | None = None
+    session: Session,
+    *,
+    call_id: str,
+    changes: Mapping[str, Any],
+    by: str,
+    now: datetime | None = None,
 ) -> CallRecord:
     """An analyst's correction (position, address, status): version + 1, kept in history.
 
@@ -275,9 +330,15 @@ def patch_call(
         setattr(row, key, value)
     row.version = (row.version or 1) + 1
     now = now or utcnow()
-    session.add(CallUpdateRow(
-        call_id=row.id, incident_id=row.incident_id, updated_at=now, received_at=now, source="manual",
-        raw={"parsed": None, "applied": True, "body": values, "by": by},
-    ))  # fmt: skip
+    session.add(
+        CallUpdateRow(
+            call_id=row.id,
+            incident_id=row.incident_id,
+            updated_at=now,
+            received_at=now,
+            source="manual",
+            raw={"parsed": None, "applied": True, "body": values, "by": by},
+        )
+    )
     session.flush()
     return _record(row)

@@ -31,11 +31,25 @@ class NotFoundError(LookupError):
 
 
 #: Fields ``update_camera`` accepts (column names of the public record + stream URLs).
-UPDATABLE_FIELDS = frozenset({
-    "name", "tier", "kind", "sharing_mode", "lat", "lon", "address", "owner_id",
-    "heading_deg", "fov_deg", "range_m", "revoked", "revoked_reason",
-    "stream_url", "substream_url",
-})  # fmt: skip
+UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "tier",
+        "kind",
+        "sharing_mode",
+        "lat",
+        "lon",
+        "address",
+        "owner_id",
+        "heading_deg",
+        "fov_deg",
+        "range_m",
+        "revoked",
+        "revoked_reason",
+        "stream_url",
+        "substream_url",
+    }
+)
 
 
 class StreamSecret(NamedTuple):
@@ -97,7 +111,9 @@ def to_domain(row: CameraRow) -> Camera:
     )
 
 
-def _check_heading_fov_range(heading: float | None, fov: float | None, range_m: float | None) -> None:
+def _check_heading_fov_range(
+    heading: float | None, fov: float | None, range_m: float | None
+) -> None:
     if heading is not None and not 0.0 <= heading < 360.0:
         raise ValueError(f"heading_deg must be in [0, 360), got {heading}")
     if fov is not None and not 0.0 < fov <= 360.0:
@@ -106,7 +122,9 @@ def _check_heading_fov_range(heading: float | None, fov: float | None, range_m: 
         raise ValueError(f"range_m must be positive, got {range_m}")
 
 
-def _set_streams(session: Session, row: CameraRow, *, stream: str | None, substream: str | None) -> None:
+def _set_streams(
+    session: Session, row: CameraRow, *, stream: str | None, substream: str | None
+) -> None:
     row.stream_url = _redact(stream)
     row.substream_url = _redact(substream)
     row.has_stream = bool(stream)
@@ -161,8 +179,12 @@ def save_camera(
     row.deleted = False
     row.updated_at = now
     row.change_seq = seq
-    _set_streams(session, row, stream=stream_url or camera.stream_ref,
-                 substream=substream_url or camera.substream_ref)
+    _set_streams(
+        session,
+        row,
+        stream=stream_url or camera.stream_ref,
+        substream=substream_url or camera.substream_ref,
+    )
     session.flush()
     return to_domain(row), created
 
@@ -194,13 +216,15 @@ def update_camera(
     row = _live_row(session, camera_id)
     GeoPoint(values.get("lat", row.lat), values.get("lon", row.lon))  # validates
     _check_heading_fov_range(
-        values.get("heading_deg", row.heading_deg), values.get("fov_deg", row.fov_deg),
+        values.get("heading_deg", row.heading_deg),
+        values.get("fov_deg", row.fov_deg),
         values.get("range_m", row.range_m),
     )
     if "stream_url" in values or "substream_url" in values:
         current = stream_secret(session, camera_id=camera_id) or StreamSecret(None, None)
         _set_streams(
-            session, row,
+            session,
+            row,
             stream=values.pop("stream_url", current.stream_url),
             substream=values.pop("substream_url", current.substream_url),
         )
@@ -215,12 +239,18 @@ def update_camera(
     return to_domain(row)
 
 
-def revoke_camera(session: Session, *, camera_id: str, reason: str, now: datetime | None = None) -> Camera:
+def revoke_camera(
+    session: Session, *, camera_id: str, reason: str, now: datetime | None = None
+) -> Camera:
     """Mark a camera revoked by its owner; it stays in the registry, visible as revoked."""
     if not reason or not reason.strip():
         raise ValueError("a revocation needs a reason")
-    return update_camera(session, camera_id=camera_id, now=now,
-                         changes={"revoked": True, "revoked_reason": reason.strip()})
+    return update_camera(
+        session,
+        camera_id=camera_id,
+        now=now,
+        changes={"revoked": True, "revoked_reason": reason.strip()},
+    )
 
 
 def delete_camera(session: Session, *, camera_id: str, now: datetime | None = None) -> None:
@@ -248,7 +278,9 @@ def get_camera(session: Session, *, camera_id: str, include_deleted: bool = Fals
 
 def camera_version(session: Session, *, camera_id: str) -> int | None:
     """The row's version (for optimistic concurrency / ETags), None when absent."""
-    return session.execute(select(CameraRow.version).where(CameraRow.id == camera_id)).scalar_one_or_none()
+    return session.execute(
+        select(CameraRow.version).where(CameraRow.id == camera_id)
+    ).scalar_one_or_none()
 
 
 def stream_secret(session: Session, *, camera_id: str) -> StreamSecret | None:
@@ -271,7 +303,9 @@ def _filtered(stmt: Select[Any], flt: CameraFilter) -> Select[Any]:
         stmt = stmt.where(CameraRow.revoked.is_(False))
     if flt.bbox is not None:
         b = flt.bbox
-        stmt = stmt.where(CameraRow.lat.between(b.min_lat, b.max_lat), CameraRow.lon.between(b.min_lon, b.max_lon))
+        stmt = stmt.where(
+            CameraRow.lat.between(b.min_lat, b.max_lat), CameraRow.lon.between(b.min_lon, b.max_lon)
+        )
     return stmt
 
 
@@ -283,8 +317,12 @@ def list_camera_rows(
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative (limit={limit}, offset={offset})")
     flt = flt or CameraFilter()
-    total = session.execute(_filtered(select(func.count()).select_from(CameraRow), flt)).scalar_one()
-    rows = session.execute(_filtered(select(CameraRow), flt).order_by(CameraRow.id).limit(limit).offset(offset)).scalars()
+    total = session.execute(
+        _filtered(select(func.count()).select_from(CameraRow), flt)
+    ).scalar_one()
+    rows = session.execute(
+        _filtered(select(CameraRow), flt).order_by(CameraRow.id).limit(limit).offset(offset)
+    ).scalars()
     return list(rows), int(total)
 
 
@@ -296,16 +334,25 @@ def list_cameras(
     return CameraPage([to_domain(r) for r in rows], total)
 
 
-def change_rows_since(session: Session, *, cursor: int, limit: int = 1000) -> tuple[list[CameraRow], int, bool]:
+def change_rows_since(
+    session: Session, *, cursor: int, limit: int = 1000
+) -> tuple[list[CameraRow], int, bool]:
     """Rows (deleted ones too) changed after ``cursor``, oldest first: (rows, next cursor,
     has more). See :func:`changes_since`."""
     if cursor < 0:
         raise ValueError(f"cursor must not be negative, got {cursor}")
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    rows = session.execute(
-        select(CameraRow).where(CameraRow.change_seq > cursor).order_by(CameraRow.change_seq).limit(limit + 1)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(CameraRow)
+            .where(CameraRow.change_seq > cursor)
+            .order_by(CameraRow.change_seq)
+            .limit(limit + 1)
+        )
+        .scalars()
+        .all()
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = rows[-1].change_seq if rows else cursor
@@ -335,12 +382,18 @@ def change_rows_between(session: Session, *, after: int, upto: int) -> list[Any]
     access like ORM rows at a fraction of the cost: the first load of a large registry is
     a full scan)."""
     table = cast(Table, CameraRow.__table__)
-    return list(session.execute(
-        select(table).where(table.c.change_seq > after, table.c.change_seq <= upto).order_by(table.c.change_seq)
-    ).all())  # fmt: skip
+    return list(
+        session.execute(
+            select(table)
+            .where(table.c.change_seq > after, table.c.change_seq <= upto)
+            .order_by(table.c.change_seq)
+        ).all()
+    )
 
 
-def get_camera_row(session: Session, *, camera_id: str, include_deleted: bool = False) -> CameraRow | None:
+def get_camera_row(
+    session: Session, *, camera_id: str, include_deleted: bool = False
+) -> CameraRow | None:
     """The camera's row (None when missing, or deleted unless ``include_deleted``)."""
     row = session.get(CameraRow, camera_id)
     if row is None or (row.deleted and not include_deleted):
@@ -350,7 +403,11 @@ def get_camera_row(session: Session, *, camera_id: str, include_deleted: bool = 
 
 def alive_rows(session: Session) -> list[CameraRow]:
     """Every camera not deleted, by id (registry export)."""
-    return list(session.scalars(select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)).all())
+    return list(
+        session.scalars(
+            select(CameraRow).where(CameraRow.deleted.is_(False)).order_by(CameraRow.id)
+        ).all()
+    )
 
 
 def existing_ids(session: Session, *, camera_ids: Sequence[str], owners: bool = False) -> set[str]:
@@ -358,5 +415,7 @@ def existing_ids(session: Session, *, camera_ids: Sequence[str], owners: bool = 
     column: Any = OwnerRow.id if owners else CameraRow.id
     found: set[str] = set()
     for start in range(0, len(camera_ids), 500):
-        found.update(session.scalars(select(column).where(column.in_(camera_ids[start : start + 500]))).all())
+        found.update(
+            session.scalars(select(column).where(column.in_(camera_ids[start : start + 500]))).all()
+        )
     return found

@@ -56,7 +56,5 @@ def next_change_seq(session: Session, *, count: int = 1) -> int:
 
 def current_change_seq(session: Session) -> int:
     """The highest change number handed out so far (0 when none)."""
-    value = session.execute(
-        text("SELECT max(change_seq) FROM cameras")
-    ).scalar_one_or_none()
+    value = session.execute(text("SELECT max(change_seq) FROM cameras")).scalar_one_or_none()
     return int(value or 0)

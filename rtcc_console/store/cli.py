@@ -26,8 +26,12 @@ def _parser() -> argparse.ArgumentParser:
         ("check", "compare the live schema with the code; exit 1 on differences"),
     ):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("--db", dest="db_url", default=os.environ.get("RTCC_DB_URL"),
-                       help="SQLAlchemy URL (default: $RTCC_DB_URL or the per-user SQLite file)")
+        p.add_argument(
+            "--db",
+            dest="db_url",
+            default=os.environ.get("RTCC_DB_URL"),
+            help="SQLAlchemy URL (default: $RTCC_DB_URL or the per-user SQLite file)",
+        )
         if name == "upgrade":
             p.add_argument("--revision", default="head", help="target revision (default: head)")
     return parser
@@ -50,7 +54,9 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "upgrade":
             migrate.upgrade(args.db_url, args.revision)
-            sys.stdout.write(f"{_shown(args.db_url)} is at revision {migrate.current(args.db_url)}\n")
+            sys.stdout.write(
+                f"{_shown(args.db_url)} is at revision {migrate.current(args.db_url)}\n"
+            )
             return 0
         if args.command == "current":
             sys.stdout.write(f"{migrate.current(args.db_url) or '(not migrated)'}\n")

@@ -37,9 +37,13 @@ class EmergencyRecord:
         if self.ended_at is not None and (ends is None or self.ended_at < ends):
             ends = self.ended_at
         return Emergency(
-            id=self.id, owner_id=self.owner_id, camera_ids=frozenset(self.camera_ids),
-            started_at=self.started_at, ends_at=ends, reason=self.reason,
-        )  # fmt: skip
+            id=self.id,
+            owner_id=self.owner_id,
+            camera_ids=frozenset(self.camera_ids),
+            started_at=self.started_at,
+            ends_at=ends,
+            reason=self.reason,
+        )
 
     def active(self, now: datetime) -> bool:
         return self.ended_at is None and self.domain().active(now)
@@ -51,9 +55,15 @@ def new_emergency_id() -> str:
 
 def _record(row: EmergencyRow) -> EmergencyRecord:
     return EmergencyRecord(
-        id=row.id, owner_id=row.owner_id, camera_ids=tuple(row.camera_ids or ()), started_at=row.started_at,
-        ends_at=row.ends_at, ended_at=row.ended_at, reason=row.reason or "", created_by=row.created_by,
-    )  # fmt: skip
+        id=row.id,
+        owner_id=row.owner_id,
+        camera_ids=tuple(row.camera_ids or ()),
+        started_at=row.started_at,
+        ends_at=row.ends_at,
+        ended_at=row.ended_at,
+        reason=row.reason or "",
+        created_by=row.created_by,
+    )
 
 
 def active_emergencies(session: Session, *, now: datetime | None = None) -> list[Emergency]:
@@ -69,7 +79,9 @@ def active_emergencies(session: Session, *, now: datetime | None = None) -> list
     return [_record(r).domain() for r in rows]
 
 
-def list_emergencies(session: Session, *, active_only: bool, now: datetime | None = None) -> list[EmergencyRecord]:
+def list_emergencies(
+    session: Session, *, active_only: bool, now: datetime | None = None
+) -> list[EmergencyRecord]:
     """Newest first; ``active_only``: not ended and not past their end."""
     now = now or utcnow()
     stmt = select(EmergencyRow)
@@ -78,17 +90,25 @@ def list_emergencies(session: Session, *, active_only: bool, now: datetime | Non
             EmergencyRow.ended_at.is_(None),
             (EmergencyRow.ends_at.is_(None)) | (EmergencyRow.ends_at > now),
         )
-    return [_record(r) for r in session.scalars(stmt.order_by(EmergencyRow.started_at.desc())).all()]
+    return [
+        _record(r) for r in session.scalars(stmt.order_by(EmergencyRow.started_at.desc())).all()
+    ]
 
 
-def unknown_scope(session: Session, *, owner_id: str | None, camera_ids: Sequence[str]) -> tuple[bool, list[str]]:
+def unknown_scope(
+    session: Session, *, owner_id: str | None, camera_ids: Sequence[str]
+) -> tuple[bool, list[str]]:
     """(owner unknown, camera ids that name no live camera) for a new emergency."""
     owner_unknown = bool(owner_id) and session.get(OwnerRow, owner_id) is None
     missing: list[str] = []
     if camera_ids:
-        known = set(session.scalars(
-            select(CameraRow.id).where(CameraRow.id.in_(camera_ids), CameraRow.deleted.is_(False))
-        ).all())  # fmt: skip
+        known = set(
+            session.scalars(
+                select(CameraRow.id).where(
+                    CameraRow.id.in_(camera_ids), CameraRow.deleted.is_(False)
+                )
+            ).all()
+        )
         missing = sorted(set(camera_ids) - known)
     return owner_unknown, missing
 
@@ -124,7 +144,9 @@ def get_emergency(session: Session, *, emergency_id: str) -> EmergencyRecord | N
     return _record(row) if row is not None else None
 
 
-def mark_ended(session: Session, *, emergency_id: str, now: datetime | None = None) -> EmergencyRecord:
+def mark_ended(
+    session: Session, *, emergency_id: str, now: datetime | None = None
+) -> EmergencyRecord:
     """End it at ``now`` (or at its planned end, if that came first); idempotent."""
     now = now or utcnow()
     row = session.get(EmergencyRow, emergency_id, populate_existing=True)
@@ -136,9 +158,13 @@ def mark_ended(session: Session, *, emergency_id: str, now: datetime | None = No
     return _record(row)
 
 
-def due_emergencies(session: Session, *, now: datetime, limit: int | None = None) -> list[EmergencyRecord]:
+def due_emergencies(
+    session: Session, *, now: datetime, limit: int | None = None
+) -> list[EmergencyRecord]:
     """Emergencies past their planned end and not yet marked ended (housekeeping)."""
     stmt = select(EmergencyRow).where(
-        EmergencyRow.ended_at.is_(None), EmergencyRow.ends_at.is_not(None), EmergencyRow.ends_at <= now
+        EmergencyRow.ended_at.is_(None),
+        EmergencyRow.ends_at.is_not(None),
+        EmergencyRow.ends_at <= now,
     )
     return [_record(r) for r in session.scalars(stmt.limit(limit)).all()]

@@ -33,7 +33,9 @@ class StoredEvent(NamedTuple):
     payload: dict[str, Any]
 
 
-def append_event(session: Session, *, type: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+def append_event(
+    session: Session, *, type: str, payload: dict[str, Any], at: datetime | None = None
+) -> int:
     """Add an event in the current transaction; returns its id."""
     if not type:
         raise ValueError("an event needs a type")
@@ -42,15 +44,21 @@ def append_event(session: Session, *, type: str, payload: dict[str, Any], at: da
     journal_lock(session)
     new_id = int(
         session.execute(
-            _EVENTS.insert().values(at=at or utcnow(), type=type, payload=payload).returning(_EVENTS.c.id)
+            _EVENTS.insert()
+            .values(at=at or utcnow(), type=type, payload=payload)
+            .returning(_EVENTS.c.id)
         ).scalar_one()
     )
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:ch, :id)"), {"ch": NOTIFY_CHANNEL, "id": str(new_id)})
+        session.execute(
+            text("SELECT pg_notify(:ch, :id)"), {"ch": NOTIFY_CHANNEL, "id": str(new_id)}
+        )
     return new_id
 
 
-def events_after(session: Session, *, after: int, upto: int | None = None, limit: int = 1000) -> list[StoredEvent]:
+def events_after(
+    session: Session, *, after: int, upto: int | None = None, limit: int = 1000
+) -> list[StoredEvent]:
     """Events with ``after < id <= upto`` (no upper bound when None), oldest first."""
     if limit < 1:
         return []

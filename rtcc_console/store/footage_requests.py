@@ -51,8 +51,22 @@ from rtcc_console.store.schema import (
 _CHUNK = 500
 _ITEMS = cast(Table, RequestItemRow.__table__)
 _COUNTS = cast(Table, RequestStateCountRow.__table__)
-_ITEM_FIELDS = ("id", "owner_id", "owner_kind", "camera_ids", "window_start", "window_end", "state", "files",
-                "link_nonce", "token_hash", "due_at", "created_at", "reminders_sent", "reminders_opt_out")
+_ITEM_FIELDS = (
+    "id",
+    "owner_id",
+    "owner_kind",
+    "camera_ids",
+    "window_start",
+    "window_end",
+    "state",
+    "files",
+    "link_nonce",
+    "token_hash",
+    "due_at",
+    "created_at",
+    "reminders_sent",
+    "reminders_opt_out",
+)
 
 
 def new_request_id() -> str:
@@ -73,7 +87,7 @@ def new_item_ids(count: int) -> list[str]:
 
 def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 # --- views ------------------------------------------------------------------------------
@@ -130,20 +144,41 @@ class RequestView:
 
 def item_view(row: RequestItemRow, request_ids: list[str] | None = None) -> ItemView:
     return ItemView(
-        id=row.id, owner_id=row.owner_id, owner_kind=row.owner_kind, camera_ids=list(row.camera_ids or []),
-        state=row.state, state_reason=row.state_reason, files=int(row.files), window_start=row.window_start,
-        window_end=row.window_end, created_at=row.created_at, sent_at=row.sent_at, opened_at=row.opened_at,
-        answered_at=row.answered_at, due_at=row.due_at, reminders_sent=int(row.reminders_sent),
-        reminders_opt_out=bool(row.reminders_opt_out), request_ids=list(request_ids or []),
+        id=row.id,
+        owner_id=row.owner_id,
+        owner_kind=row.owner_kind,
+        camera_ids=list(row.camera_ids or []),
+        state=row.state,
+        state_reason=row.state_reason,
+        files=int(row.files),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        opened_at=row.opened_at,
+        answered_at=row.answered_at,
+        due_at=row.due_at,
+        reminders_sent=int(row.reminders_sent),
+        reminders_opt_out=bool(row.reminders_opt_out),
+        request_ids=list(request_ids or []),
     )
 
 
 def _request_view(row: FootageRequestRow) -> RequestView:
     return RequestView(
-        id=row.id, case_number=row.case_number, offence_category=row.offence_category, call_id=row.call_id,
-        area=dict(row.geofence), area_m2=float(row.area_m2), window_start=row.window_start,
-        window_end=row.window_end, message=row.message, created_by=row.created_by, created_at=row.created_at,
-        override_reason=row.override_reason, excluded={str(k): int(v) for k, v in (row.excluded or {}).items()},
+        id=row.id,
+        case_number=row.case_number,
+        offence_category=row.offence_category,
+        call_id=row.call_id,
+        area=dict(row.geofence),
+        area_m2=float(row.area_m2),
+        window_start=row.window_start,
+        window_end=row.window_end,
+        message=row.message,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        override_reason=row.override_reason,
+        excluded={str(k): int(v) for k, v in (row.excluded or {}).items()},
     )
 
 
@@ -158,38 +193,79 @@ def unknown_cameras(session: Session, *, camera_ids: Sequence[str]) -> list[str]
     """The ids among ``camera_ids`` that are not live (non-deleted) cameras."""
     known: set[str] = set()
     for chunk in _chunks(list(dict.fromkeys(camera_ids))):
-        known.update(session.scalars(select(CameraRow.id).where(CameraRow.id.in_(chunk),
-                                                                CameraRow.deleted.is_(False))))
+        known.update(
+            session.scalars(
+                select(CameraRow.id).where(CameraRow.id.in_(chunk), CameraRow.deleted.is_(False))
+            )
+        )
     return [c for c in dict.fromkeys(camera_ids) if c not in known]
 
 
 def count_requests_for_case(session: Session, *, case_number: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(FootageRequestRow)
-                              .where(FootageRequestRow.case_number == case_number)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(FootageRequestRow)
+            .where(FootageRequestRow.case_number == case_number)
+        )
+        or 0
+    )
 
 
 def find_by_client_key(session: Session, *, created_by: str, client_key: str) -> str | None:
-    return session.scalar(select(FootageRequestRow.id).where(FootageRequestRow.created_by == created_by,
-                                                             FootageRequestRow.client_key == client_key))
+    return session.scalar(
+        select(FootageRequestRow.id).where(
+            FootageRequestRow.created_by == created_by, FootageRequestRow.client_key == client_key
+        )
+    )
 
 
-def cameras_in_bbox(session: Session, *, min_lat: float, min_lon: float, max_lat: float, max_lon: float,
-                    camera_ids: Sequence[str] | None = None) -> list[CandidateCamera]:
+def cameras_in_bbox(
+    session: Session,
+    *,
+    min_lat: float,
+    min_lon: float,
+    max_lat: float,
+    max_lon: float,
+    camera_ids: Sequence[str] | None = None,
+) -> list[CandidateCamera]:
     """Non-deleted cameras in a lat/lon box with what the owner rules need (no contacts)."""
     has_email = func.coalesce(func.length(OwnerRow.email), 0) > 0
     stmt = (
-        select(CameraRow.id, CameraRow.lat, CameraRow.lon, CameraRow.tier, CameraRow.revoked, CameraRow.owner_id,
-               OwnerRow.kind, OwnerRow.accepts_requests, has_email)
+        select(
+            CameraRow.id,
+            CameraRow.lat,
+            CameraRow.lon,
+            CameraRow.tier,
+            CameraRow.revoked,
+            CameraRow.owner_id,
+            OwnerRow.kind,
+            OwnerRow.accepts_requests,
+            has_email,
+        )
         .outerjoin(OwnerRow, OwnerRow.id == CameraRow.owner_id)
-        .where(CameraRow.deleted.is_(False), CameraRow.lat >= min_lat, CameraRow.lat <= max_lat,
-               CameraRow.lon >= min_lon, CameraRow.lon <= max_lon)
+        .where(
+            CameraRow.deleted.is_(False),
+            CameraRow.lat >= min_lat,
+            CameraRow.lat <= max_lat,
+            CameraRow.lon >= min_lon,
+            CameraRow.lon <= max_lon,
+        )
     )
     if camera_ids is not None:
         stmt = stmt.where(CameraRow.id.in_(list(camera_ids)))
     return [
-        CandidateCamera(id=r[0], lat=float(r[1]), lon=float(r[2]), tier=r[3], revoked=bool(r[4]), owner_id=r[5],
-                        owner_kind=r[6] or "residential", owner_accepts=bool(r[7]) if r[7] is not None else False,
-                        owner_has_email=bool(r[8]))
+        CandidateCamera(
+            id=r[0],
+            lat=float(r[1]),
+            lon=float(r[2]),
+            tier=r[3],
+            revoked=bool(r[4]),
+            owner_id=r[5],
+            owner_kind=r[6] or "residential",
+            owner_accepts=bool(r[7]) if r[7] is not None else False,
+            owner_has_email=bool(r[8]),
+        )
         for r in session.execute(stmt)
     ]
 
@@ -222,8 +298,16 @@ class CreateResult:
     items: list[ItemView]  # every item of the new request (built in memory, not read back)
 
 
-def create_request(session: Session, *, request: NewRequest, owners: Sequence[OwnerPick], secret: bytes,
-                   link_ttl: timedelta, dedup_within: timedelta, now: datetime | None = None) -> CreateResult:
+def create_request(
+    session: Session,
+    *,
+    request: NewRequest,
+    owners: Sequence[OwnerPick],
+    secret: bytes,
+    link_ttl: timedelta,
+    dedup_within: timedelta,
+    now: datetime | None = None,
+) -> CreateResult:
     """Store a request and its items: new ones, or existing ones it can share.
 
     An owner's waiting item (queued/sent/opened) created within ``dedup_within`` whose window
@@ -233,13 +317,25 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
     now = now or utcnow()
     if request.window_end <= request.window_start:
         raise ValueError("window_end must be after window_start")
-    session.add(FootageRequestRow(
-        id=request.id, call_id=request.call_id, geofence=request.area, window_start=request.window_start,
-        window_end=request.window_end, created_by=request.created_by, created_at=now, status="open",
-        message=request.message, case_number=request.case_number, offence_category=request.offence_category,
-        client_key=request.client_key, area_m2=request.area_m2, override_reason=request.override_reason,
-        excluded=dict(request.excluded),
-    ))
+    session.add(
+        FootageRequestRow(
+            id=request.id,
+            call_id=request.call_id,
+            geofence=request.area,
+            window_start=request.window_start,
+            window_end=request.window_end,
+            created_by=request.created_by,
+            created_at=now,
+            status="open",
+            message=request.message,
+            case_number=request.case_number,
+            offence_category=request.offence_category,
+            client_key=request.client_key,
+            area_m2=request.area_m2,
+            override_reason=request.override_reason,
+            excluded=dict(request.excluded),
+        )
+    )
     session.flush()
     by_owner = {o.owner_id: o for o in owners}
     merged: list[str] = []
@@ -247,13 +343,20 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
     if dedup_within.total_seconds() > 0 and by_owner:
         since = now - dedup_within
         for chunk in _chunks(list(by_owner)):
-            rows = session.scalars(select(RequestItemRow).where(
-                RequestItemRow.owner_id.in_(chunk), RequestItemRow.state.in_([s.value for s in WAITING]),
-                RequestItemRow.created_at >= since).order_by(RequestItemRow.created_at)).all()
+            rows = session.scalars(
+                select(RequestItemRow)
+                .where(
+                    RequestItemRow.owner_id.in_(chunk),
+                    RequestItemRow.state.in_([s.value for s in WAITING]),
+                    RequestItemRow.created_at >= since,
+                )
+                .order_by(RequestItemRow.created_at)
+            ).all()
             for row in rows:
                 pick = by_owner.get(row.owner_id or "")
-                if pick is None or not windows_mergeable(row.window_start, row.window_end,
-                                                         request.window_start, request.window_end):
+                if pick is None or not windows_mergeable(
+                    row.window_start, row.window_end, request.window_start, request.window_end
+                ):
                     continue
                 row.window_start = min(row.window_start, request.window_start)
                 row.window_end = max(row.window_end, request.window_end)
@@ -266,19 +369,56 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
     new_rows: list[tuple[Any, ...]] = []
     views: list[ItemView] = []
     col = _ITEMS.c
-    ts = [_db_value(session, col.created_at, v) for v in (request.window_start, request.window_end, due, now)]
+    ts = [
+        _db_value(session, col.created_at, v)
+        for v in (request.window_start, request.window_end, due, now)
+    ]
     queued = ItemState.QUEUED.value
     for pick, item_id in zip(by_owner.values(), new_item_ids(len(by_owner)), strict=True):
         nonce = secrets.token_hex(16)
         item_ids.append(item_id)
-        new_rows.append((item_id, pick.owner_id, pick.owner_kind, json.dumps(list(pick.camera_ids)), ts[0], ts[1],
-                     queued, 0, nonce, token_digest(link_token(secret, item_id, nonce)), ts[2], ts[3], 0, False))
-        views.append(ItemView(
-            id=item_id, owner_id=pick.owner_id, owner_kind=pick.owner_kind, camera_ids=list(pick.camera_ids),
-            state=queued, state_reason=None, files=0, window_start=request.window_start,
-            window_end=request.window_end, created_at=now, sent_at=None, opened_at=None, answered_at=None,
-            due_at=due, reminders_sent=0, reminders_opt_out=False, request_ids=[request.id]))
-    if new_rows:  # driver-level bulk insert (COPY on PostgreSQL): 10,000 owners in a fraction of a second
+        new_rows.append(
+            (
+                item_id,
+                pick.owner_id,
+                pick.owner_kind,
+                json.dumps(list(pick.camera_ids)),
+                ts[0],
+                ts[1],
+                queued,
+                0,
+                nonce,
+                token_digest(link_token(secret, item_id, nonce)),
+                ts[2],
+                ts[3],
+                0,
+                False,
+            )
+        )
+        views.append(
+            ItemView(
+                id=item_id,
+                owner_id=pick.owner_id,
+                owner_kind=pick.owner_kind,
+                camera_ids=list(pick.camera_ids),
+                state=queued,
+                state_reason=None,
+                files=0,
+                window_start=request.window_start,
+                window_end=request.window_end,
+                created_at=now,
+                sent_at=None,
+                opened_at=None,
+                answered_at=None,
+                due_at=due,
+                reminders_sent=0,
+                reminders_opt_out=False,
+                request_ids=[request.id],
+            )
+        )
+    if (
+        new_rows
+    ):  # driver-level bulk insert (COPY on PostgreSQL): 10,000 owners in a fraction of a second
         _write(session, "request_items", _ITEM_FIELDS, new_rows)
     links = [(request.id, i) for i in item_ids] + [(request.id, i) for i in merged]
     if links:
@@ -287,7 +427,9 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
     counts[queued] += len(item_ids)
     for state in merged_states:
         counts[state] += 1
-    session.execute(insert(_COUNTS), [{"request_id": request.id, "state": k, "n": v} for k, v in counts.items()])
+    session.execute(
+        insert(_COUNTS), [{"request_id": request.id, "state": k, "n": v} for k, v in counts.items()]
+    )
     session.flush()
     views += get_items(session, item_ids=merged)
     views.sort(key=lambda v: v.id)
@@ -300,8 +442,11 @@ def create_request(session: Session, *, request: NewRequest, owners: Sequence[Ow
 def _links_for_items(session: Session, item_ids: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for chunk in _chunks(list(item_ids)):
-        for req_id, item_id in session.execute(select(RequestItemLinkRow.request_id, RequestItemLinkRow.item_id)
-                                               .where(RequestItemLinkRow.item_id.in_(chunk))):
+        for req_id, item_id in session.execute(
+            select(RequestItemLinkRow.request_id, RequestItemLinkRow.item_id).where(
+                RequestItemLinkRow.item_id.in_(chunk)
+            )
+        ):
             out[item_id].append(req_id)
     return out
 
@@ -336,8 +481,15 @@ def get_request(session: Session, *, request_id: str) -> RequestView | None:
     return view
 
 
-def list_requests(session: Session, *, created_by: str | None = None, case_number: str | None = None,
-                  state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RequestView], int]:
+def list_requests(
+    session: Session,
+    *,
+    created_by: str | None = None,
+    case_number: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[RequestView], int]:
     """Requests newest first (with items), and the total matching."""
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
@@ -348,13 +500,23 @@ def list_requests(session: Session, *, created_by: str | None = None, case_numbe
         where.append(FootageRequestRow.case_number == case_number)
     if state:
         ItemState(state)
-        where.append(FootageRequestRow.id.in_(
-            select(RequestItemLinkRow.request_id).join(RequestItemRow, RequestItemRow.id == RequestItemLinkRow.item_id)
-            .where(RequestItemRow.state == state)))
-    total = int(session.scalar(select(func.count()).select_from(FootageRequestRow).where(*where)) or 0)
-    rows = session.scalars(select(FootageRequestRow).where(*where)
-                           .order_by(FootageRequestRow.created_at.desc(), FootageRequestRow.id.desc())
-                           .limit(limit).offset(offset)).all()
+        where.append(
+            FootageRequestRow.id.in_(
+                select(RequestItemLinkRow.request_id)
+                .join(RequestItemRow, RequestItemRow.id == RequestItemLinkRow.item_id)
+                .where(RequestItemRow.state == state)
+            )
+        )
+    total = int(
+        session.scalar(select(func.count()).select_from(FootageRequestRow).where(*where)) or 0
+    )
+    rows = session.scalars(
+        select(FootageRequestRow)
+        .where(*where)
+        .order_by(FootageRequestRow.created_at.desc(), FootageRequestRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
     views = [_request_view(r) for r in rows]
     _attach_items(session, views)
     return views, total
@@ -373,14 +535,18 @@ def request_summaries(session: Session, *, request_ids: Sequence[str]) -> list[R
     The counts come from ``request_state_counts`` (kept with every state change): a sender
     publishing one item's change must not count its request's ten thousand other items.
     """
-    rows = session.scalars(select(FootageRequestRow).where(FootageRequestRow.id.in_(list(request_ids)))
-                           .order_by(FootageRequestRow.id)).all()
+    rows = session.scalars(
+        select(FootageRequestRow)
+        .where(FootageRequestRow.id.in_(list(request_ids)))
+        .order_by(FootageRequestRow.id)
+    ).all()
     views = [_request_view(r) for r in rows]
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     if views:
         for req_id, state, n in session.execute(
-            select(RequestStateCountRow.request_id, RequestStateCountRow.state, RequestStateCountRow.n)
-            .where(RequestStateCountRow.request_id.in_([v.id for v in views]))
+            select(
+                RequestStateCountRow.request_id, RequestStateCountRow.state, RequestStateCountRow.n
+            ).where(RequestStateCountRow.request_id.in_([v.id for v in views]))
         ):
             counts[req_id][state] = int(n)
     for view in views:
@@ -395,14 +561,26 @@ def _bump_counts(session: Session, deltas: dict[tuple[str, str], int]) -> None:
     """Apply ``{(request_id, state): delta}`` to ``request_state_counts`` (rows exist from creation)."""
     for (request_id, state), delta in deltas.items():
         if delta:
-            session.execute(update(RequestStateCountRow)
-                            .where(RequestStateCountRow.request_id == request_id, RequestStateCountRow.state == state)
-                            .values(n=RequestStateCountRow.n + delta),
-                            execution_options={"synchronize_session": False})
+            session.execute(
+                update(RequestStateCountRow)
+                .where(
+                    RequestStateCountRow.request_id == request_id,
+                    RequestStateCountRow.state == state,
+                )
+                .values(n=RequestStateCountRow.n + delta),
+                execution_options={"synchronize_session": False},
+            )
 
 
-def set_item_state(session: Session, *, item_id: str, state: str, reason: str | None = None,
-                   now: datetime | None = None, note: str | None = None) -> ItemView:
+def set_item_state(
+    session: Session,
+    *,
+    item_id: str,
+    state: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+    note: str | None = None,
+) -> ItemView:
     """Move an item along its state machine (TransitionError when not allowed)."""
     now = now or utcnow()
     row = session.get(RequestItemRow, item_id, populate_existing=True, with_for_update=True)
@@ -423,7 +601,10 @@ def set_item_state(session: Session, *, item_id: str, state: str, reason: str | 
         row.sent_at = now
     elif target is ItemState.OPENED and row.opened_at is None:
         row.opened_at = now
-    elif target in (ItemState.UPLOADED, ItemState.NO_FOOTAGE, ItemState.DECLINED) and row.answered_at is None:
+    elif (
+        target in (ItemState.UPLOADED, ItemState.NO_FOOTAGE, ItemState.DECLINED)
+        and row.answered_at is None
+    ):
         row.answered_at = now
     if target is ItemState.UPLOADED:
         row.files = int(row.files) + 1
@@ -461,11 +642,16 @@ def get_items(session: Session, *, item_ids: Sequence[str]) -> list[ItemView]:
     """Several items with the requests they serve, in the given order."""
     rows: dict[str, RequestItemRow] = {}
     for chunk in _chunks(list(dict.fromkeys(item_ids))):
-        for row in session.scalars(select(RequestItemRow).where(RequestItemRow.id.in_(chunk))
-                                   .execution_options(populate_existing=True)):
+        for row in session.scalars(
+            select(RequestItemRow)
+            .where(RequestItemRow.id.in_(chunk))
+            .execution_options(populate_existing=True)
+        ):
             rows[row.id] = row
     links = _links_for_items(session, list(rows))
-    return [item_view(rows[i], sorted(links.get(i, []))) for i in dict.fromkeys(item_ids) if i in rows]
+    return [
+        item_view(rows[i], sorted(links.get(i, []))) for i in dict.fromkeys(item_ids) if i in rows
+    ]
 
 
 def mark_opened(session: Session, *, item_id: str, now: datetime | None = None) -> ItemView | None:
@@ -477,7 +663,9 @@ def mark_opened(session: Session, *, item_id: str, now: datetime | None = None) 
 
 
 def set_reminders_opt_out(session: Session, *, item_id: str, opt_out: bool) -> None:
-    session.execute(update(RequestItemRow).where(RequestItemRow.id == item_id).values(reminders_opt_out=opt_out))
+    session.execute(
+        update(RequestItemRow).where(RequestItemRow.id == item_id).values(reminders_opt_out=opt_out)
+    )
 
 
 def record_upload(session: Session, *, item_id: str, evidence_id: str) -> ItemView:
@@ -509,18 +697,23 @@ class LinkedItem:
     refusal: str | None  # None | "expired" | "answered"
 
 
-def resolve_link_token(session: Session, *, token: str, now: datetime | None = None) -> LinkedItem | None:
+def resolve_link_token(
+    session: Session, *, token: str, now: datetime | None = None
+) -> LinkedItem | None:
     """The item an owner's link token opens, or None for unknown/forged tokens."""
     if not isinstance(token, str) or not 20 <= len(token) <= 128:
         return None
-    row = session.scalar(select(RequestItemRow).where(RequestItemRow.token_hash == token_digest(token)))
+    row = session.scalar(
+        select(RequestItemRow).where(RequestItemRow.token_hash == token_digest(token))
+    )
     if row is None:
         return None
     now = now or utcnow()
     reqs = session.execute(
         select(FootageRequestRow.id, FootageRequestRow.case_number, FootageRequestRow.call_id)
         .join(RequestItemLinkRow, RequestItemLinkRow.request_id == FootageRequestRow.id)
-        .where(RequestItemLinkRow.item_id == row.id).order_by(FootageRequestRow.created_at)
+        .where(RequestItemLinkRow.item_id == row.id)
+        .order_by(FootageRequestRow.created_at)
     ).all()
     state = ItemState(row.state)
     refusal: str | None = None
@@ -531,56 +724,96 @@ def resolve_link_token(session: Session, *, token: str, now: datetime | None = N
     elif state is ItemState.UNDELIVERABLE:
         refusal = "expired"
     return LinkedItem(
-        item_id=row.id, owner_id=row.owner_id, request_ids=tuple(r[0] for r in reqs),
-        case_numbers=tuple(dict.fromkeys(r[1] for r in reqs)), call_ids=tuple(dict.fromkeys(r[2] for r in reqs if r[2])),
-        state=row.state, due_at=row.due_at, window_start=row.window_start, window_end=row.window_end,
-        camera_ids=tuple(row.camera_ids or []), can_upload=refusal is None, refusal=refusal,
+        item_id=row.id,
+        owner_id=row.owner_id,
+        request_ids=tuple(r[0] for r in reqs),
+        case_numbers=tuple(dict.fromkeys(r[1] for r in reqs)),
+        call_ids=tuple(dict.fromkeys(r[2] for r in reqs if r[2])),
+        state=row.state,
+        due_at=row.due_at,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        camera_ids=tuple(row.camera_ids or []),
+        can_upload=refusal is None,
+        refusal=refusal,
     )
 
 
 # --- housekeeping -----------------------------------------------------------------------
 
 
-def expire_due_items(session: Session, *, now: datetime | None = None, limit: int = 500) -> list[str]:
+def expire_due_items(
+    session: Session, *, now: datetime | None = None, limit: int = 500
+) -> list[str]:
     """Items still waiting for an answer whose link expired: ``expired``. Returns their ids."""
     now = now or utcnow()
-    ids = list(session.scalars(select(RequestItemRow.id).where(
-        RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value]), RequestItemRow.due_at <= now,
-    ).limit(limit)))
+    ids = list(
+        session.scalars(
+            select(RequestItemRow.id)
+            .where(
+                RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value]),
+                RequestItemRow.due_at <= now,
+            )
+            .limit(limit)
+        )
+    )
     for item_id in ids:
         try:
-            set_item_state(session, item_id=item_id, state=ItemState.EXPIRED.value, reason="link expired", now=now)
+            set_item_state(
+                session,
+                item_id=item_id,
+                state=ItemState.EXPIRED.value,
+                reason="link expired",
+                now=now,
+            )
         except TransitionError:  # answered meanwhile
             continue
     return ids
 
 
-def expiry_or_reminder_due(session: Session, *, now: datetime, offsets: Sequence[timedelta]) -> bool:
+def expiry_or_reminder_due(
+    session: Session, *, now: datetime, offsets: Sequence[timedelta]
+) -> bool:
     """Whether :func:`expire_due_items` or :func:`items_due_reminder` would find anything."""
     waiting = RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value])
-    if session.scalar(select(RequestItemRow.id).where(waiting, RequestItemRow.due_at <= now).limit(1)):
+    if session.scalar(
+        select(RequestItemRow.id).where(waiting, RequestItemRow.due_at <= now).limit(1)
+    ):
         return True
     return bool(offsets) and bool(items_due_reminder(session, now=now, offsets=offsets, limit=50))
 
 
-def items_due_reminder(session: Session, *, now: datetime, offsets: Sequence[timedelta],
-                       limit: int = 500) -> list[tuple[str, int]]:
+def items_due_reminder(
+    session: Session, *, now: datetime, offsets: Sequence[timedelta], limit: int = 500
+) -> list[tuple[str, int]]:
     """(item id, reminder number 1..) for waiting items whose next reminder time passed."""
     if not offsets:
         return []
-    next_due = or_(*[(RequestItemRow.reminders_sent == n) & (RequestItemRow.sent_at <= now - offset)
-                     for n, offset in enumerate(offsets)])
-    rows = session.execute(select(RequestItemRow.id, RequestItemRow.reminders_sent)
-                           .where(RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value]),
-                                  RequestItemRow.reminders_opt_out.is_(False), RequestItemRow.due_at > now,
-                                  RequestItemRow.sent_at.is_not(None), next_due)
-                           .order_by(RequestItemRow.sent_at).limit(limit)).all()
+    next_due = or_(
+        *[
+            (RequestItemRow.reminders_sent == n) & (RequestItemRow.sent_at <= now - offset)
+            for n, offset in enumerate(offsets)
+        ]
+    )
+    rows = session.execute(
+        select(RequestItemRow.id, RequestItemRow.reminders_sent)
+        .where(
+            RequestItemRow.state.in_([ItemState.SENT.value, ItemState.OPENED.value]),
+            RequestItemRow.reminders_opt_out.is_(False),
+            RequestItemRow.due_at > now,
+            RequestItemRow.sent_at.is_not(None),
+            next_due,
+        )
+        .order_by(RequestItemRow.sent_at)
+        .limit(limit)
+    ).all()
     return [(item_id, int(sent) + 1) for item_id, sent in rows]
 
 
 def note_reminder_enqueued(session: Session, *, item_id: str, number: int) -> None:
-    session.execute(update(RequestItemRow).where(RequestItemRow.id == item_id)
-                    .values(reminders_sent=number))
+    session.execute(
+        update(RequestItemRow).where(RequestItemRow.id == item_id).values(reminders_sent=number)
+    )
 
 
 def camera_labels(session: Session, *, camera_ids: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -588,7 +821,8 @@ def camera_labels(session: Session, *, camera_ids: Sequence[str]) -> list[tuple[
     ids = list(dict.fromkeys(camera_ids))
     found: dict[str, tuple[str, str, str]] = {}
     for chunk in _chunks(ids):
-        for cid, name, address in session.execute(select(CameraRow.id, CameraRow.name, CameraRow.address)
-                                                  .where(CameraRow.id.in_(chunk))):
+        for cid, name, address in session.execute(
+            select(CameraRow.id, CameraRow.name, CameraRow.address).where(CameraRow.id.in_(chunk))
+        ):
             found[cid] = (cid, name, address or "")
     return [found[c] for c in ids if c in found]

@@ -30,9 +30,16 @@ def insert_grant(
     session_jti: str | None,
 ) -> LiveGrantRow:
     grant = LiveGrantRow(
-        id=grant_id, camera_id=camera_id, username=username, reason=reason, issued_at=issued_at,
-        expires_at=expires_at, emergency_id=emergency_id, token_hash=token_hash, session_jti=session_jti,
-    )  # fmt: skip
+        id=grant_id,
+        camera_id=camera_id,
+        username=username,
+        reason=reason,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        emergency_id=emergency_id,
+        token_hash=token_hash,
+        session_jti=session_jti,
+    )
     session.add(grant)
     session.flush()
     return grant
@@ -44,15 +51,23 @@ def get_grant(session: Session, *, grant_id: str) -> LiveGrantRow | None:
 
 def grant_by_token_hash(session: Session, *, token_hash: str) -> LiveGrantRow | None:
     """The grant whose secret hashes to ``token_hash`` (the media relay's question)."""
-    return session.scalars(select(LiveGrantRow).where(LiveGrantRow.token_hash == token_hash)).first()
+    return session.scalars(
+        select(LiveGrantRow).where(LiveGrantRow.token_hash == token_hash)
+    ).first()
 
 
 def open_grants(
-    session: Session, *, now: datetime, camera_id: str | None = None, emergency_id: str | None = None
+    session: Session,
+    *,
+    now: datetime,
+    camera_id: str | None = None,
+    emergency_id: str | None = None,
 ) -> list[LiveGrantRow]:
     """Grants not ended and not expired at ``now``, oldest first; optionally of one camera
     or of one emergency."""
-    stmt = select(LiveGrantRow).where(LiveGrantRow.ended_at.is_(None), LiveGrantRow.expires_at > now)
+    stmt = select(LiveGrantRow).where(
+        LiveGrantRow.ended_at.is_(None), LiveGrantRow.expires_at > now
+    )
     if camera_id is not None:
         stmt = stmt.where(LiveGrantRow.camera_id == camera_id)
     if emergency_id is not None:
@@ -60,7 +75,9 @@ def open_grants(
     return list(session.scalars(stmt.order_by(LiveGrantRow.issued_at)).all())
 
 
-def extend_grant(session: Session, *, grant: LiveGrantRow, expires_at: datetime, emergency_id: str | None) -> None:
+def extend_grant(
+    session: Session, *, grant: LiveGrantRow, expires_at: datetime, emergency_id: str | None
+) -> None:
     """A renewal or a re-check that still allows the view: new end, new covering emergency."""
     grant.expires_at = expires_at
     grant.emergency_id = emergency_id

@@ -19,8 +19,14 @@ from sqlalchemy.engine import URL
 _FOREIGN_TABLES = frozenset({"spatial_ref_sys", "alembic_version"})
 _FOREIGN_COLUMNS = frozenset({("cameras", "geog")})
 # expression indexes of audit_events (0106): alembic cannot compare them with the metadata
-_FOREIGN_INDEXES = frozenset({"ix_cameras_geog", "ix_audit_events_camera_id", "ix_audit_events_call_id",
-                              "ix_audit_events_case_id"})
+_FOREIGN_INDEXES = frozenset(
+    {
+        "ix_cameras_geog",
+        "ix_audit_events_camera_id",
+        "ix_audit_events_call_id",
+        "ix_audit_events_case_id",
+    }
+)
 
 
 class MigrationsNotFoundError(RuntimeError):
@@ -42,7 +48,9 @@ def migrations_dir() -> Path:
     )
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Alembic filter: ignore the PostgreSQL-only objects added by the PostGIS migration."""
     if type_ == "table" and reflected and compare_to is None and name in _FOREIGN_TABLES:
         return False
@@ -60,7 +68,9 @@ def _config(url: str | URL | None) -> Any:
     from rtcc_console.store.db import normalize_url
 
     location = migrations_dir()
-    cfg = Config(str(location / "alembic.ini")) if (location / "alembic.ini").is_file() else Config()
+    cfg = (
+        Config(str(location / "alembic.ini")) if (location / "alembic.ini").is_file() else Config()
+    )
     cfg.set_main_option("script_location", str(location))
     rendered = normalize_url(url).render_as_string(hide_password=False)
     cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
@@ -131,7 +141,9 @@ def schema_diff(url: str | URL | None) -> list[Any]:
         with engine.connect() as conn, warnings.catch_warnings():
             # Reflection does not know PostGIS's geography type; the column is filtered out.
             warnings.filterwarnings("ignore", message=".*Did not recognize type 'geography'")
-            warnings.filterwarnings("ignore", message=".*expression-based index ix_audit_events_")  # 0106
+            warnings.filterwarnings(
+                "ignore", message=".*expression-based index ix_audit_events_"
+            )  # 0106
             ctx = MigrationContext.configure(
                 conn, opts={"include_object": include_object, "compare_type": True}
             )

@@ -36,7 +36,16 @@ from rtcc_console.store.schema import (
 
 _OUTBOX = cast(Table, MailOutboxRow.__table__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
-_FIELDS = ("idem_key", "message_id", "item_id", "kind", "state", "attempts", "next_attempt_at", "created_at")
+_FIELDS = (
+    "idem_key",
+    "message_id",
+    "item_id",
+    "kind",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +66,13 @@ class OutboxJob:
     attempts: int
 
 
-def enqueue(session: Session, *, entries: Sequence[OutboxEntry], now: datetime | None = None,
-            skip_existing: bool = True) -> int:
+def enqueue(
+    session: Session,
+    *,
+    entries: Sequence[OutboxEntry],
+    now: datetime | None = None,
+    skip_existing: bool = True,
+) -> int:
     """Queue messages; an ``idem_key`` already queued is skipped. Returns how many were added.
 
     ``skip_existing=False`` is for keys that cannot exist yet (fresh item ids): one bulk insert.
@@ -69,50 +83,82 @@ def enqueue(session: Session, *, entries: Sequence[OutboxEntry], now: datetime |
         existing: set[str] = set()
         keys = [e.idem_key for e in todo]
         for i in range(0, len(keys), 500):
-            existing.update(session.scalars(select(MailOutboxRow.idem_key)
-                                            .where(MailOutboxRow.idem_key.in_(keys[i:i + 500]))))
+            existing.update(
+                session.scalars(
+                    select(MailOutboxRow.idem_key).where(
+                        MailOutboxRow.idem_key.in_(keys[i : i + 500])
+                    )
+                )
+            )
         todo = [e for e in todo if e.idem_key not in existing]
     if todo:  # driver-level bulk insert (COPY on PostgreSQL): a 10,000-owner request in one go
         stamp = _db_value(session, _OUTBOX.c.created_at, now)
-        _write(session, "mail_outbox", _FIELDS,
-               [(e.idem_key, e.message_id, e.item_id, e.kind, PENDING, 0, stamp, stamp) for e in todo])
+        _write(
+            session,
+            "mail_outbox",
+            _FIELDS,
+            [(e.idem_key, e.message_id, e.item_id, e.kind, PENDING, 0, stamp, stamp) for e in todo],
+        )
     return len(todo)
 
 
-def claim(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[OutboxJob]:
+def claim(
+    session: Session, *, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[OutboxJob]:
     """Take up to ``limit`` due rows (``sending`` with a lapsed lease first, then pending)."""
     now = now or utcnow()
     postgres = session.get_bind().dialect.name == "postgresql"
     rows: list[MailOutboxRow] = []
-    for where in ((MailOutboxRow.state == SENDING) & (MailOutboxRow.claimed_until <= now),
-                  (MailOutboxRow.state == PENDING) & (MailOutboxRow.next_attempt_at <= now)):
+    for where in (
+        (MailOutboxRow.state == SENDING) & (MailOutboxRow.claimed_until <= now),
+        (MailOutboxRow.state == PENDING) & (MailOutboxRow.next_attempt_at <= now),
+    ):
         if len(rows) >= limit:
             break
-        stmt = (select(MailOutboxRow).where(where).order_by(MailOutboxRow.state, MailOutboxRow.id)
-                .limit(limit - len(rows)).execution_options(populate_existing=True))
+        stmt = (
+            select(MailOutboxRow)
+            .where(where)
+            .order_by(MailOutboxRow.state, MailOutboxRow.id)
+            .limit(limit - len(rows))
+            .execution_options(populate_existing=True)
+        )
         if postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         rows += session.scalars(stmt).all()
     if not rows:
         return []
-    jobs = [OutboxJob(int(r.id), r.item_id, r.kind, r.idem_key, r.message_id, int(r.attempts) + 1) for r in rows]
-    session.execute(update(MailOutboxRow).where(MailOutboxRow.id.in_([j.id for j in jobs]))
-                    .values(state=SENDING, claimed_until=now + lease, attempts=MailOutboxRow.attempts + 1),
-                    execution_options={"synchronize_session": False})
+    jobs = [
+        OutboxJob(int(r.id), r.item_id, r.kind, r.idem_key, r.message_id, int(r.attempts) + 1)
+        for r in rows
+    ]
+    session.execute(
+        update(MailOutboxRow)
+        .where(MailOutboxRow.id.in_([j.id for j in jobs]))
+        .values(state=SENDING, claimed_until=now + lease, attempts=MailOutboxRow.attempts + 1),
+        execution_options={"synchronize_session": False},
+    )
     return jobs
 
 
 def mark_sent(session: Session, *, outbox_id: int, now: datetime | None = None) -> None:
-    session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id)
-                    .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None))
+    session.execute(
+        update(MailOutboxRow)
+        .where(MailOutboxRow.id == outbox_id)
+        .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None)
+    )
 
 
-def mark_sent_many(session: Session, *, outbox_ids: Sequence[int], now: datetime | None = None) -> None:
+def mark_sent_many(
+    session: Session, *, outbox_ids: Sequence[int], now: datetime | None = None
+) -> None:
     """Mark a group of accepted messages ``sent`` in one statement."""
     if outbox_ids:
-        session.execute(update(MailOutboxRow).where(MailOutboxRow.id.in_(list(outbox_ids)))
-                        .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None),
-                        execution_options={"synchronize_session": False})
+        session.execute(
+            update(MailOutboxRow)
+            .where(MailOutboxRow.id.in_(list(outbox_ids)))
+            .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def mark_failed(session: Session, *, outbox_id: int, error: str, retry_at: datetime | None) -> None:
@@ -126,19 +172,28 @@ def mark_failed(session: Session, *, outbox_id: int, error: str, retry_at: datet
 
 
 def cancel(session: Session, *, outbox_id: int, reason: str) -> None:
-    session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id)
-                    .values(state=CANCELLED, claimed_until=None, last_error=reason[:2000]))
+    session.execute(
+        update(MailOutboxRow)
+        .where(MailOutboxRow.id == outbox_id)
+        .values(state=CANCELLED, claimed_until=None, last_error=reason[:2000])
+    )
 
 
 def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(MailOutboxRow.state, func.count()).group_by(MailOutboxRow.state)).all()
+    rows = session.execute(
+        select(MailOutboxRow.state, func.count()).group_by(MailOutboxRow.state)
+    ).all()
     return {str(state): int(n) for state, n in rows}
 
 
 def next_due_at(session: Session) -> datetime | None:
     """When the next row becomes due (None: nothing waiting)."""
-    pending = session.scalar(select(func.min(MailOutboxRow.next_attempt_at)).where(MailOutboxRow.state == PENDING))
-    leased = session.scalar(select(func.min(MailOutboxRow.claimed_until)).where(MailOutboxRow.state == SENDING))
+    pending = session.scalar(
+        select(func.min(MailOutboxRow.next_attempt_at)).where(MailOutboxRow.state == PENDING)
+    )
+    leased = session.scalar(
+        select(func.min(MailOutboxRow.claimed_until)).where(MailOutboxRow.state == SENDING)
+    )
     values = [v for v in (pending, leased) if v is not None]
     return min(values) if values else None
 
@@ -169,7 +224,7 @@ def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, Mai
     out: dict[str, MailContext] = {}
     ids = list(dict.fromkeys(item_ids))
     for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+        chunk = ids[i : i + 500]
         items = session.execute(
             select(RequestItemRow, OwnerRow.email, OwnerRow.name)
             .outerjoin(OwnerRow, OwnerRow.id == RequestItemRow.owner_id)
@@ -177,24 +232,38 @@ def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, Mai
         ).all()
         reqs: dict[str, list[tuple[str, str, str]]] = {}
         for item_id, case_number, message, request_id in session.execute(
-            select(RequestItemLinkRow.item_id, FootageRequestRow.case_number, FootageRequestRow.message,
-                   FootageRequestRow.id)
+            select(
+                RequestItemLinkRow.item_id,
+                FootageRequestRow.case_number,
+                FootageRequestRow.message,
+                FootageRequestRow.id,
+            )
             .join(FootageRequestRow, FootageRequestRow.id == RequestItemLinkRow.request_id)
-            .where(RequestItemLinkRow.item_id.in_(chunk)).order_by(FootageRequestRow.created_at)
+            .where(RequestItemLinkRow.item_id.in_(chunk))
+            .order_by(FootageRequestRow.created_at)
         ):
             reqs.setdefault(item_id, []).append((case_number, message, request_id))
         cam_ids = sorted({c for row in items for c in (row[0].camera_ids or [])})
         cams: dict[str, tuple[str, str]] = {}
         for j in range(0, len(cam_ids), 500):
-            for cid, name, address in session.execute(select(CameraRow.id, CameraRow.name, CameraRow.address)
-                                                      .where(CameraRow.id.in_(cam_ids[j:j + 500]))):
+            for cid, name, address in session.execute(
+                select(CameraRow.id, CameraRow.name, CameraRow.address).where(
+                    CameraRow.id.in_(cam_ids[j : j + 500])
+                )
+            ):
                 cams[cid] = (name, address or "")
         for item, email, name in items:
             rq = reqs.get(item.id, [])
             out[item.id] = MailContext(
-                item_id=item.id, state=item.state, to_addr=email, owner_name=name or "",
-                link_nonce=item.link_nonce, window_start=item.window_start, window_end=item.window_end,
-                due_at=item.due_at, cameras=tuple(cams[c] for c in (item.camera_ids or []) if c in cams),
+                item_id=item.id,
+                state=item.state,
+                to_addr=email,
+                owner_name=name or "",
+                link_nonce=item.link_nonce,
+                window_start=item.window_start,
+                window_end=item.window_end,
+                due_at=item.due_at,
+                cameras=tuple(cams[c] for c in (item.camera_ids or []) if c in cams),
                 case_numbers=tuple(dict.fromkeys(r[0] for r in rq)),
                 messages=tuple(dict.fromkeys(r[1] for r in rq if r[1])),
                 item=item_view(item, sorted(r[2] for r in rq)),

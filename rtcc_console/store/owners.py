@@ -17,8 +17,14 @@ class OwnerPage(NamedTuple):
 
 
 def owner_to_domain(row: OwnerRow) -> Owner:
-    return Owner(id=row.id, name=row.name, kind=CameraKind(row.kind), email=row.email,
-                 phone=row.phone, accepts_requests=bool(row.accepts_requests))
+    return Owner(
+        id=row.id,
+        name=row.name,
+        kind=CameraKind(row.kind),
+        email=row.email,
+        phone=row.phone,
+        accepts_requests=bool(row.accepts_requests),
+    )
 
 
 def save_owner(session: Session, *, owner: Owner) -> tuple[Owner, bool]:
@@ -42,12 +48,15 @@ def get_owner(session: Session, *, owner_id: str) -> Owner | None:
     return owner_to_domain(row) if row is not None else None
 
 
-def list_owners(session: Session, *, kind: CameraKind | None = None, limit: int = 100,
-                offset: int = 0) -> OwnerPage:
+def list_owners(
+    session: Session, *, kind: CameraKind | None = None, limit: int = 100, offset: int = 0
+) -> OwnerPage:
     """Owners ordered by id, optionally of one kind, with the total count."""
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative (limit={limit}, offset={offset})")
     where = [OwnerRow.kind == CameraKind(kind).value] if kind is not None else []
     total = session.execute(select(func.count()).select_from(OwnerRow).where(*where)).scalar_one()
-    rows = session.execute(select(OwnerRow).where(*where).order_by(OwnerRow.id).limit(limit).offset(offset)).scalars()
+    rows = session.execute(
+        select(OwnerRow).where(*where).order_by(OwnerRow.id).limit(limit).offset(offset)
+    ).scalars()
     return OwnerPage([owner_to_domain(r) for r in rows], int(total))

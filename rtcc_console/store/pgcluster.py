@@ -70,8 +70,17 @@ def _reachable_by_others(path: Path) -> bool:
 class PgCluster:
     """A running throw-away cluster. Use as a context manager or call :meth:`stop`."""
 
-    def __init__(self, *, root: Path, data_dir: Path, socket_dir: Path, port: int,
-                 bin_dir: Path, run_as: str | None, owns_root: bool) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        data_dir: Path,
+        socket_dir: Path,
+        port: int,
+        bin_dir: Path,
+        run_as: str | None,
+        owns_root: bool,
+    ) -> None:
         self.root = root
         self.data_dir = data_dir
         self.socket_dir = socket_dir
@@ -112,14 +121,26 @@ class PgCluster:
         from psycopg import sql
 
         with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove a folder we created ourselves."""
         if self._running:
             self._running = False
-            cmd = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
-            result = subprocess.run(_as_user(cmd, self.run_as), capture_output=True, text=True, check=False)
+            cmd = [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ]
+            result = subprocess.run(
+                _as_user(cmd, self.run_as), capture_output=True, text=True, check=False
+            )
             if result.returncode != 0:
                 log.warning("pg_ctl stop failed: %s", result.stderr.strip())
         if self._owns_root:
@@ -128,8 +149,12 @@ class PgCluster:
     def __enter__(self) -> PgCluster:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -140,7 +165,9 @@ def _as_user(cmd: list[str], user: str | None) -> list[str]:
 def _run(cmd: list[str], user: str | None, what: str) -> None:
     result = subprocess.run(_as_user(cmd, user), capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise PostgresUnavailableError(f"{what} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
+        raise PostgresUnavailableError(
+            f"{what} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}"
+        )
 
 
 def start_pg_cluster(base_dir: Path, *, port: int | None = None) -> PgCluster:
@@ -168,8 +195,23 @@ def start_pg_cluster(base_dir: Path, *, port: int | None = None) -> PgCluster:
         shutil.chown(root, run_as, run_as)
         shutil.chown(socket_dir, run_as, run_as)
         os.chmod(root, 0o755)
-    _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", ROLE, "--auth=trust",
-          "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"], run_as, "initdb")
+    _run(
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            ROLE,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ],
+        run_as,
+        "initdb",
+    )
     settings = {
         "listen_addresses": "'127.0.0.1'",
         "unix_socket_directories": f"'{socket_dir}'",
@@ -186,24 +228,51 @@ def start_pg_cluster(base_dir: Path, *, port: int | None = None) -> PgCluster:
     for name, text in (("postgresql.auto.conf", conf), ("pg_hba.conf", hba)):
         target = data_dir / name
         if run_as:
-            subprocess.run(_as_user(["tee", str(target)], run_as), input=text, text=True,
-                           capture_output=True, check=True)
+            subprocess.run(
+                _as_user(["tee", str(target)], run_as),
+                input=text,
+                text=True,
+                capture_output=True,
+                check=True,
+            )
         else:
             target.write_text(text)
     cluster: PgCluster | None = None
     attempts = 1 if port else 5
     for attempt in range(attempts):
         chosen = port or free_port()
-        cmd = [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(root / "server.log"),
-               "-o", f"-p {chosen}", "-w", "-t", "60", "start"]
+        cmd = [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-l",
+            str(root / "server.log"),
+            "-o",
+            f"-p {chosen}",
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
         result = subprocess.run(_as_user(cmd, run_as), capture_output=True, text=True, check=False)
         if result.returncode == 0:
-            cluster = PgCluster(root=root, data_dir=data_dir, socket_dir=socket_dir, port=chosen,
-                                bin_dir=bin_dir, run_as=run_as, owns_root=owns_root)
+            cluster = PgCluster(
+                root=root,
+                data_dir=data_dir,
+                socket_dir=socket_dir,
+                port=chosen,
+                bin_dir=bin_dir,
+                run_as=run_as,
+                owns_root=owns_root,
+            )
             cluster._running = True
             break
-        log.warning("postgres start on port %s failed (attempt %d): %s", chosen, attempt + 1,
-                    _tail(root / "server.log"))
+        log.warning(
+            "postgres start on port %s failed (attempt %d): %s",
+            chosen,
+            attempt + 1,
+            _tail(root / "server.log"),
+        )
     if cluster is None:
         raise PostgresUnavailableError(f"could not start postgres: {_tail(root / 'server.log')}")
     atexit.register(cluster.stop)

@@ -36,7 +36,12 @@ def get_preset(session: Session, *, username: str, name: str) -> Preset | None:
 
 
 def save_preset(
-    session: Session, *, username: str, name: str, layout: dict[str, Any], now: datetime | None = None
+    session: Session,
+    *,
+    username: str,
+    name: str,
+    layout: dict[str, Any],
+    now: datetime | None = None,
 ) -> Preset:
     """Create or replace the user's preset ``name``."""
     row = session.get(UserPresetRow, (username, name))

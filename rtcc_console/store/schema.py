@@ -86,7 +86,9 @@ class CameraRow(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(300), default="")
-    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="SET NULL"), index=True
+    )
     heading_deg: Mapped[float | None] = mapped_column(Float)
     fov_deg: Mapped[float | None] = mapped_column(Float)
     range_m: Mapped[float | None] = mapped_column(Float)
@@ -112,7 +114,9 @@ class CameraSecretRow(Base):
 
     __tablename__ = "camera_secrets"
 
-    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(
+        ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True
+    )
     stream_url_full: Mapped[str | None] = mapped_column(Text)
     substream_url_full: Mapped[str | None] = mapped_column(Text)
 
@@ -164,7 +168,9 @@ class PortalSessionRow(Base):
     __tablename__ = "portal_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
@@ -176,7 +182,9 @@ class PortalLinkRow(Base):
     __tablename__ = "portal_links"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(16))  # verify | signin
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -245,7 +253,9 @@ class CallUpdateRow(Base):
     source: Mapped[str] = mapped_column(String(20), default="cad")
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (UniqueConstraint("incident_id", "updated_at", name="uq_call_updates_incident_updated"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "updated_at", name="uq_call_updates_incident_updated"),
+    )
 
 
 # --- staff, auth, audit -----------------------------------------------------------------
@@ -274,7 +284,9 @@ class AuthTokenRow(Base):
     __tablename__ = "auth_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
@@ -286,7 +298,9 @@ class MfaRecoveryCodeRow(Base):
     __tablename__ = "mfa_recovery_codes"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
@@ -298,7 +312,9 @@ class MfaChallengeRow(Base):
     __tablename__ = "mfa_challenges"
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(16))  # "login" | "enrol"
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -321,12 +337,16 @@ class AuditEventRow(Base):
     client_addr: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    key_id: Mapped[str | None] = mapped_column(String(32))  # HMAC key of ``hash``; None = plain SHA-256 (before 0101)
+    key_id: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # HMAC key of ``hash``; None = plain SHA-256 (before 0101)
 
     # 0106 (issue 14): newest-first filtered pages (keyset on id). The JSON target lookups
     # (camera, call, case) have expression indexes made by the migration only (store.audit_log).
-    __table_args__ = (Index("ix_audit_events_username_id", "username", "id"),
-                      Index("ix_audit_events_action_id", "action", "id"))
+    __table_args__ = (
+        Index("ix_audit_events_username_id", "username", "id"),
+        Index("ix_audit_events_action_id", "action", "id"),
+    )
 
 
 class LiveGrantRow(Base):
@@ -340,9 +360,13 @@ class LiveGrantRow(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
-    emergency_id: Mapped[str | None] = mapped_column(ForeignKey("emergencies.id", ondelete="SET NULL"))
+    emergency_id: Mapped[str | None] = mapped_column(
+        ForeignKey("emergencies.id", ondelete="SET NULL")
+    )
     token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
-    session_jti: Mapped[str | None] = mapped_column(String(64), index=True)  # the auth token that opened it
+    session_jti: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # the auth token that opened it
 
 
 class EventRow(Base):
@@ -359,7 +383,9 @@ class EventRow(Base):
 class UserPresetRow(Base):
     __tablename__ = "user_presets"
 
-    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     layout: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -372,7 +398,9 @@ class FootageRequestRow(Base):
     __tablename__ = "footage_requests"
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    call_id: Mapped[str | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
     geofence: Mapped[dict[str, Any]]
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
@@ -388,7 +416,9 @@ class FootageRequestRow(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     excluded: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("uq_footage_requests_created_by_client_key", "created_by", "client_key", unique=True),)
+    __table_args__ = (
+        Index("uq_footage_requests_created_by_client_key", "created_by", "client_key", unique=True),
+    )
 
 
 class RequestItemRow(Base):
@@ -402,7 +432,9 @@ class RequestItemRow(Base):
     __tablename__ = "request_items"
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)  # "fri-…"
-    owner_id: Mapped[str | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="SET NULL"), index=True
+    )
     owner_kind: Mapped[str] = mapped_column(String(20))
     camera_ids: Mapped[list[Any]] = mapped_column(default=list)
     window_start: Mapped[datetime]
@@ -427,9 +459,12 @@ class RequestItemLinkRow(Base):
 
     __tablename__ = "request_item_links"
 
-    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True)
-    item_id: Mapped[str] = mapped_column(ForeignKey("request_items.id", ondelete="CASCADE"), primary_key=True,
-                                         index=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("request_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class RequestStateCountRow(Base):
@@ -438,7 +473,9 @@ class RequestStateCountRow(Base):
 
     __tablename__ = "request_state_counts"
 
-    request_id: Mapped[str] = mapped_column(ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("footage_requests.id", ondelete="CASCADE"), primary_key=True
+    )
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -456,7 +493,9 @@ class MailOutboxRow(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     idem_key: Mapped[str] = mapped_column(String(120), unique=True)
     message_id: Mapped[str] = mapped_column(String(200))
-    item_id: Mapped[str] = mapped_column(ForeignKey("request_items.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("request_items.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))  # initial | reminder
     state: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -480,7 +519,9 @@ class EvidenceItemRow(Base):
     filename: Mapped[str] = mapped_column(String(255))
     stored_path: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
-    request_id: Mapped[str | None] = mapped_column(ForeignKey("footage_requests.id", ondelete="SET NULL"), index=True)
+    request_id: Mapped[str | None] = mapped_column(
+        ForeignKey("footage_requests.id", ondelete="SET NULL"), index=True
+    )
     camera_id: Mapped[str | None] = mapped_column(String(32))
     call_id: Mapped[str | None] = mapped_column(String(48), index=True)
     uploaded_by: Mapped[str | None] = mapped_column(String(200))
@@ -493,7 +534,9 @@ class EvidenceItemRow(Base):
     request_item_id: Mapped[str | None] = mapped_column(String(48), index=True)
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
-    retention: Mapped[str] = mapped_column(String(20), server_default="standard", default="standard")
+    retention: Mapped[str] = mapped_column(
+        String(20), server_default="standard", default="standard"
+    )
     integrity: Mapped[str] = mapped_column(String(12), server_default="ok", default="ok")
     verified_at: Mapped[datetime | None]
     derived_from: Mapped[str | None] = mapped_column(String(48))
@@ -508,7 +551,9 @@ class EvidenceCaseRow(Base):
 
     __tablename__ = "evidence_cases"
 
-    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True)
+    evidence_id: Mapped[str] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True
+    )
     case_number: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     attached_at: Mapped[datetime]
     attached_by: Mapped[str] = mapped_column(String(200))
@@ -556,7 +601,9 @@ class CustodyEntryRow(Base):
     __tablename__ = "custody_entries"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="RESTRICT"), index=True)
+    evidence_id: Mapped[str] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="RESTRICT"), index=True
+    )
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
@@ -576,8 +623,12 @@ class VehicleIndexJobRow(Base):
 
     __tablename__ = "vehicle_index_jobs"
 
-    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | running | done | failed | skipped
+    evidence_id: Mapped[str] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(
+        String(12), index=True
+    )  # pending | running | done | failed | skipped
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
@@ -598,7 +649,9 @@ class VehicleSightingRow(Base):
     __tablename__ = "vehicle_sightings"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"), index=True)
+    evidence_id: Mapped[str] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="CASCADE"), index=True
+    )
     label: Mapped[str] = mapped_column(String(16), index=True)
     colour: Mapped[str] = mapped_column(String(16))
     start_s: Mapped[float] = mapped_column(Float)
@@ -614,7 +667,6 @@ class VehicleSightingRow(Base):
     __table_args__ = (CheckConstraint(VEHICLE_LABELS_SQL, name="vehicle_label"),)
 
 
-
 # --- supervision (0106, issue 14) ---------------------------------------------------------
 
 
@@ -624,7 +676,9 @@ class AuditVerifyJobRow(Base):
     __tablename__ = "audit_verify_jobs"
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    status: Mapped[str] = mapped_column(String(12), index=True)  # running | intact | broken | failed
+    status: Mapped[str] = mapped_column(
+        String(12), index=True
+    )  # running | intact | broken | failed
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

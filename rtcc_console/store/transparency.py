@@ -81,8 +81,9 @@ class _Buckets:
         return self.starts[i + 1] if i + 1 < len(self.starts) else self.end
 
 
-def monthly_figures(session: Session, *, start: datetime, end: datetime, time_zone: str,
-                    now: datetime) -> list[MonthFigures]:  # fmt: skip
+def monthly_figures(
+    session: Session, *, start: datetime, end: datetime, time_zone: str, now: datetime
+) -> list[MonthFigures]:
     """Figures per month of [start, end) in the agency's time zone."""
     zone = ZoneInfo(time_zone)
     starts = month_starts(start, end, zone)
@@ -97,8 +98,15 @@ def monthly_figures(session: Session, *, start: datetime, end: datetime, time_zo
             if i is not None:
                 setattr(months[i], attr, getattr(months[i], attr) + 1)
 
-    cams = session.execute(select(CameraRow.tier, CameraRow.created_at, CameraRow.updated_at, CameraRow.revoked,
-                                  CameraRow.deleted).where(CameraRow.created_at < end)).all()  # fmt: skip
+    cams = session.execute(
+        select(
+            CameraRow.tier,
+            CameraRow.created_at,
+            CameraRow.updated_at,
+            CameraRow.revoked,
+            CameraRow.deleted,
+        ).where(CameraRow.created_at < end)
+    ).all()
     for tier, created, updated, revoked, deleted in cams:
         gone_at = updated if (revoked or deleted) else None
         i = b.index(created)
@@ -115,20 +123,42 @@ def monthly_figures(session: Session, *, start: datetime, end: datetime, time_zo
                 else:
                     m.cameras_registered += 1
 
-    count(session.scalars(select(FootageRequestRow.created_at).where(FootageRequestRow.created_at >= start,
-                                                                     FootageRequestRow.created_at < end)), "footage_requests")  # fmt: skip
-    count(session.scalars(select(RequestItemRow.sent_at).where(RequestItemRow.sent_at >= start,
-                                                               RequestItemRow.sent_at < end)), "owners_asked")  # fmt: skip
-    answered = session.execute(select(RequestItemRow.state, RequestItemRow.answered_at, RequestItemRow.due_at).where(
-        RequestItemRow.state.in_(("uploaded", "no_footage", "declined", "expired")),
-        or_(RequestItemRow.answered_at >= start, RequestItemRow.due_at >= start))).all()  # fmt: skip
-    attr_of = {"uploaded": "answered_footage", "no_footage": "answered_no_footage", "declined": "declined",
-               "expired": "expired"}  # fmt: skip
+    count(
+        session.scalars(
+            select(FootageRequestRow.created_at).where(
+                FootageRequestRow.created_at >= start, FootageRequestRow.created_at < end
+            )
+        ),
+        "footage_requests",
+    )
+    count(
+        session.scalars(
+            select(RequestItemRow.sent_at).where(
+                RequestItemRow.sent_at >= start, RequestItemRow.sent_at < end
+            )
+        ),
+        "owners_asked",
+    )
+    answered = session.execute(
+        select(RequestItemRow.state, RequestItemRow.answered_at, RequestItemRow.due_at).where(
+            RequestItemRow.state.in_(("uploaded", "no_footage", "declined", "expired")),
+            or_(RequestItemRow.answered_at >= start, RequestItemRow.due_at >= start),
+        )
+    ).all()
+    attr_of = {
+        "uploaded": "answered_footage",
+        "no_footage": "answered_no_footage",
+        "declined": "declined",
+        "expired": "expired",
+    }
     for state, answered_at, due_at in answered:
         count([answered_at or due_at], attr_of[state])
 
-    grants = session.execute(select(LiveGrantRow.issued_at, LiveGrantRow.expires_at, LiveGrantRow.ended_at).where(
-        LiveGrantRow.issued_at >= start, LiveGrantRow.issued_at < end)).all()  # fmt: skip
+    grants = session.execute(
+        select(LiveGrantRow.issued_at, LiveGrantRow.expires_at, LiveGrantRow.ended_at).where(
+            LiveGrantRow.issued_at >= start, LiveGrantRow.issued_at < end
+        )
+    ).all()
     for issued, expires, ended in grants:
         i = b.index(issued)
         if i is not None:
@@ -136,19 +166,39 @@ def monthly_figures(session: Session, *, start: datetime, end: datetime, time_zo
             stop = ended or min(expires, now)
             months[i].live_view_hours += max(0.0, (stop - issued).total_seconds()) / 3600
 
-    emergencies = session.execute(select(EmergencyRow.started_at, EmergencyRow.reason).where(
-        EmergencyRow.started_at >= start, EmergencyRow.started_at < end)).all()  # fmt: skip
+    emergencies = session.execute(
+        select(EmergencyRow.started_at, EmergencyRow.reason).where(
+            EmergencyRow.started_at >= start, EmergencyRow.started_at < end
+        )
+    ).all()
     for started, reason in emergencies:
         count([started], "emergencies")
         if (reason or "").startswith("Panic ("):  # server.portal.panic names its emergencies so
             count([started], "panic_presses")
 
-    count(session.scalars(select(CaseExportRow.created_at).where(CaseExportRow.created_at >= start,
-                                                                 CaseExportRow.created_at < end)), "exports")  # fmt: skip
-    count(session.scalars(select(AuditEventRow.at).where(AuditEventRow.action.in_(EXPORT_ACTIONS),
-                                                         AuditEventRow.at >= start, AuditEventRow.at < end)), "exports")  # fmt: skip
-    flags = session.execute(select(MisuseFlagRow.first_at, MisuseFlagRow.ack_at).where(
-        MisuseFlagRow.first_at >= start, MisuseFlagRow.first_at < end)).all()  # fmt: skip
+    count(
+        session.scalars(
+            select(CaseExportRow.created_at).where(
+                CaseExportRow.created_at >= start, CaseExportRow.created_at < end
+            )
+        ),
+        "exports",
+    )
+    count(
+        session.scalars(
+            select(AuditEventRow.at).where(
+                AuditEventRow.action.in_(EXPORT_ACTIONS),
+                AuditEventRow.at >= start,
+                AuditEventRow.at < end,
+            )
+        ),
+        "exports",
+    )
+    flags = session.execute(
+        select(MisuseFlagRow.first_at, MisuseFlagRow.ack_at).where(
+            MisuseFlagRow.first_at >= start, MisuseFlagRow.first_at < end
+        )
+    ).all()
     for first_at, ack_at in flags:
         count([first_at], "flags_raised")
         if ack_at is not None:
@@ -160,7 +210,9 @@ def monthly_figures(session: Session, *, start: datetime, end: datetime, time_zo
 
 def registry_now(session: Session) -> dict[str, int]:
     """Cameras in the registry today by tier (not revoked, not deleted)."""
-    rows = session.execute(select(CameraRow.tier, func.count()).where(CameraRow.revoked.is_(False),
-                                                                     CameraRow.deleted.is_(False))
-                           .group_by(CameraRow.tier)).all()  # fmt: skip
+    rows = session.execute(
+        select(CameraRow.tier, func.count())
+        .where(CameraRow.revoked.is_(False), CameraRow.deleted.is_(False))
+        .group_by(CameraRow.tier)
+    ).all()
     return {str(tier): int(n) for tier, n in rows}

@@ -39,8 +39,12 @@ def create_user(session: Session, *, username: str, role: Role, password_hash: s
     return row
 
 
-def insert_token(session: Session, *, jti: str, username: str, issued_at: datetime, expires_at: datetime) -> None:
-    session.add(AuthTokenRow(jti=jti, username=username, issued_at=issued_at, expires_at=expires_at))
+def insert_token(
+    session: Session, *, jti: str, username: str, issued_at: datetime, expires_at: datetime
+) -> None:
+    session.add(
+        AuthTokenRow(jti=jti, username=username, issued_at=issued_at, expires_at=expires_at)
+    )
     session.flush()
 
 
@@ -49,11 +53,17 @@ def token_with_user(conn: Session | Connection, *, jti: str) -> Any:
 
     Runs on every authenticated request: one Core query on the token's primary key."""
     return conn.execute(
-        select(_TOKENS.c.jti, _TOKENS.c.expires_at, _TOKENS.c.revoked_at, _USERS.c.username, _USERS.c.role,
-               _USERS.c.disabled)
+        select(
+            _TOKENS.c.jti,
+            _TOKENS.c.expires_at,
+            _TOKENS.c.revoked_at,
+            _USERS.c.username,
+            _USERS.c.role,
+            _USERS.c.disabled,
+        )
         .join(_USERS, _USERS.c.username == _TOKENS.c.username)
         .where(_TOKENS.c.jti == jti)
-    ).first()  # fmt: skip
+    ).first()
 
 
 def announce(session: Session, payload: str) -> None:
@@ -82,10 +92,14 @@ def revoke_all_tokens(session: Session, *, username: str, now: datetime | None =
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record_failure(session: Session, *, username: str, threshold: int, lockout_s: int, now: datetime) -> datetime | None:
+def record_failure(
+    session: Session, *, username: str, threshold: int, lockout_s: int, now: datetime
+) -> datetime | None:
     """Count a failed login; returns the lock expiry when this failure locks the account."""
     session.execute(
-        update(UserRow).where(UserRow.username == username).values(failed_logins=UserRow.failed_logins + 1)
+        update(UserRow)
+        .where(UserRow.username == username)
+        .values(failed_logins=UserRow.failed_logins + 1)
     )
     user = session.get(UserRow, username, populate_existing=True)
     if user is not None and user.failed_logins >= threshold:
@@ -95,7 +109,9 @@ def record_failure(session: Session, *, username: str, threshold: int, lockout_s
     return None
 
 
-def record_success(session: Session, *, username: str, now: datetime, new_hash: str | None = None) -> None:
+def record_success(
+    session: Session, *, username: str, now: datetime, new_hash: str | None = None
+) -> None:
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if new_hash:
         values["password_hash"] = new_hash
@@ -104,6 +120,8 @@ def record_success(session: Session, *, username: str, now: datetime, new_hash: 
 
 def unlock_user(session: Session, *, username: str) -> bool:
     result = session.execute(
-        update(UserRow).where(UserRow.username == username).values(failed_logins=0, locked_until=None)
+        update(UserRow)
+        .where(UserRow.username == username)
+        .values(failed_logins=0, locked_until=None)
     )
     return bool(getattr(result, "rowcount", 0))

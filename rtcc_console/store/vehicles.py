@@ -82,7 +82,9 @@ def pending_count(session: Session) -> int:
     """Items waiting for the worker (no row yet, or a pending row)."""
     no_row = _no_row_count(session)
     pending = session.scalar(
-        select(func.count()).select_from(VehicleIndexJobRow).where(VehicleIndexJobRow.status == "pending")
+        select(func.count())
+        .select_from(VehicleIndexJobRow)
+        .where(VehicleIndexJobRow.status == "pending")
     )
     return no_row + int(pending or 0)
 
@@ -114,10 +116,19 @@ def claim_next(
             with session.begin_nested():
                 session.add(
                     VehicleIndexJobRow(
-                        evidence_id=evidence_id, status="running", progress=0.0, attempts=1,
-                        worker=worker, lease_until=lease, model="", duration_s=0.0, sampled=0,
-                        model_runs=0, queued_at=now, started_at=now,
-                    )  # fmt: skip
+                        evidence_id=evidence_id,
+                        status="running",
+                        progress=0.0,
+                        attempts=1,
+                        worker=worker,
+                        lease_until=lease,
+                        model="",
+                        duration_s=0.0,
+                        sampled=0,
+                        model_runs=0,
+                        queued_at=now,
+                        started_at=now,
+                    )
                 )
         except IntegrityError:
             continue
@@ -126,9 +137,14 @@ def claim_next(
 
 
 def renew(
-    session: Session, *, evidence_id: str, worker: str, progress: float, lease_s: float,
+    session: Session,
+    *,
+    evidence_id: str,
+    worker: str,
+    progress: float,
+    lease_s: float,
     now: datetime | None = None,
-) -> bool:  # fmt: skip
+) -> bool:
     """Record progress and extend the lease; ``False`` when the job is no longer ours."""
     job = session.get(VehicleIndexJobRow, evidence_id)
     if job is None or job.status != "running" or job.worker != worker:
@@ -140,9 +156,13 @@ def renew(
 
 
 def finish(
-    session: Session, *, evidence_id: str, sightings: Sequence[NewSighting], stats: ClipStats,
+    session: Session,
+    *,
+    evidence_id: str,
+    sightings: Sequence[NewSighting],
+    stats: ClipStats,
     now: datetime | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Store the clip's sightings (replacing any earlier ones) and mark the job done."""
     for s in sightings:
         validate_sighting(s)
@@ -152,18 +172,39 @@ def finish(
         x1, y1, x2, y2 = s.box
         session.add(
             VehicleSightingRow(
-                evidence_id=evidence_id, label=s.label, colour=s.colour, start_s=s.start_s, end_s=s.end_s,
-                best_score=s.best_score, best_time_s=s.best_time_s, x1=x1, y1=y1, x2=x2, y2=y2,
+                evidence_id=evidence_id,
+                label=s.label,
+                colour=s.colour,
+                start_s=s.start_s,
+                end_s=s.end_s,
+                best_score=s.best_score,
+                best_time_s=s.best_time_s,
+                x1=x1,
+                y1=y1,
+                x2=x2,
+                y2=y2,
                 thumbnail=s.thumbnail,
-            )  # fmt: skip
+            )
         )
     job.status, job.progress, job.error = "done", 1.0, None
-    job.model, job.duration_s, job.sampled, job.model_runs = stats.model, stats.duration_s, stats.sampled, stats.model_runs
+    job.model, job.duration_s, job.sampled, job.model_runs = (
+        stats.model,
+        stats.duration_s,
+        stats.sampled,
+        stats.model_runs,
+    )
     job.finished_at, job.lease_until, job.worker = now or utcnow(), None, None
     session.flush()
 
 
-def fail(session: Session, *, evidence_id: str, error: str, status: str = "failed", now: datetime | None = None) -> None:
+def fail(
+    session: Session,
+    *,
+    evidence_id: str,
+    error: str,
+    status: str = "failed",
+    now: datetime | None = None,
+) -> None:
     """Mark the item ``failed`` (or ``skipped``: not a video) with a short reason."""
     if status not in ("failed", "skipped"):
         raise ValueError(f"status must be failed or skipped, not {status!r}")
@@ -182,7 +223,9 @@ def release(session: Session, *, evidence_id: str, worker: str) -> None:
         session.flush()
 
 
-def release_stale(session: Session, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> list[str]:
+def release_stale(
+    session: Session, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS
+) -> list[str]:
     """Running jobs whose lease ran out (their worker died): retry, or fail after
     ``max_attempts`` crashes. Returns the ids that were failed."""
     now = now or utcnow()
@@ -209,7 +252,8 @@ def stale_running(session: Session, *, now: datetime | None = None) -> list[str]
     return list(
         session.scalars(
             select(VehicleIndexJobRow.evidence_id).where(
-                VehicleIndexJobRow.status == "running", VehicleIndexJobRow.lease_until < (now or utcnow())
+                VehicleIndexJobRow.status == "running",
+                VehicleIndexJobRow.lease_until < (now or utcnow()),
             )
         )
     )
@@ -225,9 +269,16 @@ def _job(session: Session, evidence_id: str, now: datetime | None) -> VehicleInd
     job = session.get(VehicleIndexJobRow, evidence_id)
     if job is None:
         job = VehicleIndexJobRow(
-            evidence_id=evidence_id, status="running", progress=0.0, attempts=1, model="",
-            duration_s=0.0, sampled=0, model_runs=0, queued_at=now or utcnow(),
-        )  # fmt: skip
+            evidence_id=evidence_id,
+            status="running",
+            progress=0.0,
+            attempts=1,
+            model="",
+            duration_s=0.0,
+            sampled=0,
+            model_runs=0,
+            queued_at=now or utcnow(),
+        )
         session.add(job)
     return job
 
@@ -255,7 +306,9 @@ def jobs_for(session: Session, *, evidence_ids: Iterable[str]) -> dict[str, Vehi
     ids = list(evidence_ids)
     if not ids:
         return {}
-    rows = session.scalars(select(VehicleIndexJobRow).where(VehicleIndexJobRow.evidence_id.in_(ids)))
+    rows = session.scalars(
+        select(VehicleIndexJobRow).where(VehicleIndexJobRow.evidence_id.in_(ids))
+    )
     return {r.evidence_id: r for r in rows}
 
 
@@ -269,15 +322,21 @@ def sightings_of(session: Session, *, evidence_id: str) -> list[VehicleSightingR
     )
 
 
-def get_sighting(session: Session, *, evidence_id: str, sighting_id: int) -> VehicleSightingRow | None:
+def get_sighting(
+    session: Session, *, evidence_id: str, sighting_id: int
+) -> VehicleSightingRow | None:
     row = session.get(VehicleSightingRow, sighting_id)
     return row if row is not None and row.evidence_id == evidence_id else None
 
 
 def search(
-    session: Session, *, evidence_ids: Iterable[str], label: str | None = None, colour: str | None = None,
+    session: Session,
+    *,
+    evidence_ids: Iterable[str],
+    label: str | None = None,
+    colour: str | None = None,
     min_score: float = 0.0,
-) -> list[SearchHit]:  # fmt: skip
+) -> list[SearchHit]:
     """Sightings among ``evidence_ids`` matching the filters, best score first."""
     ids = list(evidence_ids)
     if not ids:

@@ -70,7 +70,6 @@ def build_console(
     cache = RegistryCache(cache_path_for(Path(settings.cache_dir), api.base_url))
     live = LiveData(api, cache)
     if map_view is None:
-
         map_view = basemap_map_view(settings)
     if wall is None:
         from rtcc_console.client.live_view import ServerGrantService
@@ -114,7 +113,9 @@ def basemap_map_view(settings: ConsoleSettings) -> MapView:
     path = settings.basemap_path
     try:
         if path is None:
-            raise ValueError(f"basemap {settings.basemap!r} needs basemap_path (RTCC_CONSOLE_BASEMAP_PATH)")
+            raise ValueError(
+                f"basemap {settings.basemap!r} needs basemap_path (RTCC_CONSOLE_BASEMAP_PATH)"
+            )
         if settings.basemap == "mbtiles":
             from rtcc_console.client.mbtiles import MBTilesServer
 

@@ -38,8 +38,15 @@ from PySide6.QtWidgets import (
 from rtcc_console.client.audit_api import AuditApi
 from rtcc_console.ui.tasks import run_in_background
 
-COLUMNS = (("id", "Id"), ("at", "Time (UTC)"), ("user", "User"), ("action", "Action"), ("targets", "Targets"),
-           ("reason", "Reason"), ("outcome", "Outcome"))  # fmt: skip
+COLUMNS = (
+    ("id", "Id"),
+    ("at", "Time (UTC)"),
+    ("user", "User"),
+    ("action", "Action"),
+    ("targets", "Targets"),
+    ("reason", "Reason"),
+    ("outcome", "Outcome"),
+)
 ROLES = frozenset({"supervisor", "admin"})
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -61,13 +68,18 @@ class AuditTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section][1]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if not index.isValid() or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
             return None
         row = self.rows[index.row()]
         key = COLUMNS[index.column()][0]
@@ -109,8 +121,12 @@ class AuditViewer(QWidget):
     flag_acknowledged = Signal(str)
     exported = Signal(str)
 
-    def __init__(self, audit: AuditApi, parent: QWidget | None = None,
-                 ask_path: Callable[[], Path | None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        audit: AuditApi,
+        parent: QWidget | None = None,
+        ask_path: Callable[[], Path | None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.audit = audit
         self.ask_path = ask_path or self._ask_path
@@ -129,9 +145,16 @@ class AuditViewer(QWidget):
         tabs = QTabWidget(self)
         trail = QWidget()
         row = QHBoxLayout()
-        for key, hint in (("user", "user"), ("action", "action or prefix."), ("camera", "camera"), ("call", "call"),
-                          ("case", "case number"), ("since", "since 2026-11-01T00:00Z"),
-                          ("until", "until"), ("q", "text")):  # fmt: skip
+        for key, hint in (
+            ("user", "user"),
+            ("action", "action or prefix."),
+            ("camera", "camera"),
+            ("call", "call"),
+            ("case", "case number"),
+            ("since", "since 2026-11-01T00:00Z"),
+            ("until", "until"),
+            ("q", "text"),
+        ):
             edit = QLineEdit()
             edit.setPlaceholderText(hint)
             edit.setObjectName(f"audit_filter_{key}")
@@ -159,7 +182,9 @@ class AuditViewer(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)  # one line a row: fixed heights keep a long trail cheap to scroll
+        self.table.setWordWrap(
+            False
+        )  # one line a row: fixed heights keep a long trail cheap to scroll
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
@@ -167,7 +192,9 @@ class AuditViewer(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in enumerate((70, 140, 90, 150, 300, 260, 70)):
             self.table.setColumnWidth(col, width)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the reason takes the room left
+        header.setSectionResizeMode(
+            5, QHeaderView.ResizeMode.Stretch
+        )  # the reason takes the room left
         layout = QVBoxLayout(trail)
         layout.addLayout(row)
         layout.addLayout(actions)
@@ -231,15 +258,23 @@ class AuditViewer(QWidget):
             if generation != self._generation:
                 return  # the filters changed meanwhile
             self.model.append(page.items, page.has_more)
-            self.status.setText(f"{len(self.model.rows):,} entries shown" + (" (scroll for more)" if page.has_more else ""))
+            self.status.setText(
+                f"{len(self.model.rows):,} entries shown"
+                + (" (scroll for more)" if page.has_more else "")
+            )
             self.page_loaded.emit(len(self.model.rows))
 
         def failed(exc: BaseException) -> None:
             self.model.loading = False
             self.status.setText(f"Could not read the audit trail: {exc}")
 
-        run_in_background(lambda: self.audit.page(filters, before_id=before_id), on_success=done, on_failure=failed,
-                          what="Audit page", owner=self)  # fmt: skip
+        run_in_background(
+            lambda: self.audit.page(filters, before_id=before_id),
+            on_success=done,
+            on_failure=failed,
+            what="Audit page",
+            owner=self,
+        )
 
     def export_csv(self) -> None:
         path = self.ask_path()
@@ -252,12 +287,18 @@ class AuditViewer(QWidget):
             self.status.setText(f"Exported {int(size):,} bytes to {path}")
             self.exported.emit(str(path))
 
-        run_in_background(lambda: self.audit.export_csv(filters, path), on_success=done,
-                          on_failure=lambda exc: self.status.setText(f"Export failed: {exc}"),
-                          what="Audit export", owner=self)  # fmt: skip
+        run_in_background(
+            lambda: self.audit.export_csv(filters, path),
+            on_success=done,
+            on_failure=lambda exc: self.status.setText(f"Export failed: {exc}"),
+            what="Audit export",
+            owner=self,
+        )
 
     def _ask_path(self) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export audit entries", "rtcc-audit.csv", "CSV (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export audit entries", "rtcc-audit.csv", "CSV (*.csv)"
+        )
         return Path(name) if name else None
 
     # -- verification ------------------------------------------------------------------
@@ -265,15 +306,22 @@ class AuditViewer(QWidget):
         self.verify_button.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText("Verifying the chain…")
-        run_in_background(self.audit.start_verify, on_success=self._verify_progress,
-                          on_failure=self._verify_failed, what="Chain verification", owner=self)  # fmt: skip
+        run_in_background(
+            self.audit.start_verify,
+            on_success=self._verify_progress,
+            on_failure=self._verify_failed,
+            what="Chain verification",
+            owner=self,
+        )
 
     def _verify_progress(self, job: Any) -> None:
         self._job = job["id"]
         total = max(1, int(job["total"]))
         self.progress.setValue(min(100, int(100 * int(job["checked"]) / total)))
         if job["status"] == "running":
-            self.status.setText(f"Verifying the chain… {int(job['checked']):,} of {total:,} entries")
+            self.status.setText(
+                f"Verifying the chain… {int(job['checked']):,} of {total:,} entries"
+            )
             QTimer.singleShot(300, self._poll)
             return
         self.verify_button.setEnabled(True)
@@ -281,8 +329,10 @@ class AuditViewer(QWidget):
             self.progress.setValue(100)
             self.status.setText(f"Chain intact: {int(job['checked']):,} entries verified")
         elif job["status"] == "broken":
-            self.status.setText(f"Chain BROKEN at entry {job['broken_id']}: {job['problem']} "
-                                f"({int(job['checked']):,} entries before it verify)")  # fmt: skip
+            self.status.setText(
+                f"Chain BROKEN at entry {job['broken_id']}: {job['problem']} "
+                f"({int(job['checked']):,} entries before it verify)"
+            )
         else:
             self.status.setText(f"Verification failed: {job.get('problem')}")
         self.verify_finished.emit(dict(job))
@@ -291,8 +341,13 @@ class AuditViewer(QWidget):
         job_id = self._job
         if job_id is None:
             return
-        run_in_background(lambda: self.audit.verify_status(job_id), on_success=self._verify_progress,
-                          on_failure=self._verify_failed, what="Chain verification", owner=self)  # fmt: skip
+        run_in_background(
+            lambda: self.audit.verify_status(job_id),
+            on_success=self._verify_progress,
+            on_failure=self._verify_failed,
+            what="Chain verification",
+            owner=self,
+        )
 
     def _verify_failed(self, exc: BaseException) -> None:
         self.verify_button.setEnabled(True)
@@ -306,8 +361,10 @@ class AuditViewer(QWidget):
             self.flag_list.clear()
             for flag in items:
                 mark = "✓ " if flag["acknowledged"] else "⚑ "
-                item = QListWidgetItem(f"{mark}{flag['kind'].replace('_', ' ')} · {flag['user'] or '-'} · "
-                                       f"{flag['first_at'][:16].replace('T', ' ')}")  # fmt: skip
+                item = QListWidgetItem(
+                    f"{mark}{flag['kind'].replace('_', ' ')} · {flag['user'] or '-'} · "
+                    f"{flag['first_at'][:16].replace('T', ' ')}"
+                )
                 item.setData(Qt.ItemDataRole.UserRole, flag)
                 item.setToolTip(flag["explanation"])
                 self.flag_list.addItem(item)
@@ -319,21 +376,31 @@ class AuditViewer(QWidget):
 
         run_in_background(self.audit.flags, on_success=done, what="Misuse flags", owner=self)
 
-    def _show_flag(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
+    def _show_flag(
+        self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None
+    ) -> None:
         if item is None:
             self.flag_text.clear()
             return
         flag = item.data(Qt.ItemDataRole.UserRole)
-        lines = [f"<h3>{_esc(flag['kind'].replace('_', ' '))}</h3><p>{_esc(flag['explanation'])}</p>"]
+        lines = [
+            f"<h3>{_esc(flag['kind'].replace('_', ' '))}</h3><p>{_esc(flag['explanation'])}</p>"
+        ]
         if flag["acknowledged"]:
-            lines.append(f"<p><b>Acknowledged</b> by {_esc(flag['ack_by'])} at {_esc(flag['ack_at'][:16])}: "
-                         f"{_esc(flag['ack_note'])}</p>")  # fmt: skip
-        lines.append("<table cellspacing=4><tr><th align=left>Id</th><th align=left>Time</th><th align=left>Action</th>"
-                     "<th align=left>Targets</th><th align=left>Reason</th></tr>")  # fmt: skip
+            lines.append(
+                f"<p><b>Acknowledged</b> by {_esc(flag['ack_by'])} at {_esc(flag['ack_at'][:16])}: "
+                f"{_esc(flag['ack_note'])}</p>"
+            )
+        lines.append(
+            "<table cellspacing=4><tr><th align=left>Id</th><th align=left>Time</th><th align=left>Action</th>"
+            "<th align=left>Targets</th><th align=left>Reason</th></tr>"
+        )
         for e in flag["entries"]:
             targets = ", ".join(f"{k}={v}" for k, v in sorted(e["targets"].items()))
-            lines.append(f"<tr><td>{e['id']}</td><td>{_esc(e['at'][:19])}</td><td>{_esc(e['action'])}</td>"
-                         f"<td>{_esc(targets)}</td><td>{_esc(e['reason'] or '')}</td></tr>")  # fmt: skip
+            lines.append(
+                f"<tr><td>{e['id']}</td><td>{_esc(e['at'][:19])}</td><td>{_esc(e['action'])}</td>"
+                f"<td>{_esc(targets)}</td><td>{_esc(e['reason'] or '')}</td></tr>"
+            )
         lines.append("</table>")
         self.flag_text.setHtml("".join(lines))
         self.ack_button.setEnabled(not flag["acknowledged"])
@@ -353,8 +420,12 @@ class AuditViewer(QWidget):
             self._show_flag(item)
             self.flag_acknowledged.emit(flag_id)
 
-        run_in_background(lambda: self.audit.acknowledge(flag_id, note), on_success=done,
-                          what="Acknowledging the flag", owner=self)  # fmt: skip
+        run_in_background(
+            lambda: self.audit.acknowledge(flag_id, note),
+            on_success=done,
+            what="Acknowledging the flag",
+            owner=self,
+        )
 
     # -- role --------------------------------------------------------------------------
     def apply_role(self, dock: Any, role: str | None) -> None:

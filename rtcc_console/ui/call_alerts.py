@@ -148,7 +148,9 @@ class CallAlerter(QObject):
         if window is not None and call.priority <= 2:
             QApplication.alert(window, 0)  # flash the taskbar entry until activated
         if sound and call.priority in self.repeat_priorities and self.max_repeats > 0:
-            self._pending[call.id] = _Pending(call, self.max_repeats, self._monotonic() + self.repeat_s)
+            self._pending[call.id] = _Pending(
+                call, self.max_repeats, self._monotonic() + self.repeat_s
+            )
 
     def acknowledged(self, call_id: str) -> None:
         self._pending.pop(call_id, None)

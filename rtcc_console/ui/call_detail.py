@@ -60,7 +60,9 @@ class CallDetail(QWidget):
         self.call = call
         if not same:
             self.detail = None
-        self.emergency_lines = self._emergencies(call, emergencies, cameras, set(nearby_camera_ids), now)
+        self.emergency_lines = self._emergencies(
+            call, emergencies, cameras, set(nearby_camera_ids), now
+        )
         self.refresh_view()
 
     def set_filtered_out(self, hidden: bool) -> None:
@@ -79,7 +81,9 @@ class CallDetail(QWidget):
                 self.detail = detail
                 self.refresh_view()
 
-        run_in_background(lambda: fetch(call_id), on_success=done, what="Loading the call's details")
+        run_in_background(
+            lambda: fetch(call_id), on_success=done, what="Loading the call's details"
+        )
 
     # -- output ----------------------------------------------------------------------
     def _time(self, when: datetime | None) -> str:
@@ -104,8 +108,13 @@ class CallDetail(QWidget):
                 continue
             if not (em.camera_ids & nearby):
                 continue
-            site_cams = [c for c in (cameras(cid) for cid in sorted(em.camera_ids)) if c is not None]
-            site = next((c.address or c.name for c in site_cams if c.address or c.name), em.owner_id or em.id)
+            site_cams = [
+                c for c in (cameras(cid) for cid in sorted(em.camera_ids)) if c is not None
+            ]
+            site = next(
+                (c.address or c.name for c in site_cams if c.address or c.name),
+                em.owner_id or em.id,
+            )
             kind = site_cams[0].kind.value if site_cams else "site"
             ends = f", until {self._time(em.ends_at)}" if em.ends_at else ", until ended"
             reason = f" — {em.reason}" if em.reason else ""
@@ -122,10 +131,15 @@ class CallDetail(QWidget):
             return
         e = escape
         detail = self.detail or {}
-        position = f"{call.location.lat:.5f}, {call.location.lon:.5f}" if call.location else "address only"
+        position = (
+            f"{call.location.lat:.5f}, {call.location.lon:.5f}" if call.location else "address only"
+        )
         rows = [
             ("Incident", e(call.incident_id)),
-            ("Type", f"{e(call.type_text or call.type_code)} <span style='color:#8fa3b8'>({e(call.type_code)} · {e(call.category)})</span>"),
+            (
+                "Type",
+                f"{e(call.type_text or call.type_code)} <span style='color:#8fa3b8'>({e(call.type_code)} · {e(call.category)})</span>",
+            ),
             ("Priority", f"P{call.priority}"),
             ("Status", e(call.status.value.replace("_", " "))),
             ("Address", e(call.address or "—")),
@@ -140,10 +154,17 @@ class CallDetail(QWidget):
                 rows.append((label, e(", ".join(str(v) for v in values))))
         html = []
         if self.filtered_out:
-            html.append("<p style='color:#f5b431'>This call is filtered out of the queue's view.</p>")
-        html.extend(f"<p style='background:#5a1d1d;padding:4px'>{line}</p>" for line in self.emergency_lines)
+            html.append(
+                "<p style='color:#f5b431'>This call is filtered out of the queue's view.</p>"
+            )
+        html.extend(
+            f"<p style='background:#5a1d1d;padding:4px'>{line}</p>" for line in self.emergency_lines
+        )
         html.append("<table cellspacing='0' cellpadding='2'>")
-        html.extend(f"<tr><td style='color:#8fa3b8;padding-right:10px'>{k}</td><td>{v}</td></tr>" for k, v in rows)
+        html.extend(
+            f"<tr><td style='color:#8fa3b8;padding-right:10px'>{k}</td><td>{v}</td></tr>"
+            for k, v in rows
+        )
         html.append("</table>")
         notes = detail.get("notes") or []
         if notes:
@@ -152,12 +173,20 @@ class CallDetail(QWidget):
             html.append("</ul>")
         history = detail.get("history")
         if history is None:
-            html.append("<p style='color:#8fa3b8'>Loading the call's history…</p>" if self.detail is None else "")
+            html.append(
+                "<p style='color:#8fa3b8'>Loading the call's history…</p>"
+                if self.detail is None
+                else ""
+            )
         else:
-            html.append(f"<p><b>History</b> ({len(history)} update{'s' if len(history) != 1 else ''})</p><ul>")
+            html.append(
+                f"<p><b>History</b> ({len(history)} update{'s' if len(history) != 1 else ''})</p><ul>"
+            )
             for row in reversed(history_rows(history)):
                 mark = "" if row.applied else " <i>(late)</i>"
-                warn = "".join(f"<br><span style='color:#f5b431'>⚠ {e(w)}</span>" for w in row.warnings)
+                warn = "".join(
+                    f"<br><span style='color:#f5b431'>⚠ {e(w)}</span>" for w in row.warnings
+                )
                 html.append(
                     f"<li>{e(self._time(row.updated_at))} · {e(row.source)}{mark}: {e('; '.join(row.changes))}{warn}</li>"
                 )

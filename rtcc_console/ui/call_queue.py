@@ -245,7 +245,8 @@ class CallQueue(QWidget):
             if self.table.currentIndex().data(CALL_ID_ROLE) != chosen:
                 self.table.selectionModel().setCurrentIndex(
                     shown,
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
                 )
             self.filtered_out_label.hide()
             if was_hidden:
@@ -296,6 +297,7 @@ class CallQueue(QWidget):
             def run() -> None:
                 self.select_call(call_id)
                 signal.emit(call_id)
+
             return run
 
         menu.addAction("Select").triggered.connect(lambda: self.select_call(call_id))
@@ -303,7 +305,9 @@ class CallQueue(QWidget):
             lambda: QGuiApplication.clipboard().setText(call.incident_id)
         )
         menu.addSeparator()
-        menu.addAction("Open top cameras on the wall").triggered.connect(chosen(self.open_top_wanted))
+        menu.addAction("Open top cameras on the wall").triggered.connect(
+            chosen(self.open_top_wanted)
+        )
         menu.addAction("Request footage…").triggered.connect(chosen(self.footage_wanted))
         show = menu.addAction("Show on map")
         show.setEnabled(call.location is not None)
@@ -331,7 +335,9 @@ class CallQueue(QWidget):
         if self.alerter is not None:
             self.alerter.set_muted(muted)
         self.mute_button.setText("🔕" if muted else "🔔")
-        self.mute_button.setToolTip("Call alert sounds are muted" if muted else "Mute call alert sounds")
+        self.mute_button.setToolTip(
+            "Call alert sounds are muted" if muted else "Mute call alert sounds"
+        )
 
     def _call_arrived(self, call: DispatchCall) -> None:
         if self.is_working():
@@ -352,7 +358,12 @@ class CallQueue(QWidget):
         elif kind == QEvent.Type.Leave and watched is self.table.viewport():
             self._pointer_inside = False
             self._last_work = self._monotonic()
-        elif kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel, QEvent.Type.MouseMove):
+        elif kind in (
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.KeyPress,
+            QEvent.Type.Wheel,
+            QEvent.Type.MouseMove,
+        ):
             self._set_working()
         return False
 

@@ -30,7 +30,9 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from rtcc_console.core.models import CallStatus, DispatchCall
 
 COLUMNS = ("P", "Incident", "Type", "Address", "Reported", "Age", "Status")
-COL_PRIORITY, COL_INCIDENT, COL_TYPE, COL_ADDRESS, COL_REPORTED, COL_AGE, COL_STATUS = range(len(COLUMNS))
+COL_PRIORITY, COL_INCIDENT, COL_TYPE, COL_ADDRESS, COL_REPORTED, COL_AGE, COL_STATUS = range(
+    len(COLUMNS)
+)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 

@@ -173,7 +173,12 @@ class CameraListModel(QAbstractTableModel):
         if rows:
             cam = self._rows[rows[0]].camera
             action = self._rows[rows[0]].action  # "request": the wall offers a footage request
-            payload = {"camera_id": cam.id, "name": cam.name, "tier": cam.tier.value, "action": action}
+            payload = {
+                "camera_id": cam.id,
+                "name": cam.name,
+                "tier": cam.tier.value,
+                "action": action,
+            }
             mime.setData(CAMERA_MIME, json.dumps(payload).encode())
             mime.setText(cam.name)
         return mime
@@ -256,7 +261,10 @@ class CameraList(QWidget):
         for col in self.OPTIONAL_COLUMNS:
             self.table.setColumnHidden(col, False)
         self.table.resizeColumnsToContents()
-        header.resizeSection(COL_NAME, min(header.sectionSize(COL_NAME), self.fontMetrics().horizontalAdvance("M" * 12)))
+        header.resizeSection(
+            COL_NAME,
+            min(header.sectionSize(COL_NAME), self.fontMetrics().horizontalAdvance("M" * 12)),
+        )
         room = self.table.viewport().width()
         needed = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != COL_BECAUSE) + 80
         for col in self.OPTIONAL_COLUMNS:
@@ -297,8 +305,12 @@ class CameraList(QWidget):
         live = menu.addAction("Open live on the wall")
         live.setEnabled(opt.action == "live")
         live.triggered.connect(lambda: self.camera_activated.emit(opt.camera.id))
-        menu.addAction("Request footage…").triggered.connect(lambda: self.footage_wanted.emit(opt.camera.id))
-        menu.addAction("Show on map").triggered.connect(lambda: self.show_on_map_wanted.emit(opt.camera.id))
+        menu.addAction("Request footage…").triggered.connect(
+            lambda: self.footage_wanted.emit(opt.camera.id)
+        )
+        menu.addAction("Show on map").triggered.connect(
+            lambda: self.show_on_map_wanted.emit(opt.camera.id)
+        )
         menu.addAction("Copy camera id").triggered.connect(
             lambda: QGuiApplication.clipboard().setText(opt.camera.id)
         )
@@ -315,7 +327,13 @@ class CameraList(QWidget):
             f"Score {opt.score:.2f} (nearer, facing the scene and live-capable rank higher).\n\n"
             f"You may: {opt.action_text} — {opt.why}"
         )
-        box = QMessageBox(QMessageBox.Icon.Information, "Why this rank", text, QMessageBox.StandardButton.Close, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Why this rank",
+            text,
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setModal(False)
         box.show()
         self.why_box = box

@@ -46,7 +46,13 @@ class ConsoleStatusBar(QStatusBar):
         self.user_label = QLabel("", self)
         self.clock_label = QLabel("", self)
         self.clock_label.setObjectName("Clock")
-        for label in (self.link_label, self.calls_label, self.cameras_label, self.user_label, self.clock_label):
+        for label in (
+            self.link_label,
+            self.calls_label,
+            self.cameras_label,
+            self.user_label,
+            self.clock_label,
+        ):
             self.addPermanentWidget(label)
         for label in (self.calls_label, self.cameras_label, self.user_label, self.clock_label):
             label.setMinimumWidth(1)  # may shrink on a narrow window instead of widening it

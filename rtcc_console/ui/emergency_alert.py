@@ -32,12 +32,16 @@ from PySide6.QtWidgets import (
 
 from rtcc_console.core.models import Camera, Emergency, GeoPoint, SharingMode, Tier
 
-PANIC_REASON = re.compile(r"^Panic \((?P<source>[^)]*)\): (?P<site>.*?), AVS-01 level (?P<level>[0-4])")
-STYLE = ("QFrame#emergencyAlert { background: #a1001c; border: 3px solid #5c0010; }"
-         "QFrame#emergencyAlert QLabel { color: #ffffff; font-size: 15px; }"
-         "QFrame#emergencyAlert QLabel#emergencyTitle { font-size: 18px; font-weight: 700; }"
-         "QFrame#emergencyAlert QPushButton { background: #ffffff; color: #5c0010; font-weight: 700; padding: 4px 12px; }"
-         "QFrame#emergencyAlert QPushButton:focus { border: 3px solid #ffd23f; }")
+PANIC_REASON = re.compile(
+    r"^Panic \((?P<source>[^)]*)\): (?P<site>.*?), AVS-01 level (?P<level>[0-4])"
+)
+STYLE = (
+    "QFrame#emergencyAlert { background: #a1001c; border: 3px solid #5c0010; }"
+    "QFrame#emergencyAlert QLabel { color: #ffffff; font-size: 15px; }"
+    "QFrame#emergencyAlert QLabel#emergencyTitle { font-size: 18px; font-weight: 700; }"
+    "QFrame#emergencyAlert QPushButton { background: #ffffff; color: #5c0010; font-weight: 700; padding: 4px 12px; }"
+    "QFrame#emergencyAlert QPushButton:focus { border: 3px solid #ffd23f; }"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,11 @@ def describe(emergency: Emergency, cameras: list[Camera], zone: Any = None) -> A
     kinds = sorted({c.kind.value for c in cameras})
     kind = kinds[0] if len(kinds) == 1 else ("/".join(kinds) or "site")
     started = emergency.started_at.astimezone(zone) if zone is not None else emergency.started_at
-    text = f"{site} — {kind} — " + (f"alarm level {level}" if level is not None else "declared") + \
-        f" — {started.strftime('%H:%M:%S')}"
+    text = (
+        f"{site} — {kind} — "
+        + (f"alarm level {level}" if level is not None else "declared")
+        + f" — {started.strftime('%H:%M:%S')}"
+    )
     return AlertItem(emergency=emergency, site=site, kind=kind, level=level, text=text)
 
 
@@ -111,7 +118,9 @@ class EmergencyAlert(QFrame):
         layout.addWidget(self.ack_button)
         self.setAccessibleName("Emergency alert")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.setMaximumHeight(170)  # several emergencies: lines wrap inside, the wall keeps its room
+        self.setMaximumHeight(
+            170
+        )  # several emergencies: lines wrap inside, the wall keeps its room
         self.hide()
 
     def _set_muted(self, muted: bool) -> None:
@@ -128,7 +137,9 @@ class EmergencyAlert(QFrame):
         self._render()
 
     def _site_cameras(self, emergency: Emergency) -> list[Camera]:
-        return [c for c in (self._camera(cid) for cid in sorted(emergency.camera_ids)) if c is not None]
+        return [
+            c for c in (self._camera(cid) for cid in sorted(emergency.camera_ids)) if c is not None
+        ]
 
     def _alert(self, emergency: Emergency) -> None:
         site = self._site_cameras(emergency)
@@ -144,7 +155,9 @@ class EmergencyAlert(QFrame):
                 lat = sum(c.location.lat for c in site) / len(site)
                 lon = sum(c.location.lon for c in site) / len(site)
                 have = {c.id for c in wanted} | {c.id for c in site}
-                extra = [c for c in self._nearest(GeoPoint(lat, lon), self.total * 3) if c.id not in have]
+                extra = [
+                    c for c in self._nearest(GeoPoint(lat, lon), self.total * 3) if c.id not in have
+                ]
                 wanted += extra[: self.total - len(wanted)]
             self.opened[emergency.id] = [c.id for c in wanted]
             if wanted:
@@ -170,8 +183,9 @@ class EmergencyAlert(QFrame):
         self.ack_button.setText("Acknowledged")
 
 
-def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, wall: Any, player: Any,
-                           total: int = 4) -> EmergencyAlert:
+def attach_emergency_alert(
+    window: Any, *, api: Any, live: Any, map_view: Any, wall: Any, player: Any, total: int = 4
+) -> EmergencyAlert:
     """Create the banner above the docks and wire it to the live data (main window)."""
     from PySide6.QtWidgets import QDockWidget
 
@@ -198,11 +212,20 @@ def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, w
         return wall.open_cameras([CameraRef.of(c) for c in cameras], reason)
 
     alert = EmergencyAlert(
-        emergencies=live.active_emergencies, camera=lambda cid: live.index.get(cid), nearest_integrated=nearest,
-        open_cameras=open_on_wall, fly_to=fly, play=player.play, total=total, parent=window,
+        emergencies=live.active_emergencies,
+        camera=lambda cid: live.index.get(cid),
+        nearest_integrated=nearest,
+        open_cameras=open_on_wall,
+        fly_to=fly,
+        play=player.play,
+        total=total,
+        parent=window,
     )
-    alert.acknowledged.connect(lambda eid: run_in_background(lambda: acknowledge_emergency(api, eid),
-                                                             what="Recording the acknowledgement"))
+    alert.acknowledged.connect(
+        lambda eid: run_in_background(
+            lambda: acknowledge_emergency(api, eid), what="Recording the acknowledgement"
+        )
+    )
     # a dock across the top (not a tool bar: the window disables its actions while locked,
     # and a tool bar's widgets live in actions)
     bar = QDockWidget("Emergencies", window)
@@ -220,4 +243,3 @@ def attach_emergency_alert(window: Any, *, api: Any, live: Any, map_view: Any, w
     alert.on_visible = show_bar
     live.emergencies_changed.connect(alert.refresh)
     return alert
-

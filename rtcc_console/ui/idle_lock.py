@@ -141,7 +141,14 @@ class LockOverlay(QFrame):
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box = QVBoxLayout(self)
         box.addStretch(1)
-        for widget in (self.title, self.password, self.code, self.unlock_button, self.switch_button, self.error_label):
+        for widget in (
+            self.title,
+            self.password,
+            self.code,
+            self.unlock_button,
+            self.switch_button,
+            self.error_label,
+        ):
             box.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addStretch(1)
         parent.installEventFilter(self)
@@ -228,8 +235,12 @@ class LockOverlay(QFrame):
             return
         self.unlock_button.setEnabled(False)
         self.error_label.setText("Checking…")
-        run_in_background(lambda: self.mfa.verify(token, code), on_success=self._code_accepted,
-                          on_failure=self._code_failed, what="Unlock")  # fmt: skip
+        run_in_background(
+            lambda: self.mfa.verify(token, code),
+            on_success=self._code_accepted,
+            on_failure=self._code_failed,
+            what="Unlock",
+        )
 
     def _code_accepted(self, user: Any) -> None:
         self._end_code_step()
@@ -242,7 +253,9 @@ class LockOverlay(QFrame):
         if isinstance(exc, AccountLocked) or "sign in again" in message:
             self._end_code_step()
             self.password.show()
-            message = message.replace("Close this window and sign in again.", "Enter your password again.")
+            message = message.replace(
+                "Close this window and sign in again.", "Enter your password again."
+            )
         self.error_label.setText(message)
 
     def _failed(self, exc: BaseException) -> None:

@@ -28,7 +28,9 @@ from rtcc_console.ui.tasks import run_in_background, run_on_main
 
 log = logging.getLogger(__name__)
 CallRow = tuple[DispatchCall, int]
-FetchResult = tuple[list[dict[str, Any]], list[Camera], list[str], CameraIndex | None, list[Emergency]]
+FetchResult = tuple[
+    list[dict[str, Any]], list[Camera], list[str], CameraIndex | None, list[Emergency]
+]
 REQUEST_EVENTS = frozenset(
     {"request.created", "request.updated", "evidence.received", "evidence.integrity_failed"}
 )

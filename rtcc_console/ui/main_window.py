@@ -103,9 +103,13 @@ class MainWindow(QMainWindow):
         from rtcc_console.ui.evidence.attach import attach_evidence
 
         self.evidence = attach_evidence(
-            self, api=api, live=live, time_zone=settings.time_zone,
-            cache_dir=settings.cache_dir, wall=wall,
-        )  # fmt: skip
+            self,
+            api=api,
+            live=live,
+            time_zone=settings.time_zone,
+            cache_dir=settings.cache_dir,
+            wall=wall,
+        )
         from rtcc_console.ui.audit_viewer import attach_audit_viewer
 
         self.audit_viewer = attach_audit_viewer(self, api=api)  # supervisors and admins (show_data)
@@ -117,7 +121,9 @@ class MainWindow(QMainWindow):
         self._apply_dashboard_role = apply_dashboard_role
         from rtcc_console.ui.incident_review import attach_incident_review
 
-        self.review = attach_incident_review(self, api=api, evidence=self.evidence, zone=self.evidence.tab.player.zone)
+        self.review = attach_incident_review(
+            self, api=api, evidence=self.evidence, zone=self.evidence.tab.player.zone
+        )
         self.docks: dict[str, QDockWidget] = {}
         self.session: Any = None  # the ConsoleSession, attached by build_console
         self._floating_hidden: list[QDockWidget] = []
@@ -135,9 +141,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["details"])
-        self._dock("dashboard", "Dashboard", self.dashboard, right, scroll=True)  # supervisors (show_data)
+        self._dock(
+            "dashboard", "Dashboard", self.dashboard, right, scroll=True
+        )  # supervisors (show_data)
         self.tabifyDockWidget(self.docks["wall"], self.docks["dashboard"])
-        self._dock("review", "Incident review", self.review, right, scroll=True)  # supervisors (show_data)
+        self._dock(
+            "review", "Incident review", self.review, right, scroll=True
+        )  # supervisors (show_data)
         self.tabifyDockWidget(self.docks["dashboard"], self.docks["review"])
         self.docks["wall"].raise_()
         self.docks["cameras"].raise_()
@@ -151,10 +161,16 @@ class MainWindow(QMainWindow):
         self.call_detail.zone = self.status.zone
         self.setStatusBar(self.status)
         self.selection = CallSelection(
-            settings, calls=self.call_queue, camera_list=self.camera_list, live=live, map_view=map_view,
-            wall=wall, role=self.role, request_footage=self.footage.request_for_camera,
+            settings,
+            calls=self.call_queue,
+            camera_list=self.camera_list,
+            live=live,
+            map_view=map_view,
+            wall=wall,
+            role=self.role,
+            request_footage=self.footage.request_for_camera,
             counts_changed=self._update_counts,
-        )  # fmt: skip
+        )
         self.lock_overlay = LockOverlay(api, self)
         self._idle_lock_ms_override = idle_lock_ms
         self._quit_confirmed = False  # the Quit action asked already
@@ -180,7 +196,13 @@ class MainWindow(QMainWindow):
 
     # -- composition -----------------------------------------------------------------
     def _dock(
-        self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, *, scroll: bool = False
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        scroll: bool = False,
     ) -> None:
         """A movable, floatable panel. ``scroll``: the panel scrolls inside its dock rather
         than forcing the window larger than a small screen (1366x768)."""
@@ -233,7 +255,13 @@ class MainWindow(QMainWindow):
             "Mute call alerts", ["Ctrl+Shift+M"], self.call_queue.mute_button.toggle
         )
         calls.addActions(
-            [self.next_call_action, self.prev_call_action, self.search_action, self.ack_action, self.mute_action]
+            [
+                self.next_call_action,
+                self.prev_call_action,
+                self.search_action,
+                self.ack_action,
+                self.mute_action,
+            ]
         )
         cams = self.menuBar().addMenu("Ca&meras")
         self.focus_map_action = self._action("Focus map", ["Ctrl+M"], self.focus_map)
@@ -315,7 +343,9 @@ class MainWindow(QMainWindow):
     def _camera_clicked_on_map(self, camera_id: str) -> None:
         self.docks["cameras"].raise_()
         if not self.camera_list.offer_actions(camera_id):
-            self.status.showMessage(f"{camera_id} is not among the selected call's ranked cameras", 5000)
+            self.status.showMessage(
+                f"{camera_id} is not among the selected call's ranked cameras", 5000
+            )
 
     def _show_camera_on_map(self, camera_id: str) -> None:
         self.docks["map"].raise_()
@@ -363,14 +393,20 @@ class MainWindow(QMainWindow):
                 detail = ", ".join(f"{n} P{p}" for p, n in sorted(by_p.items()))
                 parts.append(f"{len(new)} new call{'s' if len(new) != 1 else ''} ({detail})")
             if started:
-                parts.append(f"{len(started)} emergenc{'ies' if len(started) != 1 else 'y'} started")
+                parts.append(
+                    f"{len(started)} emergenc{'ies' if len(started) != 1 else 'y'} started"
+                )
             self.last_lock_summary = "While the screen was locked: " + "; ".join(parts) + "."
         messages.info(self.last_lock_summary)
 
     def apply_role_idle_time(self) -> None:
         """The idle time of the signed-in user's role (``idle_lock_by_role``)."""
         user = self.api.user
-        seconds = self.settings.idle_lock_by_role.get(user.role, self.settings.idle_lock_s) if user else self.settings.idle_lock_s
+        seconds = (
+            self.settings.idle_lock_by_role.get(user.role, self.settings.idle_lock_s)
+            if user
+            else self.settings.idle_lock_s
+        )
         if self._idle_lock_ms_override is None:
             self.idle_lock.set_timeout_ms(seconds * 1000)
 
@@ -397,12 +433,16 @@ class MainWindow(QMainWindow):
         self._reveal_outside_overlay()
         self.apply_role_idle_time()
         self.idle_lock.restart()
-        self.audit_viewer.apply_role(self.docks["audit"], self.api.user.role if self.api.user else None)
+        self.audit_viewer.apply_role(
+            self.docks["audit"], self.api.user.role if self.api.user else None
+        )
         user = self.api.user
         self.status.set_user(f"{user.username} ({user.role})" if user else "")
         if user is not None:
             self.wall.set_user(user.username)
-        self._apply_dashboard_role(self.dashboard, self.docks["dashboard"], user.role if user else None)
+        self._apply_dashboard_role(
+            self.dashboard, self.docks["dashboard"], user.role if user else None
+        )
         self.review.apply_role(self.docks["review"], user.role if user else None)
         self.live.start()
 
@@ -468,11 +508,17 @@ class MainWindow(QMainWindow):
         usable = max(300, self.height() - self.menuBar().height() - self.statusBar().height())
         docks = self.docks
         calls = int(usable * 0.44)
-        self.resizeDocks([docks["calls"], docks["cameras"]], [calls, usable - calls], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [docks["calls"], docks["cameras"]], [calls, usable - calls], Qt.Orientation.Vertical
+        )
         map_h = int(usable * 0.45)
-        self.resizeDocks([docks["map"], docks["wall"]], [map_h, usable - map_h], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [docks["map"], docks["wall"]], [map_h, usable - map_h], Qt.Orientation.Vertical
+        )
         left = int(self.width() * 0.42)
-        self.resizeDocks([docks["calls"], docks["map"]], [left, self.width() - left], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [docks["calls"], docks["map"]], [left, self.width() - left], Qt.Orientation.Horizontal
+        )
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)
@@ -511,11 +557,13 @@ class MainWindow(QMainWindow):
         if views == 0:
             return True
         box = QMessageBox(
-            QMessageBox.Icon.Question, "Quit RTCC Console",
+            QMessageBox.Icon.Question,
+            "Quit RTCC Console",
             f"{views} live view{'s are' if views != 1 else ' is'} open on the wall. Quitting ends "
             f"{'them' if views != 1 else 'it'} and releases the grant{'s' if views != 1 else ''}.",
-            QMessageBox.StandardButton.Cancel, self,
-        )  # fmt: skip
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
         quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         self.quit_box = box

@@ -62,7 +62,9 @@ def build_map_html(
     asset_base: str = "",
 ) -> str:
     """The page's HTML. ``asset_base`` prefixes local asset file names (a directory URL)."""
-    fmap = folium.Map(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True, control_scale=False)
+    fmap = folium.Map(
+        location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True, control_scale=False
+    )
     fmap.default_js = [
         ("leaflet", f"{asset_base}leaflet.js"),
         ("qwebchannel", f"{asset_base}qwebchannel.js"),
@@ -70,17 +72,24 @@ def build_map_html(
         ("leaflet_geoman", f"{asset_base}leaflet-geoman.min.js"),  # drawing tools (vendored)
         ("rtcc_draw", f"{asset_base}rtcc_draw.js"),
     ]
-    fmap.default_css = [("leaflet_css", f"{asset_base}leaflet.css"), ("rtcc_css", f"{asset_base}rtcc_map.css"),
-                        ("leaflet_geoman_css", f"{asset_base}leaflet-geoman.css"),
-                        ("rtcc_draw_css", f"{asset_base}rtcc_draw.css")]
+    fmap.default_css = [
+        ("leaflet_css", f"{asset_base}leaflet.css"),
+        ("rtcc_css", f"{asset_base}rtcc_map.css"),
+        ("leaflet_geoman_css", f"{asset_base}leaflet-geoman.css"),
+        ("rtcc_draw_css", f"{asset_base}rtcc_draw.css"),
+    ]
     if tile_url:  # none with a vector basemap: the page then loads nothing remote at all
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=19, name="basemap").add_to(fmap)
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=19, name="basemap").add_to(
+            fmap
+        )
     _Attach({"tileUrl": tile_url}).add_to(fmap)
     html: str = fmap.get_root().render()
     return html
 
 
-def write_map_page(directory: Path, *, tile_url: str, tile_attribution: str, qwebchannel_js: bytes) -> Path:
+def write_map_page(
+    directory: Path, *, tile_url: str, tile_attribution: str, qwebchannel_js: bytes
+) -> Path:
     """Write the page and copies of its assets into ``directory``; return the page path.
 
     Copies keep the page self-contained (relative URLs): Leaflet's CSS finds its images,
@@ -93,11 +102,16 @@ def write_map_page(directory: Path, *, tile_url: str, tile_attribution: str, qwe
     shutil.copytree(src / "images", directory / "images", dirs_exist_ok=True)
     for name in ("rtcc_map.js", "rtcc_map.css", "rtcc_draw.js", "rtcc_draw.css"):
         shutil.copy2(map_resources_dir() / name, directory / name)
-    for name in ("leaflet-geoman.min.js", "leaflet-geoman.css"):  # see vendor/leaflet-geoman/README.md
+    for name in (
+        "leaflet-geoman.min.js",
+        "leaflet-geoman.css",
+    ):  # see vendor/leaflet-geoman/README.md
         shutil.copy2(map_resources_dir() / "vendor" / "leaflet-geoman" / name, directory / name)
     (directory / "qwebchannel.js").write_bytes(qwebchannel_js)
     page = directory / "map.html"
-    page.write_text(build_map_html(tile_url=tile_url, tile_attribution=tile_attribution), encoding="utf-8")
+    page.write_text(
+        build_map_html(tile_url=tile_url, tile_attribution=tile_attribution), encoding="utf-8"
+    )
     return page
 
 

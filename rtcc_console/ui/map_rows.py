@@ -12,8 +12,17 @@ from typing import Any
 from rtcc_console.core.models import CallStatus, Camera, CameraKind, DispatchCall, SharingMode, Tier
 
 TIER_CODE = {Tier.REGISTERED: 0, Tier.INTEGRATED: 1}
-MODE_CODE = {SharingMode.REQUEST_ONLY: 0, SharingMode.LIVE_ALWAYS: 1, SharingMode.LIVE_IN_EMERGENCY: 2}
-KIND_CODE = {CameraKind.RESIDENTIAL: 0, CameraKind.BUSINESS: 1, CameraKind.SCHOOL: 2, CameraKind.PUBLIC: 3}
+MODE_CODE = {
+    SharingMode.REQUEST_ONLY: 0,
+    SharingMode.LIVE_ALWAYS: 1,
+    SharingMode.LIVE_IN_EMERGENCY: 2,
+}
+KIND_CODE = {
+    CameraKind.RESIDENTIAL: 0,
+    CameraKind.BUSINESS: 1,
+    CameraKind.SCHOOL: 2,
+    CameraKind.PUBLIC: 3,
+}
 
 
 def _r(value: float | None, digits: int) -> float | None:

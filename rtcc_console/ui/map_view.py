@@ -87,7 +87,14 @@ class MapView(QWebEngineView):
     cameras_drawn = Signal(int, float)  # count, ms since navigation start (page clock)
     area_changed = Signal(object)  # the footage-request area was drawn or edited (see rtcc_draw.js)
 
-    def __init__(self, *, tile_url: str, tile_attribution: str, page_dir: Path | None = None, parent: Any = None) -> None:
+    def __init__(
+        self,
+        *,
+        tile_url: str,
+        tile_attribution: str,
+        page_dir: Path | None = None,
+        parent: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("MapView")
         self._ready = False
@@ -108,7 +115,9 @@ class MapView(QWebEngineView):
         self.bridge.cameras_drawn.connect(self.cameras_drawn)
         self.bridge.area_changed.connect(self.area_changed)
         self.page_path = write_map_page(
-            page_dir or new_page_dir(), tile_url=tile_url, tile_attribution=tile_attribution,
+            page_dir or new_page_dir(),
+            tile_url=tile_url,
+            tile_attribution=tile_attribution,
             qwebchannel_js=_qwebchannel_js(),
         )
         self.load(QUrl.fromLocalFile(str(self.page_path)))
@@ -188,8 +197,12 @@ class MapView(QWebEngineView):
 
     # -- footage-request area (rtcc_draw.js) -----------------------------------------
     def start_drawing(
-        self, kind: str, *, center: tuple[float, float] | None = None,
-        radius_m: float | None = None, width_m: float | None = None,
+        self,
+        kind: str,
+        *,
+        center: tuple[float, float] | None = None,
+        radius_m: float | None = None,
+        width_m: float | None = None,
     ) -> None:
         """Start drawing the request area: ``circle`` (around ``center``), ``polygon``, ``corridor``."""
         opts: dict[str, Any] = {}

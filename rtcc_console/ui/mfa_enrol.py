@@ -98,15 +98,21 @@ class MfaEnrolDialog(QDialog):
         box.addWidget(self.codes_view, 1)
         box.addWidget(self.done_button)
         self.resize(460, 600)
-        run_in_background(lambda: self.mfa.start_enrolment(mfa_token), on_success=self._loaded,
-                          on_failure=self._load_failed, what="Second-factor enrolment")  # fmt: skip
+        run_in_background(
+            lambda: self.mfa.start_enrolment(mfa_token),
+            on_success=self._loaded,
+            on_failure=self._load_failed,
+            what="Second-factor enrolment",
+        )
 
     def _loaded(self, enrolment: Enrolment) -> None:
         pixmap = QPixmap()
         pixmap.loadFromData(enrolment.qr_png, "PNG")
         self.qr_label.setPixmap(pixmap)
-        grouped = " ".join(enrolment.secret[i:i + 4] for i in range(0, len(enrolment.secret), 4))
-        self.secret_label.setText(f"Cannot scan? Account {enrolment.account} at {enrolment.issuer}, key:\n{grouped}")
+        grouped = " ".join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4))
+        self.secret_label.setText(
+            f"Cannot scan? Account {enrolment.account} at {enrolment.issuer}, key:\n{grouped}"
+        )
         self.verify_button.setEnabled(True)
         self.code.setFocus()
         self.loaded.emit()
@@ -122,8 +128,12 @@ class MfaEnrolDialog(QDialog):
             return
         self.verify_button.setEnabled(False)
         self.error_label.setText("Checking…")
-        run_in_background(lambda: self.mfa.verify(self.mfa_token, code), on_success=self._verified,
-                          on_failure=self._failed, what="Second factor")  # fmt: skip
+        run_in_background(
+            lambda: self.mfa.verify(self.mfa_token, code),
+            on_success=self._verified,
+            on_failure=self._failed,
+            what="Second factor",
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.verify_button.setEnabled(True)

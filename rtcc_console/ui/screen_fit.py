@@ -36,13 +36,19 @@ def fitted_rect(
 
 def frame_margins(window: QWidget) -> QMargins:
     frame, inner = window.frameGeometry(), window.geometry()
-    margins = QMargins(inner.left() - frame.left(), inner.top() - frame.top(),
-                       frame.right() - inner.right(), frame.bottom() - inner.bottom())  # fmt: skip
+    margins = QMargins(
+        inner.left() - frame.left(),
+        inner.top() - frame.top(),
+        frame.right() - inner.right(),
+        frame.bottom() - inner.bottom(),
+    )
     known = window.isVisible() and (margins.top() > 0 or margins.left() > 0)
     return margins if known else ASSUMED_FRAME
 
 
-def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED, *, force: bool = False) -> None:
+def fit_to_screen(
+    window: QWidget, preferred: tuple[int, int] = PREFERRED, *, force: bool = False
+) -> None:
     """Size a new window for its screen, or pull a restored one back onto it (``force``:
     always use the fitted default). Checked again once the window manager has framed it."""
     screen = window.screen() or QGuiApplication.primaryScreen()
@@ -52,7 +58,10 @@ def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED, *, fo
     available = screen.availableGeometry()
     if force or not available.contains(window.frameGeometry()) or window.width() <= 0:
         window.setGeometry(fitted_rect(available, preferred, frame=frame_margins(window)))
-    if QGuiApplication.platformName() not in ("offscreen", "minimal"):  # a real screen and window manager
+    if QGuiApplication.platformName() not in (
+        "offscreen",
+        "minimal",
+    ):  # a real screen and window manager
         QTimer.singleShot(500, lambda: _refit_if_outside(window, preferred))
 
 

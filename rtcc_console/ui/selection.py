@@ -145,7 +145,9 @@ class CallSelection:
 
     def open_camera(self, camera_id: str) -> None:
         option = next((o for o in self.options if o.camera.id == camera_id), None)
-        if option is not None and (option.action == "request" or option.camera.tier is not Tier.INTEGRATED):
+        if option is not None and (
+            option.action == "request" or option.camera.tier is not Tier.INTEGRATED
+        ):
             # request-only: offer the footage request for its owner; the wall stays as it is
             self.request_footage(camera_id)
             return
@@ -158,7 +160,9 @@ class CallSelection:
     def on_registry_loaded(self, _count: int) -> None:
         self.counts_changed()
         index = self.live.index
-        self.map_view.set_cameras([c for c in (index.get(i) for i in index.camera_ids()) if c is not None])
+        self.map_view.set_cameras(
+            [c for c in (index.get(i) for i in index.camera_ids()) if c is not None]
+        )
         self.refresh_cameras()
 
     def on_camera_changed(self, camera: Camera | None, camera_id: str, _change: str) -> None:

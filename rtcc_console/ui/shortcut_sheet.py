@@ -41,7 +41,9 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
 
 def _keys(action: QAction) -> str:
     return " / ".join(
-        k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()
+        k.toString(QKeySequence.SequenceFormat.NativeText)
+        for k in action.shortcuts()
+        if not k.isEmpty()
     )
 
 
@@ -57,7 +59,9 @@ class ShortcutSheet(QDialog):
             if menu != last:
                 html.append(f"<tr><td colspan='2'><b>{menu}</b></td></tr>")
                 last = menu
-            html.append(f"<tr><td style='padding-right:18px'><code>{keys}</code></td><td>{what}</td></tr>")
+            html.append(
+                f"<tr><td style='padding-right:18px'><code>{keys}</code></td><td>{what}</td></tr>"
+            )
         html.append("</table>")
         self.table = QLabel("".join(html), self)
         self.table.setTextFormat(Qt.TextFormat.RichText)

@@ -141,7 +141,9 @@ class SignInDialog(QDialog):
         self.sign_in_button.setEnabled(True)
         if isinstance(exc, MfaRequired):
             if exc.enrol:
-                self.error_label.setText("Your role requires a second factor: set it up in the window that opened.")
+                self.error_label.setText(
+                    "Your role requires a second factor: set it up in the window that opened."
+                )
                 self.enrol_dialog = MfaEnrolDialog(self.api, exc.mfa_token, self)
                 self.enrol_dialog.enrolled.connect(self._succeeded)
                 self.enrol_dialog.open()
@@ -161,7 +163,9 @@ class SignInDialog(QDialog):
         self.code.show()
         self.code.clear()
         self.sign_in_button.setText("Verify code")
-        self.error_label.setText("Enter the 6-digit code from your authenticator app (or a recovery code).")
+        self.error_label.setText(
+            "Enter the 6-digit code from your authenticator app (or a recovery code)."
+        )
         self.code.setFocus()
 
     def _submit_code(self) -> None:
@@ -171,8 +175,12 @@ class SignInDialog(QDialog):
             return
         self.sign_in_button.setEnabled(False)
         self.error_label.setText("Checking the code…")
-        run_in_background(lambda: self.mfa.verify(token, code), on_success=self._code_accepted,
-                          on_failure=self._code_failed, what="Second factor")  # fmt: skip
+        run_in_background(
+            lambda: self.mfa.verify(token, code),
+            on_success=self._code_accepted,
+            on_failure=self._code_failed,
+            what="Second factor",
+        )
 
     def _code_accepted(self, user: SessionUser) -> None:
         self._reset_code_step()

@@ -39,7 +39,9 @@ TICK_MS = 30
 class SyncTile(QWidget):
     """One recording: its label (camera, corrected start) and its picture."""
 
-    def __init__(self, item: Evidence, clip: AxisClip, player: ClipPlayer, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, item: Evidence, clip: AxisClip, player: ClipPlayer, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.item, self.clip, self.player = item, clip, player
         self.requested = -1  # frame index last asked of the decoder
@@ -64,7 +66,9 @@ class SyncTile(QWidget):
     def _resized(self, w: int, h: int) -> None:
         info = self.player.info
         scale = min(max(w, 16) / info.width, max(h, 16) / info.height)
-        self.player.set_output_size(max(2, int(info.width * scale) // 2 * 2), max(2, int(info.height * scale) // 2 * 2))
+        self.player.set_output_size(
+            max(2, int(info.width * scale) // 2 * 2), max(2, int(info.height * scale) // 2 * 2)
+        )
 
     def show_moment(self, moment: datetime, when_text: str) -> None:
         """Ask the decoder for the frame due at ``moment`` (or show that none is)."""
@@ -96,7 +100,9 @@ class SyncTile(QWidget):
         """The true time of the picture on screen (tests and the time label)."""
         if self.shown_index < 0:
             return None
-        return self.clip.true_start + timedelta(seconds=self.player.info.frame_times_s[self.shown_index])
+        return self.clip.true_start + timedelta(
+            seconds=self.player.info.frame_times_s[self.shown_index]
+        )
 
 
 class SyncPlayback(QWidget):
@@ -106,8 +112,13 @@ class SyncPlayback(QWidget):
     position_changed = Signal(object)  # datetime on the axis
     frames_shown = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, zone: tzinfo | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        zone: tzinfo | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("SyncPlayback")
         self.zone = zone
@@ -154,13 +165,17 @@ class SyncPlayback(QWidget):
                 self.skipped.append(item.filename)
                 continue
             duration = item.media.duration_s or 0.0
-            placed.append((path, item, AxisClip(item.id, true_start(start, item.clock_offset_s), duration)))
+            placed.append(
+                (path, item, AxisClip(item.id, true_start(start, item.clock_offset_s), duration))
+            )
 
         def open_all() -> list[tuple[Evidence, AxisClip, ClipPlayer]]:
             out = []
             for path, item, clip in placed:
                 player = ClipPlayer(path, out_size=(320, 180))
-                out.append((item, AxisClip(clip.key, clip.true_start, player.info.duration_s), player))
+                out.append(
+                    (item, AxisClip(clip.key, clip.true_start, player.info.duration_s), player)
+                )
             return out
 
         def opened(result: list[tuple[Evidence, AxisClip, ClipPlayer]]) -> None:

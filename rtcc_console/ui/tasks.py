@@ -96,6 +96,7 @@ def run_in_background(
             log.debug("%s: result dropped, its owner is gone", what)
             return
         exc = fut.exception()
+
         def alive() -> bool:
             return owner is None or shiboken6.isValid(owner)
 

@@ -26,11 +26,14 @@ def pixel_names(rgb: np.ndarray) -> np.ndarray:
     sat = np.where(mx > 0, delta / np.maximum(mx, 1e-6), 0.0)
     r, g, b = px[:, 0], px[:, 1], px[:, 2]
     safe = np.maximum(delta, 1e-6)
-    hue = np.where(
-        mx == r,
-        ((g - b) / safe) % 6.0,
-        np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
-    ) * 60.0
+    hue = (
+        np.where(
+            mx == r,
+            ((g - b) / safe) % 6.0,
+            np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0),
+        )
+        * 60.0
+    )
     names = np.empty(px.shape[0], dtype=np.int64)
     idx = {name: i for i, name in enumerate(COLOUR_NAMES)}
     achromatic = (sat < 0.2) | (mx < 0.2)

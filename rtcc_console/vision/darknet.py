@@ -98,7 +98,10 @@ def yolo_heads(sections: list[Section]) -> tuple[YoloHead, ...]:
             flat = [float(v) for v in sec.options["anchors"].split(",") if v.strip()]
             pairs = [(flat[2 * i], flat[2 * i + 1]) for i in range(len(flat) // 2)]
             heads.append(
-                YoloHead(anchors=tuple(pairs[m] for m in sec.ints("mask")), classes=sec.get_int("classes", 80))
+                YoloHead(
+                    anchors=tuple(pairs[m] for m in sec.ints("mask")),
+                    classes=sec.get_int("classes", 80),
+                )
             )
     return tuple(heads)
 
@@ -107,7 +110,11 @@ def convert(cfg_path: Path, weights_path: Path) -> Converted:
     sections = parse_cfg(cfg_path.read_text(encoding="utf-8"))
     weights = _Weights(weights_path.read_bytes())
     net = sections[0]
-    width, height, channels = net.get_int("width", 416), net.get_int("height", 416), net.get_int("channels", 3)
+    width, height, channels = (
+        net.get_int("width", 416),
+        net.get_int("height", 416),
+        net.get_int("channels", 3),
+    )
 
     nodes: list[onnx.NodeProto] = []
     inits: list[onnx.TensorProto] = []
@@ -124,13 +131,21 @@ def convert(cfg_path: Path, weights_path: Path) -> Converted:
             pad = size // 2 if sec.get_int("pad", 0) else sec.get_int("padding", 0)
             bias = weights.take(filters)
             if sec.get_int("batch_normalize", 0):
-                scale, mean, var = weights.take(filters), weights.take(filters), weights.take(filters)
-                w = weights.take(filters * prev_c * size * size).reshape(filters, prev_c, size, size)
+                scale, mean, var = (
+                    weights.take(filters),
+                    weights.take(filters),
+                    weights.take(filters),
+                )
+                w = weights.take(filters * prev_c * size * size).reshape(
+                    filters, prev_c, size, size
+                )
                 factor = scale / (np.sqrt(var) + BN_EPSILON)
                 w = w * factor[:, None, None, None]
                 bias = bias - mean * factor
             else:
-                w = weights.take(filters * prev_c * size * size).reshape(filters, prev_c, size, size)
+                w = weights.take(filters * prev_c * size * size).reshape(
+                    filters, prev_c, size, size
+                )
             inits.append(numpy_helper.from_array(w.astype(np.float32), f"{name}_w"))
             inits.append(numpy_helper.from_array(bias.astype(np.float32), f"{name}_b"))
             conv_out = f"{name}_conv"
@@ -160,7 +175,12 @@ def convert(cfg_path: Path, weights_path: Path) -> Converted:
             pads = [before, before, total - before, total - before] if stride == 1 else [0, 0, 0, 0]
             nodes.append(
                 helper.make_node(
-                    "MaxPool", [prev], [name], kernel_shape=[size, size], strides=[stride, stride], pads=pads
+                    "MaxPool",
+                    [prev],
+                    [name],
+                    kernel_shape=[size, size],
+                    strides=[stride, stride],
+                    pads=pads,
                 )
             )
             cur_c = prev_c
@@ -171,7 +191,9 @@ def convert(cfg_path: Path, weights_path: Path) -> Converted:
             if len(layers) == 1:
                 nodes.append(helper.make_node("Identity", [outputs[layers[0]]], [name]))
             else:
-                nodes.append(helper.make_node("Concat", [outputs[i] for i in layers], [name], axis=1))
+                nodes.append(
+                    helper.make_node("Concat", [outputs[i] for i in layers], [name], axis=1)
+                )
             cur_c = sum(chans[i] for i in layers)
         elif sec.kind == "upsample":
             up = float(sec.get_int("stride", 2))
@@ -207,7 +229,10 @@ def convert(cfg_path: Path, weights_path: Path) -> Converted:
         nodes,
         "darknet",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, channels, height, width])],
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, f"{n}_c", f"{n}_h", f"{n}_w"]) for n in out_names],
+        [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, f"{n}_c", f"{n}_h", f"{n}_w"])
+            for n in out_names
+        ],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])

@@ -60,7 +60,9 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_data_dir("rtcc-console", appauthor=False)) / "models"
 
 
-def cached_onnx(files: ModelFiles, cache_dir: Path | None = None) -> tuple[Path, darknet.Converted | None]:
+def cached_onnx(
+    files: ModelFiles, cache_dir: Path | None = None
+) -> tuple[Path, darknet.Converted | None]:
     """The converted model's path, converting once per weights hash. Returns the conversion
     when it happened in this call (its heads are then at hand), else ``None``."""
     cache_dir = cache_dir or default_cache_dir()
@@ -207,7 +209,9 @@ class VehicleDetector:
                 i = sel[k]
                 x1, y1, x2, y2 = (float(v) for v in all_boxes[i])
                 found.append(
-                    Detection(VEHICLE_CLASS_IDS[int(class_id)], float(all_scores[i]), (x1, y1, x2, y2))
+                    Detection(
+                        VEHICLE_CLASS_IDS[int(class_id)], float(all_scores[i]), (x1, y1, x2, y2)
+                    )
                 )
         found.sort(key=lambda d: -d.score)
         return found

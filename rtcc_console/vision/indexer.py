@@ -80,14 +80,20 @@ class MotionGate:
         self._ref: np.ndarray | None = None
 
     def small(self, frame: av.VideoFrame) -> np.ndarray:
-        return frame.reformat(
-            width=GATE_SIZE[0], height=GATE_SIZE[1], format="gray", interpolation="AREA"
-        ).to_ndarray().astype(np.int16)
+        return (
+            frame.reformat(
+                width=GATE_SIZE[0], height=GATE_SIZE[1], format="gray", interpolation="AREA"
+            )
+            .to_ndarray()
+            .astype(np.int16)
+        )
 
     def moved(self, small: np.ndarray) -> bool:
         if self._ref is None or self._ref.shape != small.shape:
             return True
-        return int(np.count_nonzero(np.abs(small - self._ref) > GATE_PIXEL_DELTA)) >= GATE_MIN_PIXELS
+        return (
+            int(np.count_nonzero(np.abs(small - self._ref) > GATE_PIXEL_DELTA)) >= GATE_MIN_PIXELS
+        )
 
     def remember(self, small: np.ndarray) -> None:
         self._ref = small

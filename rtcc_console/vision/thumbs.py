@@ -11,7 +11,9 @@ THUMB_MAX = 160
 MARGIN = 0.08
 
 
-def crop_jpeg(rgb: np.ndarray, box: tuple[float, float, float, float], max_side: int = THUMB_MAX) -> bytes:
+def crop_jpeg(
+    rgb: np.ndarray, box: tuple[float, float, float, float], max_side: int = THUMB_MAX
+) -> bytes:
     height, width = rgb.shape[:2]
     x1, y1, x2, y2 = box
     mx, my = MARGIN * (x2 - x1), MARGIN * (y2 - y1)

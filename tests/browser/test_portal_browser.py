@@ -29,11 +29,16 @@ from rtcc_console.sim.smtp_sink import SmtpSink
 from tests.server.portal_support import PW
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian chromium and chromium-driver "
-                                "(scripts/debian-packages.txt)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs Debian chromium and chromium-driver (scripts/debian-packages.txt)",
+)
 # screenshots go to docs/ only with RTCC_DOCS_SCREENSHOTS=1 (no churn in the tree on every run)
-DOCS = (Path(__file__).resolve().parents[2] / "docs" if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-        else Path(tempfile.mkdtemp(prefix="rtcc-portal-shots-")))
+DOCS = (
+    Path(__file__).resolve().parents[2] / "docs"
+    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="rtcc-portal-shots-"))
+)
 STAFF_PW = "correct horse battery staple"
 
 
@@ -53,9 +58,18 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, SmtpSink]]:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         settings = ServerSettings(
-            dev_mode=True, port=port, db_url=f"sqlite:///{tmp_path / 'portal.sqlite'}", vault_dir=tmp_path / "vault",
-            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1, portal_base_url=base,
-            smtp_host=sink.host, smtp_port=sink.port, smtp_security="none")
+            dev_mode=True,
+            port=port,
+            db_url=f"sqlite:///{tmp_path / 'portal.sqlite'}",
+            vault_dir=tmp_path / "vault",
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+            portal_base_url=base,
+            smtp_host=sink.host,
+            smtp_port=sink.port,
+            smtp_security="none",
+        )
         embedded = EmbeddedServer(settings)
         embedded.start()
         embedded.state.extras["portal_settings"] = PortalSettings(panic_duration_s=900)
@@ -73,9 +87,17 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1100,1400"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1100,1400",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
     driver.set_page_load_timeout(30)
@@ -100,7 +122,10 @@ def wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
     while time.monotonic() < deadline:
         try:
             value = predicate()
-        except (StaleElementReferenceException, NoSuchElementException):  # the page is being replaced
+        except (
+            StaleElementReferenceException,
+            NoSuchElementException,
+        ):  # the page is being replaced
             value = None
         if value:
             return value
@@ -116,11 +141,14 @@ def mail_link(sink: SmtpSink, to: str, n: int) -> str:
         body = mails[-1].message().get_body(preferencelist=("plain",))
         assert body is not None
         return next(w for w in body.get_content().split() if "/portal/link/" in w)
+
     return str(wait(found, what=f"e-mail {n} to {to}"))
 
 
 def staff(base: str) -> dict[str, str]:
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": "ana", "password": STAFF_PW}, timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/auth/login", json={"username": "ana", "password": STAFF_PW}, timeout=10
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -197,11 +225,18 @@ def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) ->
     wait(lambda: "Emergency running" in d.page_source, what="emergency running")
     shot(d, "panic-running")
     assert events(embedded, "emergency.panic")[0]["site"]["kind"] == "school"
-    g = requests.post(f"{base}/api/v1/cameras/{cid}/live-grants", headers=staff(base),
-                      json={"reason": "case 26-777001"}, timeout=10)
+    g = requests.post(
+        f"{base}/api/v1/cameras/{cid}/live-grants",
+        headers=staff(base),
+        json={"reason": "case 26-777001"},
+        timeout=10,
+    )
     assert g.status_code == 201, g.text
     d.find_element(By.ID, "end-emergency").click()
-    wait(lambda: "Emergency running" not in d.page_source and "id=\"panic\"" in d.page_source, what="ended")
+    wait(
+        lambda: "Emergency running" not in d.page_source and 'id="panic"' in d.page_source,
+        what="ended",
+    )
     shot(d, "panic")
     assert [e["grant_id"] for e in events(embedded, "grant.revoked")] == [g.json()["id"]]
 
@@ -209,19 +244,35 @@ def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) ->
     d.get(f"{base}/portal/cameras")
     Select(d.find_element(By.ID, f"sharing-{cid}")).select_by_value("live_always")
     d.find_element(By.CSS_SELECTOR, f"#camera-{cid} form.row button").click()
-    wait(lambda: "Live view always" in d.find_element(By.CSS_SELECTOR, f"#camera-{cid} .sharing").text, what="live")
-    g2 = requests.post(f"{base}/api/v1/cameras/{cid}/live-grants", headers=staff(base),
-                       json={"reason": "case 26-777002"}, timeout=10)
+    wait(
+        lambda: (
+            "Live view always" in d.find_element(By.CSS_SELECTOR, f"#camera-{cid} .sharing").text
+        ),
+        what="live",
+    )
+    g2 = requests.post(
+        f"{base}/api/v1/cameras/{cid}/live-grants",
+        headers=staff(base),
+        json={"reason": "case 26-777002"},
+        timeout=10,
+    )
     assert g2.status_code == 201, g2.text
     Select(d.find_element(By.ID, f"sharing-{cid}")).select_by_value("request_only")
     d.find_element(By.CSS_SELECTOR, f"#camera-{cid} form.row button").click()
-    wait(lambda: "Register only" in d.find_element(By.CSS_SELECTOR, f"#camera-{cid} .sharing").text, what="downgrade")
+    wait(
+        lambda: "Register only" in d.find_element(By.CSS_SELECTOR, f"#camera-{cid} .sharing").text,
+        what="downgrade",
+    )
     assert g2.json()["id"] in [e["grant_id"] for e in events(embedded, "grant.revoked")]
 
     # the access receipt shows both live views, with case numbers and no staff names
     d.get(f"{base}/portal/receipts")
     wait(lambda: "Access receipts" in d.page_source, what="receipts page")
-    assert "case 26-777001" in d.page_source and "case 26-777002" in d.page_source and "ana" not in d.page_source
+    assert (
+        "case 26-777001" in d.page_source
+        and "case 26-777002" in d.page_source
+        and "ana" not in d.page_source
+    )
     shot(d, "receipts")
 
     # a footage request: upload cut off halfway and resumed with tus-js-client
@@ -230,7 +281,9 @@ def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) ->
     from tests.server.vault_helpers import mp4_bytes
 
     data = mp4_bytes(seed=9, seconds=6.0)
-    data += bytes(max(0, 3 * 1024 * 1024 - len(data)))  # a few chunks' worth (padding after the mp4 atoms)
+    data += bytes(
+        max(0, 3 * 1024 * 1024 - len(data))
+    )  # a few chunks' worth (padding after the mp4 atoms)
     clip.write_bytes(data)
     d.get(f"{base}/portal/requests/{token}")
     shot(d, "request")
@@ -245,7 +298,11 @@ def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) ->
     shot(d, "upload-stopped")
     assert _vault_states(embedded) == ["receiving"]  # half on the server, not finished
     d.find_element(By.ID, "upload-resume").click()
-    sha = wait(lambda: d.find_elements(By.CSS_SELECTOR, "#receipts code.sha256"), timeout=60, what="receipt")
+    sha = wait(
+        lambda: d.find_elements(By.CSS_SELECTOR, "#receipts code.sha256"),
+        timeout=60,
+        what="receipt",
+    )
     assert sha[0].text == hashlib.sha256(data).hexdigest()
     shot(d, "upload-receipt")
     uploads = _vault_uploads(embedded)
@@ -265,7 +322,9 @@ def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) ->
     # phone width
     d.set_window_size(390, 900)
     d.get(f"{base}/portal/cameras/{cid}/edit")
-    overflow = d.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+    overflow = d.execute_script(
+        "return document.documentElement.scrollWidth > window.innerWidth + 1"
+    )
     assert not overflow, "the page scrolls sideways at phone width"
     d.save_screenshot(str(DOCS / "portal-phone.png"))
 
@@ -280,16 +339,30 @@ def _request_link(embedded: Any, base: str, cid: str, key: str, hours: int = 3) 
         cam = s.get(CameraRow, cid)
         lat, lon = cam.lat, cam.lon
     now = datetime.now(UTC)
-    r = requests.post(f"{base}/api/v1/footage-requests", headers=staff(base), timeout=10, json={
-        "client_key": key, "case_number": f"26-00{hours}321", "offence_category": "burglary", "call_id": None,
-        "area": {"kind": "circle", "center": {"lat": lat, "lon": lon}, "radius_m": 40},
-        "window_start": (now - timedelta(hours=hours)).isoformat(),
-        "window_end": (now - timedelta(hours=hours - 1)).isoformat(), "message": "Please check the gym camera."})
+    r = requests.post(
+        f"{base}/api/v1/footage-requests",
+        headers=staff(base),
+        timeout=10,
+        json={
+            "client_key": key,
+            "case_number": f"26-00{hours}321",
+            "offence_category": "burglary",
+            "call_id": None,
+            "area": {"kind": "circle", "center": {"lat": lat, "lon": lon}, "radius_m": 40},
+            "window_start": (now - timedelta(hours=hours)).isoformat(),
+            "window_end": (now - timedelta(hours=hours - 1)).isoformat(),
+            "message": "Please check the gym camera.",
+        },
+    )
     assert r.status_code == 201, r.text
     item_id = r.json()["items"][0]["id"]
     with embedded.state.db.read() as s:
-        nonce = s.scalars(select(RequestItemRow.link_nonce).where(RequestItemRow.id == item_id)).one()
-    return link_token(embedded.state.settings.secret_key.get_secret_value().encode(), item_id, nonce)
+        nonce = s.scalars(
+            select(RequestItemRow.link_nonce).where(RequestItemRow.id == item_id)
+        ).one()
+    return link_token(
+        embedded.state.settings.secret_key.get_secret_value().encode(), item_id, nonce
+    )
 
 
 def _vault_states(embedded: Any) -> list[str]:
@@ -322,12 +395,17 @@ def test_keyboard_only_sign_up_with_visible_focus(server: Any, browser: Any) -> 
     keys = ActionChains(d)
 
     def focused() -> dict[str, str]:
-        return dict(d.execute_script(
-            "const e = document.activeElement, s = getComputedStyle(e);"
-            "return {id: e.id || e.tagName, outline: s.outlineStyle, width: s.outlineWidth};"))
+        return dict(
+            d.execute_script(
+                "const e = document.activeElement, s = getComputedStyle(e);"
+                "return {id: e.id || e.tagName, outline: s.outlineStyle, width: s.outlineWidth};"
+            )
+        )
 
     stops: list[dict[str, str]] = []
-    for _ in range(4):  # skip link, then the name field, the first kind radio, and past the other radios
+    for _ in range(
+        4
+    ):  # skip link, then the name field, the first kind radio, and past the other radios
         keys.send_keys(Keys.TAB).perform()
         stops.append(focused())
         if stops[-1]["id"] == "name":

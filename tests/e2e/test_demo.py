@@ -29,12 +29,16 @@ def demo(qtbot: Any, tmp_path: Path) -> Iterator[tuple[Any, Any]]:
             _close(window)
 
 
-def test_demo_shows_calls_map_wall_and_screenshots(qtbot: Any, demo: tuple[Any, Any], tmp_path: Path) -> None:
+def test_demo_shows_calls_map_wall_and_screenshots(
+    qtbot: Any, demo: tuple[Any, Any], tmp_path: Path
+) -> None:
     from rtcc_console.demo_driver import DemoDriver
     from tests.gui.map_support import wait_state
 
     env, window = demo
-    driver = DemoDriver(window, tmp_path / "shots", video_wait_s=4.0, min_calls=env.initial_calls + 1)
+    driver = DemoDriver(
+        window, tmp_path / "shots", video_wait_s=4.0, min_calls=env.initial_calls + 1
+    )
     with qtbot.waitSignal(driver.screenshots_written, timeout=60_000) as shots:
         driver.start()
     model = window.call_queue.model

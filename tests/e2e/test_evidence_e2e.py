@@ -40,17 +40,26 @@ class Stack:
         seed_database(db_url, generate_registry(seed=1, n_registered=300, n_integrated=60))
         self.vault_dir = tmp / "vault"
         settings = ServerSettings(
-            dev_mode=True, port=0, db_url=db_url, vault_dir=self.vault_dir,
-            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-            smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_security="none",
-        )  # fmt: skip
+            dev_mode=True,
+            port=0,
+            db_url=db_url,
+            vault_dir=self.vault_dir,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+            smtp_host=self.smtp.host,
+            smtp_port=self.smtp.port,
+            smtp_security="none",
+        )
         self.server = EmbeddedServer(settings)
         self.base = self.server.start()
         self.server.ensure_user("ana", "analyst", PASSWORD)
         self.api = f"{self.base}/api/v1"
 
     def token(self, name: str = "ana") -> str:
-        r = requests.post(f"{self.api}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10)
+        r = requests.post(
+            f"{self.api}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
@@ -93,9 +102,13 @@ def _cut_patch(url: str, link: str, data: bytes, offset: int, length: int) -> No
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     conn.putrequest("PATCH", parts.path)
-    for key, value in {"Tus-Resumable": "1.0.0", "Upload-Token": link, "Upload-Offset": str(offset),
-                       "Content-Type": "application/offset+octet-stream",
-                       "Content-Length": str(length)}.items():  # fmt: skip
+    for key, value in {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Token": link,
+        "Upload-Offset": str(offset),
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": str(length),
+    }.items():
         conn.putheader(key, value)
     conn.endheaders()
     conn.send(data[offset : offset + length // 2])
@@ -105,7 +118,9 @@ def _cut_patch(url: str, link: str, data: bytes, offset: int, length: int) -> No
 
 
 @pytest.mark.qt_log_ignore("GPUInfo not initialized")  # QtWebEngine (the map) without a GPU
-def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack, tmp_path: Path) -> None:
+def test_footage_request_to_verified_export_and_tamper(
+    qtbot: Any, stack: Stack, tmp_path: Path
+) -> None:
     from rtcc_console.client.api import ApiClient
     from rtcc_console.config import ConsoleSettings
     from rtcc_console.ui.app import build_console
@@ -114,11 +129,24 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
 
     staff = {"Authorization": f"Bearer {stack.token()}"}
     now = datetime.now(UTC)
-    call = requests.post(f"{stack.api}/calls", headers=staff, timeout=10, json={
-        "format": "simple", "incident_id": "DPD-E2E-0001", "type_code": "BURG", "type_text": "Burglary",
-        "priority": 2, "status": "pending", "lat": CENTER[0], "lon": CENTER[1],
-        "address": "1200 Elm St, Dallas, TX", "reported_at": now.isoformat(), "updated_at": now.isoformat(),
-    }).json()["call"]  # fmt: skip
+    call = requests.post(
+        f"{stack.api}/calls",
+        headers=staff,
+        timeout=10,
+        json={
+            "format": "simple",
+            "incident_id": "DPD-E2E-0001",
+            "type_code": "BURG",
+            "type_text": "Burglary",
+            "priority": 2,
+            "status": "pending",
+            "lat": CENTER[0],
+            "lon": CENTER[1],
+            "address": "1200 Elm St, Dallas, TX",
+            "reported_at": now.isoformat(),
+            "updated_at": now.isoformat(),
+        },
+    ).json()["call"]
     case = case_for_incident(call["incident_id"])
 
     # -- the console, signed in, with the call selected -----------------------------------
@@ -136,21 +164,40 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     assert tab.case_number == case and tab.model.rowCount() == 0
 
     # -- a footage request: the owners inside get an e-mail with a single-use link ---------
-    r = requests.post(f"{stack.api}/footage-requests", headers=staff, timeout=20, json={
-        "client_key": "e2e-evidence-0001", "case_number": case, "offence_category": "burglary",
-        "call_id": call["id"], "area": {"kind": "circle", "center": {"lat": CENTER[0], "lon": CENTER[1]},
-                                        "radius_m": 400},
-        "window_start": (now - timedelta(hours=1)).isoformat(), "window_end": now.isoformat(),
-        "message": "Please send video of Elm St between these times.",
-    })  # fmt: skip
+    r = requests.post(
+        f"{stack.api}/footage-requests",
+        headers=staff,
+        timeout=20,
+        json={
+            "client_key": "e2e-evidence-0001",
+            "case_number": case,
+            "offence_category": "burglary",
+            "call_id": call["id"],
+            "area": {
+                "kind": "circle",
+                "center": {"lat": CENTER[0], "lon": CENTER[1]},
+                "radius_m": 400,
+            },
+            "window_start": (now - timedelta(hours=1)).isoformat(),
+            "window_end": now.isoformat(),
+            "message": "Please send video of Elm St between these times.",
+        },
+    )
     assert r.status_code == 201, r.text
     link = _link_token(stack)
 
     # -- the owner uploads with tuspy; the connection dies halfway; a second client resumes -
     # the camera's clock runs 90 s fast: it stamps the recording's start 90 s late
     true_start = (now - timedelta(minutes=30)).replace(microsecond=0)
-    clip = write_mp4(tmp_path / "porch.mp4", seconds=8.0, fps=15, size=(640, 360), gop=15, cache_dir=tmp_path,
-                     start_time=true_start + timedelta(seconds=90))  # fmt: skip
+    clip = write_mp4(
+        tmp_path / "porch.mp4",
+        seconds=8.0,
+        fps=15,
+        size=(640, 360),
+        gop=15,
+        cache_dir=tmp_path,
+        start_time=true_start + timedelta(seconds=90),
+    )
     size = clip.stat().st_size
     meta = {"request_token": link, "filename": clip.name, "clock_offset_s": "90"}
     first = tus_client.TusClient(f"{stack.api}/uploads", headers={"Upload-Token": link})
@@ -163,8 +210,14 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     second = tus_client.TusClient(f"{stack.api}/uploads", headers={"Upload-Token": link})
     # while the server still finishes the cut request it answers 423 (locked); tuspy
     # retries after a pause, asking the offset again, as a browser client would
-    resumed = second.uploader(file_path=str(clip), url=url, chunk_size=size // 3 + 1, metadata=meta,
-                              retries=20, retry_delay=0.25)  # fmt: skip
+    resumed = second.uploader(
+        file_path=str(clip),
+        url=url,
+        chunk_size=size // 3 + 1,
+        metadata=meta,
+        retries=20,
+        retry_delay=0.25,
+    )
     assert up.offset <= resumed.offset < size  # HEAD told the second client where to go on
     with qtbot.waitSignal(tab.item_changed, timeout=20_000) as live:  # arrives over SSE
         resumed.upload()
@@ -196,8 +249,14 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     assert snap.args[0].kind == "image" and snap.args[0].derived_from == evidence_id
 
     # -- the wall's "Save last 30 s" clip enters the vault in the call's case --------------
-    wall_clip = write_mp4(tmp_path / "cam-000031_20261129T180501Z.mp4", name="Wall", index=31,
-                          seconds=2.0, size=(320, 180), cache_dir=tmp_path)  # fmt: skip
+    wall_clip = write_mp4(
+        tmp_path / "cam-000031_20261129T180501Z.mp4",
+        name="Wall",
+        index=31,
+        seconds=2.0,
+        size=(320, 180),
+        cache_dir=tmp_path,
+    )
     before = {i.id for i in tab.model.items}
     window.wall.evidence_saved.emit(str(wall_clip), "", "cam-000031")  # as wall_io does
     qtbot.waitUntil(lambda: len(window.evidence.wall_bridge.sent) == 1, timeout=20_000)
@@ -247,8 +306,11 @@ def test_footage_request_to_verified_export_and_tamper(qtbot: Any, stack: Stack,
     shown.args[0].close()
 
     # -- a stored original changed on disk: detected and shown --------------------------------
-    stored = [p for p in stack.vault_dir.rglob("*") if p.is_file() and item.sha256 in p.name
-              and not p.name.endswith((".jpg", ".json"))]  # fmt: skip
+    stored = [
+        p
+        for p in stack.vault_dir.rglob("*")
+        if p.is_file() and item.sha256 in p.name and not p.name.endswith((".jpg", ".json"))
+    ]
     assert stored, "the original is stored under its SHA-256"
     blob = stored[0]
     blob.chmod(0o644)

@@ -47,12 +47,29 @@ def wait_state(qtbot: Any, view: Any, predicate: Any, timeout: int = 10_000) -> 
     return last
 
 
-def camera(i: int, lat: float, lon: float, *, tier: Tier = Tier.REGISTERED,
-           mode: SharingMode = SharingMode.REQUEST_ONLY, kind: CameraKind = CameraKind.RESIDENTIAL,
-           heading: float | None = None, revoked: bool = False) -> Camera:
-    return Camera(id=f"cam-{i}", name=f"Camera {i}", tier=tier, location=GeoPoint(lat, lon), kind=kind,
-                  sharing_mode=mode, heading_deg=heading, fov_deg=70.0 if heading is not None else None,
-                  range_m=40.0 if heading is not None else None, revoked=revoked)
+def camera(
+    i: int,
+    lat: float,
+    lon: float,
+    *,
+    tier: Tier = Tier.REGISTERED,
+    mode: SharingMode = SharingMode.REQUEST_ONLY,
+    kind: CameraKind = CameraKind.RESIDENTIAL,
+    heading: float | None = None,
+    revoked: bool = False,
+) -> Camera:
+    return Camera(
+        id=f"cam-{i}",
+        name=f"Camera {i}",
+        tier=tier,
+        location=GeoPoint(lat, lon),
+        kind=kind,
+        sharing_mode=mode,
+        heading_deg=heading,
+        fov_deg=70.0 if heading is not None else None,
+        range_m=40.0 if heading is not None else None,
+        revoked=revoked,
+    )
 
 
 def many_cameras(n: int, seed: int = 7) -> list[Camera]:
@@ -60,15 +77,38 @@ def many_cameras(n: int, seed: int = 7) -> list[Camera]:
     rng = random.Random(seed)
     tiers = [Tier.REGISTERED] * 8 + [Tier.INTEGRATED] * 2
     return [
-        camera(i, DALLAS[0] + rng.uniform(-0.15, 0.15), DALLAS[1] + rng.uniform(-0.2, 0.2),
-               tier=rng.choice(tiers), mode=rng.choice(list(SharingMode)), kind=rng.choice(list(CameraKind)),
-               heading=rng.uniform(0, 360) if rng.random() < 0.5 else None)
+        camera(
+            i,
+            DALLAS[0] + rng.uniform(-0.15, 0.15),
+            DALLAS[1] + rng.uniform(-0.2, 0.2),
+            tier=rng.choice(tiers),
+            mode=rng.choice(list(SharingMode)),
+            kind=rng.choice(list(CameraKind)),
+            heading=rng.uniform(0, 360) if rng.random() < 0.5 else None,
+        )
         for i in range(n)
     ]
 
 
-def call(cid: str, lat: float, lon: float, *, priority: int = 1, status: CallStatus = CallStatus.PENDING,
-         address: str = "1500 Marilla St") -> DispatchCall:
+def call(
+    cid: str,
+    lat: float,
+    lon: float,
+    *,
+    priority: int = 1,
+    status: CallStatus = CallStatus.PENDING,
+    address: str = "1500 Marilla St",
+) -> DispatchCall:
     now = datetime.now(UTC)
-    return DispatchCall(id=cid, incident_id=f"inc-{cid}", type_code="ROB", type_text="Robbery", priority=priority,
-                        status=status, reported_at=now, updated_at=now, location=GeoPoint(lat, lon), address=address)
+    return DispatchCall(
+        id=cid,
+        incident_id=f"inc-{cid}",
+        type_code="ROB",
+        type_text="Robbery",
+        priority=priority,
+        status=status,
+        reported_at=now,
+        updated_at=now,
+        location=GeoPoint(lat, lon),
+        address=address,
+    )

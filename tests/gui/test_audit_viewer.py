@@ -27,18 +27,32 @@ def _shot(widget: Any, tmp: Path, name: str) -> None:
 
 def _seed(server: Any) -> None:
     db = server.embedded.state.db
-    entries = [AuditEntry(actor=Actor(("ana", "bob")[i % 2], "analyst"), action="live.renew",
-                          targets={"camera": f"cam-{i % 40:06d}", "grant": f"grant-{i}"}, reason=f"case 26-{i:06d}")
-               for i in range(1500)]  # fmt: skip
+    entries = [
+        AuditEntry(
+            actor=Actor(("ana", "bob")[i % 2], "analyst"),
+            action="live.renew",
+            targets={"camera": f"cam-{i % 40:06d}", "grant": f"grant-{i}"},
+            reason=f"case 26-{i:06d}",
+        )
+        for i in range(1500)
+    ]
     with db.write() as s:
         append_audit_many(s, entries=entries)
         at = utcnow() - timedelta(hours=2)
         for i, reason in enumerate(("", "look")):
-            append_audit(s, actor=Actor("bob", "analyst"), action="live.grant", reason=reason, at=at + timedelta(seconds=i),
-                         targets={"camera": f"cam-{i:06d}", "grant": f"grant-x{i}"})  # fmt: skip
+            append_audit(
+                s,
+                actor=Actor("bob", "analyst"),
+                action="live.grant",
+                reason=reason,
+                at=at + timedelta(seconds=i),
+                targets={"camera": f"cam-{i:06d}", "grant": f"grant-x{i}"},
+            )
 
 
-def test_audit_viewer_pages_exports_verifies_and_acknowledges(qtbot: Any, console_server: Any, tmp_path: Path) -> None:
+def test_audit_viewer_pages_exports_verifies_and_acknowledges(
+    qtbot: Any, console_server: Any, tmp_path: Path
+) -> None:
     _seed(console_server)
     api = ApiClient(console_server.base)
     api.login("adam", "a-password-of-12+chars")
@@ -60,7 +74,9 @@ def test_audit_viewer_pages_exports_verifies_and_acknowledges(qtbot: Any, consol
     ids = [r["id"] for r in viewer.model.rows]
     assert len(ids) == 752 and ids == sorted(ids, reverse=True) and len(set(ids)) == 752
     viewer.table.scrollToTop()
-    qtbot.waitUntil(lambda: viewer.table.indexAt(viewer.table.rect().topLeft()).row() == 0, timeout=5000)
+    qtbot.waitUntil(
+        lambda: viewer.table.indexAt(viewer.table.rect().topLeft()).row() == 0, timeout=5000
+    )
     _shot(viewer, tmp_path, "console-audit-trail.png")
 
     with qtbot.waitSignal(viewer.exported, timeout=20_000):
@@ -76,16 +92,27 @@ def test_audit_viewer_pages_exports_verifies_and_acknowledges(qtbot: Any, consol
     viewer.tabs.setCurrentIndex(1)
     with qtbot.waitSignal(viewer.flags_loaded, timeout=30_000):
         viewer.load_flags()
-    flagged = [viewer.flag_list.item(i) for i in range(viewer.flag_list.count())
-               if "no reason" in viewer.flag_list.item(i).text()]  # fmt: skip
+    flagged = [
+        viewer.flag_list.item(i)
+        for i in range(viewer.flag_list.count())
+        if "no reason" in viewer.flag_list.item(i).text()
+    ]
     assert len(flagged) == 1
     viewer.flag_list.setCurrentItem(flagged[0])
-    assert "without a case number" in viewer.flag_text.toPlainText() and "look" in viewer.flag_text.toPlainText()
+    assert (
+        "without a case number" in viewer.flag_text.toPlainText()
+        and "look" in viewer.flag_text.toPlainText()
+    )
     _shot(viewer, tmp_path, "console-audit.png")
-    viewer.ack_note.setText("Spoke with bob: opened for a welfare check; reminded to enter the case number")
+    viewer.ack_note.setText(
+        "Spoke with bob: opened for a welfare check; reminded to enter the case number"
+    )
     with qtbot.waitSignal(viewer.flag_acknowledged, timeout=20_000):
         viewer.acknowledge()
-    assert "Acknowledged by adam" in viewer.flag_text.toPlainText() and not viewer.ack_button.isEnabled()
+    assert (
+        "Acknowledged by adam" in viewer.flag_text.toPlainText()
+        and not viewer.ack_button.isEnabled()
+    )
     trail = AuditApi(api).page({"action": "audit.flag_ack"}).items
     assert trail and trail[0]["reason"].startswith("Spoke with bob")
 
@@ -96,18 +123,30 @@ def test_analyst_sees_the_refusal_not_a_crash(qtbot: Any, console_server: Any) -
     viewer = AuditViewer(AuditApi(api))
     qtbot.addWidget(viewer)
     viewer.apply_filters()
-    qtbot.waitUntil(lambda: "Could not read the audit trail" in viewer.status.text(), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: "Could not read the audit trail" in viewer.status.text(), timeout=20_000
+    )
     assert viewer.model.rows == [] and not viewer.model.loading
 
 
-def test_docked_for_admins_loads_when_shown_hidden_for_analysts(qtbot: Any, console_server: Any, make_console: Any) -> None:
+def test_docked_for_admins_loads_when_shown_hidden_for_analysts(
+    qtbot: Any, console_server: Any, make_console: Any
+) -> None:
     window, _api = make_console(console_server.base, username="adam")
     dock = window.docks["audit"]
     assert dock.toggleViewAction().isVisible()
-    assert window.audit_viewer.model.rows == []  # nothing read (nor audited) until the panel is looked at
+    assert (
+        window.audit_viewer.model.rows == []
+    )  # nothing read (nor audited) until the panel is looked at
     with qtbot.waitSignal(window.audit_viewer.page_loaded, timeout=20_000):
         dock.show()
         dock.raise_()
-    assert window.audit_viewer.model.rows and window.audit_viewer.model.rows[0]["action"] == "audit.view"
+    assert (
+        window.audit_viewer.model.rows
+        and window.audit_viewer.model.rows[0]["action"] == "audit.view"
+    )
     other, _ = make_console(console_server.base, username="ana")
-    assert not other.docks["audit"].toggleViewAction().isVisible() and not other.docks["audit"].isVisible()
+    assert (
+        not other.docks["audit"].toggleViewAction().isVisible()
+        and not other.docks["audit"].isVisible()
+    )

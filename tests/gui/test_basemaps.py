@@ -37,10 +37,14 @@ def png(colour: str) -> bytes:
 
 def make_mbtiles(path: Path, tiles: dict[tuple[int, int, int], bytes]) -> Path:
     db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE metadata (name TEXT, value TEXT);"
-                     "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);")  # fmt: skip
-    db.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "test city"), ("format", "png"),
-                                                          ("attribution", "Test tiles &copy; us")])  # fmt: skip
+    db.executescript(
+        "CREATE TABLE metadata (name TEXT, value TEXT);"
+        "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);"
+    )
+    db.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [("name", "test city"), ("format", "png"), ("attribution", "Test tiles &copy; us")],
+    )
     for (z, x, y), data in tiles.items():  # stored in TMS rows
         db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, (2**z - 1) - y, data))
     db.commit()
@@ -53,13 +57,19 @@ def test_mbtiles_served_on_loopback_in_xyz_order(tmp_path: Path) -> None:
     server = MBTilesServer(make_mbtiles(tmp_path / "t.mbtiles", {(3, 1, 2): red, (3, 1, 5): blue}))
     template = server.start()
     try:
-        assert template.startswith("http://127.0.0.1:") and server.attribution == "Test tiles &copy; us"
+        assert (
+            template.startswith("http://127.0.0.1:")
+            and server.attribution == "Test tiles &copy; us"
+        )
         with urllib.request.urlopen(template.format(z=3, x=1, y=2)) as r:
             assert r.read() == red and r.headers["Content-Type"] == "image/png"
         with urllib.request.urlopen(template.format(z=3, x=1, y=5)) as r:
             assert r.read() == blue
-        for bad in (template.format(z=3, x=1, y=3), template.split("{z}")[0] + "../etc/passwd",
-                    template.format(z=3, x=99, y=2)):  # fmt: skip
+        for bad in (
+            template.format(z=3, x=1, y=3),
+            template.split("{z}")[0] + "../etc/passwd",
+            template.format(z=3, x=99, y=2),
+        ):
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(bad)
             assert err.value.code == 404
@@ -91,10 +101,16 @@ def test_the_map_loads_mbtiles_tiles(tmp_path: Path, qtbot: Any, qapp_view: Any)
 
     def xy(z: int) -> tuple[int, int]:  # the tile under the page's start centre
         lat, lon = math.radians(DALLAS[0]), DALLAS[1]
-        return int((lon + 180) / 360 * 2**z), int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * 2**z)
+        return int((lon + 180) / 360 * 2**z), int(
+            (1 - math.asinh(math.tan(lat)) / math.pi) / 2 * 2**z
+        )
 
-    tiles = {(z, xy(z)[0] + dx, xy(z)[1] + dy): png("#334455")
-             for z in (11, 12, 13) for dx in range(-3, 4) for dy in range(-3, 4)}  # fmt: skip
+    tiles = {
+        (z, xy(z)[0] + dx, xy(z)[1] + dy): png("#334455")
+        for z in (11, 12, 13)
+        for dx in range(-3, 4)
+        for dy in range(-3, 4)
+    }
     server = MBTilesServer(make_mbtiles(tmp_path / "city.mbtiles", tiles))
     view = qapp_view(tile_url=server.start(), tile_attribution=server.attribution)
     try:
@@ -134,12 +150,32 @@ def test_demo_basemap_follows_the_seed_grid_and_validates(tmp_path: Path) -> Non
     rng = np.random.default_rng(1)
     addresses = dallas.addresses(rng, np.array([lat] * 50), np.array([-96.8] * 50))
     assert any(a.endswith(doc["ew_names"][band % len(doc["ew_names"])]) for a in addresses)
-    for bad in ({}, {**doc, "format": "x"}, {**doc, "outline": [[0, 0]]}, {**doc, "grid": {"band": "x"}},
-                {**doc, "outline": [[95, 0]] * 3}, {**doc, "ew_names": []}):  # fmt: skip
+    for bad in (
+        {},
+        {**doc, "format": "x"},
+        {**doc, "outline": [[0, 0]]},
+        {**doc, "grid": {"band": "x"}},
+        {**doc, "outline": [[95, 0]] * 3},
+        {**doc, "ew_names": []},
+    ):
         with pytest.raises(ValueError):
             validate(bad)
     out = tmp_path / "b.json"
-    done = subprocess.run([sys.executable, "-m", "rtcc_console.cli", "tiles", "build", "--from", "demo", "--out", str(out)],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "tiles",
+            "build",
+            "--from",
+            "demo",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert validate(json.loads(out.read_text())) == doc

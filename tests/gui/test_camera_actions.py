@@ -26,13 +26,28 @@ from rtcc_console.ui.camera_list import COL_NAME, COL_OWNER, COL_WHY, COLUMNS, C
 pytestmark = pytest.mark.gui
 
 
-def option(i: int, *, name: str | None = None, action: str = "live", tier: Tier = Tier.INTEGRATED) -> CameraOption:
-    cam = Camera(id=f"cam-{i:06d}", name=name or f"Camera {i}", tier=tier, location=GeoPoint(32.78, -96.8),
-                 kind=CameraKind.BUSINESS, sharing_mode=SharingMode.LIVE_ALWAYS)  # fmt: skip
-    return CameraOption(camera=cam, distance_m=40.0 * i, bearing_deg=45.0, explanation=f"{40 * i} m NE, facing the scene",
-                        score=1.0 / i, covers_scene=True, action=action,
-                        action_text="View live now" if action == "live" else "Request footage",
-                        why="the owner shares live video at all times")  # fmt: skip
+def option(
+    i: int, *, name: str | None = None, action: str = "live", tier: Tier = Tier.INTEGRATED
+) -> CameraOption:
+    cam = Camera(
+        id=f"cam-{i:06d}",
+        name=name or f"Camera {i}",
+        tier=tier,
+        location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.BUSINESS,
+        sharing_mode=SharingMode.LIVE_ALWAYS,
+    )
+    return CameraOption(
+        camera=cam,
+        distance_m=40.0 * i,
+        bearing_deg=45.0,
+        explanation=f"{40 * i} m NE, facing the scene",
+        score=1.0 / i,
+        covers_scene=True,
+        action=action,
+        action_text="View live now" if action == "live" else "Request footage",
+        why="the owner shares live video at all times",
+    )
 
 
 def menu_actions(widget: Any) -> dict[str, Any]:
@@ -46,11 +61,19 @@ def test_camera_menu_acts_on_the_row_under_the_pointer(qtbot: Any) -> None:
     qtbot.addWidget(cams)
     cams.resize(600, 400)
     cams.show()
-    cams.set_options([option(1), option(2, action="request", tier=Tier.REGISTERED), option(3)], "3 cameras")
+    cams.set_options(
+        [option(1), option(2, action="request", tier=Tier.REGISTERED), option(3)], "3 cameras"
+    )
     rect = cams.table.visualRect(cams.model.index(1, COL_NAME))
     cams._context_menu(rect.center())
     actions = menu_actions(cams)
-    assert set(actions) == {"Open live on the wall", "Request footage…", "Show on map", "Copy camera id", "Why this rank?"}
+    assert set(actions) == {
+        "Open live on the wall",
+        "Request footage…",
+        "Show on map",
+        "Copy camera id",
+        "Why this rank?",
+    }
     assert not actions["Open live on the wall"].isEnabled()  # a registered camera has no live view
     with qtbot.waitSignal(cams.footage_wanted) as wanted:
         actions["Request footage…"].trigger()
@@ -61,7 +84,11 @@ def test_camera_menu_acts_on_the_row_under_the_pointer(qtbot: Any) -> None:
     actions["Copy camera id"].trigger()
     assert QApplication.clipboard().text() == "cam-000002"
     actions["Why this rank?"].trigger()
-    assert cams.why_box is not None and "#2 Camera 2" in cams.why_box.text() and "80 m NE" in cams.why_box.text()
+    assert (
+        cams.why_box is not None
+        and "#2 Camera 2" in cams.why_box.text()
+        and "80 m NE" in cams.why_box.text()
+    )
     cams.why_box.close()
     cams._context_menu(cams.table.visualRect(cams.model.index(0, COL_NAME)).center())
     live = menu_actions(cams)["Open live on the wall"]
@@ -85,7 +112,9 @@ def test_a_camera_clicked_on_the_map_is_selected_and_offered(qtbot: Any) -> None
 def test_cameras_with_the_same_name_are_told_apart(qtbot: Any) -> None:
     cams = CameraList()
     qtbot.addWidget(cams)
-    cams.set_options([option(1, name="Front door"), option(2, name="Front door"), option(3, name="Garage")], "")
+    cams.set_options(
+        [option(1, name="Front door"), option(2, name="Front door"), option(3, name="Garage")], ""
+    )
     names = [cams.model.index(r, COL_NAME).data() for r in range(3)]
     assert names == ["Front door (cam-000001)", "Front door (cam-000002)", "Garage"]
 
@@ -95,7 +124,10 @@ def test_the_list_fits_a_small_screen_without_sideways_scrolling(qtbot: Any) -> 
     qtbot.addWidget(cams)
     cams.resize(430, 330)  # the Cameras panel of a 1366x768 console
     cams.show()
-    cams.set_options([option(i, name=f"Elm St {1000 + i} — business front entrance") for i in range(1, 13)], "12 cameras")
+    cams.set_options(
+        [option(i, name=f"Elm St {1000 + i} — business front entrance") for i in range(1, 13)],
+        "12 cameras",
+    )
     qtbot.waitUntil(lambda: cams.table.viewport().width() > 0)
     header = cams.table.horizontalHeader()
     shown = [c for c in range(len(COLUMNS)) if not cams.table.isColumnHidden(c)]
@@ -105,7 +137,9 @@ def test_the_list_fits_a_small_screen_without_sideways_scrolling(qtbot: Any) -> 
     rows_visible = cams.table.viewport().height() // cams.table.rowHeight(0)
     assert rows_visible >= 8
     cams.resize(1100, 330)  # wide again: every column is back
-    qtbot.waitUntil(lambda: not cams.table.isColumnHidden(COL_WHY) and not cams.table.isColumnHidden(COL_OWNER))
+    qtbot.waitUntil(
+        lambda: not cams.table.isColumnHidden(COL_WHY) and not cams.table.isColumnHidden(COL_OWNER)
+    )
 
 
 def test_call_menu(qtbot: Any) -> None:
@@ -114,14 +148,32 @@ def test_call_menu(qtbot: Any) -> None:
     queue.resize(700, 300)
     queue.show()
     now = datetime.now(UTC)
-    calls = [DispatchCall(id=f"c{i}", incident_id=f"INC-{i}", type_code="ROB", type_text="Robbery", priority=2,
-                          status=CallStatus.PENDING, reported_at=now, updated_at=now,
-                          location=GeoPoint(32.78, -96.8) if i else None, address="x") for i in range(2)]  # fmt: skip
+    calls = [
+        DispatchCall(
+            id=f"c{i}",
+            incident_id=f"INC-{i}",
+            type_code="ROB",
+            type_text="Robbery",
+            priority=2,
+            status=CallStatus.PENDING,
+            reported_at=now,
+            updated_at=now,
+            location=GeoPoint(32.78, -96.8) if i else None,
+            address="x",
+        )
+        for i in range(2)
+    ]
     queue.model.merge([(c, 1) for c in calls], None)
     row = queue.visible_call_ids().index("c1")
     queue._context_menu(queue.table.visualRect(queue.proxy.index(row, 2)).center())
     actions = menu_actions(queue)
-    assert set(actions) == {"Select", "Copy incident id", "Open top cameras on the wall", "Request footage…", "Show on map"}
+    assert set(actions) == {
+        "Select",
+        "Copy incident id",
+        "Open top cameras on the wall",
+        "Request footage…",
+        "Show on map",
+    }
     actions["Copy incident id"].trigger()
     assert QApplication.clipboard().text() == "INC-1"
     with qtbot.waitSignal(queue.open_top_wanted) as top:

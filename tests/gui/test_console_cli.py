@@ -22,11 +22,29 @@ def test_rtcc_console_screenshot(console_server: ConsoleServer, tmp_path: Path, 
     shot = tmp_path / "console.png"
     env = dict(os.environ, RTCC_CONSOLE_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "console", "--server", console_server.base, "--user", "ana",
-         "--password-stdin", "--screenshot", str(shot), "--exit-after", "4",
-         "--settings-file", str(tmp_path / "console.ini")],
-        input=PASSWORD + "\n", text=True, env=env, capture_output=True, timeout=90,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "console",
+            "--server",
+            console_server.base,
+            "--user",
+            "ana",
+            "--password-stdin",
+            "--screenshot",
+            str(shot),
+            "--exit-after",
+            "4",
+            "--settings-file",
+            str(tmp_path / "console.ini"),
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        env=env,
+        capture_output=True,
+        timeout=90,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert PASSWORD not in proc.stderr
     image = QImage(str(shot))

@@ -22,8 +22,12 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 def _all_cameras(server: ConsoleServer) -> list[Any]:
-    r = requests.get(f"{server.base}/api/v1/cameras", params={"since": "0", "limit": 5000}, timeout=30,
-                     headers={"Authorization": f"Bearer {server.admin}"})  # fmt: skip
+    r = requests.get(
+        f"{server.base}/api/v1/cameras",
+        params={"since": "0", "limit": 5000},
+        timeout=30,
+        headers={"Authorization": f"Bearer {server.admin}"},
+    )
     return [camera_from_json(c) for c in r.json()["items"]]
 
 
@@ -32,7 +36,9 @@ def test_posted_call_appears_with_the_right_ranked_cameras(
 ) -> None:
     from rtcc_console.ui import live_data
 
-    monkeypatch.setattr(live_data, "REBUILD_ABOVE", 10)  # the first sync rebuilds the index off-thread
+    monkeypatch.setattr(
+        live_data, "REBUILD_ABOVE", 10
+    )  # the first sync rebuilds the index off-thread
     window, _api = make_console(console_server.base)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
@@ -45,9 +51,12 @@ def test_posted_call_appears_with_the_right_ranked_cameras(
     index = CameraIndex.from_cameras(cams)
     now = datetime.now(UTC)
     expected = ranked_for_call(
-        index_nearest(index), GeoPoint(*CENTER), k=window.settings.nearest_count, radius_m=window.settings.nearest_radius_m,
+        index_nearest(index),
+        GeoPoint(*CENTER),
+        k=window.settings.nearest_count,
+        radius_m=window.settings.nearest_radius_m,
         is_live=lambda c: live_now(c, [], now),
-    )  # fmt: skip
+    )
     shown = [o.camera.id for o in window.camera_list.model.options()]
     assert shown == [r.camera.id for r in expected]
     assert window.wall.reason() == f"call {call['incident_id']}"
@@ -75,7 +84,9 @@ def test_revocation_updates_the_camera_list_at_once(
     registered = next(o for o in options if o.action == "request")
     assert registered.why  # the policy's sentence is there (shown as the tooltip)
 
-    console_server.admin_post(f"/cameras/{live.camera.id}/revoke", {"reason": "owner withdrew consent"})
+    console_server.admin_post(
+        f"/cameras/{live.camera.id}/revoke", {"reason": "owner withdrew consent"}
+    )
 
     def revoked_shown() -> bool:
         now = {o.camera.id: o for o in window.camera_list.model.options()}
@@ -133,20 +144,28 @@ def test_replaced_database_resyncs_registry_and_calls(
     console_server.stop()
 
     (tmp_path / "b").mkdir()
-    other = ConsoleServer(tmp_path / "b", n_registered=50, n_integrated=20, port=console_server.port, seed=2)
+    other = ConsoleServer(
+        tmp_path / "b", n_registered=50, n_integrated=20, port=console_server.port, seed=2
+    )
     try:
         fresh = other.post_call()
         # the old token means nothing to the new database: 401 -> sign-in dialog, layout kept
-        qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
-                        timeout=20000)  # fmt: skip
+        qtbot.waitUntil(
+            lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
+            timeout=20000,
+        )
         dialog = window.session.dialog
         dialog.username.setText("ana")
         dialog.password.setText("a-password-of-12+chars")
         dialog.sign_in_button.click()
         # our last event id is newer than any the new server issued: replay.truncated -> full resync
         qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 70, timeout=20000)
-        qtbot.waitUntil(lambda: [c.id for c in window.call_queue.model.calls()] == [fresh["id"]], timeout=10000)
+        qtbot.waitUntil(
+            lambda: [c.id for c in window.call_queue.model.calls()] == [fresh["id"]], timeout=10000
+        )
         later = other.post_call()
-        qtbot.waitUntil(lambda: window.call_queue.model.call(later["id"]) is not None, timeout=10000)
+        qtbot.waitUntil(
+            lambda: window.call_queue.model.call(later["id"]) is not None, timeout=10000
+        )
     finally:
         other.stop()

@@ -25,11 +25,17 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
-def mfa_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ConsoleServer, list[float]]]:
+def mfa_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ConsoleServer, list[float]]]:
     now = [T0]
     monkeypatch.setattr(server_mfa, "clock", lambda: now[0])
-    server = ConsoleServer(tmp_path, n_registered=20, n_integrated=10,
-                           settings_extra={"mfa_required_roles": ["supervisor"]})  # the fixture's admin signs in alone
+    server = ConsoleServer(
+        tmp_path,
+        n_registered=20,
+        n_integrated=10,
+        settings_extra={"mfa_required_roles": ["supervisor"]},
+    )  # the fixture's admin signs in alone
     server.embedded.ensure_user("sue", "supervisor", PASSWORD)
     try:
         yield server, now
@@ -61,7 +67,9 @@ def _enrol_over_api(base: str, now: float) -> tuple[ApiClient, str]:
 
 
 @pytest.mark.qt_log_ignore("GPUInfo not initialized")
-def test_enrolment_dialog_shows_the_qr_code_then_the_recovery_codes(qtbot: Any, mfa_server: Any, tmp_path: Path) -> None:
+def test_enrolment_dialog_shows_the_qr_code_then_the_recovery_codes(
+    qtbot: Any, mfa_server: Any, tmp_path: Path
+) -> None:
     server, now = mfa_server
     api = ApiClient(server.base)
     dialog = SignInDialog(api, username="sue")
@@ -69,7 +77,9 @@ def test_enrolment_dialog_shows_the_qr_code_then_the_recovery_codes(qtbot: Any, 
     dialog.show()
     dialog.password.setText(PASSWORD)
     dialog.sign_in_button.click()
-    qtbot.waitUntil(lambda: dialog.enrol_dialog is not None and dialog.enrol_dialog.isVisible(), timeout=10000)
+    qtbot.waitUntil(
+        lambda: dialog.enrol_dialog is not None and dialog.enrol_dialog.isVisible(), timeout=10000
+    )
     enrol = dialog.enrol_dialog
     assert enrol is not None
     qtbot.waitUntil(enrol.verify_button.isEnabled, timeout=10000)
@@ -105,7 +115,10 @@ def test_sign_in_dialog_asks_for_the_code(qtbot: Any, mfa_server: Any, tmp_path:
     dialog.sign_in_button.click()
     qtbot.waitUntil(dialog.code.isVisible, timeout=10000)
     assert dialog.mfa_token is not None and not dialog.password.isEnabled()
-    assert dialog.sign_in_button.text() == "Verify code" and "authenticator" in dialog.error_label.text()
+    assert (
+        dialog.sign_in_button.text() == "Verify code"
+        and "authenticator" in dialog.error_label.text()
+    )
     _shot(dialog, "console-signin-mfa.png", tmp_path)
     dialog.code.setText(_code(secret, now[0] - 30))  # the code already used at enrolment
     dialog.sign_in_button.click()
@@ -138,5 +151,9 @@ def test_unlock_screen_asks_for_the_code(qtbot: Any, mfa_server: Any, make_conso
         overlay.unlock_button.click()
     assert not overlay.isVisible()
     assert api.token != old_token  # the unlock continued the session: the old token is revoked
-    gone = requests.get(f"{server.base}/api/v1/auth/me", headers={"Authorization": f"Bearer {old_token}"}, timeout=10)
+    gone = requests.get(
+        f"{server.base}/api/v1/auth/me",
+        headers={"Authorization": f"Bearer {old_token}"},
+        timeout=10,
+    )
     assert gone.status_code == 401 and api.me()["username"] == "sue"

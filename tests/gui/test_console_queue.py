@@ -22,12 +22,28 @@ pytestmark = pytest.mark.gui
 T0 = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
 
 
-def call(cid: str, *, priority: int = 3, minutes: int = 0, status: CallStatus = CallStatus.PENDING,
-         type_text: str = "Burglary", address: str = "1200 Elm St") -> DispatchCall:
+def call(
+    cid: str,
+    *,
+    priority: int = 3,
+    minutes: int = 0,
+    status: CallStatus = CallStatus.PENDING,
+    type_text: str = "Burglary",
+    address: str = "1200 Elm St",
+) -> DispatchCall:
     at = T0 + timedelta(minutes=minutes)
-    return DispatchCall(id=cid, incident_id=f"INC-{cid}", type_code=type_text[:4].upper(), type_text=type_text,
-                        priority=priority, status=status, reported_at=at, updated_at=at,
-                        location=GeoPoint(32.78, -96.8), address=address)  # fmt: skip
+    return DispatchCall(
+        id=cid,
+        incident_id=f"INC-{cid}",
+        type_code=type_text[:4].upper(),
+        type_text=type_text,
+        priority=priority,
+        status=status,
+        reported_at=at,
+        updated_at=at,
+        location=GeoPoint(32.78, -96.8),
+        address=address,
+    )
 
 
 @pytest.fixture

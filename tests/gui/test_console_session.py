@@ -16,7 +16,9 @@ from tests.gui.conftest import PASSWORD, ConsoleServer
 pytestmark = pytest.mark.gui
 
 
-def test_sign_in_dialog_notice_wrong_password_then_success(qtbot: Any, console_server: ConsoleServer) -> None:
+def test_sign_in_dialog_notice_wrong_password_then_success(
+    qtbot: Any, console_server: ConsoleServer
+) -> None:
     notice = requests.get(f"{console_server.base}/api/v1/system/notice", timeout=5).json()["text"]
     api = ApiClient(console_server.base)
     dialog = SignInDialog(api)
@@ -26,7 +28,9 @@ def test_sign_in_dialog_notice_wrong_password_then_success(qtbot: Any, console_s
     dialog.username.setText("ana")
     dialog.password.setText("not the password")
     dialog.sign_in_button.click()
-    qtbot.waitUntil(lambda: dialog.error_label.text() == "Wrong user name or password.", timeout=5000)
+    qtbot.waitUntil(
+        lambda: dialog.error_label.text() == "Wrong user name or password.", timeout=5000
+    )
     assert dialog.password.text() == ""
     dialog.password.setText(PASSWORD)
     with qtbot.waitSignal(dialog.signed_in, timeout=5000) as blocker:
@@ -43,11 +47,16 @@ def test_sign_in_dialog_says_when_the_server_is_unreachable(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: "Cannot reach the server" in dialog.error_label.text(), timeout=5000)
 
 
-def test_sign_in_dialog_says_when_the_account_is_locked(qtbot: Any, console_server: ConsoleServer) -> None:
+def test_sign_in_dialog_says_when_the_account_is_locked(
+    qtbot: Any, console_server: ConsoleServer
+) -> None:
     api = ApiClient(console_server.base)
     for _ in range(5):
-        requests.post(f"{console_server.base}/api/v1/auth/login", json={"username": "ana", "password": "nope-nope"},
-                      timeout=5)  # fmt: skip
+        requests.post(
+            f"{console_server.base}/api/v1/auth/login",
+            json={"username": "ana", "password": "nope-nope"},
+            timeout=5,
+        )
     dialog = SignInDialog(api)
     qtbot.addWidget(dialog)
     dialog.username.setText("ana")
@@ -66,7 +75,9 @@ def test_idle_lock_covers_the_window_until_the_password(
     overlay = window.lock_overlay
     qtbot.waitUntil(lambda: overlay.locked, timeout=5000)
     assert overlay.geometry() == window.rect()
-    assert not window.docks["evidence"].isVisible()  # a floating panel is hidden, not left uncovered
+    assert not window.docks[
+        "evidence"
+    ].isVisible()  # a floating panel is hidden, not left uncovered
     assert not window.next_call_action.isEnabled() and not window.open_top_action.isEnabled()
     overlay.password.setText("wrong password!!")
     overlay.unlock_button.click()
@@ -88,10 +99,16 @@ def test_401_returns_to_sign_in_with_the_layout_kept(
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     window.docks["evidence"].hide()
     state = window.saveState()
-    requests.post(f"{console_server.base}/api/v1/auth/logout", timeout=5,
-                  headers={"Authorization": f"Bearer {api.token}"})  # fmt: skip
+    requests.post(
+        f"{console_server.base}/api/v1/auth/logout",
+        timeout=5,
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
     run_in_background(api.me, on_failure=lambda exc: None)  # any request now gets 401
-    qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
+        timeout=5000,
+    )
     assert window.lock_overlay.isVisible() and not window.lock_overlay.locked
     assert window.saveState() == state
     dialog = window.session.dialog
@@ -164,13 +181,19 @@ def test_sign_out_from_the_menu_revokes_and_asks_again(
     real_end = window.wall.end_session
     window.wall.end_session = lambda: (ended.append(1), real_end())  # spy: live views end too
     window.sign_out_action.trigger()
-    qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
+        timeout=5000,
+    )
     assert window.lock_overlay.isVisible() and api.token is None
     assert ended == [1] and not window.wall.feeds.feeds
 
     def revoked() -> bool:
-        r = requests.get(f"{console_server.base}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"},
-                         timeout=5)  # fmt: skip
+        r = requests.get(
+            f"{console_server.base}/api/v1/auth/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
         return r.status_code == 401
 
     qtbot.waitUntil(revoked, timeout=5000)

@@ -15,8 +15,12 @@ from tests.gui.conftest import ConsoleServer
 
 
 def _live_camera_ids(server: ConsoleServer, n: int) -> list[str]:
-    r = requests.get(f"{server.base}/api/v1/cameras", params={"tier": "integrated", "sharing_mode": "live_always",
-                     "limit": n}, headers={"Authorization": f"Bearer {server.admin}"}, timeout=10)  # fmt: skip
+    r = requests.get(
+        f"{server.base}/api/v1/cameras",
+        params={"tier": "integrated", "sharing_mode": "live_always", "limit": n},
+        headers={"Authorization": f"Bearer {server.admin}"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     ids = [c["id"] for c in r.json()["items"]]
     assert len(ids) == n
@@ -24,14 +28,19 @@ def _live_camera_ids(server: ConsoleServer, n: int) -> list[str]:
 
 
 @pytest.mark.qt_log_ignore("GPUInfo not initialized")  # QtWebEngine (the map) without a GPU
-def test_sign_out_ends_every_grant_before_revoking_the_session(qtbot: Any, console_server: ConsoleServer, make_console: Any) -> None:
+def test_sign_out_ends_every_grant_before_revoking_the_session(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
     window, api = make_console(console_server.base)
     wall = window.wall
     ids = _live_camera_ids(console_server, 3)
     qtbot.waitUntil(lambda: all(window.live.index.get(i) is not None for i in ids), timeout=20000)
     for cid in ids:
         assert wall.open_camera(window.live.index.get(cid), "case 26-004711")
-    qtbot.waitUntil(lambda: len([f for f in wall.feeds.feeds.values() if f.grant is not None]) == 3, timeout=15000)
+    qtbot.waitUntil(
+        lambda: len([f for f in wall.feeds.feeds.values() if f.grant is not None]) == 3,
+        timeout=15000,
+    )
     grant_ids = {f.grant.id for f in wall.feeds.feeds.values()}
     db = console_server.embedded.state.db
     with db.read() as s:
@@ -39,7 +48,10 @@ def test_sign_out_ends_every_grant_before_revoking_the_session(qtbot: Any, conso
         assert {g.session_jti for g in s.scalars(select(LiveGrantRow))} == {jti}
 
     window.sign_out_action.trigger()
-    qtbot.waitUntil(lambda: window.session.dialog is not None and window.session.dialog.isVisible(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.session.dialog is not None and window.session.dialog.isVisible(),
+        timeout=5000,
+    )
     assert api.token is None and not wall.feeds.feeds
 
     def revoked() -> bool:

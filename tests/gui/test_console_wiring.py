@@ -128,7 +128,10 @@ def test_fakes_and_real_widgets_offer_every_member_of_the_seams() -> None:
     from rtcc_console.ui.map_view import MapView
     from rtcc_console.ui.wall.wall import VideoWall
 
-    for protocol, implementations in ((ConsoleMap, (RecordingMap, MapView)), (ConsoleWall, (RecordingWall, VideoWall))):
+    for protocol, implementations in (
+        (ConsoleMap, (RecordingMap, MapView)),
+        (ConsoleWall, (RecordingWall, VideoWall)),
+    ):
         members = [n for n in vars(protocol) if not n.startswith("_")]
         assert len(members) >= 10
         for cls in implementations:
@@ -178,25 +181,38 @@ def test_selection_ctrl_return_revocation_reach_wall_and_map(
     window.camera_list.table.activated_row.emit(request_row)
     assert len(wall.named("open_camera")) == before
     form = window.footage.form
-    assert form.isVisible() and form.seed.camera_id == window.selection.options[request_row].camera.id
+    assert (
+        form.isVisible() and form.seed.camera_id == window.selection.options[request_row].camera.id
+    )
     form.hide()
     mime = window.camera_list.model.mimeData([window.camera_list.model.index(0, 1)])
     payload = json.loads(bytes(mime.data(CAMERA_MIME).data()).decode())
     assert payload["camera_id"] == window.selection.options[0].camera.id
 
-    grant = requests.post(f"{console_server.base}/api/v1/cameras/{live_ids[0]}/live-grants", json={"reason": reason},
-                          headers={"Authorization": f"Bearer {api.token}"}, timeout=10)  # fmt: skip
+    grant = requests.post(
+        f"{console_server.base}/api/v1/cameras/{live_ids[0]}/live-grants",
+        json={"reason": reason},
+        headers={"Authorization": f"Bearer {api.token}"},
+        timeout=10,
+    )
     assert grant.status_code == 201, grant.text
-    console_server.admin_post(f"/cameras/{live_ids[0]}/revoke", {"reason": "owner withdrew consent"})
+    console_server.admin_post(
+        f"/cameras/{live_ids[0]}/revoke", {"reason": "owner withdrew consent"}
+    )
     qtbot.waitUntil(lambda: live_ids[0] in wall.named("on_camera_changed"), timeout=10000)
-    assert any(name == "upsert_camera" and args[0].id == live_ids[0] for name, args in map_view.calls)
+    assert any(
+        name == "upsert_camera" and args[0].id == live_ids[0] for name, args in map_view.calls
+    )
     qtbot.waitUntil(lambda: bool(wall.named("on_grant_revoked")), timeout=10000)
     assert wall.named("on_grant_revoked")[-1][:2] == (grant.json()["id"], live_ids[0])
     assert live_ids[0] not in [o.camera.id for o in window.selection.options if o.action == "live"]
 
     gone = next(o.camera.id for o in window.selection.options if o.camera.id != live_ids[0])
-    deleted = requests.delete(f"{console_server.base}/api/v1/cameras/{gone}", timeout=10,
-                              headers={"Authorization": f"Bearer {console_server.admin}"})  # fmt: skip
+    deleted = requests.delete(
+        f"{console_server.base}/api/v1/cameras/{gone}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {console_server.admin}"},
+    )
     assert deleted.status_code == 204, deleted.text
     qtbot.waitUntil(lambda: ("remove_camera", (gone,)) in map_view.calls, timeout=10000)
     assert gone in wall.named("on_camera_changed")
@@ -215,19 +231,28 @@ def test_emergency_makes_a_camera_live_then_ends(
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     call = console_server.post_call()
     qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
-    cam = console_server.admin_post("/cameras", {
-        "name": "Elm St school gate", "tier": "integrated", "kind": "school", "sharing_mode": "live_in_emergency",
-        "lat": call["lat"] + 0.0001, "lon": call["lon"], "address": "1201 Elm St",
-        "stream_url": "rtsp://user:pw@127.0.0.1:9/gate",
-    })  # fmt: skip
+    cam = console_server.admin_post(
+        "/cameras",
+        {
+            "name": "Elm St school gate",
+            "tier": "integrated",
+            "kind": "school",
+            "sharing_mode": "live_in_emergency",
+            "lat": call["lat"] + 0.0001,
+            "lon": call["lon"],
+            "address": "1201 Elm St",
+            "stream_url": "rtsp://user:pw@127.0.0.1:9/gate",
+        },
+    )
 
     def action_of(camera_id: str) -> str | None:
         return next((o.action for o in window.selection.options if o.camera.id == camera_id), None)
 
     qtbot.waitUntil(lambda: action_of(cam["id"]) == "request", timeout=10000)
     assert "pw@" not in (window.live.index.get(cam["id"]).stream_ref or "")
-    em = console_server.admin_post("/emergencies", {"camera_ids": [cam["id"]], "reason": "school lockdown",
-                                                    "duration_s": 600})  # fmt: skip
+    em = console_server.admin_post(
+        "/emergencies", {"camera_ids": [cam["id"]], "reason": "school lockdown", "duration_s": 600}
+    )
     qtbot.waitUntil(lambda: action_of(cam["id"]) == "live", timeout=10000)
     console_server.admin_post(f"/emergencies/{em['id']}/end", {"reason": "all clear"})
     qtbot.waitUntil(lambda: action_of(cam["id"]) == "request", timeout=10000)
@@ -244,5 +269,9 @@ def test_messages_reach_the_status_bar_and_errors_a_dialog(
     messages.warning("Registry sync is slow")
     qtbot.waitUntil(lambda: window.status.currentMessage() == "Registry sync is slow", timeout=2000)
     messages.error("Snapshot could not be saved")
-    qtbot.waitUntil(lambda: any(b.text() == "Snapshot could not be saved" for b in window.findChildren(QMessageBox)),
-                    timeout=2000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: any(
+            b.text() == "Snapshot could not be saved" for b in window.findChildren(QMessageBox)
+        ),
+        timeout=2000,
+    )

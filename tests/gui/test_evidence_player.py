@@ -29,20 +29,36 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _item(clip: Path, offset: float = 90.0) -> Evidence:
     return Evidence(
-        id="ev-1", sha256=hashlib.sha256(clip.read_bytes()).hexdigest(), size=clip.stat().st_size,
-        filename=clip.name, integrity="ok", camera_id="cam-000042", owner_kind="business",
-        media=MediaInfo(duration_s=4.0, codec="h264", width=320, height=180,
-                        start_time=datetime(2026, 11, 29, 3, 0, 0, tzinfo=UTC)),
+        id="ev-1",
+        sha256=hashlib.sha256(clip.read_bytes()).hexdigest(),
+        size=clip.stat().st_size,
+        filename=clip.name,
+        integrity="ok",
+        camera_id="cam-000042",
+        owner_kind="business",
+        media=MediaInfo(
+            duration_s=4.0,
+            codec="h264",
+            width=320,
+            height=180,
+            start_time=datetime(2026, 11, 29, 3, 0, 0, tzinfo=UTC),
+        ),
         clock_offset_s=offset,
-    )  # fmt: skip
+    )
 
 
 def _truth(path: Path, index: int, size: tuple[int, int]) -> bytes:
     with av.open(str(path)) as c:
         for i, f in enumerate(c.decode(video=0)):
             if i == index:
-                out = VideoReformatter().reformat(f, width=size[0], height=size[1], format="bgra",
-                                                  interpolation=Interpolation.FAST_BILINEAR, threads=1)
+                out = VideoReformatter().reformat(
+                    f,
+                    width=size[0],
+                    height=size[1],
+                    format="bgra",
+                    interpolation=Interpolation.FAST_BILINEAR,
+                    threads=1,
+                )
                 return bytes(out.planes[0])
     raise AssertionError("frame not found")
 
@@ -63,11 +79,15 @@ def player(qtbot: Any, clip: Path) -> Iterator[Any]:
 
 
 def _at(qtbot: Any, p: Any, index: int) -> None:
-    qtbot.waitUntil(lambda: p.shown_index == index and p.view.frame is not None
-                    and p.view.frame.index == index, timeout=5000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: p.shown_index == index and p.view.frame is not None and p.view.frame.index == index,
+        timeout=5000,
+    )
 
 
-def test_step_forward_and_back_land_on_the_expected_frame(qtbot: Any, player: Any, clip: Path) -> None:
+def test_step_forward_and_back_land_on_the_expected_frame(
+    qtbot: Any, player: Any, clip: Path
+) -> None:
     for _ in range(16):  # across the keyframe at 15
         player.step(1)
     _at(qtbot, player, 16)

@@ -33,16 +33,25 @@ def vault() -> Iterator[FakeVault]:
 @pytest.fixture(scope="module")
 def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     tmp = tmp_path_factory.mktemp("tab")
-    return write_mp4(tmp / "c.mp4", seconds=2.0, fps=15, size=(320, 180), gop=15, cache_dir=tmp).read_bytes()
+    return write_mp4(
+        tmp / "c.mp4", seconds=2.0, fps=15, size=(320, 180), gop=15, cache_dir=tmp
+    ).read_bytes()
 
 
 def _call() -> DispatchCall:
     now = datetime.now(UTC)
     return DispatchCall(
-        id="call-1", incident_id="DPD-T-0001", type_code="BURG", type_text="Burglary",
-        priority=2, status=CallStatus.PENDING, location=GeoPoint(32.78, -96.8),
-        address="1200 Elm St", reported_at=now, updated_at=now,
-    )  # fmt: skip
+        id="call-1",
+        incident_id="DPD-T-0001",
+        type_code="BURG",
+        type_text="Burglary",
+        priority=2,
+        status=CallStatus.PENDING,
+        location=GeoPoint(32.78, -96.8),
+        address="1200 Elm St",
+        reported_at=now,
+        updated_at=now,
+    )
 
 
 @pytest.fixture
@@ -59,9 +68,16 @@ def tab(qtbot: Any, vault: FakeVault, tmp_path: Path) -> Iterator[Any]:
     t.shutdown()
 
 
-def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
-    vault.add("ev-1", clip_bytes, call_id="call-1", received_at="2026-11-29T18:00:00+00:00",
-              case_numbers=["DPD-T-0001"])  # fmt: skip
+def test_lists_the_calls_items_and_takes_live_ones(
+    qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
+) -> None:
+    vault.add(
+        "ev-1",
+        clip_bytes,
+        call_id="call-1",
+        received_at="2026-11-29T18:00:00+00:00",
+        case_numbers=["DPD-T-0001"],
+    )
     vault.add("ev-x", b"other", call_id="call-2", case_numbers=["26-other"])
     with qtbot.waitSignal(tab.items_loaded, timeout=5000) as blocker:
         tab.show_call(_call())
@@ -71,8 +87,14 @@ def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: 
     assert [model.display(i, COL_OWNER) for i in model.items] == ["residential"]
     assert model.display(model.items[0], COL_HASH) == "✔ verified"
     # a live event for this call arrives: a new row on top, no reload
-    live = vault.add("ev-2", b"new bytes", call_id="call-1", received_at="2026-11-29T18:05:00+00:00",
-                     owner_kind="business", case_numbers=["DPD-T-0001"])  # fmt: skip
+    live = vault.add(
+        "ev-2",
+        b"new bytes",
+        call_id="call-1",
+        received_at="2026-11-29T18:05:00+00:00",
+        owner_kind="business",
+        case_numbers=["DPD-T-0001"],
+    )
     with qtbot.waitSignal(tab.item_changed, timeout=2000):
         tab.on_evidence_event("evidence.received", {"evidence": live})
     assert [i.id for i in model.items] == ["ev-2", "ev-1"]
@@ -84,7 +106,9 @@ def test_lists_the_calls_items_and_takes_live_ones(qtbot: Any, tab: Any, vault: 
     assert "business" in texts and not any("Jane" in t for t in texts)
 
 
-def test_integrity_failure_stands_out(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
+def test_integrity_failure_stands_out(
+    qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
+) -> None:
     from PySide6.QtCore import Qt
 
     vault.add("ev-1", clip_bytes, call_id="call-1")
@@ -103,7 +127,9 @@ def test_integrity_failure_stands_out(qtbot: Any, tab: Any, vault: FakeVault, cl
     assert "INTEGRITY FAILURE" in tab.player.view.message and tab.player.player is None
 
 
-def test_select_plays_and_snapshot_goes_to_the_vault(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
+def test_select_plays_and_snapshot_goes_to_the_vault(
+    qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
+) -> None:
     vault.add("ev-1", clip_bytes, call_id="call-1", case_numbers=["DPD-T-0001"])
     with qtbot.waitSignal(tab.items_loaded, timeout=5000):
         tab.show_call(_call())
@@ -117,7 +143,9 @@ def test_select_plays_and_snapshot_goes_to_the_vault(qtbot: Any, tab: Any, vault
     qtbot.waitUntil(lambda: tab.player.shown_index == 2, timeout=5000)
     with qtbot.waitSignal(tab.player.snapshot_taken, timeout=5000):
         tab.player.snapshot_button.click()
-    assert vault.snapshots == [{"evidence_id": "ev-1", "at_s": pytest.approx(2 / 15), "case_number": "DPD-T-0001"}]
+    assert vault.snapshots == [
+        {"evidence_id": "ev-1", "at_s": pytest.approx(2 / 15), "case_number": "DPD-T-0001"}
+    ]
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=2000)
     # sign-out: nothing of it stays on screen or on the workstation's disk
     tab.forget()
@@ -153,7 +181,9 @@ def test_export_progress_and_cancel(qtbot: Any, tab: Any, vault: FakeVault, tmp_
     assert vault.export["status"] == "cancelled" and not dest2.exists()
 
 
-def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes) -> None:
+def test_a_chosen_moment_opens_the_item_with_its_box(
+    qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
+) -> None:
     """What the vehicle filter's ``moment_chosen(evidence_id, time_s, box)`` asks for."""
     vault.add("ev-1", clip_bytes, call_id="call-1", case_numbers=["DPD-T-0001"])
     with qtbot.waitSignal(tab.items_loaded, timeout=5000):
@@ -164,11 +194,15 @@ def test_a_chosen_moment_opens_the_item_with_its_box(qtbot: Any, tab: Any, vault
     assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.5))
     assert not tab.player.player.status().playing
     tab.jump_to_moment("ev-1", 2.0, {"x1": 80, "y1": 45, "x2": 240, "y2": 90})  # pixels of 320x180
-    qtbot.waitUntil(lambda: tab.player.shown_index == 29, timeout=10_000)  # 2.0 s is past the end: last frame
+    qtbot.waitUntil(
+        lambda: tab.player.shown_index == 29, timeout=10_000
+    )  # 2.0 s is past the end: last frame
     assert tab.player.view.box == pytest.approx((0.25, 0.25, 0.5, 0.25))
 
 
-def test_a_call_takes_the_case_its_evidence_is_filed_under(qtbot: Any, tab: Any, vault: FakeVault) -> None:
+def test_a_call_takes_the_case_its_evidence_is_filed_under(
+    qtbot: Any, tab: Any, vault: FakeVault
+) -> None:
     from rtcc_console.ui.evidence.tab import case_for_incident
 
     vault.add("ev-1", b"a", call_id="call-1", case_numbers=["26-777"])
@@ -187,9 +221,20 @@ def test_download_progress_and_choosing_another_item_cancels_it(
     qtbot: Any, tab: Any, vault: FakeVault, clip_bytes: bytes
 ) -> None:
     big = clip_bytes * 40  # a few MB, sent slowly
-    vault.add("ev-big", big, call_id="call-1", case_numbers=["DPD-T-0001"], received_at="2026-11-29T18:00:00+00:00")
-    vault.add("ev-small", clip_bytes, call_id="call-1", case_numbers=["DPD-T-0001"],
-              received_at="2026-11-29T17:00:00+00:00")  # fmt: skip
+    vault.add(
+        "ev-big",
+        big,
+        call_id="call-1",
+        case_numbers=["DPD-T-0001"],
+        received_at="2026-11-29T18:00:00+00:00",
+    )
+    vault.add(
+        "ev-small",
+        clip_bytes,
+        call_id="call-1",
+        case_numbers=["DPD-T-0001"],
+        received_at="2026-11-29T17:00:00+00:00",
+    )
     vault.slow.add("ev-big")
     with qtbot.waitSignal(tab.items_loaded, timeout=5000):
         tab.show_call(_call())

@@ -35,7 +35,9 @@ def view(qtbot: Any) -> Iterator[Any]:
 
 
 def test_page_has_no_remote_script_or_stylesheet() -> None:
-    html = build_map_html(tile_url="https://tiles.example.org/{z}/{x}/{y}.png", tile_attribution="x")
+    html = build_map_html(
+        tile_url="https://tiles.example.org/{z}/{x}/{y}.png", tile_attribution="x"
+    )
     srcs = re.findall(r"<script[^>]*\bsrc\s*=\s*[\"']([^\"']+)", html, re.I)
     hrefs = re.findall(r"<link[^>]*\bhref\s*=\s*[\"']([^\"']+)", html, re.I)
     assert {"leaflet.js", "qwebchannel.js", "rtcc_map.js"} <= set(srcs)
@@ -85,7 +87,9 @@ def test_selection_draws_rings_and_ranked(qtbot: Any, view: Any) -> None:
     view.select_call("c1", center=True)
     view.show_ranked(["cam-0", "cam-2"])
     view.select_camera("cam-2")
-    s = wait_state(qtbot, view, lambda s: s["selected"] == "c1" and s["ranked"] == ["cam-0", "cam-2"])
+    s = wait_state(
+        qtbot, view, lambda s: s["selected"] == "c1" and s["ranked"] == ["cam-0", "cam-2"]
+    )
     assert sorted(s["rings"]) == [100, 250, 500]
     assert s["selectedCamera"] == "cam-2"
     assert s["zoom"] >= 15 and s["cones"] == 4  # zoomed in on the call: heading cones shown
@@ -112,14 +116,28 @@ def test_clicks_reach_python(qtbot: Any, view: Any) -> None:
 
 
 def test_camera_tooltip_names_owner_kind_tier_mode_and_distance(qtbot: Any, view: Any) -> None:
-    view.set_cameras([
-        camera(1, 32.78, -96.80, tier=Tier.INTEGRATED, mode=SharingMode.LIVE_IN_EMERGENCY, kind=CameraKind.SCHOOL),
-        camera(2, 32.79, -96.80, kind=CameraKind.BUSINESS),
-    ])
+    view.set_cameras(
+        [
+            camera(
+                1,
+                32.78,
+                -96.80,
+                tier=Tier.INTEGRATED,
+                mode=SharingMode.LIVE_IN_EMERGENCY,
+                kind=CameraKind.SCHOOL,
+            ),
+            camera(2, 32.79, -96.80, kind=CameraKind.BUSINESS),
+        ]
+    )
     view.set_calls([call("c1", 32.781, -96.80)])
     wait_state(qtbot, view, lambda s: s["cameras"] == 2)
     tip = evaluate(qtbot, view, "rtcc.cameraTip", "cam-1")
-    assert "school" in tip and "integrated" in tip and "live in emergency" in tip and "from the selected" not in tip
+    assert (
+        "school" in tip
+        and "integrated" in tip
+        and "live in emergency" in tip
+        and "from the selected" not in tip
+    )
     view.select_call("c1")
     wait_state(qtbot, view, lambda s: s["selected"] == "c1")
     tip = evaluate(qtbot, view, "rtcc.cameraTip", "cam-2")

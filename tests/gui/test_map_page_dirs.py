@@ -12,7 +12,9 @@ from rtcc_console.ui.map_page import PAGE_DIR_PREFIX, new_page_dir, remove_stale
 
 
 def test_folder_of_a_dead_process_is_removed_on_start(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     crashed = tmp_path / f"{PAGE_DIR_PREFIX}crashed"
     crashed.mkdir()
     (crashed / "owner.pid").write_text(dead.stdout.strip())
@@ -42,7 +44,9 @@ def test_folder_is_removed_when_the_process_exits(tmp_path: Path) -> None:
         "import sys; from pathlib import Path; from rtcc_console.ui.map_page import new_page_dir;"
         "p = new_page_dir(Path(sys.argv[1])); (p / 'map.html').write_text('x'); print(p)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
     made = Path(out.stdout.strip())
     assert made.parent == tmp_path
     assert not made.exists()

@@ -32,12 +32,19 @@ def view(qtbot: Any) -> Iterator[Any]:
 
 
 def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
-    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
 
 
 def test_rank_labels_of_close_cameras_never_overlap(qtbot: Any, view: Any) -> None:
     # Ten cameras within about 30 m of the call: their labels would sit on one another.
-    cams = [camera(i, 32.7800 + 0.00005 * (i % 3), -96.8000 + 0.00005 * (i // 3)) for i in range(10)]
+    cams = [
+        camera(i, 32.7800 + 0.00005 * (i % 3), -96.8000 + 0.00005 * (i // 3)) for i in range(10)
+    ]
     view.set_cameras(cams)
     view.set_calls([call("c1", 32.7801, -96.8001)])
     wait_state(qtbot, view, lambda s: s["cameras"] == 10)
@@ -48,7 +55,7 @@ def test_rank_labels_of_close_cameras_never_overlap(qtbot: Any, view: Any) -> No
     labels = layout["labels"]
     assert sorted(b["rank"] for b in labels) == list(range(1, 11))
     for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
+        for b in labels[i + 1 :]:
             assert not _overlap(a, b), (a, b)
 
 
@@ -61,7 +68,12 @@ def test_view_frames_the_call_and_every_ranked_camera(qtbot: Any, view: Any) -> 
     view.select_call("c1", center=True)
     view.show_ranked([near.id, far.id])
     wait_state(qtbot, view, lambda s: len(s["ranked"]) == 2)
-    visible = evaluate(qtbot, view, "rtcc.boundsContain", [[32.7890, -96.8000], [32.7800, -96.8000], [32.7802, -96.8003]])
+    visible = evaluate(
+        qtbot,
+        view,
+        "rtcc.boundsContain",
+        [[32.7890, -96.8000], [32.7800, -96.8000], [32.7802, -96.8003]],
+    )
     assert visible == [True, True, True]
 
 
@@ -74,7 +86,11 @@ def test_hover_names_the_camera_and_its_rank(qtbot: Any, view: Any) -> None:
     view.show_ranked([cams[1].id, cams[0].id])
     wait_state(qtbot, view, lambda s: len(s["ranked"]) == 2)
     tip = evaluate(qtbot, view, "rtcc.cameraTip", cams[0].id)
-    assert tip.startswith("<b>#2</b> <b>") and cams[0].name.replace("&", "&amp;") in tip and cams[0].id in tip
+    assert (
+        tip.startswith("<b>#2</b> <b>")
+        and cams[0].name.replace("&", "&amp;") in tip
+        and cams[0].id in tip
+    )
 
 
 def test_nothing_sits_under_the_offline_notice(qtbot: Any, view: Any) -> None:

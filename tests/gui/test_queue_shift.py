@@ -28,12 +28,27 @@ pytestmark = pytest.mark.gui
 T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 
 
-def call(cid: str, *, priority: int = 3, minutes: int = 0, status: CallStatus = CallStatus.PENDING,
-         type_text: str = "Burglary") -> DispatchCall:
+def call(
+    cid: str,
+    *,
+    priority: int = 3,
+    minutes: int = 0,
+    status: CallStatus = CallStatus.PENDING,
+    type_text: str = "Burglary",
+) -> DispatchCall:
     at = T0 + timedelta(minutes=minutes)
-    return DispatchCall(id=cid, incident_id=f"INC-{cid}", type_code=type_text[:4].upper(), type_text=type_text,
-                        priority=priority, status=status, reported_at=at, updated_at=at,
-                        location=GeoPoint(32.78, -96.8), address=f"{cid} Elm St")  # fmt: skip
+    return DispatchCall(
+        id=cid,
+        incident_id=f"INC-{cid}",
+        type_code=type_text[:4].upper(),
+        type_text=type_text,
+        priority=priority,
+        status=status,
+        reported_at=at,
+        updated_at=at,
+        location=GeoPoint(32.78, -96.8),
+        address=f"{cid} Elm St",
+    )
 
 
 class Player:
@@ -64,8 +79,14 @@ def player() -> Player:
 
 @pytest.fixture
 def queue(qtbot: Any, clock: Clock, player: Player) -> CallQueue:
-    alerter = CallAlerter(sounds={1: "urgent", 2: "chime"}, player=player, window=lambda: None,
-                          repeat_s=30, max_repeats=2, monotonic=clock)  # fmt: skip
+    alerter = CallAlerter(
+        sounds={1: "urgent", 2: "chime"},
+        player=player,
+        window=lambda: None,
+        repeat_s=30,
+        max_repeats=2,
+        monotonic=clock,
+    )
     widget = CallQueue(alerter=alerter, hold_s=4.0, closed_linger_s=300, monotonic=clock)
     qtbot.addWidget(widget)
     widget.resize(900, 400)
@@ -88,7 +109,9 @@ def pointer_leaves(queue: CallQueue) -> None:
 
 
 # -- alerts and acknowledgement ------------------------------------------------------
-def test_loaded_calls_are_quiet_new_calls_sound_by_priority(queue: CallQueue, player: Player) -> None:
+def test_loaded_calls_are_quiet_new_calls_sound_by_priority(
+    queue: CallQueue, player: Player
+) -> None:
     loaded(queue, call("a", priority=1))
     assert player.played == [] and queue.model.unacked_ids() == set()
     queue.model.upsert(call("b", priority=1, minutes=1), 1)
@@ -98,11 +121,16 @@ def test_loaded_calls_are_quiet_new_calls_sound_by_priority(queue: CallQueue, pl
     assert queue.model.unacked_ids() == {"b", "c", "d"}
     index = queue.proxy.index(queue.visible_call_ids().index("b"), COL_PRIORITY)
     assert index.data() == "● 1"
-    assert isinstance(index.data(Qt.ItemDataRole.FontRole), QFont) and index.data(Qt.ItemDataRole.FontRole).bold()
+    assert (
+        isinstance(index.data(Qt.ItemDataRole.FontRole), QFont)
+        and index.data(Qt.ItemDataRole.FontRole).bold()
+    )
     assert "3 new" in queue.counts_label.text()
 
 
-def test_unacknowledged_p1_repeats_a_bounded_number_of_times(queue: CallQueue, player: Player, clock: Clock) -> None:
+def test_unacknowledged_p1_repeats_a_bounded_number_of_times(
+    queue: CallQueue, player: Player, clock: Clock
+) -> None:
     queue.model.upsert(call("b", priority=1), 1)
     queue.model.upsert(call("c", priority=2), 1)
     assert player.played == ["urgent", "chime"]
@@ -112,7 +140,9 @@ def test_unacknowledged_p1_repeats_a_bounded_number_of_times(queue: CallQueue, p
     assert player.played == ["urgent", "chime", "urgent", "urgent"]  # P1 twice more, then silence
 
 
-def test_selecting_acknowledges_and_stops_the_repeat(queue: CallQueue, player: Player, clock: Clock, qtbot: Any) -> None:
+def test_selecting_acknowledges_and_stops_the_repeat(
+    queue: CallQueue, player: Player, clock: Clock, qtbot: Any
+) -> None:
     queue.model.upsert(call("b", priority=1), 1)
     with qtbot.waitSignal(queue.call_acknowledged) as ack:
         assert queue.select_call("b")
@@ -161,7 +191,9 @@ def test_generated_sounds_are_real_wav_files(tmp_path: Any) -> None:
 
 
 # -- rows that hold still --------------------------------------------------------------
-def test_new_calls_wait_behind_a_marker_while_the_pointer_is_in_the_queue(queue: CallQueue, clock: Clock, qtbot: Any) -> None:
+def test_new_calls_wait_behind_a_marker_while_the_pointer_is_in_the_queue(
+    queue: CallQueue, clock: Clock, qtbot: Any
+) -> None:
     loaded(queue, call("a", priority=3, minutes=1), call("b", priority=3, minutes=2))
     assert queue.select_call("a")
     before = queue.visible_call_ids()
@@ -179,7 +211,9 @@ def test_new_calls_wait_behind_a_marker_while_the_pointer_is_in_the_queue(queue:
     assert queue.selected_call_id() == "a"  # the selection stayed on the analyst's call
 
 
-def test_held_calls_show_themselves_when_the_analyst_stops_working(queue: CallQueue, clock: Clock, qtbot: Any) -> None:
+def test_held_calls_show_themselves_when_the_analyst_stops_working(
+    queue: CallQueue, clock: Clock, qtbot: Any
+) -> None:
     loaded(queue, call("a"))
     pointer_enters(queue)
     queue.model.upsert(call("x", priority=1), 1)
@@ -202,7 +236,9 @@ def test_rows_do_not_resort_under_the_pointer(queue: CallQueue, clock: Clock) ->
     assert queue.visible_call_ids() == ["a", "b"]
 
 
-def test_a_click_acts_on_the_row_under_the_pointer_at_button_down(queue: CallQueue, qtbot: Any) -> None:
+def test_a_click_acts_on_the_row_under_the_pointer_at_button_down(
+    queue: CallQueue, qtbot: Any
+) -> None:
     loaded(queue, call("a", minutes=1), call("b", minutes=2), call("c", minutes=3))
     rect = queue.table.visualRect(queue.proxy.index(1, COL_TYPE))
     target = queue.proxy.index(1, 0).data(CALL_ID_ROLE)
@@ -213,26 +249,38 @@ def test_a_click_acts_on_the_row_under_the_pointer_at_button_down(queue: CallQue
     # A row inserted between button-down and selection must not steal the click: the
     # press remembered the call id.
     queue.table.pressed_call_id = "c"
-    queue.table.selectionModel().setCurrentIndex(queue.proxy.index(0, 0), queue.table.selectionModel().SelectionFlag.ClearAndSelect)
+    queue.table.selectionModel().setCurrentIndex(
+        queue.proxy.index(0, 0), queue.table.selectionModel().SelectionFlag.ClearAndSelect
+    )
     assert chosen[-1] == "c" and queue.selected_call_id() == "c"
 
 
 def _press(pos: QPoint) -> Any:
     from PySide6.QtGui import QMouseEvent
 
-    return QMouseEvent(QEvent.Type.MouseButtonPress, QPointF(pos), QPointF(pos), Qt.MouseButton.LeftButton,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    return QMouseEvent(
+        QEvent.Type.MouseButtonPress,
+        QPointF(pos),
+        QPointF(pos),
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
 
 
 # -- closed calls, counts, columns ---------------------------------------------------------
 def test_closed_calls_linger_greyed_then_leave_the_open_view(queue: CallQueue) -> None:
     loaded(queue, call("a", priority=2), call("b", priority=3))
     closed_at = T0 + timedelta(minutes=28)
-    gone = dataclasses.replace(call("a", priority=2, status=CallStatus.CLOSED), updated_at=closed_at)
+    gone = dataclasses.replace(
+        call("a", priority=2, status=CallStatus.CLOSED), updated_at=closed_at
+    )
     queue.model.upsert(gone, 2)
     queue.proxy.refilter()
     assert "a" in queue.visible_call_ids()  # closed 2 minutes ago (linger 5 minutes)
-    brush = queue.proxy.index(queue.visible_call_ids().index("a"), 2).data(Qt.ItemDataRole.BackgroundRole)
+    brush = queue.proxy.index(queue.visible_call_ids().index("a"), 2).data(
+        Qt.ItemDataRole.BackgroundRole
+    )
     assert brush.color().name() == "#30343a"
     queue.model._clock = lambda: closed_at + timedelta(minutes=6)
     queue.proxy.refilter()
@@ -241,7 +289,13 @@ def test_closed_calls_linger_greyed_then_leave_the_open_view(queue: CallQueue) -
 
 
 def test_counts_by_priority(queue: CallQueue) -> None:
-    loaded(queue, call("a", priority=1), call("b", priority=1), call("c", priority=3), call("d", priority=7))
+    loaded(
+        queue,
+        call("a", priority=1),
+        call("b", priority=1),
+        call("c", priority=3),
+        call("d", priority=7),
+    )
     assert queue.counts_label.text() == "P1 2  ·  P2 0  ·  P3 1  ·  P4 0  ·  other 1"
 
 
@@ -249,7 +303,12 @@ def test_incident_and_reported_columns_and_header_sort(queue: CallQueue) -> None
     from zoneinfo import ZoneInfo
 
     queue.model.zone = ZoneInfo("America/Chicago")
-    loaded(queue, call("b", priority=1, minutes=2), call("a", priority=3, minutes=9), call("c", priority=2, minutes=5))
+    loaded(
+        queue,
+        call("b", priority=1, minutes=2),
+        call("a", priority=3, minutes=9),
+        call("c", priority=2, minutes=5),
+    )
     assert queue.proxy.index(0, COL_INCIDENT).data() == "INC-b"
     assert queue.proxy.index(0, COL_REPORTED).data() == "12:02:00"  # 18:02 UTC in Chicago (CST)
     assert queue.table.horizontalHeader().sectionsClickable()
@@ -273,8 +332,12 @@ def test_model_without_view_marks_arrivals(qtbot: Any) -> None:
 
 # -- search keeps the analyst's call ------------------------------------------------------
 def test_search_never_changes_the_selected_call(queue: CallQueue, qtbot: Any) -> None:
-    loaded(queue, call("a", type_text="Robbery", minutes=1), call("b", type_text="Burglary", minutes=2),
-           call("c", type_text="Burglary", minutes=3))  # fmt: skip
+    loaded(
+        queue,
+        call("a", type_text="Robbery", minutes=1),
+        call("b", type_text="Burglary", minutes=2),
+        call("c", type_text="Burglary", minutes=3),
+    )
     assert queue.select_call("a")
     chosen: list[str] = []
     queue.call_selected.connect(chosen.append)

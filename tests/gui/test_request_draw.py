@@ -39,7 +39,10 @@ def planar_area(points: list[tuple[float, float]]) -> float:
     """Shoelace area in a local projection (independent of the page's spherical formula)."""
     proj = LocalProjection(GeoPoint(*points[0]))
     xy = [proj.to_xy(GeoPoint(lat, lon)) for lat, lon in points]
-    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(xy, xy[1:] + xy[:1], strict=True))) / 2
+    return (
+        abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(xy, xy[1:] + xy[:1], strict=True)))
+        / 2
+    )
 
 
 def draw_state(qtbot: Any, view: Any) -> dict[str, Any]:
@@ -49,7 +52,9 @@ def draw_state(qtbot: Any, view: Any) -> dict[str, Any]:
 
 
 def test_drawing_assets_are_local() -> None:
-    html = build_map_html(tile_url="https://tiles.example.org/{z}/{x}/{y}.png", tile_attribution="x")
+    html = build_map_html(
+        tile_url="https://tiles.example.org/{z}/{x}/{y}.png", tile_attribution="x"
+    )
     srcs = re.findall(r"<script[^>]*\bsrc\s*=\s*[\"']([^\"']+)", html, re.I)
     hrefs = re.findall(r"<link[^>]*\bhref\s*=\s*[\"']([^\"']+)", html, re.I)
     assert {"leaflet-geoman.min.js", "rtcc_draw.js"} <= set(srcs)
@@ -69,7 +74,9 @@ def test_polygon_drawn_by_clicks_reports_its_area_and_can_be_edited(qtbot: Any, 
     report = sig.args[0]
     area = report["area"]
     assert area["kind"] == "polygon"
-    assert [c for p in area["points"] for c in (p["lat"], p["lon"])] == pytest.approx([c for p in corners for c in p])
+    assert [c for p in area["points"] for c in (p["lat"], p["lon"])] == pytest.approx(
+        [c for p in corners for c in p]
+    )
     expected = planar_area(corners)
     assert report["area_m2"] == pytest.approx(expected, rel=0.005)
     s = draw_state(qtbot, view)
@@ -81,9 +88,15 @@ def test_polygon_drawn_by_clicks_reports_its_area_and_can_be_edited(qtbot: Any, 
 
     # Drag the third handle outwards: the polygon and its reported area follow.
     moved = corners[:2] + [(32.790, -96.788)] + corners[3:]
-    with qtbot.waitSignal(view.area_changed, timeout=5000,
-                          check_params_cb=lambda r: r["area"] and len(r["area"]["points"]) == 4
-                          and abs(r["area"]["points"][2]["lat"] - 32.790) < 1e-9) as sig:
+    with qtbot.waitSignal(
+        view.area_changed,
+        timeout=5000,
+        check_params_cb=lambda r: (
+            r["area"]
+            and len(r["area"]["points"]) == 4
+            and abs(r["area"]["points"][2]["lat"] - 32.790) < 1e-9
+        ),
+    ) as sig:
         assert evaluate(qtbot, view, "rtcc.draw.dragVertex", 2, 32.790, -96.788)
     assert sig.args[0]["area_m2"] == pytest.approx(planar_area(moved), rel=0.005)
     assert sig.args[0]["area_m2"] > expected
@@ -122,22 +135,39 @@ def test_corridor_along_a_path_with_a_width(qtbot: Any, view: Any) -> None:
         view.set_draw_width(120)
     assert sig.args[0]["area"]["width_m"] == 120
     assert sig.args[0]["area_m2"] == pytest.approx(length * 120 + math.pi * 60**2, rel=0.005)
-    assert draw_state(qtbot, view)["bandWeight"] == pytest.approx(band * 2, rel=0.01)  # the band is the width
+    assert draw_state(qtbot, view)["bandWeight"] == pytest.approx(
+        band * 2, rel=0.01
+    )  # the band is the width
 
 
 def test_clear_and_show_a_sent_request_with_its_cameras(qtbot: Any, view: Any) -> None:
-    view.set_cameras([camera(1, 32.7801, -96.8001), camera(2, 32.7805, -96.7995), camera(3, 32.80, -96.70)])
+    view.set_cameras(
+        [camera(1, 32.7801, -96.8001), camera(2, 32.7805, -96.7995), camera(3, 32.80, -96.70)]
+    )
     with qtbot.waitSignal(view.area_changed, timeout=5000):
-        view.set_request_area({"kind": "polygon", "points": [
-            {"lat": 32.779, "lon": -96.801}, {"lat": 32.782, "lon": -96.801}, {"lat": 32.782, "lon": -96.798}]})
-    with qtbot.waitSignal(view.area_changed, timeout=5000,
-                          check_params_cb=lambda r: r["area"] is None) as sig:
+        view.set_request_area(
+            {
+                "kind": "polygon",
+                "points": [
+                    {"lat": 32.779, "lon": -96.801},
+                    {"lat": 32.782, "lon": -96.801},
+                    {"lat": 32.782, "lon": -96.798},
+                ],
+            }
+        )
+    with qtbot.waitSignal(
+        view.area_changed, timeout=5000, check_params_cb=lambda r: r["area"] is None
+    ) as sig:
         view.clear_request_area()
     assert sig.args[0]["area_m2"] is None
     assert draw_state(qtbot, view)["label"] == ""
-    view.show_request({"kind": "circle", "center": {"lat": 32.7801, "lon": -96.8001}, "radius_m": 120},
-                      ["cam-1", "cam-2", "cam-unknown"])
-    qtbot.waitUntil(lambda: (draw_state(qtbot, view)["shown"] or {}).get("cameras") == 2, timeout=5000)
+    view.show_request(
+        {"kind": "circle", "center": {"lat": 32.7801, "lon": -96.8001}, "radius_m": 120},
+        ["cam-1", "cam-2", "cam-unknown"],
+    )
+    qtbot.waitUntil(
+        lambda: (draw_state(qtbot, view)["shown"] or {}).get("cameras") == 2, timeout=5000
+    )
 
 
 def _mouse(view: Any, kind: Any, x: float, y: float) -> None:
@@ -150,9 +180,15 @@ def _mouse(view: Any, kind: Any, x: float, y: float) -> None:
     local = QPointF(x, y)
     global_pos = QPointF(target.mapToGlobal(QPoint(int(x), int(y))))
     button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
-    held = Qt.MouseButton.LeftButton if kind == QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton
-    QApplication.sendEvent(target, QMouseEvent(kind, local, local, global_pos, button, held,
-                                               Qt.KeyboardModifier.NoModifier))
+    held = (
+        Qt.MouseButton.LeftButton
+        if kind == QEvent.Type.MouseButtonPress
+        else Qt.MouseButton.NoButton
+    )
+    QApplication.sendEvent(
+        target,
+        QMouseEvent(kind, local, local, global_pos, button, held, Qt.KeyboardModifier.NoModifier),
+    )
 
 
 def test_polygon_drawn_with_the_mouse(qtbot: Any, view: Any) -> None:
@@ -170,5 +206,9 @@ def test_polygon_drawn_with_the_mouse(qtbot: Any, view: Any) -> None:
     area = sig.args[0]["area"]
     assert area["kind"] == "polygon" and len(area["points"]) == 3
     got = [c for p in area["points"] for c in (p["lat"], p["lon"])]
-    assert got == pytest.approx([c for p in corners for c in p], abs=2e-4)  # a pixel at zoom 12 ≈ 30 m
-    assert sig.args[0]["area_m2"] == pytest.approx(planar_area([(p["lat"], p["lon"]) for p in area["points"]]), rel=0.005)
+    assert got == pytest.approx(
+        [c for p in corners for c in p], abs=2e-4
+    )  # a pixel at zoom 12 ≈ 30 m
+    assert sig.args[0]["area_m2"] == pytest.approx(
+        planar_area([(p["lat"], p["lon"]) for p in area["points"]]), rel=0.005
+    )

@@ -28,9 +28,19 @@ def server(tmp_path: Path) -> Iterator[ConsoleServer]:
     srv.embedded.ensure_user("sue", "supervisor", PASSWORD)
     lat, lon = SPOT
     seed_owner(srv, "own-a", email_addr="a@owners.example", lat=lat + 0.0003, lon=lon)
-    seed_owner(srv, "own-b", kind="business", email_addr="b@owners.example", lat=lat, lon=lon + 0.0004, cameras=2)
+    seed_owner(
+        srv,
+        "own-b",
+        kind="business",
+        email_addr="b@owners.example",
+        lat=lat,
+        lon=lon + 0.0004,
+        cameras=2,
+    )
     seed_owner(srv, "own-c", email_addr="c@owners.example", lat=lat - 0.0003, lon=lon - 0.0003)
-    seed_owner(srv, "own-out", email_addr="out@owners.example", lat=lat, lon=lon - 0.0005, accepts=False)
+    seed_owner(
+        srv, "own-out", email_addr="out@owners.example", lat=lat, lon=lon - 0.0005, accepts=False
+    )
     seed_owner(srv, "own-nomail", email_addr=None, lat=lat + 0.0005, lon=lon + 0.0002)
     yield srv
     srv.stop()
@@ -56,7 +66,9 @@ def make_form(qtbot: Any, server: ConsoleServer, map_view: Any, user: str = "ana
 
     api = ApiClient(server.base)
     who = api.login(user, PASSWORD)
-    form = RequestForm(FootageRequestsApi(api), area_map=map_view, role=who.role, zone=ZoneInfo("UTC"))
+    form = RequestForm(
+        FootageRequestsApi(api), area_map=map_view, role=who.role, zone=ZoneInfo("UTC")
+    )
     qtbot.addWidget(form)
     return form
 
@@ -64,22 +76,32 @@ def make_form(qtbot: Any, server: ConsoleServer, map_view: Any, user: str = "ana
 def seed(reported_at: datetime) -> Any:
     from rtcc_console.ui.requests import RequestSeed
 
-    return RequestSeed(call_id=None, call_label="DPD-1 · Theft from auto", center=SPOT,
-                       reported_at=reported_at, offence_category="vehicle_crime")
+    return RequestSeed(
+        call_id=None,
+        call_label="DPD-1 · Theft from auto",
+        center=SPOT,
+        reported_at=reported_at,
+        offence_category="vehicle_crime",
+    )
 
 
-def test_preview_counts_owners_inside_and_excluded(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+def test_preview_counts_owners_inside_and_excluded(
+    qtbot: Any, server: ConsoleServer, map_view: Any
+) -> None:
     form = make_form(qtbot, server, map_view)
     reported = datetime.now(UTC) - timedelta(hours=3)
-    with qtbot.waitSignal(form.preview_shown, timeout=15_000,
-                          check_params_cb=lambda p: p is not None) as sig:
+    with qtbot.waitSignal(
+        form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is not None
+    ) as sig:
         form.start(seed(reported), now=reported + timedelta(hours=3))
     preview = sig.args[0]
     assert preview["owners_included"] == 3
     assert preview["excluded"]["opted_out"] == 1 and preview["excluded"]["no_contact"] == 1
     assert preview["cameras_inside"] >= 6
     text = form.preview_label.text()
-    assert "<b>3</b> owners will be asked" in text and "1 opted out" in text and "1 no contact" in text
+    assert (
+        "<b>3</b> owners will be asked" in text and "1 opted out" in text and "1 no contact" in text
+    )
     assert form.area is not None and form.area["kind"] == "circle" and form.area["radius_m"] == 150
     assert "sq mi" in form.area_label.text()
     # quick pick "2 h before": the window ends at the reported time
@@ -89,25 +111,36 @@ def test_preview_counts_owners_inside_and_excluded(qtbot: Any, server: ConsoleSe
     assert end - start == timedelta(hours=2)
 
     # A smaller circle leaves owners out: the preview follows the radius.
-    with qtbot.waitSignal(form.preview_shown, timeout=15_000,
-                          check_params_cb=lambda p: p is not None and p["owners_included"] < 3):
+    with qtbot.waitSignal(
+        form.preview_shown,
+        timeout=15_000,
+        check_params_cb=lambda p: p is not None and p["owners_included"] < 3,
+    ):
         form.radius_spin.setValue(20)
 
     # Close: the area leaves the map with the form.
-    with qtbot.waitSignal(map_view.area_changed, timeout=10_000, check_params_cb=lambda r: r["area"] is None):
+    with qtbot.waitSignal(
+        map_view.area_changed, timeout=10_000, check_params_cb=lambda r: r["area"] is None
+    ):
         form.cancel_button.click()
     assert not form.isVisible()
 
 
-def test_case_number_required_then_sent_with_ctrl_return(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+def test_case_number_required_then_sent_with_ctrl_return(
+    qtbot: Any, server: ConsoleServer, map_view: Any
+) -> None:
     form = make_form(qtbot, server, map_view)
     form.start(seed(datetime.now(UTC) - timedelta(hours=1)))
     qtbot.waitUntil(lambda: form.area is not None, timeout=10_000)
     form.case_edit.clear()
     qtbot.keyClick(form.message_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert form.error_label.isVisibleTo(form) and "case number is required" in form.error_label.text()
+    assert (
+        form.error_label.isVisibleTo(form) and "case number is required" in form.error_label.text()
+    )
     headers = {"Authorization": f"Bearer {server.admin}"}
-    listed = requests.get(f"{server.base}/api/v1/footage-requests?scope=all", headers=headers, timeout=10).json()
+    listed = requests.get(
+        f"{server.base}/api/v1/footage-requests?scope=all", headers=headers, timeout=10
+    ).json()
     assert listed["total"] == 0  # nothing was sent
 
     form.case_edit.setText("26-000111")
@@ -119,7 +152,9 @@ def test_case_number_required_then_sent_with_ctrl_return(qtbot: Any, server: Con
     assert not form.isVisible()
 
 
-def test_a_limit_is_named_and_a_supervisor_may_override(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+def test_a_limit_is_named_and_a_supervisor_may_override(
+    qtbot: Any, server: ConsoleServer, map_view: Any
+) -> None:
     now = datetime.now(UTC)
     analyst = make_form(qtbot, server, map_view)
     analyst.start(seed(now - timedelta(hours=1)))
@@ -146,16 +181,29 @@ def test_a_limit_is_named_and_a_supervisor_may_override(qtbot: Any, server: Cons
     assert sent.args[0]["override_reason"].startswith("Homicide")
 
 
-def test_a_request_only_camera_prefills_its_owner_alone(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+def test_a_request_only_camera_prefills_its_owner_alone(
+    qtbot: Any, server: ConsoleServer, map_view: Any
+) -> None:
     from rtcc_console.ui.requests import RequestSeed
 
     form = make_form(qtbot, server, map_view)
     cam = "cam-own-b-1"
     lat, lon = SPOT[0], SPOT[1] + 0.0004  # where seed_owner put own-b's first camera
-    with qtbot.waitSignal(form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is not None) as sig:
-        form.start(RequestSeed(center=(lat, lon), camera_id=cam, camera_name="own-b camera 1", radius_m=400,
-                               reported_at=datetime.now(UTC) - timedelta(hours=1)))
-    assert sig.args[0]["owners_included"] == 1  # the 400 m circle holds every owner; only this one is asked
+    with qtbot.waitSignal(
+        form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is not None
+    ) as sig:
+        form.start(
+            RequestSeed(
+                center=(lat, lon),
+                camera_id=cam,
+                camera_name="own-b camera 1",
+                radius_m=400,
+                reported_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+    assert (
+        sig.args[0]["owners_included"] == 1
+    )  # the 400 m circle holds every owner; only this one is asked
     assert form.only_label.isVisibleTo(form) and "own-b camera 1" in form.only_label.text()
     form.case_edit.setText("26-000333")
     with qtbot.waitSignal(form.request_sent, timeout=15_000) as sent:
@@ -164,15 +212,24 @@ def test_a_request_only_camera_prefills_its_owner_alone(qtbot: Any, server: Cons
     assert cam in sent.args[0]["items"][0]["camera_ids"]
 
 
-def test_bad_areas_and_windows_are_refused_in_the_servers_words(qtbot: Any, server: ConsoleServer, map_view: Any) -> None:
+def test_bad_areas_and_windows_are_refused_in_the_servers_words(
+    qtbot: Any, server: ConsoleServer, map_view: Any
+) -> None:
     form = make_form(qtbot, server, map_view)
     now = datetime.now(UTC)
     form.start(seed(now - timedelta(hours=1)))
     qtbot.waitUntil(lambda: form.area is not None, timeout=10_000)
     form.case_edit.setText("26-000444")
     lat, lon = SPOT
-    bowtie = {"kind": "polygon", "points": [{"lat": lat, "lon": lon}, {"lat": lat + 0.001, "lon": lon + 0.001},
-                                            {"lat": lat, "lon": lon + 0.001}, {"lat": lat + 0.001, "lon": lon}]}
+    bowtie = {
+        "kind": "polygon",
+        "points": [
+            {"lat": lat, "lon": lon},
+            {"lat": lat + 0.001, "lon": lon + 0.001},
+            {"lat": lat, "lon": lon + 0.001},
+            {"lat": lat + 0.001, "lon": lon},
+        ],
+    }
     with qtbot.waitSignal(form.preview_shown, timeout=15_000, check_params_cb=lambda p: p is None):
         form.set_area(bowtie)
     assert "crosses itself" in form.preview_label.text()
@@ -187,6 +244,9 @@ def test_bad_areas_and_windows_are_refused_in_the_servers_words(qtbot: Any, serv
     with qtbot.waitSignal(form.send_failed, timeout=15_000) as sig:
         form.send_button.click()
     assert "422" in sig.args[0]
-    listed = requests.get(f"{server.base}/api/v1/footage-requests?scope=all", timeout=10,
-                          headers={"Authorization": f"Bearer {server.admin}"}).json()
+    listed = requests.get(
+        f"{server.base}/api/v1/footage-requests?scope=all",
+        timeout=10,
+        headers={"Authorization": f"Bearer {server.admin}"},
+    ).json()
     assert listed["total"] == 0  # nothing half-made

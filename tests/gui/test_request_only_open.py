@@ -30,15 +30,29 @@ def _drop(target: Any, payload: dict[str, str]) -> None:
     mime.setData(CAMERA_MIME, json.dumps(payload).encode())
     centre = target.rect().center()
     buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(target, QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, buttons, mods))
-    QApplication.sendEvent(target, QDropEvent(centre.toPointF(), Qt.DropAction.CopyAction, mime, buttons, mods))
+    QApplication.sendEvent(
+        target, QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, buttons, mods)
+    )
+    QApplication.sendEvent(
+        target, QDropEvent(centre.toPointF(), Qt.DropAction.CopyAction, mime, buttons, mods)
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    {"camera_id": "cam-020", "name": "Porch", "tier": "registered"},
-    {"camera_id": "cam-021", "name": "Shop (request only)", "tier": "integrated", "action": "request"},
-])  # fmt: skip
-def test_dropping_a_request_only_camera_on_a_live_tile_offers_a_request(env: Env, payload: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"camera_id": "cam-020", "name": "Porch", "tier": "registered"},
+        {
+            "camera_id": "cam-021",
+            "name": "Shop (request only)",
+            "tier": "integrated",
+            "action": "request",
+        },
+    ],
+)
+def test_dropping_a_request_only_camera_on_a_live_tile_offers_a_request(
+    env: Env, payload: dict[str, str]
+) -> None:
     wall = env.wall("2x2")
     wall.set_reason("case 26-000901")
     worker = env.open_live(wall, 1, tile=0)
@@ -56,7 +70,14 @@ def test_dropping_a_request_only_camera_on_a_live_tile_offers_a_request(env: Env
 def test_camera_list_drags_carry_what_the_analyst_may_do() -> None:
     from rtcc_console.ui.wall.tile import parse_camera_mime
 
-    raw = json.dumps({"camera_id": "cam-1", "name": "x", "tier": "integrated", "action": "request"}).encode()
-    assert parse_camera_mime(raw) == {"camera_id": "cam-1", "name": "x", "tier": "integrated", "action": "request"}
+    raw = json.dumps(
+        {"camera_id": "cam-1", "name": "x", "tier": "integrated", "action": "request"}
+    ).encode()
+    assert parse_camera_mime(raw) == {
+        "camera_id": "cam-1",
+        "name": "x",
+        "tier": "integrated",
+        "action": "request",
+    }
     odd = json.dumps({"camera_id": "cam-1", "action": "<script>"}).encode()
     assert "action" not in (parse_camera_mime(odd) or {})

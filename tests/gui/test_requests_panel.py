@@ -29,7 +29,12 @@ def sink() -> Iterator[SmtpSink]:
 
 @pytest.fixture
 def server(tmp_path: Path, sink: SmtpSink) -> Iterator[ConsoleServer]:
-    extra = {**smtp_settings(sink), "request_reminders_s": [2], "request_dedup_s": 0, "request_max_per_case": 5}
+    extra = {
+        **smtp_settings(sink),
+        "request_reminders_s": [2],
+        "request_dedup_s": 0,
+        "request_max_per_case": 5,
+    }
     srv = ConsoleServer(tmp_path, n_registered=10, n_integrated=2, settings_extra=extra)
     srv.embedded.ensure_user("sue", "supervisor", PASSWORD)
     seed_owner(srv, "own-a", email_addr="a@owners.example", lat=SPOT[0], lon=SPOT[1])
@@ -51,9 +56,17 @@ def send(fr: Any, case: str) -> dict[str, Any]:
     from rtcc_console.client.requests_api import RequestDraft
 
     end = datetime.now(UTC) - timedelta(minutes=5)
-    return dict(fr.create(RequestDraft(
-        case_number=case, area={"kind": "circle", "center": {"lat": SPOT[0], "lon": SPOT[1]}, "radius_m": 60},
-        window_start=end - timedelta(hours=1), window_end=end, message="please")))  # fmt: skip
+    return dict(
+        fr.create(
+            RequestDraft(
+                case_number=case,
+                area={"kind": "circle", "center": {"lat": SPOT[0], "lon": SPOT[1]}, "radius_m": 60},
+                window_start=end - timedelta(hours=1),
+                window_end=end,
+                message="please",
+            )
+        )
+    )
 
 
 def panel_for(qtbot: Any, fr: Any, user: str, role: str) -> Any:
@@ -70,7 +83,9 @@ def cases(panel: Any) -> set[str]:
     return {str(r.get("case_number")) for r in panel.requests.values()}
 
 
-def test_filters_mine_all_case_state_and_overdue(qtbot: Any, server: ConsoleServer, sink: SmtpSink) -> None:
+def test_filters_mine_all_case_state_and_overdue(
+    qtbot: Any, server: ConsoleServer, sink: SmtpSink
+) -> None:
     ana, sue = api_for(server, "ana"), api_for(server, "sue")
     first = send(ana, "26-100001")
     send(ana, "26-100002")
@@ -92,9 +107,17 @@ def test_filters_mine_all_case_state_and_overdue(qtbot: Any, server: ConsoleServ
 
     # own-a declines the first request: only it has a declined item.
     assert sink.wait_for(6, timeout=30)
-    token = next(link_token(r.message()) for r in sink.messages if "a@owners.example" in r.rcpt_tos
-                 and "26-100001" in r.message().get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
-    r = requests.post(f"{server.base}/api/v1/portal/requests/{token}/answer", json={"answer": "declined"}, timeout=10)
+    token = next(
+        link_token(r.message())
+        for r in sink.messages
+        if "a@owners.example" in r.rcpt_tos
+        and "26-100001" in r.message().get_body(preferencelist=("plain",)).get_content()
+    )  # type: ignore[union-attr]
+    r = requests.post(
+        f"{server.base}/api/v1/portal/requests/{token}/answer",
+        json={"answer": "declined"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     with qtbot.waitSignal(panel.requests_changed, timeout=15_000):
         panel.state_combo.setCurrentIndex(panel.state_combo.findData("declined"))
@@ -123,7 +146,9 @@ def test_filters_mine_all_case_state_and_overdue(qtbot: Any, server: ConsoleServ
     assert cases(sup_panel) == {"26-100001", "26-100002", "26-100003"}
 
 
-def test_live_events_update_rows_in_place_and_respect_mine(qtbot: Any, server: ConsoleServer) -> None:
+def test_live_events_update_rows_in_place_and_respect_mine(
+    qtbot: Any, server: ConsoleServer
+) -> None:
     ana = api_for(server, "ana")
     panel = panel_for(qtbot, ana, "ana", "analyst")
     with qtbot.waitSignal(panel.requests_changed, timeout=15_000):
@@ -136,7 +161,9 @@ def test_live_events_update_rows_in_place_and_respect_mine(qtbot: Any, server: C
         panel.on_event("request.created", {"request": head})  # fetched whole (with items)
     assert set(panel.item_states(mine["id"])) == {"own-a", "own-b"}
     row = panel.row_of(mine["id"])
-    panel.on_event("request.updated", {"request": head, "item": {**item, "state": "uploaded", "files": 2}})
+    panel.on_event(
+        "request.updated", {"request": head, "item": {**item, "state": "uploaded", "files": 2}}
+    )
     assert panel.row_of(mine["id"]) is row  # updated in place
     assert panel.item_states(mine["id"])[item["owner_ref"]] == "uploaded (2 files)"
     # Several items changed at once: "items" lists them all ("item" is the first).
@@ -144,12 +171,16 @@ def test_live_events_update_rows_in_place_and_respect_mine(qtbot: Any, server: C
     panel.on_event("request.updated", {"request": head, "item": both[0], "items": both})
     assert set(panel.item_states(mine["id"]).values()) == {"expired"}
     theirs = send(api_for(server, "sue"), "26-200002")
-    panel.on_event("request.created", {"request": {k: v for k, v in theirs.items() if k != "items"}})
+    panel.on_event(
+        "request.created", {"request": {k: v for k, v in theirs.items() if k != "items"}}
+    )
     panel.on_event("request.updated", {"request": {"id": "freq-forged"}, "item": "not an object"})
     panel.on_event("request.updated", {"request": "nonsense"})
     assert set(panel.requests) == {mine["id"]}
     # A later event of our own still arrives after those: the panel kept working.
     again = send(ana, "26-200003")
     with qtbot.waitSignal(panel.requests_changed, timeout=15_000):
-        panel.on_event("request.created", {"request": {k: v for k, v in again.items() if k != "items"}})
+        panel.on_event(
+            "request.created", {"request": {k: v for k, v in again.items() if k != "items"}}
+        )
     assert set(panel.requests) == {mine["id"], again["id"]}

@@ -16,7 +16,9 @@ def test_clock_shows_agency_zone_and_offset_across_dst(qtbot: QtBot) -> None:
     assert bar.clock_text(datetime(2026, 7, 15, 18, 5, 9, tzinfo=UTC)) == "13:05:09 CDT (UTC-05:00)"
     india = ConsoleStatusBar("Asia/Kolkata")
     qtbot.addWidget(india)
-    assert india.clock_text(datetime(2026, 1, 15, 18, 5, 9, tzinfo=UTC)) == "23:35:09 IST (UTC+05:30)"
+    assert (
+        india.clock_text(datetime(2026, 1, 15, 18, 5, 9, tzinfo=UTC)) == "23:35:09 IST (UTC+05:30)"
+    )
 
 
 def test_clock_ticks(qtbot: QtBot) -> None:

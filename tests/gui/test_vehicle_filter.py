@@ -24,7 +24,18 @@ pytestmark = pytest.mark.gui
 
 
 def _moment(i: int, ev: str, label: str, colour: str, score: float, t: float) -> VehicleMoment:
-    return VehicleMoment(i, ev, label, colour, t - 1, t + 1, score, t, (0.1, 0.2, 0.4, 0.5), f"/evidence/{ev}/vehicles/{i}/thumbnail")
+    return VehicleMoment(
+        i,
+        ev,
+        label,
+        colour,
+        t - 1,
+        t + 1,
+        score,
+        t,
+        (0.1, 0.2, 0.4, 0.5),
+        f"/evidence/{ev}/vehicles/{i}/thumbnail",
+    )
 
 
 MOMENTS = [
@@ -43,14 +54,26 @@ class FakeSource:
     def search(self, query: VehicleQuery) -> SearchResult:
         self.queries.append(query)
         self.thread_ids.add(threading.get_ident())
-        hits = [m for m in MOMENTS if query.vehicle in (None, m.label) and query.colour in (None, m.colour)]
+        hits = [
+            m
+            for m in MOMENTS
+            if query.vehicle in (None, m.label) and query.colour in (None, m.colour)
+        ]
         clips = tuple(
-            ClipCandidates(ev, f"{ev}.mp4", None, None, max(m.best_score for m in hits if m.evidence_id == ev),
-                           tuple(m for m in hits if m.evidence_id == ev))
+            ClipCandidates(
+                ev,
+                f"{ev}.mp4",
+                None,
+                None,
+                max(m.best_score for m in hits if m.evidence_id == ev),
+                tuple(m for m in hits if m.evidence_id == ev),
+            )
             for ev in sorted({m.evidence_id for m in hits})
-        )  # fmt: skip
+        )
         what = " ".join(x for x in (query.colour, query.vehicle) if x) or "vehicle"
-        summary = Summary(12, 10, 2, 0, 0, len(clips), f"12 clips, {len(clips)} with a {what} candidate (verify)")
+        summary = Summary(
+            12, 10, 2, 0, 0, len(clips), f"12 clips, {len(clips)} with a {what} candidate (verify)"
+        )
         return SearchResult(query, clips, summary, "Candidates … verify")
 
     def thumbnail(self, moment: VehicleMoment) -> bytes | None:
@@ -85,14 +108,20 @@ def test_filters_summary_and_moments(qtbot: QtBot, thumb_jpeg: bytes) -> None:
 
     with qtbot.waitSignal(widget.results_changed, timeout=5000):
         widget.set_filter("truck", "white")
-    assert source.queries[-1] == VehicleQuery(case_number="26-000017", vehicle="truck", colour="white")
+    assert source.queries[-1] == VehicleQuery(
+        case_number="26-000017", vehicle="truck", colour="white"
+    )
     assert widget.list.count() == 1
     assert widget.summary.text().startswith("12 clips, 1 with a white truck candidate (verify)")
     qtbot.waitUntil(lambda: not widget.list.item(0).icon().isNull(), timeout=5000)
 
     with qtbot.waitSignal(widget.moment_chosen, timeout=2000) as chosen:
         widget.choose(0)
-    assert chosen.args == ["ev-a", 6.0, {"x1": 0.1, "y1": 0.2, "x2": 0.4, "y2": 0.5, "label": "truck candidate: verify"}]
+    assert chosen.args == [
+        "ev-a",
+        6.0,
+        {"x1": 0.1, "y1": 0.2, "x2": 0.4, "y2": 0.5, "label": "truck candidate: verify"},
+    ]
 
 
 def test_no_scope_no_search_and_stale_answers_are_dropped(qtbot: QtBot, thumb_jpeg: bytes) -> None:
@@ -116,5 +145,7 @@ def test_screenshot(qtbot: QtBot, thumb_jpeg: bytes, tmp_path: Path) -> None:
     widget.show()
     with qtbot.waitSignal(widget.results_changed, timeout=5000):
         widget.set_scope("26-000017")
-    qtbot.waitUntil(lambda: all(not widget.list.item(i).icon().isNull() for i in range(widget.list.count())))
+    qtbot.waitUntil(
+        lambda: all(not widget.list.item(i).icon().isNull() for i in range(widget.list.count()))
+    )
     assert widget.grab().save(str(tmp_path / "vf.png"))

@@ -40,7 +40,7 @@ def test_every_layout_tiles_the_wall_without_overlap(env: Env, name: str) -> Non
     for i, r in enumerate(rects):
         assert area.contains(r), (i, r, area)
         assert r.width() > 50 and r.height() > 30
-        for other in rects[i + 1:]:
+        for other in rects[i + 1 :]:
             assert not r.intersects(other), (r, other)
 
 
@@ -86,7 +86,10 @@ def test_double_click_maximises_a_tile_and_double_click_restores(env: Env) -> No
 # --- drag and drop ---------------------------------------------------------------------
 def _drag_payload(camera_id: str = "cam-007") -> QMimeData:
     mime = QMimeData()
-    mime.setData(CAMERA_MIME, json.dumps({"camera_id": camera_id, "name": "Dropped cam", "tier": "integrated"}).encode())
+    mime.setData(
+        CAMERA_MIME,
+        json.dumps({"camera_id": camera_id, "name": "Dropped cam", "tier": "integrated"}).encode(),
+    )
     return mime
 
 
@@ -96,10 +99,22 @@ def test_dropping_a_camera_on_a_tile_opens_it_on_that_tile(env: Env) -> None:
     target = wall.tiles[5]
     mime = _drag_payload()
     centre = target.rect().center()
-    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        centre,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(target, enter)
     assert enter.isAccepted() and target.drop_highlighted
-    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(centre),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(target, drop)
     assert not target.drop_highlighted
     env.qtbot.waitUntil(lambda: len(env.factory.workers) == 1, timeout=3000)
@@ -113,7 +128,13 @@ def test_a_drag_without_the_camera_mime_type_is_refused(env: Env) -> None:
     wall = env.wall()
     mime = QMimeData()
     mime.setText("cam-007")
-    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     enter.setAccepted(False)
     QApplication.sendEvent(wall.tiles[0], enter)
     assert not enter.isAccepted() and not wall.tiles[0].drop_highlighted
@@ -214,11 +235,17 @@ def test_a_tile_turns_stale_from_frame_age_even_if_the_worker_claims_live(env: E
     worker = env.open_live(wall)
     tile = wall.tiles[0]
     worker.go_live()
-    env.qtbot.waitUntil(lambda: tile.badge.text == "LIVE" and tile.current_image() is not None, timeout=3000)
+    env.qtbot.waitUntil(
+        lambda: tile.badge.text == "LIVE" and tile.current_image() is not None, timeout=3000
+    )
     # the worker hangs: no more frames, yet its stats still say LIVE
-    env.qtbot.waitUntil(lambda: tile.badge.kind == "STALE", timeout=int((TILE_STALE_AFTER_S + 1.5) * 1000))
+    env.qtbot.waitUntil(
+        lambda: tile.badge.kind == "STALE", timeout=int((TILE_STALE_AFTER_S + 1.5) * 1000)
+    )
     assert worker.stats().state == "live"
-    assert tile.frame_age_s() is not None and tile.frame_age_s() < 2.5  # stale within 2 s (+ test slack)
+    assert (
+        tile.frame_age_s() is not None and tile.frame_age_s() < 2.5
+    )  # stale within 2 s (+ test slack)
 
 
 def test_stats_overlay_toggles_with_the_i_key(env: Env) -> None:
@@ -342,7 +369,11 @@ def test_open_top_action_asks_the_console_and_open_cameras_fills_free_tiles(env:
     opened = wall.open_cameras([camera(n) for n in range(2, 7)], "case 26-5")
     assert opened == 3  # tiles 0, 2, 3 were free
     assert {t.index: f.camera.id for t, f in wall.feeds.feeds.items()} == {
-        0: "cam-002", 1: "cam-001", 2: "cam-003", 3: "cam-004"}
+        0: "cam-002",
+        1: "cam-001",
+        2: "cam-003",
+        3: "cam-004",
+    }
     assert "full" in wall.message_label.text()
 
 
@@ -364,7 +395,9 @@ def test_a_revocation_that_overtakes_its_grant_still_closes_the_tile(env: Env) -
     assert wall.on_grant_revoked("g-unknown-yet", "cam-001", "owner revoked") == 1
     assert wall.tiles[0].badge.kind == "REVOKED"
     gate.set()
-    env.qtbot.waitUntil(lambda: env.grants.count("release") == 1, timeout=3000)  # the late grant is given back
+    env.qtbot.waitUntil(
+        lambda: env.grants.count("release") == 1, timeout=3000
+    )  # the late grant is given back
     assert env.factory.workers == []
 
 

@@ -67,7 +67,10 @@ def test_presets_round_trip_through_the_server(env: Env) -> None:
     assert changed.args == [["Elm corridor"]]
     saved = env.grants.presets["Elm corridor"]
     assert saved["layout"] == "1+5"
-    assert [(t["index"], t["camera_id"]) for t in saved["tiles"]] == [(0, "cam-001"), (3, "cam-002")]
+    assert [(t["index"], t["camera_id"]) for t in saved["tiles"]] == [
+        (0, "cam-001"),
+        (3, "cam-002"),
+    ]
 
     other = env.wall()  # another session of the same user
     other.set_reason("case 26-009999")
@@ -75,7 +78,10 @@ def test_presets_round_trip_through_the_server(env: Env) -> None:
     other.restore_preset("Elm corridor")
     env.qtbot.waitUntil(lambda: env.grants.count("acquire") == acquired + 2, timeout=3000)
     assert other.layout_name == "1+5"
-    assert {t.index: f.camera.id for t, f in other.feeds.feeds.items()} == {0: "cam-001", 3: "cam-002"}
+    assert {t.index: f.camera.id for t, f in other.feeds.feeds.items()} == {
+        0: "cam-001",
+        3: "cam-002",
+    }
     assert ("acquire", ("cam-002", "case 26-009999")) in env.grants.calls  # the current reason
 
 
@@ -92,7 +98,9 @@ def test_presets_fall_back_to_a_local_file_when_the_server_is_unreachable(env: E
     wall.set_layout("2x2")
     wall.set_reason("case 7")
     wall.restore_preset("offline one")
-    env.qtbot.waitUntil(lambda: wall.layout_name == "1+5" and len(wall.feeds.feeds) == 2, timeout=3000)
+    env.qtbot.waitUntil(
+        lambda: wall.layout_name == "1+5" and len(wall.feeds.feeds) == 2, timeout=3000
+    )
     assert "restored" in wall.message_label.text()
 
 

@@ -32,8 +32,13 @@ def sim() -> Iterator[Any]:
 @pytest.fixture
 def wall(qtbot: Any, tmp_path: Path, sim: Any) -> Iterator[VideoWall]:
     grants = LocalGrantService(lambda cid: sim.url(int(cid.rsplit("-", 1)[1]), kind="ts"))
-    w = VideoWall(grants, user="analyst1", layout="2x2", snapshot_dir=tmp_path / "snaps",
-                  presets_file=tmp_path / "presets.json")
+    w = VideoWall(
+        grants,
+        user="analyst1",
+        layout="2x2",
+        snapshot_dir=tmp_path / "snaps",
+        presets_file=tmp_path / "presets.json",
+    )
     qtbot.addWidget(w)
     w.resize(1280, 760)
     w.show()
@@ -43,14 +48,20 @@ def wall(qtbot: Any, tmp_path: Path, sim: Any) -> Iterator[VideoWall]:
 
 
 def test_a_real_feed_goes_live_and_shows_a_real_picture(qtbot: Any, wall: VideoWall) -> None:
-    assert wall.open_camera(CameraRef("cam-0", "Sim camera 1", Tier.INTEGRATED), "case 26-000001", 0)
+    assert wall.open_camera(
+        CameraRef("cam-0", "Sim camera 1", Tier.INTEGRATED), "case 26-000001", 0
+    )
     tile = wall.tiles[0]
     qtbot.waitUntil(lambda: tile.badge.kind == "LIVE" and tile.frames_shown >= 3, timeout=20000)
     frame = tile.frame
     assert abs(frame.width / frame.height - 16 / 9) < 0.03  # scaled by the worker, aspect kept
     assert frame.width <= tile.width() and frame.height <= tile.height()
     shot = tile.grab().toImage()
-    colours = {shot.pixel(x, y) for x in range(0, shot.width(), 7) for y in range(30, shot.height() - 30, 7)}
+    colours = {
+        shot.pixel(x, y)
+        for x in range(0, shot.width(), 7)
+        for y in range(30, shot.height() - 30, 7)
+    }
     assert len(colours) > 50, f"the tile looks uniform ({len(colours)} colours)"
     stats = wall.feeds.feeds[tile].worker.stats()
     assert stats.width == 1280 and stats.height == 720 and stats.frames_decoded >= 3
@@ -80,8 +91,13 @@ def test_stream_credentials_never_reach_the_tile_or_the_log(
         port = s.getsockname()[1]
     secret_url = f"http://viewer:S3cretPW42@127.0.0.1:{port}/cam/0.ts"
     grants = LocalGrantService(lambda cid: secret_url)
-    w = VideoWall(grants, user="analyst1", layout="2x2", snapshot_dir=tmp_path / "snaps",
-                  presets_file=tmp_path / "presets.json")
+    w = VideoWall(
+        grants,
+        user="analyst1",
+        layout="2x2",
+        snapshot_dir=tmp_path / "snaps",
+        presets_file=tmp_path / "presets.json",
+    )
     qtbot.addWidget(w)
     w.show()
     caplog.set_level(logging.DEBUG)
@@ -91,7 +107,9 @@ def test_stream_credentials_never_reach_the_tile_or_the_log(
         qtbot.waitUntil(lambda: tile.badge.kind in ("RECONNECTING", "FAILED"), timeout=20000)
         worker = w.feeds.feeds[tile].worker
         qtbot.waitUntil(lambda: worker.stats().error is not None, timeout=20000)
-        shown = " ".join([tile.badge.detail or "", worker.stats().error or "", w.message_label.text()])
+        shown = " ".join(
+            [tile.badge.detail or "", worker.stats().error or "", w.message_label.text()]
+        )
         assert "127.0.0.1" in worker.redacted_url and "S3cretPW42" not in worker.redacted_url
         assert "S3cretPW42" not in shown
         assert any(f"127.0.0.1:{port}" in r.getMessage() for r in caplog.records), (
@@ -112,7 +130,11 @@ def test_save_clip_writes_an_audited_mp4_without_re_encoding(qtbot: Any, wall: V
 
     def live_for_a_while() -> bool:
         feed = wall.feeds.feeds.get(tile)
-        return feed is not None and feed.worker is not None and feed.worker.stats().frames_decoded >= 45
+        return (
+            feed is not None
+            and feed.worker is not None
+            and feed.worker.stats().frames_decoded >= 45
+        )
 
     qtbot.waitUntil(live_for_a_while, timeout=30000)  # ~3 s buffered: more than one GOP
     with qtbot.waitSignal(wall.clip_saved, timeout=20000) as saved:

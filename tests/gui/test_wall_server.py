@@ -28,8 +28,13 @@ class Server:
         from rtcc_console.server.security import create_user
 
         settings = ServerSettings(
-            db_url=f"sqlite:///{tmp_path / 'rtcc.sqlite'}", dev_mode=True, port=0,
-            argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1, grant_ttl_s=5,
+            db_url=f"sqlite:///{tmp_path / 'rtcc.sqlite'}",
+            dev_mode=True,
+            port=0,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+            grant_ttl_s=5,
             vault_dir=tmp_path / "vault",
         )
         self.embedded = EmbeddedServer(settings)
@@ -37,13 +42,17 @@ class Server:
         state = self.embedded.state
         with state.db.write() as session:
             for name, role in (("ana", Role.ANALYST), ("adam", Role.ADMIN)):
-                create_user(session, username=name, role=role, password_hash=state.passwords.hash(PASSWORD))
+                create_user(
+                    session, username=name, role=role, password_hash=state.passwords.hash(PASSWORD)
+                )
         self.api = self.embedded.api_url
         self.analyst = self.login("ana")
         self.admin = self.login("adam")
 
     def login(self, name: str) -> str:
-        r = requests.post(f"{self.api}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10)
+        r = requests.post(
+            f"{self.api}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 
@@ -54,17 +63,33 @@ class Server:
         return ServerGrantService(api)
 
     def add_camera(self, **overrides: Any) -> str:
-        body = {"name": "Elm St 1200 front", "tier": "integrated", "kind": "business",
-                "sharing_mode": "live_always", "lat": 32.78, "lon": -96.8, "address": "1200 Elm St",
-                "stream_url": "http://127.0.0.1:9/cam/main.ts", **overrides}
-        r = requests.post(f"{self.api}/cameras", json=body, timeout=10,
-                          headers={"Authorization": f"Bearer {self.admin}"})
+        body = {
+            "name": "Elm St 1200 front",
+            "tier": "integrated",
+            "kind": "business",
+            "sharing_mode": "live_always",
+            "lat": 32.78,
+            "lon": -96.8,
+            "address": "1200 Elm St",
+            "stream_url": "http://127.0.0.1:9/cam/main.ts",
+            **overrides,
+        }
+        r = requests.post(
+            f"{self.api}/cameras",
+            json=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.admin}"},
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
     def revoke(self, camera_id: str, reason: str) -> None:
-        r = requests.post(f"{self.api}/cameras/{camera_id}/revoke", json={"reason": reason}, timeout=10,
-                          headers={"Authorization": f"Bearer {self.admin}"})
+        r = requests.post(
+            f"{self.api}/cameras/{camera_id}/revoke",
+            json={"reason": reason},
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.admin}"},
+        )
         assert r.status_code == 200, r.text
 
 
@@ -96,13 +121,17 @@ def test_a_granted_camera_opens_the_url_the_server_gave(env: Env, server: Server
 def test_the_server_policy_denial_shows_on_the_tile(env: Env, server: Server) -> None:
     cam = server.add_camera(sharing_mode="live_in_emergency")
     wall = env.wall()
-    wall.open_camera({"camera_id": cam, "name": "School", "tier": "integrated"}, "case 26-000112", 1)
+    wall.open_camera(
+        {"camera_id": cam, "name": "School", "tier": "integrated"}, "case 26-000112", 1
+    )
     env.qtbot.waitUntil(lambda: wall.tiles[1].badge.kind == "DENIED", timeout=10000)
     assert wall.tiles[1].badge.detail  # the server's reason, shown
     assert env.factory.workers == []
 
 
-def test_revocation_on_the_server_ends_the_renewal_and_closes_the_tile(env: Env, server: Server) -> None:
+def test_revocation_on_the_server_ends_the_renewal_and_closes_the_tile(
+    env: Env, server: Server
+) -> None:
     cam = server.add_camera()
     wall = env.wall()
     wall.open_camera({"camera_id": cam, "name": "Elm", "tier": "integrated"}, "case 26-000113", 0)

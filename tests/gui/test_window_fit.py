@@ -20,7 +20,9 @@ pytestmark = pytest.mark.gui
         (QRect(1920, 0, 1280, 1024), (1220, 939)),  # a second screen to the right
     ],
 )
-def test_fitted_rect_stays_on_the_screen_with_its_frame(available: QRect, expected_size: tuple[int, int]) -> None:
+def test_fitted_rect_stays_on_the_screen_with_its_frame(
+    available: QRect, expected_size: tuple[int, int]
+) -> None:
     from PySide6.QtCore import QMargins
 
     frame = QMargins(4, 40, 4, 4)
@@ -42,7 +44,9 @@ def test_a_window_restored_off_screen_comes_back(qtbot: Any) -> None:
     assert available.contains(window.geometry())
 
 
-def test_shortcut_sheet_and_reset_layout(console_server: Any, make_console: Any, qtbot: Any) -> None:
+def test_shortcut_sheet_and_reset_layout(
+    console_server: Any, make_console: Any, qtbot: Any
+) -> None:
     from rtcc_console.ui.shortcut_sheet import shortcut_rows
 
     window, _api = make_console(console_server.base)
@@ -61,7 +65,9 @@ def test_shortcut_sheet_and_reset_layout(console_server: Any, make_console: Any,
     assert not dock.isFloating() and window.docks["wall"].isVisible()
 
 
-def test_quitting_with_live_views_open_asks_first(console_server: Any, make_console: Any, qtbot: Any) -> None:
+def test_quitting_with_live_views_open_asks_first(
+    console_server: Any, make_console: Any, qtbot: Any
+) -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
@@ -74,6 +80,7 @@ def test_quitting_with_live_views_open_asks_first(console_server: Any, make_cons
             assert "2 live views are open" in box.text()
             target = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
             target.click()
+
         QTimer.singleShot(200, click)
 
     answer("Cancel")
@@ -85,17 +92,23 @@ def test_quitting_with_live_views_open_asks_first(console_server: Any, make_cons
     assert isinstance(window.quit_box, QMessageBox)
 
 
-def test_quit_without_live_views_does_not_ask(console_server: Any, make_console: Any, qtbot: Any) -> None:
+def test_quit_without_live_views_does_not_ask(
+    console_server: Any, make_console: Any, qtbot: Any
+) -> None:
     window, _api = make_console(console_server.base)
     window.quit_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)
     assert not hasattr(window, "quit_box")
 
 
-def test_every_panel_together_fits_a_1366x768_screen(console_server: Any, make_console: Any) -> None:
+def test_every_panel_together_fits_a_1366x768_screen(
+    console_server: Any, make_console: Any
+) -> None:
     window, _api = make_console(console_server.base)
     hint = window.minimumSizeHint()
     from rtcc_console.ui.screen_fit import ASSUMED_FRAME
 
-    fitted = fitted_rect(QRect(0, 0, 1366, 728), frame=ASSUMED_FRAME)  # a 1366x768 laptop, 40 px task bar
+    fitted = fitted_rect(
+        QRect(0, 0, 1366, 728), frame=ASSUMED_FRAME
+    )  # a 1366x768 laptop, 40 px task bar
     assert hint.width() <= fitted.width() and hint.height() <= fitted.height(), (hint, fitted)

@@ -53,8 +53,15 @@ class FakeStats:
 class FakeWorker:
     """A FeedWorker double: the test sets its state and pushes frames."""
 
-    def __init__(self, url: str, *, name: str, out_size: tuple[int, int] | None = None,
-                 options: Any = None, on_state: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        out_size: tuple[int, int] | None = None,
+        options: Any = None,
+        on_state: Any = None,
+    ) -> None:
         self.url = url
         self.name = name
         self.out_size = out_size
@@ -95,10 +102,17 @@ class FakeWorker:
     def set_stats(self, **changes: Any) -> None:
         self._stats = FakeStats(**{**self._stats.__dict__, **changes})
 
-    def push_frame(self, colour: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] | None = None) -> FakeFrame:
+    def push_frame(
+        self, colour: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] | None = None
+    ) -> FakeFrame:
         w, h = size or self.out_size or (320, 180)
         pixels = np.zeros((h, w, 4), np.uint8)
-        pixels[..., 0], pixels[..., 1], pixels[..., 2], pixels[..., 3] = colour[2], colour[1], colour[0], 255
+        pixels[..., 0], pixels[..., 1], pixels[..., 2], pixels[..., 3] = (
+            colour[2],
+            colour[1],
+            colour[0],
+            255,
+        )
         pixels[: h // 2, : w // 2, :3] = 255  # not uniform: a white quarter
         frame = FakeFrame(pixels, w, h, w * 4, None, next(self._seq), time.monotonic())
         with self._lock:
@@ -152,8 +166,14 @@ class FakeGrants:
             raise GrantDenied(self.deny[camera_id])
         gid = f"g-{next(self._ids)}"
         sub = f"http://sim/{camera_id}/sub" if self.substream else None
-        grant = Grant(gid, camera_id, f"http://sim/{camera_id}/main", sub,
-                      utcnow() + timedelta(seconds=self.ttl_s), self.ttl_s)
+        grant = Grant(
+            gid,
+            camera_id,
+            f"http://sim/{camera_id}/main",
+            sub,
+            utcnow() + timedelta(seconds=self.ttl_s),
+            self.ttl_s,
+        )
         with self._lock:
             self.grants[gid] = grant
         return grant
@@ -163,18 +183,33 @@ class FakeGrants:
         if self.refuse_renewal:
             raise GrantDenied(self.refuse_renewal)
         old = self.grants[grant_id]
-        return Grant(grant_id, old.camera_id, old.stream_url, old.substream_url,
-                     utcnow() + timedelta(seconds=self.ttl_s), self.ttl_s)
+        return Grant(
+            grant_id,
+            old.camera_id,
+            old.stream_url,
+            old.substream_url,
+            utcnow() + timedelta(seconds=self.ttl_s),
+            self.ttl_s,
+        )
 
     def release(self, grant_id: str) -> None:
         self._log("release", grant_id)
         with self._lock:
             self.released.append(grant_id)
 
-    def record_snapshot(self, camera_id: str, grant_id: str, sha256: str, taken_at: Any, reason: str) -> None:
+    def record_snapshot(
+        self, camera_id: str, grant_id: str, sha256: str, taken_at: Any, reason: str
+    ) -> None:
         self._log("snapshot", camera_id)
-        self.snapshots.append({"camera_id": camera_id, "grant_id": grant_id, "sha256": sha256,
-                               "taken_at": taken_at, "reason": reason})
+        self.snapshots.append(
+            {
+                "camera_id": camera_id,
+                "grant_id": grant_id,
+                "sha256": sha256,
+                "taken_at": taken_at,
+                "reason": reason,
+            }
+        )
 
     def load_presets(self) -> dict[str, dict[str, Any]]:
         if self.unreachable:
@@ -198,8 +233,13 @@ class FakeGrants:
 
 def camera(n: int, *, tier: Tier = Tier.INTEGRATED, revoked: bool = False) -> Camera:
     return Camera(
-        id=f"cam-{n:03d}", name=f"Elm St {n}00 front", tier=tier, location=GeoPoint(32.78, -96.8),
-        kind=CameraKind.BUSINESS, sharing_mode=SharingMode.LIVE_ALWAYS, revoked=revoked,
+        id=f"cam-{n:03d}",
+        name=f"Elm St {n}00 front",
+        tier=tier,
+        location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.BUSINESS,
+        sharing_mode=SharingMode.LIVE_ALWAYS,
+        revoked=revoked,
     )
 
 
@@ -211,10 +251,16 @@ class Env:
         self.factory = WorkerFactory()
         self.walls: list[VideoWall] = []
 
-    def wall(self, layout: str = "2x2", size: tuple[int, int] = (1280, 800), **kwargs: Any) -> VideoWall:
+    def wall(
+        self, layout: str = "2x2", size: tuple[int, int] = (1280, 800), **kwargs: Any
+    ) -> VideoWall:
         wall = VideoWall(
-            self.grants, user="analyst1", worker_factory=self.factory, layout=layout,
-            snapshot_dir=self.tmp_path / "snapshots", presets_file=self.tmp_path / "presets.json",
+            self.grants,
+            user="analyst1",
+            worker_factory=self.factory,
+            layout=layout,
+            snapshot_dir=self.tmp_path / "snapshots",
+            presets_file=self.tmp_path / "presets.json",
             **kwargs,
         )
         self.qtbot.addWidget(wall)

@@ -30,7 +30,9 @@ def test_seeded_trail_continues_the_chain_and_verifies(tmp_path: Path) -> None:
     assert audit_main(["verify", "--db", url]) == 0
     db = Database(url)
     try:
-        ring = install_audit_keys(secret=settings.secret_key.get_secret_value(), key_file=None, engine=db.engine)
+        ring = install_audit_keys(
+            secret=settings.secret_key.get_secret_value(), key_file=None, engine=db.engine
+        )
         with db.read() as s:
             assert keyring_of(s) is ring
             rows, _ = audit_log.page(s, query=audit_log.AuditQuery(), limit=50)
@@ -41,14 +43,40 @@ def test_seeded_trail_continues_the_chain_and_verifies(tmp_path: Path) -> None:
 
 
 def test_bench_prints_one_json_object(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "rtcc_console.cli", "bench", "audit", "--entries", "3000", "--repeat", "3",
-                          "--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "--json"],
-                         capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "bench",
+            "audit",
+            "--entries",
+            "3000",
+            "--repeat",
+            "3",
+            "--db",
+            f"sqlite:///{tmp_path / 'b.sqlite'}",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout)
     assert result["bench"] == "audit" and result["entries"] >= 3000
-    assert result["verify"]["intact"] and result["verify"]["entries"] >= 3000 and result["verify_job_api"]["status"] == "intact"
+    assert (
+        result["verify"]["intact"]
+        and result["verify"]["entries"] >= 3000
+        and result["verify_job_api"]["status"] == "intact"
+    )
     pages = result["first_page"]
     assert len(pages) == 5 and pages["user=analyst07"]["rows"] > 0
-    assert all(p["api"]["median_ms"] > 0 and p["plain_select"]["median_ms"] > 0 for p in pages.values())
-    assert result["transparency_year"]["live_views_counted"] > 0 and result["transparency_year"]["pdf_s"] > 0
+    assert all(
+        p["api"]["median_ms"] > 0 and p["plain_select"]["median_ms"] > 0 for p in pages.values()
+    )
+    assert (
+        result["transparency_year"]["live_views_counted"] > 0
+        and result["transparency_year"]["pdf_s"] > 0
+    )

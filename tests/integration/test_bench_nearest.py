@@ -19,10 +19,27 @@ SUMMARY_KEYS = {"n", "p50_us", "p90_us", "p99_us", "max_us", "mean_us"}
 
 def test_cli_prints_one_exact_json_object() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "bench", "nearest",
-         "--cameras", "20000", "--queries", "200", "--seed", "5", "--rounds", "2", "--json"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "bench",
+            "nearest",
+            "--cameras",
+            "20000",
+            "--queries",
+            "200",
+            "--seed",
+            "5",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)  # exactly one JSON document, nothing else on stdout
     assert result["benchmark"] == "nearest"
@@ -46,8 +63,11 @@ def test_cli_prints_one_exact_json_object() -> None:
 def test_bad_arguments_fail_clearly() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "rtcc_console.cli", "bench", "nearest", "--cameras", "5"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 2
     assert "--cameras must be at least 11" in out.stderr
     with pytest.raises(ValueError, match="--queries"):

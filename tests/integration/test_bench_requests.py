@@ -18,13 +18,31 @@ pytestmark = [pytest.mark.slow]
 
 def test_cli_prints_one_json_object_with_both_rates() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "bench", "requests", "--owners", "300", "--messages", "40",
-         "--json"], capture_output=True, text=True, timeout=600, check=False)
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "bench",
+            "requests",
+            "--owners",
+            "300",
+            "--messages",
+            "40",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["bench"] == "requests" and len(result["runs"]) == 1
     run = result["runs"][0]
-    assert run["backend"] == "sqlite" and run["owners"] == run["items"] == run["emails_enqueued"] == 300
+    assert (
+        run["backend"] == "sqlite"
+        and run["owners"] == run["items"] == run["emails_enqueued"] == 300
+    )
     assert run["create_s"] > 0 and len(run["create_s_runs"]) == 3
     d = run["delivery"]
     assert d["messages_per_round"] == 40 and d["rounds"] == 5

@@ -19,10 +19,27 @@ pytestmark = [pytest.mark.slow]
 
 def test_bench_vault_small_run_prints_the_figures(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "bench", "vault", "--size", "2MiB", "--case-size", "4MiB",
-         "--chunk", "1MiB", "--dir", str(tmp_path), "--json"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "bench",
+            "vault",
+            "--size",
+            "2MiB",
+            "--case-size",
+            "4MiB",
+            "--chunk",
+            "1MiB",
+            "--dir",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout)
     assert result["benchmark"] == "vault" and result["size_bytes"] == 2 * 1024 * 1024

@@ -21,9 +21,22 @@ pytestmark = pytest.mark.slow
 def test_cli_prints_one_json_object(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # fresh clips, rendered here
     out = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "bench", "vehicles", "--seconds", "10", "--json"],
-        capture_output=True, text=True, timeout=600, check=False, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "bench",
+            "vehicles",
+            "--seconds",
+            "10",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
     assert result["benchmark"] == "vehicles" and set(result["clips"]) == {"busy", "still"}
@@ -36,4 +49,8 @@ def test_cli_prints_one_json_object(tmp_path: Path) -> None:
     still, busy = result["clips"]["still"], result["clips"]["busy"]
     assert still["gated"]["model_runs"] < still["ungated"]["model_runs"] == 20
     assert busy["ungated"]["ranges_by_label"]  # vehicles were found at all
-    assert set(result["targets"]) >= {"still_ge_8_video_s_per_cpu_s", "busy_ge_4_video_s_per_cpu_s", "gate_misses_nothing"}
+    assert set(result["targets"]) >= {
+        "still_ge_8_video_s_per_cpu_s",
+        "busy_ge_4_video_s_per_cpu_s",
+        "gate_misses_nothing",
+    }

@@ -24,9 +24,14 @@ def vault(tmp_path: Path) -> Iterator[tuple[EvidenceApi, Path]]:
     from rtcc_console.server.embedded import EmbeddedServer
 
     settings = ServerSettings(
-        dev_mode=True, port=0, db_url="sqlite:///" + str(tmp_path / "s.sqlite"), vault_dir=tmp_path / "vault",
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-    )  # fmt: skip
+        dev_mode=True,
+        port=0,
+        db_url="sqlite:///" + str(tmp_path / "s.sqlite"),
+        vault_dir=tmp_path / "vault",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
     server = EmbeddedServer(settings)
     base = server.start()
     server.ensure_user("ana", "analyst", PASSWORD)
@@ -44,17 +49,26 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_mp4(tmp / "front.mp4", seconds=6.0, fps=15, size=(640, 360), gop=15, cache_dir=tmp)
 
 
-def test_tus_upload_with_progress_then_read_back(vault: tuple[EvidenceApi, Path], clip: Path) -> None:
+def test_tus_upload_with_progress_then_read_back(
+    vault: tuple[EvidenceApi, Path], clip: Path
+) -> None:
     ev, _ = vault
     seen: list[int] = []
-    evidence_id, sha = ev.tus_upload(clip, case_number="26-100", camera_id="cam-000001",
-                                     clock_offset_s=-12.5, chunk_size=256 * 1024,
-                                     progress=lambda done, total: seen.append(done))  # fmt: skip
+    evidence_id, sha = ev.tus_upload(
+        clip,
+        case_number="26-100",
+        camera_id="cam-000001",
+        clock_offset_s=-12.5,
+        chunk_size=256 * 1024,
+        progress=lambda done, total: seen.append(done),
+    )
     data = clip.read_bytes()
     assert sha == hashlib.sha256(data).hexdigest()
     assert seen[-1] == len(data) and len(seen) >= 3 and seen == sorted(seen)
     [item] = ev.list_items(case_number="26-100")
-    assert item.id == evidence_id and item.clock_offset_s == -12.5 and item.camera_id == "cam-000001"
+    assert (
+        item.id == evidence_id and item.clock_offset_s == -12.5 and item.camera_id == "cam-000001"
+    )
     assert item.media.duration_s == pytest.approx(6.0, abs=0.1)
     path = ev.fetch_content(item)
     assert path.read_bytes() == data
@@ -69,16 +83,24 @@ def test_cancelled_tus_upload_is_terminated(vault: tuple[EvidenceApi, Path], cli
     ev, _ = vault
     chunks = iter(range(100))
     with pytest.raises(TransferCancelled):
-        ev.tus_upload(clip, case_number="26-100", chunk_size=128 * 1024, cancelled=lambda: next(chunks) >= 1)
+        ev.tus_upload(
+            clip, case_number="26-100", chunk_size=128 * 1024, cancelled=lambda: next(chunks) >= 1
+        )
     assert ev.list_items(case_number="26-100") == []
 
 
-def test_form_upload_and_a_tampered_original_is_refused(vault: tuple[EvidenceApi, Path], clip: Path) -> None:
+def test_form_upload_and_a_tampered_original_is_refused(
+    vault: tuple[EvidenceApi, Path], clip: Path
+) -> None:
     ev, vault_dir = vault
     receipt = ev.form_upload(clip, case_number="26-300", call_id=None, camera_id="cam-000002")
     item = ev.get(receipt["evidence_id"])
     assert item.sha256 == hashlib.sha256(clip.read_bytes()).hexdigest()
-    blob = next(p for p in vault_dir.rglob(f"*{item.sha256}*") if p.is_file() and p.suffix not in (".jpg", ".json"))
+    blob = next(
+        p
+        for p in vault_dir.rglob(f"*{item.sha256}*")
+        if p.is_file() and p.suffix not in (".jpg", ".json")
+    )
     blob.chmod(0o644)
     raw = bytearray(blob.read_bytes())
     raw[100] ^= 0x01
@@ -89,7 +111,9 @@ def test_form_upload_and_a_tampered_original_is_refused(vault: tuple[EvidenceApi
     assert ev.get(item.id).integrity == "failed"
 
 
-def test_another_analyst_cannot_reach_without_a_token(vault: tuple[EvidenceApi, Path], clip: Path) -> None:
+def test_another_analyst_cannot_reach_without_a_token(
+    vault: tuple[EvidenceApi, Path], clip: Path
+) -> None:
     ev, _ = vault
     evidence_id, _ = ev.tus_upload(clip, case_number="26-400")
     r = requests.get(ev.api.url(f"/evidence/{evidence_id}/content"), timeout=10)

@@ -34,7 +34,11 @@ from tests.server.conftest import PASSWORD
 
 pytestmark = [pytest.mark.slow]
 N = 10
-FAST_HASH = {"RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "8", "RTCC_ARGON2_PARALLELISM": "1"}
+FAST_HASH = {
+    "RTCC_ARGON2_TIME_COST": "1",
+    "RTCC_ARGON2_MEMORY_KIB": "8",
+    "RTCC_ARGON2_PARALLELISM": "1",
+}
 
 
 def _env(smtp: SmtpSink | None) -> dict[str, str]:
@@ -44,13 +48,25 @@ def _env(smtp: SmtpSink | None) -> dict[str, str]:
     env["RTCC_MAIL_POLL_S"] = "0.2"
     env["RTCC_SMTP_TIMEOUT_S"] = "3"  # claims lapse after 12 s
     if smtp is not None:
-        env.update(RTCC_SMTP_HOST=smtp.host, RTCC_SMTP_PORT=str(smtp.port), RTCC_SMTP_SECURITY="none")
+        env.update(
+            RTCC_SMTP_HOST=smtp.host, RTCC_SMTP_PORT=str(smtp.port), RTCC_SMTP_SECURITY="none"
+        )
     return env
 
 
 def _start(url: str, port: int, log: Path, smtp: SmtpSink | None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "rtcc_console.cli", "server", "--db", url, "--port", str(port),
-           "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rtcc_console.cli",
+        "server",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=_env(smtp), stdout=log.open("ab"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -83,12 +99,33 @@ def _seed(url: str) -> None:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as s:
-            bulk_insert_owners(s, owners=[Owner(id=f"own-{i}", name=f"Owner {i}", kind=CameraKind.RESIDENTIAL,
-                                                email=f"owner{i}@example.org") for i in range(N)])
-            bulk_insert_cameras(s, cameras=[Camera(
-                id=f"cam-{i}", name=f"Cam {i}", tier=Tier.REGISTERED, location=GeoPoint(32.78 + i * 5e-5, -96.8),
-                kind=CameraKind.RESIDENTIAL, sharing_mode=SharingMode.REQUEST_ONLY, owner_id=f"own-{i}")
-                for i in range(N)])
+            bulk_insert_owners(
+                s,
+                owners=[
+                    Owner(
+                        id=f"own-{i}",
+                        name=f"Owner {i}",
+                        kind=CameraKind.RESIDENTIAL,
+                        email=f"owner{i}@example.org",
+                    )
+                    for i in range(N)
+                ],
+            )
+            bulk_insert_cameras(
+                s,
+                cameras=[
+                    Camera(
+                        id=f"cam-{i}",
+                        name=f"Cam {i}",
+                        tier=Tier.REGISTERED,
+                        location=GeoPoint(32.78 + i * 5e-5, -96.8),
+                        kind=CameraKind.RESIDENTIAL,
+                        sharing_mode=SharingMode.REQUEST_ONLY,
+                        owner_id=f"own-{i}",
+                    )
+                    for i in range(N)
+                ],
+            )
             s.commit()
     finally:
         engine.dispose()
@@ -97,8 +134,25 @@ def _seed(url: str) -> None:
 def test_killed_servers_lose_no_email_and_send_none_twice(db_url: str, tmp_path: Path) -> None:
     _seed(db_url)
     add = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "user", "add", "ana", "--role", "analyst", "--password-stdin",
-         "--db", db_url], input=PASSWORD + "\n", text=True, capture_output=True, env=_env(None), timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--db",
+            db_url,
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        env=_env(None),
+        timeout=60,
+    )
     assert add.returncode == 0, add.stderr
     log = tmp_path / "server.log"
     with SmtpSink(delay_s=1.5) as sink:
@@ -106,15 +160,27 @@ def test_killed_servers_lose_no_email_and_send_none_twice(db_url: str, tmp_path:
         proc = _start(db_url, port, log, None)
         try:
             base = f"http://127.0.0.1:{port}/api/v1"
-            token = httpx.post(f"{base}/auth/login", json={"username": "ana", "password": PASSWORD}).json()
+            token = httpx.post(
+                f"{base}/auth/login", json={"username": "ana", "password": PASSWORD}
+            ).json()
             now = datetime.now(UTC)
-            r = httpx.post(f"{base}/footage-requests", headers={"Authorization": f"Bearer {token['access_token']}"},
-                           json={"client_key": "crash-test-0001", "case_number": "26-777",
-                                 "area": {"kind": "circle", "center": {"lat": 32.7802, "lon": -96.8},
-                                          "radius_m": 200},
-                                 "window_start": (now - timedelta(hours=3)).isoformat(),
-                                 "window_end": (now - timedelta(hours=2)).isoformat(), "message": "please"},
-                           timeout=30)
+            r = httpx.post(
+                f"{base}/footage-requests",
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+                json={
+                    "client_key": "crash-test-0001",
+                    "case_number": "26-777",
+                    "area": {
+                        "kind": "circle",
+                        "center": {"lat": 32.7802, "lon": -96.8},
+                        "radius_m": 200,
+                    },
+                    "window_start": (now - timedelta(hours=3)).isoformat(),
+                    "window_end": (now - timedelta(hours=2)).isoformat(),
+                    "message": "please",
+                },
+                timeout=30,
+            )
             assert r.status_code == 201, r.text
             assert len(r.json()["items"]) == N
         finally:

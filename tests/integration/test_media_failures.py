@@ -22,7 +22,9 @@ MARGIN_S = 5.0  # shared, contended CPU: detection must come within the timeout 
 
 @pytest.mark.parametrize("kind", ["http", "rtsp", "sim-hang"])
 def test_peer_that_accepts_and_never_sends_is_detected(kind: str, sim: SimCameraServer) -> None:
-    opts = FeedOptions(open_timeout_s=1.0, read_timeout_s=1.0, backoff_initial_s=0.1, max_attempts=1)
+    opts = FeedOptions(
+        open_timeout_s=1.0, read_timeout_s=1.0, backoff_initial_s=0.1, max_attempts=1
+    )
     with silent_tcp_server() as port:
         url = {
             "http": f"http://127.0.0.1:{port}/cam.ts",
@@ -46,7 +48,9 @@ def test_peer_that_accepts_and_never_sends_is_detected(kind: str, sim: SimCamera
 def test_stop_of_many_workers_returns_within_its_timeout(sim: SimCameraServer) -> None:
     with silent_tcp_server() as port:
         urls = [sim.url(i % 4) for i in range(8)] + [f"http://127.0.0.1:{port}/x.ts"] * 4
-        workers = [FeedWorker(u, name=f"w{i}", out_size=(64, 36), options=FAST) for i, u in enumerate(urls)]
+        workers = [
+            FeedWorker(u, name=f"w{i}", out_size=(64, 36), options=FAST) for i, u in enumerate(urls)
+        ]
         for w in workers:
             w.start()
         assert wait_until(lambda: sum(w.stats().state is FeedState.LIVE for w in workers) >= 8)
@@ -69,8 +73,22 @@ def test_revoke_stops_at_once_with_the_reason(sim: SimCameraServer) -> None:
 
 
 def test_cli_serves_and_stops(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["--count", "2", "--port", "0", "--size", "160x90", "--mjpeg", "1",
-               "--seconds", "0.2", "--cache-dir", str(tmp_path)])
+    rc = main(
+        [
+            "--count",
+            "2",
+            "--port",
+            "0",
+            "--size",
+            "160x90",
+            "--mjpeg",
+            "1",
+            "--seconds",
+            "0.2",
+            "--cache-dir",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "/cam/0.ts" in out and "/cam/0.mjpeg" in out and "/cam/1.ts" in out
@@ -81,8 +99,9 @@ def test_rtsp_live_then_outage_then_live_again(sim_cache: Path) -> None:
     server = SimCameraServer(1, size=(320, 180), rtsp=True, cache_dir=sim_cache)
     server.start()
     states = StateLog()
-    w = FeedWorker(server.url(0, kind="rtsp"), name="rtsp", out_size=(160, 90), options=FAST,
-                   on_state=states)
+    w = FeedWorker(
+        server.url(0, kind="rtsp"), name="rtsp", out_size=(160, 90), options=FAST, on_state=states
+    )
     w.start()
     try:
         frames = take_frames(w, 10)

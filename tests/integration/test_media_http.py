@@ -63,6 +63,7 @@ def test_resolution_change_keeps_the_output_size(sim: SimCameraServer) -> None:
     w = _worker(sim.url(2) + "?resize=1")
     sizes: set[tuple[int | None, int | None]] = set()
     try:
+
         def both_sizes_seen() -> bool:
             f = w.take_frame()
             if f is not None:

@@ -26,8 +26,12 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def hls_url(sim: SimCameraServer, tmp_path: Path) -> Iterator[str]:
     """A VOD HLS playlist of one camera loop (2 s segments) served over loopback HTTP."""
     loop, _ = sim.loop((1, "h264", False))
-    with av.open(str(tmp_path / "index.m3u8"), "w", format="hls",
-                 options={"hls_time": "2", "hls_list_size": "0"}) as out:
+    with av.open(
+        str(tmp_path / "index.m3u8"),
+        "w",
+        format="hls",
+        options={"hls_time": "2", "hls_list_size": "0"},
+    ) as out:
         stream = out.add_mux_stream("h264", width=loop.width, height=loop.height)
         stream.time_base = loop.time_base
         for i, p in enumerate(loop.packets):
@@ -35,7 +39,9 @@ def hls_url(sim: SimCameraServer, tmp_path: Path) -> Iterator[str]:
             pkt.stream, pkt.time_base, pkt.pts, pkt.dts = stream, loop.time_base, i, i
             pkt.is_keyframe = p.keyframe
             out.mux(pkt)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(tmp_path)))
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(tmp_path))
+    )
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/index.m3u8"

@@ -32,14 +32,22 @@ def x_display() -> Iterator[str]:
     missing = [t for t in TOOLS if shutil.which(t) is None]
     assert not missing, f"install {missing} (scripts/debian-packages.txt; make test does it)"
     display = _free_display()
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     env = {**os.environ, "DISPLAY": display}
     deadline = time.monotonic() + 10
-    while subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode != 0:
+    while (
+        subprocess.run(["xdotool", "getdisplaygeometry"], env=env, capture_output=True).returncode
+        != 0
+    ):
         assert time.monotonic() < deadline, "Xvfb did not start"
         time.sleep(0.1)
-    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wm = subprocess.Popen(
+        ["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         yield display
     finally:
@@ -52,9 +60,16 @@ def x_display() -> Iterator[str]:
 
 
 def _geometry(env: dict[str, str], name: str) -> tuple[int, int, int, int] | None:
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name], env=env, capture_output=True, text=True)
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", name],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     for wid in found.stdout.split():
-        out = subprocess.run(["xdotool", "getwindowgeometry", wid], env=env, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["xdotool", "getwindowgeometry", wid], env=env, capture_output=True, text=True
+        ).stdout
         pos = re.search(r"Position: (-?\d+),(-?\d+)", out)
         size = re.search(r"Geometry: (\d+)x(\d+)", out)
         if pos and size and int(size.group(1)) > 400:
@@ -66,9 +81,23 @@ def test_console_window_fits_a_1366x768_screen(x_display: str, tmp_path: Path) -
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env.update(DISPLAY=x_display, QT_QPA_PLATFORM="xcb", HOME=str(tmp_path))
     demo = subprocess.Popen(
-        [sys.executable, "-m", "rtcc_console.cli", "demo", "--exit-after", "40", "--streams", "2", "--cameras", "300"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "demo",
+            "--exit-after",
+            "40",
+            "--streams",
+            "2",
+            "--cameras",
+            "300",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         geometry = None

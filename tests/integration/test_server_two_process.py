@@ -23,7 +23,11 @@ from tests.server.conftest import PASSWORD, simple_call
 from tests.server.sse_client import SseReader
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-FAST_HASH = {"RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "8", "RTCC_ARGON2_PARALLELISM": "1"}
+FAST_HASH = {
+    "RTCC_ARGON2_TIME_COST": "1",
+    "RTCC_ARGON2_MEMORY_KIB": "8",
+    "RTCC_ARGON2_PARALLELISM": "1",
+}
 
 
 def _env() -> dict[str, str]:
@@ -36,7 +40,18 @@ def _env() -> dict[str, str]:
 
 
 def _start(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "rtcc_console.cli", "server", "--db", url, "--port", str(port), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rtcc_console.cli",
+        "server",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     return subprocess.Popen(cmd, env=_env(), stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
@@ -70,9 +85,25 @@ def two_servers(pg_cluster: Any, tmp_path: Path) -> Iterator[tuple[str, str]]:
             _wait_healthy(base, proc, log)
             bases.append(base)
         add = subprocess.run(
-            [sys.executable, "-m", "rtcc_console.cli", "user", "add", "ana", "--role", "analyst", "--password-stdin", "--db", url],
-            input=PASSWORD + "\n", text=True, capture_output=True, env=_env(), timeout=60,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "rtcc_console.cli",
+                "user",
+                "add",
+                "ana",
+                "--role",
+                "analyst",
+                "--password-stdin",
+                "--db",
+                url,
+            ],
+            input=PASSWORD + "\n",
+            text=True,
+            capture_output=True,
+            env=_env(),
+            timeout=60,
+        )
         assert add.returncode == 0, add.stderr
         yield bases[0], bases[1]
     finally:
@@ -101,8 +132,11 @@ def test_event_posted_to_a_arrives_at_sse_client_of_b(two_servers: tuple[str, st
         assert reader.status == 200
         ids = []
         for i in range(3):
-            r = httpx.post(f"{a}/api/v1/calls", json=simple_call(incident_id=f"TWO-{i}"),
-                           headers={"Authorization": f"Bearer {tok_a}"})  # fmt: skip
+            r = httpx.post(
+                f"{a}/api/v1/calls",
+                json=simple_call(incident_id=f"TWO-{i}"),
+                headers={"Authorization": f"Bearer {tok_a}"},
+            )
             assert r.status_code == 201, r.text
             ids.append(r.json()["call"]["id"])
         got = [reader.get(timeout=20) for _ in range(3)]
@@ -112,14 +146,20 @@ def test_event_posted_to_a_arrives_at_sse_client_of_b(two_servers: tuple[str, st
     finally:
         reader.close()
     # B replays what A wrote, from the shared event log
-    reader = SseReader(f"{b}/api/v1/events", headers={"Authorization": f"Bearer {tok_b}", "Last-Event-ID": str(first_id)})
+    reader = SseReader(
+        f"{b}/api/v1/events",
+        headers={"Authorization": f"Bearer {tok_b}", "Last-Event-ID": str(first_id)},
+    )
     try:
         replay = [reader.get(timeout=20) for _ in range(2)]
         assert [json.loads(e.data)["call"]["id"] for e in replay if e] == ids[1:]
     finally:
         reader.close()
     # a token issued by A is valid on B (shared state, no sticky sessions)
-    assert httpx.get(f"{b}/api/v1/auth/me", headers={"Authorization": f"Bearer {tok_a}"}).status_code == 200
+    assert (
+        httpx.get(f"{b}/api/v1/auth/me", headers={"Authorization": f"Bearer {tok_a}"}).status_code
+        == 200
+    )
 
 
 def test_logout_on_a_is_honoured_by_b_at_once(two_servers: tuple[str, str]) -> None:
@@ -137,17 +177,24 @@ def test_logout_on_a_is_honoured_by_b_at_once(two_servers: tuple[str, str]) -> N
     assert status == 401
 
 
-def test_concurrent_writers_on_both_processes_give_one_ordered_stream(two_servers: tuple[str, str]) -> None:
+def test_concurrent_writers_on_both_processes_give_one_ordered_stream(
+    two_servers: tuple[str, str],
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     a, b = two_servers
     tokens = {a: _token(a), b: _token(b)}
     reader = SseReader(f"{b}/api/v1/events", headers={"Authorization": f"Bearer {tokens[b]}"})
     try:
+
         def post(i: int) -> str:
             base = a if i % 2 else b
-            r = httpx.post(f"{base}/api/v1/calls", json=simple_call(incident_id=f"MIX-{i}"),
-                           headers={"Authorization": f"Bearer {tokens[base]}"}, timeout=30)  # fmt: skip
+            r = httpx.post(
+                f"{base}/api/v1/calls",
+                json=simple_call(incident_id=f"MIX-{i}"),
+                headers={"Authorization": f"Bearer {tokens[base]}"},
+                timeout=30,
+            )
             assert r.status_code == 201, r.text
             return str(r.json()["call"]["incident_id"])
 

@@ -49,9 +49,12 @@ class LiveServer:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.settings = ServerSettings(
-            db_url=f"sqlite:///{db_path}", dev_mode=True, argon2_time_cost=1,
-            argon2_memory_kib=8, argon2_parallelism=1,
-        )  # type: ignore[call-arg]  # fmt: skip
+            db_url=f"sqlite:///{db_path}",
+            dev_mode=True,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+        )  # type: ignore[call-arg]
         self.server: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
         self.app: Any = None
@@ -95,10 +98,15 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def _calls_on_server(live: LiveServer) -> dict[str, dict[str, Any]]:
-    token = requests.post(f"{live.url}/api/v1/auth/login", json={"username": "cad", "password": PASSWORD},
-                          timeout=5).json()["access_token"]  # fmt: skip
-    reply = requests.get(f"{live.url}/api/v1/calls", params={"status": "all", "limit": 1000},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=5)  # fmt: skip
+    token = requests.post(
+        f"{live.url}/api/v1/auth/login", json={"username": "cad", "password": PASSWORD}, timeout=5
+    ).json()["access_token"]
+    reply = requests.get(
+        f"{live.url}/api/v1/calls",
+        params={"status": "all", "limit": 1000},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
     assert reply.status_code == 200, reply.text
     return {item["incident_id"]: item for item in reply.json()["items"]}
 
@@ -107,8 +115,21 @@ def _calls_on_server(live: LiveServer) -> dict[str, dict[str, Any]]:
 def test_cli_feed_arrives_once_and_a_replay_is_duplicates(
     live: LiveServer, fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["--server", live.url, "--username", "cad", "--password-stdin", "--rate", "0",
-            "--count", "40", "--seed", "9", "--format", fmt]  # fmt: skip
+    args = [
+        "--server",
+        live.url,
+        "--username",
+        "cad",
+        "--password-stdin",
+        "--rate",
+        "0",
+        "--count",
+        "40",
+        "--seed",
+        "9",
+        "--format",
+        fmt,
+    ]
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert cad_post.main(args) == 0
     summary = capsys.readouterr().out

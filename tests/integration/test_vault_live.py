@@ -29,7 +29,11 @@ from rtcc_console.store.pgcluster import free_port
 from tests.server.conftest import PASSWORD
 
 pytestmark = [pytest.mark.slow]
-FAST_HASH = {"RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "8", "RTCC_ARGON2_PARALLELISM": "1"}
+FAST_HASH = {
+    "RTCC_ARGON2_TIME_COST": "1",
+    "RTCC_ARGON2_MEMORY_KIB": "8",
+    "RTCC_ARGON2_PARALLELISM": "1",
+}
 
 
 @dataclass
@@ -43,14 +47,32 @@ class LiveServer:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RTCC_")}
         env.update(FAST_HASH)
-        env.update({"RTCC_SECRET_KEY": "integration-test-secret-0123456789", "RTCC_VAULT_DIR": str(self.vault)})
+        env.update(
+            {
+                "RTCC_SECRET_KEY": "integration-test-secret-0123456789",
+                "RTCC_VAULT_DIR": str(self.vault),
+            }
+        )
         env.update(extra)
         return env
 
     def start(self, **extra: str) -> None:
         port = urlsplit(self.base).port
-        cmd = [sys.executable, "-m", "rtcc_console.cli", "server", "--db", self.db_url, "--port", str(port), "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, env=self.env(**extra), stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        cmd = [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "server",
+            "--db",
+            self.db_url,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env(**extra), stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -77,20 +99,42 @@ class LiveServer:
                 self.proc.kill()
 
     def token(self) -> dict[str, str]:
-        r = httpx.post(f"{self.base}/api/v1/auth/login", json={"username": "ana", "password": PASSWORD})
+        r = httpx.post(
+            f"{self.base}/api/v1/auth/login", json={"username": "ana", "password": PASSWORD}
+        )
         assert r.status_code == 200, r.text
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(base=f"http://127.0.0.1:{free_port()}", db_url=f"sqlite:///{tmp_path / 'rtcc.sqlite'}",
-                        vault=tmp_path / "vault", log=tmp_path / "server.log")  # fmt: skip
+    server = LiveServer(
+        base=f"http://127.0.0.1:{free_port()}",
+        db_url=f"sqlite:///{tmp_path / 'rtcc.sqlite'}",
+        vault=tmp_path / "vault",
+        log=tmp_path / "server.log",
+    )
     server.start()
     add = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "user", "add", "ana", "--role", "analyst", "--password-stdin", "--db", server.db_url],
-        input=PASSWORD + "\n", text=True, capture_output=True, env=server.env(), timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--db",
+            server.db_url,
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        env=server.env(),
+        timeout=60,
+    )
     assert add.returncode == 0, add.stderr
     try:
         yield server
@@ -104,13 +148,23 @@ def video(tmp_path: Path) -> Path:
     return pad_to(path, 6 * 1024 * 1024)
 
 
-def _raw_patch_cut_off(base: str, location: str, headers: dict[str, str], offset: int, body: bytes, send: int) -> None:
+def _raw_patch_cut_off(
+    base: str, location: str, headers: dict[str, str], offset: int, body: bytes, send: int
+) -> None:
     """Start a PATCH that declares the whole ``body`` but close the socket after ``send`` bytes."""
     u = urlsplit(base)
     path = urlsplit(location).path if location.startswith("http") else location
-    head = [f"PATCH {path} HTTP/1.1", f"Host: {u.hostname}:{u.port}", "Tus-Resumable: 1.0.0",
-            "Content-Type: application/offset+octet-stream", f"Upload-Offset: {offset}", f"Content-Length: {len(body)}",
-            *[f"{k}: {v}" for k, v in headers.items()], "", ""]  # fmt: skip
+    head = [
+        f"PATCH {path} HTTP/1.1",
+        f"Host: {u.hostname}:{u.port}",
+        "Tus-Resumable: 1.0.0",
+        "Content-Type: application/offset+octet-stream",
+        f"Upload-Offset: {offset}",
+        f"Content-Length: {len(body)}",
+        *[f"{k}: {v}" for k, v in headers.items()],
+        "",
+        "",
+    ]
     with socket.create_connection((u.hostname, u.port)) as s:
         s.sendall("\r\n".join(head).encode())
         s.sendall(body[:send])
@@ -119,12 +173,17 @@ def _raw_patch_cut_off(base: str, location: str, headers: dict[str, str], offset
 
 
 def _head_offset(base: str, location: str, headers: dict[str, str]) -> int:
-    r = httpx.head(location if location.startswith("http") else base + location, headers={**headers, "Tus-Resumable": "1.0.0"})
+    r = httpx.head(
+        location if location.startswith("http") else base + location,
+        headers={**headers, "Tus-Resumable": "1.0.0"},
+    )
     assert r.status_code == 200, r.status_code
     return int(r.headers["Upload-Offset"])
 
 
-def _wait_offset(base: str, location: str, headers: dict[str, str], predicate: object, timeout: float = 20) -> int:
+def _wait_offset(
+    base: str, location: str, headers: dict[str, str], predicate: object, timeout: float = 20
+) -> int:
     deadline = time.monotonic() + timeout
     while True:
         offset = _head_offset(base, location, headers)
@@ -135,18 +194,25 @@ def _wait_offset(base: str, location: str, headers: dict[str, str], predicate: o
         time.sleep(0.05)
 
 
-def test_cut_off_mid_patch_then_resumed_by_a_second_tuspy_client(live: LiveServer, video: Path) -> None:
+def test_cut_off_mid_patch_then_resumed_by_a_second_tuspy_client(
+    live: LiveServer, video: Path
+) -> None:
     data = video.read_bytes()
     auth = live.token()
     first = tus_client.TusClient(f"{live.base}/api/v1/uploads", headers=auth)
-    uploader = first.uploader(str(video), chunk_size=1024 * 1024,
-                              metadata={"case_number": "26-004242", "filename": video.name, "camera_id": "cam-7"})  # fmt: skip
+    uploader = first.uploader(
+        str(video),
+        chunk_size=1024 * 1024,
+        metadata={"case_number": "26-004242", "filename": video.name, "camera_id": "cam-7"},
+    )
     uploader.upload_chunk()
     uploader.upload_chunk()
     location = uploader.url
     assert _head_offset(live.base, location, auth) == 2 * 1024 * 1024
     # the network drops in the middle of the third chunk: what arrived is kept
-    _raw_patch_cut_off(live.base, location, auth, 2 * 1024 * 1024, data[2 * 1024 * 1024 :], send=1_500_000)
+    _raw_patch_cut_off(
+        live.base, location, auth, 2 * 1024 * 1024, data[2 * 1024 * 1024 :], send=1_500_000
+    )
     offset = _wait_offset(live.base, location, auth, lambda o: o > 2 * 1024 * 1024)
     assert 2 * 1024 * 1024 < offset <= 2 * 1024 * 1024 + 1_500_000
     # a different client (another tuspy instance, another connection pool) resumes by URL
@@ -160,24 +226,40 @@ def test_cut_off_mid_patch_then_resumed_by_a_second_tuspy_client(live: LiveServe
     sha = receipt["sha256"]
     stored = live.vault / "objects" / sha[:2] / sha[2:4] / sha
     assert stored.read_bytes() == data  # byte-exact
-    content = httpx.get(f"{live.base}/api/v1/evidence/{receipt['evidence_id']}/content", headers=auth)
+    content = httpx.get(
+        f"{live.base}/api/v1/evidence/{receipt['evidence_id']}/content", headers=auth
+    )
     assert content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == sha
 
 
-def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveServer, video: Path) -> None:
+def test_server_killed_while_finalizing_never_registers_a_wrong_item(
+    live: LiveServer, video: Path
+) -> None:
     data = video.read_bytes()
     live.stop()
     live.start(RTCC_VAULT_TEST_FINALIZE_DELAY_S="5")
     auth = live.token()
     uploader = tus_client.TusClient(f"{live.base}/api/v1/uploads", headers=auth).uploader(
-        str(video), chunk_size=len(data), metadata={"case_number": "26-009999", "filename": video.name})
+        str(video),
+        chunk_size=len(data),
+        metadata={"case_number": "26-009999", "filename": video.name},
+    )
     location = uploader.create_url()
     import threading
 
     def last_patch() -> None:
         try:
-            httpx.patch(location, content=data, timeout=30, headers={**auth, "Tus-Resumable": "1.0.0", "Upload-Offset": "0",
-                                                                     "Content-Type": "application/offset+octet-stream"})  # fmt: skip
+            httpx.patch(
+                location,
+                content=data,
+                timeout=30,
+                headers={
+                    **auth,
+                    "Tus-Resumable": "1.0.0",
+                    "Upload-Offset": "0",
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
         except httpx.HTTPError:
             pass  # the server dies under it
 
@@ -191,7 +273,9 @@ def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveS
         time.sleep(0.02)
     digest = hashlib.sha256(data).hexdigest()
     blob = live.vault / "objects" / digest[:2] / digest[2:4] / digest
-    while not blob.exists():  # the original is linked; the fault hook now holds finalization for 5 s
+    while (
+        not blob.exists()
+    ):  # the original is linked; the fault hook now holds finalization for 5 s
         assert time.monotonic() < deadline + 20, "finalization never linked the original"
         time.sleep(0.02)
     time.sleep(0.3)
@@ -206,12 +290,16 @@ def test_server_killed_while_finalizing_never_registers_a_wrong_item(live: LiveS
     # restarted (no fault hook): the upload is finished from the bytes on disk, re-hashed
     live.start()
     auth = live.token()
-    resumed = tus_client.TusClient(f"{live.base}/api/v1/uploads", headers=auth).uploader(str(video), url=location)
+    resumed = tus_client.TusClient(f"{live.base}/api/v1/uploads", headers=auth).uploader(
+        str(video), url=location
+    )
     assert resumed.offset == len(data)
     receipt = httpx.get(f"{location}/receipt", headers=auth)
     assert receipt.status_code == 200, receipt.text
     assert receipt.json()["sha256"] == hashlib.sha256(data).hexdigest()
-    assert receipt.json()["duplicate"] is False  # a blob linked before the kill is not "the same bytes twice"
+    assert (
+        receipt.json()["duplicate"] is False
+    )  # a blob linked before the kill is not "the same bytes twice"
     with sqlite3.connect(live.db_url.removeprefix("sqlite:///")) as db:
         rows = db.execute("SELECT sha256, sha512, size_bytes FROM evidence_items").fetchall()
     assert rows == [(hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest(), len(data))]

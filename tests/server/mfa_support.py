@@ -24,7 +24,9 @@ def password_step(client: Any, name: str, password: str) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
-def enrol(client: Any, name: str, password: str, *, at: float | None = None) -> tuple[str, dict[str, str], list[str]]:
+def enrol(
+    client: Any, name: str, password: str, *, at: float | None = None
+) -> tuple[str, dict[str, str], list[str]]:
     """Sign in as a user who must enrol, enrol with a real code; returns (secret, auth headers,
     recovery codes)."""
     challenge = password_step(client, name, password)
@@ -33,7 +35,9 @@ def enrol(client: Any, name: str, password: str, *, at: float | None = None) -> 
     assert r.status_code == 200, r.text
     secret = r.json()["secret"]
     now = time.time() if at is None else at
-    r = client.post(f"{API}/auth/mfa", json={"mfa_token": challenge["mfa_token"], "code": code_at(secret, now)})
+    r = client.post(
+        f"{API}/auth/mfa", json={"mfa_token": challenge["mfa_token"], "code": code_at(secret, now)}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     return secret, {"Authorization": f"Bearer {body['access_token']}"}, body["recovery_codes"]

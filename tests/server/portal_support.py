@@ -34,7 +34,9 @@ class Portal:
     def get(self, path: str) -> httpx.Response:
         return self.client.get(path)
 
-    def submit(self, page_path: str, action: str, data: dict[str, Any] | None = None) -> httpx.Response:
+    def submit(
+        self, page_path: str, action: str, data: dict[str, Any] | None = None
+    ) -> httpx.Response:
         """Load ``page_path`` (for its CSRF token) and post ``data`` to ``action``."""
         page = self.client.get(page_path)
         assert page.status_code == 200, (page_path, page.status_code, page.text[:300])
@@ -60,11 +62,21 @@ def wait_link(sink: SmtpSink, to: str, n: int = 1, timeout: float = 10.0) -> str
     raise AssertionError(f"no e-mail to {to}")
 
 
-def sign_up(portal: Portal, sink: SmtpSink, *, email: str, name: str = "Lincoln School", kind: str = "school",
-            n: int = 1) -> None:
+def sign_up(
+    portal: Portal,
+    sink: SmtpSink,
+    *,
+    email: str,
+    name: str = "Lincoln School",
+    kind: str = "school",
+    n: int = 1,
+) -> None:
     """Sign up, open the e-mailed link, continue: signed in."""
-    r = portal.submit("/portal/sign-up", "/portal/sign-up",
-                      {"name": name, "kind": kind, "email": email, "password": PW})
+    r = portal.submit(
+        "/portal/sign-up",
+        "/portal/sign-up",
+        {"name": name, "kind": kind, "email": email, "password": PW},
+    )
     assert r.status_code == 200, r.text
     link = wait_link(sink, email, n)
     r = portal.submit(link, link)
@@ -73,8 +85,16 @@ def sign_up(portal: Portal, sink: SmtpSink, *, email: str, name: str = "Lincoln 
 
 def register(portal: Portal, **fields: Any) -> str:
     """Register a camera through the form; returns its id."""
-    data = {"name": "Front door", "address": "1 Main St", "lat": "40.7130", "lon": "-74.0060", "kind": "school",
-            "sharing_mode": "request_only", "action": "save", **fields}
+    data = {
+        "name": "Front door",
+        "address": "1 Main St",
+        "lat": "40.7130",
+        "lon": "-74.0060",
+        "kind": "school",
+        "sharing_mode": "request_only",
+        "action": "save",
+        **fields,
+    }
     r = portal.submit("/portal/cameras/new", "/portal/cameras/new", data)
     assert r.status_code == 303, r.text[:2000]
     return r.headers["location"].split("saved=")[1]

@@ -21,13 +21,17 @@ class Sse:
 class SseReader:
     """Reads an event stream in a thread; ``get()`` returns the next event or comment."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None, params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, url: str, headers: dict[str, str] | None = None, params: dict[str, Any] | None = None
+    ) -> None:
         self.items: queue.Queue[Sse | BaseException | None] = queue.Queue()
         self.status: int | None = None
         self.connected = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(30.0, read=60.0))
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(url, headers or {}, params or {}), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(url, headers or {}, params or {}), daemon=True
+        )
         self._thread.start()
         assert self.connected.wait(30), "SSE connection not established"
 
@@ -47,7 +51,9 @@ class SseReader:
                         return
                     if line == "":
                         if data or fields:
-                            self.items.put(Sse(fields.get("id"), fields.get("event"), "\n".join(data)))
+                            self.items.put(
+                                Sse(fields.get("id"), fields.get("event"), "\n".join(data))
+                            )
                         fields, data = {}, []
                     elif line.startswith(":"):
                         self.items.put(Sse(None, None, "", comment=line[1:].strip()))
@@ -59,7 +65,11 @@ class SseReader:
                         else:
                             fields[name] = value
             self.items.put(None)
-        except (httpx.HTTPError, OSError, RuntimeError) as exc:  # reported to the test through the queue
+        except (
+            httpx.HTTPError,
+            OSError,
+            RuntimeError,
+        ) as exc:  # reported to the test through the queue
             self.connected.set()
             if not self._stop.is_set():
                 self.items.put(exc)

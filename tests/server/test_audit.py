@@ -21,7 +21,13 @@ from tests.server.conftest import API, camera_body
 def _some_rows(app: Any, n: int = 5) -> None:
     with app.state.rtcc.db.write() as s:
         for i in range(n):
-            append_audit(s, actor=Actor("ana", "analyst", "127.0.0.1"), action="test.row", targets={"camera": f"c{i}"}, reason=f"r{i}")
+            append_audit(
+                s,
+                actor=Actor("ana", "analyst", "127.0.0.1"),
+                action="test.row",
+                targets={"camera": f"c{i}"},
+                reason=f"r{i}",
+            )
 
 
 def test_chain_verifies_and_triggers_block_update_delete(client: TestClient, app: Any) -> None:
@@ -29,7 +35,10 @@ def test_chain_verifies_and_triggers_block_update_delete(client: TestClient, app
     db = app.state.rtcc.db
     with db.read() as s:
         assert verify_chain(s) is None
-    for stmt in ("UPDATE audit_events SET reason = 'x' WHERE id = 2", "DELETE FROM audit_events WHERE id = 2"):
+    for stmt in (
+        "UPDATE audit_events SET reason = 'x' WHERE id = 2",
+        "DELETE FROM audit_events WHERE id = 2",
+    ):
         with pytest.raises(DBAPIError) as err:
             with db.engine.begin() as conn:
                 conn.execute(text(stmt))
@@ -48,7 +57,9 @@ def _drop_triggers(app: Any) -> None:
             conn.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
-def test_tampering_is_named_by_verify_and_cli(client: TestClient, app: Any, settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tampering_is_named_by_verify_and_cli(
+    client: TestClient, app: Any, settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     _some_rows(app, 6)
     assert audit_main(["verify", "--db", settings.db_url]) == 0
     assert "intact" in capsys.readouterr().out
@@ -91,9 +102,12 @@ def test_concurrent_appends_do_not_fork_the_chain(client: TestClient, app: Any) 
         assert s.query(AuditEventRow).filter(AuditEventRow.action == "test.row").count() == 40
 
 
-def test_query_filters_and_paging(client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_query_filters_and_paging(
+    client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str]
+) -> None:
     client.post(f"{API}/cameras", headers=admin, json=camera_body(id="cam-9"))
     _some_rows(app, 3)
+
     def rows(query: str) -> dict[str, Any]:
         r = client.get(f"{API}/audit{query}", headers=supervisor)
         assert r.status_code == 200, r.text
@@ -109,13 +123,28 @@ def test_query_filters_and_paging(client: TestClient, app: Any, admin: dict[str,
     assert len(rows(f"?action=test.row&since={first['at'].replace('+', '%2B')}")["items"]) == 3
     assert rows("?since=2099-01-01T00:00:00%2B00:00")["items"] == []
     item = rows("?action=registry.create")["items"][0]
-    assert set(item) >= {"id", "at", "user", "role", "action", "targets", "reason", "outcome", "client_addr", "hash"}
-    assert client.get(f"{API}/audit?since=2026-01-01T00:00:00", headers=supervisor).status_code == 422
+    assert set(item) >= {
+        "id",
+        "at",
+        "user",
+        "role",
+        "action",
+        "targets",
+        "reason",
+        "outcome",
+        "client_addr",
+        "hash",
+    }
+    assert (
+        client.get(f"{API}/audit?since=2026-01-01T00:00:00", headers=supervisor).status_code == 422
+    )
 
 
 def test_csv_export_is_audited(client: TestClient, app: Any, supervisor: dict[str, str]) -> None:
     with app.state.rtcc.db.write() as s:
-        append_audit(s, actor=Actor("ana", "analyst"), action="test.row", reason="=HYPERLINK(\"http://x\")")
+        append_audit(
+            s, actor=Actor("ana", "analyst"), action="test.row", reason='=HYPERLINK("http://x")'
+        )
     r = client.get(f"{API}/audit.csv?action=test.row", headers=supervisor)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(r.text)))
@@ -124,22 +153,39 @@ def test_csv_export_is_audited(client: TestClient, app: Any, supervisor: dict[st
     assert exports and exports[0]["user"] == "sue" and "test.row" in exports[0]["reason"]
 
 
-def test_cli_user_add_and_unlock(settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_user_add_and_unlock(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("RTCC_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("RTCC_ARGON2_MEMORY_KIB", "8")
     monkeypatch.setenv("RTCC_ARGON2_PARALLELISM", "1")
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert user_main(["add", "Carol", "--role", "supervisor", "--password-stdin", "--db", settings.db_url]) == 0
+    assert (
+        user_main(
+            ["add", "Carol", "--role", "supervisor", "--password-stdin", "--db", settings.db_url]
+        )
+        == 0
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert user_main(["add", "carol", "--role", "supervisor", "--password-stdin", "--db", settings.db_url]) == 1
+    assert (
+        user_main(
+            ["add", "carol", "--role", "supervisor", "--password-stdin", "--db", settings.db_url]
+        )
+        == 1
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert user_main(["add", "dave", "--role", "analyst", "--password-stdin", "--db", settings.db_url]) == 2
+    assert (
+        user_main(["add", "dave", "--role", "analyst", "--password-stdin", "--db", settings.db_url])
+        == 2
+    )
     assert user_main(["unlock", "carol", "--db", settings.db_url]) == 0
     assert user_main(["unlock", "nobody", "--db", settings.db_url]) == 1
     assert audit_main(["verify", "--db", settings.db_url]) == 0
 
 
-def test_cli_verify_without_a_trail_exits_2(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verify_without_a_trail_exits_2(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert audit_main(["verify", "--db", f"sqlite:///{tmp_path}/missing.sqlite"]) == 2
     assert not (tmp_path / "missing.sqlite").exists()
     import sqlite3

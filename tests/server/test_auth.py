@@ -48,7 +48,9 @@ def test_logout_revokes_token(client: TestClient, analyst: dict[str, str]) -> No
     assert client.get(f"{API}/auth/me", headers=analyst).status_code == 401
 
 
-def test_roles_are_enforced(client: TestClient, analyst: dict[str, str], supervisor: dict[str, str], admin: dict[str, str]) -> None:
+def test_roles_are_enforced(
+    client: TestClient, analyst: dict[str, str], supervisor: dict[str, str], admin: dict[str, str]
+) -> None:
     assert client.get(f"{API}/users", headers=analyst).status_code == 403
     assert client.get(f"{API}/users", headers=supervisor).status_code == 403
     assert client.get(f"{API}/users", headers=admin).status_code == 200
@@ -70,7 +72,9 @@ def test_bad_password_401_and_audited(client: TestClient, app: Any) -> None:
     assert all(r.client_addr for r in rows)
 
 
-def test_unknown_user_costs_a_password_verification(client: TestClient, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_user_costs_a_password_verification(
+    client: TestClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No enumeration by timing: an unknown name runs the same argon2 verify (on a dummy)."""
     passwords = app.state.rtcc.passwords
     real = passwords.hasher
@@ -86,7 +90,9 @@ def test_unknown_user_costs_a_password_verification(client: TestClient, app: Any
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")
 
 
-def test_lockout_after_threshold_then_admin_unlock(client: TestClient, admin: dict[str, str]) -> None:
+def test_lockout_after_threshold_then_admin_unlock(
+    client: TestClient, admin: dict[str, str]
+) -> None:
     for _ in range(4):
         r = client.post(f"{API}/auth/login", json={"username": "ana", "password": "bad password 1"})
         assert r.status_code == 401
@@ -108,7 +114,12 @@ def test_success_resets_failure_count(client: TestClient) -> None:
         client.post(f"{API}/auth/login", json={"username": "ana", "password": "bad password 1"})
     login(client, "ana")
     for _ in range(4):
-        assert client.post(f"{API}/auth/login", json={"username": "ana", "password": "bad password 1"}).status_code == 401
+        assert (
+            client.post(
+                f"{API}/auth/login", json={"username": "ana", "password": "bad password 1"}
+            ).status_code
+            == 401
+        )
 
 
 def test_login_validation_422(client: TestClient) -> None:
@@ -118,12 +129,31 @@ def test_login_validation_422(client: TestClient) -> None:
 
 
 def test_users_create_and_list_never_show_hashes(client: TestClient, admin: dict[str, str]) -> None:
-    r = client.post(f"{API}/users", headers=admin, json={"username": "Bob", "role": "analyst", "password": "a long enough password"})
+    r = client.post(
+        f"{API}/users",
+        headers=admin,
+        json={"username": "Bob", "role": "analyst", "password": "a long enough password"},
+    )
     assert r.status_code == 201 and r.json()["username"] == "bob"
-    assert client.post(f"{API}/users", headers=admin, json={"username": "bob", "role": "analyst", "password": "a long enough password"}).status_code == 409
-    r = client.post(f"{API}/users", headers=admin, json={"username": "carl", "role": "analyst", "password": "short"})
+    assert (
+        client.post(
+            f"{API}/users",
+            headers=admin,
+            json={"username": "bob", "role": "analyst", "password": "a long enough password"},
+        ).status_code
+        == 409
+    )
+    r = client.post(
+        f"{API}/users",
+        headers=admin,
+        json={"username": "carl", "role": "analyst", "password": "short"},
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "password"
-    r = client.post(f"{API}/users", headers=admin, json={"username": "dora", "role": "chief", "password": "a long enough password"})
+    r = client.post(
+        f"{API}/users",
+        headers=admin,
+        json={"username": "dora", "role": "chief", "password": "a long enough password"},
+    )
     assert r.status_code == 422
     listing = client.get(f"{API}/users", headers=admin).text
     assert "argon2" not in listing and "password" not in listing
@@ -139,12 +169,17 @@ def test_system_routes_need_no_auth(client: TestClient) -> None:
     assert "/api/v1/calls" in client.get("/openapi.json").json()["paths"]
 
 
-def test_admin_disable_role_change_and_password_reset_end_sessions(client: TestClient, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_admin_disable_role_change_and_password_reset_end_sessions(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     assert client.get(f"{API}/auth/me", headers=analyst).status_code == 200
     r = client.patch(f"{API}/users/ana", headers=admin, json={"disabled": True})
     assert r.status_code == 200 and r.json()["disabled"] is True
     assert client.get(f"{API}/auth/me", headers=analyst).status_code == 401  # session ended at once
-    assert client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD}).status_code == 401
+    assert (
+        client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD}).status_code
+        == 401
+    )
     client.patch(f"{API}/users/ana", headers=admin, json={"disabled": False, "role": "supervisor"})
     sue_like = login(client, "ana")
     assert client.get(f"{API}/audit", headers=sue_like).status_code == 200
@@ -152,11 +187,21 @@ def test_admin_disable_role_change_and_password_reset_end_sessions(client: TestC
     assert r.status_code == 200
     assert client.get(f"{API}/auth/me", headers=sue_like).status_code == 401
     login(client, "ana", "a brand new password")
-    assert client.patch(f"{API}/users/ana", headers=admin, json={"password": "short"}).status_code == 422
+    assert (
+        client.patch(f"{API}/users/ana", headers=admin, json={"password": "short"}).status_code
+        == 422
+    )
     assert client.patch(f"{API}/users/ana", headers=admin, json={}).status_code == 422
-    assert client.patch(f"{API}/users/adam", headers=admin, json={"disabled": True}).status_code == 422
-    assert client.patch(f"{API}/users/nobody", headers=admin, json={"disabled": True}).status_code == 404
-    assert client.patch(f"{API}/users/ana", headers=sue_like, json={"disabled": True}).status_code in (401, 403)
+    assert (
+        client.patch(f"{API}/users/adam", headers=admin, json={"disabled": True}).status_code == 422
+    )
+    assert (
+        client.patch(f"{API}/users/nobody", headers=admin, json={"disabled": True}).status_code
+        == 404
+    )
+    assert client.patch(
+        f"{API}/users/ana", headers=sue_like, json={"disabled": True}
+    ).status_code in (401, 403)
 
 
 def test_password_spraying_from_one_address_is_throttled(settings_factory: Any) -> None:
@@ -168,7 +213,12 @@ def test_password_spraying_from_one_address_is_throttled(settings_factory: Any) 
     with TestClient(app) as client:
         add_user(app, "ana", Role.ANALYST)
         for name in ("u1", "u2", "ana"):  # one password tried on several accounts
-            assert client.post(f"{API}/auth/login", json={"username": name, "password": "Summer2026!!"}).status_code == 401
+            assert (
+                client.post(
+                    f"{API}/auth/login", json={"username": name, "password": "Summer2026!!"}
+                ).status_code
+                == 401
+            )
         r = client.post(f"{API}/auth/login", json={"username": "ana", "password": PASSWORD})
         assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
 

@@ -9,10 +9,14 @@ from fastapi.testclient import TestClient
 from tests.server.conftest import API, simple_call
 
 
-def test_acknowledgement_is_audited_per_user(client: TestClient, analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_acknowledgement_is_audited_per_user(
+    client: TestClient, analyst: dict[str, str], supervisor: dict[str, str]
+) -> None:
     call_id = client.post(f"{API}/calls", headers=analyst, json=simple_call()).json()["call"]["id"]
     assert client.post(f"{API}/calls/{call_id}/acknowledge", headers=analyst).status_code == 204
-    rows = client.get(f"{API}/audit", headers=supervisor, params={"action": "call.acknowledged"}).json()["items"]
+    rows = client.get(
+        f"{API}/audit", headers=supervisor, params={"action": "call.acknowledged"}
+    ).json()["items"]
     assert len(rows) == 1
     assert rows[0]["user"] != "" and rows[0]["targets"] == {"call": call_id}
 

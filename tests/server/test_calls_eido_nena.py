@@ -15,11 +15,17 @@ from tests.unit.core.test_cad_eido_nena import REGISTRY, sample, with_incident
 EIDO = "application/emergency.eido+json"
 
 
-def post(client: TestClient, headers: dict[str, str], doc: dict[str, Any], ctype: str = EIDO) -> Any:
-    return client.post(f"{API}/calls", headers={**headers, "Content-Type": ctype}, content=json.dumps(doc))
+def post(
+    client: TestClient, headers: dict[str, str], doc: dict[str, Any], ctype: str = EIDO
+) -> Any:
+    return client.post(
+        f"{API}/calls", headers={**headers, "Content-Type": ctype}, content=json.dumps(doc)
+    )
 
 
-def test_official_sample_is_accepted_with_its_warning_in_history(client: TestClient, analyst: dict[str, str]) -> None:
+def test_official_sample_is_accepted_with_its_warning_in_history(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
     r = post(client, analyst, sample())
     assert r.status_code == 201, r.text
     call = r.json()["call"]
@@ -30,11 +36,15 @@ def test_official_sample_is_accepted_with_its_warning_in_history(client: TestCli
     assert post(client, analyst, sample()).json()["duplicate"] is True
 
 
-def test_every_registry_value_is_accepted_in_order(client: TestClient, analyst: dict[str, str]) -> None:
+def test_every_registry_value_is_accepted_in_order(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
     base = with_incident()
     for minute, value in enumerate(REGISTRY):
         doc = json.loads(json.dumps(base))
-        doc["lastUpdateTimeStamp"] = doc["incidentComponent"]["lastUpdateTimeStamp"] = f"2021-04-30T15:{minute:02d}:00-04:00"
+        doc["lastUpdateTimeStamp"] = doc["incidentComponent"]["lastUpdateTimeStamp"] = (
+            f"2021-04-30T15:{minute:02d}:00-04:00"
+        )
         doc["incidentComponent"]["incidentStatusCommonRegistryText"] = [value]
         r = post(client, analyst, doc)
         assert r.status_code in (200, 201), (value, r.text)
@@ -44,12 +54,19 @@ def test_every_registry_value_is_accepted_in_order(client: TestClient, analyst: 
     assert detail["status"] == "on_scene"  # StructureCleared, the last one
 
 
-def test_unknown_status_keeps_the_call_and_its_status_with_a_warning(client: TestClient, analyst: dict[str, str]) -> None:
+def test_unknown_status_keeps_the_call_and_its_status_with_a_warning(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
     first = with_incident(incidentStatusCommonRegistryText=["ResourcesAssigned"])
     r = post(client, analyst, first, ctype="application/eido+json")
     assert r.status_code == 201 and r.json()["call"]["status"] == "dispatched"
-    update = with_incident(incidentStatusCommonRegistryText=["Teleported"], incidentTypeInternalText="Burglary, suspect gone")
-    update["lastUpdateTimeStamp"] = update["incidentComponent"]["lastUpdateTimeStamp"] = "2021-04-30T14:50:00-04:00"
+    update = with_incident(
+        incidentStatusCommonRegistryText=["Teleported"],
+        incidentTypeInternalText="Burglary, suspect gone",
+    )
+    update["lastUpdateTimeStamp"] = update["incidentComponent"]["lastUpdateTimeStamp"] = (
+        "2021-04-30T14:50:00-04:00"
+    )
     r = post(client, analyst, update)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -61,6 +78,8 @@ def test_unknown_status_keeps_the_call_and_its_status_with_a_warning(client: Tes
     assert any("'Teleported'" in w for w in history[1]["warnings"])
 
 
-def test_a_new_call_with_only_an_unknown_status_is_pending(client: TestClient, analyst: dict[str, str]) -> None:
+def test_a_new_call_with_only_an_unknown_status_is_pending(
+    client: TestClient, analyst: dict[str, str]
+) -> None:
     r = post(client, analyst, with_incident(incidentStatusCommonRegistryText=["Smouldering"]))
     assert r.status_code == 201 and r.json()["call"]["status"] == "pending"

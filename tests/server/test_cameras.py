@@ -22,9 +22,17 @@ def test_create_stores_credentials_apart_and_never_returns_them(
     client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
 ) -> None:
     cam = create(client, admin, id="cam-1")
-    assert cam["stream_url"] == "rtsp://10.0.0.5:554/live?token=***" or "s3cret" not in cam["stream_url"]
+    assert (
+        cam["stream_url"] == "rtsp://10.0.0.5:554/live?token=***"
+        or "s3cret" not in cam["stream_url"]
+    )
     assert cam["has_stream"] is True and cam["version"] == 1
-    for path in ("/cameras", "/cameras/cam-1", "/cameras?since=0", "/cameras/nearest?lat=32.78&lon=-96.8"):
+    for path in (
+        "/cameras",
+        "/cameras/cam-1",
+        "/cameras?since=0",
+        "/cameras/nearest?lat=32.78&lon=-96.8",
+    ):
         text = client.get(API + path, headers=analyst).text
         assert "s3cret" not in text and "abc123" not in text, path
     with app.state.rtcc.db.read() as s:
@@ -33,7 +41,9 @@ def test_create_stores_credentials_apart_and_never_returns_them(
     assert events_of(app, "camera.changed")
 
 
-def test_create_validation_names_the_field_and_stores_nothing(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_create_validation_names_the_field_and_stores_nothing(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     cases = {
         "lat": camera_body(lat=123.0),
         "tier": camera_body(tier="gold"),
@@ -53,13 +63,21 @@ def test_create_validation_names_the_field_and_stores_nothing(client: TestClient
     assert r.status_code == 422 and "owner_id" in r.text
     assert count_rows(app, CameraRow) == 0
     create(client, admin, id="cam-dup")
-    assert client.post(f"{API}/cameras", headers=admin, json=camera_body(id="cam-dup")).status_code == 409
+    assert (
+        client.post(f"{API}/cameras", headers=admin, json=camera_body(id="cam-dup")).status_code
+        == 409
+    )
 
 
-def test_list_filters_and_paging(client: TestClient, admin: dict[str, str], analyst: dict[str, str]) -> None:
-    create(client, admin, id="cam-a", tier="registered", sharing_mode="request_only", stream_url=None)
+def test_list_filters_and_paging(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
+    create(
+        client, admin, id="cam-a", tier="registered", sharing_mode="request_only", stream_url=None
+    )
     create(client, admin, id="cam-b", kind="school", lat=32.79)
     create(client, admin, id="cam-c", sharing_mode="live_in_emergency", lat=32.90, lon=-96.70)
+
     def ids(query: str) -> list[str]:
         r = client.get(f"{API}/cameras{query}", headers=analyst)
         assert r.status_code == 200, r.text
@@ -76,14 +94,21 @@ def test_list_filters_and_paging(client: TestClient, admin: dict[str, str], anal
         assert client.get(f"{API}/cameras{bad}", headers=analyst).status_code == 422, bad
 
 
-def test_sync_feed_reports_changes_revocations_and_deletions(client: TestClient, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_sync_feed_reports_changes_revocations_and_deletions(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     create(client, admin, id="cam-1")
     create(client, admin, id="cam-2")
     first = client.get(f"{API}/cameras?since=0", headers=analyst).json()
     assert [c["id"] for c in first["items"]] == ["cam-1", "cam-2"] and first["deleted"] == []
     cursor = first["cursor"]
     assert client.get(f"{API}/cameras?since={cursor}", headers=analyst).json()["items"] == []
-    assert client.post(f"{API}/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew"}).status_code == 200
+    assert (
+        client.post(
+            f"{API}/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew"}
+        ).status_code
+        == 200
+    )
     assert client.delete(f"{API}/cameras/cam-2", headers=admin).status_code == 204
     feed = client.get(f"{API}/cameras?since={cursor}", headers=analyst).json()
     assert [(c["id"], c["revoked"]) for c in feed["items"]] == [("cam-1", True)]
@@ -95,23 +120,44 @@ def test_sync_feed_reports_changes_revocations_and_deletions(client: TestClient,
     assert client.get(f"{API}/cameras/cam-2", headers=analyst).status_code == 404
 
 
-def test_patch_updates_and_bumps_version(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_patch_updates_and_bumps_version(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     create(client, admin, id="cam-1")
-    r = client.patch(f"{API}/cameras/cam-1", headers=admin, json={"name": "Renamed", "stream_url": "rtsp://u:newpw@10.0.0.6/x"})
+    r = client.patch(
+        f"{API}/cameras/cam-1",
+        headers=admin,
+        json={"name": "Renamed", "stream_url": "rtsp://u:newpw@10.0.0.6/x"},
+    )
     assert r.status_code == 200 and r.json()["name"] == "Renamed" and r.json()["version"] == 2
     assert "newpw" not in r.text
-    assert client.patch(f"{API}/cameras/cam-1", headers=admin, json={"tier": None}).status_code == 422
+    assert (
+        client.patch(f"{API}/cameras/cam-1", headers=admin, json={"tier": None}).status_code == 422
+    )
     assert client.patch(f"{API}/cameras/cam-1", headers=admin, json={"lat": 95}).status_code == 422
     assert client.patch(f"{API}/cameras/nope", headers=admin, json={"name": "x"}).status_code == 404
-    assert client.patch(f"{API}/cameras/cam-1", headers=analyst, json={"name": "x"}).status_code == 403
+    assert (
+        client.patch(f"{API}/cameras/cam-1", headers=analyst, json={"name": "x"}).status_code == 403
+    )
     assert client.delete(f"{API}/cameras/cam-1", headers=analyst).status_code == 403
     changes = [json.loads(d)["change"] for _i, _t, d in events_of(app, "camera.changed")]
     assert changes == ["created", "updated"]
 
 
-def test_nearest_ranks_with_explanations_and_skips_revoked(client: TestClient, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_nearest_ranks_with_explanations_and_skips_revoked(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     create(client, admin, id="cam-near", lat=32.7801, lon=-96.8000)
-    create(client, admin, id="cam-far", lat=32.7850, lon=-96.8000, tier="registered", sharing_mode="request_only", stream_url=None)
+    create(
+        client,
+        admin,
+        id="cam-far",
+        lat=32.7850,
+        lon=-96.8000,
+        tier="registered",
+        sharing_mode="request_only",
+        stream_url=None,
+    )
     create(client, admin, id="cam-away", lat=32.9, lon=-96.6)
     r = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80&k=5&radius_m=2000", headers=analyst)
     assert r.status_code == 200
@@ -119,10 +165,14 @@ def test_nearest_ranks_with_explanations_and_skips_revoked(client: TestClient, a
     assert [i["camera"]["id"] for i in items] == ["cam-near", "cam-far"]
     assert items[0]["distance_m"] < items[1]["distance_m"]
     assert items[0]["explanation"] and isinstance(items[0]["score"], float)
-    only_registered = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80&tier=registered", headers=analyst).json()
+    only_registered = client.get(
+        f"{API}/cameras/nearest?lat=32.78&lon=-96.80&tier=registered", headers=analyst
+    ).json()
     assert [i["camera"]["id"] for i in only_registered["items"]] == ["cam-far"]
     client.post(f"{API}/cameras/cam-near/revoke", headers=admin, json={"reason": "x"})
-    items = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80", headers=analyst).json()["items"]
+    items = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80", headers=analyst).json()[
+        "items"
+    ]
     assert [i["camera"]["id"] for i in items] == ["cam-far"]
     for bad in ("lat=91&lon=0", "lat=32&lon=-200", "lat=x&lon=1", "lat=32&lon=-96&k=0", "lon=-96"):
         assert client.get(f"{API}/cameras/nearest?{bad}", headers=analyst).status_code == 422, bad
@@ -135,13 +185,22 @@ def test_revoke_requires_reason(client: TestClient, admin: dict[str, str], reaso
     assert r.status_code == 422 and "reason" in r.text
 
 
-def test_nearest_marks_emergency_cameras_live_now(client: TestClient, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]) -> None:
+def test_nearest_marks_emergency_cameras_live_now(
+    client: TestClient, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]
+) -> None:
     create(client, admin, id="cam-emg", sharing_mode="live_in_emergency")
     create(client, admin, id="cam-always", lat=32.7802)
+
     def live() -> dict[str, bool]:
-        items = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80", headers=analyst).json()["items"]
+        items = client.get(f"{API}/cameras/nearest?lat=32.78&lon=-96.80", headers=analyst).json()[
+            "items"
+        ]
         return {i["camera"]["id"]: i["live_now"] for i in items}
 
     assert live() == {"cam-emg": False, "cam-always": True}
-    client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-emg"], "reason": "panic", "duration_s": 60})
+    client.post(
+        f"{API}/emergencies",
+        headers=supervisor,
+        json={"camera_ids": ["cam-emg"], "reason": "panic", "duration_s": 60},
+    )
     assert live() == {"cam-emg": True, "cam-always": True}

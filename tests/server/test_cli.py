@@ -21,9 +21,21 @@ def _env(**extra: str) -> dict[str, str]:
 
 def test_refuses_default_secret_outside_dev(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "rtcc_console.cli", "server", "--db", f"sqlite:///{tmp_path}/x.sqlite", "--port", "0"],
-        env=_env(), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "server",
+            "--db",
+            f"sqlite:///{tmp_path}/x.sqlite",
+            "--port",
+            "0",
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode != 0
     assert "RTCC_SECRET_KEY" in out.stderr
 
@@ -32,10 +44,23 @@ def test_dev_server_migrates_and_serves(tmp_path: Path) -> None:
     port = free_port()
     db = tmp_path / "fresh.sqlite"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rtcc_console.cli", "server", "--dev", "--db", f"sqlite:///{db}", "--port", str(port),
-         "--log-level", "warning"],
-        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "server",
+            "--dev",
+            "--db",
+            f"sqlite:///{db}",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         status = None
@@ -63,16 +88,51 @@ def test_https_with_certificate(tmp_path: Path) -> None:
         pytest.skip("openssl not available to make a test certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rtcc_console.cli", "server", "--dev", "--db", f"sqlite:///{tmp_path}/t.sqlite",
-         "--port", str(port), "--tls-certfile", str(cert), "--tls-keyfile", str(key), "--log-level", "warning"],
-        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rtcc_console.cli",
+            "server",
+            "--dev",
+            "--db",
+            f"sqlite:///{tmp_path}/t.sqlite",
+            "--port",
+            str(port),
+            "--tls-certfile",
+            str(cert),
+            "--tls-keyfile",
+            str(key),
+            "--log-level",
+            "warning",
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import ssl
 
     trust = ssl.create_default_context(cafile=str(cert))
@@ -81,7 +141,9 @@ def test_https_with_certificate(tmp_path: Path) -> None:
         status = None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                status = httpx.get(f"https://127.0.0.1:{port}/api/v1/health", verify=trust, timeout=1).json()
+                status = httpx.get(
+                    f"https://127.0.0.1:{port}/api/v1/health", verify=trust, timeout=1
+                ).json()
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -41,10 +41,14 @@ def settle(drop: DropFolder, clock: Clock) -> None:
     drop.scan_once()
 
 
-def test_good_json_items_and_csv_are_ingested_and_moved(folder: tuple[DropFolder, Clock], app: Any) -> None:
+def test_good_json_items_and_csv_are_ingested_and_moved(
+    folder: tuple[DropFolder, Clock], app: Any
+) -> None:
     drop, clock = folder
     (drop.folder / "one.json").write_text(json.dumps(simple_call(incident_id="D-1")))
-    (drop.folder / "many.json").write_text(json.dumps({"items": [simple_call(incident_id="D-2"), simple_call(incident_id="D-3")]}))
+    (drop.folder / "many.json").write_text(
+        json.dumps({"items": [simple_call(incident_id="D-2"), simple_call(incident_id="D-3")]})
+    )
     row = simple_call(incident_id="D-4")
     cols = [k for k in row if k != "format"]
     buf = io.StringIO()
@@ -53,21 +57,39 @@ def test_good_json_items_and_csv_are_ingested_and_moved(folder: tuple[DropFolder
     (drop.folder / "calls.csv").write_text(buf.getvalue())
     (drop.folder / "notes.txt").write_text("ignored")
     settle(drop, clock)
-    assert sorted(p.name for p in drop.processed.iterdir()) == ["calls.csv", "many.json", "one.json"]
+    assert sorted(p.name for p in drop.processed.iterdir()) == [
+        "calls.csv",
+        "many.json",
+        "one.json",
+    ]
     assert (drop.folder / "notes.txt").exists()
     assert count_rows(app, CallRow) == 4
-    assert {json.loads(d)["call"]["source"] for _i, _t, d in events_of(app, "call.created")} == {"dropdir"}
+    assert {json.loads(d)["call"]["source"] for _i, _t, d in events_of(app, "call.created")} == {
+        "dropdir"
+    }
 
 
-def test_bad_files_go_to_failed_with_reason_nothing_stored(folder: tuple[DropFolder, Clock], app: Any) -> None:
+def test_bad_files_go_to_failed_with_reason_nothing_stored(
+    folder: tuple[DropFolder, Clock], app: Any
+) -> None:
     drop, clock = folder
     (drop.folder / "broken.json").write_text('{"format": "simple", ')
-    (drop.folder / "badfield.json").write_text(json.dumps({"items": [simple_call(incident_id="X-1"), simple_call(incident_id="X-2", lat=123)]}))
+    (drop.folder / "badfield.json").write_text(
+        json.dumps(
+            {"items": [simple_call(incident_id="X-1"), simple_call(incident_id="X-2", lat=123)]}
+        )
+    )
     (drop.folder / "bad.csv").write_text("incident_id,type_code\nA,B\n")
     settle(drop, clock)
     failed = sorted(p.name for p in drop.failed.iterdir())
-    assert failed == ["bad.csv", "bad.csv.error.txt", "badfield.json", "badfield.json.error.txt",
-                      "broken.json", "broken.json.error.txt"]  # fmt: skip
+    assert failed == [
+        "bad.csv",
+        "bad.csv.error.txt",
+        "badfield.json",
+        "badfield.json.error.txt",
+        "broken.json",
+        "broken.json.error.txt",
+    ]
     assert "items[1].lat" in (drop.failed / "badfield.json.error.txt").read_text()
     assert "not valid JSON" in (drop.failed / "broken.json.error.txt").read_text()
     assert count_rows(app, CallRow) == 0
@@ -96,7 +118,11 @@ def test_temp_and_dot_files_are_ignored(folder: tuple[DropFolder, Clock]) -> Non
     for name in (".hidden.json", "x.json.tmp", "y.json.part"):
         (drop.folder / name).write_text("{")
     settle(drop, clock)
-    assert sorted(p.name for p in drop.folder.iterdir() if p.is_file()) == [".hidden.json", "x.json.tmp", "y.json.part"]
+    assert sorted(p.name for p in drop.folder.iterdir() if p.is_file()) == [
+        ".hidden.json",
+        "x.json.tmp",
+        "y.json.part",
+    ]
     assert not any(drop.failed.iterdir())
 
 
@@ -110,7 +136,9 @@ def test_same_name_twice_is_kept_not_overwritten(folder: tuple[DropFolder, Clock
 
 def test_watcher_in_running_app(settings_factory: Any, tmp_path: Path) -> None:
     drop_dir = tmp_path / "cad"
-    app = create_app(settings_factory(cad_dropdir=drop_dir, cad_dropdir_stable_s=0.2, cad_dropdir_rescan_s=0.5))
+    app = create_app(
+        settings_factory(cad_dropdir=drop_dir, cad_dropdir_stable_s=0.2, cad_dropdir_rescan_s=0.5)
+    )
     with TestClient(app):
         (drop_dir / "live.json.part").write_text(json.dumps(simple_call(incident_id="LIVE-1")))
         (drop_dir / "live.json.part").rename(drop_dir / "live.json")

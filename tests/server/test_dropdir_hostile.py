@@ -19,12 +19,17 @@ from tests.server.test_dropdir import Clock, settle
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (json.dumps(simple_call(incident_id="S-1", type_text="Burglary \ud800")).encode(), "lone surrogate"),
+        (
+            json.dumps(simple_call(incident_id="S-1", type_text="Burglary \ud800")).encode(),
+            "lone surrogate",
+        ),
         (json.dumps(simple_call(incident_id="N-1", address="1 Elm\x00St")).encode(), "NUL"),
         (b"[" * 5000 + b"]" * 5000, "nested 5000 levels"),
     ],
 )
-def test_hostile_json_file_fails_with_a_reason(app: Any, client: TestClient, tmp_path: Path, content: bytes, reason: str) -> None:
+def test_hostile_json_file_fails_with_a_reason(
+    app: Any, client: TestClient, tmp_path: Path, content: bytes, reason: str
+) -> None:
     clock = Clock()
     drop = DropFolder(app.state.rtcc, tmp_path / "drop", clock=clock)
     for d in (drop.folder, drop.processed, drop.failed):

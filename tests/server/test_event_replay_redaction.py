@@ -27,14 +27,23 @@ def server(settings: ServerSettings) -> Iterator[EmbeddedServer]:
 
 
 def test_legacy_camera_event_is_replayed_redacted(server: EmbeddedServer) -> None:
-    legacy = {"camera": {"id": "cam-old", "has_stream": True,
-                         "stream_url": "rtsp://10.0.0.9:554/user=admin&password=S3CRold&channel=1&stream=0.sdp?",
-                         "substream_url": "http://10.0.0.9/videostream.cgi?loginuse=admin&loginpas=S3CRsub"},
-              "change": "updated"}  # fmt: skip
+    legacy = {
+        "camera": {
+            "id": "cam-old",
+            "has_stream": True,
+            "stream_url": "rtsp://10.0.0.9:554/user=admin&password=S3CRold&channel=1&stream=0.sdp?",
+            "substream_url": "http://10.0.0.9/videostream.cgi?loginuse=admin&loginpas=S3CRsub",
+        },
+        "change": "updated",
+    }
     with server.state.db.write() as session:
         store_events.append_event(session, type="camera.changed", payload=legacy)
-    tok = httpx.post(f"{server.api_url}/auth/login", json={"username": "ana", "password": PASSWORD}).json()["access_token"]
-    reader = SseReader(f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}", "Last-Event-ID": "0"})
+    tok = httpx.post(
+        f"{server.api_url}/auth/login", json={"username": "ana", "password": PASSWORD}
+    ).json()["access_token"]
+    reader = SseReader(
+        f"{server.api_url}/events", headers={"Authorization": f"Bearer {tok}", "Last-Event-ID": "0"}
+    )
     try:
         event = reader.get()
     finally:

@@ -17,15 +17,27 @@ from rtcc_console.store.schema import CallRow, CallUpdateRow, CameraRow, EventRo
 from tests.server.conftest import API, add_user, count_rows, login, make_settings, simple_call
 
 JSON_LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(["", "2026-11-21T05:00:00", "2026-13-40T99:00:00+00:00", "NaN", "-1e999"]),
-)  # fmt: skip
-JSON = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["", "2026-11-21T05:00:00", "2026-13-40T99:00:00+00:00", "NaN", "-1e999"]),
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 CALL_FIELDS = list(simple_call().keys())
 
 
 @pytest.fixture(scope="module")
-def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any, dict[str, str]]]:
+def fuzz_env(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, Any, dict[str, str]]]:
     """One SQLite app for the whole module (hypothesis runs many examples)."""
     from rtcc_console.core.models import Role
     from rtcc_console.store import migrate
@@ -56,13 +68,21 @@ def mutated_call(draw: st.DrawFn) -> Any:
     return body
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(body=mutated_call(), eido_type=st.booleans())
 def test_post_calls_never_500_never_partial(fuzz_env: Any, body: Any, eido_type: bool) -> None:
     client, app, headers = fuzz_env
     before = _counts(app)
     ctype = "application/eido+json" if eido_type else "application/json"
-    r = client.post(f"{API}/calls", headers={**headers, "Content-Type": ctype}, content=json.dumps(body, allow_nan=True))
+    r = client.post(
+        f"{API}/calls",
+        headers={**headers, "Content-Type": ctype},
+        content=json.dumps(body, allow_nan=True),
+    )
     assert r.status_code in (200, 201, 422), r.text
     after = _counts(app)
     if r.status_code == 422:
@@ -83,7 +103,12 @@ def junk_csv(draw: st.DrawFn) -> str:
         row = list(GOOD_ROW)
         for _ in range(draw(st.integers(0, 3))):
             i = draw(st.integers(0, len(row) - 1))
-            row[i] = draw(st.one_of(st.text(max_size=15), st.sampled_from(["91", "-181", "nan", "inf", "0", "gold", ""])))
+            row[i] = draw(
+                st.one_of(
+                    st.text(max_size=15),
+                    st.sampled_from(["91", "-181", "nan", "inf", "0", "gold", ""]),
+                )
+            )
         if draw(st.integers(0, 9)) == 0:
             row.append("extra")
         rows.append(row)
@@ -100,12 +125,20 @@ def junk_csv(draw: st.DrawFn) -> str:
     return buf.getvalue() if draw(st.booleans()) else buf.getvalue() + draw(st.text(max_size=20))
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(text=junk_csv())
 def test_camera_import_never_500_never_partial(fuzz_env: Any, text: str) -> None:
     client, app, headers = fuzz_env
     before = count_rows(app, CameraRow)
-    r = client.post(f"{API}/cameras/import", headers={**headers, "Content-Type": "text/csv"}, content=text.encode("utf-8", "surrogatepass"))
+    r = client.post(
+        f"{API}/cameras/import",
+        headers={**headers, "Content-Type": "text/csv"},
+        content=text.encode("utf-8", "surrogatepass"),
+    )
     assert r.status_code in (200, 422), r.text
     after = count_rows(app, CameraRow)
     if r.status_code == 422:
@@ -115,13 +148,22 @@ def test_camera_import_never_500_never_partial(fuzz_env: Any, text: str) -> None
         assert after == before + r.json()["imported"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(doc=JSON)
 def test_geojson_import_junk(fuzz_env: Any, doc: Any) -> None:
     client, app, headers = fuzz_env
     before = count_rows(app, CameraRow)
-    r = client.post(f"{API}/cameras/import", headers={**headers, "Content-Type": "application/geo+json"},
-                    content=json.dumps({"type": "FeatureCollection", "features": doc} if isinstance(doc, list) else doc))  # fmt: skip
+    r = client.post(
+        f"{API}/cameras/import",
+        headers={**headers, "Content-Type": "application/geo+json"},
+        content=json.dumps(
+            {"type": "FeatureCollection", "features": doc} if isinstance(doc, list) else doc
+        ),
+    )
     assert r.status_code in (200, 422), r.text
     if r.status_code == 422:
         assert count_rows(app, CameraRow) == before

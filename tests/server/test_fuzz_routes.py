@@ -70,17 +70,29 @@ class Server:
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RTCC_")}
-    env.update({
-        "RTCC_ARGON2_TIME_COST": "1", "RTCC_ARGON2_MEMORY_KIB": "8", "RTCC_ARGON2_PARALLELISM": "1",
-        "RTCC_SECRET_KEY": "fuzz-test-secret-0123456789abcdef", "RTCC_CAD_WEBHOOK_SECRET": "fuzz-hook-secret-0123456789",
-        "RTCC_MFA_REQUIRED_ROLES": "[]", "RTCC_LOGIN_IP_MAX_FAILURES": "0",
-    })  # fmt: skip
+    env.update(
+        {
+            "RTCC_ARGON2_TIME_COST": "1",
+            "RTCC_ARGON2_MEMORY_KIB": "8",
+            "RTCC_ARGON2_PARALLELISM": "1",
+            "RTCC_SECRET_KEY": "fuzz-test-secret-0123456789abcdef",
+            "RTCC_CAD_WEBHOOK_SECRET": "fuzz-hook-secret-0123456789",
+            "RTCC_MFA_REQUIRED_ROLES": "[]",
+            "RTCC_LOGIN_IP_MAX_FAILURES": "0",
+        }
+    )
     return env
 
 
 def _cli(*args: str, stdin: str | None = None) -> None:
-    done = subprocess.run([sys.executable, "-m", "rtcc_console.cli", *args], input=stdin, text=True,
-                          capture_output=True, env=_env(), timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "rtcc_console.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -90,7 +102,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"sqlite:///{tmp / 'fuzz.sqlite'}"
     port = free_port()
     log = tmp / "server.log"
-    cmd = [sys.executable, "-m", "rtcc_console.cli", "server", "--db", url, "--port", str(port), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rtcc_console.cli",
+        "server",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=_env(), stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -104,16 +127,42 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 pass
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
-        _cli("user", "add", "ana", "--role", "analyst", "--password-stdin", "--db", url, stdin=PASSWORD + "\n")
-        _cli("user", "add", "adam", "--role", "admin", "--password-stdin", "--db", url, stdin=PASSWORD + "\n")
+        _cli(
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--db",
+            url,
+            stdin=PASSWORD + "\n",
+        )
+        _cli(
+            "user",
+            "add",
+            "adam",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--db",
+            url,
+            stdin=PASSWORD + "\n",
+        )
         tokens = {}
         for name in ("ana", "adam"):
-            r = httpx.post(f"{base}{API}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10)
+            r = httpx.post(
+                f"{base}{API}/auth/login", json={"username": name, "password": PASSWORD}, timeout=10
+            )
             assert r.status_code == 200, r.text
             tokens[name] = r.json()["access_token"]
         spec = httpx.get(f"{base}/openapi.json", timeout=10).json()
-        ops = [(m.upper(), p) for p, item in spec["paths"].items() for m in item
-               if m in ("get", "post", "put", "patch", "delete", "head") and (m.upper(), p) not in SKIP]  # fmt: skip
+        ops = [
+            (m.upper(), p)
+            for p, item in spec["paths"].items()
+            for m in item
+            if m in ("get", "post", "put", "patch", "delete", "head") and (m.upper(), p) not in SKIP
+        ]
         assert len(ops) > 40
         yield Server(base, port, proc, tokens, ops)
     finally:
@@ -157,13 +206,53 @@ class Watch:
         self.thread.join(15)
 
 
-JUNK_TEXT = st.sampled_from(["x", "1", "0", "-1", "cam-1", "call-1", "%ED%A0%80", "%00", "..%2F..%2Fetc", "a" * 300,
-                             "%F0%9F%98%80", "null", "1e999", "' OR 1=1 --"])  # fmt: skip
-JSON_LEAF = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(
-    st.characters(exclude_categories=()), max_size=30)
-JSON = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-    st.text(st.characters(exclude_categories=()), max_size=10), inner, max_size=5), max_leaves=20)
-SHAPES = ["none", "json", "surrogate", "nul", "deep", "over_limit", "over_limit_chunked", "bad_utf8", "utf16", "csv"]
+JUNK_TEXT = st.sampled_from(
+    [
+        "x",
+        "1",
+        "0",
+        "-1",
+        "cam-1",
+        "call-1",
+        "%ED%A0%80",
+        "%00",
+        "..%2F..%2Fetc",
+        "a" * 300,
+        "%F0%9F%98%80",
+        "null",
+        "1e999",
+        "' OR 1=1 --",
+    ]
+)
+JSON_LEAF = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats()
+    | st.text(st.characters(exclude_categories=()), max_size=30)
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=()), max_size=10), inner, max_size=5
+        )
+    ),
+    max_leaves=20,
+)
+SHAPES = [
+    "none",
+    "json",
+    "surrogate",
+    "nul",
+    "deep",
+    "over_limit",
+    "over_limit_chunked",
+    "bad_utf8",
+    "utf16",
+    "csv",
+]
 
 
 @dataclass
@@ -180,24 +269,53 @@ def attacks(draw: st.DrawFn, limit: int) -> Attack:
     if shape == "none":
         return Attack(shape, None, None)
     if shape == "json":
-        return Attack(shape, json.dumps(draw(JSON), allow_nan=True).encode("utf-8", "surrogatepass"), "application/json")
+        return Attack(
+            shape,
+            json.dumps(draw(JSON), allow_nan=True).encode("utf-8", "surrogatepass"),
+            "application/json",
+        )
     if shape == "surrogate":
-        key = draw(st.sampled_from(["username", "password", "user", "ip", "path", "name", "items", "reason"]))
-        return Attack(shape, json.dumps({key: "ok\ud800" + draw(st.text(max_size=5))}).encode(), "application/json")
+        key = draw(
+            st.sampled_from(
+                ["username", "password", "user", "ip", "path", "name", "items", "reason"]
+            )
+        )
+        return Attack(
+            shape,
+            json.dumps({key: "ok\ud800" + draw(st.text(max_size=5))}).encode(),
+            "application/json",
+        )
     if shape == "nul":
-        return Attack(shape, json.dumps({"username": "a\x00b", "name": "\x00"}).encode(), "application/json")
+        return Attack(
+            shape, json.dumps({"username": "a\x00b", "name": "\x00"}).encode(), "application/json"
+        )
     if shape == "deep":
         depth = draw(st.integers(65, 1500))
         opener = draw(st.sampled_from([b"[", b'{"a":']))
         closer = b"]" if opener == b"[" else b"}"
-        return Attack(shape, opener * depth + b"1" + closer * depth, draw(st.sampled_from(["application/json", None, "text/plain"])))
+        return Attack(
+            shape,
+            opener * depth + b"1" + closer * depth,
+            draw(st.sampled_from(["application/json", None, "text/plain"])),
+        )
     if shape in ("over_limit", "over_limit_chunked"):
         size = min(limit + draw(st.integers(1, 64 * 1024)), 3 * MIB)
-        return Attack(shape, b"[" + b"1," * (size // 2) + b"1]", "application/json", chunked=shape.endswith("chunked"))
+        return Attack(
+            shape,
+            b"[" + b"1," * (size // 2) + b"1]",
+            "application/json",
+            chunked=shape.endswith("chunked"),
+        )
     if shape == "bad_utf8":
-        return Attack(shape, b'{"username": "\xff\xfe\xed\xa0\x80", "password": "x"}', "application/json")
+        return Attack(
+            shape, b'{"username": "\xff\xfe\xed\xa0\x80", "password": "x"}', "application/json"
+        )
     if shape == "utf16":
-        return Attack(shape, json.dumps({"username": "ana", "password": "x"}).encode("utf-16"), "application/json")
+        return Attack(
+            shape,
+            json.dumps({"username": "ana", "password": "x"}).encode("utf-16"),
+            "application/json",
+        )
     return Attack(shape, b"id,name\n1,\xed\xa0\x80\n", "text/csv")
 
 
@@ -220,11 +338,17 @@ def _fuzz_once(srv: Server, client: httpx.Client, data: st.DataObject) -> None:
     who = data.draw(st.sampled_from([None, "ana", "adam", "forged"]))
     headers: dict[str, str] = {}
     if who is not None:
-        headers["Authorization"] = "Bearer " + ("rtcc_forged0123456789" if who == "forged" else srv.tokens[who])
+        headers["Authorization"] = "Bearer " + (
+            "rtcc_forged0123456789" if who == "forged" else srv.tokens[who]
+        )
     if attack.ctype:
         headers["Content-Type"] = attack.ctype
-    params = {data.draw(st.sampled_from(["limit", "since", "q", "k", "lat", "bbox", "status", "x"])): data.draw(JUNK_TEXT)
-              for _ in range(data.draw(st.integers(0, 2)))}  # fmt: skip
+    params = {
+        data.draw(
+            st.sampled_from(["limit", "since", "q", "k", "lat", "bbox", "status", "x"])
+        ): data.draw(JUNK_TEXT)
+        for _ in range(data.draw(st.integers(0, 2)))
+    }
     content: Any = attack.body
     if attack.chunked and attack.body is not None:
         content = _chunks(attack.body)
@@ -237,7 +361,11 @@ def _fuzz_once(srv: Server, client: httpx.Client, data: st.DataObject) -> None:
         return
     srv.statuses[r.status_code] = srv.statuses.get(r.status_code, 0) + 1
     assert r.status_code < 500, (method, path, attack.shape, who, r.status_code, r.text[:300])
-    if attack.shape.startswith("over_limit") and not rule.raw and len(attack.body or b"") > rule.limit:
+    if (
+        attack.shape.startswith("over_limit")
+        and not rule.raw
+        and len(attack.body or b"") > rule.limit
+    ):
         # (bodies are capped at 3 MiB: a route allowing more, e.g. camera import, is not over)
         assert r.status_code == 413, (method, path, attack.shape, r.status_code, r.text[:200])
     if attack.shape in ("surrogate", "nul", "deep", "bad_utf8", "utf16") and not rule.raw:
@@ -247,8 +375,10 @@ def _fuzz_once(srv: Server, client: httpx.Client, data: st.DataObject) -> None:
 def _declared_huge(port: int, path: str, size: int, headers: str = "") -> bytes:
     """Send only the head of a ``size``-byte request; the answer must come without the body."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}"
-                f"Content-Length: {size}\r\n\r\n").encode()  # fmt: skip
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}"
+            f"Content-Length: {size}\r\n\r\n"
+        ).encode()
         sock.sendall(head + b"[" + b"1," * 4096)
         return sock.recv(4096)
 
@@ -256,8 +386,12 @@ def _declared_huge(port: int, path: str, size: int, headers: str = "") -> bytes:
 def _chunked_huge(port: int, path: str, total: int, headers: str = "") -> bytes:
     """Stream a chunked body (no length) until the server answers or ``total`` is sent."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}"
-                      "Transfer-Encoding: chunked\r\n\r\n").encode())  # fmt: skip
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}"
+                "Transfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+        )
         piece = b"1," * 32768
         chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
         sent = 0
@@ -287,19 +421,32 @@ def test_every_route_survives_hostile_input_and_the_server_stays_well(server: Se
     with httpx.Client(base_url=srv.base, timeout=30) as client:
         for _ in range(20):  # warm up: imports, caches, pools
             client.get(f"{API}/cameras", headers={"Authorization": f"Bearer {srv.tokens['ana']}"})
-            client.post(f"{API}/auth/login", content=b'{"username": "\\ud800", "password": "x"}', headers={"Content-Type": "application/json"})
+            client.post(
+                f"{API}/auth/login",
+                content=b'{"username": "\\ud800", "password": "x"}',
+                headers={"Content-Type": "application/json"},
+            )
         time.sleep(0.5)
         baseline = _rss(srv.proc.pid)
         srv.rss_peak = baseline
         with Watch(srv):
             _fuzz_once(srv, client)
             auth = f"Authorization: Bearer {srv.tokens['adam']}\r\n"
-            for path, extra in ((f"{API}/auth/login", ""), (f"{API}/media/auth", ""), (f"{API}/cameras", auth),
-                                (f"{API}/cameras/import", auth), (f"{API}/calls", auth)):  # fmt: skip
+            for path, extra in (
+                (f"{API}/auth/login", ""),
+                (f"{API}/media/auth", ""),
+                (f"{API}/cameras", auth),
+                (f"{API}/cameras/import", auth),
+                (f"{API}/calls", auth),
+            ):
                 size = 50 * MIB if not path.endswith("import") else 60 * MIB
                 answer = _declared_huge(srv.port, path, size, extra)
                 assert answer.startswith(b"HTTP/1.1 413"), (path, answer[:200])
-            for path, extra in ((f"{API}/auth/login", ""), (f"{API}/media/auth", ""), (f"{API}/cameras", auth)):
+            for path, extra in (
+                (f"{API}/auth/login", ""),
+                (f"{API}/media/auth", ""),
+                (f"{API}/cameras", auth),
+            ):
                 answer = _chunked_huge(srv.port, path, 20 * MIB, extra)
                 assert answer.startswith(b"HTTP/1.1 413"), (path, answer[:200])
         time.sleep(1.0)
@@ -309,10 +456,24 @@ def test_every_route_survives_hostile_input_and_the_server_stays_well(server: Se
         end = _rss(srv.proc.pid)
     assert srv.proc.poll() is None
     assert not srv.health_failures, srv.health_failures[:5]
-    assert srv.health_worst_s < HEALTH_DEADLINE_S and after_s < HEALTH_DEADLINE_S, (srv.health_worst_s, after_s)
+    assert srv.health_worst_s < HEALTH_DEADLINE_S and after_s < HEALTH_DEADLINE_S, (
+        srv.health_worst_s,
+        after_s,
+    )
     assert srv.rss_peak - baseline < RSS_PEAK_ALLOWANCE, (baseline, srv.rss_peak)
     assert end - baseline < RSS_END_ALLOWANCE, (baseline, end)
-    assert sum(srv.statuses.values()) >= 150 and 413 in srv.statuses and 422 in srv.statuses, srv.statuses
-    print(json.dumps({"requests": sum(srv.statuses.values()), "statuses": srv.statuses,
-                      "health_worst_s": round(srv.health_worst_s, 3), "rss_baseline_mb": round(baseline / MIB, 1),
-                      "rss_peak_mb": round(srv.rss_peak / MIB, 1), "rss_end_mb": round(end / MIB, 1)}))  # fmt: skip
+    assert sum(srv.statuses.values()) >= 150 and 413 in srv.statuses and 422 in srv.statuses, (
+        srv.statuses
+    )
+    print(
+        json.dumps(
+            {
+                "requests": sum(srv.statuses.values()),
+                "statuses": srv.statuses,
+                "health_worst_s": round(srv.health_worst_s, 3),
+                "rss_baseline_mb": round(baseline / MIB, 1),
+                "rss_peak_mb": round(srv.rss_peak / MIB, 1),
+                "rss_end_mb": round(end / MIB, 1),
+            }
+        )
+    )

@@ -19,7 +19,9 @@ def cam(client: TestClient, admin: dict[str, str], cid: str, **kw: Any) -> None:
     assert r.status_code == 201, r.text
 
 
-def grant(client: TestClient, headers: dict[str, str], cid: str, reason: str = "case 26-001234") -> Any:
+def grant(
+    client: TestClient, headers: dict[str, str], cid: str, reason: str = "case 26-001234"
+) -> Any:
     return client.post(f"{API}/cameras/{cid}/live-grants", headers=headers, json={"reason": reason})
 
 
@@ -28,17 +30,23 @@ def audit_actions(app: Any) -> list[tuple[str, str]]:
         return [(r.action, r.outcome) for r in s.query(AuditEventRow).order_by(AuditEventRow.id)]
 
 
-def test_live_always_grant_carries_stream_and_is_audited(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_live_always_grant_carries_stream_and_is_audited(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-1")
     r = grant(client, analyst, "cam-1")
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["stream_url"] == "rtsp://admin:s3cret-pw@10.0.0.5:554/live?token=abc123"  # only to the holder
+    assert (
+        body["stream_url"] == "rtsp://admin:s3cret-pw@10.0.0.5:554/live?token=abc123"
+    )  # only to the holder
     assert 0 < body["ttl_s"] <= 60 and body["camera_id"] == "cam-1"
     assert ("live.grant", "ok") in audit_actions(app)
 
 
-def test_denials_carry_policy_reason_and_are_audited(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_denials_carry_policy_reason_and_are_audited(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-req", tier="registered", sharing_mode="request_only", stream_url=None)
     cam(client, admin, "cam-emg", sharing_mode="live_in_emergency")
     cam(client, admin, "cam-rev")
@@ -55,12 +63,21 @@ def test_denials_carry_policy_reason_and_are_audited(client: TestClient, app: An
     assert grant(client, analyst, "cam-nope").status_code == 404
     for bad in ("", "   "):
         assert grant(client, analyst, "cam-emg", reason=bad).status_code == 422
-    assert client.post(f"{API}/cameras/cam-emg/live-grants", headers=analyst, json={}).status_code == 422
+    assert (
+        client.post(f"{API}/cameras/cam-emg/live-grants", headers=analyst, json={}).status_code
+        == 422
+    )
 
 
-def test_emergency_opens_camera_and_caps_grant(client: TestClient, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]) -> None:
+def test_emergency_opens_camera_and_caps_grant(
+    client: TestClient, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-emg", sharing_mode="live_in_emergency")
-    r = client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-emg"], "reason": "panic button", "duration_s": 30})
+    r = client.post(
+        f"{API}/emergencies",
+        headers=supervisor,
+        json={"camera_ids": ["cam-emg"], "reason": "panic button", "duration_s": 30},
+    )
     assert r.status_code == 201, r.text
     emergency = r.json()
     g = grant(client, analyst, "cam-emg")
@@ -69,12 +86,27 @@ def test_emergency_opens_camera_and_caps_grant(client: TestClient, admin: dict[s
     assert g.json()["expires_at"] <= emergency["ends_at"]
     active = client.get(f"{API}/emergencies?active=true", headers=analyst).json()["items"]
     assert [e["id"] for e in active] == [emergency["id"]]
-    assert client.post(f"{API}/emergencies", headers=supervisor, json={"reason": "x"}).status_code == 422
-    assert client.post(f"{API}/emergencies", headers=supervisor,
-                       json={"camera_ids": ["cam-unknown"], "reason": "x"}).status_code == 422  # fmt: skip
+    assert (
+        client.post(f"{API}/emergencies", headers=supervisor, json={"reason": "x"}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"{API}/emergencies",
+            headers=supervisor,
+            json={"camera_ids": ["cam-unknown"], "reason": "x"},
+        ).status_code
+        == 422
+    )
 
 
-def test_renew_extends_then_fails_when_consent_gone(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_renew_extends_then_fails_when_consent_gone(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    analyst: dict[str, str],
+    supervisor: dict[str, str],
+) -> None:
     cam(client, admin, "cam-1")
     g = grant(client, analyst, "cam-1").json()
     r = client.post(f"{API}/live-grants/{g['id']}/renew", headers=analyst)
@@ -87,22 +119,50 @@ def test_renew_extends_then_fails_when_consent_gone(client: TestClient, app: Any
     assert client.post(f"{API}/live-grants/nope/renew", headers=analyst).status_code == 404
 
 
-def test_revocation_ends_grants_with_event(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_revocation_ends_grants_with_event(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-1")
     g = grant(client, analyst, "cam-1").json()
-    client.post(f"{API}/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew consent"})
+    client.post(
+        f"{API}/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew consent"}
+    )
     revoked = [json.loads(d) for _i, _t, d in events_of(app, "grant.revoked")]
-    assert revoked and revoked[0]["grant_id"] == g["id"] and "owner withdrew consent" in revoked[0]["reason"]
+    assert (
+        revoked
+        and revoked[0]["grant_id"] == g["id"]
+        and "owner withdrew consent" in revoked[0]["reason"]
+    )
     r = client.post(f"{API}/live-grants/{g['id']}/renew", headers=analyst)
     assert r.status_code == 410 and "revoked" in r.json()["detail"].lower()
-    assert client.post(f"{API}/media/auth", json={"password": g["token"], "action": "read", "path": "cam/cam-1"}).status_code == 401
+    assert (
+        client.post(
+            f"{API}/media/auth",
+            json={"password": g["token"], "action": "read", "path": "cam/cam-1"},
+        ).status_code
+        == 401
+    )
 
 
-def test_emergency_end_and_expiry_end_dependent_grants(client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]) -> None:
+def test_emergency_end_and_expiry_end_dependent_grants(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    supervisor: dict[str, str],
+    analyst: dict[str, str],
+) -> None:
     cam(client, admin, "cam-a", sharing_mode="live_in_emergency")
     cam(client, admin, "cam-b", sharing_mode="live_in_emergency", lat=32.781)
-    e1 = client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-a"], "reason": "one", "duration_s": 600}).json()
-    e2 = client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-b"], "reason": "two", "duration_s": 600}).json()
+    e1 = client.post(
+        f"{API}/emergencies",
+        headers=supervisor,
+        json={"camera_ids": ["cam-a"], "reason": "one", "duration_s": 600},
+    ).json()
+    e2 = client.post(
+        f"{API}/emergencies",
+        headers=supervisor,
+        json={"camera_ids": ["cam-b"], "reason": "two", "duration_s": 600},
+    ).json()
     ga = grant(client, analyst, "cam-a").json()
     gb = grant(client, analyst, "cam-b").json()
     # explicit end
@@ -119,12 +179,18 @@ def test_emergency_end_and_expiry_end_dependent_grants(client: TestClient, app: 
     ended = {json.loads(d)["grant_id"] for _i, _t, d in events_of(app, "grant.revoked")}
     assert ended == {ga["id"], gb["id"]}
     assert [t for _i, t, _d in events_of(app) if t.startswith("emergency.")] == [
-        "emergency.started", "emergency.started", "emergency.ended", "emergency.ended"]
+        "emergency.started",
+        "emergency.started",
+        "emergency.ended",
+        "emergency.ended",
+    ]
     with app.state.rtcc.db.read() as s:
         assert s.get(LiveGrantRow, gb["id"]).ended_at is not None
 
 
-def test_delete_grant_ends_it(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_delete_grant_ends_it(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-1")
     g = grant(client, analyst, "cam-1").json()
     assert client.delete(f"{API}/live-grants/{g['id']}", headers=analyst).status_code == 204
@@ -132,18 +198,37 @@ def test_delete_grant_ends_it(client: TestClient, app: Any, admin: dict[str, str
     assert ("live.end", "ok") in audit_actions(app)
 
 
-def test_media_auth_shape(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]) -> None:
+def test_media_auth_shape(
+    client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
     cam(client, admin, "cam-1")
     cam(client, admin, "cam-2", lat=32.79)
     g = grant(client, analyst, "cam-1").json()
-    base = {"user": "grant", "password": "", "token": "", "ip": "10.1.1.1", "action": "read",
-            "path": "cam/cam-1", "protocol": "rtsp", "id": "abc", "query": ""}  # fmt: skip
-    ok = [{**base, "password": g["token"]}, {**base, "token": g["token"], "protocol": "webrtc"},
-          {**base, "query": f"token={g['token']}", "protocol": "hls"}]  # fmt: skip
+    base = {
+        "user": "grant",
+        "password": "",
+        "token": "",
+        "ip": "10.1.1.1",
+        "action": "read",
+        "path": "cam/cam-1",
+        "protocol": "rtsp",
+        "id": "abc",
+        "query": "",
+    }
+    ok = [
+        {**base, "password": g["token"]},
+        {**base, "token": g["token"], "protocol": "webrtc"},
+        {**base, "query": f"token={g['token']}", "protocol": "hls"},
+    ]
     for body in ok:
         assert client.post(f"{API}/media/auth", json=body).status_code == 200, body
-    bad = [base, {**base, "password": "guess"}, {**base, "password": g["token"], "path": "cam/cam-2"},
-           {**base, "password": g["token"], "action": "publish"}, {**base, "password": g["token"], "path": "other/cam-1"}]  # fmt: skip
+    bad = [
+        base,
+        {**base, "password": "guess"},
+        {**base, "password": g["token"], "path": "cam/cam-2"},
+        {**base, "password": g["token"], "action": "publish"},
+        {**base, "password": g["token"], "path": "other/cam-1"},
+    ]
     for body in bad:
         assert client.post(f"{API}/media/auth", json=body).status_code == 401, body
     with app.state.rtcc.db.write() as s:
@@ -152,21 +237,52 @@ def test_media_auth_shape(client: TestClient, app: Any, admin: dict[str, str], a
     assert audit_actions(app).count(("media.auth", "denied")) == len(bad) + 1
 
 
-def test_snapshot_is_audited_only_for_own_grant(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_snapshot_is_audited_only_for_own_grant(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    analyst: dict[str, str],
+    supervisor: dict[str, str],
+) -> None:
     cam(client, admin, "cam-1")
     g = grant(client, analyst, "cam-1").json()
-    body = {"grant_id": g["id"], "taken_at": utcnow().isoformat(), "sha256": "a" * 64, "reason": "case 1"}
-    assert client.post(f"{API}/cameras/cam-1/snapshots", headers=analyst, json=body).status_code == 201
-    assert client.post(f"{API}/cameras/cam-1/snapshots", headers=supervisor, json=body).status_code == 403
-    assert client.post(f"{API}/cameras/cam-1/snapshots", headers=analyst, json={**body, "sha256": "z" * 64}).status_code == 422
+    body = {
+        "grant_id": g["id"],
+        "taken_at": utcnow().isoformat(),
+        "sha256": "a" * 64,
+        "reason": "case 1",
+    }
+    assert (
+        client.post(f"{API}/cameras/cam-1/snapshots", headers=analyst, json=body).status_code == 201
+    )
+    assert (
+        client.post(f"{API}/cameras/cam-1/snapshots", headers=supervisor, json=body).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"{API}/cameras/cam-1/snapshots", headers=analyst, json={**body, "sha256": "z" * 64}
+        ).status_code
+        == 422
+    )
     assert ("live.snapshot", "ok") in audit_actions(app)
 
 
-def test_background_task_expires_emergencies_by_itself(client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str], analyst: dict[str, str]) -> None:
+def test_background_task_expires_emergencies_by_itself(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    supervisor: dict[str, str],
+    analyst: dict[str, str],
+) -> None:
     import time
 
     cam(client, admin, "cam-a", sharing_mode="live_in_emergency")
-    e = client.post(f"{API}/emergencies", headers=supervisor, json={"camera_ids": ["cam-a"], "reason": "r", "duration_s": 600}).json()
+    e = client.post(
+        f"{API}/emergencies",
+        headers=supervisor,
+        json={"camera_ids": ["cam-a"], "reason": "r", "duration_s": 600},
+    ).json()
     g = grant(client, analyst, "cam-a").json()
     with app.state.rtcc.db.write() as s:
         s.get(EmergencyRow, e["id"]).ends_at = utcnow() - timedelta(seconds=1)
@@ -196,7 +312,9 @@ def test_relay_mode_grant_points_at_relay_path(settings_factory: Any) -> None:
         assert client.post(f"{API}/media/auth", json=body).status_code == 200
 
 
-def test_open_grants_listing_for_oversight(client: TestClient, admin: dict[str, str], analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_open_grants_listing_for_oversight(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str], supervisor: dict[str, str]
+) -> None:
     cam(client, admin, "cam-1")
     g = grant(client, analyst, "cam-1").json()
     grant(client, supervisor, "cam-1")

@@ -18,7 +18,14 @@ from rtcc_console.sim.smtp_sink import SmtpSink
 from tests.server.conftest import make_settings
 from tests.server.portal_support import Portal, register, sign_up
 
-CSS = Path(__file__).resolve().parents[2] / "rtcc_console" / "server" / "portal" / "static" / "portal.css"
+CSS = (
+    Path(__file__).resolve().parents[2]
+    / "rtcc_console"
+    / "server"
+    / "portal"
+    / "static"
+    / "portal.css"
+)
 
 
 class Fields(HTMLParser):
@@ -40,7 +47,11 @@ class Fields(HTMLParser):
             self._label_depth += 1
             if a.get("for"):
                 self.labels.add(str(a["for"]))
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
+        if tag in ("input", "select", "textarea") and a.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
             self.fields.append({**a, "_wrapped": "1" if self._label_depth else None})
 
     def handle_endtag(self, tag: str) -> None:
@@ -51,7 +62,9 @@ class Fields(HTMLParser):
 @pytest.fixture
 def owner(db_url: str) -> Iterator[tuple[Portal, str]]:
     with SmtpSink() as sink:
-        app = create_app(make_settings(db_url, smtp_host=sink.host, smtp_port=sink.port, smtp_security="none"))
+        app = create_app(
+            make_settings(db_url, smtp_host=sink.host, smtp_port=sink.port, smtp_security="none")
+        )
         with TestClient(app):
             p = Portal(app)
             sign_up(p, sink, email="a11y@x.example", kind="school")
@@ -63,8 +76,15 @@ def test_every_field_has_a_label(owner: Any) -> None:
     p, cid = owner
     anon = Portal(p.client.app)
     pages = [anon.get("/portal/sign-up"), anon.get("/portal/sign-in")] + [
-        p.get(path) for path in ("/portal/cameras", "/portal/cameras/new", f"/portal/cameras/{cid}/edit",
-                                 "/portal/receipts", "/portal/panic")]
+        p.get(path)
+        for path in (
+            "/portal/cameras",
+            "/portal/cameras/new",
+            f"/portal/cameras/{cid}/edit",
+            "/portal/receipts",
+            "/portal/panic",
+        )
+    ]
     for page in pages:
         assert page.status_code == 200
         parsed = Fields()
@@ -72,12 +92,14 @@ def test_every_field_has_a_label(owner: Any) -> None:
         assert parsed.lang == "en" and parsed.h1 == 1, page.url
         assert parsed.fields or str(page.url).endswith("/receipts"), page.url
         for field in parsed.fields:
-            labelled = field.get("id") in parsed.labels or field.get("_wrapped") or field.get("aria-label")
+            labelled = (
+                field.get("id") in parsed.labels or field.get("_wrapped") or field.get("aria-label")
+            )
             assert labelled, (page.url, field)
 
 
 def _luminance(hex_colour: str) -> float:
-    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
@@ -87,19 +109,22 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-@pytest.mark.parametrize(("fg", "bg", "minimum"), [
-    ("#1a1a1a", "#ffffff", 4.5),  # body text
-    ("#0b5394", "#ffffff", 4.5),  # links, secondary buttons
-    ("#ffffff", "#0b5394", 4.5),  # primary buttons
-    ("#ffffff", "#0b3a66", 4.5),  # header
-    ("#a1001c", "#ffffff", 4.5),  # errors, warn buttons
-    ("#a1001c", "#fdf0f2", 4.5),  # error banner
-    ("#ffffff", "#a1001c", 4.5),  # panic button
-    ("#4a4a4a", "#ffffff", 4.5),  # hints
-    ("#1a1a1a", "#eef4fa", 4.5),  # notices
-    ("#1a1a1a", "#ffd23f", 3.0),  # focus ring against its halo
-    ("#555555", "#ffffff", 3.0),  # field borders (non-text)
-])
+@pytest.mark.parametrize(
+    ("fg", "bg", "minimum"),
+    [
+        ("#1a1a1a", "#ffffff", 4.5),  # body text
+        ("#0b5394", "#ffffff", 4.5),  # links, secondary buttons
+        ("#ffffff", "#0b5394", 4.5),  # primary buttons
+        ("#ffffff", "#0b3a66", 4.5),  # header
+        ("#a1001c", "#ffffff", 4.5),  # errors, warn buttons
+        ("#a1001c", "#fdf0f2", 4.5),  # error banner
+        ("#ffffff", "#a1001c", 4.5),  # panic button
+        ("#4a4a4a", "#ffffff", 4.5),  # hints
+        ("#1a1a1a", "#eef4fa", 4.5),  # notices
+        ("#1a1a1a", "#ffd23f", 3.0),  # focus ring against its halo
+        ("#555555", "#ffffff", 3.0),  # field borders (non-text)
+    ],
+)
 def test_colour_pairs_pass_wcag_aa(fg: str, bg: str, minimum: float) -> None:
     css = CSS.read_text()
     assert fg in css and bg in css  # the pair is the stylesheet's, not made up here

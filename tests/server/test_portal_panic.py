@@ -29,8 +29,12 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def env(db_url: str) -> Iterator[tuple[Any, SmtpSink, TestClient]]:
     with SmtpSink() as sink:
-        app = create_app(make_settings(db_url, smtp_host=sink.host, smtp_port=sink.port, smtp_security="none"))
-        app.state.rtcc.extras["portal_settings"] = PortalSettings(panic_duration_s=600, panic_max_skew_s=60)
+        app = create_app(
+            make_settings(db_url, smtp_host=sink.host, smtp_port=sink.port, smtp_security="none")
+        )
+        app.state.rtcc.extras["portal_settings"] = PortalSettings(
+            panic_duration_s=600, panic_max_skew_s=60
+        )
         with TestClient(app) as api:
             add_user(app, "ana", Role.ANALYST)
             add_user(app, "sue", Role.SUPERVISOR)
@@ -40,23 +44,38 @@ def env(db_url: str) -> Iterator[tuple[Any, SmtpSink, TestClient]]:
 def _school(app: Any, sink: SmtpSink, email: str = "head@school.example") -> tuple[Portal, str]:
     p = Portal(app)
     sign_up(p, sink, email=email, name="Lincoln Elementary", kind="school")
-    cid = register(p, name="Gym", sharing_mode="live_in_emergency", stream_url="rtsp://10.1.1.1/gym")
+    cid = register(
+        p, name="Gym", sharing_mode="live_in_emergency", stream_url="rtsp://10.1.1.1/gym"
+    )
     return p, cid
 
 
 def _grant(api: TestClient, cid: str) -> Any:
-    return api.post(f"{API}/cameras/{cid}/live-grants", headers=login(api, "ana"), json={"reason": "case 26-1"})
+    return api.post(
+        f"{API}/cameras/{cid}/live-grants", headers=login(api, "ana"), json={"reason": "case 26-1"}
+    )
 
 
 def test_press_confirm_and_end_panic_in_the_portal(env: Any) -> None:
     app, sink, api = env
     p, cid = _school(app, sink)
     assert _grant(api, cid).status_code in (403, 409)  # not viewable before an emergency
-    first = p.submit("/portal/panic", "/portal/panic", {"location": "gym", "description": "intruder"})
-    assert first.status_code == 200 and "Yes, start the emergency" in first.text  # the no-JS confirmation
+    first = p.submit(
+        "/portal/panic", "/portal/panic", {"location": "gym", "description": "intruder"}
+    )
+    assert (
+        first.status_code == 200 and "Yes, start the emergency" in first.text
+    )  # the no-JS confirmation
     assert not events_of(app, "emergency.started")
-    r = p.client.post("/portal/panic", data={"csrf_token": csrf_of(first.text), "confirm": "yes", "location": "gym",
-                                             "description": "intruder"})
+    r = p.client.post(
+        "/portal/panic",
+        data={
+            "csrf_token": csrf_of(first.text),
+            "confirm": "yes",
+            "location": "gym",
+            "description": "intruder",
+        },
+    )
     assert r.status_code == 303
     started = [json.loads(d) for _i, _t, d in events_of(app, "emergency.started")]
     panic = [json.loads(d) for _i, _t, d in events_of(app, "emergency.panic")]
@@ -70,7 +89,9 @@ def test_press_confirm_and_end_panic_in_the_portal(env: Any) -> None:
     eid = started[0]["emergency"]["id"]
     other = Portal(app)
     sign_up(other, sink, email="shop@x.example", name="Shop", kind="business")
-    assert other.submit("/portal/panic", f"/portal/panic/{eid}/end").status_code == 404  # not theirs
+    assert (
+        other.submit("/portal/panic", f"/portal/panic/{eid}/end").status_code == 404
+    )  # not theirs
     assert not events_of(app, "emergency.ended")
     assert p.submit("/portal/panic", f"/portal/panic/{eid}/end").status_code == 303
     assert events_of(app, "emergency.ended")
@@ -100,8 +121,12 @@ def _key(p: Portal) -> tuple[str, str]:
 
 def _signed(key_id: str, secret: str, body: bytes, ts: int | None = None) -> dict[str, str]:
     stamp = str(int(time.time()) if ts is None else ts)
-    return {"X-RTCC-Key": key_id, "X-RTCC-Timestamp": stamp, "X-RTCC-Signature": signature(secret, stamp, body),
-            "Content-Type": "application/json"}
+    return {
+        "X-RTCC-Key": key_id,
+        "X-RTCC-Timestamp": stamp,
+        "X-RTCC-Signature": signature(secret, stamp, body),
+        "Content-Type": "application/json",
+    }
 
 
 def test_alarm_panel_signed_panic_starts_the_emergency(env: Any) -> None:
@@ -109,15 +134,29 @@ def test_alarm_panel_signed_panic_starts_the_emergency(env: Any) -> None:
     p, cid = _school(app, sink)
     key_id, secret = _key(p)
     owner_id = re.search(r"owner:(own-[0-9a-f]+)", _audit_actors(app)).group(1)  # type: ignore[union-attr]
-    body = json.dumps({"site_id": owner_id, "alarm_level": 3, "location": "Room 12",
-                       "description": "hold-up alarm"}).encode()
+    body = json.dumps(
+        {
+            "site_id": owner_id,
+            "alarm_level": 3,
+            "location": "Room 12",
+            "description": "hold-up alarm",
+        }
+    ).encode()
     r = api.post(f"{API}/panic", content=body, headers=_signed(key_id, secret, body))
     assert r.status_code == 201, r.text
     assert r.json()["camera_ids"] == [cid] and r.json()["active"]
     panic = [json.loads(d) for _i, _t, d in events_of(app, "emergency.panic")]
-    assert panic[0]["alarm_level"] == 3 and panic[0]["source"] == "alarm_panel" and panic[0]["location"] == "Room 12"
+    assert (
+        panic[0]["alarm_level"] == 3
+        and panic[0]["source"] == "alarm_panel"
+        and panic[0]["location"] == "Room 12"
+    )
     # replay of the very same request
-    replay = api.post(f"{API}/panic", content=body, headers=_signed(key_id, secret, body, int(r.request.headers["X-RTCC-Timestamp"])))
+    replay = api.post(
+        f"{API}/panic",
+        content=body,
+        headers=_signed(key_id, secret, body, int(r.request.headers["X-RTCC-Timestamp"])),
+    )
     assert replay.status_code == 409 and "replay" in replay.json()["detail"]
     assert "Emergency running" in p.get("/portal/panic").text
     with app.state.rtcc.db.read() as s:
@@ -136,27 +175,52 @@ def test_alarm_panel_refusals_are_clear_4xx_and_start_nothing(env: Any) -> None:
         (good, _signed(key_id, secret, good, int(time.time()) - 3600), 401),  # old timestamp
         (good, _signed(key_id, secret, good, int(time.time()) + 3600), 401),  # future timestamp
         (b'{"alarm_level": 9}', _signed(key_id, secret, b'{"alarm_level": 9}'), 422),  # not AVS-01
-        (b'{"alarm_level": 1, "x": 1}', _signed(key_id, secret, b'{"alarm_level": 1, "x": 1}'), 422),
-        (b'{"alarm_level": 1, "description": "\\ud800"}',
-         _signed(key_id, secret, b'{"alarm_level": 1, "description": "\\ud800"}'), 422),  # lone surrogate
+        (
+            b'{"alarm_level": 1, "x": 1}',
+            _signed(key_id, secret, b'{"alarm_level": 1, "x": 1}'),
+            422,
+        ),
+        (
+            b'{"alarm_level": 1, "description": "\\ud800"}',
+            _signed(key_id, secret, b'{"alarm_level": 1, "description": "\\ud800"}'),
+            422,
+        ),  # lone surrogate
         (b"[[[[[[[[", _signed(key_id, secret, b"[[[[[[[["), 422),
-        (b'{"alarm_level": 1, "site_id": "own-other"}',
-         _signed(key_id, secret, b'{"alarm_level": 1, "site_id": "own-other"}'), 403),
+        (
+            b'{"alarm_level": 1, "site_id": "own-other"}',
+            _signed(key_id, secret, b'{"alarm_level": 1, "site_id": "own-other"}'),
+            403,
+        ),
     ]
     tampered = dict(_signed(key_id, secret, good))
-    cases.append((json.dumps({"alarm_level": 4}).encode(), tampered, 401))  # body changed after signing
+    cases.append(
+        (json.dumps({"alarm_level": 4}).encode(), tampered, 401)
+    )  # body changed after signing
     for body, headers, status in cases:
         r = api.post(f"{API}/panic", content=body, headers=headers)
         assert r.status_code == status, (body, r.status_code, r.text)
     big = b'{"alarm_level": 1, "description": "' + b"x" * 20000 + b'"}'
-    assert api.post(f"{API}/panic", content=big, headers=_signed(key_id, secret, big)).status_code in (413, 422)
+    assert api.post(
+        f"{API}/panic", content=big, headers=_signed(key_id, secret, big)
+    ).status_code in (413, 422)
     assert not events_of(app, "emergency.started")
     # a revoked key stops working
     page = p.get("/portal/panic")
-    assert p.client.post(f"/portal/keys/{key_id}/revoke", data={"csrf_token": csrf_of(page.text)}).status_code == 303
-    assert api.post(f"{API}/panic", content=good, headers=_signed(key_id, secret, good)).status_code == 401
+    assert (
+        p.client.post(
+            f"/portal/keys/{key_id}/revoke", data={"csrf_token": csrf_of(page.text)}
+        ).status_code
+        == 303
+    )
+    assert (
+        api.post(f"{API}/panic", content=good, headers=_signed(key_id, secret, good)).status_code
+        == 401
+    )
     with app.state.rtcc.db.read() as s:
-        assert s.scalar(select(AuditEventRow).where(AuditEventRow.action == "panic.refused")) is not None
+        assert (
+            s.scalar(select(AuditEventRow).where(AuditEventRow.action == "panic.refused"))
+            is not None
+        )
 
 
 def test_another_owner_cannot_revoke_my_key(env: Any) -> None:
@@ -168,7 +232,10 @@ def test_another_owner_cannot_revoke_my_key(env: Any) -> None:
     assert q.submit("/portal/panic", f"/portal/keys/{key_id}/revoke").status_code == 404
     assert key_id not in q.get("/portal/panic").text
     good = json.dumps({"alarm_level": 1}).encode()
-    assert api.post(f"{API}/panic", content=good, headers=_signed(key_id, secret, good)).status_code == 201
+    assert (
+        api.post(f"{API}/panic", content=good, headers=_signed(key_id, secret, good)).status_code
+        == 201
+    )
 
 
 def test_supervisor_ends_a_panic_emergency(env: Any) -> None:
@@ -176,7 +243,9 @@ def test_supervisor_ends_a_panic_emergency(env: Any) -> None:
     p, _ = _school(app, sink)
     p.submit("/portal/panic", "/portal/panic", {"confirm": "yes"})
     eid = json.loads(events_of(app, "emergency.started")[0][2])["emergency"]["id"]
-    r = api.post(f"{API}/emergencies/{eid}/end", headers=login(api, "sue"), json={"reason": "all clear"})
+    r = api.post(
+        f"{API}/emergencies/{eid}/end", headers=login(api, "sue"), json={"reason": "all clear"}
+    )
     assert r.status_code == 200
     assert "Emergency running" not in p.get("/portal/panic").text
 

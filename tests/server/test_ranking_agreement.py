@@ -28,28 +28,50 @@ CONSOLE = ConsoleSettings()
 
 @pytest.fixture
 def settings(settings_factory: Callable[..., ServerSettings]) -> ServerSettings:
-    return settings_factory(nearest_k=CONSOLE.nearest_count, nearest_radius_m=CONSOLE.nearest_radius_m)
+    return settings_factory(
+        nearest_k=CONSOLE.nearest_count, nearest_radius_m=CONSOLE.nearest_radius_m
+    )
 
 
-def _register(client: TestClient, admin: dict[str, str], *, integrated_near: int, registered_far: int) -> None:
+def _register(
+    client: TestClient, admin: dict[str, str], *, integrated_near: int, registered_far: int
+) -> None:
     rng = random.Random(8)
     for i in range(integrated_near):  # integrated cameras crowd the scene...
-        body = camera_body(id=f"cam-i{i:02d}", lat=32.7801 + rng.uniform(-8e-4, 8e-4), lon=-96.8001 + rng.uniform(-8e-4, 8e-4),
-                           heading_deg=rng.choice([None, rng.uniform(0, 360)]), range_m=rng.choice([None, 40.0, 120.0]),
-                           sharing_mode=rng.choice(["live_always", "live_in_emergency"]))  # fmt: skip
+        body = camera_body(
+            id=f"cam-i{i:02d}",
+            lat=32.7801 + rng.uniform(-8e-4, 8e-4),
+            lon=-96.8001 + rng.uniform(-8e-4, 8e-4),
+            heading_deg=rng.choice([None, rng.uniform(0, 360)]),
+            range_m=rng.choice([None, 40.0, 120.0]),
+            sharing_mode=rng.choice(["live_always", "live_in_emergency"]),
+        )
         assert client.post(f"{API}/cameras", headers=admin, json=body).status_code == 201
     for i in range(registered_far):  # ...registered ones are all farther away
-        body = camera_body(id=f"cam-r{i:02d}", tier="registered", sharing_mode="request_only", stream_url=None,
-                           lat=32.7830 + rng.uniform(0, 2e-3), lon=-96.8001 + rng.uniform(-2e-3, 2e-3), kind="residential",
-                           heading_deg=rng.uniform(0, 360))  # fmt: skip
+        body = camera_body(
+            id=f"cam-r{i:02d}",
+            tier="registered",
+            sharing_mode="request_only",
+            stream_url=None,
+            lat=32.7830 + rng.uniform(0, 2e-3),
+            lon=-96.8001 + rng.uniform(-2e-3, 2e-3),
+            kind="residential",
+            heading_deg=rng.uniform(0, 360),
+        )
         assert client.post(f"{API}/cameras", headers=admin, json=body).status_code == 201
 
 
 def _console_list(client: TestClient, admin: dict[str, str], point: GeoPoint) -> list[Any]:
     feed = client.get(f"{API}/cameras", headers=admin, params={"since": "0", "limit": 5000}).json()
     index = CameraIndex.from_cameras(camera_from_json(c) for c in feed["items"])
-    return options_for(index, point, k=CONSOLE.nearest_count, radius_m=CONSOLE.nearest_radius_m,
-                       role=Role.ANALYST, now=datetime.now(UTC))  # fmt: skip
+    return options_for(
+        index,
+        point,
+        k=CONSOLE.nearest_count,
+        radius_m=CONSOLE.nearest_radius_m,
+        role=Role.ANALYST,
+        now=datetime.now(UTC),
+    )
 
 
 @pytest.mark.parametrize("registered_far", [0, 6])

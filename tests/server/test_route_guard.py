@@ -27,18 +27,35 @@ PUBLIC = {
     ("POST", "/api/v1/portal/requests/{link_token}/answer"),
     ("POST", "/api/v1/portal/requests/{link_token}/reminders"),
 }
-ADMIN_ONLY = {"/api/v1/users", "/api/v1/users/{username}", "/api/v1/users/{username}/unlock",
-              "/api/v1/users/{username}/reset-mfa",
-              "/api/v1/cameras/import", "/api/v1/cameras/export.csv", "/api/v1/cameras/export.geojson"}  # fmt: skip
-SUPERVISOR = {"/api/v1/audit", "/api/v1/audit.csv", "/api/v1/emergencies/{emergency_id}/end",
-              "/api/v1/audit/count", "/api/v1/audit/verify", "/api/v1/audit/verify/{job_id}", "/api/v1/audit/flags",
-              "/api/v1/audit/flags/{flag_id}/ack"}  # fmt: skip
+ADMIN_ONLY = {
+    "/api/v1/users",
+    "/api/v1/users/{username}",
+    "/api/v1/users/{username}/unlock",
+    "/api/v1/users/{username}/reset-mfa",
+    "/api/v1/cameras/import",
+    "/api/v1/cameras/export.csv",
+    "/api/v1/cameras/export.geojson",
+}
+SUPERVISOR = {
+    "/api/v1/audit",
+    "/api/v1/audit.csv",
+    "/api/v1/emergencies/{emergency_id}/end",
+    "/api/v1/audit/count",
+    "/api/v1/audit/verify",
+    "/api/v1/audit/verify/{job_id}",
+    "/api/v1/audit/flags",
+    "/api/v1/audit/flags/{flag_id}/ack",
+}
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
     """Every (method, path) the app serves, from its OpenAPI description."""
-    return [(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops
-            if path.startswith("/api/v1")]  # fmt: skip
+    return [
+        (method.upper(), path)
+        for path, ops in app.openapi()["paths"].items()
+        for method in ops
+        if path.startswith("/api/v1")
+    ]
 
 
 def _concrete(path: str) -> str:
@@ -57,11 +74,16 @@ def test_every_private_route_needs_a_token(client: TestClient, app: Any) -> None
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_privileged_routes_refuse_lower_roles(client: TestClient, app: Any, analyst: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_privileged_routes_refuse_lower_roles(
+    client: TestClient, app: Any, analyst: dict[str, str], supervisor: dict[str, str]
+) -> None:
     checked = 0
     for method, path in _routes(app):
-        write_camera = path.startswith("/api/v1/cameras") and method in ("POST", "PATCH", "DELETE") and not path.endswith(
-            ("/live-grants", "/snapshots", "/nearest"))  # fmt: skip
+        write_camera = (
+            path.startswith("/api/v1/cameras")
+            and method in ("POST", "PATCH", "DELETE")
+            and not path.endswith(("/live-grants", "/snapshots", "/nearest"))
+        )
         if path in ADMIN_ONLY or write_camera:
             for who in (analyst, supervisor):
                 r = client.request(method, _concrete(path), headers=who, json={})

@@ -31,19 +31,30 @@ def _cam(client: Any, admin: dict[str, str], cid: str = "cam-1") -> None:
 
 
 def _grant(client: Any, headers: dict[str, str], cid: str = "cam-1") -> dict[str, Any]:
-    r = client.post(f"{API}/cameras/{cid}/live-grants", headers=headers, json={"reason": "case 26-000042"})
+    r = client.post(
+        f"{API}/cameras/{cid}/live-grants", headers=headers, json={"reason": "case 26-000042"}
+    )
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
 def _hook(client: Any, grant: dict[str, Any]) -> int:
-    body = {"user": "grant", "password": grant["token"], "ip": "10.9.9.9", "action": "read",
-            "path": f"cam/{grant['camera_id']}", "protocol": "rtsp"}  # fmt: skip
+    body = {
+        "user": "grant",
+        "password": grant["token"],
+        "ip": "10.9.9.9",
+        "action": "read",
+        "path": f"cam/{grant['camera_id']}",
+        "protocol": "rtsp",
+    }
     return int(client.post(f"{API}/media/auth", json=body).status_code)
 
 
 def _revoked(app: Any) -> dict[str, dict[str, Any]]:
-    return {d["grant_id"]: d for d in (json.loads(raw) for _i, _t, raw in events_of(app, "grant.revoked"))}
+    return {
+        d["grant_id"]: d
+        for d in (json.loads(raw) for _i, _t, raw in events_of(app, "grant.revoked"))
+    }
 
 
 def _ended_at(app: Any, grant_id: str) -> Any:
@@ -54,11 +65,17 @@ def _ended_at(app: Any, grant_id: str) -> Any:
 
 def _denials(app: Any) -> list[str]:
     with app.state.rtcc.db.read() as s:
-        rows = s.query(AuditEventRow).filter(AuditEventRow.action == "media.auth").order_by(AuditEventRow.id)
+        rows = (
+            s.query(AuditEventRow)
+            .filter(AuditEventRow.action == "media.auth")
+            .order_by(AuditEventRow.id)
+        )
         return [r.reason or "" for r in rows]
 
 
-def test_sign_out_ends_that_sessions_grants_only(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_sign_out_ends_that_sessions_grants_only(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     _cam(client, admin)
     first, second = login(client, "ana"), login(client, "ana")  # two consoles of one analyst
     g1, g2 = _grant(client, first), _grant(client, second)
@@ -79,7 +96,9 @@ def test_sign_out_ends_that_sessions_grants_only(client: TestClient, app: Any, a
         assert logout.reason == "1 live view(s) ended"
 
 
-def test_disabling_or_demoting_the_holder_ends_every_grant(client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str]) -> None:
+def test_disabling_or_demoting_the_holder_ends_every_grant(
+    client: TestClient, app: Any, admin: dict[str, str], supervisor: dict[str, str]
+) -> None:
     _cam(client, admin)
     _cam(client, admin, "cam-2")
     g_ana = _grant(client, login(client, "ana"))
@@ -110,7 +129,11 @@ def test_expired_session_is_refused_by_the_hook_before_the_sweep_then_ended(
         assert _hook(client, g) == 200
         with app.state.rtcc.db.write() as s:  # the analyst's token reaches its expiry
             jti = s.get(LiveGrantRow, g["id"]).session_jti
-            s.execute(update(AuthTokenRow).where(AuthTokenRow.jti == jti).values(expires_at=utcnow() - timedelta(seconds=1)))
+            s.execute(
+                update(AuthTokenRow)
+                .where(AuthTokenRow.jti == jti)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
         assert _hook(client, g) == 401
         assert _denials(app)[-1] == "the session that opened the grant has expired"
         assert _ended_at(app, g["id"])[0] is None  # refused by the hook's own check
@@ -120,7 +143,9 @@ def test_expired_session_is_refused_by_the_hook_before_the_sweep_then_ended(
         assert _revoked(app)[g["id"]]["username"] == "ana"
 
 
-def test_revocation_behind_the_apis_back_is_swept(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_revocation_behind_the_apis_back_is_swept(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     """A token revoked directly in the database (another tool, another process)."""
     _cam(client, admin)
     g = _grant(client, login(client, "ana"))
@@ -137,7 +162,9 @@ def test_revocation_behind_the_apis_back_is_swept(client: TestClient, app: Any, 
     assert g["id"] in _revoked(app)
 
 
-def test_grant_without_a_session_is_refused(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_grant_without_a_session_is_refused(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     """A grant row from before sessions were recorded (or forged into the table) opens nothing."""
     _cam(client, admin)
     g = _grant(client, login(client, "ana"))
@@ -153,6 +180,7 @@ def test_sign_out_over_real_http_closes_the_relay_at_once(settings: ServerSettin
         add_user(srv.app, "ana", Role.ANALYST)
         add_user(srv.app, "adam", Role.ADMIN)
         with httpx.Client(base_url=srv.base_url, timeout=10) as http:
+
             def tok(name: str) -> dict[str, str]:
                 r = http.post(f"{API}/auth/login", json={"username": name, "password": PASSWORD})
                 assert r.status_code == 200, r.text
@@ -170,14 +198,18 @@ def test_sign_out_over_real_http_closes_the_relay_at_once(settings: ServerSettin
         srv.stop()
 
 
-def test_unlock_continues_the_session_its_views_stay_and_the_old_token_ends(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_unlock_continues_the_session_its_views_stay_and_the_old_token_ends(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     """The console's screen unlock signs in again sending its current token along."""
     from rtcc_console.server.security import token_digest
 
     _cam(client, admin)
     old = login(client, "ana")
     g = _grant(client, old)
-    r = client.post(f"{API}/auth/login", headers=old, json={"username": "ana", "password": PASSWORD})
+    r = client.post(
+        f"{API}/auth/login", headers=old, json={"username": "ana", "password": PASSWORD}
+    )
     assert r.status_code == 200, r.text
     new_token = r.json()["access_token"]
     new = {"Authorization": f"Bearer {new_token}"}
@@ -190,11 +222,15 @@ def test_unlock_continues_the_session_its_views_stay_and_the_old_token_ends(clie
     assert _hook(client, g) == 401  # and still ends with the session that now holds it
 
 
-def test_another_users_token_sent_along_is_ignored(client: TestClient, app: Any, admin: dict[str, str]) -> None:
+def test_another_users_token_sent_along_is_ignored(
+    client: TestClient, app: Any, admin: dict[str, str]
+) -> None:
     _cam(client, admin)
     ana = login(client, "ana")
     g = _grant(client, ana)
-    r = client.post(f"{API}/auth/login", headers=ana, json={"username": "sue", "password": PASSWORD})
+    r = client.post(
+        f"{API}/auth/login", headers=ana, json={"username": "sue", "password": PASSWORD}
+    )
     assert r.status_code == 200
     assert client.get(f"{API}/auth/me", headers=ana).status_code == 200  # not revoked
     assert _hook(client, g) == 200

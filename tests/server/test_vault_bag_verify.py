@@ -18,7 +18,9 @@ def _run(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str,
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_unsafe_or_unusable_packages_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsafe_or_unusable_packages_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     evil = tmp_path / "evil.zip"
     with zipfile.ZipFile(evil, "w") as zf:
         zf.writestr("../../escape.txt", "x")
@@ -42,7 +44,9 @@ def test_unsafe_or_unusable_packages_exit_2(tmp_path: Path, capsys: pytest.Captu
     assert _run(empty, capsys)[0] == 2
 
 
-def test_a_bag_missing_a_payload_file_is_invalid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bag_missing_a_payload_file_is_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bag_dir = tmp_path / "case-1"
     (bag_dir).mkdir()
     (bag_dir / "a.bin").write_bytes(b"evidence bytes")

@@ -28,23 +28,43 @@ def meta_header(**pairs: Any) -> str:
 
 
 def tus_create(client: Any, headers: dict[str, str], length: int, **meta: Any) -> Any:
-    return client.post(f"{API}/uploads", headers={**headers, **TUS, "Upload-Length": str(length),
-                                                  "Upload-Metadata": meta_header(**meta)})  # fmt: skip
+    return client.post(
+        f"{API}/uploads",
+        headers={
+            **headers,
+            **TUS,
+            "Upload-Length": str(length),
+            "Upload-Metadata": meta_header(**meta),
+        },
+    )
 
 
-def tus_patch(client: Any, location: str, headers: dict[str, str], offset: int, data: bytes, **extra: str) -> Any:
-    return client.patch(location, content=data, headers={**headers, **TUS, "Upload-Offset": str(offset),
-                                                         "Content-Type": "application/offset+octet-stream", **extra})  # fmt: skip
+def tus_patch(
+    client: Any, location: str, headers: dict[str, str], offset: int, data: bytes, **extra: str
+) -> Any:
+    return client.patch(
+        location,
+        content=data,
+        headers={
+            **headers,
+            **TUS,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            **extra,
+        },
+    )
 
 
-def upload_whole(client: Any, headers: dict[str, str], data: bytes, *, parts: int = 1, **meta: Any) -> Any:
+def upload_whole(
+    client: Any, headers: dict[str, str], data: bytes, *, parts: int = 1, **meta: Any
+) -> Any:
     r = tus_create(client, headers, len(data), **meta)
     assert r.status_code == 201, r.text
     loc = r.headers["Location"]
     step = max(1, -(-len(data) // parts))
     last = r
     for start in range(0, len(data), step):
-        last = tus_patch(client, loc, headers, start, data[start:start + step])
+        last = tus_patch(client, loc, headers, start, data[start : start + step])
         if last.status_code != 204:
             return last
     return last

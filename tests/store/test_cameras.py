@@ -23,11 +23,16 @@ def _all_public_text(session: Session) -> str:
     return " ".join(str(v) for row in rows for v in row)
 
 
-def test_save_splits_credentials_into_secrets(db_session: Session, make_camera: MakeCamera, owner: Owner) -> None:
+def test_save_splits_credentials_into_secrets(
+    db_session: Session, make_camera: MakeCamera, owner: Owner
+) -> None:
     save_owner(db_session, owner=owner)
-    cam = make_camera(1, tier=Tier.INTEGRATED, sharing_mode=SharingMode.LIVE_ALWAYS, owner_id=owner.id)
-    saved, created = repo.save_camera(db_session, camera=cam, stream_url=CRED_URL,
-                                      substream_url="rtsp://u:p@10.0.0.5/sub")
+    cam = make_camera(
+        1, tier=Tier.INTEGRATED, sharing_mode=SharingMode.LIVE_ALWAYS, owner_id=owner.id
+    )
+    saved, created = repo.save_camera(
+        db_session, camera=cam, stream_url=CRED_URL, substream_url="rtsp://u:p@10.0.0.5/sub"
+    )
     db_session.commit()
     assert created
     assert saved.stream_ref == "rtsp://10.0.0.5:554/live?token=***"
@@ -50,7 +55,9 @@ def test_credentials_in_stream_ref_are_also_kept_out_of_the_public_row(
     assert repo.stream_secret(db_session, camera_id=cam.id) == (CRED_URL, None)
 
 
-def test_save_again_is_an_update_with_version_and_change_bump(db_session: Session, make_camera: MakeCamera) -> None:
+def test_save_again_is_an_update_with_version_and_change_bump(
+    db_session: Session, make_camera: MakeCamera
+) -> None:
     cam = make_camera(3)
     repo.save_camera(db_session, camera=cam)
     db_session.commit()
@@ -79,10 +86,17 @@ def test_update_validates_before_writing(db_session: Session, make_camera: MakeC
 def test_update_fields_and_stream(db_session: Session, make_camera: MakeCamera) -> None:
     cam = make_camera(5)
     repo.save_camera(db_session, camera=cam)
-    updated = repo.update_camera(db_session, camera_id=cam.id, changes={
-        "tier": "integrated", "sharing_mode": "live_in_emergency", "lat": 32.9, "lon": -96.7,
-        "stream_url": "rtsp://a:b@h/x",
-    })
+    updated = repo.update_camera(
+        db_session,
+        camera_id=cam.id,
+        changes={
+            "tier": "integrated",
+            "sharing_mode": "live_in_emergency",
+            "lat": 32.9,
+            "lon": -96.7,
+            "stream_url": "rtsp://a:b@h/x",
+        },
+    )
     db_session.commit()
     assert updated.tier is Tier.INTEGRATED and updated.location == GeoPoint(32.9, -96.7)
     assert updated.stream_ref == "rtsp://h/x"
@@ -118,8 +132,12 @@ def test_list_filters_paging_and_total(db_session: Session, make_camera: MakeCam
     for i in range(1, 11):
         tier = Tier.INTEGRATED if i % 2 else Tier.REGISTERED
         kind = CameraKind.SCHOOL if i % 5 == 0 else CameraKind.RESIDENTIAL
-        repo.save_camera(db_session, camera=make_camera(i, tier=tier, kind=kind,
-                                                        location=GeoPoint(32.0 + i / 10, -96.0 - i / 10)))
+        repo.save_camera(
+            db_session,
+            camera=make_camera(
+                i, tier=tier, kind=kind, location=GeoPoint(32.0 + i / 10, -96.0 - i / 10)
+            ),
+        )
     repo.revoke_camera(db_session, camera_id="cam-000003", reason="r")
     repo.delete_camera(db_session, camera_id="cam-000001")
     db_session.commit()
@@ -129,7 +147,9 @@ def test_list_filters_paging_and_total(db_session: Session, make_camera: MakeCam
     assert [c.id for c in page2.items] == ["cam-000010"]
     integ = repo.list_cameras(db_session, flt=repo.CameraFilter(tier=Tier.INTEGRATED))
     assert {c.id for c in integ.items} == {"cam-000003", "cam-000005", "cam-000007", "cam-000009"}
-    live = repo.list_cameras(db_session, flt=repo.CameraFilter(tier=Tier.INTEGRATED, include_revoked=False))
+    live = repo.list_cameras(
+        db_session, flt=repo.CameraFilter(tier=Tier.INTEGRATED, include_revoked=False)
+    )
     assert "cam-000003" not in {c.id for c in live.items}
     schools = repo.list_cameras(db_session, flt=repo.CameraFilter(kind=CameraKind.SCHOOL))
     assert {c.id for c in schools.items} == {"cam-000005", "cam-000010"}
@@ -199,7 +219,9 @@ def test_row_level_reads_the_server_formats(db_session: Session, make_camera: Ma
     db_session.commit()
     newest = repo.newest_change(db_session)
     rows = repo.change_rows_between(db_session, after=0, upto=newest)
-    assert [r.change_seq for r in rows] == sorted(r.change_seq for r in rows) and rows[-1].change_seq == newest
+    assert [r.change_seq for r in rows] == sorted(r.change_seq for r in rows) and rows[
+        -1
+    ].change_seq == newest
     assert {r.id for r in rows if r.deleted} == {"cam-000002"}
     assert repo.change_rows_between(db_session, after=newest, upto=newest) == []
     page, more_cursor, more = repo.change_rows_since(db_session, cursor=0, limit=2)
@@ -210,5 +232,7 @@ def test_row_level_reads_the_server_formats(db_session: Session, make_camera: Ma
     assert [r.id for r in repo.alive_rows(db_session)] == ["cam-000001", "cam-000003", "cam-000004"]
     assert repo.existing_ids(db_session, camera_ids=["cam-000002", "cam-000009"]) == {"cam-000002"}
     assert repo.existing_ids(db_session, camera_ids=["own-00001"], owners=True) == set()
-    rows_page, total = repo.list_camera_rows(db_session, flt=repo.CameraFilter(tier=Tier.REGISTERED), limit=2)
+    rows_page, total = repo.list_camera_rows(
+        db_session, flt=repo.CameraFilter(tier=Tier.REGISTERED), limit=2
+    )
     assert total == 3 and [r.id for r in rows_page] == ["cam-000001", "cam-000003"]

@@ -14,12 +14,20 @@ T0 = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
 
 def test_events_append_since_prune(db_session: Session) -> None:
     assert events.last_event_id(db_session) == 0 and events.oldest_event_id(db_session) is None
-    ids = [events.append_event(db_session, type="call.created", payload={"i": i}, at=T0 + timedelta(hours=i))
-           for i in range(5)]
+    ids = [
+        events.append_event(
+            db_session, type="call.created", payload={"i": i}, at=T0 + timedelta(hours=i)
+        )
+        for i in range(5)
+    ]
     db_session.commit()
     assert ids == sorted(ids) and len(set(ids)) == 5
     got = events.events_after(db_session, after=ids[1], limit=2)
-    assert [e.id for e in got] == ids[2:4] and got[0].payload == {"i": 2} and got[0].type == "call.created"
+    assert (
+        [e.id for e in got] == ids[2:4]
+        and got[0].payload == {"i": 2}
+        and got[0].type == "call.created"
+    )
     assert [e.id for e in events.events_after(db_session, after=ids[0], upto=ids[2])] == ids[1:3]
     assert events.last_event_id(db_session) == ids[-1]
     removed = events.prune_events(db_session, before=T0 + timedelta(hours=2))

@@ -45,32 +45,44 @@ def test_unmigrated_database_shows_a_diff(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgis_column_trigger_and_sequence_on_postgresql(pg_cluster: Any, _pg_template: str) -> None:
+def test_postgis_column_trigger_and_sequence_on_postgresql(
+    pg_cluster: Any, _pg_template: str
+) -> None:
     url = pg_cluster.create_database("rtcc_postgis_check", template=_pg_template)
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            udt = conn.execute(text(
-                "SELECT udt_name FROM information_schema.columns "
-                "WHERE table_name = 'cameras' AND column_name = 'geog'"
-            )).scalar_one()
+            udt = conn.execute(
+                text(
+                    "SELECT udt_name FROM information_schema.columns "
+                    "WHERE table_name = 'cameras' AND column_name = 'geog'"
+                )
+            ).scalar_one()
             assert udt == "geography"
-            conn.execute(text(
-                "INSERT INTO cameras (id, name, tier, kind, sharing_mode, lat, lon, address, "
-                "version, created_at, updated_at, change_seq) VALUES ('cam-1', 'n', 'registered', "
-                "'residential', 'request_only', 32.78, -96.80, '', 1, now(), now(), 1)"
-            ))
-            lat, lon = conn.execute(text("SELECT ST_Y(geog::geometry), ST_X(geog::geometry) FROM cameras")).one()
+            conn.execute(
+                text(
+                    "INSERT INTO cameras (id, name, tier, kind, sharing_mode, lat, lon, address, "
+                    "version, created_at, updated_at, change_seq) VALUES ('cam-1', 'n', 'registered', "
+                    "'residential', 'request_only', 32.78, -96.80, '', 1, now(), now(), 1)"
+                )
+            )
+            lat, lon = conn.execute(
+                text("SELECT ST_Y(geog::geometry), ST_X(geog::geometry) FROM cameras")
+            ).one()
             assert (lat, lon) == pytest.approx((32.78, -96.80))
             conn.execute(text("UPDATE cameras SET lat = 32.9 WHERE id = 'cam-1'"))
-            assert conn.execute(text("SELECT ST_Y(geog::geometry) FROM cameras")).scalar() == pytest.approx(32.9)
+            assert conn.execute(
+                text("SELECT ST_Y(geog::geometry) FROM cameras")
+            ).scalar() == pytest.approx(32.9)
             assert conn.execute(text("SELECT nextval('camera_change_seq')")).scalar() == 1
     finally:
         engine.dispose()
         pg_cluster.drop_database("rtcc_postgis_check")
 
 
-def test_missing_migrations_folder_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_migrations_folder_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("RTCC_MIGRATIONS_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setattr(migrate, "__file__", str(tmp_path / "a" / "b" / "c" / "migrate.py"))
     with pytest.raises(migrate.MigrationsNotFoundError, match="RTCC_MIGRATIONS_DIR"):

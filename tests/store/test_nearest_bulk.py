@@ -26,9 +26,24 @@ def _rows(rng: np.random.Generator, n: int) -> list[tuple[Any, ...]]:
     for i in range(n):
         tier = Tier.INTEGRATED if i % 7 == 0 else Tier.REGISTERED
         url = f"rtsp://user:pw{i}@10.1.0.{i % 250}/s" if tier is Tier.INTEGRATED else None
-        out.append((f"cam-{i:06d}", f"c{i}", tier.value, CameraKind.RESIDENTIAL.value,
-                    SharingMode.REQUEST_ONLY.value, float(lats[i]), float(lons[i]), f"{i} Elm St", None,
-                    None, None, None, url, None))
+        out.append(
+            (
+                f"cam-{i:06d}",
+                f"c{i}",
+                tier.value,
+                CameraKind.RESIDENTIAL.value,
+                SharingMode.REQUEST_ONLY.value,
+                float(lats[i]),
+                float(lons[i]),
+                f"{i} Elm St",
+                None,
+                None,
+                None,
+                None,
+                url,
+                None,
+            )
+        )
     return out
 
 
@@ -36,24 +51,37 @@ def _rows(rng: np.random.Generator, n: int) -> list[tuple[Any, ...]]:
 def loaded(db_session: Session) -> tuple[Session, np.ndarray, np.ndarray, list[str]]:
     rows = _rows(np.random.default_rng(7), N)
     secrets = {r[0]: (r[12], None) for r in rows if r[12]}
-    assert bulk.bulk_insert_camera_rows(db_session, rows=rows, secrets=secrets, batch_size=1000) == N
+    assert (
+        bulk.bulk_insert_camera_rows(db_session, rows=rows, secrets=secrets, batch_size=1000) == N
+    )
     db_session.commit()
     lats = np.array([r[5] for r in rows])
     lons = np.array([r[6] for r in rows])
     return db_session, lats, lons, [r[0] for r in rows]
 
 
-def test_bulk_insert_redacts_and_numbers_every_row(loaded: tuple[Session, Any, Any, list[str]]) -> None:
+def test_bulk_insert_redacts_and_numbers_every_row(
+    loaded: tuple[Session, Any, Any, list[str]],
+) -> None:
     session = loaded[0]
     assert session.execute(select(func.count()).select_from(CameraRow)).scalar_one() == N
     seqs = session.execute(select(CameraRow.change_seq)).scalars().all()
     assert len(set(seqs)) == N
-    public = session.execute(select(CameraRow.stream_url).where(CameraRow.stream_url.is_not(None))).scalars().all()
+    public = (
+        session.execute(select(CameraRow.stream_url).where(CameraRow.stream_url.is_not(None)))
+        .scalars()
+        .all()
+    )
     assert public and all("@" not in u and "pw" not in u for u in public)
-    assert session.execute(select(func.count()).select_from(CameraSecretRow)).scalar_one() == len(public)
+    assert session.execute(select(func.count()).select_from(CameraSecretRow)).scalar_one() == len(
+        public
+    )
     one = cameras.get_camera(session, camera_id="cam-000007")
     assert one is not None and one.tier is Tier.INTEGRATED and one.stream_ref == "rtsp://10.1.0.7/s"
-    assert cameras.stream_secret(session, camera_id="cam-000007") == ("rtsp://user:pw7@10.1.0.7/s", None)
+    assert cameras.stream_secret(session, camera_id="cam-000007") == (
+        "rtsp://user:pw7@10.1.0.7/s",
+        None,
+    )
     # a camera saved afterwards gets a higher change number than every bulk row
     saved, _ = cameras.save_camera(session, camera=one)
     assert session.get(CameraRow, saved.id).change_seq == max(seqs) + 1  # type: ignore[union-attr]
@@ -72,7 +100,9 @@ def test_bulk_timestamps_compare_like_orm_timestamps(db_session: Session, make_c
     when = datetime(2026, 11, 21, 6, 0, 0, tzinfo=UTC)  # microsecond 0: the tricky case
     bulk.bulk_insert_cameras(db_session, cameras=[make_camera(i) for i in range(3)], now=when)
     db_session.commit()
-    hits = db_session.execute(select(func.count()).select_from(CameraRow).where(CameraRow.updated_at >= when))
+    hits = db_session.execute(
+        select(func.count()).select_from(CameraRow).where(CameraRow.updated_at >= when)
+    )
     assert hits.scalar_one() == 3
     assert cameras.get_camera(db_session, camera_id="cam-000001").updated_at == when  # type: ignore[union-attr]
 
@@ -81,13 +111,18 @@ def test_bulk_owners_and_domain_cameras(db_session: Session, make_camera: Any) -
     owners = [Owner(id=f"own-{i}", name=f"O{i}", kind=CameraKind.BUSINESS) for i in range(3)]
     assert bulk.bulk_insert_owners(db_session, owners=owners) == 3
     cams = [make_camera(i, owner_id="own-1") for i in range(5)]
-    assert bulk.bulk_insert_cameras(db_session, cameras=cams, secrets={"cam-000002": "rtsp://a:b@h/x"}) == 5
+    assert (
+        bulk.bulk_insert_cameras(db_session, cameras=cams, secrets={"cam-000002": "rtsp://a:b@h/x"})
+        == 5
+    )
     db_session.commit()
     got = cameras.get_camera(db_session, camera_id="cam-000002")
     assert got is not None and got.stream_ref == "rtsp://h/x" and got.owner_id == "own-1"
 
 
-def test_concurrent_writers_get_unique_ordered_change_numbers(db_url: str, make_camera: Any) -> None:
+def test_concurrent_writers_get_unique_ordered_change_numbers(
+    db_url: str, make_camera: Any
+) -> None:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     errors: list[BaseException] = []
@@ -149,7 +184,9 @@ def test_change_numbers_follow_commit_order(db_url: str, make_camera: Any) -> No
         engine.dispose()
 
 
-def test_seed_database_and_deferred_indexes_on_both_backends(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_database_and_deferred_indexes_on_both_backends(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rtcc_console.sim import seed
     from rtcc_console.store import migrate
 
@@ -171,6 +208,8 @@ def test_seed_database_and_deferred_indexes_on_both_backends(db_url: str, monkey
             if s.get_bind().dialect.name == "postgresql":  # the PostGIS index is rebuilt too
                 from sqlalchemy import text
 
-                assert s.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cameras_geog'")).first()
+                assert s.execute(
+                    text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_cameras_geog'")
+                ).first()
     finally:
         engine.dispose()

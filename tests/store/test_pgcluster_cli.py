@@ -13,7 +13,9 @@ from rtcc_console.store.cli import main as db_main
 from rtcc_console.store.db import UnsupportedDatabaseError, backend_name, make_engine, normalize_url
 
 
-def test_missing_binaries_give_an_actionable_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_binaries_give_an_actionable_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("RTCC_PG_BIN", raising=False)
     monkeypatch.setattr(pgcluster, "DEFAULT_BIN_DIRS", (str(tmp_path / "none"),))
     monkeypatch.setattr(pgcluster, "PG_LIB_ROOT", tmp_path)
@@ -22,14 +24,22 @@ def test_missing_binaries_give_an_actionable_error(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.postgres
-def test_session_cluster_is_loopback_with_postgis_and_fast_settings(pg_cluster: Any, pg_url: str) -> None:
+def test_session_cluster_is_loopback_with_postgis_and_fast_settings(
+    pg_cluster: Any, pg_url: str
+) -> None:
     assert pg_url == f"postgresql+psycopg://rtcc@127.0.0.1:{pg_cluster.port}/rtcc"
     assert pgcluster.postgis_available(pg_url)
     with psycopg.connect(pg_cluster.conninfo(), autocommit=True) as conn:
-        settings = dict(conn.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'full_page_writes', 'listen_addresses')"
-        ).fetchall())
-        assert settings == {"fsync": "off", "full_page_writes": "off", "listen_addresses": "127.0.0.1"}
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'full_page_writes', 'listen_addresses')"
+            ).fetchall()
+        )
+        assert settings == {
+            "fsync": "off",
+            "full_page_writes": "off",
+            "listen_addresses": "127.0.0.1",
+        }
         assert conn.execute("SELECT extname FROM pg_extension WHERE extname = 'postgis'").fetchone()
     assert not pgcluster.postgis_available("sqlite://")
 
@@ -50,8 +60,10 @@ def test_sqlite_engine_pragmas(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'deep' / 'dir' / 'x.sqlite'}")
     try:
         with engine.connect() as conn:
-            values = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in
-                      ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
+            values = [
+                conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            ]
         assert values == ["wal", 1, 1, 15000]
     finally:
         engine.dispose()

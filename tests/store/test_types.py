@@ -38,10 +38,12 @@ def test_naive_datetime_is_refused_and_nothing_is_written(db_session: Session) -
 def test_utc_ordering_is_by_instant(db_session: Session) -> None:
     base = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     plus_two = timezone(timedelta(hours=2))
-    db_session.add_all([
-        EventRow(at=base, type="a", payload={}),
-        EventRow(at=(base - timedelta(minutes=1)).astimezone(plus_two), type="b", payload={}),
-    ])
+    db_session.add_all(
+        [
+            EventRow(at=base, type="a", payload={}),
+            EventRow(at=(base - timedelta(minutes=1)).astimezone(plus_two), type="b", payload={}),
+        ]
+    )
     db_session.commit()
     types = db_session.execute(select(EventRow.type).order_by(EventRow.at)).scalars().all()
     assert types == ["b", "a"]

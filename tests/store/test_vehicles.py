@@ -17,17 +17,26 @@ T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 def _item(session: Any, i: int, *, call_id: str | None = "call-1") -> str:
     row = EvidenceItemRow(
-        id=f"ev-{i:04d}", sha256=f"{i:064x}", size_bytes=1000, media_type="video/mp4",
-        filename=f"c{i}.mp4", stored_path=f"objects/{i}", received_at=T0 + timedelta(minutes=i),
+        id=f"ev-{i:04d}",
+        sha256=f"{i:064x}",
+        size_bytes=1000,
+        media_type="video/mp4",
+        filename=f"c{i}.mp4",
+        stored_path=f"objects/{i}",
+        received_at=T0 + timedelta(minutes=i),
         call_id=call_id,
-    )  # fmt: skip
+    )
     session.add(row)
     session.flush()
     return row.id
 
 
-def _sighting(label: str = "truck", score: float = 0.6, colour: str = "white") -> vehicles.NewSighting:
-    return vehicles.NewSighting(label, colour, 1.0, 4.0, score, 2.0, (0.1, 0.2, 0.5, 0.6), b"\xff\xd8jpeg")
+def _sighting(
+    label: str = "truck", score: float = 0.6, colour: str = "white"
+) -> vehicles.NewSighting:
+    return vehicles.NewSighting(
+        label, colour, 1.0, 4.0, score, 2.0, (0.1, 0.2, 0.5, 0.6), b"\xff\xd8jpeg"
+    )
 
 
 STATS = vehicles.ClipStats(model="yolov3-tiny:dccea06f", duration_s=10.0, sampled=20, model_runs=5)
@@ -44,7 +53,12 @@ def test_queue_claim_progress_finish(db_session: Any) -> None:
     assert vehicles.renew(db_session, evidence_id=a, worker="w1", progress=0.5, lease_s=60)
     assert not vehicles.renew(db_session, evidence_id=a, worker="other", progress=0.9, lease_s=60)
     assert vehicles.get_job(db_session, evidence_id=a).progress == 0.5  # type: ignore[union-attr]
-    vehicles.finish(db_session, evidence_id=a, sightings=[_sighting(), _sighting("car", 0.8, "red")], stats=STATS)
+    vehicles.finish(
+        db_session,
+        evidence_id=a,
+        sightings=[_sighting(), _sighting("car", 0.8, "red")],
+        stats=STATS,
+    )
     vehicles.fail(db_session, evidence_id=b, error="not a decodable video")
     db_session.commit()
     job = vehicles.get_job(db_session, evidence_id=a)
@@ -52,8 +66,12 @@ def test_queue_claim_progress_finish(db_session: Any) -> None:
     assert [s.label for s in vehicles.sightings_of(db_session, evidence_id=a)] == ["truck", "car"]
     assert vehicles.get_job(db_session, evidence_id=b).status == "failed"  # type: ignore[union-attr]
     assert vehicles.status_counts(db_session, evidence_ids=[a, b, "ev-none"]) == {
-        "pending": 1, "running": 0, "done": 1, "failed": 1, "skipped": 0,
-    }  # fmt: skip
+        "pending": 1,
+        "running": 0,
+        "done": 1,
+        "failed": 1,
+        "skipped": 0,
+    }
     # a second run replaces, never duplicates
     vehicles.finish(db_session, evidence_id=a, sightings=[_sighting("bus", 0.4)], stats=STATS)
     assert [s.label for s in vehicles.sightings_of(db_session, evidence_id=a)] == ["bus"]
@@ -62,7 +80,9 @@ def test_queue_claim_progress_finish(db_session: Any) -> None:
 def test_a_dead_worker_is_retried_once_then_the_clip_is_failed(db_session: Any) -> None:
     a = _item(db_session, 1)
     assert vehicles.claim_next(db_session, worker="w1", lease_s=30, now=T0) is not None
-    assert vehicles.release_stale(db_session, now=T0 + timedelta(seconds=10)) == []  # lease still good
+    assert (
+        vehicles.release_stale(db_session, now=T0 + timedelta(seconds=10)) == []
+    )  # lease still good
     assert vehicles.release_stale(db_session, now=T0 + timedelta(seconds=31)) == []
     assert vehicles.get_job(db_session, evidence_id=a).status == "pending"  # type: ignore[union-attr]
     again = vehicles.claim_next(db_session, worker="w2", lease_s=30, now=T0 + timedelta(seconds=40))
@@ -70,7 +90,10 @@ def test_a_dead_worker_is_retried_once_then_the_clip_is_failed(db_session: Any) 
     assert vehicles.release_stale(db_session, now=T0 + timedelta(seconds=80)) == [a]
     job = vehicles.get_job(db_session, evidence_id=a)
     assert job is not None and job.status == "failed" and "2 times" in (job.error or "")
-    assert vehicles.claim_next(db_session, worker="w3", lease_s=30, now=T0 + timedelta(seconds=90)) is None
+    assert (
+        vehicles.claim_next(db_session, worker="w3", lease_s=30, now=T0 + timedelta(seconds=90))
+        is None
+    )
 
 
 @pytest.mark.parametrize("label", ["person", "face", "dog", ""])
@@ -109,8 +132,15 @@ def test_bad_sightings_are_refused(db_session: Any) -> None:
 
 def test_search_filters_and_orders_by_best_score(db_session: Any) -> None:
     a, b, c = _item(db_session, 1), _item(db_session, 2), _item(db_session, 3, call_id="call-2")
-    vehicles.finish(db_session, evidence_id=a, sightings=[_sighting("truck", 0.5), _sighting("car", 0.9)], stats=STATS)
-    vehicles.finish(db_session, evidence_id=b, sightings=[_sighting("truck", 0.7, "black")], stats=STATS)
+    vehicles.finish(
+        db_session,
+        evidence_id=a,
+        sightings=[_sighting("truck", 0.5), _sighting("car", 0.9)],
+        stats=STATS,
+    )
+    vehicles.finish(
+        db_session, evidence_id=b, sightings=[_sighting("truck", 0.7, "black")], stats=STATS
+    )
     vehicles.finish(db_session, evidence_id=c, sightings=[_sighting("truck", 0.99)], stats=STATS)
     db_session.commit()
     hits = vehicles.search(db_session, evidence_ids=[a, b], label="truck")

@@ -36,7 +36,9 @@ def _type_only_imports(package_dir: Path, package: str) -> set[tuple[str, str]]:
                     base = sub.module or ""
                     if sub.level:
                         anchor = parts if path.name == "__init__.py" else parts[:-1]
-                        base = ".".join(anchor[: len(anchor) - sub.level + 1] + ([base] if base else []))
+                        base = ".".join(
+                            anchor[: len(anchor) - sub.level + 1] + ([base] if base else [])
+                        )
                     pairs.add((module, base))
                     pairs.update((module, f"{base}.{alias.name}") for alias in sub.names)
                 elif isinstance(sub, ast.Import):
@@ -48,8 +50,10 @@ def import_cycles(package: str, package_dir: Path) -> list[tuple[str, ...]]:
     """Strongly connected components (> 1 module) of the runtime import graph."""
     graph = grimp.build_graph(package, include_external_packages=False, cache_dir=None)
     type_only = _type_only_imports(package_dir, package)
-    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if (m, i) not in type_only}
-             for m in graph.modules}  # fmt: skip
+    edges = {
+        m: {i for i in graph.find_modules_directly_imported_by(m) if (m, i) not in type_only}
+        for m in graph.modules
+    }
     return _components(edges)
 
 
@@ -107,13 +111,19 @@ def test_rtcc_console_has_no_import_cycles_but_type_only_ones() -> None:
 
 
 def test_the_finder_sees_a_lazy_cycle_and_ignores_a_type_only_one(tmp_path: Path) -> None:
-    _write(tmp_path, [
-        ("cyc/__init__.py", ""),
-        ("cyc/a.py", "from cyc import b\n"),
-        ("cyc/b.py", "def f() -> None:\n    from cyc import a  # lazy, still a cycle\n"),
-        ("cyc/c.py", "from cyc import d\n"),
-        ("cyc/d.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cyc.c import X\n"),
-    ])  # fmt: skip
+    _write(
+        tmp_path,
+        [
+            ("cyc/__init__.py", ""),
+            ("cyc/a.py", "from cyc import b\n"),
+            ("cyc/b.py", "def f() -> None:\n    from cyc import a  # lazy, still a cycle\n"),
+            ("cyc/c.py", "from cyc import d\n"),
+            (
+                "cyc/d.py",
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from cyc.c import X\n",
+            ),
+        ],
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         assert import_cycles("cyc", tmp_path / "cyc") == [("cyc.a", "cyc.b")]

@@ -31,9 +31,13 @@ def test_longest_rule_wins_and_segments_match() -> None:
     assert limits.rule_for("POST", "/api/v1/calls/call-1/acknowledge").limit == 8 * 1024
     assert limits.rule_for("POST", "/api/v1/cameras/cam-1/live-grants").limit == 8 * 1024
     assert limits.rule_for("POST", "/api/v1/cameras/import").limit == 50_000_000
-    assert limits.rule_for("PATCH", "/api/v1/cameras/import").limit == limits.default.limit  # POST only
+    assert (
+        limits.rule_for("PATCH", "/api/v1/cameras/import").limit == limits.default.limit
+    )  # POST only
     assert limits.rule_for("POST", "/api/v1/cameras").limit == limits.default.limit
-    assert limits.rule_for("POST", "/api/v1/callsigns").limit == limits.default.limit  # not a prefix match
+    assert (
+        limits.rule_for("POST", "/api/v1/callsigns").limit == limits.default.limit
+    )  # not a prefix match
     upload = limits.rule_for("PATCH", "/api/v1/uploads/abc")
     assert upload.raw and upload.limit >= 1024**3
 
@@ -41,7 +45,9 @@ def test_longest_rule_wins_and_segments_match() -> None:
 def test_a_router_can_register_its_own_rule() -> None:
     limits = BodyLimits([BodyRule("/api/v1/things", 100)], default=10)
     limits.set("/api/v1/things/*/blob", 10_000, methods=["put"], raw=True)
-    assert limits.rule_for("PUT", "/api/v1/things/7/blob") == BodyRule("/api/v1/things/*/blob", 10_000, frozenset({"PUT"}), True)
+    assert limits.rule_for("PUT", "/api/v1/things/7/blob") == BodyRule(
+        "/api/v1/things/*/blob", 10_000, frozenset({"PUT"}), True
+    )
     assert limits.rule_for("POST", "/api/v1/things/7/blob").limit == 100
     assert limits.rule_for("GET", "/elsewhere").limit == 10
     limits.set("/api/v1/things", 5)
@@ -50,7 +56,9 @@ def test_a_router_can_register_its_own_rule() -> None:
         limits.set("/x", -1)
 
 
-@pytest.mark.parametrize("media", ["text/csv", "application/offset+octet-stream", "multipart/form-data", "video/mp4"])
+@pytest.mark.parametrize(
+    "media", ["text/csv", "application/offset+octet-stream", "multipart/form-data", "video/mp4"]
+)
 def test_binary_and_csv_bodies_are_not_json(media: str) -> None:
     assert not is_json_like(media)
     assert is_json_like("application/json") and is_json_like("") and is_json_like("text/plain")
@@ -92,8 +100,16 @@ def test_good_text_passes(body: bytes) -> None:
 
 
 JSONS = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(st.characters(exclude_categories=()), max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=8), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(st.characters(exclude_categories=()), max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(exclude_categories=()), max_size=8), inner, max_size=4
+        )
+    ),
     max_leaves=30,
 )
 
@@ -122,7 +138,11 @@ def test_depth_without_parsing_equals_the_real_depth(doc: object, ascii_only: bo
     text = json.dumps(doc, ensure_ascii=ascii_only)
     raw = text.encode("utf-8", "surrogatepass")
     assert json_depth(raw) == _depth(doc)
-    has_bad = any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for text_item in _strings(doc) for ch in text_item)
+    has_bad = any(
+        0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00"
+        for text_item in _strings(doc)
+        for ch in text_item
+    )
     assert (json_text_problem(raw) is not None) == has_bad
 
 
@@ -135,18 +155,31 @@ def test_previews_never_echo_large_input() -> None:
     assert _preview("\ud800") == "?"
 
 
-TRICKY = st.text(st.sampled_from(["\\", '"', "\ud800", "\udc00", "\ud83d", "\ude00", "\x00", "u", "d", "[", "{", "a"]), max_size=12)
+TRICKY = st.text(
+    st.sampled_from(
+        ["\\", '"', "\ud800", "\udc00", "\ud83d", "\ude00", "\x00", "u", "d", "[", "{", "a"]
+    ),
+    max_size=12,
+)
 
 
 @settings(max_examples=400, deadline=None)
 @given(items=st.lists(TRICKY, max_size=6), ascii_only=st.booleans())
-def test_backslashes_quotes_and_surrogates_are_read_as_a_parser_reads_them(items: list[str], ascii_only: bool) -> None:
-    raw = json.dumps({"k": items, "nested": [[item] for item in items]}, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-    has_bad = any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for text in json.loads(raw) ["k"] for ch in text)
+def test_backslashes_quotes_and_surrogates_are_read_as_a_parser_reads_them(
+    items: list[str], ascii_only: bool
+) -> None:
+    raw = json.dumps(
+        {"k": items, "nested": [[item] for item in items]}, ensure_ascii=ascii_only
+    ).encode("utf-8", "surrogatepass")
+    has_bad = any(
+        0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for text in json.loads(raw)["k"] for ch in text
+    )
     assert (json_text_problem(raw) is not None) == has_bad, raw
     assert json_depth(raw) == (3 if items else 2)
 
 
 def test_an_escaped_backslash_between_two_surrogates_does_not_make_a_pair() -> None:
-    assert json_text_problem(b'["\\ud800\\\\\\udc00"]') is not None  # high, "\", low: two lone halves
+    assert (
+        json_text_problem(b'["\\ud800\\\\\\udc00"]') is not None
+    )  # high, "\", low: two lone halves
     assert json_text_problem(b'["\\ud800\\udc00"]') is None  # a real pair

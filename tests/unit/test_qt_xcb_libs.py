@@ -36,5 +36,9 @@ def test_qt_dlopens_xcb_cursor() -> None:
 
 def test_debian_package_list_names_them() -> None:
     wanted = Path(__file__).parents[2] / "scripts" / "debian-packages.txt"
-    names = {line.strip() for line in wanted.read_text().splitlines() if line.strip() and not line.startswith("#")}
+    names = {
+        line.strip()
+        for line in wanted.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {"libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1"} <= names

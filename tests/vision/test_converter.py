@@ -22,7 +22,9 @@ def test_model_files_are_the_published_original() -> None:
     assert sha256_file(files.weights) == WEIGHTS_SHA256
 
 
-def test_raw_outputs_equal_opencv_to_three_decimals(detector: VehicleDetector, darknet_photos: Path) -> None:
+def test_raw_outputs_equal_opencv_to_three_decimals(
+    detector: VehicleDetector, darknet_photos: Path
+) -> None:
     files = find_model_files()
     net = cv2.dnn.readNetFromDarknet(str(files.cfg), str(files.weights))
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
@@ -36,7 +38,9 @@ def test_raw_outputs_equal_opencv_to_three_decimals(detector: VehicleDetector, d
         np.testing.assert_allclose(b, a, atol=1e-3, rtol=0)
 
 
-def test_decoded_vehicles_equal_opencv_yolo_layers(detector: VehicleDetector, darknet_photos: Path) -> None:
+def test_decoded_vehicles_equal_opencv_yolo_layers(
+    detector: VehicleDetector, darknet_photos: Path
+) -> None:
     """OpenCV decodes its yolo layers itself (boxes, objectness * class); after per-class NMS
     (OpenCV's NMSBoxes) the vehicles and their scores and boxes equal ours to 3 decimals."""
     files = find_model_files()
@@ -53,7 +57,9 @@ def test_decoded_vehicles_equal_opencv_yolo_layers(detector: VehicleDetector, da
         cx, cy, w, h = (rows[sel, k] for k in range(4))
         xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
         xywh = [[float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])] for b in xyxy]
-        keep = cv2.dnn.NMSBoxes(xywh, [float(s) for s in scores[sel]], detector.score_threshold, detector.nms_iou)
+        keep = cv2.dnn.NMSBoxes(
+            xywh, [float(s) for s in scores[sel]], detector.score_threshold, detector.nms_iou
+        )
         frac = detector._unletterbox(xyxy[np.array(keep).ravel()], geom)
         for k, box in zip(np.array(keep).ravel(), frac, strict=True):
             expected.append((label, float(scores[sel][k]), tuple(float(v) for v in box)))
@@ -62,7 +68,8 @@ def test_decoded_vehicles_equal_opencv_yolo_layers(detector: VehicleDetector, da
     assert sorted(d.label for d in ours) == sorted(e[0] for e in expected)
     for label, score, box in expected:
         match = min(
-            (d for d in ours if d.label == label), key=lambda d: max(abs(a - b) for a, b in zip(d.box, box, strict=True))
+            (d for d in ours if d.label == label),
+            key=lambda d: max(abs(a - b) for a, b in zip(d.box, box, strict=True)),
         )
         assert match.score == pytest.approx(score, abs=1e-3)
         np.testing.assert_allclose(match.box, box, atol=1e-3)

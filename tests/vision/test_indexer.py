@@ -16,7 +16,9 @@ from rtcc_console.vision.labels import VEHICLE_LABELS
 @pytest.fixture(scope="module")
 def pan_clip(darknet_photos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """giraffe 0-4 s, dog (pickup, car, bicycle) 4-8 s, horses 8-12 s: each a slow pan."""
-    dog, giraffe, horses = (read_photo(darknet_photos / n) for n in ("dog.jpg", "giraffe.jpg", "horses.jpg"))
+    dog, giraffe, horses = (
+        read_photo(darknet_photos / n) for n in ("dog.jpg", "giraffe.jpg", "horses.jpg")
+    )
     return write_clip(
         tmp_path_factory.mktemp("clips") / "pan.mp4",
         [
@@ -77,7 +79,9 @@ def test_motion_gate_on_a_still_street_runs_the_model_once_per_change(
         assert 4.0 <= s.start_s and s.end_s <= 7.5
 
 
-def test_keyframes_only_when_they_come_often_enough(detector: VehicleDetector, pan_clip: Path) -> None:
+def test_keyframes_only_when_they_come_often_enough(
+    detector: VehicleDetector, pan_clip: Path
+) -> None:
     every_second = index_clip(pan_clip, detector, fps=0.5, thumbnails=False)
     assert every_second.stats.keyframes_only  # keyframes every 2 s, one sample every 2 s
     assert every_second.stats.sampled == 6

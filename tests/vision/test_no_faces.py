@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 class _Api:
     """A face API name: a fast literal test (memchr-speed on 100 MB binaries), then a regex
     (``dlib`` as a word: "stdlib", "cddlib" are not it)."""
@@ -41,15 +42,54 @@ class _Api:
 
 
 FACE_APIS = (
-    _Api(b"CascadeClassifier"), _Api(b"haarcascade"), _Api(b"FaceDetectorYN"), _Api(b"FaceRecognizerSF"),
-    _Api(b"face_recognition"), _Api(b"dlib", rb"(?<![A-Za-z0-9_])dlib(?![A-Za-z0-9_])"), _Api(b"mediapipe"),
-)  # fmt: skip
-FACE_DISTS = {"dlib", "face-recognition", "face-recognition-models", "mediapipe", "insightface", "deepface",
-              "facenet-pytorch", "retinaface", "mtcnn"}  # fmt: skip
-OPENCV_DISTS = {"opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"}
-SCANNED_SUFFIXES = {".py", ".pyi", ".so", ".pyd", ".dll", ".dylib", ".xml", ".json", ".txt", ".cfg", ".onnx",
-                    ".tflite", ".pb", ".dat", ".names", ".toml", ".html", ".js"}  # fmt: skip
-_FACE_FILE = re.compile(r"haarcascade|lbpcascade|face_(?:detection|landmark|recognition|mesh)|shape_predictor", re.I)
+    _Api(b"CascadeClassifier"),
+    _Api(b"haarcascade"),
+    _Api(b"FaceDetectorYN"),
+    _Api(b"FaceRecognizerSF"),
+    _Api(b"face_recognition"),
+    _Api(b"dlib", rb"(?<![A-Za-z0-9_])dlib(?![A-Za-z0-9_])"),
+    _Api(b"mediapipe"),
+)
+FACE_DISTS = {
+    "dlib",
+    "face-recognition",
+    "face-recognition-models",
+    "mediapipe",
+    "insightface",
+    "deepface",
+    "facenet-pytorch",
+    "retinaface",
+    "mtcnn",
+}
+OPENCV_DISTS = {
+    "opencv-python",
+    "opencv-python-headless",
+    "opencv-contrib-python",
+    "opencv-contrib-python-headless",
+}
+SCANNED_SUFFIXES = {
+    ".py",
+    ".pyi",
+    ".so",
+    ".pyd",
+    ".dll",
+    ".dylib",
+    ".xml",
+    ".json",
+    ".txt",
+    ".cfg",
+    ".onnx",
+    ".tflite",
+    ".pb",
+    ".dat",
+    ".names",
+    ".toml",
+    ".html",
+    ".js",
+}
+_FACE_FILE = re.compile(
+    r"haarcascade|lbpcascade|face_(?:detection|landmark|recognition|mesh)|shape_predictor", re.I
+)
 
 
 def runtime_closure() -> dict[str, md.Distribution]:
@@ -97,7 +137,9 @@ def test_installed_runtime_distribution_has_no_face_api_or_model() -> None:
                 continue
             data = path.read_bytes()
             scanned += 1
-            hits += [f"{name}: {api.pattern.decode()} in {rel}" for api in FACE_APIS if api.search(data)]
+            hits += [
+                f"{name}: {api.pattern.decode()} in {rel}" for api in FACE_APIS if api.search(data)
+            ]
     assert scanned > 1000  # really looked (numpy, onnxruntime, av, PySide6, ...)
     assert hits == []
 
@@ -112,10 +154,16 @@ def test_project_source_has_no_face_api_and_no_runtime_cv2() -> None:
     hits: list[str] = []
     paths = [ROOT / "pyproject.toml", ROOT / "requirements-model.txt"]
     for folder in ("rtcc_console", "scripts", "packaging"):
-        paths += [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        paths += [
+            p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        ]
     for path in paths:
         data = path.read_bytes()
-        hits += [f"{api.pattern.decode()} in {path.relative_to(ROOT)}" for api in FACE_APIS if api.search(data)]
+        hits += [
+            f"{api.pattern.decode()} in {path.relative_to(ROOT)}"
+            for api in FACE_APIS
+            if api.search(data)
+        ]
         if path.suffix == ".py" and re.search(rb"^\s*(import cv2|from cv2\b)", data, re.M):
             hits.append(f"cv2 imported by {path.relative_to(ROOT)}")
     assert hits == []
@@ -123,9 +171,15 @@ def test_project_source_has_no_face_api_and_no_runtime_cv2() -> None:
 
 def test_the_scanner_would_see_them() -> None:
     """The patterns find what they are for (and not the words that merely contain them)."""
-    samples = [b"cv2.CascadeClassifier(", b"cv2/data/haarcascade_frontalface_default.xml",
-               b"cv2.FaceDetectorYN.create", b"cv2.FaceRecognizerSF", b"import face_recognition",
-               b"import dlib", b"from mediapipe.tasks import vision"]  # fmt: skip
+    samples = [
+        b"cv2.CascadeClassifier(",
+        b"cv2/data/haarcascade_frontalface_default.xml",
+        b"cv2.FaceDetectorYN.create",
+        b"cv2.FaceRecognizerSF",
+        b"import face_recognition",
+        b"import dlib",
+        b"from mediapipe.tasks import vision",
+    ]
     assert all(any(api.search(s) for api in FACE_APIS) for s in samples)
     assert not any(api.search(b"the stdlib and cddlib") for api in FACE_APIS)
 

@@ -15,7 +15,9 @@ from rtcc_console.vision.labels import VEHICLE_LABELS
 NO_VEHICLES = ("person.jpg", "horses.jpg", "giraffe.jpg", "eagle.jpg", "kite.jpg", "scream.jpg")
 
 
-def test_dog_photo_has_its_pickup_truck_and_bicycle(detector: VehicleDetector, darknet_photos: Path) -> None:
+def test_dog_photo_has_its_pickup_truck_and_bicycle(
+    detector: VehicleDetector, darknet_photos: Path
+) -> None:
     rgb = read_photo(darknet_photos / "dog.jpg")
     found = detector.detect_rgb(rgb)
     labels = {d.label for d in found}
@@ -30,7 +32,9 @@ def test_dog_photo_has_its_pickup_truck_and_bicycle(detector: VehicleDetector, d
 
 
 @pytest.mark.parametrize("name", NO_VEHICLES)
-def test_photos_without_vehicles_report_none(detector: VehicleDetector, darknet_photos: Path, name: str) -> None:
+def test_photos_without_vehicles_report_none(
+    detector: VehicleDetector, darknet_photos: Path, name: str
+) -> None:
     assert detector.detect_rgb(read_photo(darknet_photos / name)) == []
 
 

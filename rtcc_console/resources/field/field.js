@@ -52,14 +52,20 @@
       st.className = "state";
       el.appendChild(h); el.appendChild(v); el.appendChild(st);
       document.getElementById("cameras").appendChild(el);
-      card = cards[cam.id] = { el: el, video: v, state: st, live: null, hls: null };
+      card = cards[cam.id] = { el: el, video: v, state: st, live: null, hls: null, lastT: null, movedAt: Date.now() };
     }
     if (card.live !== cam.live) {
       card.live = cam.live;
-      if (cam.live) { startVideo(card, cam.id); } else { stopVideo(card); }
+      if (cam.live) { card.movedAt = Date.now(); startVideo(card, cam.id); } else { stopVideo(card); }
     }
     card.el.className = cam.live ? "cam" : "cam off";
-    card.state.textContent = cam.live ? "Live" : "Not available: " + cam.reason;
+    if (!cam.live) { card.state.textContent = "Not available: " + cam.reason; return; }
+    // A live feed whose picture has not moved for 6 s is said to be stale (poor connection).
+    var t = card.video.currentTime, now = Date.now();
+    if (card.lastT !== t) { card.lastT = t; card.movedAt = now; }
+    var still = card.movedAt ? Math.round((now - card.movedAt) / 1000) : 0;
+    card.state.textContent = still >= 6 ? "Stale: no new picture for " + still + " s" : "Live";
+    card.el.className = still >= 6 ? "cam stale" : "cam";
   }
 
   function renderMap(st) {

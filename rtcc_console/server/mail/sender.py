@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 MAILER = Actor(username="mailer", role="service")
 MAX_ATTEMPTS = 8
 BATCH = 100
-WIRE = email.policy.compat32.clone(linesep="\r\n")  # SMTP line endings (sendmail sends bytes as given)
+WIRE = email.policy.compat32.clone(
+    linesep="\r\n"
+)  # SMTP line endings (sendmail sends bytes as given)
 GROUP = 50  # accepted messages marked "sent" per transaction at most
 GROUP_LAG_S = 0.1  # longest an accepted message waits for its mark (bounds re-sends after a crash)
 
@@ -63,9 +65,14 @@ class SmtpConfig:
     def from_settings(cls, settings: ServerSettings) -> SmtpConfig | None:
         if not settings.smtp_host:
             return None
-        return cls(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
-                   settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-                   settings.smtp_timeout_s)
+        return cls(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            settings.smtp_timeout_s,
+        )
 
 
 class SmtpLink:
@@ -79,8 +86,9 @@ class SmtpLink:
         c = self.config
         try:
             if c.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_s,
-                                                      context=ssl.create_default_context())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.host, c.port, timeout=c.timeout_s, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
                 if c.security == "starttls":
@@ -88,7 +96,9 @@ class SmtpLink:
             if c.user:
                 smtp.login(c.user, c.password or "")
         except (OSError, smtplib.SMTPException) as exc:
-            raise SmtpUnavailable(f"cannot reach SMTP server {c.host}:{c.port}: {exc.__class__.__name__}") from None
+            raise SmtpUnavailable(
+                f"cannot reach SMTP server {c.host}:{c.port}: {exc.__class__.__name__}"
+            ) from None
         return smtp
 
     def send(self, data: bytes, *, from_addr: str, to_addr: str) -> None:
@@ -102,7 +112,11 @@ class SmtpLink:
                 self._smtp = None
                 if attempt == 2:
                     raise SmtpUnavailable("SMTP server closed the connection") from None
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused):
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPResponseException,
+                smtplib.SMTPSenderRefused,
+            ):
                 self._reset()
                 raise
             except OSError as exc:
@@ -132,7 +146,9 @@ def smtp_answer(exc: BaseException) -> tuple[int | None, str]:
         return int(code), msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
     if isinstance(exc, smtplib.SMTPResponseException):
         err = exc.smtp_error
-        return int(exc.smtp_code), err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+        return int(exc.smtp_code), err.decode("utf-8", "replace") if isinstance(
+            err, bytes
+        ) else str(err)
     return None, str(exc)
 
 
@@ -168,7 +184,11 @@ class _Marker:
         if not self._pending:
             self._oldest = now
         self._pending.append(entry)
-        if len(self._pending) >= GROUP or now - self._oldest >= GROUP_LAG_S or send_s >= GROUP_LAG_S:
+        if (
+            len(self._pending) >= GROUP
+            or now - self._oldest >= GROUP_LAG_S
+            or send_s >= GROUP_LAG_S
+        ):
             self.drain()
 
     def drain(self) -> None:
@@ -187,16 +207,21 @@ class _Marker:
 class Mailer:
     """Delivers the outbox in a background thread; :meth:`wake` after enqueueing."""
 
-    def __init__(self, db: Database, settings: ServerSettings, *,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, settings: ServerSettings, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.config = SmtpConfig.from_settings(settings)
         self.secret = settings.secret_key.get_secret_value().encode()
-        self.sender = Sender(from_addr=settings.smtp_from, agency_name=settings.agency_name,
-                             contact_email=settings.agency_contact_email,
-                             contact_phone=settings.agency_contact_phone, time_zone=settings.time_zone)
+        self.sender = Sender(
+            from_addr=settings.smtp_from,
+            agency_name=settings.agency_name,
+            contact_email=settings.agency_contact_email,
+            contact_phone=settings.agency_contact_phone,
+            time_zone=settings.time_zone,
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -251,9 +276,15 @@ class Mailer:
                 service.items_changed(session, settings=self.settings, item_ids=expired)
             due = store.items_due_reminder(session, now=now, offsets=offsets)
             domain = service.mail_domain(self.settings)
-            entries = [outbox.OutboxEntry(item_id=i, kind="reminder", idem_key=f"item:{i}:reminder:{n}",
-                                          message_id=message_id_for(f"item:{i}:reminder:{n}", domain))
-                       for i, n in due]
+            entries = [
+                outbox.OutboxEntry(
+                    item_id=i,
+                    kind="reminder",
+                    idem_key=f"item:{i}:reminder:{n}",
+                    message_id=message_id_for(f"item:{i}:reminder:{n}", domain),
+                )
+                for i, n in due
+            ]
             if entries:
                 outbox.enqueue(session, entries=entries, now=now)
                 for item_id, n in due:
@@ -289,7 +320,9 @@ class Mailer:
                 except SmtpUnavailable as exc:
                     marker.drain()
                     self._retry_rest(jobs[index:], str(exc))
-                    log.warning("SMTP unavailable; %d message(s) will be retried", len(jobs) - index)
+                    log.warning(
+                        "SMTP unavailable; %d message(s) will be retried", len(jobs) - index
+                    )
                     break
                 if ok and ctx is not None:
                     marker.put((job, ctx), send_s=time.monotonic() - started)
@@ -318,15 +351,27 @@ class Mailer:
         number = int(job.idem_key.rsplit(":", 1)[1]) if job.kind == "reminder" else 0
         token = link_token(self.secret, ctx.item_id, ctx.link_nonce)
         mail = OwnerMail(
-            to_addr=ctx.to_addr, owner_name=ctx.owner_name,
+            to_addr=ctx.to_addr,
+            owner_name=ctx.owner_name,
             link=f"{self.settings.portal_base_url.rstrip('/')}/portal/requests/{token}",
-            window_start=ctx.window_start, window_end=ctx.window_end, due_at=ctx.due_at, cameras=ctx.cameras,
-            case_numbers=ctx.case_numbers, messages=ctx.messages, reminder=number,
+            window_start=ctx.window_start,
+            window_end=ctx.window_end,
+            due_at=ctx.due_at,
+            cameras=ctx.cameras,
+            case_numbers=ctx.case_numbers,
+            messages=ctx.messages,
+            reminder=number,
         )
         msg = build_message(mail, sender=self.sender, message_id=job.message_id, now=self.clock())
         try:
-            self._link.send(msg.as_bytes(policy=WIRE), from_addr=self.settings.smtp_from, to_addr=ctx.to_addr)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException, smtplib.SMTPSenderRefused) as exc:
+            self._link.send(
+                msg.as_bytes(policy=WIRE), from_addr=self.settings.smtp_from, to_addr=ctx.to_addr
+            )
+        except (
+            smtplib.SMTPRecipientsRefused,
+            smtplib.SMTPResponseException,
+            smtplib.SMTPSenderRefused,
+        ) as exc:
             code, text = smtp_answer(exc)
             text = hide_addresses(text)
             if code is not None and 400 <= code < 500 and job.attempts < MAX_ATTEMPTS:
@@ -343,43 +388,93 @@ class Mailer:
         now = self.clock()
         with self.db.write() as session:
             outbox.mark_sent_many(session, outbox_ids=[job.id for job, _ in accepted], now=now)
-            append_audit_many(session, entries=[
-                AuditEntry(actor=MAILER, action="mail.reminder" if job.kind == "reminder" else "mail.sent",
-                           targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts})
-                for job, _ in accepted
-            ], at=now)
-            moved = store.mark_items_sent(session, item_ids=[job.item_id for job, ctx in accepted
-                                                             if ctx.state == ItemState.QUEUED.value], now=now)
+            append_audit_many(
+                session,
+                entries=[
+                    AuditEntry(
+                        actor=MAILER,
+                        action="mail.reminder" if job.kind == "reminder" else "mail.sent",
+                        targets={
+                            "item": job.item_id,
+                            "message_id": job.message_id,
+                            "attempt": job.attempts,
+                        },
+                    )
+                    for job, _ in accepted
+                ],
+                at=now,
+            )
+            moved = store.mark_items_sent(
+                session,
+                item_ids=[
+                    job.item_id for job, ctx in accepted if ctx.state == ItemState.QUEUED.value
+                ],
+                now=now,
+            )
             if moved:
                 ctx_of = {job.item_id: ctx for job, ctx in accepted}
-                items = [dataclasses.replace(ctx_of[i].item, state=ItemState.SENT.value, sent_at=now) for i in moved]
+                items = [
+                    dataclasses.replace(ctx_of[i].item, state=ItemState.SENT.value, sent_at=now)
+                    for i in moved
+                ]
                 service.publish_items(session, settings=self.settings, items=items)
         self.sent += len(accepted)
 
     def _retry(self, job: OutboxJob, error: str) -> None:
         with self.db.write() as session:
-            outbox.mark_failed(session, outbox_id=job.id, error=error,
-                               retry_at=self.clock() + backoff(job.attempts))
-            append_audit(session, actor=MAILER, action="mail.deferred", outcome="error",
-                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts},
-                         reason=error[:500])
+            outbox.mark_failed(
+                session,
+                outbox_id=job.id,
+                error=error,
+                retry_at=self.clock() + backoff(job.attempts),
+            )
+            append_audit(
+                session,
+                actor=MAILER,
+                action="mail.deferred",
+                outcome="error",
+                targets={
+                    "item": job.item_id,
+                    "message_id": job.message_id,
+                    "attempt": job.attempts,
+                },
+                reason=error[:500],
+            )
 
     def _retry_rest(self, jobs: list[OutboxJob], error: str) -> None:
         with self.db.write() as session:
             for job in jobs:
-                outbox.mark_failed(session, outbox_id=job.id, error=error,
-                                   retry_at=self.clock() + backoff(job.attempts))
+                outbox.mark_failed(
+                    session,
+                    outbox_id=job.id,
+                    error=error,
+                    retry_at=self.clock() + backoff(job.attempts),
+                )
 
     def _give_up(self, job: OutboxJob, code: int | None, text: str) -> None:
         reason = f"{code} {text}".strip() if code is not None else text
         with self.db.write() as session:
             outbox.mark_failed(session, outbox_id=job.id, error=reason, retry_at=None)
-            append_audit(session, actor=MAILER, action="mail.failed", outcome="error",
-                         targets={"item": job.item_id, "message_id": job.message_id, "attempt": job.attempts},
-                         reason=reason[:500])
+            append_audit(
+                session,
+                actor=MAILER,
+                action="mail.failed",
+                outcome="error",
+                targets={
+                    "item": job.item_id,
+                    "message_id": job.message_id,
+                    "attempt": job.attempts,
+                },
+                reason=reason[:500],
+            )
             try:
-                item = store.set_item_state(session, item_id=job.item_id, state=ItemState.UNDELIVERABLE.value,
-                                            reason=reason[:500], now=self.clock())
+                item = store.set_item_state(
+                    session,
+                    item_id=job.item_id,
+                    state=ItemState.UNDELIVERABLE.value,
+                    reason=reason[:500],
+                    now=self.clock(),
+                )
             except TransitionError:
                 return
             service.publish_item(session, settings=self.settings, item=item)

@@ -49,15 +49,19 @@ class PortalSettings:
     probe_timeout_s: float = 8.0
     page_size: int = 25
     nearest_total: int = 4
-    tile_url: str = ""  # basemap tiles for the portal's maps ("" = none: the pin and areas still show)
+    tile_url: str = (
+        ""  # basemap tiles for the portal's maps ("" = none: the pin and areas still show)
+    )
 
     @classmethod
     def from_env(cls) -> PortalSettings:
-        return cls(session_s=_env_int("RTCC_PORTAL_SESSION_S", cls.session_s),
-                   link_ttl_s=_env_int("RTCC_PORTAL_LINK_TTL_S", cls.link_ttl_s),
-                   panic_duration_s=_env_int("RTCC_PORTAL_PANIC_DURATION_S", cls.panic_duration_s),
-                   panic_max_skew_s=_env_int("RTCC_PORTAL_PANIC_MAX_SKEW_S", cls.panic_max_skew_s),
-                   tile_url=os.environ.get("RTCC_PORTAL_TILE_URL", cls.tile_url))
+        return cls(
+            session_s=_env_int("RTCC_PORTAL_SESSION_S", cls.session_s),
+            link_ttl_s=_env_int("RTCC_PORTAL_LINK_TTL_S", cls.link_ttl_s),
+            panic_duration_s=_env_int("RTCC_PORTAL_PANIC_DURATION_S", cls.panic_duration_s),
+            panic_max_skew_s=_env_int("RTCC_PORTAL_PANIC_MAX_SKEW_S", cls.panic_max_skew_s),
+            tile_url=os.environ.get("RTCC_PORTAL_TILE_URL", cls.tile_url),
+        )
 
 
 def portal_settings(state: AppState) -> PortalSettings:
@@ -76,23 +80,31 @@ def digest(token: str) -> str:
 
 
 def _key(state: AppState, purpose: str) -> bytes:
-    return hmac.new(state.settings.secret_key.get_secret_value().encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(
+        state.settings.secret_key.get_secret_value().encode(), purpose.encode(), hashlib.sha256
+    ).digest()
 
 
 def csrf_for(state: AppState, basis: str) -> str:
     """The CSRF token bound to a session (or pre-session) cookie value."""
-    return hmac.new(_key(state, "portal-csrf"), basis.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _key(state, "portal-csrf"), basis.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
 
 
 def csrf_ok(state: AppState, basis: str | None, sent: str | None) -> bool:
     if not basis or not sent:
         return False
-    return hmac.compare_digest(csrf_for(state, basis).encode(), sent.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        csrf_for(state, basis).encode(), sent.encode("utf-8", "surrogatepass")
+    )
 
 
 def site_key_secret(state: AppState, *, key_id: str, nonce: str) -> str:
     """An alarm panel's HMAC key (hex); derived, never stored."""
-    return hmac.new(_key(state, "panic-site-key"), f"{key_id}:{nonce}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _key(state, "panic-site-key"), f"{key_id}:{nonce}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 @dataclass
@@ -105,7 +117,9 @@ class PortalMail:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, state: AppState, *, to_addr: str, subject: str, body: str) -> threading.Thread | None:
+    def send(
+        self, state: AppState, *, to_addr: str, subject: str, body: str
+    ) -> threading.Thread | None:
         from rtcc_console.server.mail.sender import SmtpConfig, SmtpLink, SmtpUnavailable
 
         config = SmtpConfig.from_settings(state.settings)

@@ -26,8 +26,13 @@ from rtcc_console.store import portal as store_portal
 from rtcc_console.store.emergencies import EmergencyRecord
 
 PANIC_KINDS = ("business", "school")
-AVS01 = {0: "level 0 (no additional information)", 1: "level 1 (call verified, no threat)",
-         2: "level 2 (threat to property)", 3: "level 3 (threat to people)", 4: "level 4 (threat to life)"}
+AVS01 = {
+    0: "level 0 (no additional information)",
+    1: "level 1 (call verified, no threat)",
+    2: "level 2 (threat to property)",
+    3: "level 3 (threat to people)",
+    4: "level 4 (threat to life)",
+}
 
 
 class PanicRefused(Exception):
@@ -42,13 +47,25 @@ class PanicDetails:
     source: str  # portal | alarm_panel
 
 
-def active_for_owner(session: Session, *, owner_id: str, now: datetime | None = None) -> list[EmergencyRecord]:
-    return [r for r in store_emergencies.list_emergencies(session, active_only=True, now=now)
-            if r.owner_id == owner_id]
+def active_for_owner(
+    session: Session, *, owner_id: str, now: datetime | None = None
+) -> list[EmergencyRecord]:
+    return [
+        r
+        for r in store_emergencies.list_emergencies(session, active_only=True, now=now)
+        if r.owner_id == owner_id
+    ]
 
 
-def press(session: Session, *, owner_id: str, actor: Actor, details: PanicDetails, duration_s: int,
-          now: datetime | None = None) -> EmergencyRecord:
+def press(
+    session: Session,
+    *,
+    owner_id: str,
+    actor: Actor,
+    details: PanicDetails,
+    duration_s: int,
+    now: datetime | None = None,
+) -> EmergencyRecord:
     """Start the site's emergency (or return the one already running)."""
     now = now or utcnow()
     owner = store_owners.get_owner(session, owner_id=owner_id)
@@ -65,28 +82,53 @@ def press(session: Session, *, owner_id: str, actor: Actor, details: PanicDetail
         text += f", at {details.location}"
     if details.description:
         text += f": {details.description}"
-    record = start_emergency(session, actor=actor, owner_id=owner_id, camera_ids=cameras, reason=text[:1000],
-                             duration_s=duration_s, now=now)
+    record = start_emergency(
+        session,
+        actor=actor,
+        owner_id=owner_id,
+        camera_ids=cameras,
+        reason=text[:1000],
+        duration_s=duration_s,
+        now=now,
+    )
     site = store_portal.owner_cameras(session, owner_id=owner_id)
     lat = sum(c.lat for c in site) / len(site)
     lon = sum(c.lon for c in site) / len(site)
-    record_event(session, type="emergency.panic", payload={
-        "emergency": emergency_public(record, now=now), "site": {"owner_id": owner_id, "name": owner.name,
-                                                                 "kind": owner.kind.value, "lat": lat, "lon": lon},
-        "alarm_level": details.level, "location": details.location, "description": details.description,
-        "source": details.source})
+    record_event(
+        session,
+        type="emergency.panic",
+        payload={
+            "emergency": emergency_public(record, now=now),
+            "site": {
+                "owner_id": owner_id,
+                "name": owner.name,
+                "kind": owner.kind.value,
+                "lat": lat,
+                "lon": lon,
+            },
+            "alarm_level": details.level,
+            "location": details.location,
+            "description": details.description,
+            "source": details.source,
+        },
+    )
     return record
 
 
-def end_for_owner(session: Session, *, owner_id: str, emergency_id: str, actor: Actor,
-                  now: datetime | None = None) -> EmergencyRecord | None:
+def end_for_owner(
+    session: Session, *, owner_id: str, emergency_id: str, actor: Actor, now: datetime | None = None
+) -> EmergencyRecord | None:
     """End the owner's own running emergency; None when it is not theirs or not running."""
     found = store_emergencies.get_emergency(session, emergency_id=emergency_id)
     if found is None or found.owner_id != owner_id or not found.active(now or utcnow()):
         return None
-    return end_emergency(session, emergency_id=emergency_id, actor=actor, reason="ended by the site", now=now)
+    return end_emergency(
+        session, emergency_id=emergency_id, actor=actor, reason="ended by the site", now=now
+    )
 
 
 def signature(secret_hex: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 (hex) over ``timestamp + "." + body`` with the site key."""
-    return hmac.new(secret_hex.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret_hex.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+    ).hexdigest()

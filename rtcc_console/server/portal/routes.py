@@ -43,14 +43,22 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
-KINDS = {"home": CameraKind.RESIDENTIAL, "business": CameraKind.BUSINESS, "school": CameraKind.SCHOOL,
-         "other": CameraKind.PUBLIC}
+KINDS = {
+    "home": CameraKind.RESIDENTIAL,
+    "business": CameraKind.BUSINESS,
+    "school": CameraKind.SCHOOL,
+    "other": CameraKind.PUBLIC,
+}
 KIND_OF = {v.value: k for k, v in KINDS.items()}
-SHARING = {"request_only": "Register only: answer footage requests",
-           "live_always": "Live view always (integrated camera)",
-           "live_in_emergency": "Live view only in an emergency (integrated camera)"}
-SAME_ANSWER = ("If the address can be used, we sent an e-mail to it. Follow the link in it within "
-               "the hour; check your spam folder if it does not arrive.")
+SHARING = {
+    "request_only": "Register only: answer footage requests",
+    "live_always": "Live view always (integrated camera)",
+    "live_in_emergency": "Live view only in an emergency (integrated camera)",
+}
+SAME_ANSWER = (
+    "If the address can be used, we sent an e-mail to it. Follow the link in it within "
+    "the hour; check your spam folder if it does not arrive."
+)
 
 
 def leaflet_dir() -> Path:
@@ -62,7 +70,9 @@ def leaflet_dir() -> Path:
 
 def mount_portal(app: FastAPI) -> None:
     """Register the pages and their static files (Leaflet and tus-js-client served locally)."""
-    app.mount("/portal/static/leaflet", StaticFiles(directory=str(leaflet_dir())), name="portal-leaflet")
+    app.mount(
+        "/portal/static/leaflet", StaticFiles(directory=str(leaflet_dir())), name="portal-leaflet"
+    )
     app.mount("/portal/static", StaticFiles(directory=str(HERE / "static")), name="portal-static")
     app.include_router(router)
 
@@ -79,8 +89,9 @@ def _throttle(state: AppState) -> LoginThrottle:
     found = state.extras.get("portal_throttle")
     if not isinstance(found, LoginThrottle):
         s = state.settings
-        found = state.extras["portal_throttle"] = LoginThrottle(max_failures=s.login_ip_max_failures,
-                                                                window_s=s.login_ip_window_s)
+        found = state.extras["portal_throttle"] = LoginThrottle(
+            max_failures=s.login_ip_max_failures, window_s=s.login_ip_window_s
+        )
     return found
 
 
@@ -121,9 +132,18 @@ def _csrf_basis(request: Request) -> tuple[str, str | None]:
     return pre, pre
 
 
-def _cookie(response: Response, state: AppState, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/portal", secure=not state.settings.dev_mode,
-                        httponly=True, samesite="lax")
+def _cookie(
+    response: Response, state: AppState, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/portal",
+        secure=not state.settings.dev_mode,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -131,16 +151,24 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     basis, new_pre = _csrf_basis(request)
     context.setdefault("account", None)
     tiles = acc.portal_settings(state).tile_url
-    response = templates.TemplateResponse(request, template, {"csrf": acc.csrf_for(state, basis),
-                                                              "tile_url": tiles, **context}, status_code=status)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"csrf": acc.csrf_for(state, basis), "tile_url": tiles, **context},
+        status_code=status,
+    )
     tile_origin = ""
     if tiles.startswith(("https://", "http://")):
         scheme, _, rest = tiles.partition("://")
-        tile_origin = f" {scheme}://" + rest.split("/", 1)[0].replace("{s}", "*")  # e.g. https://*.tile.example
+        tile_origin = f" {scheme}://" + rest.split("/", 1)[0].replace(
+            "{s}", "*"
+        )  # e.g. https://*.tile.example
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (f"default-src 'self'; img-src 'self' data:{tile_origin}; "
-                                                   "style-src 'self'; script-src 'self'; connect-src 'self'; "
-                                                   "frame-ancestors 'none'")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; img-src 'self' data:{tile_origin}; "
+        "style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if new_pre:
@@ -157,7 +185,9 @@ async def _form(request: Request) -> FormData:
     sent = form.get("csrf_token")
     basis = _session_token(request) or request.cookies.get(acc.PRE_COOKIE)
     if not acc.csrf_ok(_state(request), basis, sent if isinstance(sent, str) else None):
-        raise HTTPException(403, "the form expired or came from another site: reload the page and try again")
+        raise HTTPException(
+            403, "the form expired or came from another site: reload the page and try again"
+        )
     return form
 
 
@@ -169,35 +199,50 @@ def _text(form: FormData, name: str, limit: int = 300) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
         return ""
-    return text[:limit + 1]
+    return text[: limit + 1]
 
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _start_session(request: Request, state: AppState, session: Session, account_id: str, url: str) -> Response:
+def _start_session(
+    request: Request, state: AppState, session: Session, account_id: str, url: str
+) -> Response:
     token = acc.new_token()
-    store.create_session(session, account_id=account_id, token_hash=acc.digest(token),
-                         ttl_s=acc.portal_settings(state).session_s)
+    store.create_session(
+        session,
+        account_id=account_id,
+        token_hash=acc.digest(token),
+        ttl_s=acc.portal_settings(state).session_s,
+    )
     response = _redirect(url)
     _cookie(response, state, acc.SESSION_COOKIE, token, acc.portal_settings(state).session_s)
     response.delete_cookie(acc.PRE_COOKIE, path="/portal")
     return response
 
 
-def _send_link(request: Request, state: AppState, session: Session, account: Account, purpose: str) -> None:
+def _send_link(
+    request: Request, state: AppState, session: Session, account: Account, purpose: str
+) -> None:
     token = acc.new_token()
-    store.create_link(session, account_id=account.id, purpose=purpose, token_hash=acc.digest(token),
-                      ttl_s=acc.portal_settings(state).link_ttl_s)
+    store.create_link(
+        session,
+        account_id=account.id,
+        purpose=purpose,
+        token_hash=acc.digest(token),
+        ttl_s=acc.portal_settings(state).link_ttl_s,
+    )
     url = acc.link_url(state, f"/portal/link/{token}")
     if purpose == "verify":
         subject, what = "Confirm your e-mail for the camera portal", "confirm your e-mail address"
     else:
         subject, what = "Your sign-in link for the camera portal", "sign in"
-    body = (f"Hello,\n\nOpen this link to {what} (valid for {acc.portal_settings(state).link_ttl_s // 60} "
-            f"minutes, usable once):\n\n{url}\n\nIf you did not ask for this, ignore this e-mail.\n\n"
-            f"{state.settings.agency_name}\n")
+    body = (
+        f"Hello,\n\nOpen this link to {what} (valid for {acc.portal_settings(state).link_ttl_s // 60} "
+        f"minutes, usable once):\n\n{url}\n\nIf you did not ask for this, ignore this e-mail.\n\n"
+        f"{state.settings.agency_name}\n"
+    )
     request.state.portal_mail = (account.email, subject, body)
 
 
@@ -229,12 +274,18 @@ def sign_up(request: Request, form: CsrfForm) -> Response:
     password = password if isinstance(password, str) else ""
     errors: dict[str, str] = {}
     if not values["name"] or len(values["name"]) > 200:
-        errors["name"] = "Enter your name or the name of your business or school (up to 200 characters)."
+        errors["name"] = (
+            "Enter your name or the name of your business or school (up to 200 characters)."
+        )
     if values["kind"] not in KINDS:
         errors["kind"] = "Choose home, business, school or other."
     email = values["email"]
-    if not (3 <= len(email) <= 254 and email.count("@") == 1 and "." in email.split("@")[1]
-            and not any(c.isspace() for c in email)):
+    if not (
+        3 <= len(email) <= 254
+        and email.count("@") == 1
+        and "." in email.split("@")[1]
+        and not any(c.isspace() for c in email)
+    ):
         errors["email"] = "Enter an e-mail address such as name@example.org."
     reason = validate_password(password)
     if reason:
@@ -243,16 +294,30 @@ def sign_up(request: Request, form: CsrfForm) -> Response:
         return render(request, "sign_up.html", status=422, values=values, errors=errors)
     addr = client_addr(request)
     if _throttle(state).retry_after(addr) is not None:
-        return render(request, "message.html", status=429, title="Too many attempts",
-                      message="Too many attempts from your network. Try again later.")
+        return render(
+            request,
+            "message.html",
+            status=429,
+            title="Too many attempts",
+            message="Too many attempts from your network. Try again later.",
+        )
     password_hash = state.passwords.hash(password)
     with state.db.write() as session:
-        account = store.create_account(session, name=values["name"], kind=KINDS[values["kind"]].value,
-                                       email=email, password_hash=password_hash)
+        account = store.create_account(
+            session,
+            name=values["name"],
+            kind=KINDS[values["kind"]].value,
+            email=email,
+            password_hash=password_hash,
+        )
         if account is not None:
             _send_link(request, state, session, account, "verify")
-            append_audit(session, actor=_actor(request, account), action="portal.sign_up",
-                         targets={"owner": account.owner_id})
+            append_audit(
+                session,
+                actor=_actor(request, account),
+                action="portal.sign_up",
+                targets={"owner": account.owner_id},
+            )
         else:  # known address: the same answer; the owner gets a sign-in link instead
             _throttle(state).failed(addr)
             known = store.account_by_email(session, email=email)
@@ -271,8 +336,13 @@ def link_page(token: str, request: Request) -> Response:
 def use_link(token: str, request: Request, form: CsrfForm) -> Response:
     state = _state(request)
     if len(token) > 100:
-        return render(request, "message.html", status=404, title="Link not valid",
-                      message="This link is not valid, was already used or has expired. Ask for a new one.")
+        return render(
+            request,
+            "message.html",
+            status=404,
+            title="Link not valid",
+            message="This link is not valid, was already used or has expired. Ask for a new one.",
+        )
     with state.db.write() as session:
         for purpose in ("verify", "signin"):
             account_id = store.consume_link(session, token_hash=acc.digest(token), purpose=purpose)
@@ -281,13 +351,27 @@ def use_link(token: str, request: Request, form: CsrfForm) -> Response:
                     store.mark_verified(session, account_id=account_id)
                 store.record_success(session, account_id=account_id)
                 account = store.get_account(session, account_id=account_id)
-                append_audit(session, actor=_actor(request, account), action=f"portal.link_{purpose}",
-                             targets={"account": account_id})
+                append_audit(
+                    session,
+                    actor=_actor(request, account),
+                    action=f"portal.link_{purpose}",
+                    targets={"account": account_id},
+                )
                 return _start_session(request, state, session, account_id, "/portal/cameras")
-        append_audit(session, actor=_actor(request, None), action="portal.link_refused", outcome="denied",
-                     targets={"token_sha256_prefix": acc.digest(token)[:12]})
-    return render(request, "message.html", status=410, title="Link not valid",
-                  message="This link is not valid, was already used or has expired. Ask for a new one.")
+        append_audit(
+            session,
+            actor=_actor(request, None),
+            action="portal.link_refused",
+            outcome="denied",
+            targets={"token_sha256_prefix": acc.digest(token)[:12]},
+        )
+    return render(
+        request,
+        "message.html",
+        status=410,
+        title="Link not valid",
+        message="This link is not valid, was already used or has expired. Ask for a new one.",
+    )
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -304,27 +388,51 @@ def sign_in(request: Request, form: CsrfForm) -> Response:
     addr = client_addr(request)
     wrong = "The e-mail or password is wrong, or the account is locked for a while. Try again or e-mail yourself a sign-in link."
     if _throttle(state).retry_after(addr) is not None:
-        return render(request, "sign_in.html", status=429, values={"email": email},
-                      error="Too many attempts from your network. Try again later.")
+        return render(
+            request,
+            "sign_in.html",
+            status=429,
+            values={"email": email},
+            error="Too many attempts from your network. Try again later.",
+        )
     settings = state.settings
     with state.db.write() as session:
         account = store.account_by_email(session, email=email) if email else None
         now = utcnow()
         ok = state.passwords.verify(account.password_hash if account else None, password)
-        locked = account is not None and account.locked_until is not None and account.locked_until > now
+        locked = (
+            account is not None and account.locked_until is not None and account.locked_until > now
+        )
         if not ok or locked or account is None or not account.verified:
             _throttle(state).failed(addr)
             if account is not None and not ok and not locked:
-                store.record_failure(session, account_id=account.id, threshold=settings.lockout_threshold,
-                                     lockout_s=settings.lockout_s)
-            append_audit(session, actor=_actor(request, account), action="portal.sign_in", outcome="denied",
-                         targets={"account": account.id if account else None})
+                store.record_failure(
+                    session,
+                    account_id=account.id,
+                    threshold=settings.lockout_threshold,
+                    lockout_s=settings.lockout_s,
+                )
+            append_audit(
+                session,
+                actor=_actor(request, account),
+                action="portal.sign_in",
+                outcome="denied",
+                targets={"account": account.id if account else None},
+            )
             session.commit()
             return render(request, "sign_in.html", status=401, values={"email": email}, error=wrong)
-        new_hash = state.passwords.hash(password) if account.password_hash and state.passwords.needs_rehash(
-            account.password_hash) else None
+        new_hash = (
+            state.passwords.hash(password)
+            if account.password_hash and state.passwords.needs_rehash(account.password_hash)
+            else None
+        )
         store.record_success(session, account_id=account.id, new_hash=new_hash)
-        append_audit(session, actor=_actor(request, account), action="portal.sign_in", targets={"account": account.id})
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.sign_in",
+            targets={"account": account.id},
+        )
         return _start_session(request, state, session, account.id, "/portal/cameras")
 
 
@@ -334,8 +442,13 @@ def sign_in_link(request: Request, form: CsrfForm) -> Response:
     email = _text(form, "email", 254)
     addr = client_addr(request)
     if _throttle(state).retry_after(addr) is not None:
-        return render(request, "message.html", status=429, title="Too many attempts",
-                      message="Too many attempts from your network. Try again later.")
+        return render(
+            request,
+            "message.html",
+            status=429,
+            title="Too many attempts",
+            message="Too many attempts from your network. Try again later.",
+        )
     _throttle(state).failed(addr)  # every e-mailed link counts: no mail-bombing through the portal
     with state.db.write() as session:
         account = store.account_by_email(session, email=email) if email else None
@@ -368,14 +481,28 @@ def _own_camera(session: Session, account: Account, camera_id: str) -> Any:
 
 
 def _camera_view(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "address": row.address, "lat": row.lat, "lon": row.lon,
-            "kind": KIND_OF.get(row.kind, "other"), "sharing_mode": row.sharing_mode,
-            "sharing_text": SHARING.get(row.sharing_mode, row.sharing_mode), "revoked": bool(row.revoked),
-            "heading_deg": row.heading_deg, "fov_deg": row.fov_deg, "has_stream": bool(row.has_stream)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "address": row.address,
+        "lat": row.lat,
+        "lon": row.lon,
+        "kind": KIND_OF.get(row.kind, "other"),
+        "sharing_mode": row.sharing_mode,
+        "sharing_text": SHARING.get(row.sharing_mode, row.sharing_mode),
+        "revoked": bool(row.revoked),
+        "heading_deg": row.heading_deg,
+        "fov_deg": row.fov_deg,
+        "has_stream": bool(row.has_stream),
+    }
 
 
 def _publish(session: Session, row: Any, change: str) -> None:
-    record_event(session, type="camera.changed", payload={"camera": cams.camera_public(row), "change": change})
+    record_event(
+        session,
+        type="camera.changed",
+        payload={"camera": cams.camera_public(row), "change": change},
+    )
 
 
 @router.get("/cameras", response_class=HTMLResponse)
@@ -394,14 +521,31 @@ def _stream_url(url: str, user: str, password: str) -> str:
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}" + (
+        f":{parts.port}" if parts.port else ""
+    )
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _read_camera_form(form: FormData, *, new: bool) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+def _read_camera_form(
+    form: FormData, *, new: bool
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     """(values to re-show, errors by field, validated fields for the store)."""
-    v = {k: _text(form, k) for k in ("name", "address", "lat", "lon", "kind", "sharing_mode", "heading_deg",
-                                      "fov_deg", "stream_url", "stream_user")}
+    v = {
+        k: _text(form, k)
+        for k in (
+            "name",
+            "address",
+            "lat",
+            "lon",
+            "kind",
+            "sharing_mode",
+            "heading_deg",
+            "fov_deg",
+            "stream_url",
+            "stream_user",
+        )
+    }
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {}
     if not v["name"] or len(v["name"]) > 200:
@@ -412,18 +556,23 @@ def _read_camera_form(form: FormData, *, new: bool) -> tuple[dict[str, Any], dic
         errors["address"] = "Enter the camera's street address."
     try:
         lat, lon = float(v["lat"]), float(v["lon"])
-        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180) or (
-                lat == 0 and lon == 0):
+        if not (
+            math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
+        ) or (lat == 0 and lon == 0):
             raise ValueError
         fields["lat"], fields["lon"] = lat, lon
     except ValueError:
-        errors["lat"] = "Put the pin on the map, or type latitude and longitude in degrees (e.g. 40.7128, -74.0060)."
+        errors["lat"] = (
+            "Put the pin on the map, or type latitude and longitude in degrees (e.g. 40.7128, -74.0060)."
+        )
     if v["kind"] not in KINDS:
         errors["kind"] = "Choose home, business, school or other."
     if v["sharing_mode"] not in SHARING:
         errors["sharing_mode"] = "Choose what to share."
-    for name, lo, hi, text in (("heading_deg", 0, 360, "Heading is 0 to 360 degrees (0 = north), or leave it empty."),
-                               ("fov_deg", 1, 360, "Field of view is 1 to 360 degrees, or leave it empty.")):
+    for name, lo, hi, text in (
+        ("heading_deg", 0, 360, "Heading is 0 to 360 degrees (0 = north), or leave it empty."),
+        ("fov_deg", 1, 360, "Field of view is 1 to 360 degrees, or leave it empty."),
+    ):
         if v[name]:
             try:
                 number = float(v[name])
@@ -442,14 +591,24 @@ def _read_camera_form(form: FormData, *, new: bool) -> tuple[dict[str, Any], dic
         if scheme not in ("rtsp", "rtsps", "http", "https") or not urlsplit(url).hostname:
             errors["stream_url"] = "Enter the stream address, starting with rtsp:// or http(s)://."
         elif urlsplit(url).username or urlsplit(url).password:
-            errors["stream_url"] = "Put the user name and password in their own fields, not in the address."
+            errors["stream_url"] = (
+                "Put the user name and password in their own fields, not in the address."
+            )
         else:
             fields["stream_url"] = _stream_url(url, v["stream_user"], password)
-    if v["sharing_mode"] in ("live_always", "live_in_emergency") and not url and (new or form.get("keep_stream") != "1"):
+    if (
+        v["sharing_mode"] in ("live_always", "live_in_emergency")
+        and not url
+        and (new or form.get("keep_stream") != "1")
+    ):
         errors.setdefault("stream_url", "Live sharing needs the camera's stream address.")
     if not errors:
-        fields.update(name=v["name"], address=v["address"], kind=KINDS[v["kind"]].value,
-                      sharing_mode=SharingMode(v["sharing_mode"]).value)
+        fields.update(
+            name=v["name"],
+            address=v["address"],
+            kind=KINDS[v["kind"]].value,
+            sharing_mode=SharingMode(v["sharing_mode"]).value,
+        )
     return v, errors, fields
 
 
@@ -459,7 +618,9 @@ def _probe(request: Request, form: FormData) -> tuple[str | None, str | None]:
     if "stream_url" in errors or "stream_url" not in fields:
         return None, errors.get("stream_url", "Enter the stream address first.")
     try:
-        png = probe_frame(fields["stream_url"], timeout_s=acc.portal_settings(_state(request)).probe_timeout_s)
+        png = probe_frame(
+            fields["stream_url"], timeout_s=acc.portal_settings(_state(request)).probe_timeout_s
+        )
     except ProbeFailed as exc:
         return None, f"Connection failed: {exc}."
     return "data:image/png;base64," + base64.b64encode(png).decode(), None
@@ -469,8 +630,15 @@ def _probe(request: Request, form: FormData) -> tuple[str | None, str | None]:
 def new_camera_page(request: Request) -> Response:
     account = _require(request)
     kind = KIND_OF.get(account.owner_kind, "home")
-    return render(request, "camera_form.html", account=account, camera=None, sharing=SHARING,
-                  values={"kind": kind, "sharing_mode": "request_only"}, errors={})
+    return render(
+        request,
+        "camera_form.html",
+        account=account,
+        camera=None,
+        sharing=SHARING,
+        values={"kind": kind, "sharing_mode": "request_only"},
+        errors={},
+    )
 
 
 @router.post("/cameras/new", response_class=HTMLResponse)
@@ -480,17 +648,39 @@ def new_camera(request: Request, form: CsrfForm) -> Response:
     if form.get("action") == "test":
         values, _, _ = _read_camera_form(form, new=True)
         frame, error = _probe(request, form)
-        return render(request, "camera_form.html", account=account, camera=None, sharing=SHARING, values=values,
-                      errors={"stream_url": error} if error else {}, frame=frame)
+        return render(
+            request,
+            "camera_form.html",
+            account=account,
+            camera=None,
+            sharing=SHARING,
+            values=values,
+            errors={"stream_url": error} if error else {},
+            frame=frame,
+        )
     values, errors, fields = _read_camera_form(form, new=True)
     if errors:
-        return render(request, "camera_form.html", status=422, account=account, camera=None, sharing=SHARING,
-                      values=values, errors=errors)
-    fields.update(owner_id=account.owner_id, tier="integrated" if fields.get("stream_url") else "registered")
+        return render(
+            request,
+            "camera_form.html",
+            status=422,
+            account=account,
+            camera=None,
+            sharing=SHARING,
+            values=values,
+            errors=errors,
+        )
+    fields.update(
+        owner_id=account.owner_id, tier="integrated" if fields.get("stream_url") else "registered"
+    )
     with state.db.write() as session:
         row = cams.create_camera(session, fields=fields)
-        append_audit(session, actor=_actor(request, account), action="portal.camera_create",
-                     targets={"camera": row.id, "owner": account.owner_id})
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.camera_create",
+            targets={"camera": row.id, "owner": account.owner_id},
+        )
         _publish(session, row, "created")
     return _redirect("/portal/cameras?saved=" + row.id)
 
@@ -500,21 +690,34 @@ def edit_camera_page(camera_id: str, request: Request) -> Response:
     account = _require(request)
     with _state(request).db.read() as session:
         camera = _camera_view(_own_camera(session, account, camera_id))
-    values = {k: ("" if camera[k] is None else camera[k]) for k in
-              ("name", "address", "lat", "lon", "kind", "sharing_mode", "heading_deg", "fov_deg")}
-    return render(request, "camera_form.html", account=account, camera=camera, sharing=SHARING, values=values,
-                  errors={})
+    values = {
+        k: ("" if camera[k] is None else camera[k])
+        for k in ("name", "address", "lat", "lon", "kind", "sharing_mode", "heading_deg", "fov_deg")
+    }
+    return render(
+        request,
+        "camera_form.html",
+        account=account,
+        camera=camera,
+        sharing=SHARING,
+        values=values,
+        errors={},
+    )
 
 
 def _after_consent_change(session: Session, request: Request, account: Account, row: Any) -> int:
     """End the live views the camera's new consent no longer allows (as the admin PATCH does)."""
     actor = _actor(request, account)
     if row.revoked:
-        return end_camera_grants(session, camera_id=row.id, actor=actor, reason="Owner revoked access")
+        return end_camera_grants(
+            session, camera_id=row.id, actor=actor, reason="Owner revoked access"
+        )
     ended = 0
     if row.sharing_mode != "live_always" or row.tier != "integrated":
         for grant in open_grants(session, now=utcnow(), camera_id=row.id):
-            if not recheck_grant(session, grant=grant, actor=actor, prefix="Owner changed sharing: "):
+            if not recheck_grant(
+                session, grant=grant, actor=actor, prefix="Owner changed sharing: "
+            ):
                 ended += 1
     return ended
 
@@ -529,17 +732,38 @@ def edit_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
         if form.get("action") == "test":
             values, _, _ = _read_camera_form(form, new=True)
             frame, error = _probe(request, form)
-            return render(request, "camera_form.html", account=account, camera=camera, sharing=SHARING,
-                          values=values, errors={"stream_url": error} if error else {}, frame=frame)
+            return render(
+                request,
+                "camera_form.html",
+                account=account,
+                camera=camera,
+                sharing=SHARING,
+                values=values,
+                errors={"stream_url": error} if error else {},
+                frame=frame,
+            )
         values, errors, fields = _read_camera_form(form, new=not row.has_stream)
         if errors:
-            return render(request, "camera_form.html", status=422, account=account, camera=camera,
-                          sharing=SHARING, values=values, errors=errors)
+            return render(
+                request,
+                "camera_form.html",
+                status=422,
+                account=account,
+                camera=camera,
+                sharing=SHARING,
+                values=values,
+                errors=errors,
+            )
         if "stream_url" in fields:
             fields["tier"] = "integrated"
         row = cams.update_camera(session, row=row, changes=fields)
-        append_audit(session, actor=_actor(request, account), action="portal.camera_update",
-                     targets={"camera": row.id}, reason="fields: " + ", ".join(sorted(fields)))
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.camera_update",
+            targets={"camera": row.id},
+            reason="fields: " + ", ".join(sorted(fields)),
+        )
         _after_consent_change(session, request, account, row)
         _publish(session, row, "updated")
     return _redirect("/portal/cameras?saved=" + camera_id)
@@ -553,13 +777,20 @@ def change_sharing(camera_id: str, request: Request, form: CsrfForm) -> Response
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
         if mode not in SHARING or (mode != "request_only" and not row.has_stream):
-            raise HTTPException(422, "sharing_mode: live sharing needs the camera's stream address (edit the camera)")
+            raise HTTPException(
+                422,
+                "sharing_mode: live sharing needs the camera's stream address (edit the camera)",
+            )
         changes: dict[str, Any] = {"sharing_mode": mode}
         if row.revoked:
             changes.update(revoked=False, revoked_reason=None)
         row = cams.update_camera(session, row=row, changes=changes)
-        append_audit(session, actor=_actor(request, account), action="portal.sharing_change",
-                     targets={"camera": row.id, "sharing_mode": mode})
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.sharing_change",
+            targets={"camera": row.id, "sharing_mode": mode},
+        )
         _after_consent_change(session, request, account, row)
         _publish(session, row, "updated")
     return _redirect("/portal/cameras?saved=" + camera_id)
@@ -573,10 +804,19 @@ def revoke_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
         row = cams.revoke_camera(session, row=row, reason=reason)
-        append_audit(session, actor=_actor(request, account), action="registry.revoke",
-                     targets={"camera": camera_id, "by": "owner"}, reason=reason)
-        end_camera_grants(session, camera_id=camera_id, actor=_actor(request, account),
-                          reason=f"Owner revoked access: {reason}")
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="registry.revoke",
+            targets={"camera": camera_id, "by": "owner"},
+            reason=reason,
+        )
+        end_camera_grants(
+            session,
+            camera_id=camera_id,
+            actor=_actor(request, account),
+            reason=f"Owner revoked access: {reason}",
+        )
         _publish(session, row, "revoked")
     return _redirect("/portal/cameras?saved=" + camera_id)
 
@@ -587,11 +827,19 @@ def delete_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
     state = _state(request)
     with state.db.write() as session:
         row = _own_camera(session, account, camera_id)
-        end_camera_grants(session, camera_id=camera_id, actor=_actor(request, account),
-                          reason="Owner removed the camera")
+        end_camera_grants(
+            session,
+            camera_id=camera_id,
+            actor=_actor(request, account),
+            reason="Owner removed the camera",
+        )
         row = cams.delete_camera(session, row=row)
-        append_audit(session, actor=_actor(request, account), action="registry.delete",
-                     targets={"camera": camera_id, "by": "owner"})
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="registry.delete",
+            targets={"camera": camera_id, "by": "owner"},
+        )
         _publish(session, row, "deleted")
     return _redirect("/portal/cameras")
 
@@ -611,15 +859,30 @@ def receipts(request: Request) -> Response:
     size = acc.portal_settings(state).page_size
     page = _page_number(request)
     with state.db.write() as session:
-        views, views_total = store.live_view_receipts(session, owner_id=account.owner_id, limit=size,
-                                                      offset=(page - 1) * size)
-        reqs, reqs_total = store.request_receipts(session, owner_id=account.owner_id, limit=size,
-                                                  offset=(page - 1) * size)
-        append_audit(session, actor=_actor(request, account), action="portal.receipts_view",
-                     targets={"owner": account.owner_id, "page": page})
+        views, views_total = store.live_view_receipts(
+            session, owner_id=account.owner_id, limit=size, offset=(page - 1) * size
+        )
+        reqs, reqs_total = store.request_receipts(
+            session, owner_id=account.owner_id, limit=size, offset=(page - 1) * size
+        )
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.receipts_view",
+            targets={"owner": account.owner_id, "page": page},
+        )
     pages = max(1, math.ceil(max(views_total, reqs_total) / size))
-    return render(request, "receipts.html", account=account, views=views, requests=reqs, page=page, pages=pages,
-                  views_total=views_total, requests_total=reqs_total)
+    return render(
+        request,
+        "receipts.html",
+        account=account,
+        views=views,
+        requests=reqs,
+        page=page,
+        pages=pages,
+        views_total=views_total,
+        requests_total=reqs_total,
+    )
 
 
 @router.get("/receipts.csv")
@@ -630,20 +893,52 @@ def receipts_csv(request: Request) -> Response:
     writer = csv.writer(out)
     writer.writerow(["type", "camera_or_item", "start", "end", "case_or_reason", "status"])
     with state.db.write() as session:
-        views, _ = store.live_view_receipts(session, owner_id=account.owner_id, limit=100_000, offset=0)
-        reqs, _ = store.request_receipts(session, owner_id=account.owner_id, limit=100_000, offset=0)
-        append_audit(session, actor=_actor(request, account), action="portal.receipts_export",
-                     targets={"owner": account.owner_id, "rows": len(views) + len(reqs)})
+        views, _ = store.live_view_receipts(
+            session, owner_id=account.owner_id, limit=100_000, offset=0
+        )
+        reqs, _ = store.request_receipts(
+            session, owner_id=account.owner_id, limit=100_000, offset=0
+        )
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.receipts_export",
+            targets={"owner": account.owner_id, "rows": len(views) + len(reqs)},
+        )
     for v in views:
-        writer.writerow(_csv_safe(["live_view", v.camera_id, v.started_at.isoformat(),
-                                   (v.ended_at or v.planned_end).isoformat(), v.reason,
-                                   "ended" if v.ended_at else "planned end"]))
+        writer.writerow(
+            _csv_safe(
+                [
+                    "live_view",
+                    v.camera_id,
+                    v.started_at.isoformat(),
+                    (v.ended_at or v.planned_end).isoformat(),
+                    v.reason,
+                    "ended" if v.ended_at else "planned end",
+                ]
+            )
+        )
     for r in reqs:
-        writer.writerow(_csv_safe(["footage_request", r.item_id, r.window_start.isoformat(), r.window_end.isoformat(),
-                                   " ".join(r.case_numbers), r.state]))
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="access-receipts.csv"',
-                             "Cache-Control": "no-store"})
+        writer.writerow(
+            _csv_safe(
+                [
+                    "footage_request",
+                    r.item_id,
+                    r.window_start.isoformat(),
+                    r.window_end.isoformat(),
+                    " ".join(r.case_numbers),
+                    r.state,
+                ]
+            )
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="access-receipts.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _csv_safe(cells: list[str]) -> list[str]:
@@ -662,9 +957,20 @@ def request_page(token: str, request: Request) -> Response:
     try:
         view = api.read(token, request, state)
     except HTTPException as exc:
-        return render(request, "message.html", status=exc.status_code, title="This link cannot be used",
-                      message=str(exc.detail).capitalize() + ".")
-    return render(request, "request.html", token=token, view=view, answered=request.query_params.get("answered"))
+        return render(
+            request,
+            "message.html",
+            status=exc.status_code,
+            title="This link cannot be used",
+            message=str(exc.detail).capitalize() + ".",
+        )
+    return render(
+        request,
+        "request.html",
+        token=token,
+        view=view,
+        answered=request.query_params.get("answered"),
+    )
 
 
 @router.post("/requests/{token}/answer", response_class=HTMLResponse)
@@ -679,20 +985,31 @@ def request_answer(token: str, request: Request, form: CsrfForm) -> Response:
     try:
         api.answer(token, api.AnswerBody(answer=answer, note=note), request, state)  # type: ignore[arg-type]
     except HTTPException as exc:
-        return render(request, "message.html", status=exc.status_code, title="The answer was not recorded",
-                      message=str(exc.detail).capitalize() + ".")
+        return render(
+            request,
+            "message.html",
+            status=exc.status_code,
+            title="The answer was not recorded",
+            message=str(exc.detail).capitalize() + ".",
+        )
     said = "no footage for that time" if answer == "no_footage" else "declined"
-    return render(request, "message.html", title="Thank you: your answer was recorded",
-                  message=f"Your answer: {said}. The link is now closed; you can see the request in your access receipts.")
+    return render(
+        request,
+        "message.html",
+        title="Thank you: your answer was recorded",
+        message=f"Your answer: {said}. The link is now closed; you can see the request in your access receipts.",
+    )
 
 
 # --- panic button and alarm panel keys ---------------------------------------------------------
 
 
 def _panic_context(session: Session, account: Account) -> dict[str, Any]:
-    return {"emergencies": panic_service.active_for_owner(session, owner_id=account.owner_id),
-            "keys": store.list_site_keys(session, owner_id=account.owner_id),
-            "allowed": account.owner_kind in panic_service.PANIC_KINDS}
+    return {
+        "emergencies": panic_service.active_for_owner(session, owner_id=account.owner_id),
+        "keys": store.list_site_keys(session, owner_id=account.owner_id),
+        "allowed": account.owner_kind in panic_service.PANIC_KINDS,
+    }
 
 
 @router.get("/panic", response_class=HTMLResponse)
@@ -711,17 +1028,33 @@ def panic_press(request: Request, form: CsrfForm) -> Response:
         with state.db.read() as session:
             context = _panic_context(session, account)
         return render(request, "panic.html", account=account, confirm=True, **context)
-    details = panic_service.PanicDetails(level=4, location=_text(form, "location", 200)[:200],
-                                         description=_text(form, "description", 500)[:500], source="portal")
+    details = panic_service.PanicDetails(
+        level=4,
+        location=_text(form, "location", 200)[:200],
+        description=_text(form, "description", 500)[:500],
+        source="portal",
+    )
     with state.db.write() as session:
         try:
-            panic_service.press(session, owner_id=account.owner_id, actor=_actor(request, account), details=details,
-                                duration_s=acc.portal_settings(state).panic_duration_s)
+            panic_service.press(
+                session,
+                owner_id=account.owner_id,
+                actor=_actor(request, account),
+                details=details,
+                duration_s=acc.portal_settings(state).panic_duration_s,
+            )
         except panic_service.PanicRefused as exc:
             session.rollback()
             context = _panic_context(session, account)
-            return render(request, "panic.html", status=409, account=account, confirm=False, error=str(exc),
-                          **context)
+            return render(
+                request,
+                "panic.html",
+                status=409,
+                account=account,
+                confirm=False,
+                error=str(exc),
+                **context,
+            )
     return _redirect("/portal/panic")
 
 
@@ -730,8 +1063,12 @@ def panic_end(emergency_id: str, request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
     with state.db.write() as session:
-        ended = panic_service.end_for_owner(session, owner_id=account.owner_id, emergency_id=emergency_id[:40],
-                                            actor=_actor(request, account))
+        ended = panic_service.end_for_owner(
+            session,
+            owner_id=account.owner_id,
+            emergency_id=emergency_id[:40],
+            actor=_actor(request, account),
+        )
     if ended is None:
         raise HTTPException(404, "no such running emergency of yours")
     return _redirect("/portal/panic")
@@ -744,12 +1081,26 @@ def new_key(request: Request, form: CsrfForm) -> Response:
     if account.owner_kind not in panic_service.PANIC_KINDS:
         raise HTTPException(403, "alarm panel keys are for business and school sites")
     with state.db.write() as session:
-        key = store.create_site_key(session, owner_id=account.owner_id, label=_text(form, "label", 100)[:100])
-        append_audit(session, actor=_actor(request, account), action="portal.site_key_create",
-                     targets={"key": key.id, "owner": account.owner_id})
+        key = store.create_site_key(
+            session, owner_id=account.owner_id, label=_text(form, "label", 100)[:100]
+        )
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.site_key_create",
+            targets={"key": key.id, "owner": account.owner_id},
+        )
         context = _panic_context(session, account)
     secret = acc.site_key_secret(state, key_id=key.id, nonce=key.nonce)
-    return render(request, "panic.html", account=account, confirm=False, new_key=key, new_secret=secret, **context)
+    return render(
+        request,
+        "panic.html",
+        account=account,
+        confirm=False,
+        new_key=key,
+        new_secret=secret,
+        **context,
+    )
 
 
 @router.post("/keys/{key_id}/revoke", response_class=HTMLResponse)
@@ -759,5 +1110,10 @@ def revoke_key(key_id: str, request: Request, form: CsrfForm) -> Response:
     with state.db.write() as session:
         if not store.revoke_site_key(session, owner_id=account.owner_id, key_id=key_id[:40]):
             raise HTTPException(404, "no such key of yours")
-        append_audit(session, actor=_actor(request, account), action="portal.site_key_revoke", targets={"key": key_id})
+        append_audit(
+            session,
+            actor=_actor(request, account),
+            action="portal.site_key_revoke",
+            targets={"key": key_id},
+        )
     return _redirect("/portal/panic")

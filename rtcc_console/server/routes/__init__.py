@@ -28,8 +28,24 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
 
     # camera_io before cameras: its fixed paths (/cameras/import, /cameras/export.csv)
     # must win over /cameras/{camera_id}.
-    for module in (system, auth, users, camera_io, cameras, grants, media, emergencies,
-                   call_acks, calls, webhook, presets, audit, events,
-                   footage_requests, portal_requests, field_shares):  # fmt: skip
+    for module in (
+        system,
+        auth,
+        users,
+        camera_io,
+        cameras,
+        grants,
+        media,
+        emergencies,
+        call_acks,
+        calls,
+        webhook,
+        presets,
+        audit,
+        events,
+        footage_requests,
+        portal_requests,
+        field_shares,
+    ):
         app.include_router(module.router, prefix=prefix)
     app.include_router(field_shares.page_router)  # the officer's page: /field/... (issue 16)

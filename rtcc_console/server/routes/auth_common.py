@@ -22,7 +22,8 @@ class LoginPublic(BaseModel):
     expires_at: datetime
     user: UserBrief
     recovery_codes: list[str] | None = Field(
-        default=None, description="Only when this sign-in completed MFA enrolment: one-time recovery codes, shown once"
+        default=None,
+        description="Only when this sign-in completed MFA enrolment: one-time recovery codes, shown once",
     )
 
 
@@ -31,8 +32,12 @@ class MfaRequired(BaseModel):
 
     detail: str
     mfa_required: bool = True
-    mfa_enrol: bool = Field(description="True: the user has no second factor yet and must enrol first")
-    mfa_token: str = Field(description="Single-use challenge for POST /auth/mfa (and /auth/mfa/enrol)")
+    mfa_enrol: bool = Field(
+        description="True: the user has no second factor yet and must enrol first"
+    )
+    mfa_token: str = Field(
+        description="Single-use challenge for POST /auth/mfa (and /auth/mfa/enrol)"
+    )
     mfa_expires_at: datetime
 
 

@@ -70,11 +70,17 @@ class ChallengeBody(BaseModel):
 
 
 class CodeBody(ChallengeBody):
-    code: str = Field(min_length=1, max_length=64, description="6-digit TOTP code, or a recovery code (xxxxx-xxxxx)")
+    code: str = Field(
+        min_length=1,
+        max_length=64,
+        description="6-digit TOTP code, or a recovery code (xxxxx-xxxxx)",
+    )
 
 
 class Enrolment(BaseModel):
-    secret: str = Field(description="Base32 shared secret (for typing into an app that cannot scan)")
+    secret: str = Field(
+        description="Base32 shared secret (for typing into an app that cannot scan)"
+    )
     otpauth_uri: str
     issuer: str
     account: str
@@ -92,7 +98,11 @@ def _challenge(state: AppState, token: str, *, purpose: str) -> tuple[MfaChallen
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, _GONE, {"WWW-Authenticate": "Bearer"})
         session.expunge_all()
     if user.disabled:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid username or password",
+            {"WWW-Authenticate": "Bearer"},
+        )
     if user.locked_until is not None and user.locked_until > now:
         raise locked(user.locked_until)
     return challenge, user
@@ -114,32 +124,55 @@ def start_enrolment(body: ChallengeBody, request: Request, state: StateDep) -> E
     secret = new_secret()
     issuer = state.settings.mfa_issuer
     with state.db.write() as session:
-        set_pending_secret(session, username=user.username,
-                           secret_enc=encrypt_secret(state.settings.secret_key.get_secret_value(), secret))  # fmt: skip
-        append_audit(session, actor=Actor(user.username, user.role, client_addr(request)), action="auth.mfa_enrol",
-                     outcome="started")  # fmt: skip
+        set_pending_secret(
+            session,
+            username=user.username,
+            secret_enc=encrypt_secret(state.settings.secret_key.get_secret_value(), secret),
+        )
+        append_audit(
+            session,
+            actor=Actor(user.username, user.role, client_addr(request)),
+            action="auth.mfa_enrol",
+            outcome="started",
+        )
     uri = provisioning_uri(secret, username=user.username, issuer=issuer)
-    return Enrolment(secret=secret, otpauth_uri=uri, issuer=issuer, account=user.username, qr_svg=qr_svg(uri))
+    return Enrolment(
+        secret=secret, otpauth_uri=uri, issuer=issuer, account=user.username, qr_svg=qr_svg(uri)
+    )
 
 
 def _pending_uri(state: AppState, token: str) -> str:
     _challenge_row, user = _challenge(state, token, purpose="enrol")
     secret = _secret(state, user)
     if secret is None or user.mfa_enabled_at is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "no enrolment in progress: POST /auth/mfa/enrol first")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "no enrolment in progress: POST /auth/mfa/enrol first"
+        )
     return provisioning_uri(secret, username=user.username, issuer=state.settings.mfa_issuer)
 
 
-@router.post("/enrol/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+@router.post(
+    "/enrol/qr.png", response_class=Response, responses={200: {"content": {"image/png": {}}}}
+)
 def enrolment_png(body: ChallengeBody, state: StateDep) -> Response:
     """The pending enrolment's QR code as a PNG."""
-    return Response(qr_png(_pending_uri(state, body.mfa_token)), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(
+        qr_png(_pending_uri(state, body.mfa_token)),
+        media_type="image/png",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
-@router.post("/enrol/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+@router.post(
+    "/enrol/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}}
+)
 def enrolment_svg(body: ChallengeBody, state: StateDep) -> Response:
     """The pending enrolment's QR code as SVG."""
-    return Response(qr_svg(_pending_uri(state, body.mfa_token)), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    return Response(
+        qr_svg(_pending_uri(state, body.mfa_token)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("", response_model=LoginPublic)
@@ -151,8 +184,11 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
     throttle = state.login_throttle
     wait_s = throttle.retry_after(addr) if throttle is not None else None
     if wait_s is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed sign-ins from this address; try again in {wait_s} s",
-                            headers={"Retry-After": str(wait_s)})  # fmt: skip
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins from this address; try again in {wait_s} s",
+            headers={"Retry-After": str(wait_s)},
+        )
     token_id = token_hash(body.mfa_token)
     with db.read() as session:
         pending = open_challenge(session, id_hash=token_id, now=utcnow())
@@ -160,7 +196,9 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
     challenge, user = _challenge(state, body.mfa_token, purpose=purpose)
     enrolling = challenge.purpose == "enrol"
     if enrolling and (user.mfa_secret is None or user.mfa_enabled_at is not None):
-        raise HTTPException(status.HTTP_409_CONFLICT, "no enrolment in progress: POST /auth/mfa/enrol first")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "no enrolment in progress: POST /auth/mfa/enrol first"
+        )
     if not enrolling and user.mfa_enabled_at is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, _GONE, {"WWW-Authenticate": "Bearer"})
     secret = _secret(state, user)
@@ -176,34 +214,73 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
     codes: list[str] | None = None
     with db.write() as session:
         if step is not None:
-            failure = None if accept_step(session, username=user.username, step=step) else "code already used"
+            failure = (
+                None
+                if accept_step(session, username=user.username, step=step)
+                else "code already used"
+            )
         elif recovery:
-            ok = use_recovery_code(session, username=user.username, code_hash=recovery_hash(server_secret, body.code), now=now)
+            ok = use_recovery_code(
+                session,
+                username=user.username,
+                code_hash=recovery_hash(server_secret, body.code),
+                now=now,
+            )
             failure = None if ok else "unknown or already used recovery code"
         else:
             failure = "wrong code"
         if failure is None and not use_challenge(session, id_hash=token_id, now=now):
             failure = "sign-in step already used"
         if failure is not None:
-            lock_until = record_failure(session, username=user.username, threshold=settings.lockout_threshold,
-                                        lockout_s=settings.lockout_s, now=now)  # fmt: skip
-            why = failure + (f"; account locked until {lock_until.isoformat(timespec='seconds')}" if lock_until else "")
+            lock_until = record_failure(
+                session,
+                username=user.username,
+                threshold=settings.lockout_threshold,
+                lockout_s=settings.lockout_s,
+                now=now,
+            )
+            why = failure + (
+                f"; account locked until {lock_until.isoformat(timespec='seconds')}"
+                if lock_until
+                else ""
+            )
             append_audit(session, actor=actor, action="auth.mfa", outcome="failed", reason=why)
         else:
             how = "totp"
             if enrolling:
                 enable_mfa(session, username=user.username, now=now)
                 codes = new_recovery_codes()
-                replace_recovery_codes(session, username=user.username, code_hashes=[recovery_hash(server_secret, c) for c in codes], now=now)
-                append_audit(session, actor=actor, action="auth.mfa_enrol", outcome="ok", reason=f"{len(codes)} recovery codes issued")
+                replace_recovery_codes(
+                    session,
+                    username=user.username,
+                    code_hashes=[recovery_hash(server_secret, c) for c in codes],
+                    now=now,
+                )
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="auth.mfa_enrol",
+                    outcome="ok",
+                    reason=f"{len(codes)} recovery codes issued",
+                )
             elif recovery:
                 how = f"recovery code ({recovery_codes_left(session, username=user.username)} left)"
             record_success(session, username=user.username, now=now)
-            token, expires = issue_token(session, username=user.username, ttl_s=settings.token_ttl_s, now=now)
+            token, expires = issue_token(
+                session, username=user.username, ttl_s=settings.token_ttl_s, now=now
+            )
             if prior is not None:
-                moved = continue_session(session, old_jti=prior, new_jti=token_digest(token), now=now)
+                moved = continue_session(
+                    session, old_jti=prior, new_jti=token_digest(token), now=now
+                )
                 how += f"; continues the previous session ({moved} live view(s) kept)"
-            append_audit(session, actor=actor, action="auth.login", outcome="ok", reason=f"second factor: {how}")
+            append_audit(
+                session,
+                actor=actor,
+                action="auth.login",
+                outcome="ok",
+                reason=f"second factor: {how}",
+            )
     if failure is None:
         finish_continuation(state, prior)
     if failure is not None:
@@ -211,6 +288,14 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
             throttle.failed(addr)
         if lock_until is not None:
             raise locked(lock_until)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"second factor refused: {failure}", {"WWW-Authenticate": "Bearer"})
-    return LoginPublic(access_token=token, expires_at=expires, user=UserBrief(username=user.username, role=user.role),
-                       recovery_codes=codes)  # fmt: skip
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"second factor refused: {failure}",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return LoginPublic(
+        access_token=token,
+        expires_at=expires,
+        user=UserBrief(username=user.username, role=user.role),
+        recovery_codes=codes,
+    )

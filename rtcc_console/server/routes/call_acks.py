@@ -17,5 +17,7 @@ def acknowledge_call(call_id: str, user: RequireAnalyst, state: StateDep) -> Res
     with state.db.write() as session:
         if store_calls.get_call(session, call_id=call_id) is None:
             raise HTTPException(404, f"call {call_id!r} not found")
-        append_audit(session, actor=actor_of(user), action="call.acknowledged", targets={"call": call_id})
+        append_audit(
+            session, actor=actor_of(user), action="call.acknowledged", targets={"call": call_id}
+        )
     return Response(status_code=204)

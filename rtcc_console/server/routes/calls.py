@@ -71,13 +71,21 @@ def source_of(obj: Any, content_type: str | None) -> str:
 
 
 def intake_response(result: Any) -> JSONResponse:
-    payload = {"call": result.call, "created": result.created, "updated": result.updated,
-               "duplicate": result.duplicate}  # fmt: skip
+    payload = {
+        "call": result.call,
+        "created": result.created,
+        "updated": result.updated,
+        "duplicate": result.duplicate,
+    }
     return JSONResponse(payload, status_code=201 if result.created else 200)
 
 
-@router.post("", status_code=201, response_model=IntakeAnswer,
-             responses={200: {"description": "already known (created: false)", "model": IntakeAnswer}})  # fmt: skip
+@router.post(
+    "",
+    status_code=201,
+    response_model=IntakeAnswer,
+    responses={200: {"description": "already known (created: false)", "model": IntakeAnswer}},
+)
 async def post_call(request: Request, user: RequireAnalyst, state: StateDep) -> JSONResponse:
     """Ingest one CAD message (EIDO or simple JSON); idempotent by incident + update time."""
     obj = await read_json(request)
@@ -101,12 +109,17 @@ async def post_batch(request: Request, user: RequireAnalyst, state: StateDep) ->
 
     def _store() -> list[Any]:
         with state.db.write() as session:
-            return [ingest(session, parsed=p, source=source_of(o, None), raw=o) for p, o in zip(parsed, items, strict=True)]
+            return [
+                ingest(session, parsed=p, source=source_of(o, None), raw=o)
+                for p, o in zip(parsed, items, strict=True)
+            ]
 
     results = await run_in_threadpool(_store)
     return {
-        "items": [{"call": r.call, "created": r.created, "updated": r.updated, "duplicate": r.duplicate}
-                  for r in results],  # fmt: skip
+        "items": [
+            {"call": r.call, "created": r.created, "updated": r.updated, "duplicate": r.duplicate}
+            for r in results
+        ],
         "created": sum(r.created for r in results),
         "updated": sum(r.updated for r in results),
         "duplicates": sum(r.duplicate for r in results),
@@ -128,16 +141,28 @@ def list_calls(
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"{name}: a time zone offset is required")
     with state.db.read() as session:
-        page = store_calls.list_calls(session, status=status, since=since, until=until, limit=limit, offset=offset)
-    return {"items": [call_public(c) for c in page.items], "total": page.total, "limit": limit, "offset": offset}
+        page = store_calls.list_calls(
+            session, status=status, since=since, until=until, limit=limit, offset=offset
+        )
+    return {
+        "items": [call_public(c) for c in page.items],
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 def call_cameras(state: AppState, row: CallRecord, emergencies: list[Any]) -> list[dict[str, Any]]:
     """Ranked nearest cameras of both tiers (a few of each tier even if one dominates)."""
     if row.lat is None or row.lon is None:
         return []
-    return ranked_for_call_public(state.registry, point=GeoPoint(row.lat, row.lon), k=state.settings.nearest_k,
-                                  radius_m=state.settings.nearest_radius_m, emergencies=emergencies)  # fmt: skip
+    return ranked_for_call_public(
+        state.registry,
+        point=GeoPoint(row.lat, row.lon),
+        k=state.settings.nearest_k,
+        radius_m=state.settings.nearest_radius_m,
+        emergencies=emergencies,
+    )
 
 
 @router.get("/{call_id}", response_model=CallDetail)
@@ -147,7 +172,9 @@ def get_call(call_id: str, user: RequireAnalyst, state: StateDep) -> dict[str, A
         if row is None:
             raise HTTPException(404, f"call {call_id!r} not found")
         out = call_public(row)
-        out["history"] = [history_public(h) for h in store_calls.call_history(session, call_id=call_id)]
+        out["history"] = [
+            history_public(h) for h in store_calls.call_history(session, call_id=call_id)
+        ]
         out.update(latest_details(out["history"]))
         emergencies = active_emergencies(session)
     out["cameras"] = call_cameras(state, row, emergencies)
@@ -182,22 +209,33 @@ class CallPatch(BaseModel):
         if has_lat != has_lon or (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon must be given together (both numbers, or both null)")
         if self.lat == 0 and self.lon == 0:
-            raise ValueError("lat/lon 0,0 is not a real location; send null for an unknown position")
+            raise ValueError(
+                "lat/lon 0,0 is not a real location; send null for an unknown position"
+            )
         if not self.model_fields_set:
             raise ValueError("nothing to change: give lat/lon, address or status")
         return self
 
 
 @router.patch("/{call_id}", response_model=CallPublic)
-def patch_call(call_id: str, body: CallPatch, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
+def patch_call(
+    call_id: str, body: CallPatch, user: RequireAnalyst, state: StateDep
+) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     with state.db.write() as session:
         try:
-            row = store_calls.patch_call(session, call_id=call_id, changes=changes, by=user.username)
+            row = store_calls.patch_call(
+                session, call_id=call_id, changes=changes, by=user.username
+            )
         except NotFoundError:
             raise HTTPException(404, f"call {call_id!r} not found") from None
-        append_audit(session, actor=actor_of(user), action="call.update", targets={"call": call_id},
-                     reason="fields: " + ", ".join(sorted(changes)))  # fmt: skip
+        append_audit(
+            session,
+            actor=actor_of(user),
+            action="call.update",
+            targets={"call": call_id},
+            reason="fields: " + ", ".join(sorted(changes)),
+        )
         public = call_public(row)
         record_event(session, type="call.updated", payload={"call": public})
     return public

@@ -23,7 +23,9 @@ MAX_IMPORT_BYTES = 50_000_000
 
 
 class ImportAnswer(BaseModel):
-    imported: int = Field(description="cameras added (all rows or none: a bad row is a 422 listing every problem)")
+    imported: int = Field(
+        description="cameras added (all rows or none: a bad row is a 422 listing every problem)"
+    )
 
 
 @router.post("/import", response_model=ImportAnswer)
@@ -36,7 +38,9 @@ async def import_cameras(request: Request, admin: RequireAdmin, state: StateDep)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HTTPException(422, f"body: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise HTTPException(
+            422, f"body: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     if media in ("text/csv", "application/csv"):
         rows, problems = camera_io.rows_from_csv(text)
         fmt = "csv"
@@ -56,15 +60,27 @@ async def import_cameras(request: Request, admin: RequireAdmin, state: StateDep)
                 return 0, [camera_io.RowProblem(0, "$", "no camera rows in the file")]
             for camera in good:
                 row = create_camera(session, fields=camera.model_dump())
-                record_event(session, type="camera.changed", payload={"camera": camera_public(row), "change": "created"})
-            append_audit(session, actor=actor_of(admin), action="registry.import", targets={"format": fmt},
-                         reason=f"{len(good)} cameras")  # fmt: skip
+                record_event(
+                    session,
+                    type="camera.changed",
+                    payload={"camera": camera_public(row), "change": "created"},
+                )
+            append_audit(
+                session,
+                actor=actor_of(admin),
+                action="registry.import",
+                targets={"format": fmt},
+                reason=f"{len(good)} cameras",
+            )
             return len(good), []
 
     imported, errors = await run_in_threadpool(_store)
     if errors:
         return JSONResponse(
-            {"detail": f"{len(errors)} problem(s); nothing imported", "errors": [e.as_dict() for e in errors[:1000]]},
+            {
+                "detail": f"{len(errors)} problem(s); nothing imported",
+                "errors": [e.as_dict() for e in errors[:1000]],
+            },
             status_code=422,
         )
     return JSONResponse({"imported": imported})
@@ -77,20 +93,32 @@ def _all_rows(state: Any) -> list[CameraRow]:
 
 def _audit_export(state: Any, admin: Any, fmt: str, count: int) -> None:
     with state.db.write() as session:
-        append_audit(session, actor=actor_of(admin), action="registry.export", targets={"format": fmt}, reason=f"{count} cameras")
+        append_audit(
+            session,
+            actor=actor_of(admin),
+            action="registry.export",
+            targets={"format": fmt},
+            reason=f"{count} cameras",
+        )
 
 
 @router.get("/export.csv", response_class=Response)
 def export_csv(admin: RequireAdmin, state: StateDep) -> Response:
     rows = _all_rows(state)
     _audit_export(state, admin, "csv", len(rows))
-    return Response(camera_io.export_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="cameras.csv"'})  # fmt: skip
+    return Response(
+        camera_io.export_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="cameras.csv"'},
+    )
 
 
 @router.get("/export.geojson", response_class=Response)
 def export_geojson(admin: RequireAdmin, state: StateDep) -> Response:
     rows = _all_rows(state)
     _audit_export(state, admin, "geojson", len(rows))
-    return Response(json.dumps(camera_io.export_geojson(rows)), media_type="application/geo+json",
-                    headers={"Content-Disposition": 'attachment; filename="cameras.geojson"'})  # fmt: skip
+    return Response(
+        json.dumps(camera_io.export_geojson(rows)),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="cameras.geojson"'},
+    )

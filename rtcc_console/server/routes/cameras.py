@@ -71,12 +71,19 @@ def list_cameras(
         deleted = [r.id for r in rows if r.deleted]
         return {"items": items, "deleted": deleted, "cursor": str(new_cursor), "has_more": more}
     flt = cams.CameraFilter(
-        tier=tier.value if tier else None, kind=kind.value if kind else None,
-        sharing_mode=sharing_mode.value if sharing_mode else None, bbox=_bbox(bbox),
-    )  # fmt: skip
+        tier=tier.value if tier else None,
+        kind=kind.value if kind else None,
+        sharing_mode=sharing_mode.value if sharing_mode else None,
+        bbox=_bbox(bbox),
+    )
     with state.db.read() as session:
         rows, total = cams.list_cameras(session, flt=flt, limit=limit, offset=offset)
-    return {"items": [cams.camera_public(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {
+        "items": [cams.camera_public(r) for r in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 @router.get("/nearest", response_model=NearbyPage)
@@ -93,9 +100,13 @@ def nearest(
     with state.db.read() as session:
         emergencies = active_emergencies(session)
     items = ranked_nearby(
-        state.registry, point=GeoPoint(lat, lon), k=k or state.settings.nearest_k,
-        radius_m=radius_m or state.settings.nearest_radius_m, tier=tier, emergencies=emergencies,
-    )  # fmt: skip
+        state.registry,
+        point=GeoPoint(lat, lon),
+        k=k or state.settings.nearest_k,
+        radius_m=radius_m or state.settings.nearest_radius_m,
+        tier=tier,
+        emergencies=emergencies,
+    )
     return {"items": items}
 
 
@@ -123,11 +134,16 @@ def _publish(session: Any, row: Any, change: str) -> dict[str, Any]:
 def create_camera(body: CameraCreate, admin: RequireAdmin, state: StateDep) -> Any:
     fields = body.model_dump(exclude_unset=False)
     with state.db.write() as session:
-        if body.id and cams.get_camera(session, camera_id=body.id, include_deleted=True) is not None:
+        if (
+            body.id
+            and cams.get_camera(session, camera_id=body.id, include_deleted=True) is not None
+        ):
             raise HTTPException(409, f"id: camera {body.id!r} already exists")
         _check_owner(session, body.owner_id)
         row = cams.create_camera(session, fields=fields)
-        append_audit(session, actor=actor_of(admin), action="registry.create", targets={"camera": row.id})
+        append_audit(
+            session, actor=actor_of(admin), action="registry.create", targets={"camera": row.id}
+        )
         return _publish(session, row, "created")
 
 
@@ -145,11 +161,16 @@ def update_camera(camera_id: str, body: CameraUpdate, admin: RequireAdmin, state
             raise HTTPException(422, "lat/lon: 0,0 is not a real camera location")
         row = cams.update_camera(session, row=row, changes=changes)
         append_audit(
-            session, actor=actor_of(admin), action="registry.update", targets={"camera": camera_id},
+            session,
+            actor=actor_of(admin),
+            action="registry.update",
+            targets={"camera": camera_id},
             reason="fields: " + ", ".join(sorted(changes)) if changes else "no change",
-        )  # fmt: skip
+        )
         if row.revoked:
-            end_camera_grants(session, camera_id=camera_id, actor=actor_of(admin), reason="Owner revoked access")
+            end_camera_grants(
+                session, camera_id=camera_id, actor=actor_of(admin), reason="Owner revoked access"
+            )
         elif row.sharing_mode != "live_always" or row.tier != "integrated":
             _recheck_consent(session, camera_id, admin)
         return _publish(session, row, "updated")
@@ -170,9 +191,16 @@ def delete_camera(camera_id: str, admin: RequireAdmin, state: StateDep) -> Respo
         row = cams.get_camera(session, camera_id=camera_id)
         if row is None:
             raise HTTPException(404, f"camera {camera_id!r} not found")
-        end_camera_grants(session, camera_id=camera_id, actor=actor_of(admin), reason="Camera removed from the registry")
+        end_camera_grants(
+            session,
+            camera_id=camera_id,
+            actor=actor_of(admin),
+            reason="Camera removed from the registry",
+        )
         row = cams.delete_camera(session, row=row)
-        append_audit(session, actor=actor_of(admin), action="registry.delete", targets={"camera": camera_id})
+        append_audit(
+            session, actor=actor_of(admin), action="registry.delete", targets={"camera": camera_id}
+        )
         _publish(session, row, "deleted")
     return Response(status_code=204)
 
@@ -186,9 +214,18 @@ def revoke(camera_id: str, body: RevokeRequest, admin: RequireAdmin, state: Stat
             raise HTTPException(404, f"camera {camera_id!r} not found")
         row = cams.revoke_camera(session, row=row, reason=body.reason)
         append_audit(
-            session, actor=actor_of(admin), action="registry.revoke", targets={"camera": camera_id}, reason=body.reason
+            session,
+            actor=actor_of(admin),
+            action="registry.revoke",
+            targets={"camera": camera_id},
+            reason=body.reason,
         )
-        end_camera_grants(session, camera_id=camera_id, actor=actor_of(admin), reason=f"Owner revoked access: {body.reason}")
+        end_camera_grants(
+            session,
+            camera_id=camera_id,
+            actor=actor_of(admin),
+            reason=f"Owner revoked access: {body.reason}",
+        )
         return _publish(session, row, "revoked")
 
 
@@ -210,7 +247,9 @@ class SnapshotRecorded(BaseModel):
 
 
 @router.post("/{camera_id}/snapshots", status_code=201, response_model=SnapshotRecorded)
-def snapshot(camera_id: str, body: SnapshotCreate, user: RequireAnalyst, state: StateDep) -> dict[str, Any]:
+def snapshot(
+    camera_id: str, body: SnapshotCreate, user: RequireAnalyst, state: StateDep
+) -> dict[str, Any]:
     """Record (audit) a still taken from a live view; the grant must be the caller's."""
     digest = body.sha256.lower()
     if not _SHA256.match(digest):
@@ -224,8 +263,17 @@ def snapshot(camera_id: str, body: SnapshotCreate, user: RequireAnalyst, state: 
         if not (grant.issued_at <= body.taken_at <= (grant.ended_at or grant.expires_at)):
             raise HTTPException(403, "taken_at: outside the grant's validity")
         row = append_audit(
-            session, actor=actor_of(user), action="live.snapshot",
-            targets={"camera": camera_id, "grant": grant.id, "sha256": digest}, reason=body.reason,
-        )  # fmt: skip
-        return {"id": row.id, "camera_id": camera_id, "grant_id": grant.id, "sha256": digest,
-                "taken_at": body.taken_at.isoformat(), "recorded_at": row.at.isoformat()}  # fmt: skip
+            session,
+            actor=actor_of(user),
+            action="live.snapshot",
+            targets={"camera": camera_id, "grant": grant.id, "sha256": digest},
+            reason=body.reason,
+        )
+        return {
+            "id": row.id,
+            "camera_id": camera_id,
+            "grant_id": grant.id,
+            "sha256": digest,
+            "taken_at": body.taken_at.isoformat(),
+            "recorded_at": row.at.isoformat(),
+        }

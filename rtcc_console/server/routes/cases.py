@@ -51,12 +51,23 @@ def _case(value: str) -> str:
 def _public(row: CaseExportRow) -> dict[str, Any]:
     total = row.bytes_total or 0
     done = row.bytes_total if row.status == "done" else row.bytes_done
-    return {"id": row.id, "case_number": row.case_number, "format": row.format, "status": row.status,
-            "progress": 1.0 if row.status == "done" else (min(1.0, done / total) if total else 0.0),
-            "bytes_done": done, "bytes_total": total, "error": row.error,
-            "download_url": f"/api/v1/cases/{row.case_number}/exports/{row.id}/download" if row.status == "done" else None,
-            "sha256": row.sha256, "created_by": row.created_by, "created_at": row.created_at.isoformat(),
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None}  # fmt: skip
+    return {
+        "id": row.id,
+        "case_number": row.case_number,
+        "format": row.format,
+        "status": row.status,
+        "progress": 1.0 if row.status == "done" else (min(1.0, done / total) if total else 0.0),
+        "bytes_done": done,
+        "bytes_total": total,
+        "error": row.error,
+        "download_url": f"/api/v1/cases/{row.case_number}/exports/{row.id}/download"
+        if row.status == "done"
+        else None,
+        "sha256": row.sha256,
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+    }
 
 
 def _job(state: AppState, case_number: str, export_id: str) -> CaseExportRow:
@@ -69,12 +80,19 @@ def _job(state: AppState, case_number: str, export_id: str) -> CaseExportRow:
 
 
 @router.post("/cases/{case_number}/export", status_code=202, response_model=ExportJob)
-def create_export(case_number: str, user: RequireAnalyst, state: StateDep, body: ExportBody | None = None) -> Any:
+def create_export(
+    case_number: str, user: RequireAnalyst, state: StateDep, body: ExportBody | None = None
+) -> Any:
     case = _case(case_number)
     vault = vault_of(state)
     try:
-        export_id = start_export(vault, case_number=case, fmt=(body or ExportBody()).format, actor=actor_of(user),
-                                 username=user.username)  # fmt: skip
+        export_id = start_export(
+            vault,
+            case_number=case,
+            fmt=(body or ExportBody()).format,
+            actor=actor_of(user),
+            username=user.username,
+        )
     except LookupError as exc:
         raise HTTPException(404, f"case {case} has no evidence items") from exc
     return _public(_job(state, case, export_id))
@@ -94,15 +112,22 @@ def cancel(case_number: str, export_id: str, user: RequireAnalyst, state: StateD
     return _public(_job(state, case, export_id))
 
 
-@router.get("/cases/{case_number}/exports/{export_id}/download", response_class=FileResponse,
-            responses={200: {"content": {"application/zip": {}, "application/x-tar": {}}}})  # fmt: skip
+@router.get(
+    "/cases/{case_number}/exports/{export_id}/download",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}, "application/x-tar": {}}}},
+)
 def download(case_number: str, export_id: str, user: RequireAnalyst, state: StateDep) -> Any:
     case = _case(case_number)
     row = _job(state, case, export_id)
     if row.status != "done" or not row.path:
         raise HTTPException(409, f"export is {row.status}, not ready")
     with state.db.write() as session:
-        append_audit(session, actor=actor_of(user), action="evidence.export_downloaded",
-                     targets={"case": case, "export": export_id})  # fmt: skip
+        append_audit(
+            session,
+            actor=actor_of(user),
+            action="evidence.export_downloaded",
+            targets={"case": case, "export": export_id},
+        )
     media = "application/zip" if row.format == "zip" else "application/x-tar"
     return FileResponse(row.path, media_type=media, filename=f"{bag_name(case)}.{row.format}")

@@ -24,9 +24,13 @@ router = APIRouter(prefix="/emergencies", tags=["emergencies"])
 class EmergencyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner_id: str | None = Field(default=None, max_length=32)
-    camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(default_factory=list, max_length=500)
+    camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=500
+    )
     reason: Reason
-    duration_s: int | None = Field(default=3600, ge=1, le=7 * 24 * 3600, description="None = until ended")
+    duration_s: int | None = Field(
+        default=3600, ge=1, le=7 * 24 * 3600, description="None = until ended"
+    )
 
     @model_validator(mode="after")
     def _scope(self) -> EmergencyCreate:
@@ -62,16 +66,21 @@ class EmergencyEnd(BaseModel):
 @router.post("", status_code=201, response_model=EmergencyPublic)
 def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> dict[str, Any]:
     with state.db.write() as session:
-        owner_unknown, missing = store_emergencies.unknown_scope(session, owner_id=body.owner_id,
-                                                                 camera_ids=body.camera_ids)  # fmt: skip
+        owner_unknown, missing = store_emergencies.unknown_scope(
+            session, owner_id=body.owner_id, camera_ids=body.camera_ids
+        )
         if owner_unknown:
             raise HTTPException(422, f"owner_id: unknown owner {body.owner_id!r}")
         if missing:
             raise HTTPException(422, f"camera_ids: unknown camera(s) {', '.join(missing[:10])}")
         row = start_emergency(
-            session, actor=actor_of(user), owner_id=body.owner_id, camera_ids=body.camera_ids,
-            reason=body.reason, duration_s=body.duration_s,
-        )  # fmt: skip
+            session,
+            actor=actor_of(user),
+            owner_id=body.owner_id,
+            camera_ids=body.camera_ids,
+            reason=body.reason,
+            duration_s=body.duration_s,
+        )
         return emergency_public(row)
 
 
@@ -86,14 +95,22 @@ def list_all(
 
 
 @router.post("/{emergency_id}/end", response_model=EmergencyPublic)
-def end(emergency_id: str, user: RequireSupervisor, state: StateDep, body: EmergencyEnd | None = None) -> dict[str, Any]:
+def end(
+    emergency_id: str, user: RequireSupervisor, state: StateDep, body: EmergencyEnd | None = None
+) -> dict[str, Any]:
     with state.db.write() as session:
         journal_lock(session)  # serialise with other processes' expiry of the same emergency
         found = store_emergencies.get_emergency(session, emergency_id=emergency_id)
         if found is None:
             raise HTTPException(404, f"emergency {emergency_id!r} not found")
         if found.ended_at is not None:
-            raise HTTPException(409, f"emergency {emergency_id!r} already ended at {found.ended_at.isoformat()}")
-        row = end_emergency(session, emergency_id=emergency_id, actor=actor_of(user),
-                            reason=(body.reason if body else "ended by supervisor"))  # fmt: skip
+            raise HTTPException(
+                409, f"emergency {emergency_id!r} already ended at {found.ended_at.isoformat()}"
+            )
+        row = end_emergency(
+            session,
+            emergency_id=emergency_id,
+            actor=actor_of(user),
+            reason=(body.reason if body else "ended by supervisor"),
+        )
         return emergency_public(row)

@@ -50,7 +50,9 @@ async def events(
     request: Request,
     user: StreamUser,
     state: StateDep,
-    last_event_id: Annotated[str | None, Query(description="resume after this id (or Last-Event-ID header)")] = None,
+    last_event_id: Annotated[
+        str | None, Query(description="resume after this id (or Last-Event-ID header)")
+    ] = None,
 ) -> EventSourceResponse:
     """Live events for signed-in staff (Bearer header or ``?access_token=``)."""
     start = _parse_id(request.headers.get("last-event-id"), "Last-Event-ID")
@@ -71,11 +73,18 @@ async def events(
                 if start > max(newest, live_from):
                     # An id this server never issued (e.g. the database was replaced):
                     # replaying "after" it would silently skip everything up to it.
-                    yield {"event": "replay.truncated",
-                           "data": json.dumps({"oldest_id": oldest, "requested": start, "newest_id": newest})}  # fmt: skip
+                    yield {
+                        "event": "replay.truncated",
+                        "data": json.dumps(
+                            {"oldest_id": oldest, "requested": start, "newest_id": newest}
+                        ),
+                    }
                     last = min(newest, live_from) if live_from else newest
                 elif oldest is not None and start < oldest - 1:
-                    yield {"event": "replay.truncated", "data": json.dumps({"oldest_id": oldest, "requested": start})}
+                    yield {
+                        "event": "replay.truncated",
+                        "data": json.dumps({"oldest_id": oldest, "requested": start}),
+                    }
                 while True:
                     page = await asyncio.to_thread(_page, db, last)
                     for record in page:
@@ -104,7 +113,9 @@ async def events(
         finally:
             broker.unsubscribe(sub)
 
-    return EventSourceResponse(stream(), ping=state.settings.sse_ping_s, headers={"Cache-Control": "no-store"})
+    return EventSourceResponse(
+        stream(), ping=state.settings.sse_ping_s, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _still_valid(db: Any, token: str) -> bool:

@@ -43,7 +43,9 @@ def no_surrogates(value: Any) -> Any:
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    client_key: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    client_key: str | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
     case_number: str = Field(min_length=1, max_length=40)
     offence_category: str = Field(default="", max_length=60)
     call_id: str | None = Field(default=None, min_length=1, max_length=48)
@@ -51,7 +53,9 @@ class RequestBody(BaseModel):
     window_start: AwareDatetime
     window_end: AwareDatetime
     message: str = Field(default="", max_length=2000)
-    camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(default=None, max_length=2000)
+    camera_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=2000
+    )
     override_reason: str | None = Field(default=None, max_length=2000)
 
     @field_validator("*", mode="before")
@@ -139,9 +143,15 @@ def _draft(body: RequestBody) -> service.Draft:
     except AreaError as exc:
         raise HTTPException(422, str(exc)) from None
     return service.Draft(
-        case_number=body.case_number, offence_category=body.offence_category.strip(), call_id=body.call_id,
-        area=area, window_start=body.window_start, window_end=body.window_end, message=body.message.strip(),
-        camera_ids=tuple(body.camera_ids) if body.camera_ids is not None else None, client_key=body.client_key,
+        case_number=body.case_number,
+        offence_category=body.offence_category.strip(),
+        call_id=body.call_id,
+        area=area,
+        window_start=body.window_start,
+        window_end=body.window_end,
+        message=body.message.strip(),
+        camera_ids=tuple(body.camera_ids) if body.camera_ids is not None else None,
+        client_key=body.client_key,
         override_reason=body.override_reason,
     )
 
@@ -157,18 +167,23 @@ def preview(body: RequestBody, user: RequireAnalyst, state: StateDep) -> dict[st
 
 
 @router.post("", response_model=RequestOut, status_code=201)
-def create(body: RequestBody, user: RequireAnalyst, state: StateDep, response: Response) -> dict[str, Any]:
+def create(
+    body: RequestBody, user: RequireAnalyst, state: StateDep, response: Response
+) -> dict[str, Any]:
     draft = _draft(body)
     try:
         with state.db.write() as session:
-            view, created = service.create(session, settings=state.settings, draft=draft, actor=actor_of(user),
-                                           role=user.role)
+            view, created = service.create(
+                session, settings=state.settings, draft=draft, actor=actor_of(user), role=user.role
+            )
             out = service.request_public(view, settings=state.settings)
     except service.RequestRefused as exc:
         raise HTTPException(exc.status, exc.detail) from None
     except IntegrityError:  # the same client key committed by a concurrent call
         with state.db.read() as session:
-            existing = store.find_by_client_key(session, created_by=user.username, client_key=body.client_key or "")
+            existing = store.find_by_client_key(
+                session, created_by=user.username, client_key=body.client_key or ""
+            )
             found = store.get_request(session, request_id=existing) if existing else None
             if found is None:
                 raise HTTPException(409, "conflicting request; retry") from None
@@ -182,7 +197,8 @@ def create(body: RequestBody, user: RequireAnalyst, state: StateDep, response: R
 
 @router.get("", response_model=RequestPage)
 def list_requests(
-    user: RequireAnalyst, state: StateDep,
+    user: RequireAnalyst,
+    state: StateDep,
     scope: Annotated[Literal["mine", "all"], Query()] = "mine",
     case_number: Annotated[str | None, Query(max_length=40)] = None,
     item_state: Annotated[str | None, Query(alias="state", pattern=_STATE_PATTERN)] = None,
@@ -194,8 +210,14 @@ def list_requests(
     if scope == "all" and not user.role.at_least(Role.SUPERVISOR):
         raise HTTPException(403, "scope=all requires the supervisor role")
     with state.db.read() as session:
-        views, total = store.list_requests(session, created_by=user.username if scope == "mine" else None,
-                                           case_number=case_number, state=item_state, limit=limit, offset=offset)
+        views, total = store.list_requests(
+            session,
+            created_by=user.username if scope == "mine" else None,
+            case_number=case_number,
+            state=item_state,
+            limit=limit,
+            offset=offset,
+        )
         items = [service.request_public(v, settings=state.settings) for v in views]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

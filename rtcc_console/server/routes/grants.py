@@ -43,14 +43,24 @@ class GrantPublic(BaseModel):
 def create_grant(camera_id: str, body: GrantRequest, user: RequireAnalyst, state: StateDep) -> Any:
     with state.db.write() as session:
         outcome = issue_grant(
-            session, actor=actor_of(user), role=user.role, camera_id=camera_id, reason=body.reason,
-            ttl_s=state.settings.grant_ttl_s, session_jti=user.jti,
-        )  # fmt: skip
+            session,
+            actor=actor_of(user),
+            role=user.role,
+            camera_id=camera_id,
+            reason=body.reason,
+            ttl_s=state.settings.grant_ttl_s,
+            session_jti=user.jti,
+        )
         if outcome.grant is None:
             # The denial is audited: commit it, then answer with the policy's reason.
             denial = outcome
         else:
-            return grant_public(outcome.grant, session=session, secret=outcome.secret, relay_url=state.settings.media_relay_url)
+            return grant_public(
+                outcome.grant,
+                session=session,
+                secret=outcome.secret,
+                relay_url=state.settings.media_relay_url,
+            )
     raise HTTPException(denial.status, denial.decision.reason)
 
 
@@ -82,15 +92,26 @@ def list_grants(user: RequireAnalyst, state: StateDep, mine: bool = False) -> di
         rows = open_grants(session, now=now)
     if mine or not user.role.at_least(Role.SUPERVISOR):
         rows = [g for g in rows if g.username == user.username]
-    items = [{"id": g.id, "camera_id": g.camera_id, "username": g.username, "reason": g.reason,
-              "issued_at": g.issued_at.isoformat(), "expires_at": g.expires_at.isoformat(),
-              "emergency_id": g.emergency_id} for g in rows]  # fmt: skip
+    items = [
+        {
+            "id": g.id,
+            "camera_id": g.camera_id,
+            "username": g.username,
+            "reason": g.reason,
+            "issued_at": g.issued_at.isoformat(),
+            "expires_at": g.expires_at.isoformat(),
+            "emergency_id": g.emergency_id,
+        }
+        for g in rows
+    ]
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
 def _own_grant(session: Any, grant_id: str, user: Any) -> LiveGrantRow:
     grant = get_grant(session, grant_id=grant_id)
-    if grant is None or (grant.username != user.username and not user.role.at_least(Role.SUPERVISOR)):
+    if grant is None or (
+        grant.username != user.username and not user.role.at_least(Role.SUPERVISOR)
+    ):
         raise HTTPException(404, f"no live grant {grant_id!r} of yours")
     return grant
 
@@ -101,14 +122,30 @@ def renew(grant_id: str, user: RequireAnalyst, state: StateDep) -> Any:
         grant = _own_grant(session, grant_id, user)
         if grant.username != user.username:
             raise HTTPException(403, "only the holder of a grant can renew it")
-        outcome = renew_grant(session, actor=actor_of(user), role=user.role, grant=grant, ttl_s=state.settings.grant_ttl_s)
+        outcome = renew_grant(
+            session,
+            actor=actor_of(user),
+            role=user.role,
+            grant=grant,
+            ttl_s=state.settings.grant_ttl_s,
+        )
         if outcome.grant is not None:
-            return grant_public(outcome.grant, session=session, secret=None, relay_url=state.settings.media_relay_url)
+            return grant_public(
+                outcome.grant,
+                session=session,
+                secret=None,
+                relay_url=state.settings.media_relay_url,
+            )
     raise HTTPException(outcome.status, outcome.decision.reason)
 
 
 @router.delete("/live-grants/{grant_id}", status_code=204)
-def end(grant_id: str, user: RequireAnalyst, state: StateDep, why: Literal["closed", "sign-out"] = "closed") -> Response:
+def end(
+    grant_id: str,
+    user: RequireAnalyst,
+    state: StateDep,
+    why: Literal["closed", "sign-out"] = "closed",
+) -> Response:
     """The tile was closed, the viewer is signing out (``?why=sign-out``), or a supervisor
     ends someone's view."""
     with state.db.write() as session:
@@ -116,7 +153,10 @@ def end(grant_id: str, user: RequireAnalyst, state: StateDep, why: Literal["clos
         by_other = grant.username != user.username
         own = "viewer signed out" if why == "sign-out" else "viewer closed the tile"
         end_grant(
-            session, grant=grant, actor=actor_of(user), publish=by_other,
+            session,
+            grant=grant,
+            actor=actor_of(user),
+            publish=by_other,
             reason="ended by supervisor" if by_other else own,
-        )  # fmt: skip
+        )
     return Response(status_code=204)

@@ -54,7 +54,7 @@ class MediaAuthAnswer(BaseModel):
 def media_auth(body: MediaAuthRequest, request: Request, state: StateDep) -> dict[str, Any]:
     prefix = state.settings.media_path_prefix
     path = (body.path or "").strip("/")
-    camera_id = path[len(prefix):] if path.startswith(prefix) else None
+    camera_id = path[len(prefix) :] if path.startswith(prefix) else None
     reason = None
     grant_id = None
     if body.action not in _READ_ACTIONS:
@@ -73,10 +73,22 @@ def media_auth(body: MediaAuthRequest, request: Request, state: StateDep) -> dic
                     reason = why
     if reason is None:
         return {"ok": True, "grant_id": grant_id}
-    actor = Actor(username=(body.user or None) and body.user[:64], role=None, client_addr=body.ip or client_addr(request))
+    actor = Actor(
+        username=(body.user or None) and body.user[:64],
+        role=None,
+        client_addr=body.ip or client_addr(request),
+    )
     with state.db.write() as session:
         append_audit(
-            session, actor=actor, action="media.auth", outcome="denied",
-            targets={"camera": camera_id, "path": (body.path or "")[:200], "protocol": body.protocol}, reason=reason,
-        )  # fmt: skip
+            session,
+            actor=actor,
+            action="media.auth",
+            outcome="denied",
+            targets={
+                "camera": camera_id,
+                "path": (body.path or "")[:200],
+                "protocol": body.protocol,
+            },
+            reason=reason,
+        )
     raise HTTPException(401, reason)

@@ -32,7 +32,9 @@ MAX_BODY = 16 * 1024
 
 class PanicBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_id: str | None = Field(default=None, max_length=32, description="the owner id of the site (optional check)")
+    site_id: str | None = Field(
+        default=None, max_length=32, description="the owner id of the site (optional check)"
+    )
     alarm_level: int = Field(ge=0, le=4, description="TMA AVS-01 alarm level 0-4")
     location: str = Field(default="", max_length=200, description="where inside the site")
     description: str = Field(default="", max_length=500)
@@ -43,10 +45,17 @@ class PanicBody(BaseModel):
         return no_surrogates(value)
 
 
-def _refuse(status: int, detail: str, request: Request, state: Any, key_id: str | None, why: str) -> HTTPException:
+def _refuse(
+    status: int, detail: str, request: Request, state: Any, key_id: str | None, why: str
+) -> HTTPException:
     with state.db.write() as session:
-        append_audit(session, actor=Actor(username=None, role="alarm_panel", client_addr=client_addr(request)),
-                     action="panic.refused", outcome="denied", targets={"key": key_id, "reason": why})
+        append_audit(
+            session,
+            actor=Actor(username=None, role="alarm_panel", client_addr=client_addr(request)),
+            action="panic.refused",
+            outcome="denied",
+            targets={"key": key_id, "reason": why},
+        )
     return HTTPException(status, detail)
 
 
@@ -63,7 +72,9 @@ async def panic(request: Request, state: StateDep) -> dict[str, Any]:
     return await asyncio.to_thread(_handle, request, state, key_id, stamp, sent, body)
 
 
-def _handle(request: Request, state: Any, key_id: str, stamp: str, sent: str, body: bytes) -> dict[str, Any]:
+def _handle(
+    request: Request, state: Any, key_id: str, stamp: str, sent: str, body: bytes
+) -> dict[str, Any]:
     """The blocking part (database, argon-free HMAC checks) off the event loop."""
     with state.db.read() as session:
         key = store.get_site_key(session, key_id=key_id)
@@ -75,32 +86,55 @@ def _handle(request: Request, state: Any, key_id: str, stamp: str, sent: str, bo
         raise _refuse(401, "bad signature", request, state, key_id, "signature")
     skew = acc.portal_settings(state).panic_max_skew_s
     if not stamp.isdigit() or len(stamp) > 12 or abs(time.time() - int(stamp)) > skew:
-        raise _refuse(401, f"timestamp outside the allowed {skew} s", request, state, key_id, "timestamp")
+        raise _refuse(
+            401, f"timestamp outside the allowed {skew} s", request, state, key_id, "timestamp"
+        )
     try:
         parsed = PanicBody.model_validate_json(body)
     except ValidationError as exc:
-        raise HTTPException(422, "body: " + "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]).encode(
-            "ascii", "backslashreplace").decode()) from None
+        raise HTTPException(
+            422,
+            "body: "
+            + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            .encode("ascii", "backslashreplace")
+            .decode(),
+        ) from None
     if parsed.site_id is not None and parsed.site_id != key.owner_id:
-        raise _refuse(403, "site_id: this key belongs to another site", request, state, key_id, "site")
+        raise _refuse(
+            403, "site_id: this key belongs to another site", request, state, key_id, "site"
+        )
     actor = Actor(username=f"panel:{key.id}", role="alarm_panel", client_addr=client_addr(request))
-    details = panic_service.PanicDetails(level=parsed.alarm_level, location=parsed.location,
-                                         description=parsed.description, source="alarm_panel")
+    details = panic_service.PanicDetails(
+        level=parsed.alarm_level,
+        location=parsed.location,
+        description=parsed.description,
+        source="alarm_panel",
+    )
     replay = False
     with state.db.write() as session:
-        store.prune(session, seen_older_than_s=2 * skew + 60)  # signatures older than the skew window are refused anyway
+        store.prune(
+            session, seen_older_than_s=2 * skew + 60
+        )  # signatures older than the skew window are refused anyway
         if not store.remember_signature(session, signature=expected, key_id=key.id):
             replay = True
         else:
             try:
-                record = panic_service.press(session, owner_id=key.owner_id, actor=actor, details=details,
-                                             duration_s=acc.portal_settings(state).panic_duration_s)
+                record = panic_service.press(
+                    session,
+                    owner_id=key.owner_id,
+                    actor=actor,
+                    details=details,
+                    duration_s=acc.portal_settings(state).panic_duration_s,
+                )
             except panic_service.PanicRefused as exc:
                 raise HTTPException(409, str(exc)) from None
             return emergency_public(record)
     assert replay
-    raise _refuse(409, "replay: this signed request was already used", request, state, key_id, "replay")
+    raise _refuse(
+        409, "replay: this signed request was already used", request, state, key_id, "replay"
+    )
 
 
 @router.post("/emergencies/{emergency_id}/acknowledge", status_code=204, response_class=Response)
@@ -111,6 +145,10 @@ def acknowledge(emergency_id: str, user: RequireAnalyst, state: StateDep) -> Res
     with state.db.write() as session:
         if store_emergencies.get_emergency(session, emergency_id=emergency_id[:40]) is None:
             raise HTTPException(404, f"emergency {emergency_id[:40]!r} not found")
-        append_audit(session, actor=actor_of(user), action="emergency.acknowledge",
-                     targets={"emergency": emergency_id})
+        append_audit(
+            session,
+            actor=actor_of(user),
+            action="emergency.acknowledge",
+            targets={"emergency": emergency_id},
+        )
     return Response(status_code=204)

@@ -25,7 +25,10 @@ from rtcc_console.store.footage_requests import LinkedItem
 
 router = APIRouter(prefix="/portal/requests", tags=["portal"])
 
-_REFUSALS = {"expired": (410, "link has expired"), "answered": (410, "this request was already answered")}
+_REFUSALS = {
+    "expired": (410, "link has expired"),
+    "answered": (410, "this request was already answered"),
+}
 
 
 class CameraOut(BaseModel):
@@ -92,9 +95,18 @@ def _open(session: Session, request: Request, token: str, *, purpose: str) -> Li
         reason = linked.refusal
         status, detail = _REFUSALS[linked.refusal]
     if reason is not None:
-        append_audit(session, actor=_actor(request), action="portal.token_refused", outcome="denied",
-                     targets={"reason": reason, "purpose": purpose, "token_sha256_prefix": _digest_prefix(token),
-                              "item": linked.item_id if linked else None})
+        append_audit(
+            session,
+            actor=_actor(request),
+            action="portal.token_refused",
+            outcome="denied",
+            targets={
+                "reason": reason,
+                "purpose": purpose,
+                "token_sha256_prefix": _digest_prefix(token),
+                "item": linked.item_id if linked else None,
+            },
+        )
         session.commit()
         raise HTTPException(status, detail)
     assert linked is not None
@@ -110,16 +122,32 @@ def _view(state: AppState, session: Session, linked: LinkedItem, opt_out: bool) 
     reqs = store.request_summaries(session, request_ids=linked.request_ids)
     areas = [r.area for r in reqs]
     messages = list(dict.fromkeys(r.message for r in reqs if r.message))
-    answered = ItemState(linked.state) in (ItemState.NO_FOOTAGE, ItemState.DECLINED, ItemState.UPLOADED)
+    answered = ItemState(linked.state) in (
+        ItemState.NO_FOOTAGE,
+        ItemState.DECLINED,
+        ItemState.UPLOADED,
+    )
     return {
-        "item_id": linked.item_id, "state": linked.state, "area": areas[0] if areas else None, "areas": areas,
-        "window_start": linked.window_start, "window_end": linked.window_end, "message": "\n\n".join(messages),
+        "item_id": linked.item_id,
+        "state": linked.state,
+        "area": areas[0] if areas else None,
+        "areas": areas,
+        "window_start": linked.window_start,
+        "window_end": linked.window_end,
+        "message": "\n\n".join(messages),
         "case_numbers": list(linked.case_numbers),
-        "cameras": [{"id": cid, "name": name, "address": addr}
-                    for cid, name, addr in store.camera_labels(session, camera_ids=linked.camera_ids)],
-        "agency": {"name": settings.agency_name, "contact_email": settings.agency_contact_email,
-                   "contact_phone": settings.agency_contact_phone},
-        "expires_at": linked.due_at, "can_upload": linked.can_upload, "can_answer": not answered,
+        "cameras": [
+            {"id": cid, "name": name, "address": addr}
+            for cid, name, addr in store.camera_labels(session, camera_ids=linked.camera_ids)
+        ],
+        "agency": {
+            "name": settings.agency_name,
+            "contact_email": settings.agency_contact_email,
+            "contact_phone": settings.agency_contact_phone,
+        },
+        "expires_at": linked.due_at,
+        "can_upload": linked.can_upload,
+        "can_answer": not answered,
         "reminders_opt_out": opt_out,
     }
 
@@ -130,8 +158,12 @@ def read(link_token: str, request: Request, state: StateDep) -> dict[str, Any]:
         linked = _open(session, request, link_token, purpose="view")
         opened = store.mark_opened(session, item_id=linked.item_id)
         if opened is not None:
-            append_audit(session, actor=_actor(request), action="portal.request_opened",
-                         targets={"item": linked.item_id, "requests": ",".join(linked.request_ids)})
+            append_audit(
+                session,
+                actor=_actor(request),
+                action="portal.request_opened",
+                targets={"item": linked.item_id, "requests": ",".join(linked.request_ids)},
+            )
             service.publish_item(session, settings=state.settings, item=opened)
             linked = store.resolve_link_token(session, token=link_token) or linked
         item = store.get_item(session, item_id=linked.item_id)
@@ -143,19 +175,31 @@ def answer(link_token: str, body: AnswerBody, request: Request, state: StateDep)
     with state.db.write() as session:
         linked = _open(session, request, link_token, purpose="answer")
         try:
-            item = service.move_item(session, settings=state.settings, item_id=linked.item_id,
-                                     state=ItemState(body.answer), actor=_actor(request), note=body.note,
-                                     action="footage_request.answered")
+            item = service.move_item(
+                session,
+                settings=state.settings,
+                item_id=linked.item_id,
+                state=ItemState(body.answer),
+                actor=_actor(request),
+                note=body.note,
+                action="footage_request.answered",
+            )
         except TransitionError as exc:
             raise HTTPException(409, str(exc)) from None
         return {"item_id": item.id, "state": item.state}
 
 
 @router.post("/{link_token}/reminders", response_model=AnswerOut)
-def reminders(link_token: str, body: RemindersBody, request: Request, state: StateDep) -> dict[str, Any]:
+def reminders(
+    link_token: str, body: RemindersBody, request: Request, state: StateDep
+) -> dict[str, Any]:
     with state.db.write() as session:
         linked = _open(session, request, link_token, purpose="reminders")
         store.set_reminders_opt_out(session, item_id=linked.item_id, opt_out=body.opt_out)
-        append_audit(session, actor=_actor(request), action="portal.reminders_opt_out",
-                     targets={"item": linked.item_id, "opt_out": body.opt_out})
+        append_audit(
+            session,
+            actor=_actor(request),
+            action="portal.reminders_opt_out",
+            targets={"item": linked.item_id, "opt_out": body.opt_out},
+        )
         return {"item_id": linked.item_id, "state": linked.state}

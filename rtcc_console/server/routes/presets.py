@@ -32,7 +32,11 @@ class PresetList(BaseModel):
 
 
 def _public(preset: Preset) -> dict[str, Any]:
-    return {"name": preset.name, "layout": preset.layout, "updated_at": preset.updated_at.isoformat()}
+    return {
+        "name": preset.name,
+        "layout": preset.layout,
+        "updated_at": preset.updated_at.isoformat(),
+    }
 
 
 def _check_name(name: str) -> str:
@@ -45,7 +49,11 @@ def _check_name(name: str) -> str:
 @router.get("", response_model=PresetList)
 def list_presets(user: CurrentUser, state: StateDep) -> dict[str, Any]:
     with state.db.read() as session:
-        return {"items": [_public(p) for p in store_presets.list_presets(session, username=user.username)]}
+        return {
+            "items": [
+                _public(p) for p in store_presets.list_presets(session, username=user.username)
+            ]
+        }
 
 
 @router.get("/{name}", response_model=PresetPublic)
@@ -63,14 +71,18 @@ def put_preset(name: str, body: PresetPut, user: CurrentUser, state: StateDep) -
     if len(json.dumps(body.layout)) > MAX_LAYOUT_BYTES:
         raise HTTPException(422, f"layout: larger than {MAX_LAYOUT_BYTES} bytes")
     with state.db.write() as session:
-        preset = store_presets.save_preset(session, username=user.username, name=name, layout=body.layout)
+        preset = store_presets.save_preset(
+            session, username=user.username, name=name, layout=body.layout
+        )
     return _public(preset)
 
 
 @router.delete("/{name}", status_code=204)
 def delete_preset(name: str, user: CurrentUser, state: StateDep) -> Response:
     with state.db.write() as session:
-        deleted = store_presets.delete_preset(session, username=user.username, name=_check_name(name))
+        deleted = store_presets.delete_preset(
+            session, username=user.username, name=_check_name(name)
+        )
     if not deleted:
         raise HTTPException(404, f"no preset {name!r}")
     return Response(status_code=204)

@@ -108,19 +108,37 @@ async def _credential(request: Request, token_from_meta: str | None = None) -> C
         user = await current_user(request)
         if not user.role.at_least(Role.ANALYST):
             raise HTTPException(403, "requires the analyst role")
-        return Credential(actor=actor_of(user), username=user.username, role=user.role, custody_actor=user.username)
+        return Credential(
+            actor=actor_of(user),
+            username=user.username,
+            role=user.role,
+            custody_actor=user.username,
+        )
     token = token_from_meta or request.headers.get("upload-token")
     if not token:
-        raise HTTPException(401, "not authenticated: bearer token or request link token required", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "not authenticated: bearer token or request link token required",
+            {"WWW-Authenticate": "Bearer"},
+        )
     state: AppState = request.app.state.rtcc
     link, owner_kind = await asyncio.to_thread(_resolve_link, state, token)
     if link is None:
         raise HTTPException(404, "link is not valid")
     if not link.can_upload:
-        raise HTTPException(410, "link has expired" if link.refusal == "expired" else "this request was already answered")
+        raise HTTPException(
+            410,
+            "link has expired"
+            if link.refusal == "expired"
+            else "this request was already answered",
+        )
     owner = f"owner:{link.owner_id or link.item_id}"
-    return Credential(actor=Actor(username=owner, role="owner", client_addr=client_addr(request)), link=link,
-                      custody_actor=owner, owner_kind=owner_kind)  # fmt: skip
+    return Credential(
+        actor=Actor(username=owner, role="owner", client_addr=client_addr(request)),
+        link=link,
+        custody_actor=owner,
+        owner_kind=owner_kind,
+    )
 
 
 def _resolve_link(state: AppState, token: str) -> tuple[Any, str | None]:
@@ -129,14 +147,23 @@ def _resolve_link(state: AppState, token: str) -> tuple[Any, str | None]:
 
     with state.db.read() as session:
         link = resolve_link_token(session, token=token)
-        owner = get_owner(session, owner_id=link.owner_id) if link is not None and link.owner_id else None
-        return link, (str(owner.kind.value if hasattr(owner.kind, "value") else owner.kind) if owner else None)
+        owner = (
+            get_owner(session, owner_id=link.owner_id)
+            if link is not None and link.owner_id
+            else None
+        )
+        return link, (
+            str(owner.kind.value if hasattr(owner.kind, "value") else owner.kind) if owner else None
+        )
 
 
 def _owns(cred: Credential, upload: VaultUploadRow) -> bool:
     if cred.username is not None:
-        return upload.username == cred.username or (upload.username is not None and cred.role is not None
-                                                    and cred.role.at_least(Role.SUPERVISOR))  # fmt: skip
+        return upload.username == cred.username or (
+            upload.username is not None
+            and cred.role is not None
+            and cred.role.at_least(Role.SUPERVISOR)
+        )
     return cred.link is not None and upload.link_item_id == cred.link.item_id
 
 
@@ -169,23 +196,44 @@ def _clean_filename(name: str) -> str:
     return name[:200] or "upload.bin"
 
 
-def submission_for(cred: Credential, meta: dict[str, str], retention_categories: set[str], *, allow_image: bool = False) -> Submission:
+def submission_for(
+    cred: Credential,
+    meta: dict[str, str],
+    retention_categories: set[str],
+    *,
+    allow_image: bool = False,
+) -> Submission:
     """The submission an upload's metadata + credential describe (UploadError when invalid)."""
     filename = _clean_filename(meta.get("filename") or "")
     retention = meta.get("retention") or "standard"
     if retention not in retention_categories:
         raise UploadError(400, f"retention must be one of {sorted(retention_categories)}")
-    common = {"filename": filename, "camera_id": _short(meta, "camera_id", 32),
-              "clock_offset_s": _float(meta, "clock_offset_s"), "retention": retention}  # fmt: skip
+    common = {
+        "filename": filename,
+        "camera_id": _short(meta, "camera_id", 32),
+        "clock_offset_s": _float(meta, "clock_offset_s"),
+        "retention": retention,
+    }
     if cred.link is not None:
         link = cred.link
-        if common["camera_id"] is not None and link.camera_ids and common["camera_id"] not in link.camera_ids:
+        if (
+            common["camera_id"] is not None
+            and link.camera_ids
+            and common["camera_id"] not in link.camera_ids
+        ):
             raise UploadError(400, "camera_id is not one of the cameras of this request")
-        return Submission(actor=cred.actor, custody_actor=cred.custody_actor, case_numbers=tuple(link.case_numbers),
-                          call_id=link.call_ids[0] if getattr(link, "call_ids", ()) else None,
-                          owner_kind=cred.owner_kind, request_id=link.request_ids[0] if link.request_ids else None,
-                          request_item_id=link.item_id, window_start=getattr(link, "window_start", None),
-                          window_end=getattr(link, "window_end", None), **common)  # type: ignore[arg-type]  # fmt: skip
+        return Submission(
+            actor=cred.actor,
+            custody_actor=cred.custody_actor,
+            case_numbers=tuple(link.case_numbers),
+            call_id=link.call_ids[0] if getattr(link, "call_ids", ()) else None,
+            owner_kind=cred.owner_kind,
+            request_id=link.request_ids[0] if link.request_ids else None,
+            request_item_id=link.item_id,
+            window_start=getattr(link, "window_start", None),
+            window_end=getattr(link, "window_end", None),
+            **common,  # type: ignore[arg-type]
+        )
     case = meta.get("case_number")
     if not case:
         raise UploadError(400, "case_number is required in Upload-Metadata for staff uploads")
@@ -193,9 +241,15 @@ def submission_for(cred: Credential, meta: dict[str, str], retention_categories:
         case = check_case_number(case)
     except CaseNumberError as exc:
         raise UploadError(400, str(exc)) from exc
-    return Submission(actor=cred.actor, custody_actor=cred.custody_actor, case_numbers=(case,),
-                      call_id=_short(meta, "call_id", 48), owner_kind="staff", allow_image=allow_image,
-                      **common)  # type: ignore[arg-type]  # fmt: skip
+    return Submission(
+        actor=cred.actor,
+        custody_actor=cred.custody_actor,
+        case_numbers=(case,),
+        call_id=_short(meta, "call_id", 48),
+        owner_kind="staff",
+        allow_image=allow_image,
+        **common,  # type: ignore[arg-type]
+    )
 
 
 def _expires(upload: VaultUploadRow) -> str:
@@ -211,12 +265,25 @@ def _check_version(request: Request) -> JSONResponse | None:
 @router.options("/uploads", include_in_schema=False)
 async def tus_options(request: Request) -> Response:
     vault = vault_of(request.app.state.rtcc)
-    return Response(status_code=204, headers=_tus_headers({
-        "Tus-Version": TUS_VERSION, "Tus-Extension": EXTENSIONS, "Tus-Max-Size": str(vault.settings.vault_max_file_bytes),
-        "Tus-Checksum-Algorithm": "sha256,sha1,md5"}))  # fmt: skip
+    return Response(
+        status_code=204,
+        headers=_tus_headers(
+            {
+                "Tus-Version": TUS_VERSION,
+                "Tus-Extension": EXTENSIONS,
+                "Tus-Max-Size": str(vault.settings.vault_max_file_bytes),
+                "Tus-Checksum-Algorithm": "sha256,sha1,md5",
+            }
+        ),
+    )
 
 
-@router.post("/uploads", status_code=201, response_class=Response, responses={201: {"description": "tus upload created"}})
+@router.post(
+    "/uploads",
+    status_code=201,
+    response_class=Response,
+    responses={201: {"description": "tus upload created"}},
+)
 async def tus_create(request: Request) -> Response:
     try:
         meta = parse_metadata(request.headers.get("upload-metadata"))
@@ -232,14 +299,28 @@ async def tus_create(request: Request) -> Response:
         if request.headers.get("upload-defer-length"):
             raise UploadError(400, "Upload-Defer-Length is not supported: send Upload-Length")
         length = _parse_int(request.headers.get("upload-length"), "Upload-Length")
-        sub = submission_for(cred, meta, set(vault.settings.vault_retention_days), allow_image=cred.username is not None)
-        upload = await asyncio.to_thread(create_upload, vault, length=length, sub=sub, username=cred.username,
-                                         link_item_id=cred.link.item_id if cred.link is not None else None,
-                                         tus_metadata=encode_metadata(meta))  # fmt: skip
+        sub = submission_for(
+            cred,
+            meta,
+            set(vault.settings.vault_retention_days),
+            allow_image=cred.username is not None,
+        )
+        upload = await asyncio.to_thread(
+            create_upload,
+            vault,
+            length=length,
+            sub=sub,
+            username=cred.username,
+            link_item_id=cred.link.item_id if cred.link is not None else None,
+            tus_metadata=encode_metadata(meta),
+        )
     except UploadError as exc:
         return _error(exc.status, exc.message)
-    headers = {"Location": f"{request.url.path.rstrip('/')}/{upload.id}", "Upload-Expires": _expires(upload),
-               "Upload-Offset": "0"}  # fmt: skip
+    headers = {
+        "Location": f"{request.url.path.rstrip('/')}/{upload.id}",
+        "Upload-Expires": _expires(upload),
+        "Upload-Offset": "0",
+    }
     if request.headers.get("content-type") == "application/offset+octet-stream":
         return await _patch(request, vault, upload, cred, created_headers=headers)
     return Response(status_code=201, headers=_tus_headers(headers))
@@ -258,7 +339,9 @@ async def _load(request: Request, upload_id: str) -> tuple[Vault, VaultUploadRow
     if upload is None or not _owns(cred, upload) or upload.state in ("refused", "terminated"):
         raise HTTPException(404, "upload not found", _tus_headers())
     if upload.state == "receiving" and upload.expires_at <= utcnow():
-        raise HTTPException(410, "this upload expired before it was finished; start it again", _tus_headers())
+        raise HTTPException(
+            410, "this upload expired before it was finished; start it again", _tus_headers()
+        )
     return vault, upload, cred
 
 
@@ -269,17 +352,28 @@ async def tus_head(upload_id: str, request: Request) -> Response:
         return Response(status_code=412, headers=_tus_headers({"Tus-Version": TUS_VERSION}))
     offset = await asyncio.to_thread(current_offset, vault, upload.id)
     if offset < 0:
-        return Response(status_code=404 if upload.state != "complete" else 200,
-                        headers=_tus_headers({"Upload-Offset": str(upload.length), "Upload-Length": str(upload.length)}
-                                             if upload.state == "complete" else None))  # fmt: skip
-    headers = {"Upload-Offset": str(offset), "Upload-Length": str(upload.length), "Upload-Expires": _expires(upload)}
-    if (echoed := str((upload.meta or {}).get("tus_metadata") or "")):
+        return Response(
+            status_code=404 if upload.state != "complete" else 200,
+            headers=_tus_headers(
+                {"Upload-Offset": str(upload.length), "Upload-Length": str(upload.length)}
+                if upload.state == "complete"
+                else None
+            ),
+        )
+    headers = {
+        "Upload-Offset": str(offset),
+        "Upload-Length": str(upload.length),
+        "Upload-Expires": _expires(upload),
+    }
+    if echoed := str((upload.meta or {}).get("tus_metadata") or ""):
         headers["Upload-Metadata"] = echoed  # as sent at creation, never the request token
     if offset == upload.length and upload.state != "complete":
         try:  # the process died after the last byte: finish now (re-hashes from disk)
             with vault.upload_lock(upload.id):
                 registered = await asyncio.to_thread(finalize, vault, upload)
-            headers.update({"Upload-Evidence-Id": registered.row_id, "Upload-Sha256": registered.sha256})
+            headers.update(
+                {"Upload-Evidence-Id": registered.row_id, "Upload-Sha256": registered.sha256}
+            )
         except UploadBusy:
             pass
         except MediaRefused:
@@ -297,35 +391,64 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     return await _patch(request, vault, upload, cred)
 
 
-async def _patch(request: Request, vault: Vault, upload: VaultUploadRow, cred: Credential,
-                 created_headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+async def _patch(
+    request: Request,
+    vault: Vault,
+    upload: VaultUploadRow,
+    cred: Credential,
+    created_headers: dict[str, str] | None = None,
+) -> Response:
     ok_status = 201 if created_headers is not None else 204
     headers = dict(created_headers or {})
     try:
-        claimed = _parse_int(request.headers.get("upload-offset", "0" if created_headers else None), "Upload-Offset")
+        claimed = _parse_int(
+            request.headers.get("upload-offset", "0" if created_headers else None), "Upload-Offset"
+        )
         checksum = parse_checksum(request.headers.get("upload-checksum"))
         declared = request.headers.get("content-length")
         with vault.upload_lock(upload.id):
             offset = await asyncio.to_thread(current_offset, vault, upload.id)
             if offset < 0 or upload.state == "complete":
-                raise UploadError(409 if upload.state == "complete" else 404, "upload is already complete" if upload.state == "complete" else "upload not found")
+                raise UploadError(
+                    409 if upload.state == "complete" else 404,
+                    "upload is already complete"
+                    if upload.state == "complete"
+                    else "upload not found",
+                )
             if claimed != offset:
-                raise UploadError(409, f"Upload-Offset {claimed} does not match the server's offset {offset}")
-            if declared is not None and declared.isdigit() and offset + int(declared) > upload.length:
+                raise UploadError(
+                    409, f"Upload-Offset {claimed} does not match the server's offset {offset}"
+                )
+            if (
+                declared is not None
+                and declared.isdigit()
+                and offset + int(declared) > upload.length
+            ):
                 raise UploadError(413, "Content-Length goes past Upload-Length")
-            writer = await asyncio.to_thread(ChunkWriter.open, vault, upload, offset, checksum[0] if checksum else None)
+            writer = await asyncio.to_thread(
+                ChunkWriter.open, vault, upload, offset, checksum[0] if checksum else None
+            )
             new_offset = await _stream_into(request, writer)
             if new_offset is None:  # client went away: what arrived is kept for the resume
                 return Response(status_code=400, headers=_tus_headers())
-            if checksum is not None and writer.checksum is not None and writer.checksum.digest() != checksum[1]:
+            if (
+                checksum is not None
+                and writer.checksum is not None
+                and writer.checksum.digest() != checksum[1]
+            ):
                 await asyncio.to_thread(writer.rollback)
-                return _error(460, "Upload-Checksum does not match the bytes received; send this chunk again",
-                              {"Upload-Offset": str(offset)})  # fmt: skip
+                return _error(
+                    460,
+                    "Upload-Checksum does not match the bytes received; send this chunk again",
+                    {"Upload-Offset": str(offset)},
+                )
             new_offset = await asyncio.to_thread(writer.commit)
             headers["Upload-Offset"] = str(new_offset)
             if new_offset == upload.length:
                 registered = await asyncio.to_thread(finalize, vault, upload)
-                headers.update({"Upload-Evidence-Id": registered.row_id, "Upload-Sha256": registered.sha256})
+                headers.update(
+                    {"Upload-Evidence-Id": registered.row_id, "Upload-Sha256": registered.sha256}
+                )
     except UploadBusy:
         return _error(423, "this upload is being written by another request; retry shortly")
     except UploadError as exc:
@@ -363,8 +486,12 @@ async def _stream_into(request: Request, writer: ChunkWriter) -> int | None:
     except OSError as exc:
         await asyncio.to_thread(writer.rollback)
         if exc.errno == 28:  # ENOSPC
-            raise UploadError(507, "the evidence store is full: nothing of this chunk was kept; try again later") from exc
-        raise UploadError(507, f"the evidence store could not write the upload ({exc.strerror})") from exc
+            raise UploadError(
+                507, "the evidence store is full: nothing of this chunk was kept; try again later"
+            ) from exc
+        raise UploadError(
+            507, f"the evidence store could not write the upload ({exc.strerror})"
+        ) from exc
     return writer.start + writer.written
 
 
@@ -386,7 +513,10 @@ async def tus_delete(upload_id: str, request: Request) -> Response:
 @router.get("/uploads/{upload_id}/receipt", response_model=Receipt)
 async def upload_receipt(upload_id: str, request: Request) -> Any:
     vault, upload, _ = await _load(request, upload_id)
-    if upload.state != "complete" and await asyncio.to_thread(current_offset, vault, upload.id) != upload.length:
+    if (
+        upload.state != "complete"
+        and await asyncio.to_thread(current_offset, vault, upload.id) != upload.length
+    ):
         raise HTTPException(409, "upload is not complete")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RECEIPT_WAIT_S

@@ -99,10 +99,18 @@ def add_user(body: UserCreate, admin: RequireAdmin, state: StateDep) -> Any:
     password_hash = state.passwords.hash(body.password)
     with state.db.write() as session:
         if get_user(session, username=body.username) is not None:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"username {body.username!r} already exists")
-        row = create_user(session, username=body.username, role=body.role, password_hash=password_hash)
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"username {body.username!r} already exists"
+            )
+        row = create_user(
+            session, username=body.username, role=body.role, password_hash=password_hash
+        )
         append_audit(
-            session, actor=actor_of(admin), action="admin.user_add", targets={"user": body.username}, reason=f"role {body.role.value}"
+            session,
+            actor=actor_of(admin),
+            action="admin.user_add",
+            targets={"user": body.username},
+            reason=f"role {body.role.value}",
         )
         return public_user(row)
 
@@ -113,7 +121,9 @@ def unlock(username: str, admin: RequireAdmin, state: StateDep) -> Any:
     with state.db.write() as session:
         if not unlock_user(session, username=name):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {name!r}")
-        append_audit(session, actor=actor_of(admin), action="admin.user_unlock", targets={"user": name})
+        append_audit(
+            session, actor=actor_of(admin), action="admin.user_unlock", targets={"user": name}
+        )
         row = get_user(session, username=name)
         session.refresh(row)
         return public_user(row)  # type: ignore[arg-type]
@@ -129,9 +139,16 @@ def reset_second_factor(username: str, admin: RequireAdmin, state: StateDep) -> 
     with state.db.write() as session:
         if not reset_mfa(session, username=name):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {name!r}")
-        revoked, ended = end_user_sessions(session, username=name, actor=actor_of(admin), reason="second factor reset")
-        append_audit(session, actor=actor_of(admin), action="admin.user_reset_mfa", targets={"user": name},
-                     reason=f"{revoked} session(s) revoked, {ended} live view(s) ended")  # fmt: skip
+        revoked, ended = end_user_sessions(
+            session, username=name, actor=actor_of(admin), reason="second factor reset"
+        )
+        append_audit(
+            session,
+            actor=actor_of(admin),
+            action="admin.user_reset_mfa",
+            targets={"user": name},
+            reason=f"{revoked} session(s) revoked, {ended} live view(s) ended",
+        )
         row = get_user(session, username=name)
         session.refresh(row)
         result = public_user(row)  # type: ignore[arg-type]
@@ -147,7 +164,9 @@ def update_user(username: str, body: UserUpdate, admin: RequireAdmin, state: Sta
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise HTTPException(422, "nothing to change: give role, disabled or password")
-    if name == admin.username and (changes.get("disabled") or changes.get("role", Role.ADMIN) != Role.ADMIN):
+    if name == admin.username and (
+        changes.get("disabled") or changes.get("role", Role.ADMIN) != Role.ADMIN
+    ):
         raise HTTPException(422, "admins cannot disable or demote themselves")
     new_hash = state.passwords.hash(changes["password"]) if "password" in changes else None
     with state.db.write() as session:
@@ -162,14 +181,27 @@ def update_user(username: str, body: UserUpdate, admin: RequireAdmin, state: Sta
             row.password_hash = new_hash
             row.failed_logins = 0
             row.locked_until = None
-        what = ", ".join(f"{k}={v.value if isinstance(v, Role) else v}" for k, v in changes.items() if k != "password")
-        why = "account disabled" if changes.get("disabled") else ("role changed" if "role" in changes else "account changed")
-        revoked, ended = end_user_sessions(session, username=name, actor=actor_of(admin), reason=why)
+        what = ", ".join(
+            f"{k}={v.value if isinstance(v, Role) else v}"
+            for k, v in changes.items()
+            if k != "password"
+        )
+        why = (
+            "account disabled"
+            if changes.get("disabled")
+            else ("role changed" if "role" in changes else "account changed")
+        )
+        revoked, ended = end_user_sessions(
+            session, username=name, actor=actor_of(admin), reason=why
+        )
         append_audit(
-            session, actor=actor_of(admin), action="admin.user_update", targets={"user": name},
+            session,
+            actor=actor_of(admin),
+            action="admin.user_update",
+            targets={"user": name},
             reason=(what + ("; password reset" if new_hash else "")).strip("; ")
             + f"; {revoked} session(s) revoked, {ended} live view(s) ended",
-        )  # fmt: skip
+        )
         session.flush()
         result = public_user(row)
     if state.token_cache is not None:

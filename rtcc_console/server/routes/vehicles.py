@@ -38,7 +38,9 @@ class Detection(BaseModel):
     end_s: float
     best_score: float
     best_time_s: float
-    box: tuple[float, float, float, float] = Field(description="x1, y1, x2, y2 as fractions of the frame")
+    box: tuple[float, float, float, float] = Field(
+        description="x1, y1, x2, y2 as fractions of the frame"
+    )
     thumbnail_url: str | None
 
 
@@ -96,10 +98,20 @@ class QueueState(BaseModel):
 
 def _detection(row: VehicleSightingRow) -> Detection:
     return Detection(
-        id=row.id, label=row.label, colour=row.colour, start_s=row.start_s, end_s=row.end_s,  # type: ignore[arg-type]
-        best_score=round(row.best_score, 4), best_time_s=row.best_time_s, box=(row.x1, row.y1, row.x2, row.y2),
-        thumbnail_url=(f"/api/v1/evidence/{row.evidence_id}/vehicles/{row.id}/thumbnail" if row.thumbnail else None),
-    )  # fmt: skip
+        id=row.id,
+        label=row.label,  # type: ignore[arg-type]  # the database refuses any other label (CHECK)
+        colour=row.colour,  # type: ignore[arg-type]
+        start_s=row.start_s,
+        end_s=row.end_s,
+        best_score=round(row.best_score, 4),
+        best_time_s=row.best_time_s,
+        box=(row.x1, row.y1, row.x2, row.y2),
+        thumbnail_url=(
+            f"/api/v1/evidence/{row.evidence_id}/vehicles/{row.id}/thumbnail"
+            if row.thumbnail
+            else None
+        ),
+    )
 
 
 def _status(job: VehicleIndexJobRow | None) -> str:
@@ -117,7 +129,9 @@ def search_vehicles(
     user: RequireAnalyst,
     state: StateDep,
     case_number: Annotated[str | None, Query(max_length=64)] = None,
-    call_id: Annotated[str | None, Query(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
+    call_id: Annotated[
+        str | None, Query(min_length=1, max_length=48, pattern=r"^[A-Za-z0-9_.:-]+$")
+    ] = None,
     vehicle: Vehicle | None = None,
     color: Colour | None = None,
     min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
@@ -126,13 +140,21 @@ def search_vehicles(
 ) -> SearchAnswer:
     """Clips of a case and/or call with matching candidates, best score first; audited."""
     if case_number is None and call_id is None:
-        raise HTTPException(422, "case_number or call_id is required (a search is always about a case or a call)")
+        raise HTTPException(
+            422, "case_number or call_id is required (a search is always about a case or a call)"
+        )
     if case_number is not None:
         try:
             case_number = check_case_number(case_number)
         except CaseNumberError as exc:
             raise HTTPException(422, str(exc)) from None
-    query = {"case_number": case_number, "call_id": call_id, "vehicle": vehicle, "color": color, "min_score": min_score}
+    query = {
+        "case_number": case_number,
+        "call_id": call_id,
+        "vehicle": vehicle,
+        "color": color,
+        "min_score": min_score,
+    }
     with state.db.write() as session:
         # the scope is what the Evidence tab lists: the call's items plus the case's items
         ids: list[str] = []
@@ -141,28 +163,41 @@ def search_vehicles(
                 continue
             items, _total = evidence_store.list_items(session, limit=MAX_SCOPE, offset=0, **scope)
             ids += [i.id for i in items if i.id not in ids]
-        hits = store.search(session, evidence_ids=ids, label=vehicle, colour=color, min_score=min_score)
+        hits = store.search(
+            session, evidence_ids=ids, label=vehicle, colour=color, min_score=min_score
+        )
         counts = store.status_counts(session, evidence_ids=ids)
         by_clip: dict[str, ClipHit] = {}
         for hit in hits:
             clip = by_clip.get(hit.item.id)
             if clip is None:
                 clip = by_clip[hit.item.id] = ClipHit(
-                    evidence_id=hit.item.id, filename=hit.item.filename, camera_id=hit.item.camera_id,
-                    call_id=hit.item.call_id, best_score=round(hit.sighting.best_score, 4), moments=[],
-                )  # fmt: skip
+                    evidence_id=hit.item.id,
+                    filename=hit.item.filename,
+                    camera_id=hit.item.camera_id,
+                    call_id=hit.item.call_id,
+                    best_score=round(hit.sighting.best_score, 4),
+                    moments=[],
+                )
             clip.moments.append(_detection(hit.sighting))
         ordered = list(by_clip.values())  # hits come best score first, so clips do too
         summary = Summary(
-            clips=len(ids), indexed=counts["done"], pending=counts["pending"], running=counts["running"],
-            failed=counts["failed"], skipped=counts["skipped"], with_match=len(ordered),
+            clips=len(ids),
+            indexed=counts["done"],
+            pending=counts["pending"],
+            running=counts["running"],
+            failed=counts["failed"],
+            skipped=counts["skipped"],
+            with_match=len(ordered),
             text=_summary_text(len(ids), len(ordered), vehicle, color),
-        )  # fmt: skip
+        )
         append_audit(
-            session, actor=actor_of(user), action="evidence.vehicles.search",
+            session,
+            actor=actor_of(user),
+            action="evidence.vehicles.search",
             targets={"case_number": case_number, "call_id": call_id},
             reason=json.dumps({k: v for k, v in query.items() if v is not None}, sort_keys=True),
-        )  # fmt: skip
+        )
     page = ordered[offset : offset + limit]
     return SearchAnswer(items=page, total=len(ordered), limit=limit, offset=offset, summary=summary)
 
@@ -175,10 +210,16 @@ def vehicle_queue(user: RequireAnalyst, state: StateDep) -> QueueState:
     supervisor = state.extras.get("vehicle_indexer")
     alive = bool(supervisor is not None and getattr(supervisor, "pid", None))
     return QueueState(
-        pending=counts["pending"], running=counts["running"], done=counts["done"], failed=counts["failed"],
-        skipped=counts["skipped"], worker_running=alive,
-        running_items=[{"evidence_id": j.evidence_id, "progress": round(j.progress, 3)} for j in running],
-    )  # fmt: skip
+        pending=counts["pending"],
+        running=counts["running"],
+        done=counts["done"],
+        failed=counts["failed"],
+        skipped=counts["skipped"],
+        worker_running=alive,
+        running_items=[
+            {"evidence_id": j.evidence_id, "progress": round(j.progress, 3)} for j in running
+        ],
+    )
 
 
 @router.get("/evidence/{evidence_id}/vehicles", response_model=ItemIndex)
@@ -188,15 +229,28 @@ def item_vehicles(user: RequireAnalyst, state: StateDep, evidence_id: EvidenceId
         if evidence_store.get_item(session, evidence_id=evidence_id) is None:
             raise HTTPException(404, "no such evidence item")
         job = store.get_job(session, evidence_id=evidence_id)
-        rows = store.sightings_of(session, evidence_id=evidence_id) if job is not None and job.status == "done" else []
-        append_audit(session, actor=actor_of(user), action="evidence.vehicles.view", targets={"evidence": evidence_id})
+        rows = (
+            store.sightings_of(session, evidence_id=evidence_id)
+            if job is not None and job.status == "done"
+            else []
+        )
+        append_audit(
+            session,
+            actor=actor_of(user),
+            action="evidence.vehicles.view",
+            targets={"evidence": evidence_id},
+        )
     return ItemIndex(
-        evidence_id=evidence_id, status=_status(job), progress=round(job.progress, 3) if job else 0.0,  # type: ignore[arg-type]
-        error=job.error if job else None, model=(job.model or None) if job else None,
+        evidence_id=evidence_id,
+        status=_status(job),  # type: ignore[arg-type]  # one of the job states
+        progress=round(job.progress, 3) if job else 0.0,
+        error=job.error if job else None,
+        model=(job.model or None) if job else None,
         duration_s=job.duration_s if job and job.status == "done" else None,
-        sampled=job.sampled if job else 0, model_runs=job.model_runs if job else 0,
+        sampled=job.sampled if job else 0,
+        model_runs=job.model_runs if job else 0,
         detections=[_detection(r) for r in rows],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -205,9 +259,11 @@ def item_vehicles(user: RequireAnalyst, state: StateDep, evidence_id: EvidenceId
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def sighting_thumbnail(
-    user: RequireAnalyst, state: StateDep, evidence_id: EvidenceId,
+    user: RequireAnalyst,
+    state: StateDep,
+    evidence_id: EvidenceId,
     sighting_id: Annotated[int, Field(ge=1, le=2**62)],
-) -> Response:  # fmt: skip
+) -> Response:
     """A small JPEG crop of the candidate's best box (never anything but a vehicle box)."""
     with state.db.write() as session:
         row = store.get_sighting(session, evidence_id=evidence_id, sighting_id=sighting_id)
@@ -215,7 +271,11 @@ def sighting_thumbnail(
         if not data:
             raise HTTPException(404, "no such thumbnail")
         append_audit(
-            session, actor=actor_of(user), action="evidence.vehicles.thumbnail",
+            session,
+            actor=actor_of(user),
+            action="evidence.vehicles.thumbnail",
             targets={"evidence": evidence_id, "sighting": sighting_id},
-        )  # fmt: skip
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+        )
+    return Response(
+        data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )

@@ -32,8 +32,11 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@router.post("/webhook", response_model=WebhookAnswer,
-             responses={201: {"description": "a call was created", "model": WebhookAnswer}})  # fmt: skip
+@router.post(
+    "/webhook",
+    response_model=WebhookAnswer,
+    responses={201: {"description": "a call was created", "model": WebhookAnswer}},
+)
 async def webhook(request: Request, state: StateDep) -> JSONResponse:
     secret = state.settings.cad_webhook_secret
     if secret is None or not secret.get_secret_value():
@@ -48,8 +51,13 @@ async def webhook(request: Request, state: StateDep) -> JSONResponse:
 
         def _audit() -> None:
             with state.db.write() as session:
-                append_audit(session, actor=actor, action="cad.webhook", outcome="denied",
-                             reason="missing signature" if not given else "bad signature")  # fmt: skip
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="cad.webhook",
+                    outcome="denied",
+                    reason="missing signature" if not given else "bad signature",
+                )
 
         await run_in_threadpool(_audit)
         raise HTTPException(401, f"{SIGNATURE_HEADER}: missing or invalid signature")
@@ -70,10 +78,17 @@ async def webhook(request: Request, state: StateDep) -> JSONResponse:
 
     def _store() -> list[Any]:
         with state.db.write() as session:
-            return [ingest(session, parsed=p, source="webhook", raw=r) for p, r in zip(parsed, raws, strict=True)]
+            return [
+                ingest(session, parsed=p, source="webhook", raw=r)
+                for p, r in zip(parsed, raws, strict=True)
+            ]
 
     results = await run_in_threadpool(_store)
     created = any(r.created for r in results)
-    payload = {"items": [{"call": r.call, "created": r.created, "updated": r.updated,
-                          "duplicate": r.duplicate} for r in results]}  # fmt: skip
+    payload = {
+        "items": [
+            {"call": r.call, "created": r.created, "updated": r.updated, "duplicate": r.duplicate}
+            for r in results
+        ]
+    }
     return JSONResponse(payload, status_code=201 if created else 200)

@@ -22,7 +22,9 @@ from rtcc_console.store.schema import EvidenceItemRow
 SYSTEM = Actor(username="system", role=None)
 
 
-def check_original(vault: Vault, *, sha256: str, actor: Actor | None = None, use_cache: bool = True) -> Path:
+def check_original(
+    vault: Vault, *, sha256: str, actor: Actor | None = None, use_cache: bool = True
+) -> Path:
     """The path of verified bytes for ``sha256``; VaultIntegrityError (after flagging) if not."""
     path = vault.blobs.path_of(sha256)
     try:
@@ -54,17 +56,29 @@ def _mark_ok(vault: Vault, sha256: str) -> None:
         store.set_integrity_by_sha256(session, sha256=sha256, integrity="ok")
 
 
-def flag_failure(vault: Vault, *, sha256: str, actual: str | None, actor: Actor | None) -> list[str]:
+def flag_failure(
+    vault: Vault, *, sha256: str, actual: str | None, actor: Actor | None
+) -> list[str]:
     who = actor or SYSTEM
     with vault.state.db.write() as session:
         ids = store.set_integrity_by_sha256(session, sha256=sha256, integrity="failed", at=utcnow())
         for evidence_id in ids:
-            record_custody(session, actor=who, custody_actor=who.username or "system", evidence_id=evidence_id,
-                           action="integrity_failed", outcome="failed",
-                           details={"sha256": sha256, "actual_sha256": actual or "missing"})  # fmt: skip
+            record_custody(
+                session,
+                actor=who,
+                custody_actor=who.username or "system",
+                evidence_id=evidence_id,
+                action="integrity_failed",
+                outcome="failed",
+                details={"sha256": sha256, "actual_sha256": actual or "missing"},
+            )
             row = store.get_item(session, evidence_id=evidence_id)
             if row is not None:
-                record_event(session, type="evidence.integrity_failed", payload={"evidence": public_of(session, row)})
+                record_event(
+                    session,
+                    type="evidence.integrity_failed",
+                    payload={"evidence": public_of(session, row)},
+                )
     return ids
 
 

@@ -55,7 +55,12 @@ def unpack(package: Path, into: Path) -> Path:
 
 def verify_bag(bag_dir: Path) -> dict[str, Any]:
     bag = bagit.Bag(str(bag_dir))
-    result: dict[str, Any] = {"bag": bag_dir.name, "algorithms": sorted(bag.algorithms), "valid": False, "errors": []}
+    result: dict[str, Any] = {
+        "bag": bag_dir.name,
+        "algorithms": sorted(bag.algorithms),
+        "valid": False,
+        "errors": [],
+    }
     try:
         bag.validate(processes=1)
         result["valid"] = True
@@ -74,12 +79,16 @@ def verify_package(package: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtcc evidence verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="rtcc evidence verify", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("package", type=Path, help="bag directory, .zip or .tar from a case export")
     args = parser.parse_args(argv)
     logging.getLogger("bagit").setLevel(logging.ERROR)
     if not args.package.exists():
-        sys.stdout.write(json.dumps({"valid": False, "errors": [f"{args.package} does not exist"]}) + "\n")
+        sys.stdout.write(
+            json.dumps({"valid": False, "errors": [f"{args.package} does not exist"]}) + "\n"
+        )
         return 2
     try:
         result = verify_package(args.package)

@@ -28,7 +28,9 @@ class VaultIntegrityError(Exception):
     """A stored file does not match the hash it was registered with: never served."""
 
     def __init__(self, sha256: str, actual: str | None) -> None:
-        super().__init__(f"integrity failure: stored bytes of {sha256[:12]}… hash to {actual or 'nothing (file missing)'}")
+        super().__init__(
+            f"integrity failure: stored bytes of {sha256[:12]}… hash to {actual or 'nothing (file missing)'}"
+        )
         self.sha256 = sha256
         self.actual = actual
 
@@ -48,7 +50,9 @@ def fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def hash_file(path: Path, *, sha512: bool = False, on_chunk: Callable[[int], None] | None = None) -> tuple[str, str | None]:
+def hash_file(
+    path: Path, *, sha512: bool = False, on_chunk: Callable[[int], None] | None = None
+) -> tuple[str, str | None]:
     """(sha256, sha512|None) of a file, streamed in 1 MiB reads."""
     h256 = hashlib.sha256()
     h512 = hashlib.sha512() if sha512 else None

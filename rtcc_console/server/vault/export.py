@@ -86,10 +86,20 @@ def start_export(vault: Vault, *, case_number: str, fmt: str, actor: Actor, user
         if not items:
             raise LookupError(case_number)
         export_id = "exp-" + secrets.token_hex(8)
-        store.create_export(session, export_id=export_id, case_number=case_number, fmt=fmt, created_by=username,
-                            bytes_total=sum(i.size_bytes for i in items))  # fmt: skip
-        append_audit(session, actor=actor, action="evidence.export_started",
-                     targets={"case": case_number, "export": export_id, "items": len(items)})  # fmt: skip
+        store.create_export(
+            session,
+            export_id=export_id,
+            case_number=case_number,
+            fmt=fmt,
+            created_by=username,
+            bytes_total=sum(i.size_bytes for i in items),
+        )
+        append_audit(
+            session,
+            actor=actor,
+            action="evidence.export_started",
+            targets={"case": case_number, "export": export_id, "items": len(items)},
+        )
     cancel = threading.Event()
     vault.export_cancel[export_id] = cancel
     vault.exporter.submit(run_export, vault, export_id=export_id, actor=actor, cancel=cancel)
@@ -103,7 +113,9 @@ def cancel_export(vault: Vault, *, export_id: str) -> None:
     with vault.state.db.write() as session:
         row = store.get_export(session, export_id=export_id)
         if row is not None and row.status in ("queued", "running"):
-            store.update_export(session, export_id=export_id, status="cancelled", finished_at=utcnow())
+            store.update_export(
+                session, export_id=export_id, status="cancelled", finished_at=utcnow()
+            )
 
 
 def run_export(vault: Vault, *, export_id: str, actor: Actor, cancel: threading.Event) -> None:
@@ -112,11 +124,28 @@ def run_export(vault: Vault, *, export_id: str, actor: Actor, cancel: threading.
         if job is None or job.status != "queued":
             return
         case_number, fmt = job.case_number, job.format
-        items = [ItemSnapshot(r.id, r.sha256, r.sha512, r.size_bytes, r.filename, r.kind, r.received_at, r.camera_id,
-                              r.owner_kind, r.request_id, dict(r.media or {}), r.clock_offset_s, r.integrity)
-                 for r in store.items_for_case(session, case_number=case_number)]  # fmt: skip
+        items = [
+            ItemSnapshot(
+                r.id,
+                r.sha256,
+                r.sha512,
+                r.size_bytes,
+                r.filename,
+                r.kind,
+                r.received_at,
+                r.camera_id,
+                r.owner_kind,
+                r.request_id,
+                dict(r.media or {}),
+                r.clock_offset_s,
+                r.integrity,
+            )
+            for r in store.items_for_case(session, case_number=case_number)
+        ]
     with vault.state.db.write() as session:
-        store.update_export(session, export_id=export_id, status="running", bytes_total=sum(i.size for i in items))
+        store.update_export(
+            session, export_id=export_id, status="running", bytes_total=sum(i.size for i in items)
+        )
     dest = vault.blobs.exports / f"{export_id}.{fmt}"
     tmp = dest.with_name(dest.name + ".tmp")
     last = [time.monotonic()]
@@ -130,30 +159,70 @@ def run_export(vault: Vault, *, export_id: str, actor: Actor, cancel: threading.
                 store.update_export(s, export_id=export_id, bytes_done=done)
 
     try:
-        write_bag_archive(vault, tmp, fmt=fmt, case_number=case_number, items=items, actor=actor, progress=progress)
+        write_bag_archive(
+            vault,
+            tmp,
+            fmt=fmt,
+            case_number=case_number,
+            items=items,
+            actor=actor,
+            progress=progress,
+        )
         os.replace(tmp, dest)
     except ExportCancelled:
         tmp.unlink(missing_ok=True)
         with vault.state.db.write() as session:
-            store.update_export(session, export_id=export_id, status="cancelled", finished_at=utcnow())
-            append_audit(session, actor=actor, action="evidence.export_cancelled", targets={"case": case_number, "export": export_id})
+            store.update_export(
+                session, export_id=export_id, status="cancelled", finished_at=utcnow()
+            )
+            append_audit(
+                session,
+                actor=actor,
+                action="evidence.export_cancelled",
+                targets={"case": case_number, "export": export_id},
+            )
         return
     except Exception as exc:  # noqa: BLE001 - any failure: the job says why, nothing half-made is offered
         tmp.unlink(missing_ok=True)
         log.warning("export %s failed: %s", export_id, exc)
         with vault.state.db.write() as session:
-            store.update_export(session, export_id=export_id, status="failed", error=str(exc)[:500], finished_at=utcnow())
-            append_audit(session, actor=actor, action="evidence.export_failed", outcome="failed",
-                         targets={"case": case_number, "export": export_id}, reason=str(exc)[:200])  # fmt: skip
+            store.update_export(
+                session,
+                export_id=export_id,
+                status="failed",
+                error=str(exc)[:500],
+                finished_at=utcnow(),
+            )
+            append_audit(
+                session,
+                actor=actor,
+                action="evidence.export_failed",
+                outcome="failed",
+                targets={"case": case_number, "export": export_id},
+                reason=str(exc)[:200],
+            )
         return
     finally:
         vault.export_cancel.pop(export_id, None)
     with vault.state.db.write() as session:
-        store.update_export(session, export_id=export_id, status="done", path=str(dest), finished_at=utcnow(),
-                            bytes_done=sum(i.size for i in items))  # fmt: skip
+        store.update_export(
+            session,
+            export_id=export_id,
+            status="done",
+            path=str(dest),
+            finished_at=utcnow(),
+            bytes_done=sum(i.size for i in items),
+        )
         for item in items:
-            record_custody(session, actor=actor, custody_actor=actor.username or "?", evidence_id=item.id, action="exported",
-                           case_number=case_number, details={"export": export_id, "sha256": item.sha256})  # fmt: skip
+            record_custody(
+                session,
+                actor=actor,
+                custody_actor=actor.username or "?",
+                evidence_id=item.id,
+                action="exported",
+                case_number=case_number,
+                details={"export": export_id, "sha256": item.sha256},
+            )
 
 
 class _HashTap:
@@ -208,7 +277,9 @@ class _Archive:
                 return
             mm = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ)
             if hasattr(mm, "madvise"):
-                mm.madvise(mmap.MADV_SEQUENTIAL)  # large read-ahead: page faults would otherwise read 4 KiB at a time
+                mm.madvise(
+                    mmap.MADV_SEQUENTIAL
+                )  # large read-ahead: page faults would otherwise read 4 KiB at a time
             view = memoryview(mm)
             try:
                 self._add_segments(name, size, f.fileno(), view, tap)
@@ -222,8 +293,14 @@ class _Archive:
                 except BufferError:
                     pass  # an exception's traceback still holds a slice: the mapping goes with it
 
-    def _add_segments(self, name: str, size: int, src_fd: int, view: memoryview | None,
-                      tap: Callable[[memoryview], None]) -> None:  # fmt: skip
+    def _add_segments(
+        self,
+        name: str,
+        size: int,
+        src_fd: int,
+        view: memoryview | None,
+        tap: Callable[[memoryview], None],
+    ) -> None:
         if self.zip is not None:
             info = zipfile.ZipInfo(name, date_time=time.gmtime()[:6])
             info.compress_type = zipfile.ZIP_STORED
@@ -231,7 +308,7 @@ class _Archive:
             with self.zip.open(info, "w", force_zip64=size > 0x7FFFFFFF) as out:
                 for off in range(0, size, self.SEGMENT):
                     assert view is not None
-                    seg = view[off:off + self.SEGMENT]
+                    seg = view[off : off + self.SEGMENT]
                     tap(seg)
                     out.write(seg)
             return
@@ -240,7 +317,7 @@ class _Archive:
         self._write(tinfo.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         for off in range(0, size, self.SEGMENT):
             assert view is not None
-            seg = view[off:off + self.SEGMENT]
+            seg = view[off : off + self.SEGMENT]
             tap(seg)
             self._write(seg)
         if size % tarfile.BLOCKSIZE:
@@ -284,9 +361,15 @@ class _Archive:
 
 
 def write_bag_archive(
-    vault: Vault, dest: Path, *, fmt: str, case_number: str, items: list[ItemSnapshot], actor: Actor,
+    vault: Vault,
+    dest: Path,
+    *,
+    fmt: str,
+    case_number: str,
+    items: list[ItemSnapshot],
+    actor: Actor,
     progress: Callable[[int], None],
-) -> None:  # fmt: skip
+) -> None:
     root = bag_name(case_number)
     archive = _Archive(dest, fmt)
     manifest: list[tuple[str, str, str]] = []  # (relpath, sha256, sha512)
@@ -312,26 +395,38 @@ def write_bag_archive(
             done += hashed
             if sha256 != item.sha256 or hashed != item.size:
                 flag_failure(vault, sha256=item.sha256, actual=sha256, actor=actor)
-                raise ExportFailed(f"item {item.id}: stored bytes do not match the registered SHA-256; export stopped")
+                raise ExportFailed(
+                    f"item {item.id}: stored bytes do not match the registered SHA-256; export stopped"
+                )
             # SHA-512 as taken on arrival: these exact bytes were just re-verified by SHA-256
             manifest.append((rel, sha256, item.sha512))
         tags = _tag_payload(vault, case_number=case_number, items=items, manifest=manifest)
-        payload_oxum = f"{sum(i.size for i in items) + sum(len(d) for n, d in tags.items() if n.startswith('data/'))}." \
-                       f"{len(items) + sum(1 for n in tags if n.startswith('data/'))}"  # fmt: skip
+        payload_oxum = (
+            f"{sum(i.size for i in items) + sum(len(d) for n, d in tags.items() if n.startswith('data/'))}."
+            f"{len(items) + sum(1 for n in tags if n.startswith('data/'))}"
+        )
         for name, data in tags.items():
             if name.startswith("data/"):
                 archive.add_bytes(f"{root}/{name}", data)
-                manifest.append((name, hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest()))
+                manifest.append(
+                    (name, hashlib.sha256(data).hexdigest(), hashlib.sha512(data).hexdigest())
+                )
         tag_files = {
             "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
             "bag-info.txt": _bag_info(case_number, payload_oxum, len(items)).encode(),
-            "manifest-sha256.txt": "".join(f"{h256}  {_enc(p)}\n" for p, h256, _ in manifest).encode(),
-            "manifest-sha512.txt": "".join(f"{h512}  {_enc(p)}\n" for p, _, h512 in manifest).encode(),
+            "manifest-sha256.txt": "".join(
+                f"{h256}  {_enc(p)}\n" for p, h256, _ in manifest
+            ).encode(),
+            "manifest-sha512.txt": "".join(
+                f"{h512}  {_enc(p)}\n" for p, _, h512 in manifest
+            ).encode(),
         }
         for name, data in tag_files.items():
             archive.add_bytes(f"{root}/{name}", data)
         for algo in ("sha256", "sha512"):
-            lines = "".join(f"{hashlib.new(algo, d).hexdigest()}  {n}\n" for n, d in tag_files.items())
+            lines = "".join(
+                f"{hashlib.new(algo, d).hexdigest()}  {n}\n" for n, d in tag_files.items()
+            )
             archive.add_bytes(f"{root}/tagmanifest-{algo}.txt", lines.encode())
     finally:
         archive.close()
@@ -343,27 +438,91 @@ def _enc(path: str) -> str:
 
 
 def _bag_info(case_number: str, oxum: str, count: int) -> str:
-    lines = [f"Source-Organization: RTCC evidence vault (rtcc-console {__version__})", f"Bagging-Date: {utcnow().date().isoformat()}",
-             f"Payload-Oxum: {oxum}", f"External-Identifier: {case_number}",
-             f"External-Description: Evidence of case {case_number}: {count} item(s), originals with chain of custody",
-             "Bag-Software-Agent: rtcc_console.server.vault.export"]  # fmt: skip
+    lines = [
+        f"Source-Organization: RTCC evidence vault (rtcc-console {__version__})",
+        f"Bagging-Date: {utcnow().date().isoformat()}",
+        f"Payload-Oxum: {oxum}",
+        f"External-Identifier: {case_number}",
+        f"External-Description: Evidence of case {case_number}: {count} item(s), originals with chain of custody",
+        "Bag-Software-Agent: rtcc_console.server.vault.export",
+    ]
     return "".join(line.replace("\n", " ") + "\n" for line in lines)
 
 
-def _tag_payload(vault: Vault, *, case_number: str, items: list[ItemSnapshot], manifest: list[tuple[str, str, str]]) -> dict[str, bytes]:
+def _tag_payload(
+    vault: Vault,
+    *,
+    case_number: str,
+    items: list[ItemSnapshot],
+    manifest: list[tuple[str, str, str]],
+) -> dict[str, bytes]:
     ids = [i.id for i in items]
     with vault.state.db.read() as session:
         custody = store.list_custody(session, evidence_ids=ids)
-        custody_rows = [(c.id, c.evidence_id, c.at.isoformat(), c.actor, c.action, (c.details or {}).get("case_number") or "",
-                         _json(c.details), c.prev_hash or "", c.hash) for c in custody]  # fmt: skip
+        custody_rows = [
+            (
+                c.id,
+                c.evidence_id,
+                c.at.isoformat(),
+                c.actor,
+                c.action,
+                (c.details or {}).get("case_number") or "",
+                _json(c.details),
+                c.prev_hash or "",
+                c.hash,
+            )
+            for c in custody
+        ]
         audit = store.audit_rows_for_case(session, case_number=case_number, evidence_ids=ids)
-        audit_rows = [(a.id, a.at.isoformat(), a.username or "", a.role or "", a.action, a.outcome, _json(a.targets),
-                       a.reason or "", a.client_addr or "", a.prev_hash or "", a.hash) for a in audit]  # fmt: skip
+        audit_rows = [
+            (
+                a.id,
+                a.at.isoformat(),
+                a.username or "",
+                a.role or "",
+                a.action,
+                a.outcome,
+                _json(a.targets),
+                a.reason or "",
+                a.client_addr or "",
+                a.prev_hash or "",
+                a.hash,
+            )
+            for a in audit
+        ]
     out = {
-        "data/custody.csv": _csv(("id", "evidence_id", "at", "actor", "action", "case_number", "details", "prev_hash", "hash"), custody_rows),
-        "data/audit.csv": _csv(("id", "at", "user", "role", "action", "outcome", "targets", "reason", "client_addr", "prev_hash", "hash"), audit_rows),
+        "data/custody.csv": _csv(
+            (
+                "id",
+                "evidence_id",
+                "at",
+                "actor",
+                "action",
+                "case_number",
+                "details",
+                "prev_hash",
+                "hash",
+            ),
+            custody_rows,
+        ),
+        "data/audit.csv": _csv(
+            (
+                "id",
+                "at",
+                "user",
+                "role",
+                "action",
+                "outcome",
+                "targets",
+                "reason",
+                "client_addr",
+                "prev_hash",
+                "hash",
+            ),
+            audit_rows,
+        ),
         "data/report.html": _report_html(case_number, items, manifest).encode(),
-    }  # fmt: skip
+    }
     pdf = _report_pdf(case_number, items)
     if pdf is not None:
         out["data/report.pdf"] = pdf
@@ -392,20 +551,42 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def _report_html(case_number: str, items: list[ItemSnapshot], manifest: list[tuple[str, str, str]]) -> str:
+def _report_html(
+    case_number: str, items: list[ItemSnapshot], manifest: list[tuple[str, str, str]]
+) -> str:
     e = html.escape
-    head = ("item", "file", "bytes", "received (UTC)", "camera", "owner kind", "duration s", "picture",
-            "recording start (camera clock)", "clock offset s")  # fmt: skip
+    head = (
+        "item",
+        "file",
+        "bytes",
+        "received (UTC)",
+        "camera",
+        "owner kind",
+        "duration s",
+        "picture",
+        "recording start (camera clock)",
+        "clock offset s",
+    )
     rows = []
     for item, (rel, h256, h512) in zip(items, manifest, strict=False):
         m = item.media
-        cells = (item.id, item.filename, f"{item.size:,}", item.received_at.isoformat(timespec="seconds"),
-                 item.camera_id or "", item.owner_kind or "", m.get("duration_s") or "",
-                 f"{m.get('width') or ''}x{m.get('height') or ''} {m.get('codec') or ''}", m.get("start_time") or "",
-                 item.clock_offset_s if item.clock_offset_s is not None else "")  # fmt: skip
+        cells = (
+            item.id,
+            item.filename,
+            f"{item.size:,}",
+            item.received_at.isoformat(timespec="seconds"),
+            item.camera_id or "",
+            item.owner_kind or "",
+            m.get("duration_s") or "",
+            f"{m.get('width') or ''}x{m.get('height') or ''} {m.get('codec') or ''}",
+            m.get("start_time") or "",
+            item.clock_offset_s if item.clock_offset_s is not None else "",
+        )
         rows.append("<tr class=item>" + "".join(f"<td>{e(str(v))}</td>" for v in cells) + "</tr>")
-        rows.append(f"<tr><td colspan={len(head)} class=h>file <code>{e(rel)}</code><br>SHA-256 <code>{e(h256)}</code>"
-                    f"<br>SHA-512 <code>{e(h512)}</code></td></tr>")  # fmt: skip
+        rows.append(
+            f"<tr><td colspan={len(head)} class=h>file <code>{e(rel)}</code><br>SHA-256 <code>{e(h256)}</code>"
+            f"<br>SHA-512 <code>{e(h512)}</code></td></tr>"
+        )
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         f"<title>Evidence export — case {e(case_number)}</title>"
@@ -418,8 +599,12 @@ def _report_html(case_number: str, items: list[ItemSnapshot], manifest: list[tup
         "received. The chain of custody is in <code>custody.csv</code>, the case's audit entries in "
         "<code>audit.csv</code>; <code>manifest-sha256.txt</code> and <code>manifest-sha512.txt</code> (BagIt, RFC 8493) "
         "list every file. Verify with <code>rtcc evidence verify</code> or any BagIt validator.</p>"
-        "<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table></html>"
-    )  # fmt: skip
+        "<table><tr>"
+        + "".join(f"<th>{e(h)}</th>" for h in head)
+        + "</tr>"
+        + "".join(rows)
+        + "</table></html>"
+    )
 
 
 def _report_pdf(case_number: str, items: list[ItemSnapshot]) -> bytes | None:
@@ -433,13 +618,26 @@ def _report_pdf(case_number: str, items: list[ItemSnapshot]) -> bytes | None:
     pdf.set_font("Helvetica", "B", 14)
     pdf.cell(0, 10, _latin1(f"Evidence export - case {case_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, _latin1(f"Exported {utcnow().isoformat()}; {len(items)} item(s). Each original was re-hashed "
-                                 "while written into this package and matched the SHA-256 taken on receipt."))  # fmt: skip
+    pdf.multi_cell(
+        0,
+        5,
+        _latin1(
+            f"Exported {utcnow().isoformat()}; {len(items)} item(s). Each original was re-hashed "
+            "while written into this package and matched the SHA-256 taken on receipt."
+        ),
+    )
     for item in items:
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(0, 5, _latin1(f"{item.id}  {item.filename}  ({item.size} bytes, received {item.received_at.isoformat()})"),
-                 new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.cell(
+            0,
+            5,
+            _latin1(
+                f"{item.id}  {item.filename}  ({item.size} bytes, received {item.received_at.isoformat()})"
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("Courier", "", 8)
         pdf.multi_cell(0, 4, f"SHA-256 {item.sha256}\nSHA-512 {item.sha512 or ''}")
     return bytes(pdf.output())

@@ -26,17 +26,31 @@ def purge_retention(vault: Vault, *, now: datetime | None = None) -> list[str]:
     """
     now = now or utcnow()
     with vault.state.db.read() as session:
-        due = [(r.id, r.sha256, r.retention) for r in
-               store.purgeable_items(session, now=now, retention_days=vault.settings.vault_retention_days)]  # fmt: skip
+        due = [
+            (r.id, r.sha256, r.retention)
+            for r in store.purgeable_items(
+                session, now=now, retention_days=vault.settings.vault_retention_days
+            )
+        ]
     purged: list[str] = []
     for evidence_id, sha256, category in due:
         with vault.state.db.write() as session:
             row = store.get_item(session, evidence_id=evidence_id)
-            if row is None or row.purged_at is not None or store.case_numbers_of(session, evidence_ids=[evidence_id])[evidence_id]:
+            if (
+                row is None
+                or row.purged_at is not None
+                or store.case_numbers_of(session, evidence_ids=[evidence_id])[evidence_id]
+            ):
                 continue
             store.mark_purged(session, evidence_id=evidence_id, at=now)
-            record_custody(session, actor=SYSTEM, custody_actor="system", evidence_id=evidence_id, action="purged",
-                           details={"sha256": sha256, "retention": category})  # fmt: skip
+            record_custody(
+                session,
+                actor=SYSTEM,
+                custody_actor="system",
+                evidence_id=evidence_id,
+                action="purged",
+                details={"sha256": sha256, "retention": category},
+            )
             remaining = store.live_items_with_sha256(session, sha256=sha256)
         if remaining == 0:
             vault.blobs.remove(sha256)

@@ -20,21 +20,61 @@ from typing import Any
 import av
 import av.error
 
-_ISO_TOP = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"meta", b"moof", b"mfra", b"styp",
-            b"sidx", b"pdin", b"prft", b"emsg"}  # fmt: skip
-_IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif_pipe", "tiff_pipe", "gif",
-                  "jpegls_pipe", "j2k_pipe", "pam_pipe", "ppm_pipe", "pgm_pipe", "svg_pipe", "qoi_pipe"}  # fmt: skip
+_ISO_TOP = {
+    b"ftyp",
+    b"moov",
+    b"mdat",
+    b"free",
+    b"skip",
+    b"wide",
+    b"uuid",
+    b"meta",
+    b"moof",
+    b"mfra",
+    b"styp",
+    b"sidx",
+    b"pdin",
+    b"prft",
+    b"emsg",
+}
+_IMAGE_FORMATS = {
+    "image2",
+    "png_pipe",
+    "jpeg_pipe",
+    "webp_pipe",
+    "bmp_pipe",
+    "gif_pipe",
+    "tiff_pipe",
+    "gif",
+    "jpegls_pipe",
+    "j2k_pipe",
+    "pam_pipe",
+    "ppm_pipe",
+    "pgm_pipe",
+    "svg_pipe",
+    "qoi_pipe",
+}
 _IMAGE_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "tiff", "jpeg2000", "ppm", "pgm", "qoi"}
 _BROWSER_CODECS = {"h264", "av1", "vp9", "hevc"}
 
-NOT_VIDEO = ("This file is not a video we can read. Please send the original recording as it was exported from "
-             "your camera or recorder (for example .mp4, .mkv, .avi, .mov or .ts).")  # fmt: skip
-INCOMPLETE = ("This video file is incomplete: it looks cut off, perhaps the copy or download did not finish. "
-              "Please export the recording again and send the whole file.")  # fmt: skip
-STILL_IMAGE = ("This is a still image, not a video. Please send the video recording itself; if you only have "
-               "photos, contact the agency on the request page.")  # fmt: skip
-NO_VIDEO = "This file has no video picture in it (it may be audio only). Please send the video recording."
-DAMAGED = "This video could not be decoded; the file may be damaged. Please export the recording again."
+NOT_VIDEO = (
+    "This file is not a video we can read. Please send the original recording as it was exported from "
+    "your camera or recorder (for example .mp4, .mkv, .avi, .mov or .ts)."
+)
+INCOMPLETE = (
+    "This video file is incomplete: it looks cut off, perhaps the copy or download did not finish. "
+    "Please export the recording again and send the whole file."
+)
+STILL_IMAGE = (
+    "This is a still image, not a video. Please send the video recording itself; if you only have "
+    "photos, contact the agency on the request page."
+)
+NO_VIDEO = (
+    "This file has no video picture in it (it may be audio only). Please send the video recording."
+)
+DAMAGED = (
+    "This video could not be decoded; the file may be damaged. Please export the recording again."
+)
 
 
 class MediaRefused(Exception):
@@ -53,8 +93,14 @@ class ProbeResult:
     start_time: datetime | None
 
     def media(self) -> dict[str, Any]:
-        return {"duration_s": self.duration_s, "codec": self.codec, "width": self.width, "height": self.height,
-                "start_time": self.start_time.isoformat() if self.start_time else None, "format": self.format_name}  # fmt: skip
+        return {
+            "duration_s": self.duration_s,
+            "codec": self.codec,
+            "width": self.width,
+            "height": self.height,
+            "start_time": self.start_time.isoformat() if self.start_time else None,
+            "format": self.format_name,
+        }
 
 
 def iso_bmff_check(path: Path) -> bool | None:
@@ -86,9 +132,19 @@ def iso_bmff_check(path: Path) -> bool | None:
 
 def _content_type(format_name: str) -> str:
     names = format_name.split(",")
-    table = {"mov": "video/mp4", "mp4": "video/mp4", "matroska": "video/x-matroska", "webm": "video/webm",
-             "avi": "video/x-msvideo", "mpegts": "video/mp2t", "flv": "video/x-flv", "asf": "video/x-ms-asf",
-             "png_pipe": "image/png", "jpeg_pipe": "image/jpeg", "image2": "image/jpeg"}  # fmt: skip
+    table = {
+        "mov": "video/mp4",
+        "mp4": "video/mp4",
+        "matroska": "video/x-matroska",
+        "webm": "video/webm",
+        "avi": "video/x-msvideo",
+        "mpegts": "video/mp2t",
+        "flv": "video/x-flv",
+        "asf": "video/x-ms-asf",
+        "png_pipe": "image/png",
+        "jpeg_pipe": "image/jpeg",
+        "image2": "image/jpeg",
+    }
     for name in names:
         if name in table:
             return table[name]
@@ -124,7 +180,9 @@ def probe(path: Path, *, allow_image: bool = False) -> ProbeResult:
             raise MediaRefused(NO_VIDEO)
         vs = videos[0]
         codec = vs.codec_context.name if vs.codec_context is not None else None
-        is_image = bool(set(fmt.split(",")) & _IMAGE_FORMATS) or (codec in _IMAGE_CODECS and (vs.frames or 0) <= 1 and structure is None)
+        is_image = bool(set(fmt.split(",")) & _IMAGE_FORMATS) or (
+            codec in _IMAGE_CODECS and (vs.frames or 0) <= 1 and structure is None
+        )
         if is_image and not allow_image:
             raise MediaRefused(STILL_IMAGE)
         first = _first_frame(container, vs)
@@ -136,10 +194,15 @@ def probe(path: Path, *, allow_image: bool = False) -> ProbeResult:
         elif vs.duration is not None and vs.time_base is not None:
             duration = float(vs.duration * vs.time_base)
         return ProbeResult(
-            kind="image" if is_image else "video", content_type=_content_type(fmt), format_name=fmt,
-            duration_s=round(duration, 3) if duration is not None else None, codec=codec,
-            width=first.width, height=first.height, start_time=_creation_time(container),
-        )  # fmt: skip
+            kind="image" if is_image else "video",
+            content_type=_content_type(fmt),
+            format_name=fmt,
+            duration_s=round(duration, 3) if duration is not None else None,
+            codec=codec,
+            width=first.width,
+            height=first.height,
+            start_time=_creation_time(container),
+        )
     except av.error.FFmpegError as exc:
         raise MediaRefused(DAMAGED) from exc
     finally:
@@ -181,7 +244,9 @@ def thumbnail_jpeg(path: Path, *, max_width: int = 320) -> bytes | None:
             vs = container.streams.video[0]
             vs.codec_context.skip_frame = "NONKEY"
             frame = _first_frame(container, vs)
-            return _encode_still(frame, "mjpeg", "yuvj420p", max_width) if frame is not None else None
+            return (
+                _encode_still(frame, "mjpeg", "yuvj420p", max_width) if frame is not None else None
+            )
     except (av.error.FFmpegError, IndexError):
         return None
 
@@ -190,7 +255,11 @@ def frame_png(path: Path, at_s: float) -> tuple[bytes, float, int, int]:
     """The frame shown at ``at_s`` seconds from the start, as PNG; (png, frame_time_s, w, h)."""
     with av.open(str(path)) as container:
         vs = container.streams.video[0]
-        start = float(vs.start_time * vs.time_base) if vs.start_time is not None and vs.time_base else 0.0
+        start = (
+            float(vs.start_time * vs.time_base)
+            if vs.start_time is not None and vs.time_base
+            else 0.0
+        )
         target = start + max(0.0, at_s)
         if vs.time_base and at_s > 0:
             container.seek(int(target / vs.time_base), stream=vs, backward=True, any_frame=False)

@@ -81,7 +81,11 @@ class Vault:
     # verification cache ------------------------------------------------------------------
     def recently_verified(self, sha256: str, fp: Fingerprint) -> bool:
         entry = self._verified.get(sha256)
-        return entry is not None and entry[0] == fp and time.monotonic() - entry[1] <= self.settings.vault_verify_cache_s
+        return (
+            entry is not None
+            and entry[0] == fp
+            and time.monotonic() - entry[1] <= self.settings.vault_verify_cache_s
+        )
 
     def mark_verified(self, sha256: str, fp: Fingerprint | None) -> None:
         if fp is None:

@@ -54,9 +54,15 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         if not key or not key.isascii() or " " in value.strip() or key in out:
             raise UploadError(400, f"Upload-Metadata: malformed pair {key[:40]!r}")
         try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value.strip() else ""
+            decoded = (
+                base64.b64decode(value.strip(), validate=True).decode("utf-8")
+                if value.strip()
+                else ""
+            )
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise UploadError(400, f"Upload-Metadata: value of {key[:40]!r} is not base64 UTF-8") from exc
+            raise UploadError(
+                400, f"Upload-Metadata: value of {key[:40]!r} is not base64 UTF-8"
+            ) from exc
         if any(ord(c) < 32 and c not in "\t" for c in decoded):
             raise UploadError(400, f"Upload-Metadata: value of {key[:40]!r} has control characters")
         out[key] = decoded
@@ -65,7 +71,11 @@ def parse_metadata(header: str | None) -> dict[str, str]:
 
 def encode_metadata(meta: dict[str, str], *, drop: tuple[str, ...] = ("request_token",)) -> str:
     """The ``Upload-Metadata`` a HEAD echoes: as sent, without credentials."""
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" if v else k for k, v in meta.items() if k not in drop)
+    return ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}" if v else k
+        for k, v in meta.items()
+        if k not in drop
+    )
 
 
 def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
@@ -80,26 +90,52 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
         raise UploadError(400, "Upload-Checksum: value is not base64") from exc
 
 
-def create_upload(vault: Vault, *, length: int, sub: Submission, username: str | None, link_item_id: str | None,
-                  tus_metadata: str = "") -> VaultUploadRow:  # fmt: skip
+def create_upload(
+    vault: Vault,
+    *,
+    length: int,
+    sub: Submission,
+    username: str | None,
+    link_item_id: str | None,
+    tus_metadata: str = "",
+) -> VaultUploadRow:
     settings = vault.settings
     if length > settings.vault_max_file_bytes:
-        raise UploadError(413, f"file is larger than the {settings.vault_max_file_bytes} bytes allowed")
+        raise UploadError(
+            413, f"file is larger than the {settings.vault_max_file_bytes} bytes allowed"
+        )
     upload_id = os.urandom(16).hex()
     with vault.state.db.write() as session:
         if link_item_id is not None:
             files, total = store.link_usage(session, link_item_id=link_item_id)
             if files >= settings.vault_max_link_files:
-                raise UploadError(413, f"this link already received {files} files, the most allowed")
+                raise UploadError(
+                    413, f"this link already received {files} files, the most allowed"
+                )
             if total + length > settings.vault_max_link_bytes:
-                raise UploadError(413, "this upload would pass the total size allowed for this link")
-        row = store.create_upload(session, upload_id=upload_id, length=length,
-                                  expires_at=utcnow() + timedelta(seconds=settings.vault_upload_expiry_s),
-                                  username=username, link_item_id=link_item_id,
-                                  meta={**sub.to_meta(), "tus_metadata": tus_metadata[:8192]})  # fmt: skip
-        append_audit(session, actor=sub.actor, action="evidence.upload_started",
-                     targets={"upload": upload_id, "case": sub.case_numbers[0] if sub.case_numbers else None,
-                              "request_item": link_item_id, "length": length})  # fmt: skip
+                raise UploadError(
+                    413, "this upload would pass the total size allowed for this link"
+                )
+        row = store.create_upload(
+            session,
+            upload_id=upload_id,
+            length=length,
+            expires_at=utcnow() + timedelta(seconds=settings.vault_upload_expiry_s),
+            username=username,
+            link_item_id=link_item_id,
+            meta={**sub.to_meta(), "tus_metadata": tus_metadata[:8192]},
+        )
+        append_audit(
+            session,
+            actor=sub.actor,
+            action="evidence.upload_started",
+            targets={
+                "upload": upload_id,
+                "case": sub.case_numbers[0] if sub.case_numbers else None,
+                "request_item": link_item_id,
+                "length": length,
+            },
+        )
         session.expunge(row)
     vault.blobs.upload_path(upload_id).touch()
     return row
@@ -136,13 +172,22 @@ class ChunkWriter:
     written: int = 0
 
     @classmethod
-    def open(cls, vault: Vault, upload: VaultUploadRow, start: int, checksum_algo: str | None) -> ChunkWriter:
+    def open(
+        cls, vault: Vault, upload: VaultUploadRow, start: int, checksum_algo: str | None
+    ) -> ChunkWriter:
         path = vault.blobs.upload_path(upload.id)
         running = vault.hashers.take(upload.id, start, path)
         f = path.open("r+b")
         f.seek(start)
-        return cls(vault, upload, start, running, running.copy(), f,
-                   CHECKSUM_ALGORITHMS[checksum_algo]() if checksum_algo else None)  # fmt: skip
+        return cls(
+            vault,
+            upload,
+            start,
+            running,
+            running.copy(),
+            f,
+            CHECKSUM_ALGORITHMS[checksum_algo]() if checksum_algo else None,
+        )
 
     def write(self, data: bytes) -> None:
         if self.start + self.written + len(data) > self.upload.length:
@@ -168,7 +213,9 @@ class ChunkWriter:
             self.file.flush()
             os.fsync(self.file.fileno())
         except OSError:
-            log.exception("rollback of upload %s failed; the next request re-hashes from disk", self.upload.id)
+            log.exception(
+                "rollback of upload %s failed; the next request re-hashes from disk", self.upload.id
+            )
             self.vault.hashers.drop(self.upload.id)
             self.file.close()
             return
@@ -186,8 +233,17 @@ def finalize(vault: Vault, upload: VaultUploadRow) -> Registered:
             row = store.get_item(session, evidence_id=fresh.evidence_id)
             if row is not None:
                 pub = public_of(session, row)
-                return Registered(row.id, row.sha256, row.sha512 or "", row.size_bytes, row.filename, row.received_at,
-                                  False, dict(row.media or {}), pub)  # fmt: skip
+                return Registered(
+                    row.id,
+                    row.sha256,
+                    row.sha512 or "",
+                    row.size_bytes,
+                    row.filename,
+                    row.received_at,
+                    False,
+                    dict(row.media or {}),
+                    pub,
+                )
     path = vault.blobs.upload_path(upload.id)
     if current_offset(vault, upload.id) != upload.length:
         raise UploadError(409, "upload is not complete")
@@ -201,8 +257,16 @@ def finalize(vault: Vault, upload: VaultUploadRow) -> Registered:
         raise
     with vault.state.db.write() as session:
         store.set_upload_state(session, upload_id=upload.id, state="finalizing")
-    registered = register(vault, src=path, sha256=sha256, sha512=sha512, size=upload.length, info=info, sub=sub,
-                          upload_id=upload.id)  # fmt: skip
+    registered = register(
+        vault,
+        src=path,
+        sha256=sha256,
+        sha512=sha512,
+        size=upload.length,
+        info=info,
+        sub=sub,
+        upload_id=upload.id,
+    )
     path.unlink(missing_ok=True)
     vault.forget_upload(upload.id)
     return registered
@@ -211,8 +275,14 @@ def finalize(vault: Vault, upload: VaultUploadRow) -> Registered:
 def _refuse(vault: Vault, upload: VaultUploadRow, actor: Actor, reason: str) -> None:
     with vault.state.db.write() as session:
         store.set_upload_state(session, upload_id=upload.id, state="refused", error=reason)
-        append_audit(session, actor=actor, action="evidence.refused", outcome="denied",
-                     targets={"upload": upload.id, "request_item": upload.link_item_id}, reason=reason[:200])  # fmt: skip
+        append_audit(
+            session,
+            actor=actor,
+            action="evidence.refused",
+            outcome="denied",
+            targets={"upload": upload.id, "request_item": upload.link_item_id},
+            reason=reason[:200],
+        )
     vault.blobs.upload_path(upload.id).unlink(missing_ok=True)
     vault.forget_upload(upload.id)
 
@@ -220,7 +290,9 @@ def _refuse(vault: Vault, upload: VaultUploadRow, actor: Actor, reason: str) -> 
 def terminate(vault: Vault, upload: VaultUploadRow, actor: Actor) -> None:
     with vault.state.db.write() as session:
         store.delete_upload(session, upload_id=upload.id)
-        append_audit(session, actor=actor, action="evidence.upload_terminated", targets={"upload": upload.id})
+        append_audit(
+            session, actor=actor, action="evidence.upload_terminated", targets={"upload": upload.id}
+        )
     vault.blobs.upload_path(upload.id).unlink(missing_ok=True)
     vault.forget_upload(upload.id)
 
@@ -236,8 +308,12 @@ def purge_expired(vault: Vault, *, now: datetime | None = None) -> list[str]:
         vault.forget_upload(upload_id)
         with vault.state.db.write() as session:
             store.delete_upload(session, upload_id=upload_id)
-            append_audit(session, actor=Actor(username="system", role=None), action="evidence.upload_expired",
-                         targets={"upload": upload_id})  # fmt: skip
+            append_audit(
+                session,
+                actor=Actor(username="system", role=None),
+                action="evidence.upload_expired",
+                targets={"upload": upload_id},
+            )
     return ids
 
 

@@ -41,13 +41,17 @@ class WallToVault(QObject):
         case, call_id = self.tab.current_case(), self.tab.call_id
         file = Path(path)
         if case is None:
-            messages.warning(f"{file.name} was saved locally; select a call to store it in the vault.")
+            messages.warning(
+                f"{file.name} was saved locally; select a call to store it in the vault."
+            )
             return
         ev = self.tab.evidence
 
         def send() -> str:
             if file.stat().st_size > FORM_LIMIT:
-                evidence_id, _ = ev.tus_upload(file, case_number=case, call_id=call_id, camera_id=camera_id)
+                evidence_id, _ = ev.tus_upload(
+                    file, case_number=case, call_id=call_id, camera_id=camera_id
+                )
                 return evidence_id
             receipt = ev.form_upload(file, case_number=case, call_id=call_id, camera_id=camera_id)
             return str(receipt.get("evidence_id", ""))
@@ -67,7 +71,13 @@ class EvidenceWiring:
 
 
 def attach_evidence(
-    window: MainWindow, *, api: ApiClient, live: LiveData, time_zone: str, cache_dir: Path, wall: Any
+    window: MainWindow,
+    *,
+    api: ApiClient,
+    live: LiveData,
+    time_zone: str,
+    cache_dir: Path,
+    wall: Any,
 ) -> EvidenceWiring:
     """Build the tab and connect it; ``wall`` may be any widget (only a VideoWall feeds it)."""
     try:

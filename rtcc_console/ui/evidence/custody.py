@@ -32,8 +32,14 @@ def _details(raw: Any) -> str:
 class CustodyDialog(QDialog):
     """Read-only table of the item's custody entries (the hash chain stays on the server)."""
 
-    def __init__(self, item: Evidence, entries: list[dict[str, Any]], *, zone: tzinfo | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        item: Evidence,
+        entries: list[dict[str, Any]],
+        *,
+        zone: tzinfo | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("CustodyDialog")
         self.setWindowTitle(f"Chain of custody: {item.filename}")

@@ -39,7 +39,9 @@ class ExportDialog(QDialog):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, evidence: EvidenceApi, case_number: str, dest: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, evidence: EvidenceApi, case_number: str, dest: Path, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export case {case_number}")
         self.setObjectName("ExportDialog")
@@ -86,9 +88,11 @@ class ExportDialog(QDialog):
                 raise RuntimeError(job.error or f"the export {job.status}")
             run_on_main(lambda: self._downloading(0, job.bytes_total))
             return ev.download_export(
-                job, self.dest, cancelled=cancel.is_set,
+                job,
+                self.dest,
+                cancelled=cancel.is_set,
                 progress=lambda done, total: run_on_main(lambda: self._downloading(done, total)),
-            )  # fmt: skip
+            )
 
         run_in_background(work, on_success=self._done, on_failure=self._failed, what="Case export")
 
@@ -111,14 +115,18 @@ class ExportDialog(QDialog):
             return
         self._set(int(job.progress * 800))
         sizes = f" ({_mb(job.bytes_done)} of {_mb(job.bytes_total)})" if job.bytes_total else ""
-        self.label.setText(f"Case {self.case_number}: building the BagIt package, {job.progress:.0%}{sizes}")
+        self.label.setText(
+            f"Case {self.case_number}: building the BagIt package, {job.progress:.0%}{sizes}"
+        )
 
     def _downloading(self, done: int, total: int) -> None:
         if self.state in ("cancelled", "failed", "done"):
             return
         self.state = "downloading"
         self._set(800 + (int(200 * done / total) if total else 0))
-        self.label.setText(f"Saving to {self.dest.name}: {_mb(done)}" + (f" of {_mb(total)}" if total else ""))
+        self.label.setText(
+            f"Saving to {self.dest.name}: {_mb(done)}" + (f" of {_mb(total)}" if total else "")
+        )
 
     def _done(self, path: Path) -> None:
         self.state = "done"

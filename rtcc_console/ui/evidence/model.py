@@ -14,7 +14,11 @@ from rtcc_console.client.evidence_models import Evidence
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Item", "Hash", "Camera", "Owner", "Requested window", "Duration", "Received")
 COL_ITEM, COL_HASH, COL_CAMERA, COL_OWNER, COL_WINDOW, COL_DURATION, COL_RECEIVED = range(7)
-HASH_TEXT = {"ok": "✔ verified", "unverified": "… not yet verified", "failed": "✖ INTEGRITY FAILURE"}
+HASH_TEXT = {
+    "ok": "✔ verified",
+    "unverified": "… not yet verified",
+    "failed": "✖ INTEGRITY FAILURE",
+}
 FAILED_BG = QColor("#8b0000")
 FAILED_FG = QColor("#ffffff")
 THUMB_H = 54
@@ -135,9 +139,14 @@ class EvidenceModel(QAbstractTableModel):
 
     def tooltip(self, item: Evidence) -> str:
         cases = ", ".join(item.case_numbers) or "none"
-        state = "INTEGRITY FAILURE: the stored file no longer matches its hash; it will not be served." \
-            if item.integrity_failed else HASH_TEXT.get(item.integrity, item.integrity)  # fmt: skip
-        return f"{item.filename}\nSHA-256 {item.sha256}\n{item.size:,} bytes · cases {cases}\n{state}"
+        state = (
+            "INTEGRITY FAILURE: the stored file no longer matches its hash; it will not be served."
+            if item.integrity_failed
+            else HASH_TEXT.get(item.integrity, item.integrity)
+        )
+        return (
+            f"{item.filename}\nSHA-256 {item.sha256}\n{item.size:,} bytes · cases {cases}\n{state}"
+        )
 
     def _time(self, when: datetime) -> str:
         local = when.astimezone(self.zone) if self.zone else when.astimezone()

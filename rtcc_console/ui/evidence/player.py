@@ -64,7 +64,13 @@ class FrameView(QWidget):
         self._image = (
             None
             if frame is None
-            else QImage(frame.data, frame.width, frame.height, frame.bytes_per_line, QImage.Format.Format_RGB32)
+            else QImage(
+                frame.data,
+                frame.width,
+                frame.height,
+                frame.bytes_per_line,
+                QImage.Format.Format_RGB32,
+            )
         )
         if self._image is not None:
             self._image.setDevicePixelRatio(self.devicePixelRatioF())  # decoded at device pixels
@@ -89,7 +95,12 @@ class FrameView(QWidget):
         painter.drawImage(rect.topLeft(), self._image)
         if self.box is not None:
             x, y, w, h = self.box
-            box = QRectF(rect.x() + x * rect.width(), rect.y() + y * rect.height(), w * rect.width(), h * rect.height())
+            box = QRectF(
+                rect.x() + x * rect.width(),
+                rect.y() + y * rect.height(),
+                w * rect.width(),
+                h * rect.height(),
+            )
             painter.setPen(QPen(QColor("#ffcc00"), 3))
             painter.drawRect(box)
             if self.box_label:
@@ -181,7 +192,11 @@ class EvidencePlayer(QWidget):
         self.scrubber.valueChanged.connect(self._scrubbed)
         self.snapshot_button.clicked.connect(self.take_snapshot)
         self.view.resized.connect(self._view_resized)
-        for keys, slot in (("Space", self.toggle), (",", lambda: self.step(-1)), (".", lambda: self.step(1))):
+        for keys, slot in (
+            ("Space", self.toggle),
+            (",", lambda: self.step(-1)),
+            (".", lambda: self.step(1)),
+        ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -224,9 +239,11 @@ class EvidencePlayer(QWidget):
                 self.show_failure(f"Cannot play {item.filename}: {exc}")
 
         run_in_background(
-            lambda: ClipPlayer(path, out_size=size), on_success=opened, on_failure=failed,
+            lambda: ClipPlayer(path, out_size=size),
+            on_success=opened,
+            on_failure=failed,
             what="Opening the recording",
-        )  # fmt: skip
+        )
 
     def show_failure(self, text: str) -> None:
         self.close_clip()
@@ -306,7 +323,9 @@ class EvidencePlayer(QWidget):
 
             messages.error(f"Snapshot failed: {exc}")
 
-        run_in_background(lambda: fn(item.id, at_s), on_success=done, on_failure=failed, what="Snapshot")
+        run_in_background(
+            lambda: fn(item.id, at_s), on_success=done, on_failure=failed, what="Snapshot"
+        )
 
     # -- display -----------------------------------------------------------------------
     def _out_size(self) -> tuple[int, int]:

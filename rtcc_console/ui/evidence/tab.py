@@ -67,7 +67,9 @@ class EvidenceTab(QWidget):
     custody_shown = Signal(object)  # the CustodyDialog
     fetch_progressed = Signal(int, int)  # bytes of the chosen original downloaded, total
 
-    def __init__(self, evidence: EvidenceApi, parent: QWidget | None = None, *, zone: tzinfo | None = None) -> None:
+    def __init__(
+        self, evidence: EvidenceApi, parent: QWidget | None = None, *, zone: tzinfo | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("EvidenceTab")
         self.evidence = evidence
@@ -90,11 +92,17 @@ class EvidenceTab(QWidget):
         self.case_button = QPushButton("Show case", self)
         self.refresh_button = QPushButton("Refresh", self)
         self.verify_button = QPushButton("Re-verify", self)
-        self.verify_button.setToolTip("Ask the vault to re-hash the selected original now (audited)")
+        self.verify_button.setToolTip(
+            "Ask the vault to re-hash the selected original now (audited)"
+        )
         self.custody_button = QPushButton("Custody…", self)
-        self.custody_button.setToolTip("The selected item's chain of custody (received, viewed, played, exported…)")
+        self.custody_button.setToolTip(
+            "The selected item's chain of custody (received, viewed, played, exported…)"
+        )
         self.export_button = QPushButton("Export case…", self)
-        self.export_button.setToolTip("Build the case's BagIt package (originals, hashes, custody, report)")
+        self.export_button.setToolTip(
+            "Build the case's BagIt package (originals, hashes, custody, report)"
+        )
         self.alert = QLabel("", self)
         self.alert.setObjectName("EvidenceAlert")
         self.alert.setStyleSheet("background:#8b0000;color:white;font-weight:bold;padding:4px;")
@@ -272,7 +280,9 @@ class EvidenceTab(QWidget):
         new = self.model.upsert(item)
         if new:
             self._load_thumbnail(item)
-            messages.info(f"New evidence: {item.filename} ({item.owner_kind or 'staff'}, {item.camera_id or 'camera unknown'})")
+            messages.info(
+                f"New evidence: {item.filename} ({item.owner_kind or 'staff'}, {item.camera_id or 'camera unknown'})"
+            )
         if item.integrity_failed:
             self._integrity_failed(item)
         self._update_buttons()
@@ -281,7 +291,9 @@ class EvidenceTab(QWidget):
     def _integrity_failed(self, item: Evidence) -> None:
         self._update_alert()
         if self.player.item is not None and self.player.item.id == item.id:
-            self.player.show_failure(f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played.")
+            self.player.show_failure(
+                f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played."
+            )
         self.integrity_failed.emit(item.id)
 
     def _update_alert(self) -> None:
@@ -290,7 +302,9 @@ class EvidenceTab(QWidget):
             self.alert.hide()
             return
         names = ", ".join(i.filename for i in failed[:3]) + ("…" if len(failed) > 3 else "")
-        self.alert.setText(f"⚠ INTEGRITY FAILURE: {len(failed)} item(s) no longer match their hash ({names}). They are not served.")
+        self.alert.setText(
+            f"⚠ INTEGRITY FAILURE: {len(failed)} item(s) no longer match their hash ({names}). They are not served."
+        )
         self.alert.show()
 
     def _load_thumbnail(self, item: Evidence) -> None:
@@ -311,7 +325,9 @@ class EvidenceTab(QWidget):
             if image is not None:
                 self.model.set_thumbnail(item.id, image)
 
-        run_in_background(fetch, on_success=fetched, on_failure=lambda exc: log.info("thumbnail: %s", exc))
+        run_in_background(
+            fetch, on_success=fetched, on_failure=lambda exc: log.info("thumbnail: %s", exc)
+        )
 
     # -- selection and playback --------------------------------------------------------
     def selected_item(self) -> Evidence | None:

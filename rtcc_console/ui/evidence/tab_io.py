@@ -32,7 +32,9 @@ def open_item(tab: EvidenceTab, item: Evidence) -> None:
     if tab._fetch_cancel is not None:
         tab._fetch_cancel.set()
     if item.integrity_failed:
-        tab.player.show_failure(f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played.")
+        tab.player.show_failure(
+            f"INTEGRITY FAILURE: {item.filename} no longer matches its SHA-256; not played."
+        )
         return
     ev = tab.evidence
     cancel = tab._fetch_cancel = threading.Event()
@@ -64,15 +66,23 @@ def open_item(tab: EvidenceTab, item: Evidence) -> None:
 
     run_in_background(
         lambda: ev.fetch_content(item, purpose="play", progress=progress, cancelled=cancel.is_set),
-        on_success=fetched, on_failure=failed, what="Fetching evidence",
-    )  # fmt: skip
+        on_success=fetched,
+        on_failure=failed,
+        what="Fetching evidence",
+    )
 
-def _fetch_progress(tab: EvidenceTab, item: Evidence, done: int, total: int, cancel: threading.Event) -> None:
+
+def _fetch_progress(
+    tab: EvidenceTab, item: Evidence, done: int, total: int, cancel: threading.Event
+) -> None:
     if cancel.is_set() or tab.player.player is not None:
         return
-    tab.player.view.message = f"Fetching {item.filename}: {done / total:.0%} of {total / 1e6:,.1f} MB"
+    tab.player.view.message = (
+        f"Fetching {item.filename}: {done / total:.0%} of {total / 1e6:,.1f} MB"
+    )
     tab.player.view.update()
     tab.fetch_progressed.emit(done, total)
+
 
 def jump_to_moment(tab: EvidenceTab, evidence_id: str, time_s: float, box: Any = None) -> None:
     """The vehicle filter chose a moment: open that item, pause on it, draw the box."""
@@ -85,7 +95,11 @@ def jump_to_moment(tab: EvidenceTab, evidence_id: str, time_s: float, box: Any =
         label = str(box.get("label", "vehicle")) if isinstance(box, dict) else "vehicle"
         tab.player.jump_to(time_s, normalized, label)
 
-    if tab.player.item is not None and tab.player.item.id == evidence_id and tab.player.player is not None:
+    if (
+        tab.player.item is not None
+        and tab.player.item.id == evidence_id
+        and tab.player.player is not None
+    ):
         go()
         return
     if not tab.select_evidence(evidence_id):
@@ -97,6 +111,7 @@ def jump_to_moment(tab: EvidenceTab, evidence_id: str, time_s: float, box: Any =
             go()
 
     tab.player.opened.connect(once)
+
 
 def verify_selected(tab: EvidenceTab) -> None:
     item = tab.selected_item()
@@ -114,6 +129,7 @@ def verify_selected(tab: EvidenceTab) -> None:
 
     run_in_background(lambda: ev.verify(item.id), on_success=done, what="Verifying")
 
+
 def show_custody(tab: EvidenceTab) -> None:
     """Fetch the selected item's custody entries and show them."""
     item = tab.selected_item()
@@ -130,17 +146,21 @@ def show_custody(tab: EvidenceTab) -> None:
 
     run_in_background(lambda: ev.custody(item.id), on_success=show, what="Chain of custody")
 
+
 def choose_export_file(tab: EvidenceTab) -> None:
     case = tab.case_number
     if not case:
         messages.warning("Choose a call or enter a case number first.")
         return
     name, _ = QFileDialog.getSaveFileName(
-        tab, f"Export case {case}", str(Path.home() / f"case-{case.replace('/', '-')}.zip"),
+        tab,
+        f"Export case {case}",
+        str(Path.home() / f"case-{case.replace('/', '-')}.zip"),
         "BagIt package (*.zip)",
-    )  # fmt: skip
+    )
     if name:
         export_case(tab, Path(name))
+
 
 def export_case(tab: EvidenceTab, dest: Path) -> ExportDialog:
     """Start exporting the current case to ``dest`` in a progress dialog."""
@@ -157,7 +177,9 @@ def export_case(tab: EvidenceTab, dest: Path) -> ExportDialog:
 def with_integrity(item: Evidence, state: str) -> Evidence:
     from dataclasses import replace
 
-    return replace(item, integrity=state if state in ("ok", "failed", "unverified") else "unverified")
+    return replace(
+        item, integrity=state if state in ("ok", "failed", "unverified") else "unverified"
+    )
 
 
 def as_box(box: Any, size: tuple[int, int] | None = None) -> Box | None:
@@ -167,8 +189,12 @@ def as_box(box: Any, size: tuple[int, int] | None = None) -> Box | None:
         return None
     if isinstance(box, dict):
         if "x1" in box:
-            box = (box.get("x1"), box.get("y1"), float(box.get("x2", 0)) - float(box.get("x1", 0)),
-                   float(box.get("y2", 0)) - float(box.get("y1", 0)))  # fmt: skip
+            box = (
+                box.get("x1"),
+                box.get("y1"),
+                float(box.get("x2", 0)) - float(box.get("x1", 0)),
+                float(box.get("y2", 0)) - float(box.get("y1", 0)),
+            )
         else:
             box = (box.get("x"), box.get("y"), box.get("w"), box.get("h"))
     try:

@@ -78,13 +78,17 @@ def moment_text(moment: VehicleMoment, filename: str) -> str:
 class VehicleFilter(QWidget):
     """See the module docstring. ``results_changed`` lets tests and the tab wait."""
 
-    moment_chosen = Signal(str, float, object)  # evidence id, time (s from clip start), box dict x1..y2 + label
+    moment_chosen = Signal(
+        str, float, object
+    )  # evidence id, time (s from clip start), box dict x1..y2 + label
     results_changed = Signal(object)  # SearchResult
 
     def __init__(self, source: ApiClient | VehicleSource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VehicleFilter")
-        self.source: VehicleSource = ApiVehicleSource(source) if isinstance(source, ApiClient) else source
+        self.source: VehicleSource = (
+            ApiVehicleSource(source) if isinstance(source, ApiClient) else source
+        )
         self.case_number: str | None = None
         self.call_id: str | None = None
         self.result: SearchResult | None = None
@@ -148,9 +152,11 @@ class VehicleFilter(QWidget):
 
     def query(self) -> VehicleQuery:
         return VehicleQuery(
-            case_number=self.case_number, call_id=self.call_id,
-            vehicle=self.vehicle_box.currentData(), colour=self.colour_box.currentData(),
-        )  # fmt: skip
+            case_number=self.case_number,
+            call_id=self.call_id,
+            vehicle=self.vehicle_box.currentData(),
+            colour=self.colour_box.currentData(),
+        )
 
     def refresh(self) -> None:
         query = self.query()
@@ -169,7 +175,9 @@ class VehicleFilter(QWidget):
             if gen == self._generation:
                 self.summary.setText(f"Vehicle search failed: {exc}")
 
-        run_in_background(lambda: source.search(query), on_success=shown, on_failure=failed, what="Vehicle search")
+        run_in_background(
+            lambda: source.search(query), on_success=shown, on_failure=failed, what="Vehicle search"
+        )
 
     # -- results -----------------------------------------------------------------------
     def _show(self, result: SearchResult) -> None:
@@ -185,7 +193,9 @@ class VehicleFilter(QWidget):
         self.list.clear()
         self._moments = result.moments()
         for moment in self._moments:
-            item = QListWidgetItem(moment_text(moment, names.get(moment.evidence_id, moment.evidence_id)))
+            item = QListWidgetItem(
+                moment_text(moment, names.get(moment.evidence_id, moment.evidence_id))
+            )
             item.setData(Qt.ItemDataRole.UserRole, self.list.count())
             self.list.addItem(item)
             self._load_thumbnail(item, moment)
@@ -204,8 +214,12 @@ class VehicleFilter(QWidget):
                 pix = QPixmap.fromImage(image).scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio)
                 item.setIcon(QIcon(pix))
 
-        run_in_background(lambda: source.thumbnail(moment), on_success=fetched,
-                          on_failure=lambda _exc: None, what="Vehicle thumbnail")  # fmt: skip
+        run_in_background(
+            lambda: source.thumbnail(moment),
+            on_success=fetched,
+            on_failure=lambda _exc: None,
+            what="Vehicle thumbnail",
+        )
 
     def moments(self) -> list[VehicleMoment]:
         return list(self._moments)

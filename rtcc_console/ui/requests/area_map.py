@@ -14,8 +14,12 @@ class RequestAreaMap(Protocol):
     def area_changed(self) -> Any: ...  # Signal(object)
 
     def start_drawing(
-        self, kind: str, *, center: tuple[float, float] | None = None,
-        radius_m: float | None = None, width_m: float | None = None,
+        self,
+        kind: str,
+        *,
+        center: tuple[float, float] | None = None,
+        radius_m: float | None = None,
+        width_m: float | None = None,
     ) -> None: ...
 
     def set_draw_radius(self, radius_m: float) -> None: ...

@@ -44,23 +44,36 @@ class FootageRequests(QObject):
     """Owns the panel and the form for one main window."""
 
     def __init__(
-        self, window: MainWindow, *, api: ApiClient, live: LiveData, zone: ZoneInfo, map_view: Any,
+        self,
+        window: MainWindow,
+        *,
+        api: ApiClient,
+        live: LiveData,
+        zone: ZoneInfo,
+        map_view: Any,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.live = live
         self.api = FootageRequestsApi(api)
         self.client = api
-        self.area_map: RequestAreaMap | None = map_view if isinstance(map_view, RequestAreaMap) else None
+        self.area_map: RequestAreaMap | None = (
+            map_view if isinstance(map_view, RequestAreaMap) else None
+        )
         user = api.user
         self.panel = RequestsPanel(
-            self.api, username=user.username if user else "", role=user.role if user else "analyst",
-            zone=zone, area_map=self.area_map,
+            self.api,
+            username=user.username if user else "",
+            role=user.role if user else "analyst",
+            zone=zone,
+            area_map=self.area_map,
         )
         self.zone = zone
         self._form: RequestForm | None = None
         self.panel.new_request_wanted.connect(self.new_request)
-        self.panel.shown_on_map.connect(lambda _rid: window.docks["map"].raise_() if "map" in window.docks else None)
+        self.panel.shown_on_map.connect(
+            lambda _rid: window.docks["map"].raise_() if "map" in window.docks else None
+        )
         live.request_event.connect(self.panel.on_event)
         live.link_changed.connect(self._on_link)
         self.new_action = QAction("New footage request…", window)
@@ -72,7 +85,11 @@ class FootageRequests(QObject):
             window.wall.footage_request_wanted.connect(self.request_for_camera)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Show and watched is self.window.lock_overlay and self._form is not None:
+        if (
+            event.type() == QEvent.Type.Show
+            and watched is self.window.lock_overlay
+            and self._form is not None
+        ):
             self._form.hide()
         return False
 
@@ -82,8 +99,11 @@ class FootageRequests(QObject):
         if self._form is None:
             user = self.client.user
             self._form = RequestForm(
-                self.api, area_map=self.area_map, role=user.role if user else "analyst",
-                zone=self.zone, parent=self.window,
+                self.api,
+                area_map=self.area_map,
+                role=user.role if user else "analyst",
+                zone=self.zone,
+                parent=self.window,
             )
             self._form.request_sent.connect(self._sent)
             # The form is a window of its own: the lock overlay cannot cover it, so it hides
@@ -94,7 +114,10 @@ class FootageRequests(QObject):
     def _on_link(self, state: str, _since: Any) -> None:
         if state == "connected":  # (re)connected, perhaps as another user: re-read the list
             user = self.client.user
-            if user is not None and (user.username, user.role) != (self.panel.username, self.panel.role):
+            if user is not None and (user.username, user.role) != (
+                self.panel.username,
+                self.panel.role,
+            ):
                 self.panel.clear()
                 self.panel.set_user(user.username, user.role)
                 if self._form is not None:
@@ -119,10 +142,14 @@ class FootageRequests(QObject):
             return False
         base = seed_for_call(self.window.selection.current_call())
         seed = RequestSeed(
-            call_id=base.call_id, call_label=base.call_label, reported_at=base.reported_at,
+            call_id=base.call_id,
+            call_label=base.call_label,
+            reported_at=base.reported_at,
             offence_category=base.offence_category,
             center=(camera.location.lat, camera.location.lon),
-            camera_id=camera.id, camera_name=camera.name, radius_m=CAMERA_RADIUS_M,
+            camera_id=camera.id,
+            camera_name=camera.name,
+            radius_m=CAMERA_RADIUS_M,
         )
         self.form.start(seed)
         return True
@@ -139,7 +166,12 @@ class FootageRequests(QObject):
 
 
 def attach_footage_requests(
-    window: MainWindow, *, api: ApiClient, live: LiveData, time_zone: str, map_view: Any,
+    window: MainWindow,
+    *,
+    api: ApiClient,
+    live: LiveData,
+    time_zone: str,
+    map_view: Any,
 ) -> FootageRequests:
     """Build the footage-request side of ``window`` (its panel goes in the Requests dock)."""
     return FootageRequests(window, api=api, live=live, zone=ZoneInfo(time_zone), map_view=map_view)

@@ -92,8 +92,13 @@ class RequestForm(QDialog):
     send_failed = Signal(str)
 
     def __init__(
-        self, api: FootageRequestsApi, *, area_map: RequestAreaMap | None, role: str,
-        zone: ZoneInfo, parent: QWidget | None = None,
+        self,
+        api: FootageRequestsApi,
+        *,
+        area_map: RequestAreaMap | None,
+        role: str,
+        zone: ZoneInfo,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("RequestForm")
@@ -142,7 +147,11 @@ class RequestForm(QDialog):
         for i, b in enumerate((self.kind_circle, self.kind_polygon, self.kind_corridor)):
             self.kind_group.addButton(b, i)
         self.kind_circle.setChecked(True)
-        for b in (self.kind_circle, self.kind_polygon, self.kind_corridor):  # the dark theme hides the dot
+        for b in (
+            self.kind_circle,
+            self.kind_polygon,
+            self.kind_corridor,
+        ):  # the dark theme hides the dot
             b.setStyleSheet("QRadioButton:checked { font-weight: bold; color: #f5d48a; }")
         self.radius_spin = self._metres(150, 10, 3000)
         self.width_spin = self._metres(60, 5, 1000)
@@ -208,7 +217,9 @@ class RequestForm(QDialog):
         self.error_label.hide()
         self.override_edit = QLineEdit(self)
         self.override_edit.setObjectName("RequestOverride")
-        self.override_edit.setPlaceholderText("supervisor: written reason to exceed the agency's limits")
+        self.override_edit.setPlaceholderText(
+            "supervisor: written reason to exceed the agency's limits"
+        )
         self.override_row = QWidget(self)
         row = QHBoxLayout(self.override_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -290,7 +301,11 @@ class RequestForm(QDialog):
         self.case_edit.setText(seed.case_number)
         self.offence_combo.setCurrentText(seed.offence_category or "")
         if seed.call_id:
-            reported = seed.reported_at.astimezone(self.zone).strftime("%H:%M %Z") if seed.reported_at else "?"
+            reported = (
+                seed.reported_at.astimezone(self.zone).strftime("%H:%M %Z")
+                if seed.reported_at
+                else "?"
+            )
             self.call_label.setText(f"For call <b>{_esc(seed.call_label)}</b>, reported {reported}")
         else:
             self.call_label.setText("No call selected: the request is for the case number alone.")
@@ -303,7 +318,9 @@ class RequestForm(QDialog):
             self.set_window(now - timedelta(hours=2), now)
         self.radius_spin.setValue(seed.radius_m)
         if seed.camera_id:
-            self.only_label.setText(f"Only the owner of <b>{_esc(seed.camera_name or seed.camera_id)}</b>")
+            self.only_label.setText(
+                f"Only the owner of <b>{_esc(seed.camera_name or seed.camera_id)}</b>"
+            )
             self.only_label.show()
         else:
             self.only_label.hide()
@@ -342,7 +359,9 @@ class RequestForm(QDialog):
     def apply_quick_window(self, pick: int, *, now: datetime | None = None) -> None:
         if self.seed.reported_at is None:
             return
-        self.set_window(*window_from_call(self.seed.reported_at, pick, now=now or datetime.now(UTC)))
+        self.set_window(
+            *window_from_call(self.seed.reported_at, pick, now=now or datetime.now(UTC))
+        )
 
     # -- area ------------------------------------------------------------------------
     def area_kind(self) -> str:
@@ -354,7 +373,9 @@ class RequestForm(QDialog):
             return
         kind = self.area_kind()
         if kind == "circle":
-            self.area_map.start_drawing("circle", center=self.seed.center, radius_m=self.radius_spin.value())
+            self.area_map.start_drawing(
+                "circle", center=self.seed.center, radius_m=self.radius_spin.value()
+            )
         elif kind == "corridor":
             self.area_map.start_drawing("corridor", width_m=self.width_spin.value())
         else:
@@ -395,7 +416,9 @@ class RequestForm(QDialog):
             return None
         start, end = self.time_window()
         if not self.client_key:
-            self.client_key = RequestDraft(case_number="", area={}, window_start=start, window_end=end).client_key
+            self.client_key = RequestDraft(
+                case_number="", area={}, window_start=start, window_end=end
+            ).client_key
         return RequestDraft(
             case_number=self.case_edit.text(),
             area=self.area,
@@ -434,8 +457,14 @@ class RequestForm(QDialog):
             return  # an older draft's answer
         self.last_preview = preview
         ex = preview.get("excluded") or {}
-        excluded = ", ".join(f"{int(ex.get(k) or 0)} {label}" for k, label in (
-            ("opted_out", "opted out"), ("revoked", "revoked"), ("no_contact", "no contact")))
+        excluded = ", ".join(
+            f"{int(ex.get(k) or 0)} {label}"
+            for k, label in (
+                ("opted_out", "opted out"),
+                ("revoked", "revoked"),
+                ("no_contact", "no contact"),
+            )
+        )
         self.preview_label.setText(
             f"<b>{int(preview.get('owners_included') or 0)}</b> owners will be asked "
             f"({int(preview.get('cameras_inside') or 0)} registered cameras inside, "
@@ -444,9 +473,13 @@ class RequestForm(QDialog):
         )
         warnings = [w for w in preview.get("warnings") or [] if isinstance(w, dict)]
         if warnings:
-            self.warning_label.setText("<br>".join(
-                f"⚠ <b>{_esc(str(w.get('limit')))}</b>: {_esc(str(w.get('message')))}"
-                + ("" if w.get("overridable") else " (cannot be overridden)") for w in warnings))
+            self.warning_label.setText(
+                "<br>".join(
+                    f"⚠ <b>{_esc(str(w.get('limit')))}</b>: {_esc(str(w.get('message')))}"
+                    + ("" if w.get("overridable") else " (cannot be overridden)")
+                    for w in warnings
+                )
+            )
             self.warning_label.show()
         else:
             self.warning_label.hide()
@@ -474,7 +507,9 @@ class RequestForm(QDialog):
         self.send_button.setEnabled(False)
         self._hide_error()
         run_in_background(
-            lambda: self.api.create(draft), on_success=self._sent, on_failure=self._send_failed,
+            lambda: self.api.create(draft),
+            on_success=self._sent,
+            on_failure=self._send_failed,
             what="Sending the footage request",
         )
 

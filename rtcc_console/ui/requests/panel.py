@@ -36,9 +36,15 @@ COLUMNS = ("Case / owner", "State", "Window", "Created by", "Age", "")
 COL_CASE, COL_STATE, COL_WINDOW, COL_BY, COL_AGE, COL_MAP = range(len(COLUMNS))
 ID_ROLE = Qt.ItemDataRole.UserRole + 21
 STATE_COLOURS = {
-    "queued": "#a0a6ad", "sent": "#93c5fd", "opened": "#c4b5fd", "uploaded": "#7fd88f",
-    "no_footage": "#d1d5db", "declined": "#fca5a5", "expired": "#f5b431", "undeliverable": "#f87171",
-}  # fmt: skip
+    "queued": "#a0a6ad",
+    "sent": "#93c5fd",
+    "opened": "#c4b5fd",
+    "uploaded": "#7fd88f",
+    "no_footage": "#d1d5db",
+    "declined": "#fca5a5",
+    "expired": "#f5b431",
+    "undeliverable": "#f87171",
+}
 OVERDUE_BG = "#5b1d1d"
 RELOAD_MS = 60_000
 
@@ -74,8 +80,13 @@ class RequestsPanel(QWidget):
     shown_on_map = Signal(str)  # request id
 
     def __init__(
-        self, api: FootageRequestsApi, *, username: str = "", role: str = "analyst",
-        zone: ZoneInfo | None = None, area_map: RequestAreaMap | None = None,
+        self,
+        api: FootageRequestsApi,
+        *,
+        username: str = "",
+        role: str = "analyst",
+        zone: ZoneInfo | None = None,
+        area_map: RequestAreaMap | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -153,7 +164,9 @@ class RequestsPanel(QWidget):
         self.case_filter.returnPressed.connect(self.reload)
         self.case_filter.textChanged.connect(lambda t: self.reload() if not t else None)
         self.refresh_button.clicked.connect(self.reload)
-        QShortcut(QKeySequence("Return"), self.tree, lambda: self.show_on_map(self.tree.currentItem()))
+        QShortcut(
+            QKeySequence("Return"), self.tree, lambda: self.show_on_map(self.tree.currentItem())
+        )
         self.set_user(self.username, self.role)
 
     def set_user(self, username: str, role: str) -> None:
@@ -202,8 +215,10 @@ class RequestsPanel(QWidget):
             return out
 
         run_in_background(
-            fetch, on_success=lambda rows: self._loaded(rows, gen),
-            on_failure=lambda exc: self._load_failed(exc, gen), what="Loading footage requests",
+            fetch,
+            on_success=lambda rows: self._loaded(rows, gen),
+            on_failure=lambda exc: self._load_failed(exc, gen),
+            what="Loading footage requests",
             owner=self.tree,
         )
 
@@ -221,9 +236,14 @@ class RequestsPanel(QWidget):
 
     def _update_status(self) -> None:
         n = len(self.requests)
-        overdue = sum(1 for r in self.requests.values() for i in r.get("items") or [] if i.get("overdue"))
+        overdue = sum(
+            1 for r in self.requests.values() for i in r.get("items") or [] if i.get("overdue")
+        )
         text = f"{n} request{'s' if n != 1 else ''}"
-        self.status_label.setText(text + (f" · {overdue} overdue owner item{'s' if overdue != 1 else ''}" if overdue else ""))
+        self.status_label.setText(
+            text
+            + (f" · {overdue} overdue owner item{'s' if overdue != 1 else ''}" if overdue else "")
+        )
 
     def _load_failed(self, exc: BaseException, gen: int) -> None:
         if gen == self._gen:
@@ -289,8 +309,10 @@ class RequestsPanel(QWidget):
                 self.requests_changed.emit()
 
         run_in_background(
-            lambda: self.api.get(request_id), on_success=got,
-            on_failure=lambda exc: None, what="Reading a footage request",
+            lambda: self.api.get(request_id),
+            on_success=got,
+            on_failure=lambda exc: None,
+            what="Reading a footage request",
         )
 
     # -- rows ------------------------------------------------------------------------
@@ -345,12 +367,18 @@ class RequestsPanel(QWidget):
                 child.setData(0, ID_ROLE, iid)
             state = str(item.get("state") or "")
             cams = item.get("camera_ids") or []
-            child.setText(COL_CASE, f"{item.get('owner_kind') or 'owner'} {item.get('owner_ref') or ''}")
-            child.setToolTip(COL_CASE, f"{len(cams)} camera{'s' if len(cams) != 1 else ''}: {', '.join(cams)}")
+            child.setText(
+                COL_CASE, f"{item.get('owner_kind') or 'owner'} {item.get('owner_ref') or ''}"
+            )
+            child.setToolTip(
+                COL_CASE, f"{len(cams)} camera{'s' if len(cams) != 1 else ''}: {', '.join(cams)}"
+            )
             text = item_state_text(item)
             shared = item.get("shared_with") or []
             if shared:
-                text += f" · shared with {len(shared)} other request{'s' if len(shared) != 1 else ''}"
+                text += (
+                    f" · shared with {len(shared)} other request{'s' if len(shared) != 1 else ''}"
+                )
             if item.get("overdue"):
                 text = "⚠ OVERDUE · " + text
             child.setText(COL_STATE, text)

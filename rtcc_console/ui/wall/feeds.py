@@ -57,13 +57,19 @@ class CameraRef:
         object.__setattr__(self, "tier", Tier(self.tier))  # "integrated" from a drag payload
 
     @classmethod
-    def of(cls, camera: Camera | CameraRef | Mapping[str, Any], *, rank: int | None = None) -> CameraRef:
+    def of(
+        cls, camera: Camera | CameraRef | Mapping[str, Any], *, rank: int | None = None
+    ) -> CameraRef:
         if isinstance(camera, CameraRef):
             return camera if rank is None else cls(camera.id, camera.name, camera.tier, rank)
         if isinstance(camera, Camera):
             return cls(camera.id, camera.name, camera.tier, rank)
-        return cls(str(camera["camera_id"]), str(camera.get("name") or camera["camera_id"]),
-                   Tier(str(camera.get("tier") or Tier.INTEGRATED)), rank)  # fmt: skip
+        return cls(
+            str(camera["camera_id"]),
+            str(camera.get("name") or camera["camera_id"]),
+            Tier(str(camera.get("tier") or Tier.INTEGRATED)),
+            rank,
+        )
 
 
 @dataclass(eq=False)
@@ -110,7 +116,9 @@ class FeedController:
         self.workers_started = 0
 
     # --- opening ------------------------------------------------------------------------
-    def open(self, tile: FeedTile, camera: CameraRef, reason: str, adopt: LiveFeed | None = None) -> LiveFeed:
+    def open(
+        self, tile: FeedTile, camera: CameraRef, reason: str, adopt: LiveFeed | None = None
+    ) -> LiveFeed:
         """Show ``camera`` on ``tile``: adopt a pre-warmed feed or ask for a grant first."""
         self.close(tile, None)
         tile.clear_frame()  # never show the previous camera's picture under a new name
@@ -149,7 +157,9 @@ class FeedController:
         feed.grant = grant
         self._schedule_renewal(feed, grant)
         if not grant.stream_url:
-            self._grant_failed(feed, RuntimeError("the server granted no stream URL for this camera"))
+            self._grant_failed(
+                feed, RuntimeError("the server granted no stream URL for this camera")
+            )
             self.runner.submit(lambda: self.grants.release(grant.id), what="grant release")
             return
         self.start_worker(feed)
@@ -190,7 +200,9 @@ class FeedController:
 
             self.runner.run_on_main(apply)
 
-        worker = self.worker_factory(url, name=feed.camera.name, out_size=self._out_size(feed), on_state=on_state)
+        worker = self.worker_factory(
+            url, name=feed.camera.name, out_size=self._out_size(feed), on_state=on_state
+        )
         made.append(worker)
         self.workers_started += 1
         worker.start()
@@ -240,7 +252,9 @@ class FeedController:
         if stats.width and stats.height and (stats.width, stats.height) != feed.source_size:
             feed.source_size = (stats.width, stats.height)
             self.resize_output(feed)
-        since = None if feed.worker_started_at is None else time.monotonic() - feed.worker_started_at
+        since = (
+            None if feed.worker_started_at is None else time.monotonic() - feed.worker_started_at
+        )
         badge = badge_for(stats, feed.tile.frame_age_s(), since)
         if badge.kind in (FAILED, REVOKED):
             self.close(feed.tile, badge)
@@ -323,12 +337,18 @@ class FeedController:
         want = self._preferred_kind(feed)
         pending = feed.next_worker
         if pending is not None:
-            if feed.next_kind == want and time.monotonic() - feed.next_started_at < SWITCH_GIVE_UP_S:
+            if (
+                feed.next_kind == want
+                and time.monotonic() - feed.next_started_at < SWITCH_GIVE_UP_S
+            ):
                 return
             feed.next_worker = None  # changed our mind, or the other stream never came
             self.runner.submit(pending.stop, what="feed worker stop")
             if feed.next_kind == want:
-                self.on_message("warning", f"{feed.camera.name}: the {want} stream did not start; staying on {feed.url_kind}")
+                self.on_message(
+                    "warning",
+                    f"{feed.camera.name}: the {want} stream did not start; staying on {feed.url_kind}",
+                )
                 feed.url_kind_locked = True
             return
         if want == feed.url_kind or feed.url_kind_locked:
@@ -348,11 +368,16 @@ class FeedController:
         if feed is None:
             return
         reason = badge.detail if badge is not None else "closed"
-        self.dispose(feed, revoke_reason=reason if badge is not None and badge.kind == REVOKED else None,
-                     release=release)
+        self.dispose(
+            feed,
+            revoke_reason=reason if badge is not None and badge.kind == REVOKED else None,
+            release=release,
+        )
         self.on_closed(tile, feed.camera.id, badge.kind if badge is not None else STOPPED)
 
-    def dispose(self, feed: LiveFeed, *, revoke_reason: str | None = None, release: bool = True) -> None:
+    def dispose(
+        self, feed: LiveFeed, *, revoke_reason: str | None = None, release: bool = True
+    ) -> None:
         """Stop the worker and release the grant, off the GUI thread."""
         feed.closed = True
         workers = [w for w in (feed.worker, feed.next_worker) if w is not None]
@@ -369,9 +394,12 @@ class FeedController:
 
         self.runner.submit(shut_down, what=f"closing {feed.camera.name}")
 
-    def feeds_of(self, *, grant_id: str | None = None, camera_id: str | None = None) -> list[LiveFeed]:
+    def feeds_of(
+        self, *, grant_id: str | None = None, camera_id: str | None = None
+    ) -> list[LiveFeed]:
         return [
-            f for f in self.feeds.values()
+            f
+            for f in self.feeds.values()
             if (grant_id is not None and f.grant is not None and f.grant.id == grant_id)
             or (camera_id is not None and f.camera.id == camera_id)
         ]

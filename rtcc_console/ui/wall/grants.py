@@ -96,8 +96,12 @@ class LocalGrantService:
             if old is None:
                 raise GrantDenied("grant is no longer valid")
             new = Grant(
-                old.id, old.camera_id, old.stream_url, old.substream_url,
-                utcnow() + timedelta(seconds=self._ttl_s), self._ttl_s,
+                old.id,
+                old.camera_id,
+                old.stream_url,
+                old.substream_url,
+                utcnow() + timedelta(seconds=self._ttl_s),
+                self._ttl_s,
             )
             self.active[grant_id] = new
         return new
@@ -111,8 +115,13 @@ class LocalGrantService:
     ) -> None:
         with self._lock:
             self.snapshots.append(
-                {"camera_id": camera_id, "grant_id": grant_id, "sha256": sha256,
-                 "taken_at": taken_at, "reason": reason}
+                {
+                    "camera_id": camera_id,
+                    "grant_id": grant_id,
+                    "sha256": sha256,
+                    "taken_at": taken_at,
+                    "reason": reason,
+                }
             )
 
     def load_presets(self) -> dict[str, dict[str, Any]]:

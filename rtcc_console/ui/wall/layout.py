@@ -65,7 +65,12 @@ def spanning(big: int, size: int) -> WallLayout:
 LAYOUTS: dict[str, WallLayout] = {
     layout.name: layout
     for layout in (
-        grid(1), grid(2), grid(3), grid(4), grid(5), grid(6),
+        grid(1),
+        grid(2),
+        grid(3),
+        grid(4),
+        grid(5),
+        grid(6),
         spanning(2, 3),  # 1+5
         spanning(3, 4),  # 1+7
         spanning(2, 4),  # 1+12

@@ -39,7 +39,11 @@ class PresetStore:
             return {}
         except (OSError, ValueError):
             return {}  # a damaged cache must not stop the wall; the server copy remains
-        return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+        return (
+            {str(k): v for k, v in data.items() if isinstance(v, dict)}
+            if isinstance(data, dict)
+            else {}
+        )
 
     def _write_local(self, presets: dict[str, dict[str, Any]]) -> None:
         self.local_file.parent.mkdir(parents=True, exist_ok=True)

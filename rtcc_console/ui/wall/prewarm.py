@@ -27,7 +27,11 @@ class PrewarmPool:
         """Warm the first ``limit`` live-capable cameras not in ``skip``; drop the others."""
         wanted: list[CameraRef] = []
         for camera in cameras:
-            if camera.tier is Tier.INTEGRATED and camera.id not in skip and camera.id not in {c.id for c in wanted}:
+            if (
+                camera.tier is Tier.INTEGRATED
+                and camera.id not in skip
+                and camera.id not in {c.id for c in wanted}
+            ):
                 wanted.append(camera)
             if len(wanted) >= self.limit:
                 break
@@ -64,10 +68,13 @@ class PrewarmPool:
             else:  # the worker's mailbox keeps only the newest frame for the adopting tile
                 self.controller.check_grant(feed, now)
 
-    def revoke(self, *, grant_id: str | None = None, camera_id: str | None = None, reason: str = "") -> int:
+    def revoke(
+        self, *, grant_id: str | None = None, camera_id: str | None = None, reason: str = ""
+    ) -> int:
         """Stop warm feeds whose grant or camera was revoked."""
         hits = [
-            cid for cid, f in self.entries.items()
+            cid
+            for cid, f in self.entries.items()
             if (grant_id is not None and f.grant is not None and f.grant.id == grant_id)
             or (camera_id is not None and cid == camera_id)
         ]

@@ -68,14 +68,17 @@ def write_snapshot(
 ) -> Snapshot:
     """Encode, write atomically, hash and audit one snapshot (blocking)."""
     stamp = taken_at.isoformat(timespec="milliseconds")
-    png = encode_png(image, {
-        "Camera": camera_name,
-        "CameraId": camera_id,
-        "Time": stamp,
-        "User": user,
-        "Reason": reason,
-        "Software": "RTCC Console",
-    })
+    png = encode_png(
+        image,
+        {
+            "Camera": camera_name,
+            "CameraId": camera_id,
+            "Time": stamp,
+            "User": user,
+            "Reason": reason,
+            "Software": "RTCC Console",
+        },
+    )
     digest = hashlib.sha256(png).hexdigest()
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{safe_filename(camera_id)}_{taken_at.strftime('%Y%m%dT%H%M%S_%fZ')}.png"

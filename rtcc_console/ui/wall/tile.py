@@ -99,7 +99,9 @@ class FeedTile(QWidget):
         self._labels: list[tuple[int, int, QImage]] = []
 
     # --- what the wall tells the tile -------------------------------------------------
-    def set_camera(self, name: str, tier: str, *, camera_id: str = "", rank: int | None = None) -> None:
+    def set_camera(
+        self, name: str, tier: str, *, camera_id: str = "", rank: int | None = None
+    ) -> None:
         """Name the tile: ``#rank name`` on the first line, ``id · TIER`` on the second, so
         two cameras with the same name are told apart and a long name is never cut for the
         badge's sake (the badge moves down a line instead)."""
@@ -196,8 +198,11 @@ class FeedTile(QWidget):
         """A small pre-rendered text box (painted every frame, rendered only on change)."""
         metrics = QFontMetrics(font)
         text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(20, max_w - 10))
-        image = QImage(metrics.horizontalAdvance(text) + 10, metrics.height() + 4,
-                       QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(
+            metrics.horizontalAdvance(text) + 10,
+            metrics.height() + 4,
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
         image.fill(bg)
         p = QPainter(image)
         p.setFont(font)
@@ -207,15 +212,25 @@ class FeedTile(QWidget):
         return image
 
     def _overlay_labels(self) -> list[tuple[int, int, QImage]]:
-        key = (self.width(), self.height(), self.camera_name, self.camera_tier, self.camera_id,
-               self.camera_rank, self.badge, self.stats_text if self.show_stats else "")
+        key = (
+            self.width(),
+            self.height(),
+            self.camera_name,
+            self.camera_tier,
+            self.camera_id,
+            self.camera_rank,
+            self.badge,
+            self.stats_text if self.show_stats else "",
+        )
         if key == self._labels_key:
             return self._labels
         labels: list[tuple[int, int, QImage]] = []
         shade = QColor(0, 0, 0, 170)
         badge: QImage | None = None
         if self.badge.kind != EMPTY:
-            badge = self._label(self.badge.text, self._bold, QColor(self.badge.colour), self.width() - 8)
+            badge = self._label(
+                self.badge.text, self._bold, QColor(self.badge.colour), self.width() - 8
+            )
         title_h = 0
         badge_row = 4
         if self.camera_name:
@@ -257,9 +272,14 @@ class FeedTile(QWidget):
             message = badge.detail
         if message:
             painter.setFont(self._bold if badge.kind in TERMINAL else self._font)
-            painter.setPen(QColor(badge.colour).lighter(170) if badge.kind in TERMINAL else QColor("#cbd5e1"))
-            painter.drawText(self.rect().adjusted(10, 28, -10, -10),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, message)
+            painter.setPen(
+                QColor(badge.colour).lighter(170) if badge.kind in TERMINAL else QColor("#cbd5e1")
+            )
+            painter.drawText(
+                self.rect().adjusted(10, 28, -10, -10),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                message,
+            )
         if self.drop_highlighted or self.selected:
             colour = QColor("#38bdf8") if self.drop_highlighted else QColor("#e5e7eb")
             painter.setPen(QPen(colour, 3 if self.drop_highlighted else 1))

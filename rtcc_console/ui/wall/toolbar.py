@@ -24,7 +24,9 @@ class WallActions(QObject):
         self.open_top = QAction("Open top cameras", wall)
         self.open_top.setShortcut(QKeySequence("Ctrl+Shift+O"))
         self.open_top.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.open_top.setToolTip("Open the top-ranked integrated cameras of the selected call (Ctrl+Shift+O)")
+        self.open_top.setToolTip(
+            "Open the top-ranked integrated cameras of the selected call (Ctrl+Shift+O)"
+        )
         self.open_top.triggered.connect(wall.open_top_requested)
         self.stats = QAction("Stats (i)", wall)
         self.stats.setCheckable(True)
@@ -34,7 +36,9 @@ class WallActions(QObject):
         self.snapshot.setToolTip("Save the selected tile's frame as an audited PNG")
         self.snapshot.triggered.connect(lambda: wall.take_snapshot())
         self.clip = QAction("Save 30 s", wall)
-        self.clip.setToolTip("Save the selected tile's last 30 seconds as an audited MP4 (no re-encoding)")
+        self.clip.setToolTip(
+            "Save the selected tile's last 30 seconds as an audited MP4 (no re-encoding)"
+        )
         self.clip.triggered.connect(lambda: wall.save_clip())
         self.save_preset = QAction("Save preset…", wall)
         self.save_preset.triggered.connect(lambda: _ask_and_save(wall))

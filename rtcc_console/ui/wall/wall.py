@@ -70,7 +70,9 @@ class _TileGrid(QWidget):
                 tile.setVisible(tile is self.maximised)
             self.maximised.setGeometry(0, 0, self.width(), self.height())
             return
-        for tile, (x, y, w, h) in zip(self.tiles, self.layout_spec.rects(self.width(), self.height()), strict=True):
+        for tile, (x, y, w, h) in zip(
+            self.tiles, self.layout_spec.rects(self.width(), self.height()), strict=True
+        ):
             tile.setGeometry(x, y, w, h)
             tile.setVisible(True)
 
@@ -86,7 +88,9 @@ class VideoWall(QWidget):
     open_top_requested = Signal()  # the console answers with open_cameras(top cameras)
     snapshot_saved = Signal(str, str)  # path, sha256
     clip_saved = Signal(str, str)  # path, sha256 (an MP4 remuxed from the packet ring)
-    evidence_saved = Signal(str, str, str)  # path, sha256, camera id: a clip or snapshot for the vault
+    evidence_saved = Signal(
+        str, str, str
+    )  # path, sha256, camera id: a clip or snapshot for the vault
     message_shown = Signal(str, str)  # level ("info"/"warning"/"error"), text
     presets_changed = Signal(list)  # preset names
     footage_request_wanted = Signal(str)  # camera id: a request-only camera was dropped
@@ -110,8 +114,11 @@ class VideoWall(QWidget):
         self.snapshot_dir = snapshot_dir
         self.runner = BackgroundRunner(on_error=lambda text: self.show_message("error", text))
         self.feeds = FeedController(
-            grants, worker_factory or default_worker_factory, self.runner,
-            on_message=self.show_message, on_closed=self._feed_closed,
+            grants,
+            worker_factory or default_worker_factory,
+            self.runner,
+            on_message=self.show_message,
+            on_closed=self._feed_closed,
         )
         self.prewarm_pool = PrewarmPool(self.feeds, limit=prewarm_limit, keep_s=prewarm_keep_s)
         self._presets_file = presets_file  # an explicit file (tests) gets a per-user sibling
@@ -165,10 +172,10 @@ class VideoWall(QWidget):
         """Switch layout; tiles beyond the new count close (their grants are released)."""
         spec = LAYOUTS[name]
         tiles = self.grid.tiles
-        for tile in tiles[spec.tile_count:]:
+        for tile in tiles[spec.tile_count :]:
             self.feeds.close(tile, None)
             tile.deleteLater()
-        del tiles[spec.tile_count:]
+        del tiles[spec.tile_count :]
         while len(tiles) < spec.tile_count:
             tile = FeedTile(len(tiles), self.grid)
             tile.show_stats = self.show_stats
@@ -266,13 +273,18 @@ class VideoWall(QWidget):
         if tile_index is None:
             tile_index = self._free_tile_index()
         if not 0 <= tile_index < len(self.grid.tiles):
-            self.show_message("error", f"There is no tile {tile_index + 1} in layout {self.layout_name}.")
+            self.show_message(
+                "error", f"There is no tile {tile_index + 1} in layout {self.layout_name}."
+            )
             return False
         tile = self.grid.tiles[tile_index]
         if ref.tier is not Tier.INTEGRATED:
             # No live view exists: offer the footage request and leave every tile alone.
             self.footage_request_wanted.emit(ref.id)
-            self.show_message("info", f"{ref.name} is a registered camera: no live view; request its footage instead.")
+            self.show_message(
+                "info",
+                f"{ref.name} is a registered camera: no live view; request its footage instead.",
+            )
             return False
         if _revoked(camera):
             self.show_message("warning", f"{ref.name}: the owner revoked access to this camera.")
@@ -386,7 +398,9 @@ class VideoWall(QWidget):
             if feed.tile is not None:
                 self.feeds.close(feed.tile, Badge(REVOKED, text))
                 closed += 1
-        closed += self.prewarm_pool.revoke(grant_id=grant_id, camera_id=None if grant_id else camera_id, reason=text)
+        closed += self.prewarm_pool.revoke(
+            grant_id=grant_id, camera_id=None if grant_id else camera_id, reason=text
+        )
         return closed
 
     def on_camera_changed(self, camera: Camera) -> None:
@@ -415,7 +429,9 @@ class VideoWall(QWidget):
         if not reason.strip():
             return []  # no reason, no grant: the console prefills it from the call
         on_wall = {f.camera.id for f in self.feeds.feeds.values()}
-        return self.prewarm_pool.prewarm([CameraRef.of(c) for c in cameras], reason.strip(), on_wall)
+        return self.prewarm_pool.prewarm(
+            [CameraRef.of(c) for c in cameras], reason.strip(), on_wall
+        )
 
     # --- timer --------------------------------------------------------------------------
     def _on_timer(self) -> None:
@@ -481,7 +497,9 @@ class VideoWall(QWidget):
         """Sign-out: close every live view (tiles and pre-warmed feeds) and return the ids of
         their grants, without releasing them one by one here: the console's session ends
         them with its token still valid, then revokes the token (``ConsoleSession``)."""
-        ids = [f.grant.id for f in self.feeds.feeds.values() if f.grant is not None and not f.closed]
+        ids = [
+            f.grant.id for f in self.feeds.feeds.values() if f.grant is not None and not f.closed
+        ]
         ids += self.prewarm_pool.grant_ids()
         for tile in list(self.feeds.feeds):
             self.feeds.close(tile, None, release=False)
@@ -533,4 +551,3 @@ class VideoWall(QWidget):
             self.toggle_maximised(self.grid.maximised.index)
             return
         super().keyPressEvent(event)
-

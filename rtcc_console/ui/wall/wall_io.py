@@ -43,21 +43,32 @@ def take_snapshot(wall: VideoWall, tile_index: int | None = None) -> bool:
     camera, grant_id, reason = feed.camera, feed.grant.id, feed.reason
 
     def done(snap: Snapshot) -> None:
-        wall.show_message("info", f"Snapshot of {camera.name} saved: {snap.path} (SHA-256 {snap.sha256[:12]}…)")
+        wall.show_message(
+            "info", f"Snapshot of {camera.name} saved: {snap.path} (SHA-256 {snap.sha256[:12]}…)"
+        )
         wall.snapshot_saved.emit(str(snap.path), snap.sha256)
         wall.evidence_saved.emit(str(snap.path), snap.sha256, camera.id)  # into the vault
 
     wall.runner.submit(
         lambda: write_snapshot(
-            copy, folder=folder, camera_id=camera.id, camera_name=camera.name,
-            grant_id=grant_id, user=wall.user, reason=reason, taken_at=taken_at,
+            copy,
+            folder=folder,
+            camera_id=camera.id,
+            camera_name=camera.name,
+            grant_id=grant_id,
+            user=wall.user,
+            reason=reason,
+            taken_at=taken_at,
             grants=wall.grants,
         ),
         on_done=done,
-        on_failed=lambda exc: wall.show_message("error", f"Snapshot of {camera.name} failed: {exc}"),
+        on_failed=lambda exc: wall.show_message(
+            "error", f"Snapshot of {camera.name} failed: {exc}"
+        ),
         what="snapshot",
     )
     return True
+
 
 def save_clip(wall: VideoWall, tile_index: int | None = None, seconds: float = 30.0) -> bool:
     """Write the tile's last ``seconds`` as an MP4 remuxed from the worker's packet ring
@@ -80,8 +91,9 @@ def save_clip(wall: VideoWall, tile_index: int | None = None, seconds: float = 3
         worker.save_clip(part, seconds)
         digest = hashlib.sha256(part.read_bytes()).hexdigest()
         os.replace(part, path)
-        wall.grants.record_snapshot(camera.id, grant_id, digest, taken_at,
-                                    f"{reason} (video clip, last {seconds:.0f} s)")
+        wall.grants.record_snapshot(
+            camera.id, grant_id, digest, taken_at, f"{reason} (video clip, last {seconds:.0f} s)"
+        )
         return path, digest
 
     def done(result: tuple[Path, str]) -> None:
@@ -108,9 +120,16 @@ def current_preset(wall: VideoWall) -> dict[str, Any]:
         if feed.camera.id in seen:  # a preset never holds a camera twice
             continue
         seen.add(feed.camera.id)
-        tiles.append({"index": tile.index, "camera_id": feed.camera.id, "name": feed.camera.name,
-                      "tier": feed.camera.tier})
+        tiles.append(
+            {
+                "index": tile.index,
+                "camera_id": feed.camera.id,
+                "name": feed.camera.name,
+                "tier": feed.camera.tier,
+            }
+        )
     return {"version": PRESET_VERSION, "layout": wall.layout_name, "tiles": tiles}
+
 
 def save_preset(wall: VideoWall, name: str) -> None:
     """Save the wall under ``name`` for this user (server; local file when offline)."""
@@ -120,22 +139,29 @@ def save_preset(wall: VideoWall, name: str) -> None:
         if on_server:
             wall.show_message("info", f"Preset “{name}” saved.")
         else:
-            wall.show_message("warning", f"Server unreachable: preset “{name}” saved on this workstation only.")
+            wall.show_message(
+                "warning", f"Server unreachable: preset “{name}” saved on this workstation only."
+            )
         refresh_presets(wall)
 
     wall.runner.submit(
-        lambda: wall.presets.save(name, layout), on_done=done,
+        lambda: wall.presets.save(name, layout),
+        on_done=done,
         on_failed=lambda exc: wall.show_message("error", f"Saving preset “{name}” failed: {exc}"),
     )
 
+
 def delete_preset(wall: VideoWall, name: str) -> None:
     wall.runner.submit(
-        lambda: wall.presets.delete(name), on_done=lambda _ok: refresh_presets(wall),
+        lambda: wall.presets.delete(name),
+        on_done=lambda _ok: refresh_presets(wall),
         on_failed=lambda exc: wall.show_message("error", f"Deleting preset “{name}” failed: {exc}"),
     )
 
+
 def refresh_presets(wall: VideoWall) -> None:
     """Reload the preset names into the toolbar (and ``presets_changed``)."""
+
     def done(result: tuple[dict[str, dict[str, Any]], bool]) -> None:
         presets, _online = result
         wall.preset_names = sorted(presets)
@@ -143,6 +169,7 @@ def refresh_presets(wall: VideoWall) -> None:
         wall.presets_changed.emit(wall.preset_names)
 
     wall.runner.submit(wall.presets.load, on_done=done, what="loading presets")
+
 
 def restore_preset(wall: VideoWall, name: str) -> None:
     """Apply a preset: its layout, then each camera opened with the current reason."""
@@ -164,9 +191,14 @@ def restore_preset(wall: VideoWall, name: str) -> None:
             if 0 <= index < len(wall.grid.tiles):
                 wall.open_camera(CameraRef.of(item), reason, index)
         if not online:
-            wall.show_message("warning", f"Server unreachable: restored “{name}” from this workstation's copy.")
+            wall.show_message(
+                "warning", f"Server unreachable: restored “{name}” from this workstation's copy."
+            )
 
     wall.runner.submit(
-        wall.presets.load, on_done=apply,
-        on_failed=lambda exc: wall.show_message("error", f"Restoring preset “{name}” failed: {exc}"),
+        wall.presets.load,
+        on_done=apply,
+        on_failed=lambda exc: wall.show_message(
+            "error", f"Restoring preset “{name}” failed: {exc}"
+        ),
     )

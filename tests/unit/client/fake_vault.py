@@ -49,17 +49,32 @@ class FakeVault:
 
     def add(self, evidence_id: str, data: bytes, **fields: Any) -> dict[str, Any]:
         item = {
-            "id": evidence_id, "sha256": hashlib.sha256(data).hexdigest(),
-            "sha512": hashlib.sha512(data).hexdigest(), "size": len(data),
-            "filename": fields.pop("filename", f"{evidence_id}.mp4"), "kind": "video",
-            "integrity": "ok", "case_numbers": ["26-000001"], "received_at": "2026-11-29T18:00:00+00:00",
-            "media": {"duration_s": 4.0, "codec": "h264", "width": 320, "height": 180,
-                      "start_time": "2026-11-29T03:00:00+00:00"},
-            "clock_offset_s": 0.0, "owner_kind": "residential", "camera_id": "cam-000001",
-            "call_id": "call-1", "requested_window": {"start": "2026-11-29T02:30:00+00:00",
-                                                      "end": "2026-11-29T03:30:00+00:00"},
+            "id": evidence_id,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha512": hashlib.sha512(data).hexdigest(),
+            "size": len(data),
+            "filename": fields.pop("filename", f"{evidence_id}.mp4"),
+            "kind": "video",
+            "integrity": "ok",
+            "case_numbers": ["26-000001"],
+            "received_at": "2026-11-29T18:00:00+00:00",
+            "media": {
+                "duration_s": 4.0,
+                "codec": "h264",
+                "width": 320,
+                "height": 180,
+                "start_time": "2026-11-29T03:00:00+00:00",
+            },
+            "clock_offset_s": 0.0,
+            "owner_kind": "residential",
+            "camera_id": "cam-000001",
+            "call_id": "call-1",
+            "requested_window": {
+                "start": "2026-11-29T02:30:00+00:00",
+                "end": "2026-11-29T03:30:00+00:00",
+            },
             "has_thumbnail": False,
-        }  # fmt: skip
+        }
         item.update(fields)
         with self.lock:
             self.items[evidence_id] = item
@@ -67,8 +82,13 @@ class FakeVault:
         return item
 
     # -- HTTP ----------------------------------------------------------------------------
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: bytes | dict[str, Any],
-              headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    def _send(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes | dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         raw = json.dumps(body).encode() if isinstance(body, dict) else body
         h.send_response(status)
         h.send_header("Content-Length", str(len(raw)))
@@ -106,25 +126,39 @@ class FakeVault:
         with self.lock:
             if method == "GET" and p == "/evidence":
                 items = [
-                    i for i in self.items.values()
+                    i
+                    for i in self.items.values()
                     if params.get("call_id") in (None, i.get("call_id"))
-                    and (params.get("case_number") is None or params["case_number"] in i["case_numbers"])
+                    and (
+                        params.get("case_number") is None
+                        or params["case_number"] in i["case_numbers"]
+                    )
                 ]
-                return self._send(h, 200, {"items": items, "total": len(items), "limit": 200, "offset": 0})
+                return self._send(
+                    h, 200, {"items": items, "total": len(items), "limit": 200, "offset": 0}
+                )
             m = re.fullmatch(r"/evidence/([^/]+)(/\w+)?", p)
             if m and m.group(1) in self.items:
                 eid, sub = m.group(1), m.group(2) or ""
                 if sub == "/content":
                     if eid in self.failed:
                         self.items[eid]["integrity"] = "failed"
-                        return self._send(h, 409, {"detail": f"integrity failure: {eid} does not match its SHA-256"})
+                        return self._send(
+                            h,
+                            409,
+                            {"detail": f"integrity failure: {eid} does not match its SHA-256"},
+                        )
                     data = self.blobs[eid]
                     rng = h.headers.get("Range")
                     if rng:
                         a, _, b = rng.removeprefix("bytes=").partition("-")
                         end = int(b) if b else len(data) - 1
-                        return self._send(h, 206, data[int(a) : end + 1],
-                                          {"Content-Range": f"bytes {a}-{end}/{len(data)}"})  # fmt: skip
+                        return self._send(
+                            h,
+                            206,
+                            data[int(a) : end + 1],
+                            {"Content-Range": f"bytes {a}-{end}/{len(data)}"},
+                        )
                     if eid not in self.slow:
                         return self._send(h, 200, data)
                     slow_data = data  # sent below, outside the lock
@@ -137,14 +171,26 @@ class FakeVault:
             if method == "POST" and p == "/evidence/snapshots":
                 req = json.loads(body)
                 self.snapshots.append(req)
-                new = dict(self.items[req["evidence_id"]], id=f"ev-snap-{len(self.snapshots)}",
-                           kind="image", derived_from=req["evidence_id"])  # fmt: skip
+                new = dict(
+                    self.items[req["evidence_id"]],
+                    id=f"ev-snap-{len(self.snapshots)}",
+                    kind="image",
+                    derived_from=req["evidence_id"],
+                )
                 return self._send(h, 201, new)
             m = re.fullmatch(r"/cases/([^/]+)/export", p)
             if method == "POST" and m:
-                self.export = {"id": "exp-1", "case_number": m.group(1), "status": "running",
-                               "progress": 0.0, "bytes_done": 0, "bytes_total": len(self.export_blob),
-                               "error": None, "download_url": None, "sha256": None}  # fmt: skip
+                self.export = {
+                    "id": "exp-1",
+                    "case_number": m.group(1),
+                    "status": "running",
+                    "progress": 0.0,
+                    "bytes_done": 0,
+                    "bytes_total": len(self.export_blob),
+                    "error": None,
+                    "download_url": None,
+                    "sha256": None,
+                }
                 return self._send(h, 202, self.export)
             m = re.fullmatch(r"/cases/([^/]+)/exports/([^/]+)(/\w+)?", p)
             if m and self.export is not None:
@@ -159,8 +205,10 @@ class FakeVault:
                     self.export["progress"] = step
                     if step >= 1.0:
                         self.export.update(
-                            status="done", sha256=hashlib.sha256(self.export_blob).hexdigest(),
-                            download_url=f"/api/v1/cases/{m.group(1)}/exports/exp-1/download")  # fmt: skip
+                            status="done",
+                            sha256=hashlib.sha256(self.export_blob).hexdigest(),
+                            download_url=f"/api/v1/cases/{m.group(1)}/exports/exp-1/download",
+                        )
                 return self._send(h, 200, self.export)
         if slow_data is not None:
             return self._send_slowly(h, slow_data)

@@ -32,9 +32,17 @@ def ev(vault: FakeVault, tmp_path: Path) -> EvidenceApi:
 
 
 def test_parsing_keeps_no_owner_identity_and_corrects_the_clock() -> None:
-    raw = {"id": "ev-1", "sha256": "ab" * 32, "size": 10, "filename": "a.mp4", "integrity": "weird",
-           "owner_kind": "business", "owner_name": "Jane Roe", "clock_offset_s": 90.0,
-           "media": {"start_time": "2026-11-29T03:00:00Z", "duration_s": 30}}  # fmt: skip
+    raw = {
+        "id": "ev-1",
+        "sha256": "ab" * 32,
+        "size": 10,
+        "filename": "a.mp4",
+        "integrity": "weird",
+        "owner_kind": "business",
+        "owner_name": "Jane Roe",
+        "clock_offset_s": 90.0,
+        "media": {"start_time": "2026-11-29T03:00:00Z", "duration_s": 30},
+    }
     item = evidence_from_json(raw)
     assert item.integrity == "unverified"  # unknown states never pass for "ok"
     assert "Jane" not in repr(item)
@@ -99,7 +107,9 @@ def test_download_cancel_leaves_a_resumable_part(vault: FakeVault, ev: EvidenceA
     assert not ev.cached_path(item).exists()
 
 
-def test_export_progress_download_and_cancel(vault: FakeVault, ev: EvidenceApi, tmp_path: Path) -> None:
+def test_export_progress_download_and_cancel(
+    vault: FakeVault, ev: EvidenceApi, tmp_path: Path
+) -> None:
     vault.export_blob = b"PK" + DATA
     vault.export_steps = [0.25, 0.5, 1.0]
     job = ev.start_export("26-000001")
@@ -120,7 +130,9 @@ def test_export_progress_download_and_cancel(vault: FakeVault, ev: EvidenceApi, 
     assert any(r[1].endswith("/exports/exp-1/cancel") for r in vault.requests)
 
 
-def test_export_download_with_wrong_hash_is_discarded(vault: FakeVault, ev: EvidenceApi, tmp_path: Path) -> None:
+def test_export_download_with_wrong_hash_is_discarded(
+    vault: FakeVault, ev: EvidenceApi, tmp_path: Path
+) -> None:
     vault.export_blob = b"PK-package"
     vault.export_steps = [1.0]
     job = ev.wait_export(ev.start_export("26-000001"), poll_s=0.01)
@@ -137,7 +149,9 @@ def test_snapshot_asks_the_vault(vault: FakeVault, ev: EvidenceApi) -> None:
     assert vault.snapshots == [{"evidence_id": "ev-1", "at_s": 1.4, "case_number": "26-000001"}]
 
 
-def test_export_download_cancelled_leaves_nothing(vault: FakeVault, ev: EvidenceApi, tmp_path: Path) -> None:
+def test_export_download_cancelled_leaves_nothing(
+    vault: FakeVault, ev: EvidenceApi, tmp_path: Path
+) -> None:
     vault.export_blob = b"PK" + DATA
     vault.export_steps = [1.0]
     job = ev.wait_export(ev.start_export("26-000001"), poll_s=0.01)

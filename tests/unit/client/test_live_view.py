@@ -30,9 +30,17 @@ class StandIn:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
-                stand_in.seen.append({"method": self.command, "path": self.path, "body": body,
-                                      "auth": self.headers.get("Authorization")})
-                status, answer = stand_in.routes.get((self.command, self.path), (404, {"detail": "no route"}))
+                stand_in.seen.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "body": body,
+                        "auth": self.headers.get("Authorization"),
+                    }
+                )
+                status, answer = stand_in.routes.get(
+                    (self.command, self.path), (404, {"detail": "no route"})
+                )
                 data = b"" if answer is None else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -68,8 +76,14 @@ def service_for(url: str, token: str, **kwargs: Any) -> ServerGrantService:
     return ServerGrantService(api, **kwargs)
 
 
-GRANT = {"id": "lg-1", "camera_id": "cam-001", "stream_url": "rtsp://u:p@10.0.0.5/live",
-         "substream_url": None, "expires_at": "2026-11-21T05:30:00+00:00", "ttl_s": 60}
+GRANT = {
+    "id": "lg-1",
+    "camera_id": "cam-001",
+    "stream_url": "rtsp://u:p@10.0.0.5/live",
+    "substream_url": None,
+    "expires_at": "2026-11-21T05:30:00+00:00",
+    "ttl_s": 60,
+}
 
 
 def test_acquire_posts_the_reason_with_the_token_and_parses_the_grant(stand_in: StandIn) -> None:
@@ -82,13 +96,19 @@ def test_acquire_posts_the_reason_with_the_token_and_parses_the_grant(stand_in: 
 
 
 def test_a_403_becomes_grant_denied_with_the_policy_reason(stand_in: StandIn) -> None:
-    stand_in.routes[("POST", "/api/v1/cameras/cam-001/live-grants")] = (403, {"detail": "owner shares only in emergencies"})
+    stand_in.routes[("POST", "/api/v1/cameras/cam-001/live-grants")] = (
+        403,
+        {"detail": "owner shares only in emergencies"},
+    )
     with pytest.raises(GrantDenied, match="only in emergencies"):
         service_for(stand_in.url, "t").acquire("cam-001", "case 1")
 
 
 def test_a_410_renewal_is_a_denial_and_release_delete_is_sent(stand_in: StandIn) -> None:
-    stand_in.routes[("POST", "/api/v1/live-grants/lg-1/renew")] = (410, {"detail": "consent withdrawn"})
+    stand_in.routes[("POST", "/api/v1/live-grants/lg-1/renew")] = (
+        410,
+        {"detail": "consent withdrawn"},
+    )
     stand_in.routes[("DELETE", "/api/v1/live-grants/lg-1")] = (204, None)
     api = ApiClient(stand_in.url)
     api._token = "stale-token"
@@ -97,18 +117,28 @@ def test_a_410_renewal_is_a_denial_and_release_delete_is_sent(stand_in: StandIn)
     with pytest.raises(GrantDenied, match="consent withdrawn"):
         service.renew("lg-1")
     service.release("lg-1")
-    assert stand_in.seen[-1]["method"] == "DELETE" and stand_in.seen[-1]["auth"] == "Bearer fresh-token"
+    assert (
+        stand_in.seen[-1]["method"] == "DELETE"
+        and stand_in.seen[-1]["auth"] == "Bearer fresh-token"
+    )
 
 
 def test_snapshot_audit_and_presets_use_the_contract_routes(stand_in: StandIn) -> None:
     stand_in.routes[("POST", "/api/v1/cameras/cam-001/snapshots")] = (201, {})
     stand_in.routes[("PUT", "/api/v1/me/presets/Elm%20corridor")] = (200, {})
-    stand_in.routes[("GET", "/api/v1/me/presets")] = (200, {"items": [{"name": "Elm corridor", "layout": {"layout": "2x2"}}]})
+    stand_in.routes[("GET", "/api/v1/me/presets")] = (
+        200,
+        {"items": [{"name": "Elm corridor", "layout": {"layout": "2x2"}}]},
+    )
     service = service_for(stand_in.url, "t")
     taken = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
     service.record_snapshot("cam-001", "lg-1", "ab" * 32, taken, "case 1")
-    assert stand_in.seen[0]["body"] == {"grant_id": "lg-1", "taken_at": "2026-11-21T06:00:00+00:00",
-                                        "sha256": "ab" * 32, "reason": "case 1"}
+    assert stand_in.seen[0]["body"] == {
+        "grant_id": "lg-1",
+        "taken_at": "2026-11-21T06:00:00+00:00",
+        "sha256": "ab" * 32,
+        "reason": "case 1",
+    }
     service.save_preset("Elm corridor", {"layout": "2x2"})
     assert stand_in.seen[1]["body"] == {"layout": {"layout": "2x2"}}
     assert service.load_presets() == {"Elm corridor": {"layout": "2x2"}}

@@ -33,15 +33,20 @@ def test_area_text_gives_square_metres_and_square_miles() -> None:
     assert square_miles(0.5 * 2_589_988.110336) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize(("item", "text"), [
-    ({"state": "uploaded", "files": 1}, "uploaded (1 file)"),
-    ({"state": "uploaded", "files": 3}, "uploaded (3 files)"),
-    ({"state": "no_footage"}, "no footage"),
-    ({"state": "undeliverable", "state_reason": "550 5.1.1 mailbox unavailable"},
-     "undeliverable: 550 5.1.1 mailbox unavailable"),
-    ({"state": "sent", "state_reason": "ignored"}, "sent"),
-    ({"state": "declined", "state_reason": None}, "declined"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("item", "text"),
+    [
+        ({"state": "uploaded", "files": 1}, "uploaded (1 file)"),
+        ({"state": "uploaded", "files": 3}, "uploaded (3 files)"),
+        ({"state": "no_footage"}, "no footage"),
+        (
+            {"state": "undeliverable", "state_reason": "550 5.1.1 mailbox unavailable"},
+            "undeliverable: 550 5.1.1 mailbox unavailable",
+        ),
+        ({"state": "sent", "state_reason": "ignored"}, "sent"),
+        ({"state": "declined", "state_reason": None}, "declined"),
+    ],
+)
 def test_item_state_text(item: dict[str, Any], text: str) -> None:
     assert item_state_text(item) == text
 
@@ -59,16 +64,34 @@ def test_quick_windows_are_relative_to_the_call_and_never_in_the_future() -> Non
 def test_draft_body_is_the_contract_body() -> None:
     start = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
     area = {"kind": "circle", "center": {"lat": 32.7, "lon": -96.9}, "radius_m": 100}
-    draft = RequestDraft(case_number=" 26-1 ", area=area, window_start=start, window_end=start + timedelta(hours=1),
-                         message="m", offence_category="theft", call_id="call-1", override_reason="")
+    draft = RequestDraft(
+        case_number=" 26-1 ",
+        area=area,
+        window_start=start,
+        window_end=start + timedelta(hours=1),
+        message="m",
+        offence_category="theft",
+        call_id="call-1",
+        override_reason="",
+    )
     body = draft.body()
     assert body == {
-        "client_key": draft.client_key, "case_number": "26-1", "offence_category": "theft", "call_id": "call-1",
-        "area": area, "window_start": "2026-11-29T03:00:00+00:00", "window_end": "2026-11-29T04:00:00+00:00",
-        "message": "m", "camera_ids": None, "override_reason": None,
-    }  # fmt: skip
+        "client_key": draft.client_key,
+        "case_number": "26-1",
+        "offence_category": "theft",
+        "call_id": "call-1",
+        "area": area,
+        "window_start": "2026-11-29T03:00:00+00:00",
+        "window_end": "2026-11-29T04:00:00+00:00",
+        "message": "m",
+        "camera_ids": None,
+        "override_reason": None,
+    }
     assert 8 <= len(draft.client_key) <= 64
-    assert RequestDraft(case_number="x", area=area, window_start=start, window_end=start).client_key != draft.client_key
+    assert (
+        RequestDraft(case_number="x", area=area, window_start=start, window_end=start).client_key
+        != draft.client_key
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -109,35 +132,63 @@ def http() -> Iterator[tuple[FootageRequestsApi, type[_Handler]]]:
 
 def _draft() -> RequestDraft:
     start = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
-    return RequestDraft(case_number="26-1", area={"kind": "circle", "center": {"lat": 1, "lon": 2}, "radius_m": 5},
-                        window_start=start, window_end=start + timedelta(hours=13))
+    return RequestDraft(
+        case_number="26-1",
+        area={"kind": "circle", "center": {"lat": 1, "lon": 2}, "radius_m": 5},
+        window_start=start,
+        window_end=start + timedelta(hours=13),
+    )
 
 
-def test_a_named_limit_becomes_limit_exceeded(http: tuple[FootageRequestsApi, type[_Handler]]) -> None:
+def test_a_named_limit_becomes_limit_exceeded(
+    http: tuple[FootageRequestsApi, type[_Handler]],
+) -> None:
     api, handler = http
-    handler.answers["/api/v1/footage-requests"] = (422, {"detail": {
-        "limit": "max_window", "message": "window is 13.0 h; the agency allows at most 12.0 h", "overridable": True}})
+    handler.answers["/api/v1/footage-requests"] = (
+        422,
+        {
+            "detail": {
+                "limit": "max_window",
+                "message": "window is 13.0 h; the agency allows at most 12.0 h",
+                "overridable": True,
+            }
+        },
+    )
     with pytest.raises(LimitExceeded) as err:
         api.create(_draft())
-    assert err.value.limit == "max_window" and err.value.overridable and "12.0 h" in err.value.message
+    assert (
+        err.value.limit == "max_window" and err.value.overridable and "12.0 h" in err.value.message
+    )
     assert handler.seen[-1][2]["case_number"] == "26-1"
 
 
 def test_other_refusals_keep_their_types(http: tuple[FootageRequestsApi, type[_Handler]]) -> None:
     api, handler = http
-    handler.answers["/api/v1/footage-requests"] = (422, {"detail": [{"loc": ["body", "area"], "msg": "area: polygon crosses itself"}]})
+    handler.answers["/api/v1/footage-requests"] = (
+        422,
+        {"detail": [{"loc": ["body", "area"], "msg": "area: polygon crosses itself"}]},
+    )
     with pytest.raises(ApiError) as err:
         api.create(_draft())
     assert not isinstance(err.value, LimitExceeded) and "crosses itself" in err.value.detail
-    handler.answers["/api/v1/footage-requests"] = (403, {"detail": "scope=all requires the supervisor role"})
+    handler.answers["/api/v1/footage-requests"] = (
+        403,
+        {"detail": "scope=all requires the supervisor role"},
+    )
     with pytest.raises(Forbidden):
         api.list_requests(scope="all")
-    assert handler.seen[-1][1].startswith("/api/v1/footage-requests?") and "scope=all" in handler.seen[-1][1]
+    assert (
+        handler.seen[-1][1].startswith("/api/v1/footage-requests?")
+        and "scope=all" in handler.seen[-1][1]
+    )
 
 
 def test_list_sends_only_the_filters_given(http: tuple[FootageRequestsApi, type[_Handler]]) -> None:
     api, handler = http
-    handler.answers["/api/v1/footage-requests"] = (200, {"items": [], "total": 0, "limit": 200, "offset": 0})
+    handler.answers["/api/v1/footage-requests"] = (
+        200,
+        {"items": [], "total": 0, "limit": 200, "offset": 0},
+    )
     assert api.list_requests(case_number=" 26-9 ", state="declined")["total"] == 0
     path = handler.seen[-1][1]
     assert "case_number=26-9" in path and "state=declined" in path and "scope=mine" in path

@@ -84,10 +84,12 @@ def test_common_priority_maps_onto_one_to_nine(eido_priority: int, ours: int) ->
 
 def test_polygon_gives_centroid_and_covering_radius() -> None:
     ring = "32.780 -96.800 32.780 -96.798 32.782 -96.798 32.782 -96.800 32.780 -96.800"
-    call = parse_call(with_location(
-        '<gml:Polygon srsName="urn:ogc:def:crs:EPSG::4326"><gml:exterior><gml:LinearRing>'
-        f"<gml:posList>{ring}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
-    ))  # fmt: skip
+    call = parse_call(
+        with_location(
+            '<gml:Polygon srsName="urn:ogc:def:crs:EPSG::4326"><gml:exterior><gml:LinearRing>'
+            f"<gml:posList>{ring}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
+        )
+    )
     assert call.location is not None
     assert call.location.lat == pytest.approx(32.781) and call.location.lon == pytest.approx(
         -96.799
@@ -96,9 +98,11 @@ def test_polygon_gives_centroid_and_covering_radius() -> None:
 
 
 def test_crs84_axis_order_is_longitude_first() -> None:
-    call = parse_call(with_location(
-        '<gml:Point srsName="urn:ogc:def:crs:OGC:1.3:CRS84"><gml:pos>-96.8 32.7</gml:pos></gml:Point>'
-    ))  # fmt: skip
+    call = parse_call(
+        with_location(
+            '<gml:Point srsName="urn:ogc:def:crs:OGC:1.3:CRS84"><gml:pos>-96.8 32.7</gml:pos></gml:Point>'
+        )
+    )
     assert call.location == GeoPoint(32.7, -96.8)
 
 
@@ -113,30 +117,70 @@ def _set(doc: dict[str, Any], dotted: str, value: object) -> None:
 @pytest.mark.parametrize(
     ("edit", "value", "field", "fragment"),
     [
-        ("incidentComponent.1.lastUpdateTimeStamp", "2026-13-01",
-         "incidentComponent[1].lastUpdateTimeStamp", "not an ISO-8601 time with a time zone: '2026-13-01'"),
-        ("incidentComponent.1.lastUpdateTimeStamp", "2026-11-21T11:31:10",
-         "incidentComponent[1].lastUpdateTimeStamp", "no time zone"),
-        ("incidentComponent.1.incidentTrackingIdentifier", "  ",
-         "incidentComponent[1].incidentTrackingIdentifier", "must not be empty"),
-        ("incidentComponent.1.incidentTrackingIdentifier", 42,
-         "incidentComponent[1].incidentTrackingIdentifier", "expected text, got int"),
-        ("incidentComponent.1.incidentCommonPriorityNumber", 11,
-         "incidentComponent[1].incidentCommonPriorityNumber", "0..10"),
-        ("incidentComponent.1.incidentCommonPriorityNumber", True,
-         "incidentComponent[1].incidentCommonPriorityNumber", "expected a number"),
-        ("incidentComponent.1.incidentStatusCommonRegistryText", [42],
-         "incidentComponent[1].incidentStatusCommonRegistryText[0]", "expected text, got int"),
-        ("callComponent.0.callStartTimestamp", "yesterday",
-         "callComponent[0].callStartTimestamp", "not an ISO-8601 time"),
-        ("locationComponent.1.locationByValue", "<presence><unclosed></presence>",
-         "locationComponent[1].locationByValue", "not well-formed XML"),
-        ("locationComponent.1.locationByValue", {"civicAddress": {}},
-         "locationComponent[1].locationByValue", "expected a PIDF-LO XML document as text"),
+        (
+            "incidentComponent.1.lastUpdateTimeStamp",
+            "2026-13-01",
+            "incidentComponent[1].lastUpdateTimeStamp",
+            "not an ISO-8601 time with a time zone: '2026-13-01'",
+        ),
+        (
+            "incidentComponent.1.lastUpdateTimeStamp",
+            "2026-11-21T11:31:10",
+            "incidentComponent[1].lastUpdateTimeStamp",
+            "no time zone",
+        ),
+        (
+            "incidentComponent.1.incidentTrackingIdentifier",
+            "  ",
+            "incidentComponent[1].incidentTrackingIdentifier",
+            "must not be empty",
+        ),
+        (
+            "incidentComponent.1.incidentTrackingIdentifier",
+            42,
+            "incidentComponent[1].incidentTrackingIdentifier",
+            "expected text, got int",
+        ),
+        (
+            "incidentComponent.1.incidentCommonPriorityNumber",
+            11,
+            "incidentComponent[1].incidentCommonPriorityNumber",
+            "0..10",
+        ),
+        (
+            "incidentComponent.1.incidentCommonPriorityNumber",
+            True,
+            "incidentComponent[1].incidentCommonPriorityNumber",
+            "expected a number",
+        ),
+        (
+            "incidentComponent.1.incidentStatusCommonRegistryText",
+            [42],
+            "incidentComponent[1].incidentStatusCommonRegistryText[0]",
+            "expected text, got int",
+        ),
+        (
+            "callComponent.0.callStartTimestamp",
+            "yesterday",
+            "callComponent[0].callStartTimestamp",
+            "not an ISO-8601 time",
+        ),
+        (
+            "locationComponent.1.locationByValue",
+            "<presence><unclosed></presence>",
+            "locationComponent[1].locationByValue",
+            "not well-formed XML",
+        ),
+        (
+            "locationComponent.1.locationByValue",
+            {"civicAddress": {}},
+            "locationComponent[1].locationByValue",
+            "expected a PIDF-LO XML document as text",
+        ),
         ("incidentComponent", "burglary", "incidentComponent", "expected an object or an array"),
         ("locationComponent", [], "locationComponent", "missing"),
     ],
-)  # fmt: skip
+)
 def test_bad_fields_are_named_with_a_json_path(
     edit: str, value: object, field: str, fragment: str
 ) -> None:
@@ -153,18 +197,33 @@ def test_bad_fields_are_named_with_a_json_path(
     ("inner", "fragment"),
     [
         ("<gml:Point><gml:pos>0 0</gml:pos></gml:Point>", "0,0 is not a real location"),
-        ("<gml:Point><gml:pos>91.0 -96.8</gml:pos></gml:Point>", "latitude 91.0 is outside -90..90"),
+        (
+            "<gml:Point><gml:pos>91.0 -96.8</gml:pos></gml:Point>",
+            "latitude 91.0 is outside -90..90",
+        ),
         ("<gml:Point><gml:pos>32.7 -196.8</gml:pos></gml:Point>", "longitude -196.8 is outside"),
         ("<gml:Point><gml:pos>32.7</gml:pos></gml:Point>", "groups of 2 coordinates"),
         ("<gml:Point><gml:pos>north west</gml:pos></gml:Point>", "not a number"),
-        ('<gml:Point srsName="EPSG:3857"><gml:pos>1 2</gml:pos></gml:Point>', "unsupported coordinate reference"),
-        ('<gs:Circle><gml:pos>32.7 -96.8</gml:pos><gs:radius uom="furlong">2</gs:radius></gs:Circle>', "unsupported unit"),
+        (
+            '<gml:Point srsName="EPSG:3857"><gml:pos>1 2</gml:pos></gml:Point>',
+            "unsupported coordinate reference",
+        ),
+        (
+            '<gs:Circle><gml:pos>32.7 -96.8</gml:pos><gs:radius uom="furlong">2</gs:radius></gs:Circle>',
+            "unsupported unit",
+        ),
         ("<gs:Circle><gml:pos>32.7 -96.8</gml:pos></gs:Circle>", "has no gs:radius"),
-        ("<gs:Circle><gml:pos>32.7 -96.8</gml:pos><gs:radius>-5</gs:radius></gs:Circle>", "must not be negative"),
-        ("<gml:Polygon><gml:posList>32.7 -96.8 32.8 -96.8</gml:posList></gml:Polygon>", "at least 3 vertices"),
+        (
+            "<gs:Circle><gml:pos>32.7 -96.8</gml:pos><gs:radius>-5</gs:radius></gs:Circle>",
+            "must not be negative",
+        ),
+        (
+            "<gml:Polygon><gml:posList>32.7 -96.8 32.8 -96.8</gml:posList></gml:Polygon>",
+            "at least 3 vertices",
+        ),
         ("<gp:nothing/>", "no usable location"),
     ],
-)  # fmt: skip
+)
 def test_bad_positions_are_refused_with_a_reason(inner: str, fragment: str) -> None:
     doc = with_location(inner)
     doc["locationComponent"].pop("locationDescriptionText", None)
@@ -203,8 +262,10 @@ def test_oversized_pidf_is_refused_before_parsing() -> None:
 
 def test_description_text_stands_in_for_a_missing_civic_address() -> None:
     doc = load("shots_civic_only.json")
-    doc["locationComponent"] = {"locationByReferenceUrl": "https://lis.example/loc/1",
-                                "locationDescriptionText": "Fair Park, gate 3"}  # fmt: skip
+    doc["locationComponent"] = {
+        "locationByReferenceUrl": "https://lis.example/loc/1",
+        "locationDescriptionText": "Fair Park, gate 3",
+    }
     call = parse_call(doc)
     assert call.location is None and call.address == "Fair Park, gate 3"
 

@@ -23,12 +23,17 @@ from tests.unit.core.eido_schema import NENA_DIR, schema_errors
 SAMPLE_FILE = NENA_DIR / "Sample call transfer EIDO.json"
 REGISTRY = (NENA_DIR / "incident_status_registry.txt").read_text().split()
 EXPECTED = {
-    "Active": CallStatus.PENDING, "Cancelled": CallStatus.CLOSED, "Closed": CallStatus.CLOSED,
-    "FireUnderControl": CallStatus.ON_SCENE, "NewLocation": CallStatus.PENDING,
-    "ReOpened": CallStatus.PENDING, "ResourcesAssigned": CallStatus.DISPATCHED,
-    "ResourcesEnroute": CallStatus.DISPATCHED, "ResourcesOnscene": CallStatus.ON_SCENE,
+    "Active": CallStatus.PENDING,
+    "Cancelled": CallStatus.CLOSED,
+    "Closed": CallStatus.CLOSED,
+    "FireUnderControl": CallStatus.ON_SCENE,
+    "NewLocation": CallStatus.PENDING,
+    "ReOpened": CallStatus.PENDING,
+    "ResourcesAssigned": CallStatus.DISPATCHED,
+    "ResourcesEnroute": CallStatus.DISPATCHED,
+    "ResourcesOnscene": CallStatus.ON_SCENE,
     "StructureCleared": CallStatus.ON_SCENE,
-}  # fmt: skip
+}
 
 
 def sample() -> dict[str, Any]:
@@ -40,11 +45,14 @@ def with_incident(**fields: Any) -> dict[str, Any]:
     """The official sample plus a conformant incident component (a single object)."""
     doc = sample()
     doc["incidentComponent"] = {
-        "$id": "incident-1", "lastUpdateTimeStamp": "2021-04-30T14:43:00-04:00",
+        "$id": "incident-1",
+        "lastUpdateTimeStamp": "2021-04-30T14:43:00-04:00",
         "updatedByAgencyReference": {"$ref": "state.pa.us"},
-        "incidentTypeCommonRegistryText": "BURGLARY", "incidentTypeInternalText": "Burglary",
-        "locationReference": [{"$ref": "123e4567-dead-12d3-a456-426614174000"}], **fields,
-    }  # fmt: skip
+        "incidentTypeCommonRegistryText": "BURGLARY",
+        "incidentTypeInternalText": "Burglary",
+        "locationReference": [{"$ref": "123e4567-dead-12d3-a456-426614174000"}],
+        **fields,
+    }
     return doc
 
 
@@ -67,14 +75,22 @@ def test_sample_without_a_format_hint_is_detected_as_eido() -> None:
     assert detect_format(sample(), "application/json") == "eido"
 
 
-@pytest.mark.parametrize("ctype", ["application/emergency.eido+json", "Application/Emergency.EIDO+JSON; charset=utf-8",
-                                   "application/eido+json"])  # fmt: skip
+@pytest.mark.parametrize(
+    "ctype",
+    [
+        "application/emergency.eido+json",
+        "Application/Emergency.EIDO+JSON; charset=utf-8",
+        "application/eido+json",
+    ],
+)
 def test_registered_media_type_means_eido(ctype: str) -> None:
     assert detect_format({"incident_id": "x"}, ctype) == "eido"
 
 
 def test_single_incident_component_is_read() -> None:
-    doc = with_incident(incidentStatusCommonRegistryText=["ResourcesEnroute"], incidentCommonPriorityNumber=10)
+    doc = with_incident(
+        incidentStatusCommonRegistryText=["ResourcesEnroute"], incidentCommonPriorityNumber=10
+    )
     assert schema_errors(doc) == []
     call = parse_call(doc)
     assert call.incident_id == doc["$id"]
@@ -99,8 +115,14 @@ def test_every_registry_value_maps_without_warning(value: str) -> None:
 
 
 def test_reopened_wins_over_closed_in_the_same_list() -> None:
-    assert parse_call(with_incident(incidentStatusCommonRegistryText=["Closed", "ReOpened"])).status is CallStatus.PENDING
-    assert parse_call(with_incident(incidentStatusCommonRegistryText=["Active", "Cancelled"])).status is CallStatus.CLOSED
+    assert (
+        parse_call(with_incident(incidentStatusCommonRegistryText=["Closed", "ReOpened"])).status
+        is CallStatus.PENDING
+    )
+    assert (
+        parse_call(with_incident(incidentStatusCommonRegistryText=["Active", "Cancelled"])).status
+        is CallStatus.CLOSED
+    )
 
 
 def test_unknown_status_word_keeps_the_call_with_a_warning() -> None:
@@ -108,11 +130,20 @@ def test_unknown_status_word_keeps_the_call_with_a_warning() -> None:
     assert call.status is CallStatus.PENDING and call.status_assumed
     assert any("'Teleported'" in w for w in call.warnings)
     # A known internal word is used when the common one is unknown.
-    call = parse_call(with_incident(incidentStatusCommonRegistryText=["Teleported"], incidentStatusInternalText=["ONSCN", "Arrived"]))
+    call = parse_call(
+        with_incident(
+            incidentStatusCommonRegistryText=["Teleported"],
+            incidentStatusInternalText=["ONSCN", "Arrived"],
+        )
+    )
     assert call.status is CallStatus.ON_SCENE and not call.status_assumed
-    assert any("'Teleported'" in w for w in call.warnings) and any("'ONSCN'" in w for w in call.warnings)
+    assert any("'Teleported'" in w for w in call.warnings) and any(
+        "'ONSCN'" in w for w in call.warnings
+    )
     # A mix: known words decide, unknown ones are reported.
-    call = parse_call(with_incident(incidentStatusCommonRegistryText=["ResourcesOnscene", "Smouldering"]))
+    call = parse_call(
+        with_incident(incidentStatusCommonRegistryText=["ResourcesOnscene", "Smouldering"])
+    )
     assert call.status is CallStatus.ON_SCENE and len(call.warnings) == 1
 
 
@@ -164,17 +195,34 @@ def test_every_simulated_eido_is_schema_valid_and_round_trips(seed: int) -> None
         doc = simple_to_eido(record)
         assert schema_errors(doc) == [], (record["incident_id"], schema_errors(doc)[:3])
         call = parse_call(doc, "application/emergency.eido+json")
-        assert (call.incident_id, call.status.value, call.priority) == (record["incident_id"], record["status"], record["priority"])
+        assert (call.incident_id, call.status.value, call.priority) == (
+            record["incident_id"],
+            record["status"],
+            record["priority"],
+        )
         assert call.warnings == ()
 
 
 @pytest.mark.parametrize("status", list(CallStatus))
 @pytest.mark.parametrize("civic_only", [False, True])
-def test_build_eido_every_status_and_location_form_is_schema_valid(status: CallStatus, civic_only: bool) -> None:
+def test_build_eido_every_status_and_location_form_is_schema_valid(
+    status: CallStatus, civic_only: bool
+) -> None:
     now = datetime(2026, 11, 21, 5, tzinfo=UTC)
-    doc = build_eido(incident_id="DPD-1", type_code="BURG", type_text="Burglary", priority=3, status=status,
-                     lat=32.78, lon=-96.8, address="1200 Elm St, Dallas, TX 75201", reported_at=now - timedelta(minutes=2),
-                     updated_at=now, uncertainty_m=None if civic_only else 25.0, civic_only=civic_only)  # fmt: skip
+    doc = build_eido(
+        incident_id="DPD-1",
+        type_code="BURG",
+        type_text="Burglary",
+        priority=3,
+        status=status,
+        lat=32.78,
+        lon=-96.8,
+        address="1200 Elm St, Dallas, TX 75201",
+        reported_at=now - timedelta(minutes=2),
+        updated_at=now,
+        uncertainty_m=None if civic_only else 25.0,
+        civic_only=civic_only,
+    )
     assert schema_errors(doc) == []
     call = parse_call(doc)
     assert call.status is status and (call.location is None) == civic_only

@@ -16,11 +16,25 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "eido"
 SAMPLES = [json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))]
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
-    st.sampled_from(["", "0", "2026-11-21T05:00:00Z", "2026-11-21T05:00:00", "<x/>", "$ref:loc-1",
-                     "Dispatched", "BURG", "32.7 -96.8"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "2026-11-21T05:00:00Z",
+            "2026-11-21T05:00:00",
+            "<x/>",
+            "$ref:loc-1",
+            "Dispatched",
+            "BURG",
+            "32.7 -96.8",
+        ]
+    ),
+)
 JSON = st.recursive(
     _scalars,
     lambda children: st.one_of(
@@ -44,7 +58,7 @@ JSON = st.recursive(
                         "reported_at",
                     ]
                 ),
-            ),  # fmt: skip
+            ),
             children,
             max_size=5,
         ),
@@ -98,12 +112,31 @@ def test_valid_eido_with_one_part_replaced_by_junk(
     _check(doc)
 
 
-_PIDF_PIECES = st.sampled_from([
-    "<presence>", "</presence>", "<gml:Point>", "</gml:Point>", "<gml:pos>", "</gml:pos>",
-    "32.7 -96.8", "0 0", "<gs:Circle>", "</gs:Circle>", "<gs:radius uom='x'>", "</gs:radius>",
-    "<ca:civicAddress>", "</ca:civicAddress>", "<ca:RD>Elm</ca:RD>", "&amp;", "&x;", "<!DOCTYPE p>",
-    "<![CDATA[", "]]>", " xmlns:gml='http://www.opengis.net/gml'",
-])  # fmt: skip
+_PIDF_PIECES = st.sampled_from(
+    [
+        "<presence>",
+        "</presence>",
+        "<gml:Point>",
+        "</gml:Point>",
+        "<gml:pos>",
+        "</gml:pos>",
+        "32.7 -96.8",
+        "0 0",
+        "<gs:Circle>",
+        "</gs:Circle>",
+        "<gs:radius uom='x'>",
+        "</gs:radius>",
+        "<ca:civicAddress>",
+        "</ca:civicAddress>",
+        "<ca:RD>Elm</ca:RD>",
+        "&amp;",
+        "&x;",
+        "<!DOCTYPE p>",
+        "<![CDATA[",
+        "]]>",
+        " xmlns:gml='http://www.opengis.net/gml'",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

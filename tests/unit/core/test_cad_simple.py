@@ -14,11 +14,18 @@ from rtcc_console.core.models import CallStatus, GeoPoint
 
 def simple(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "format": "simple", "incident_id": "DPD-26-001234", "type_code": "ROBB",
-        "type_text": "Robbery of a business", "priority": 2, "status": "dispatched",
-        "lat": 32.7767, "lon": -96.797, "address": "1500 Main St",
-        "reported_at": "2026-11-21T05:30:00+00:00", "updated_at": "2026-11-21T05:31:00Z",
-    }  # fmt: skip
+        "format": "simple",
+        "incident_id": "DPD-26-001234",
+        "type_code": "ROBB",
+        "type_text": "Robbery of a business",
+        "priority": 2,
+        "status": "dispatched",
+        "lat": 32.7767,
+        "lon": -96.797,
+        "address": "1500 Main St",
+        "reported_at": "2026-11-21T05:30:00+00:00",
+        "updated_at": "2026-11-21T05:31:00Z",
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not ...}
 
@@ -57,8 +64,11 @@ def test_to_dispatch_call_keeps_every_field() -> None:
     call = parse_call(simple())
     stored = call.to_dispatch_call("call-1")
     assert (stored.id, stored.incident_id, stored.location, stored.category) == (
-        "call-1", call.incident_id, call.location, "robbery",
-    )  # fmt: skip
+        "call-1",
+        call.incident_id,
+        call.location,
+        "robbery",
+    )
 
 
 @pytest.mark.parametrize(

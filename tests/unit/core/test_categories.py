@@ -39,9 +39,17 @@ def test_packaged_table_loads_and_uses_only_known_categories() -> None:
 
 @pytest.mark.parametrize(
     ("code", "category"),
-    [("BURG", "burglary"), ("burg", "burglary"), (" uumv ", "vehicle_crime"), ("SHOTS", "shooting"),
-     ("MVA", "traffic"), ("MISS", "missing_person"), ("11R", "burglary"), ("09V", "vehicle_crime")],
-)  # fmt: skip
+    [
+        ("BURG", "burglary"),
+        ("burg", "burglary"),
+        (" uumv ", "vehicle_crime"),
+        ("SHOTS", "shooting"),
+        ("MVA", "traffic"),
+        ("MISS", "missing_person"),
+        ("11R", "burglary"),
+        ("09V", "vehicle_crime"),
+    ],
+)
 def test_code_lookup_is_case_insensitive(code: str, category: str) -> None:
     assert default_table().category_for(code, "text that says robbery") == category
 

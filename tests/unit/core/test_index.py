@@ -62,9 +62,13 @@ def _eligible(cams: dict[str, Camera], tier: Tier | None, include_revoked: bool)
 
 
 def brute_knn(
-    cams: dict[str, Camera], q: GeoPoint, k: int, radius: float | None,
-    tier: Tier | None = None, include_revoked: bool = False,
-) -> list[tuple[float, str]]:  # fmt: skip
+    cams: dict[str, Camera],
+    q: GeoPoint,
+    k: int,
+    radius: float | None,
+    tier: Tier | None = None,
+    include_revoked: bool = False,
+) -> list[tuple[float, str]]:
     scored = sorted(
         (geo.haversine_m(q, c.location), c.id) for c in _eligible(cams, tier, include_revoked)
     )
@@ -121,9 +125,13 @@ def assert_set_matches(
     st.booleans(),
 )
 def test_knn_matches_brute_force(
-    cameras: list[Camera], q: GeoPoint, k: int, radius: float | None,
-    tier: Tier | None, include_revoked: bool,
-) -> None:  # fmt: skip
+    cameras: list[Camera],
+    q: GeoPoint,
+    k: int,
+    radius: float | None,
+    tier: Tier | None,
+    include_revoked: bool,
+) -> None:
     index = CameraIndex.from_cameras(cameras)
     cams = {c.id: c for c in cameras}
     hits = index.nearest(q, k, radius_m=radius, tier=tier, include_revoked=include_revoked)
@@ -203,9 +211,14 @@ op_st = st.one_of(
     st.one_of(st.none(), tier_st),
 )
 def test_updates_keep_answers_exact(
-    cameras: list[Camera], ops: list[tuple], max_delta: int, q: GeoPoint, k: int,
-    radius: float | None, tier: Tier | None,
-) -> None:  # fmt: skip
+    cameras: list[Camera],
+    ops: list[tuple],
+    max_delta: int,
+    q: GeoPoint,
+    k: int,
+    radius: float | None,
+    tier: Tier | None,
+) -> None:
     index = CameraIndex.from_cameras(cameras, max_delta=max_delta)
     model = {c.id: c for c in cameras}
     for op in ops:
@@ -286,9 +299,11 @@ def test_filters_still_return_k_when_enough_qualify() -> None:
 def test_hits_carry_distance_and_bearing_from_the_query_point() -> None:
     center = GeoPoint(32.78, -96.80)
     index = CameraIndex.from_cameras(
-        [make_camera("north", geo.destination_point(center, 0, 120)),
-         make_camera("east", geo.destination_point(center, 90, 80))]
-    )  # fmt: skip
+        [
+            make_camera("north", geo.destination_point(center, 0, 120)),
+            make_camera("east", geo.destination_point(center, 90, 80)),
+        ]
+    )
     east, north = index.nearest(center, 2)
     assert east == NearestHit(east.camera_id, east.distance_m, east.bearing_deg)
     with pytest.raises(FrozenInstanceError):

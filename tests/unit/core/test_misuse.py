@@ -39,8 +39,13 @@ def ordinary_week(trail: Trail, calls: list[OpenCall], seed: int = 7) -> None:
         base = DAY0 + timedelta(days=day)
         for hour in range(8, 16):
             opened = base + timedelta(hours=hour, minutes=rng.randint(0, 20))
-            call = OpenCall(id=f"call-{day}-{hour}", lat=CALL_POS[0], lon=CALL_POS[1], opened_at=opened.astimezone(UTC),
-                            closed_at=(opened + timedelta(minutes=50)).astimezone(UTC))
+            call = OpenCall(
+                id=f"call-{day}-{hour}",
+                lat=CALL_POS[0],
+                lon=CALL_POS[1],
+                opened_at=opened.astimezone(UTC),
+                closed_at=(opened + timedelta(minutes=50)).astimezone(UTC),
+            )
             calls.append(call)
         for user in ("ana", "bob", "cy"):
             t = base + timedelta(hours=8, minutes=rng.randint(0, 5))
@@ -50,7 +55,13 @@ def ordinary_week(trail: Trail, calls: list[OpenCall], seed: int = 7) -> None:
                 local_hour = t.hour
                 if rng.random() < 0.7:
                     cam = rng.choice(sorted(NEAR))
-                    trail.add(t, user, "live.grant", camera=cam, reason=f"case 26-{day:02d}{local_hour:02d}{rng.randint(0, 99):02d}")
+                    trail.add(
+                        t,
+                        user,
+                        "live.grant",
+                        camera=cam,
+                        reason=f"case 26-{day:02d}{local_hour:02d}{rng.randint(0, 99):02d}",
+                    )
                 elif rng.random() < 0.5:
                     trail.add(t, user, "call.acknowledged")
                 else:
@@ -58,14 +69,18 @@ def ordinary_week(trail: Trail, calls: list[OpenCall], seed: int = 7) -> None:
             trail.add(t + timedelta(minutes=3), user, "auth.logout")
         trail.add(base + timedelta(hours=9), "sue", "auth.login")
         for k in range(6):
-            trail.add(base + timedelta(hours=9, minutes=5 + k * 50), "sue", "audit.view", reason="{}")
+            trail.add(
+                base + timedelta(hours=9, minutes=5 + k * 50), "sue", "audit.view", reason="{}"
+            )
         trail.add(base + timedelta(hours=15), "sue", "auth.logout")
 
 
 def run(trail: Trail, calls: list[OpenCall], th: Thresholds = TH) -> list[Flag]:
     since = DAY0.astimezone(UTC) - timedelta(days=1)
     until = DAY0.astimezone(UTC) + timedelta(days=6)
-    return detect(trail.entries, calls=calls, cameras=CAMERAS, thresholds=th, since=since, until=until)
+    return detect(
+        trail.entries, calls=calls, cameras=CAMERAS, thresholds=th, since=since, until=until
+    )
 
 
 def kinds(flags: list[Flag]) -> list[str]:
@@ -93,8 +108,21 @@ def test_live_views_without_reason_are_flagged_per_user_and_day() -> None:
         t = DAY0 + timedelta(days=1, hours=10, minutes=2)
         trail.add(t, "bob", "live.grant", camera="cam-n1", reason="")
         trail.add(t + timedelta(minutes=1), "bob", "live.grant", camera="cam-n2", reason="test")
-        trail.add(t + timedelta(minutes=2), "bob", "live.grant", camera="cam-n3", reason="looking at the burglary scene")
-        trail.add(t + timedelta(minutes=3), "bob", "live.grant", camera="cam-n3", reason="", outcome="denied")
+        trail.add(
+            t + timedelta(minutes=2),
+            "bob",
+            "live.grant",
+            camera="cam-n3",
+            reason="looking at the burglary scene",
+        )
+        trail.add(
+            t + timedelta(minutes=3),
+            "bob",
+            "live.grant",
+            camera="cam-n3",
+            reason="",
+            outcome="denied",
+        )
 
     flags, trail = _week_plus(pattern)
     assert kinds(flags) == ["no_reason"]
@@ -108,19 +136,39 @@ def test_many_cameras_outside_any_open_call() -> None:
     def pattern(trail: Trail, calls: list[OpenCall]) -> None:
         t = DAY0 + timedelta(days=2, hours=18)  # evening: no call open
         for i in range(9):
-            trail.add(t + timedelta(minutes=3 * i), "cy", "live.grant", camera=f"cam-n{i}", reason=f"case 26-1000{i}")
+            trail.add(
+                t + timedelta(minutes=3 * i),
+                "cy",
+                "live.grant",
+                camera=f"cam-n{i}",
+                reason=f"case 26-1000{i}",
+            )
 
     flags, _ = _week_plus(pattern)
     assert kinds(flags) == ["many_cameras"]
-    assert flags[0].user == "cy" and len(flags[0].entry_ids) == 9 and "9 different cameras" in flags[0].explanation
+    assert (
+        flags[0].user == "cy"
+        and len(flags[0].entry_ids) == 9
+        and "9 different cameras" in flags[0].explanation
+    )
 
 
 def test_many_cameras_is_quiet_when_the_cameras_serve_an_open_call() -> None:
     def pattern(trail: Trail, calls: list[OpenCall]) -> None:
         t = DAY0 + timedelta(days=2, hours=18)
-        calls.append(OpenCall(id="call-evening", lat=CALL_POS[0], lon=CALL_POS[1], opened_at=t.astimezone(UTC)))
+        calls.append(
+            OpenCall(
+                id="call-evening", lat=CALL_POS[0], lon=CALL_POS[1], opened_at=t.astimezone(UTC)
+            )
+        )
         for i in range(9):
-            trail.add(t + timedelta(minutes=3 * i), "cy", "live.grant", camera=f"cam-n{i}", reason=f"case 26-1000{i}")
+            trail.add(
+                t + timedelta(minutes=3 * i),
+                "cy",
+                "live.grant",
+                camera=f"cam-n{i}",
+                reason=f"case 26-1000{i}",
+            )
 
     flags, _ = _week_plus(pattern)
     assert flags == []
@@ -130,8 +178,14 @@ def test_views_far_from_every_open_call_but_not_in_an_emergency() -> None:
     def pattern(trail: Trail, calls: list[OpenCall]) -> None:
         t = DAY0 + timedelta(days=3, hours=11, minutes=30)
         trail.add(t, "ana", "live.grant", camera="cam-f4", reason="case 26-0031199")
-        trail.add(t + timedelta(minutes=1), "ana", "live.grant", camera="cam-f5", reason="panic at the school",
-                  emergency="emg-1")
+        trail.add(
+            t + timedelta(minutes=1),
+            "ana",
+            "live.grant",
+            camera="cam-f5",
+            reason="panic at the school",
+            emergency="emg-1",
+        )
 
     flags, trail = _week_plus(pattern)
     assert kinds(flags) == ["far_from_calls"]
@@ -141,14 +195,20 @@ def test_views_far_from_every_open_call_but_not_in_an_emergency() -> None:
 
 def test_isolated_session_in_the_night() -> None:
     def pattern(trail: Trail, calls: list[OpenCall]) -> None:
-        t = DAY0 + timedelta(days=5, hours=13)  # Saturday afternoon: nobody else's shift, nothing for a day
+        t = DAY0 + timedelta(
+            days=5, hours=13
+        )  # Saturday afternoon: nobody else's shift, nothing for a day
         trail.add(t, "bob", "auth.login")
         trail.add(t + timedelta(minutes=2), "bob", "call.acknowledged")
         trail.add(t + timedelta(minutes=6), "bob", "auth.logout")
 
     flags, _ = _week_plus(pattern)
     assert kinds(flags) == ["isolated_session"]
-    assert flags[0].user == "bob" and len(flags[0].entry_ids) == 3 and "about 6 minute(s)" in flags[0].explanation
+    assert (
+        flags[0].user == "bob"
+        and len(flags[0].entry_ids) == 3
+        and "about 6 minute(s)" in flags[0].explanation
+    )
 
 
 def test_after_hours_access_in_agency_time() -> None:
@@ -156,13 +216,17 @@ def test_after_hours_access_in_agency_time() -> None:
         t = DAY0 + timedelta(days=1, hours=23, minutes=40)  # Tuesday night, Chicago
         trail.add(t, "ana", "auth.login")
         trail.add(t + timedelta(minutes=30), "ana", "evidence.played")
-        trail.add(t + timedelta(hours=4), "ana", "registry.export")  # 03:40 the next morning: the same night
+        trail.add(
+            t + timedelta(hours=4), "ana", "registry.export"
+        )  # 03:40 the next morning: the same night
         trail.add(t + timedelta(hours=6), "ana", "auth.logout")
 
     flags, _ = _week_plus(pattern)
     assert kinds(flags) == ["after_hours"]
     assert len(flags[0].entry_ids) == 2 and "night of 2026-11-03" in flags[0].explanation
-    off = Thresholds(time_zone="America/Chicago", after_hours_start=time(1, 0), after_hours_end=time(1, 0))
+    off = Thresholds(
+        time_zone="America/Chicago", after_hours_start=time(1, 0), after_hours_end=time(1, 0)
+    )
     trail: Trail = Trail()
     calls: list[OpenCall] = []
     ordinary_week(trail, calls)
@@ -178,21 +242,33 @@ def test_exports_of_many_items() -> None:
 
     flags, _ = _week_plus(pattern)
     assert kinds(flags) == ["many_exports"]
-    assert flags[0].user == "cy" and "exported" in flags[0].explanation and len(flags[0].entry_ids) >= 2
+    assert (
+        flags[0].user == "cy"
+        and "exported" in flags[0].explanation
+        and len(flags[0].entry_ids) >= 2
+    )
 
 
 def test_thresholds_move_the_line() -> None:
     def pattern(trail: Trail, calls: list[OpenCall]) -> None:
         t = DAY0 + timedelta(days=2, hours=18)
         for i in range(5):
-            trail.add(t + timedelta(minutes=3 * i), "cy", "live.grant", camera=f"cam-n{i}", reason=f"case 26-1000{i}")
+            trail.add(
+                t + timedelta(minutes=3 * i),
+                "cy",
+                "live.grant",
+                camera=f"cam-n{i}",
+                reason=f"case 26-1000{i}",
+            )
 
     trail: Trail = Trail()
     calls: list[OpenCall] = []
     ordinary_week(trail, calls)
     pattern(trail, calls)
     assert run(trail, calls) == []
-    assert kinds(run(trail, calls, Thresholds(time_zone="America/Chicago", many_cameras=5))) == ["many_cameras"]
+    assert kinds(run(trail, calls, Thresholds(time_zone="America/Chicago", many_cameras=5))) == [
+        "many_cameras"
+    ]
 
 
 def test_flag_ids_are_stable_across_scans() -> None:

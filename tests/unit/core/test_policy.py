@@ -31,9 +31,15 @@ def camera(
     owner_id: str | None = "own-1",
 ) -> Camera:
     return Camera(
-        id=cam_id, name="Elm St", tier=tier, location=GeoPoint(32.78, -96.8),
-        kind=CameraKind.BUSINESS, sharing_mode=mode, owner_id=owner_id, revoked=revoked,
-    )  # fmt: skip
+        id=cam_id,
+        name="Elm St",
+        tier=tier,
+        location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.BUSINESS,
+        sharing_mode=mode,
+        owner_id=owner_id,
+        revoked=revoked,
+    )
 
 
 def emergency(
@@ -46,9 +52,13 @@ def emergency(
     em_id: str = "em-1",
 ) -> Emergency:
     return Emergency(
-        id=em_id, owner_id=owner_id, camera_ids=cams, started_at=NOW + start,
-        ends_at=None if end is None else NOW + end, reason=reason,
-    )  # fmt: skip
+        id=em_id,
+        owner_id=owner_id,
+        camera_ids=cams,
+        started_at=NOW + start,
+        ends_at=None if end is None else NOW + end,
+        reason=reason,
+    )
 
 
 def test_live_always_is_viewable_by_an_analyst() -> None:
@@ -176,14 +186,23 @@ _EMERGENCIES = st.lists(
 
 @settings(max_examples=400, deadline=None)
 @given(
-    role=st.one_of(st.none(), st.sampled_from(Role)), tier=st.sampled_from(Tier),
-    mode=st.sampled_from(SharingMode), revoked=st.booleans(), action=st.sampled_from(Action),
-    emergencies=_EMERGENCIES, accepts=st.booleans(),
-)  # fmt: skip
+    role=st.one_of(st.none(), st.sampled_from(Role)),
+    tier=st.sampled_from(Tier),
+    mode=st.sampled_from(SharingMode),
+    revoked=st.booleans(),
+    action=st.sampled_from(Action),
+    emergencies=_EMERGENCIES,
+    accepts=st.booleans(),
+)
 def test_policy_properties(
-    role: Role | None, tier: Tier, mode: SharingMode, revoked: bool, action: Action,
-    emergencies: list[Emergency], accepts: bool,
-) -> None:  # fmt: skip
+    role: Role | None,
+    tier: Tier,
+    mode: SharingMode,
+    revoked: bool,
+    action: Action,
+    emergencies: list[Emergency],
+    accepts: bool,
+) -> None:
     cam = camera(tier, mode, revoked=revoked)
     d = decide(role, cam, action, now=NOW, emergencies=emergencies, owner_accepts_requests=accepts)
     assert d.reason and d.code

@@ -49,9 +49,25 @@ def test_unbalanced_ipv6_bracket_does_not_raise_and_hides_password() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["password", "pass", "pwd", "passphrase", "token", "access_token", "auth",
-             "key", "apikey", "signature", "sig", "user", "username", "PassWord", "api-key"],
-)  # fmt: skip
+    "name",
+    [
+        "password",
+        "pass",
+        "pwd",
+        "passphrase",
+        "token",
+        "access_token",
+        "auth",
+        "key",
+        "apikey",
+        "signature",
+        "sig",
+        "user",
+        "username",
+        "PassWord",
+        "api-key",
+    ],
+)
 def test_secret_query_parameters_are_masked(name: str) -> None:
     url = f"srt://relay.example:9000?streamid=cam7&{name}=hunter22&latency=200"
     out = redact_stream_url(url)
@@ -173,9 +189,14 @@ _RAW = st.text(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    scheme=_SCHEMES, host=_HOSTS, port=st.one_of(st.none(), st.integers(1, 65535)),
-    path=_PATHS, user=_RAW, password=_RAW, encode=st.booleans(),
-)  # fmt: skip
+    scheme=_SCHEMES,
+    host=_HOSTS,
+    port=st.one_of(st.none(), st.integers(1, 65535)),
+    path=_PATHS,
+    user=_RAW,
+    password=_RAW,
+    encode=st.booleans(),
+)
 def test_password_never_survives_and_location_is_kept(
     scheme: str, host: str, port: int | None, path: str, user: str, password: str, encode: bool
 ) -> None:

@@ -29,10 +29,28 @@ def test_vendor_url_loses_its_secret_and_keeps_the_camera(entry: dict[str, Any])
 
 
 @pytest.mark.parametrize(
-    "name", ["loginuse", "loginpas", "LoginPas", "usr", "USER", "pwd", "PWD", "password", "Passwd",
-             "pass", "auth", "token", "username", "UserName", "admin_pwd", "login-pass", "apiKey",
-             "pass%77ord"],
-)  # fmt: skip
+    "name",
+    [
+        "loginuse",
+        "loginpas",
+        "LoginPas",
+        "usr",
+        "USER",
+        "pwd",
+        "PWD",
+        "password",
+        "Passwd",
+        "pass",
+        "auth",
+        "token",
+        "username",
+        "UserName",
+        "admin_pwd",
+        "login-pass",
+        "apiKey",
+        "pass%77ord",
+    ],
+)
 def test_credential_parameter_names_case_insensitive(name: str) -> None:
     assert is_secret_param(name)
     out = redact_stream_url(f"http://10.0.0.9/videostream.cgi?{name}=S3CRx&rate=0")
@@ -46,7 +64,10 @@ def test_ordinary_parameters_are_kept(name: str) -> None:
 
 def test_path_embedded_credentials_issue_example() -> None:
     url = "rtsp://host:554/user=admin&password=SECRET&channel=1&stream=0.sdp?"
-    assert redact_stream_url(url) == f"rtsp://host:554/user={MASK}&password={MASK}&channel=1&stream=0.sdp?"
+    assert (
+        redact_stream_url(url)
+        == f"rtsp://host:554/user={MASK}&password={MASK}&channel=1&stream=0.sdp?"
+    )
 
 
 def test_raw_ampersand_inside_a_password_is_masked_whole() -> None:
@@ -55,6 +76,8 @@ def test_raw_ampersand_inside_a_password_is_masked_whole() -> None:
 
 
 def test_free_text_key_values_of_vendor_names_are_masked() -> None:
-    out = redact_text("camera cfg loginpas=S3CR1 pass: S3CR2 psw=S3CR3; the check will pass quickly")
+    out = redact_text(
+        "camera cfg loginpas=S3CR1 pass: S3CR2 psw=S3CR3; the check will pass quickly"
+    )
     assert "S3CR" not in out
     assert out.endswith("the check will pass quickly")

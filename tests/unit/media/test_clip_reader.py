@@ -70,7 +70,10 @@ def test_scaled_output(clip: Path) -> None:
     with ClipReader(clip, out_size=(160, 90)) as reader:
         frame = reader.read(3)
     assert (frame.width, frame.height) == (160, 90)
-    assert frame.bytes_per_line >= 160 * 4 and memoryview(frame.data).nbytes >= frame.bytes_per_line * 90
+    assert (
+        frame.bytes_per_line >= 160 * 4
+        and memoryview(frame.data).nbytes >= frame.bytes_per_line * 90
+    )
 
 
 def test_not_a_video_is_refused(tmp_path: Path) -> None:

@@ -14,7 +14,10 @@ from rtcc_console.media.sources import redact, redact_text
 
 SECRET = "s3cretPW"
 FAST = FeedOptions(
-    open_timeout_s=2.0, read_timeout_s=1.0, backoff_initial_s=0.05, backoff_max_s=0.2,
+    open_timeout_s=2.0,
+    read_timeout_s=1.0,
+    backoff_initial_s=0.05,
+    backoff_max_s=0.2,
     max_attempts=2,
 )
 

@@ -36,11 +36,22 @@ def _wait(cond: Any, timeout: float = 30.0) -> bool:
 def test_stuck_open_is_abandoned_and_retried_and_stop_returns() -> None:
     opener = _HangingOpener()
     dog = Watchdog(interval_s=0.05)
-    opts = FeedOptions(open_timeout_s=0.2, read_timeout_s=0.2, abandon_grace_s=0.2,
-                       backoff_initial_s=0.05, backoff_max_s=0.1)
+    opts = FeedOptions(
+        open_timeout_s=0.2,
+        read_timeout_s=0.2,
+        abandon_grace_s=0.2,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.1,
+    )
     states: list[FeedState] = []
-    w = FeedWorker("rtsp://127.0.0.1:9/x", name="stuck", options=opts, opener=opener,
-                   watchdog=dog, on_state=lambda s: states.append(s.state))
+    w = FeedWorker(
+        "rtsp://127.0.0.1:9/x",
+        name="stuck",
+        options=opts,
+        opener=opener,
+        watchdog=dog,
+        on_state=lambda s: states.append(s.state),
+    )
     w.start()
     try:
         assert _wait(lambda: opener.calls >= 1)

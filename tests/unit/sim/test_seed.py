@@ -47,7 +47,9 @@ def test_every_camera_inside_the_outline_and_denser_downtown(registry: Registry)
     assert not dallas.inside(np.array([max_lat - 0.001]), np.array([min_lon + 0.001]))[0]
     from rtcc_console.core.geo import haversine_m_arrays
 
-    downtown = (haversine_m_arrays(dallas.DOWNTOWN.lat, dallas.DOWNTOWN.lon, lats, lons) < 3000).sum()
+    downtown = (
+        haversine_m_arrays(dallas.DOWNTOWN.lat, dallas.DOWNTOWN.lon, lats, lons) < 3000
+    ).sum()
     far_north = (haversine_m_arrays(32.97, -96.87, lats, lons) < 3000).sum()  # inside, no hub near
     assert dallas.inside(np.array([32.97]), np.array([-96.87]))[0]
     assert downtown > 3 * far_north > 0
@@ -55,7 +57,9 @@ def test_every_camera_inside_the_outline_and_denser_downtown(registry: Registry)
 
 def test_mix_of_kinds_owners_and_sharing_modes(registry: Registry) -> None:
     cams = registry.cameras
-    assert all(c.sharing_mode is SharingMode.REQUEST_ONLY for c in cams if c.tier is Tier.REGISTERED)
+    assert all(
+        c.sharing_mode is SharingMode.REQUEST_ONLY for c in cams if c.tier is Tier.REGISTERED
+    )
     integrated = [c for c in cams if c.tier is Tier.INTEGRATED]
     assert all(c.sharing_mode is not SharingMode.REQUEST_ONLY for c in integrated)
     biz_school = [c for c in integrated if c.kind in (CameraKind.BUSINESS, CameraKind.SCHOOL)]
@@ -81,11 +85,16 @@ def test_stream_urls_pool_and_credentials_only_in_secrets(registry: Registry) ->
     with_creds = [cid for cid, url in registry.secrets.items() if "@" in url]
     assert 0.12 < len(with_creds) / len(integrated) < 0.28
     ordered = sorted(integrated, key=lambda c: c.id)
-    assert [c.stream_ref for c in ordered[:3]] == [f"rtsp://127.0.0.1:8554/cam/{i}" for i in range(3)]
+    assert [c.stream_ref for c in ordered[:3]] == [
+        f"rtsp://127.0.0.1:8554/cam/{i}" for i in range(3)
+    ]
     assert ordered[64].stream_ref == "rtsp://127.0.0.1:8554/cam/0"
-    small = generate_registry(seed=1, n_registered=0, n_integrated=10, stream_base="http://h/s{index}.m3u8",
-                              stream_pool=4)
-    assert sorted({c.stream_ref for c in small.cameras}) == [f"http://h/s{i}.m3u8" for i in range(4)]
+    small = generate_registry(
+        seed=1, n_registered=0, n_integrated=10, stream_base="http://h/s{index}.m3u8", stream_pool=4
+    )
+    assert sorted({c.stream_ref for c in small.cameras}) == [
+        f"http://h/s{i}.m3u8" for i in range(4)
+    ]
 
 
 def test_bad_arguments_are_refused() -> None:
@@ -100,9 +109,13 @@ def test_bad_arguments_are_refused() -> None:
 
 
 def test_template_with_its_own_credentials_is_not_mangled() -> None:
-    reg = generate_registry(seed=2, n_registered=0, n_integrated=40, stream_base="rtsp://ops:pw@h/{index}")
+    reg = generate_registry(
+        seed=2, n_registered=0, n_integrated=40, stream_base="rtsp://ops:pw@h/{index}"
+    )
     assert all(url.startswith("rtsp://ops:pw@h/") for url in reg.secrets.values())
-    assert all(c.stream_ref is not None and c.stream_ref.startswith("rtsp://h/") for c in reg.cameras)
+    assert all(
+        c.stream_ref is not None and c.stream_ref.startswith("rtsp://h/") for c in reg.cameras
+    )
 
 
 def test_camera_rows_match_the_bulk_loader_layout(registry: Registry) -> None:
@@ -122,23 +135,36 @@ def test_seed_database_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str
     url = f"sqlite:///{tmp_path / 'seed.sqlite'}"
     assert main(["--city", "dallas", "--cameras", "500", "--seed", "3", "--db", url, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["registered"] + report["integrated"] == 500 and report["integrated"] == split_counts(500)[1]
+    assert (
+        report["registered"] + report["integrated"] == 500
+        and report["integrated"] == split_counts(500)[1]
+    )
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(CameraRow)).scalar_one() == 500
-            assert conn.execute(select(func.count()).select_from(OwnerRow)).scalar_one() == report["owners"]
-            public = " ".join(str(v) for row in conn.execute(text("SELECT * FROM cameras")) for v in row)
+            assert (
+                conn.execute(select(func.count()).select_from(OwnerRow)).scalar_one()
+                == report["owners"]
+            )
+            public = " ".join(
+                str(v) for row in conn.execute(text("SELECT * FROM cameras")) for v in row
+            )
             assert "viewer" not in public and "@" not in public
-            n_secret_creds = conn.execute(select(func.count()).select_from(CameraSecretRow)
-                                          .where(CameraSecretRow.stream_url_full.like("%@%"))).scalar_one()
+            n_secret_creds = conn.execute(
+                select(func.count())
+                .select_from(CameraSecretRow)
+                .where(CameraSecretRow.stream_url_full.like("%@%"))
+            ).scalar_one()
             assert n_secret_creds == report["with_credentials"] > 0
         # seeding again refuses, and loses nothing; --replace replaces
         assert main(["--cameras", "10", "--db", url]) == 2
         assert "--replace" in capsys.readouterr().err
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(CameraRow)).scalar_one() == 500
-        stats = seed_database(url, generate_registry(seed=1, n_registered=9, n_integrated=1), replace=True)
+        stats = seed_database(
+            url, generate_registry(seed=1, n_registered=9, n_integrated=1), replace=True
+        )
         assert stats["cameras"] == 10
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(CameraRow)).scalar_one() == 10

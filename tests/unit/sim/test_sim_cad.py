@@ -38,30 +38,53 @@ def test_priority_mapping_is_inverted_by_the_parser() -> None:
 
 _ADDRESSES = st.one_of(
     st.none(),
-    st.sampled_from(["1200 Elm St, Dallas, TX", "1500A N Akard St, Dallas, TX 75201",
-                     "Elm St & Akard St, Dallas, TX", "Fair Park", "3 Main <&> St, Dallas, TX"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "1200 Elm St, Dallas, TX",
+            "1500A N Akard St, Dallas, TX 75201",
+            "Elm St & Akard St, Dallas, TX",
+            "Fair Park",
+            "3 Main <&> St, Dallas, TX",
+        ]
+    ),
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    kind=st.sampled_from(CALL_MIX), priority=st.integers(1, 9), status=st.sampled_from(CallStatus),
-    lat=st.floats(LAT_MIN, LAT_MAX), lon=st.floats(LON_MIN, LON_MAX), address=_ADDRESSES,
-    reported=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+    kind=st.sampled_from(CALL_MIX),
+    priority=st.integers(1, 9),
+    status=st.sampled_from(CallStatus),
+    lat=st.floats(LAT_MIN, LAT_MAX),
+    lon=st.floats(LON_MIN, LON_MAX),
+    address=_ADDRESSES,
+    reported=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ),
     delay=st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=5)),
-    uncertainty=st.one_of(st.none(), st.floats(0, 5000)), civic_only=st.booleans(),
-)  # fmt: skip
+    uncertainty=st.one_of(st.none(), st.floats(0, 5000)),
+    civic_only=st.booleans(),
+)
 def test_build_eido_round_trips_through_the_parser(
     kind, priority, status, lat, lon, address, reported, delay, uncertainty, civic_only
 ) -> None:  # type: ignore[no-untyped-def]
     if civic_only and address is None:
         address = "1200 Elm St, Dallas, TX"
     doc = build_eido(
-        incident_id="urn:emergency:uid:incidentid:x1:dallas.example", type_code=kind.code,
-        type_text=kind.text, priority=priority, status=status, lat=lat, lon=lon, address=address,
-        reported_at=reported, updated_at=reported + delay, uncertainty_m=uncertainty,
-        civic_only=civic_only, registry_text=kind.registry,
-    )  # fmt: skip
+        incident_id="urn:emergency:uid:incidentid:x1:dallas.example",
+        type_code=kind.code,
+        type_text=kind.text,
+        priority=priority,
+        status=status,
+        lat=lat,
+        lon=lon,
+        address=address,
+        reported_at=reported,
+        updated_at=reported + delay,
+        uncertainty_m=uncertainty,
+        civic_only=civic_only,
+        registry_text=kind.registry,
+    )
     call = parse_call(doc)
     assert (call.type_code, call.type_text, call.priority, call.status) == (
         kind.code,
@@ -130,8 +153,11 @@ def test_every_generated_record_parses_in_both_forms(seed: int) -> None:
         simple, eido = parse_call(record), parse_call(simple_to_eido(record))
         assert simple.incident_id == eido.incident_id == record["incident_id"]
         assert (simple.location, simple.address, simple.status, simple.updated_at) == (
-            eido.location, eido.address, eido.status, eido.updated_at,
-        )  # fmt: skip
+            eido.location,
+            eido.address,
+            eido.status,
+            eido.updated_at,
+        )
         assert simple.category == eido.category != "other"
         if eido.location is not None:
             assert not math.isnan(eido.location.lat)

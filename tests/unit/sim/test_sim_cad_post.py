@@ -229,8 +229,23 @@ def test_cli_posts_and_prints_a_summary(
 ) -> None:
     state, url = stub
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pw\n"))
-    code = cad_post.main(["--server", url, "--username", "cad", "--password-stdin", "--rate", "0",
-                          "--count", "6", "--seed", "3", "--format", "eido"])  # fmt: skip
+    code = cad_post.main(
+        [
+            "--server",
+            url,
+            "--username",
+            "cad",
+            "--password-stdin",
+            "--rate",
+            "0",
+            "--count",
+            "6",
+            "--seed",
+            "3",
+            "--format",
+            "eido",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0
     assert "delivered 6 (created" in out.out and "unsent 0" in out.out
