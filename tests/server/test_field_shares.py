@@ -276,3 +276,23 @@ def test_ended_emergency_stops_an_emergency_only_camera(client: TestClient, app:
     cam = device.get(page + "/state").json()["cameras"][0]
     assert cam["live"] is False and "emergency" in cam["reason"].lower()
     assert device.get(page + "/cameras/cam-e/index.m3u8").status_code == 403
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_officer_token_is_refused_by_every_staff_route(client: TestClient, app: Any) -> None:
+    """Walks every /api/v1 route of the app (as tests/server/test_route_guard.py does)."""
+    from tests.server.test_route_guard import PUBLIC, _concrete, _routes
+
+    add_user(app, "ofc.kim", Role.OFFICER)
+    officer = login(client, "ofc.kim")
+    checked = forbidden = 0
+    for method, path in _routes(app):
+        if (method, path) in PUBLIC or path == "/api/v1/auth/login":
+            continue
+        r = client.request(method, _concrete(path), headers=officer, json={})
+        # 401 only where a bearer token is not the credential at all (alarm panels' /panic)
+        assert r.status_code == 403 or (path == "/api/v1/panic" and r.status_code == 401), (method, path, r.status_code)
+        checked += 1
+        forbidden += r.status_code == 403
+    assert checked > 30
+    assert sum(a.username == "ofc.kim" for a in audit(app, "access.denied")) == forbidden
