@@ -61,7 +61,7 @@ def officer_actor(share: FieldShareRow, client_addr: str | None) -> Actor:
 
 def create_shares(
     session: Session, *, actor: Actor, call_id: str, officers: list[str], camera_ids: list[str],
-    ttl_s: int, link_ttl_s: int, now: datetime | None = None,
+    ttl_s: int, now: datetime | None = None,
 ) -> list[NewShare]:  # fmt: skip
     """One share (and single-use link) per officer; refuses unknown/non-officer accounts,
     a closed call and cameras the policy does not allow live now. Refusals are audited."""
@@ -100,7 +100,6 @@ def create_shares(
             targets={"call": call_id, "share": share.id, "officer": name, "cameras": ",".join(camera_ids)},
         )  # fmt: skip
         out.append(NewShare(share, link))
-    _ = link_ttl_s  # the link's expiry is created_at + link_ttl_s (checked in open_link)
     return out
 
 

@@ -104,7 +104,7 @@ def create_field_shares(call_id: str, body: ShareRequest, request: Request, user
         try:
             made = svc.create_shares(
                 session, actor=actor_of(user), call_id=call_id, officers=officers, camera_ids=cameras,
-                ttl_s=state.settings.field_share_ttl_s, link_ttl_s=state.settings.field_link_ttl_s,
+                ttl_s=state.settings.field_share_ttl_s,
             )  # fmt: skip
         except svc.ShareError as exc:
             error = exc  # the denial is audited: commit it, then answer
