@@ -36,14 +36,23 @@ def upgrade() -> None:
         sa.Column("link_hash", sa.String(length=128), nullable=False),
         sa.Column("link_used_at", _TS, nullable=True),
         sa.Column("session_hash", sa.String(length=128), nullable=True),
-        sa.ForeignKeyConstraint(["call_id"], ["calls.id"], name=op.f("fk_field_shares_call_id_calls"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["call_id"],
+            ["calls.id"],
+            name=op.f("fk_field_shares_call_id_calls"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_field_shares")),
         sa.UniqueConstraint("link_hash", name=op.f("uq_field_shares_link_hash")),
     )
     op.create_index(op.f("ix_field_shares_call_id"), "field_shares", ["call_id"], unique=False)
     op.create_index(op.f("ix_field_shares_officer"), "field_shares", ["officer"], unique=False)
-    op.create_index(op.f("ix_field_shares_expires_at"), "field_shares", ["expires_at"], unique=False)
-    op.create_index(op.f("ix_field_shares_session_hash"), "field_shares", ["session_hash"], unique=False)
+    op.create_index(
+        op.f("ix_field_shares_expires_at"), "field_shares", ["expires_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_field_shares_session_hash"), "field_shares", ["session_hash"], unique=False
+    )
 
 
 def downgrade() -> None:

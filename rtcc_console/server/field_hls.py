@@ -36,7 +36,15 @@ class Segment:
 class Repackager:
     """Demux one camera, write TS segments; thread-safe readers (playlist/segment)."""
 
-    def __init__(self, camera_id: str, url: str, *, segment_s: float = 1.0, keep: int = 6, idle_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        *,
+        segment_s: float = 1.0,
+        keep: int = 6,
+        idle_s: float = 10.0,
+    ) -> None:
         self.camera_id = camera_id
         self._url = url
         self.segment_s = segment_s
@@ -73,7 +81,12 @@ class Repackager:
         if not segments:
             return None
         target = max(1, int(max(s.duration_s for s in segments) + 0.999))
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{target}", f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq}"]
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{target}",
+            f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq}",
+        ]
         for seg in segments:
             lines += [f"#EXTINF:{seg.duration_s:.3f},", f"seg-{seg.seq}.ts"]
         return "\n".join(lines) + "\n"
@@ -104,7 +117,9 @@ class Repackager:
             shutil.rmtree(self._dir, ignore_errors=True)
 
     def _pump(self) -> None:
-        with av.open(self._url, options={"rw_timeout": "5000000", "timeout": "5000000"}, timeout=5.0) as src:
+        with av.open(
+            self._url, options={"rw_timeout": "5000000", "timeout": "5000000"}, timeout=5.0
+        ) as src:
             vstream = src.streams.video[0]
             out: Any = None
             ostream: Any = None
@@ -118,7 +133,9 @@ class Repackager:
                 if packet.dts is None or packet.pts is None or packet.time_base is None:
                     continue
                 t = float(packet.pts * packet.time_base)
-                if packet.is_keyframe and (out is None or (start_pts is not None and t - start_pts >= self.segment_s)):
+                if packet.is_keyframe and (
+                    out is None or (start_pts is not None and t - start_pts >= self.segment_s)
+                ):
                     if out is not None and path is not None and start_pts is not None:
                         out.close()
                         self._publish(Segment(seq, max(0.001, t - start_pts), path))

@@ -69,7 +69,14 @@ def create_shares(
     targets: dict[str, Any] = {"call": call_id}
 
     def refuse(status: int, reason: str) -> ShareError:
-        append_audit(session, actor=actor, action="field.share", outcome="denied", targets=targets, reason=reason)
+        append_audit(
+            session,
+            actor=actor,
+            action="field.share",
+            outcome="denied",
+            targets=targets,
+            reason=reason,
+        )
         return ShareError(status, reason)
 
     call = store_calls.get_call(session, call_id=call_id)
@@ -126,29 +133,59 @@ def share_problem(session: Session, *, share: FieldShareRow, now: datetime) -> s
     elif share.expires_at <= now:
         reason = "share expired"
     if reason is not None:
-        end_share(session, share=share, actor=Actor(username=None, role=None, client_addr=None), reason=reason, now=now)
+        end_share(
+            session,
+            share=share,
+            actor=Actor(username=None, role=None, client_addr=None),
+            reason=reason,
+            now=now,
+        )
     return reason
 
 
-def end_share(session: Session, *, share: FieldShareRow, actor: Actor, reason: str, now: datetime | None = None) -> bool:
+def end_share(
+    session: Session,
+    *,
+    share: FieldShareRow,
+    actor: Actor,
+    reason: str,
+    now: datetime | None = None,
+) -> bool:
     now = now or utcnow()
     if not store.end_share(session, share=share, reason=reason, now=now):
         return False
-    append_audit(session, actor=actor, action="field.end", targets={"call": share.call_id, "share": share.id}, reason=reason)
+    append_audit(
+        session,
+        actor=actor,
+        action="field.end",
+        targets={"call": share.call_id, "share": share.id},
+        reason=reason,
+    )
     return True
 
 
 def open_link(
-    session: Session, *, link_token: str, link_ttl_s: int, client_addr: str | None, now: datetime | None = None
+    session: Session,
+    *,
+    link_token: str,
+    link_ttl_s: int,
+    client_addr: str | None,
+    now: datetime | None = None,
 ) -> tuple[FieldShareRow, str]:
     """Spend a single-use link: the share and a new session secret (for the cookie).
 
     Unknown: 404; used, expired, or the share over: 410 — each audited."""
     now = now or utcnow()
     anon = Actor(username=None, role=None, client_addr=client_addr)
-    share = store.share_by_link_hash(session, link_hash=digest(link_token)) if 8 < len(link_token) < 200 else None
+    share = (
+        store.share_by_link_hash(session, link_hash=digest(link_token))
+        if 8 < len(link_token) < 200
+        else None
+    )
     if share is None:
-        append_audit(session, actor=anon, action="field.open", outcome="denied", reason="unknown link")
+        append_audit(
+            session, actor=anon, action="field.open", outcome="denied", reason="unknown link"
+        )
         raise ShareError(404, "unknown link")
     actor = officer_actor(share, client_addr)
     targets = {"call": share.call_id, "share": share.id}
@@ -158,7 +195,14 @@ def open_link(
     if problem is None and share.created_at + timedelta(seconds=link_ttl_s) <= now:
         problem = "link expired"
     if problem is not None:
-        append_audit(session, actor=actor, action="field.open", outcome="denied", targets=targets, reason=problem)
+        append_audit(
+            session,
+            actor=actor,
+            action="field.open",
+            outcome="denied",
+            targets=targets,
+            reason=problem,
+        )
         raise ShareError(410, problem)
     secret = secrets.token_urlsafe(32)
     store.use_link(session, share=share, session_hash=digest(secret), now=now)
@@ -167,7 +211,13 @@ def open_link(
 
 
 def share_for_session(
-    session: Session, *, share_id: str, cookie: str | None, client_addr: str | None, what: str, now: datetime | None = None
+    session: Session,
+    *,
+    share_id: str,
+    cookie: str | None,
+    client_addr: str | None,
+    what: str,
+    now: datetime | None = None,
 ) -> FieldShareRow:
     """The share a field-page request may use: the cookie must be this share's session.
 

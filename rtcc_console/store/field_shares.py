@@ -41,12 +41,18 @@ def get_share(session: Session, *, share_id: str) -> FieldShareRow | None:
 
 
 def share_by_link_hash(session: Session, *, link_hash: str) -> FieldShareRow | None:
-    return session.scalars(select(FieldShareRow).where(FieldShareRow.link_hash == link_hash)).first()
+    return session.scalars(
+        select(FieldShareRow).where(FieldShareRow.link_hash == link_hash)
+    ).first()
 
 
 def call_shares(session: Session, *, call_id: str) -> list[FieldShareRow]:
     """Every share of a call (open and ended), oldest first."""
-    stmt = select(FieldShareRow).where(FieldShareRow.call_id == call_id).order_by(FieldShareRow.created_at, FieldShareRow.id)
+    stmt = (
+        select(FieldShareRow)
+        .where(FieldShareRow.call_id == call_id)
+        .order_by(FieldShareRow.created_at, FieldShareRow.id)
+    )
     return list(session.scalars(stmt).all())
 
 
@@ -54,7 +60,11 @@ def officer_roles(session: Session, *, usernames: Sequence[str]) -> dict[str, tu
     """``username -> (role, disabled)`` for those of ``usernames`` that exist."""
     if not usernames:
         return {}
-    rows = session.execute(select(UserRow.username, UserRow.role, UserRow.disabled).where(UserRow.username.in_(list(usernames))))
+    rows = session.execute(
+        select(UserRow.username, UserRow.role, UserRow.disabled).where(
+            UserRow.username.in_(list(usernames))
+        )
+    )
     return {r.username: (r.role, bool(r.disabled)) for r in rows}
 
 
@@ -83,7 +93,10 @@ def shares_to_end(session: Session, *, now: datetime, limit: int = 500) -> list[
     stmt = (
         select(FieldShareRow)
         .join(CallRow, CallRow.id == FieldShareRow.call_id)
-        .where(FieldShareRow.ended_at.is_(None), (FieldShareRow.expires_at <= now) | (CallRow.status == "closed"))
+        .where(
+            FieldShareRow.ended_at.is_(None),
+            (FieldShareRow.expires_at <= now) | (CallRow.status == "closed"),
+        )
         .limit(limit)
     )
     return list(session.scalars(stmt).all())

@@ -24,10 +24,15 @@ import requests
 from tests.browser.test_portal_browser import wait
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian chromium and chromium-driver "
-                                "(scripts/debian-packages.txt)")
-DOCS = (Path(__file__).resolve().parents[2] / "docs" if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-        else Path(tempfile.mkdtemp(prefix="rtcc-field-shots-")))
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs Debian chromium and chromium-driver (scripts/debian-packages.txt)",
+)
+DOCS = (
+    Path(__file__).resolve().parents[2] / "docs"
+    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="rtcc-field-shots-"))
+)
 PW = "correct horse battery staple"
 PHONE = (390, 844)
 LAPTOP = (1280, 800)
@@ -50,8 +55,14 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = ServerSettings(
-        dev_mode=True, port=port, db_url=f"sqlite:///{tmp_path / 'field.sqlite'}", vault_dir=tmp_path / "vault",
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1)
+        dev_mode=True,
+        port=port,
+        db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
+        vault_dir=tmp_path / "vault",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
     embedded = EmbeddedServer(settings)
     embedded.start()
     for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
@@ -73,10 +84,18 @@ def phone(tmp_path: Path) -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-                "--autoplay-policy=no-user-gesture-required",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--window-size={PHONE[0]},{PHONE[1]}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--window-size={PHONE[0]},{PHONE[1]}",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
     driver.set_page_load_timeout(30)
@@ -87,7 +106,9 @@ def phone(tmp_path: Path) -> Iterator[Any]:
 
 
 def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -103,16 +124,33 @@ return [v.currentTime, hi - lo];
 """
 
 
-def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(server: tuple[Any, str, Any], phone: Any) -> None:
+def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
+    server: tuple[Any, str, Any], phone: Any
+) -> None:
     _embedded, base, sim = server
     now = datetime.now(UTC)
     admin, ana = _token(base, "adam"), _token(base, "ana")
     for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
-        body = {"id": f"cam-{i + 1}", "name": f"Elm St {1200 + i * 10} storefront", "tier": "integrated",
-                "kind": "business", "sharing_mode": "live_always", "lat": lat, "lon": lon,
-                "address": f"{1200 + i * 10} Elm St", "heading_deg": 180.0, "fov_deg": 90.0, "range_m": 40.0,
-                "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@")}
-        assert requests.post(f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10).status_code == 201
+        body = {
+            "id": f"cam-{i + 1}",
+            "name": f"Elm St {1200 + i * 10} storefront",
+            "tier": "integrated",
+            "kind": "business",
+            "sharing_mode": "live_always",
+            "lat": lat,
+            "lon": lon,
+            "address": f"{1200 + i * 10} Elm St",
+            "heading_deg": 180.0,
+            "fov_deg": 90.0,
+            "range_m": 40.0,
+            "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@"),
+        }
+        assert (
+            requests.post(
+                f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10
+            ).status_code
+            == 201
+        )
     call = requests.post(f"{base}/api/v1/calls", headers=ana, timeout=10, json={
         "format": "simple", "incident_id": "DPD-26-118842", "type_code": "ROB", "type_text": "Robbery in progress",
         "priority": 1, "status": "dispatched", "lat": 32.7800, "lon": -96.8000, "address": "1200 Elm St, Dallas, TX",
@@ -140,7 +178,12 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(serve
     print(f"first frame {first_frame_s:.2f} s after opening the link")
     phone.save_screenshot(str(DOCS / "field-phone.png"))
     phone.set_window_size(*LAPTOP)
-    wait(lambda: phone.execute_script("return document.querySelectorAll('.cameras .cam').length") == 2, what="cards")
+    wait(
+        lambda: (
+            phone.execute_script("return document.querySelectorAll('.cameras .cam').length") == 2
+        ),
+        what="cards",
+    )
     time.sleep(0.5)  # let the grid re-layout before the picture (no state to wait on)
     phone.save_screenshot(str(DOCS / "field-laptop.png"))
     phone.set_window_size(*PHONE)

@@ -38,18 +38,29 @@ router = APIRouter(tags=["field shares"])
 page_router = APIRouter(prefix="/field", include_in_schema=False)
 
 STATIC = Path(__file__).resolve().parent.parent.parent / "resources" / "field"
-STATIC_FILES = {"field.js": "text/javascript", "field.css": "text/css", "hls.min.js": "text/javascript"}
+STATIC_FILES = {
+    "field.js": "text/javascript",
+    "field.css": "text/css",
+    "hls.min.js": "text/javascript",
+}
 DEFAULT_CAMERAS = 4
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")]
-CameraId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+CameraId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+]
 
 
 class ShareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officers: list[Name] = Field(min_length=1, max_length=svc.MAX_OFFICERS, description="Officer usernames")
+    officers: list[Name] = Field(
+        min_length=1, max_length=svc.MAX_OFFICERS, description="Officer usernames"
+    )
     camera_ids: list[CameraId] | None = Field(
-        default=None, min_length=1, max_length=svc.MAX_CAMERAS, description="Default: the call's top live cameras"
+        default=None,
+        min_length=1,
+        max_length=svc.MAX_CAMERAS,
+        description="Default: the call's top live cameras",
     )
 
 
@@ -89,16 +100,26 @@ def _default_cameras(state: Any, call_id: str) -> list[str]:
         if call is None:
             raise HTTPException(404, f"call {call_id!r} not found")
         emergencies = active_emergencies(session)
-    ranked = [item["camera"]["id"] for item in call_cameras(state, call, emergencies) if item.get("live_now")]
+    ranked = [
+        item["camera"]["id"]
+        for item in call_cameras(state, call, emergencies)
+        if item.get("live_now")
+    ]
     if not ranked:
         raise HTTPException(422, "the call has no live camera near it: name camera_ids")
     return [str(c) for c in ranked[:DEFAULT_CAMERAS]]
 
 
 @router.post("/calls/{call_id}/field-shares", status_code=201, response_model=list[ShareCreated])
-def create_field_shares(call_id: str, body: ShareRequest, request: Request, user: RequireAnalyst, state: StateDep) -> Any:
+def create_field_shares(
+    call_id: str, body: ShareRequest, request: Request, user: RequireAnalyst, state: StateDep
+) -> Any:
     officers = list(dict.fromkeys(body.officers))
-    cameras = list(dict.fromkeys(body.camera_ids)) if body.camera_ids else _default_cameras(state, call_id)
+    cameras = (
+        list(dict.fromkeys(body.camera_ids))
+        if body.camera_ids
+        else _default_cameras(state, call_id)
+    )
     error: svc.ShareError | None = None
     with state.db.write() as session:
         try:
@@ -122,7 +143,9 @@ def list_field_shares(call_id: str, user: RequireAnalyst, state: StateDep) -> An
         rows = store.call_shares(session, call_id=call_id)
         now = utcnow()
         for row in rows:
-            svc.share_problem(session, share=row, now=now)  # ends (audited) those whose call closed / time ran out
+            svc.share_problem(
+                session, share=row, now=now
+            )  # ends (audited) those whose call closed / time ran out
         return {"items": [_public(r) for r in rows]}
 
 
@@ -146,7 +169,9 @@ def _page_error(status: int, reason: str) -> HTMLResponse:
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 @page_router.get("/static/{name}")
@@ -170,7 +195,9 @@ def open_field_link(link_token: str, request: Request, state: StateDep) -> Respo
             share_id, ttl = share.id, max(1, int((share.expires_at - utcnow()).total_seconds()))
     if error is not None:
         return _page_error(error.status, error.reason)
-    out = RedirectResponse(f"/field/s/{share_id}", status_code=303, headers={"Cache-Control": "no-store"})
+    out = RedirectResponse(
+        f"/field/s/{share_id}", status_code=303, headers={"Cache-Control": "no-store"}
+    )
     out.set_cookie(svc.SESSION_COOKIE, secret, max_age=ttl, path=f"/field/s/{share_id}", httponly=True,
                    samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
     return out
@@ -187,7 +214,9 @@ def field_page(share_id: str, request: Request, state: StateDep) -> Response:
             error = exc
     if error is not None:
         return _page_error(error.status, error.reason)
-    html = (STATIC / "field.html").read_text(encoding="utf-8").replace("{{SHARE_ID}}", _esc(share_id))
+    html = (
+        (STATIC / "field.html").read_text(encoding="utf-8").replace("{{SHARE_ID}}", _esc(share_id))
+    )
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
@@ -236,7 +265,9 @@ def _hub(state: Any) -> HlsHub:
     return hub
 
 
-def _camera_feed(request: Request, state: Any, share_id: str, camera_id: str, what: str, *, start: bool) -> Repackager:
+def _camera_feed(
+    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, start: bool
+) -> Repackager:
     """The camera's repackager for this share's session, after every check (403/404/410,
     denials audited); ``start`` starts one when none runs (the playlist does, segments do not)."""
     hub = _hub(state)
@@ -265,7 +296,9 @@ def _camera_feed(request: Request, state: Any, share_id: str, camera_id: str, wh
                 if url is None:
                     raise svc.ShareError(409, "the camera has no stream")
             if what == "index.m3u8" and hub.mark_watched(share.id, camera_id):
-                append_audit(session, actor=actor, action="field.video", outcome="ok", targets=targets)
+                append_audit(
+                    session, actor=actor, action="field.video", outcome="ok", targets=targets
+                )
         except svc.ShareError as exc:
             error = exc
     if error is not None:
@@ -289,7 +322,9 @@ def field_playlist(share_id: str, camera_id: str, request: Request, state: State
 
 
 @page_router.get("/s/{share_id}/cameras/{camera_id}/seg-{seq}.ts")
-def field_segment(share_id: str, camera_id: str, seq: int, request: Request, state: StateDep) -> Response:
+def field_segment(
+    share_id: str, camera_id: str, seq: int, request: Request, state: StateDep
+) -> Response:
     rep = _camera_feed(request, state, share_id, camera_id, "segment", start=False)
     data = rep.segment(seq)
     if data is None:
