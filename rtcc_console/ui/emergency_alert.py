@@ -35,10 +35,12 @@ from rtcc_console.core.models import Camera, Emergency, GeoPoint, SharingMode, T
 PANIC_REASON = re.compile(
     r"^Panic \((?P<source>[^)]*)\): (?P<site>.*?), AVS-01 level (?P<level>[0-4])"
 )
+MAX_LINES = 3  # emergencies listed in the banner; the rest are counted
+
 STYLE = (
     "QFrame#emergencyAlert { background: #a1001c; border: 3px solid #5c0010; }"
-    "QFrame#emergencyAlert QLabel { color: #ffffff; font-size: 15px; }"
-    "QFrame#emergencyAlert QLabel#emergencyTitle { font-size: 18px; font-weight: 700; }"
+    "QFrame#emergencyAlert QLabel { color: #ffffff; font-size: 13px; }"
+    "QFrame#emergencyAlert QLabel#emergencyTitle { font-size: 15px; font-weight: 700; }"
     "QFrame#emergencyAlert QPushButton { background: #ffffff; color: #5c0010; font-weight: 700; padding: 4px 12px; }"
     "QFrame#emergencyAlert QPushButton:focus { border: 3px solid #ffd23f; }"
 )
@@ -100,7 +102,9 @@ class EmergencyAlert(QFrame):
         self.opened: dict[str, list[str]] = {}  # emergency id -> camera ids sent to the wall
         self.on_visible: Callable[[bool], None] | None = None  # the toolbar holding the banner
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
         texts = QVBoxLayout()
+        texts.setSpacing(1)
         self.title = QLabel("EMERGENCY")
         self.title.setObjectName("emergencyTitle")
         self.lines = QLabel("")
@@ -118,9 +122,7 @@ class EmergencyAlert(QFrame):
         layout.addWidget(self.ack_button)
         self.setAccessibleName("Emergency alert")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.setMaximumHeight(
-            170
-        )  # several emergencies: lines wrap inside, the wall keeps its room
+        self.setMaximumHeight(120)  # several emergencies: newest lines, the panels keep their room
         self.hide()
 
     def _set_muted(self, muted: bool) -> None:
@@ -173,7 +175,10 @@ class EmergencyAlert(QFrame):
             self.on_visible(True)
         n = len(self.items)
         self.title.setText("EMERGENCY" if n == 1 else f"{n} EMERGENCIES")
-        self.lines.setText("\n".join(i.text for i in self.items))
+        shown = [i.text for i in self.items[:MAX_LINES]]  # newest first; the banner stays small
+        if len(self.items) > MAX_LINES:
+            shown.append(f"… and {len(self.items) - MAX_LINES} more")
+        self.lines.setText("\n".join(shown))
         self.show()
         self.raise_()
 
