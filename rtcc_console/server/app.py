@@ -115,6 +115,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         state.broker.close_all()
+        hls = state.extras.get("field_hls")  # officers' live video (routes/field_shares)
+        if hls is not None:
+            await asyncio.to_thread(hls.stop_all)
         await vehicle_index.stop_vehicle_indexer(state)
         await stop_background(state)
         await asyncio.to_thread(state.intake.stop)

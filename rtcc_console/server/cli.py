@@ -139,7 +139,7 @@ def user_main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="create a staff account")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["analyst", "supervisor", "admin"])
+    add.add_argument("--role", required=True, choices=["officer", "analyst", "supervisor", "admin"])
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from one line of stdin"
     )
