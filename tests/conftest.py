@@ -134,6 +134,31 @@ def db_session(db_engine: Any) -> Iterator[Any]:
         session.close()
 
 
+@pytest.fixture(autouse=True)
+def _qt_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect garbage and run deferred deletes on the GUI thread after each Qt test.
+
+    Otherwise Python's collector may run on a worker thread (a server or HTTP thread of the
+    test) while it holds the last reference to a closed window; shiboken then deletes the
+    widget tree from inside an unrelated event filter on the GUI thread, and Qt can deadlock
+    or crash (seen: a hang in QObject::~QObject, a segfault while "Garbage-collecting").
+    """
+    yield
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QThread
+
+    app = QCoreApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        return
+    for _ in range(2):
+        gc.collect()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        app.processEvents()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _qt_deferred_deletes_run_before_exit() -> Iterator[None]:
     """Run the deferred deletes of closed windows before Python exits (any test folder).

@@ -57,4 +57,8 @@ def audit_entries(
 
 def all_emergencies(api: ApiClient) -> list[dict[str, Any]]:
     body = api.request("GET", "/emergencies").json()
-    return [e for e in (body.get("items", []) if isinstance(body, dict) else body) if isinstance(e, dict)]
+    return [
+        e
+        for e in (body.get("items", []) if isinstance(body, dict) else body)
+        if isinstance(e, dict)
+    ]

@@ -60,9 +60,15 @@ def officer_actor(share: FieldShareRow, client_addr: str | None) -> Actor:
 
 
 def create_shares(
-    session: Session, *, actor: Actor, call_id: str, officers: list[str], camera_ids: list[str],
-    ttl_s: int, now: datetime | None = None,
-) -> list[NewShare]:  # fmt: skip
+    session: Session,
+    *,
+    actor: Actor,
+    call_id: str,
+    officers: list[str],
+    camera_ids: list[str],
+    ttl_s: int,
+    now: datetime | None = None,
+) -> list[NewShare]:
     """One share (and single-use link) per officer; refuses unknown/non-officer accounts,
     a closed call and cameras the policy does not allow live now. Refusals are audited."""
     now = now or utcnow()
@@ -98,14 +104,28 @@ def create_shares(
     for name in officers:
         link = LINK_PREFIX + secrets.token_urlsafe(32)
         share = store.insert_share(
-            session, share_id="fs-" + secrets.token_hex(8), call_id=call_id, officer=name, camera_ids=camera_ids,
-            created_by=actor.username or "", created_at=now, expires_at=now + timedelta(seconds=ttl_s),
+            session,
+            share_id="fs-" + secrets.token_hex(8),
+            call_id=call_id,
+            officer=name,
+            camera_ids=camera_ids,
+            created_by=actor.username or "",
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_s),
             link_hash=digest(link),
-        )  # fmt: skip
+        )
         append_audit(
-            session, actor=actor, action="field.share", outcome="ok",
-            targets={"call": call_id, "share": share.id, "officer": name, "cameras": ",".join(camera_ids)},
-        )  # fmt: skip
+            session,
+            actor=actor,
+            action="field.share",
+            outcome="ok",
+            targets={
+                "call": call_id,
+                "share": share.id,
+                "officer": name,
+                "cameras": ",".join(camera_ids),
+            },
+        )
         out.append(NewShare(share, link))
     return out
 
@@ -116,10 +136,13 @@ def decide_camera(session: Session, *, camera_id: str, now: datetime) -> Decisio
     if row is None:
         return Decision(False, "Camera not found (deleted?)", "not_found")
     return decide(
-        Role.ANALYST, camera_domain(row), Action.VIEW_LIVE, now=now,
+        Role.ANALYST,
+        camera_domain(row),
+        Action.VIEW_LIVE,
+        now=now,
         emergencies=active_emergencies(session, now=now),
         owner_accepts_requests=store_grants.owner_accepts_requests(session, owner_id=row.owner_id),
-    )  # fmt: skip
+    )
 
 
 def share_problem(session: Session, *, share: FieldShareRow, now: datetime) -> str | None:
@@ -226,14 +249,24 @@ def share_for_session(
     share = store.get_share(session, share_id=share_id) if len(share_id) < 64 else None
     if share is None or not cookie or len(cookie) > 200 or share.session_hash != digest(cookie):
         append_audit(
-            session, actor=Actor(username=None, role=None, client_addr=client_addr), action="field.view",
-            outcome="denied", targets={"share": share_id[:64], "what": what[:100]}, reason="no session for this share",
-        )  # fmt: skip
+            session,
+            actor=Actor(username=None, role=None, client_addr=client_addr),
+            action="field.view",
+            outcome="denied",
+            targets={"share": share_id[:64], "what": what[:100]},
+            reason="no session for this share",
+        )
         raise ShareError(403, "this device has no session for this share")
     problem = share_problem(session, share=share, now=now)
     if problem is not None:
-        append_audit(session, actor=officer_actor(share, client_addr), action="field.view", outcome="denied",
-                     targets={"share": share.id, "what": what[:100]}, reason=problem)  # fmt: skip
+        append_audit(
+            session,
+            actor=officer_actor(share, client_addr),
+            action="field.view",
+            outcome="denied",
+            targets={"share": share.id, "what": what[:100]},
+            reason=problem,
+        )
         raise ShareError(410, f"share ended: {problem}")
     return share
 

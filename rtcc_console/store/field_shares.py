@@ -28,9 +28,15 @@ def insert_share(
     link_hash: str,
 ) -> FieldShareRow:
     row = FieldShareRow(
-        id=share_id, call_id=call_id, officer=officer, camera_ids=list(camera_ids), created_by=created_by,
-        created_at=created_at, expires_at=expires_at, link_hash=link_hash,
-    )  # fmt: skip
+        id=share_id,
+        call_id=call_id,
+        officer=officer,
+        camera_ids=list(camera_ids),
+        created_by=created_by,
+        created_at=created_at,
+        expires_at=expires_at,
+        link_hash=link_hash,
+    )
     session.add(row)
     session.flush()
     return row

@@ -55,7 +55,9 @@ def _t(value: Any) -> datetime | None:
 class ChartBox(QWidget):
     """A titled chart with its own "Save PNG" button."""
 
-    def __init__(self, key: str, title: str, *, date_axis: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, key: str, title: str, *, date_axis: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.key = key
         self.setObjectName(f"chart_{key}")
@@ -84,7 +86,9 @@ class ChartBox(QWidget):
         return bool(self.grab().save(str(path), "PNG"))
 
     def _ask_save(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save chart", f"{self.key}.png", "PNG images (*.png)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save chart", f"{self.key}.png", "PNG images (*.png)"
+        )
         if name:
             self.save_png(Path(name))
 
@@ -95,8 +99,13 @@ class Dashboard(QWidget):
     redrawn = Signal(str)
     loaded = Signal()
 
-    def __init__(self, api: ApiClient | None = None, *, now: Callable[[], datetime] | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        api: ApiClient | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("Dashboard")
         self.api = api
@@ -109,10 +118,13 @@ class Dashboard(QWidget):
         self.wall: Any = None
         self._live: Any = None
         specs = (
-            ("calls", "Calls per hour by category", True), ("cameras", "Registered vs integrated cameras", True),
-            ("requests", "Footage requests", False), ("live_views", "Live views per day", True),
-            ("emergencies", "Emergencies per day", True), ("wall", "Wall health (this console)", True),
-        )  # fmt: skip
+            ("calls", "Calls per hour by category", True),
+            ("cameras", "Registered vs integrated cameras", True),
+            ("requests", "Footage requests", False),
+            ("live_views", "Live views per day", True),
+            ("emergencies", "Emergencies per day", True),
+            ("wall", "Wall health (this console)", True),
+        )
         self.charts = {k: ChartBox(k, t, date_axis=d, parent=self) for k, t, d in specs}
         grid = QGridLayout(self)
         for i, chart in enumerate(self.charts.values()):
@@ -153,7 +165,11 @@ class Dashboard(QWidget):
             try:
                 reqs = feed.all_requests(api)
             except Forbidden:  # an analyst shown the dashboard: their own requests
-                reqs = [r for r in FootageRequestsApi(api).list_requests(limit=200).get("items", []) if isinstance(r, dict)]
+                reqs = [
+                    r
+                    for r in FootageRequestsApi(api).list_requests(limit=200).get("items", [])
+                    if isinstance(r, dict)
+                ]
             try:
                 views = feed.audit_entries(api, since=since, action="live.grant")
             except Forbidden:  # the audit trail is for supervisors; the wall still counts
@@ -197,8 +213,11 @@ class Dashboard(QWidget):
         self.on_emergencies(self._live.emergencies.values())
 
     def on_registry(self, index: Any) -> None:
-        cams = {cid: cam.tier is Tier.INTEGRATED for cid in index.camera_ids()
-                if (cam := index.get(cid)) is not None and not cam.revoked}  # fmt: skip
+        cams = {
+            cid: cam.tier is Tier.INTEGRATED
+            for cid in index.camera_ids()
+            if (cam := index.get(cid)) is not None and not cam.revoked
+        }
         if self.stats.load_cameras(cams, at=self.now()):
             self.redraw("cameras")
 
@@ -222,13 +241,19 @@ class Dashboard(QWidget):
         known = self._request_items.setdefault(rid, {})
         for item in items:
             if isinstance(item, dict) and item.get("id"):
-                known[str(item["id"])] = (_t(item.get("sent_at")), _t(item.get("answered_at")), int(item.get("files") or 0))
+                known[str(item["id"])] = (
+                    _t(item.get("sent_at")),
+                    _t(item.get("answered_at")),
+                    int(item.get("files") or 0),
+                )
         self.stats.set_request(rid, sent_at=sent, items=list(known.values()))
 
     def on_emergencies(self, emergencies: Any) -> None:
         ems = list(emergencies)
         now = self.now()
-        self.stats.set_emergencies({e.id: e.started_at for e in ems}, active=sum(1 for e in ems if e.active(now)))
+        self.stats.set_emergencies(
+            {e.id: e.started_at for e in ems}, active=sum(1 for e in ems if e.active(now))
+        )
         self.redraw("emergencies")
 
     def on_tile_opened(self, index: int, camera_id: str) -> None:
@@ -275,7 +300,11 @@ class Dashboard(QWidget):
         base = [0] * len(xs)
         for i, (cat, counts) in enumerate(per_cat.items()):
             colour = COLOURS[i % len(COLOURS)]
-            box.plot.addItem(pg.BarGraphItem(x=xs, y0=list(base), height=counts, width=3000, brush=colour, name=cat))
+            box.plot.addItem(
+                pg.BarGraphItem(
+                    x=xs, y0=list(base), height=counts, width=3000, brush=colour, name=cat
+                )
+            )
             base = [b + c for b, c in zip(base, counts, strict=True)]
         box.note.setText(f"{sum(base)} in the last {HOURS} h")
 
@@ -285,14 +314,24 @@ class Dashboard(QWidget):
         now = self.now().timestamp()
         if pts:  # a step line: a count holds until the next change
             xs = [x for p in pts for x in (p[0].timestamp(),) * 2][1:] + [now]
-            for col, name, colour in ((1, "registered here", COLOURS[0]), (2, "integrated here", COLOURS[2])):
+            for col, name, colour in (
+                (1, "registered here", COLOURS[0]),
+                (2, "integrated here", COLOURS[2]),
+            ):
                 ys = [p[col] for p in pts for _ in (0, 1)]
                 box.plot.plot(xs, ys, pen=pg.mkPen(colour, width=2), name=name)
         for j, (city, reg, integ) in enumerate(PUBLISHED_REGISTRIES):
-            for value, what, colour in ((reg, "registered", COLOURS[0]), (integ, "integrated", COLOURS[2])):
-                line = pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine),
-                                       label=f"{city} {what} {value:,}",
-                                       labelOpts={"position": 0.15 + 0.45 * j, "color": colour})  # fmt: skip
+            for value, what, colour in (
+                (reg, "registered", COLOURS[0]),
+                (integ, "integrated", COLOURS[2]),
+            ):
+                line = pg.InfiniteLine(
+                    pos=value,
+                    angle=0,
+                    pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine),
+                    label=f"{city} {what} {value:,}",
+                    labelOpts={"position": 0.15 + 0.45 * j, "color": colour},
+                )
                 box.plot.addItem(line)
         reg_now, integ_now = self.stats.counts()
         box.note.setText(f"here: {reg_now:,} registered, {integ_now:,} integrated")
@@ -301,10 +340,18 @@ class Dashboard(QWidget):
     def _draw_requests(self, box: ChartBox) -> None:
         box.plot.clear()
         sent, answered, median_s = self.stats.request_figures()
-        box.plot.addItem(pg.BarGraphItem(x=[0, 1], height=[sent, answered], width=0.6, brushes=[COLOURS[0], COLOURS[2]]))
-        box.plot.getAxis("bottom").setTicks([[(0, f"sent ({sent})"), (1, f"answered ({answered})")]])
+        box.plot.addItem(
+            pg.BarGraphItem(
+                x=[0, 1], height=[sent, answered], width=0.6, brushes=[COLOURS[0], COLOURS[2]]
+            )
+        )
+        box.plot.getAxis("bottom").setTicks(
+            [[(0, f"sent ({sent})"), (1, f"answered ({answered})")]]
+        )
         box.plot.setXRange(-0.6, 1.6, padding=0)
-        box.note.setText("median to first upload: " + (_duration(median_s) if median_s is not None else "—"))
+        box.note.setText(
+            "median to first upload: " + (_duration(median_s) if median_s is not None else "—")
+        )
 
     def _per_day(self, box: ChartBox, days: list[Any], counts: list[int], colour: str) -> None:
         box.plot.clear()
@@ -326,9 +373,18 @@ class Dashboard(QWidget):
         samples = self.stats.wall
         if samples:
             xs = [s[0].timestamp() for s in samples]
-            for i, (name, colour) in enumerate((("live", COLOURS[2]), ("stale", COLOURS[1]), ("failed", COLOURS[3]))):
-                box.plot.plot(xs, [s[i + 1] for s in samples], pen=pg.mkPen(colour, width=2), name=name,
-                              symbol="o" if len(xs) < 30 else None, symbolSize=5, symbolBrush=colour)  # fmt: skip
+            for i, (name, colour) in enumerate(
+                (("live", COLOURS[2]), ("stale", COLOURS[1]), ("failed", COLOURS[3]))
+            ):
+                box.plot.plot(
+                    xs,
+                    [s[i + 1] for s in samples],
+                    pen=pg.mkPen(colour, width=2),
+                    name=name,
+                    symbol="o" if len(xs) < 30 else None,
+                    symbolSize=5,
+                    symbolBrush=colour,
+                )
             last = samples[-1]
             box.note.setText(f"now: {last[1]} live, {last[2]} stale, {last[3]} failed")
         else:
@@ -342,8 +398,9 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def attach_dashboard(window: Any, *, api: ApiClient, live: Any, wall: Any,
-                     roles: frozenset[str] | None = None) -> Dashboard:  # fmt: skip
+def attach_dashboard(
+    window: Any, *, api: ApiClient, live: Any, wall: Any, roles: frozenset[str] | None = None
+) -> Dashboard:
     """Build the dashboard for the main window; ``apply_dashboard_role`` shows or hides its
     dock for the signed-in user and loads the figures once per session. ``roles``: who sees
     it (default: the console setting ``dashboard_roles``)."""

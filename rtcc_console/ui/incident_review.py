@@ -37,8 +37,14 @@ from rtcc_console.core.incident_timeline import LANES, TimelineEntry
 from rtcc_console.ui.sync_playback import SyncPlayback
 from rtcc_console.ui.tasks import run_in_background
 
-LANE_COLOURS = {"CAD": "#2563eb", "Live views": "#7c3aed", "Footage requests": "#d97706",
-                "Evidence": "#1f9d55", "Vehicles": "#0891b2", "Custody": "#4b5563"}  # fmt: skip
+LANE_COLOURS = {
+    "CAD": "#2563eb",
+    "Live views": "#7c3aed",
+    "Footage requests": "#d97706",
+    "Evidence": "#1f9d55",
+    "Vehicles": "#0891b2",
+    "Custody": "#4b5563",
+}
 Gatherer = Callable[[str, str], Incident]  # (call id, case number) -> Incident
 Fetcher = Callable[[Evidence], Path]  # the verified original on local disk
 
@@ -55,8 +61,14 @@ class IncidentReview(QWidget):
     moment_wanted = Signal(str, float)  # evidence id, seconds into it
     entry_chosen = Signal(object)  # the TimelineEntry clicked
 
-    def __init__(self, gather: Gatherer, fetch: Fetcher, *, zone: tzinfo | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        gather: Gatherer,
+        fetch: Fetcher,
+        *,
+        zone: tzinfo | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("IncidentReview")
         self.gather, self.fetch, self.zone = gather, fetch, zone
@@ -68,14 +80,18 @@ class IncidentReview(QWidget):
         self.case_box = QLineEdit()
         self.case_box.setPlaceholderText("or case number")
         self.load_button = QPushButton("Review")
-        self.load_button.clicked.connect(lambda: self.load(self.call_box.text().strip(), self.case_box.text().strip()))
+        self.load_button.clicked.connect(
+            lambda: self.load(self.call_box.text().strip(), self.case_box.text().strip())
+        )
         self.status = QLabel("Choose a call or enter a case number.")
         self.status.setWordWrap(True)
         bar = QHBoxLayout()
         for w in (QLabel("Incident:"), self.call_box, self.case_box, self.load_button):
             bar.addWidget(w)
         bar.addWidget(self.status, 1)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=self._utc_offset())}, background="w")
+        self.plot = pg.PlotWidget(
+            axisItems={"bottom": pg.DateAxisItem(utcOffset=self._utc_offset())}, background="w"
+        )
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.showGrid(x=True, y=False, alpha=0.2)
         self.plot.getAxis("left").setTicks([[(lane_y(lane), lane) for lane in LANES]])
@@ -135,8 +151,13 @@ class IncidentReview(QWidget):
             if gen == self._generation:
                 self.status.setText(f"Could not gather the incident: {exc}")
 
-        run_in_background(lambda: self.gather(call_id, case_number), on_success=done, on_failure=failed,
-                          what="Gathering the incident", owner=self)  # fmt: skip
+        run_in_background(
+            lambda: self.gather(call_id, case_number),
+            on_success=done,
+            on_failure=failed,
+            what="Gathering the incident",
+            owner=self,
+        )
 
     def show_incident(self, incident: Incident) -> None:
         self.incident = incident
@@ -162,10 +183,18 @@ class IncidentReview(QWidget):
         for n, e in enumerate(self.entries):
             y, colour = lane_y(e.lane), LANE_COLOURS.get(e.lane, "#4b5563")
             if e.end is not None:
-                span = pg.PlotDataItem([e.at.timestamp(), e.end.timestamp()], [y, y], pen=pg.mkPen(colour, width=6))
+                span = pg.PlotDataItem(
+                    [e.at.timestamp(), e.end.timestamp()], [y, y], pen=pg.mkPen(colour, width=6)
+                )
                 self.plot.addItem(span)
-            spots.append({"pos": (e.at.timestamp(), y), "data": n, "brush": pg.mkBrush(colour),
-                          "symbol": "d" if e.evidence_id else "o"})  # fmt: skip
+            spots.append(
+                {
+                    "pos": (e.at.timestamp(), y),
+                    "data": n,
+                    "brush": pg.mkBrush(colour),
+                    "symbol": "d" if e.evidence_id else "o",
+                }
+            )
         self.points.addPoints(spots)
         self.plot.addItem(self.points)
         if self.entries:
@@ -224,7 +253,13 @@ class IncidentReview(QWidget):
             self.play_together.setEnabled(True)
             self.status.setText(f"Could not fetch the recordings: {exc}")
 
-        run_in_background(fetch_all, on_success=fetched, on_failure=failed, what="Fetching the recordings", owner=self)
+        run_in_background(
+            fetch_all,
+            on_success=fetched,
+            on_failure=failed,
+            what="Fetching the recordings",
+            owner=self,
+        )
 
     def _local(self, when: datetime) -> str:
         local = when.astimezone(self.zone) if self.zone else when.astimezone()
@@ -247,7 +282,12 @@ class IncidentReview(QWidget):
         if call_id and call_id != shown:
             self.load(call_id)
 
-    def apply_role(self, dock: Any, role: str | None, roles: frozenset[str] = frozenset({"supervisor", "admin"})) -> None:
+    def apply_role(
+        self,
+        dock: Any,
+        role: str | None,
+        roles: frozenset[str] = frozenset({"supervisor", "admin"}),
+    ) -> None:
         """Supervisors and admins review incidents (the server refuses the audit trail to
         others anyway); for anyone else the dock is hidden and what it showed is dropped."""
         if not shiboken6.isValid(self.plot):
@@ -269,13 +309,19 @@ class IncidentReview(QWidget):
         self.status.setText("Choose a call or enter a case number.")
 
 
-def attach_incident_review(window: Any, *, api: Any, evidence: Any, zone: tzinfo | None) -> IncidentReview:
+def attach_incident_review(
+    window: Any, *, api: Any, evidence: Any, zone: tzinfo | None
+) -> IncidentReview:
     """The review for the main window: follows the selected call while its dock is shown,
     and opens the Evidence tab's player at the moment an entry points to."""
     from rtcc_console.client.incident_timeline import gather
 
-    review = IncidentReview(lambda c, k: gather(api, evidence.evidence, call_id=c, case_number=k),
-                            lambda item: evidence.evidence.fetch_content(item), zone=zone, parent=window)  # fmt: skip
+    review = IncidentReview(
+        lambda c, k: gather(api, evidence.evidence, call_id=c, case_number=k),
+        lambda item: evidence.evidence.fetch_content(item),
+        zone=zone,
+        parent=window,
+    )
 
     def call_selected(call_id: str) -> None:
         review.call_box.setText(call_id)

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self._dock("details", "Call details", self.call_detail, left, scroll=True)
         self._dock("map", "Map", as_widget(map_view), right)
         self._dock("wall", "Wall", as_widget(wall), right)
-        self._dock("audit", "Audit", self.audit_viewer, right)
+        self._dock("audit", "Audit", self.audit_viewer, right, scroll=True)
         self.tabifyDockWidget(self.docks["wall"], self.docks["audit"])
         self.tabifyDockWidget(self.docks["cameras"], self.docks["requests"])
         self.tabifyDockWidget(self.docks["requests"], self.docks["evidence"])

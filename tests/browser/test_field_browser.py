@@ -151,16 +151,33 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
             ).status_code
             == 201
         )
-    call = requests.post(f"{base}/api/v1/calls", headers=ana, timeout=10, json={
-        "format": "simple", "incident_id": "DPD-26-118842", "type_code": "ROB", "type_text": "Robbery in progress",
-        "priority": 1, "status": "dispatched", "lat": 32.7800, "lon": -96.8000, "address": "1200 Elm St, Dallas, TX",
-        "reported_at": (now - timedelta(minutes=3)).isoformat(), "updated_at": now.isoformat(),
-        "notes": ["Two suspects, one armed with a handgun", "Fled on foot toward Main St"],
-    })  # fmt: skip
+    call = requests.post(
+        f"{base}/api/v1/calls",
+        headers=ana,
+        timeout=10,
+        json={
+            "format": "simple",
+            "incident_id": "DPD-26-118842",
+            "type_code": "ROB",
+            "type_text": "Robbery in progress",
+            "priority": 1,
+            "status": "dispatched",
+            "lat": 32.7800,
+            "lon": -96.8000,
+            "address": "1200 Elm St, Dallas, TX",
+            "reported_at": (now - timedelta(minutes=3)).isoformat(),
+            "updated_at": now.isoformat(),
+            "notes": ["Two suspects, one armed with a handgun", "Fled on foot toward Main St"],
+        },
+    )
     assert call.status_code == 201, call.text
     call_id = call.json()["call"]["id"]
-    made = requests.post(f"{base}/api/v1/calls/{call_id}/field-shares", headers=ana, timeout=10,
-                         json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"]})  # fmt: skip
+    made = requests.post(
+        f"{base}/api/v1/calls/{call_id}/field-shares",
+        headers=ana,
+        timeout=10,
+        json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"]},
+    )
     assert made.status_code == 201, made.text
     link = made.json()[0]["link"]
 
@@ -168,11 +185,19 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     phone.get(link)
     wait(lambda: "/field/s/" in phone.current_url, what="the share page")
     wait(lambda: phone.find_element("id", "type").text == "Robbery in progress", what="the call")
-    first = wait(lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)), timeout=20,
-                 what="the first frame")  # fmt: skip
+    first = wait(
+        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)),
+        timeout=20,
+        what="the first frame",
+    )
     first_frame_s = time.monotonic() - t0
-    later = wait(lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(phone.execute_script(SAMPLE)),
-                 timeout=15, what="currentTime to advance")  # fmt: skip
+    later = wait(
+        lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
+            phone.execute_script(SAMPLE)
+        ),
+        timeout=15,
+        what="currentTime to advance",
+    )
     assert later[1] > 20, "the video frame is blank"
     assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
     print(f"first frame {first_frame_s:.2f} s after opening the link")
@@ -188,11 +213,21 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     phone.save_screenshot(str(DOCS / "field-laptop.png"))
     phone.set_window_size(*PHONE)
 
-    assert requests.post(f"{base}/api/v1/cameras/cam-1/revoke", headers=admin, json={"reason": "owner withdrew"},
-                         timeout=10).status_code == 200  # fmt: skip
+    assert (
+        requests.post(
+            f"{base}/api/v1/cameras/cam-1/revoke",
+            headers=admin,
+            json={"reason": "owner withdrew"},
+            timeout=10,
+        ).status_code
+        == 200
+    )
     t1 = time.monotonic()
-    wait(lambda: "revoked" in phone.find_element("css selector", "#cam-cam-1 .state").text.lower(), timeout=2.0,
-         what="the page to say the camera was revoked")  # fmt: skip
+    wait(
+        lambda: "revoked" in phone.find_element("css selector", "#cam-cam-1 .state").text.lower(),
+        timeout=2.0,
+        what="the page to say the camera was revoked",
+    )
     assert time.monotonic() - t1 <= 2.0
     assert phone.find_element("css selector", "#cam-cam-2 .state").text == "Live"
     # the link was single-use: opening it again is refused

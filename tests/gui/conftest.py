@@ -152,3 +152,4 @@ def make_console(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield make
     for window in windows:
         window.close()
+        window.deleteLater()  # deleted on the GUI thread now, not whenever a collector runs

@@ -135,7 +135,7 @@ def test_layout_geometry_and_selected_call_restored(
 
     second, _ = make_console(console_server.base)
     assert (second.width(), second.height()) == (700, 560)
-    assert second.saveState() == state
+    qtbot.waitUntil(lambda: second.saveState() == state, timeout=5000)  # after the layout pass
     assert second.docks["requests"].isHidden()
     assert second.docks["cameras"] in second.tabifiedDockWidgets(second.docks["calls"])
     qtbot.waitUntil(lambda: second.call_queue.selected_call_id() == calls[2]["id"], timeout=15000)

@@ -22,7 +22,7 @@ from rtcc_console.core.models import (
     GeoPoint,
     SharingMode,
     Tier,
-)  # fmt: skip
+)
 from rtcc_console.ui.dashboard import Dashboard
 
 
@@ -56,13 +56,30 @@ class FakeLive(QObject):
 
 
 def _call(cid: str, category: str, at: datetime) -> DispatchCall:
-    return DispatchCall(id=cid, incident_id=cid, type_code="X", type_text="x", priority=2,
-                        status=CallStatus.PENDING, reported_at=at, updated_at=at, category=category)  # fmt: skip
+    return DispatchCall(
+        id=cid,
+        incident_id=cid,
+        type_code="X",
+        type_text="x",
+        priority=2,
+        status=CallStatus.PENDING,
+        reported_at=at,
+        updated_at=at,
+        category=category,
+    )
 
 
 def _cam(cid: str, tier: Tier) -> Camera:
-    return Camera(id=cid, name=cid, tier=tier, location=GeoPoint(32.78, -96.8), kind=CameraKind.RESIDENTIAL,
-                  sharing_mode=SharingMode.REQUEST_ONLY if tier is Tier.REGISTERED else SharingMode.LIVE_ALWAYS)  # fmt: skip
+    return Camera(
+        id=cid,
+        name=cid,
+        tier=tier,
+        location=GeoPoint(32.78, -96.8),
+        kind=CameraKind.RESIDENTIAL,
+        sharing_mode=SharingMode.REQUEST_ONLY
+        if tier is Tier.REGISTERED
+        else SharingMode.LIVE_ALWAYS,
+    )
 
 
 def test_charts_follow_events(qtbot: Any, tmp_path: Path) -> None:
@@ -73,10 +90,16 @@ def test_charts_follow_events(qtbot: Any, tmp_path: Path) -> None:
     with qtbot.waitSignal(dash.redrawn, check_params_cb=lambda k: k == "calls"):
         live.call_received.emit(_call("c1", "violent", NOW - timedelta(minutes=5)), 1)
     live.call_received.emit(_call("c2", "property", NOW - timedelta(minutes=70)), 1)
-    live.call_received.emit(_call("c2", "property", NOW - timedelta(minutes=70)), 2)  # an update: no new count
+    live.call_received.emit(
+        _call("c2", "property", NOW - timedelta(minutes=70)), 2
+    )  # an update: no new count
     live.call_received.emit(_call("c3", "violent", NOW - timedelta(minutes=10)), 1)
     hours, per_cat = dash.stats.calls_per_hour(hours=24, now=NOW)
-    assert per_cat["violent"][-1] == 2 and per_cat["property"][-2] == 1 and sum(per_cat["property"]) == 1
+    assert (
+        per_cat["violent"][-1] == 2
+        and per_cat["property"][-2] == 1
+        and sum(per_cat["property"]) == 1
+    )
     assert dash.charts["calls"].note.text() == "3 in the last 24 h"
 
     live.camera_changed.emit(_cam("a", Tier.INTEGRATED), "a", "created")
@@ -96,8 +119,14 @@ def test_charts_follow_events(qtbot: Any, tmp_path: Path) -> None:
     assert dash.stats.request_figures() == (1, 1, 42 * 60.0)
     assert dash.charts["requests"].note.text() == "median to first upload: 42 min"
 
-    live.emergencies = {"em-1": Emergency(id="em-1", owner_id=None, camera_ids=frozenset({"b"}),
-                                          started_at=NOW - timedelta(minutes=2))}  # fmt: skip
+    live.emergencies = {
+        "em-1": Emergency(
+            id="em-1",
+            owner_id=None,
+            camera_ids=frozenset({"b"}),
+            started_at=NOW - timedelta(minutes=2),
+        )
+    }
     live.emergencies_changed.emit()
     assert dash.stats.emergencies_per_day(days=14, now=NOW)[1][-1] == 1
     assert dash.charts["emergencies"].note.text() == "active now: 1"
@@ -153,8 +182,12 @@ def test_initial_load_from_the_server(qtbot: Any, console_server: Any) -> None:
     api = ApiClient(console_server.base)
     api.login("adam", PASSWORD)
     cam = requests_get(console_server, "/cameras?limit=500")["items"]
-    integrated = next(c for c in cam if c["tier"] == "integrated" and c.get("sharing_mode") == "live_always")
-    console_server.admin_post(f"/cameras/{integrated['id']}/live-grants", {"reason": "case 26-000123"})
+    integrated = next(
+        c for c in cam if c["tier"] == "integrated" and c.get("sharing_mode") == "live_always"
+    )
+    console_server.admin_post(
+        f"/cameras/{integrated['id']}/live-grants", {"reason": "case 26-000123"}
+    )
     dash = Dashboard(api)
     qtbot.addWidget(dash, before_close_func=lambda w: w.shutdown())
     with qtbot.waitSignal(dash.loaded, timeout=20_000):
@@ -166,28 +199,40 @@ def test_initial_load_from_the_server(qtbot: Any, console_server: Any) -> None:
 def requests_get(server: Any, path: str) -> dict[str, Any]:
     import requests
 
-    r = requests.get(f"{server.base}/api/v1{path}", headers={"Authorization": f"Bearer {server.admin}"}, timeout=10)
+    r = requests.get(
+        f"{server.base}/api/v1{path}",
+        headers={"Authorization": f"Bearer {server.admin}"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
-def test_docked_for_admins_hidden_for_analysts(qtbot: Any, console_server: Any, make_console: Any) -> None:
+def test_docked_for_admins_hidden_for_analysts(
+    qtbot: Any, console_server: Any, make_console: Any
+) -> None:
     window, _api = make_console(console_server.base, username="adam")
     dock = window.docks["dashboard"]
     assert dock.toggleViewAction().isVisible()
-    qtbot.waitUntil(lambda: len(window.dashboard.stats.cameras) == 280, timeout=20_000)  # the registry, from the cache
+    qtbot.waitUntil(
+        lambda: len(window.dashboard.stats.cameras) == 280, timeout=20_000
+    )  # the registry, from the cache
     assert window.dashboard.stats.counts() == (280, 80)
     other, _ = make_console(console_server.base, username="ana")
     assert not other.docks["dashboard"].toggleViewAction().isVisible()
     assert not other.docks["dashboard"].isVisible()
 
 
-def test_review_docked_for_admins_follows_the_selected_call(qtbot: Any, console_server: Any, make_console: Any) -> None:
+def test_review_docked_for_admins_follows_the_selected_call(
+    qtbot: Any, console_server: Any, make_console: Any
+) -> None:
     call = console_server.post_call(incident_id="DPD-T-REVIEW-9")
     window, _api = make_console(console_server.base, username="adam")
     dock = window.docks["review"]
     assert dock.toggleViewAction().isVisible()
-    qtbot.waitUntil(lambda: window.call_queue.model.call(str(call["id"])) is not None, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: window.call_queue.model.call(str(call["id"])) is not None, timeout=20_000
+    )
     window.call_queue.select_call(str(call["id"]))
     dock.show()
     dock.raise_()
@@ -207,8 +252,12 @@ def test_an_agency_may_show_it_to_analysts(qtbot: Any, console_server: Any, tmp_
     from tests.gui.conftest import PASSWORD
 
     console_server.post_call(category="violent")
-    settings = ConsoleSettings(server_url=console_server.base, cache_dir=tmp_path / "cache", time_zone="UTC",
-                               dashboard_roles=["analyst", "supervisor", "admin"])  # fmt: skip
+    settings = ConsoleSettings(
+        server_url=console_server.base,
+        cache_dir=tmp_path / "cache",
+        time_zone="UTC",
+        dashboard_roles=["analyst", "supervisor", "admin"],
+    )
     api = ApiClient(console_server.base)
     user = api.login("ana", PASSWORD)
     window = build_console(settings, api, user=user, settings_file=tmp_path / "console.ini")

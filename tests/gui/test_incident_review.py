@@ -30,10 +30,14 @@ def _collect_on_the_gui_thread() -> Iterator[None]:
     gc.collect()
 
 
-
 def _admin(server: Any, method: str, path: str, **kw: Any) -> Any:
-    r = requests.request(method, f"{server.base}/api/v1{path}", timeout=20,
-                         headers={"Authorization": f"Bearer {server.admin}"}, **kw)  # fmt: skip
+    r = requests.request(
+        method,
+        f"{server.base}/api/v1{path}",
+        timeout=20,
+        headers={"Authorization": f"Bearer {server.admin}"},
+        **kw,
+    )
     assert r.status_code < 300, r.text
     return r.json() if r.content else None
 
@@ -41,22 +45,49 @@ def _admin(server: Any, method: str, path: str, **kw: Any) -> Any:
 def _seed(server: Any, tmp: Path) -> tuple[str, str]:
     call = server.post_call(incident_id="DPD-REVIEW-0001")
     later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    server.admin_post("/calls", {"format": "simple", "incident_id": "DPD-REVIEW-0001", "type_code": "BURG",
-                                 "type_text": "Burglary in progress", "priority": 1, "status": "dispatched",
-                                 "lat": 32.7801, "lon": -96.8001, "address": "1200 Elm St, Dallas, TX",
-                                 "reported_at": call["reported_at"], "updated_at": later})  # fmt: skip
+    server.admin_post(
+        "/calls",
+        {
+            "format": "simple",
+            "incident_id": "DPD-REVIEW-0001",
+            "type_code": "BURG",
+            "type_text": "Burglary in progress",
+            "priority": 1,
+            "status": "dispatched",
+            "lat": 32.7801,
+            "lon": -96.8001,
+            "address": "1200 Elm St, Dallas, TX",
+            "reported_at": call["reported_at"],
+            "updated_at": later,
+        },
+    )
     case = case_for_incident("DPD-REVIEW-0001")
     cams = _admin(server, "GET", "/cameras?limit=500")["items"]
-    cam = next(c for c in cams if c["tier"] == "integrated" and c.get("sharing_mode") == "live_always")
-    grant = _admin(server, "POST", f"/cameras/{cam['id']}/live-grants", json={"reason": f"case {case}"})
+    cam = next(
+        c for c in cams if c["tier"] == "integrated" and c.get("sharing_mode") == "live_always"
+    )
+    grant = _admin(
+        server, "POST", f"/cameras/{cam['id']}/live-grants", json={"reason": f"case {case}"}
+    )
     _admin(server, "DELETE", f"/live-grants/{grant['id']}")
     api = ApiClient(server.base)
     api.login("adam", "a-password-of-12+chars")
     ev = EvidenceApi(api, tmp / "ev")
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    for name, stamp, offset in (("a", t0 + timedelta(seconds=3), 2.0), ("b", t0 - timedelta(seconds=1), -1.0)):
-        clip = write_mp4(tmp / f"{name}.mp4", name=f"Cam {name}", start_time=stamp, cache_dir=tmp / "gen")
-        ev.form_upload(clip, case_number=case, call_id=str(call["id"]), camera_id=f"cam-{name}", clock_offset_s=offset)
+    for name, stamp, offset in (
+        ("a", t0 + timedelta(seconds=3), 2.0),
+        ("b", t0 - timedelta(seconds=1), -1.0),
+    ):
+        clip = write_mp4(
+            tmp / f"{name}.mp4", name=f"Cam {name}", start_time=stamp, cache_dir=tmp / "gen"
+        )
+        ev.form_upload(
+            clip,
+            case_number=case,
+            call_id=str(call["id"]),
+            camera_id=f"cam-{name}",
+            clock_offset_s=offset,
+        )
     return str(call["id"]), case
 
 
@@ -65,8 +96,11 @@ def test_timeline_of_a_call(qtbot: Any, console_server: Any, tmp_path: Path) -> 
     api = ApiClient(console_server.base)
     api.login("adam", "a-password-of-12+chars")
     evidence = EvidenceApi(api, tmp_path / "cache")
-    review = IncidentReview(lambda c, k: gather(api, evidence, call_id=c, case_number=k),
-                            lambda item: evidence.fetch_content(item), zone=UTC)  # fmt: skip
+    review = IncidentReview(
+        lambda c, k: gather(api, evidence, call_id=c, case_number=k),
+        lambda item: evidence.fetch_content(item),
+        zone=UTC,
+    )
     qtbot.addWidget(review, before_close_func=lambda w: w.shutdown())
     review.resize(1200, 900)
     review.show()
@@ -78,7 +112,9 @@ def test_timeline_of_a_call(qtbot: Any, console_server: Any, tmp_path: Path) -> 
     cad = [e for e in review.entries if e.lane == "CAD"]
     assert len(cad) == 2 and "dispatched" in cad[1].detail
     view = next(e for e in review.entries if e.lane == "Live views")
-    assert view.title.startswith("adam viewed cam-") and view.end is not None and case in view.detail
+    assert (
+        view.title.startswith("adam viewed cam-") and view.end is not None and case in view.detail
+    )
     recordings = [e for e in review.entries if e.title.startswith("Recording")]
     assert len(recordings) == 2
     starts = sorted(e.at for e in recordings)
@@ -99,12 +135,17 @@ def test_timeline_of_a_call(qtbot: Any, console_server: Any, tmp_path: Path) -> 
     assert review.sync.position == recordings[0].at
 
 
-def test_case_without_call_and_refusals_are_shown(qtbot: Any, console_server: Any, tmp_path: Path) -> None:
+def test_case_without_call_and_refusals_are_shown(
+    qtbot: Any, console_server: Any, tmp_path: Path
+) -> None:
     api = ApiClient(console_server.base)
     api.login("ana", "a-password-of-12+chars")  # an analyst: the audit trail answers 403
     evidence = EvidenceApi(api, tmp_path / "cache")
-    review = IncidentReview(lambda c, k: gather(api, evidence, call_id=c, case_number=k),
-                            lambda item: evidence.fetch_content(item), zone=UTC)  # fmt: skip
+    review = IncidentReview(
+        lambda c, k: gather(api, evidence, call_id=c, case_number=k),
+        lambda item: evidence.fetch_content(item),
+        zone=UTC,
+    )
     qtbot.addWidget(review, before_close_func=lambda w: w.shutdown())
     with qtbot.waitSignal(review.loaded, timeout=30_000):
         review.load("", "26-NOTHING")
@@ -121,10 +162,14 @@ def test_an_entry_opens_the_evidence_tab_at_its_moment(
     window.call_queue.select_call(call_id)
     window.docks["review"].show()
     window.docks["review"].raise_()
-    qtbot.waitUntil(lambda: any(e.title.startswith("Recording") for e in window.review.entries), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: any(e.title.startswith("Recording") for e in window.review.entries), timeout=30_000
+    )
     n = next(i for i, e in enumerate(window.review.entries) if e.title.startswith("Recording"))
     wanted = window.review.entries[n].evidence_id
     with qtbot.waitSignal(window.evidence.tab.player.opened, timeout=30_000) as opened:
         window.review.choose(n)
     assert opened.args == [wanted]
-    assert window.evidence.tab.player.item is not None and window.evidence.tab.player.item.id == wanted
+    assert (
+        window.evidence.tab.player.item is not None and window.evidence.tab.player.item.id == wanted
+    )

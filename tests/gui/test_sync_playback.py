@@ -31,9 +31,16 @@ T0 = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 
 
 def _item(eid: str, camera: str, path: Path, stamp: datetime, offset_s: float) -> Evidence:
-    return Evidence(id=eid, sha256="0" * 64, size=path.stat().st_size, filename=path.name, integrity="ok",
-                    media=MediaInfo(duration_s=4.0, start_time=stamp), clock_offset_s=offset_s,
-                    camera_id=camera)  # fmt: skip
+    return Evidence(
+        id=eid,
+        sha256="0" * 64,
+        size=path.stat().st_size,
+        filename=path.name,
+        integrity="ok",
+        media=MediaInfo(duration_s=4.0, start_time=stamp),
+        clock_offset_s=offset_s,
+        camera_id=camera,
+    )
 
 
 @pytest.fixture
@@ -41,12 +48,31 @@ def two_clips(tmp_path: Path) -> list[tuple[Path, Evidence]]:
     # A: the camera stamped 12:00:03 but its clock runs 2 s fast -> truly 12:00:01.
     # B: stamped 11:59:59, clock 1 s slow -> truly 12:00:00.
     a_stamp, b_stamp = T0 + timedelta(seconds=3), T0 - timedelta(seconds=1)
-    a = write_mp4(tmp_path / "a.mp4", name="Cam A", index=3, fps=FPS, start_time=a_stamp, cache_dir=tmp_path / "gen")
-    b = write_mp4(tmp_path / "b.mp4", name="Cam B", index=5, fps=FPS, start_time=b_stamp, cache_dir=tmp_path / "gen")
-    return [(a, _item("ev-a", "cam-a", a, a_stamp, 2.0)), (b, _item("ev-b", "cam-b", b, b_stamp, -1.0))]
+    a = write_mp4(
+        tmp_path / "a.mp4",
+        name="Cam A",
+        index=3,
+        fps=FPS,
+        start_time=a_stamp,
+        cache_dir=tmp_path / "gen",
+    )
+    b = write_mp4(
+        tmp_path / "b.mp4",
+        name="Cam B",
+        index=5,
+        fps=FPS,
+        start_time=b_stamp,
+        cache_dir=tmp_path / "gen",
+    )
+    return [
+        (a, _item("ev-a", "cam-a", a, a_stamp, 2.0)),
+        (b, _item("ev-b", "cam-b", b, b_stamp, -1.0)),
+    ]
 
 
-def test_clips_line_up_at_the_same_true_moment(qtbot: Any, two_clips: list[tuple[Path, Evidence]]) -> None:
+def test_clips_line_up_at_the_same_true_moment(
+    qtbot: Any, two_clips: list[tuple[Path, Evidence]]
+) -> None:
     sync = SyncPlayback(zone=UTC)
     qtbot.addWidget(sync, before_close_func=lambda w: w.shutdown())
     sync.resize(800, 300)
@@ -64,7 +90,9 @@ def test_clips_line_up_at_the_same_true_moment(qtbot: Any, two_clips: list[tuple
     # before A starts: B shows its picture, A says it was not recording
     sync.seek(T0 + timedelta(seconds=0.5))
     qtbot.waitUntil(lambda: b.shown_index == 7, timeout=10_000)
-    assert a.shown_index == -1 and a.view.message.startswith("not recording at 2026-11-29 12:00:00.500")
+    assert a.shown_index == -1 and a.view.message.startswith(
+        "not recording at 2026-11-29 12:00:00.500"
+    )
     # the scrubber is one axis for both
     sync.scrubber.setValue(3000)
     qtbot.waitUntil(lambda: (a.shown_index, b.shown_index) == (30, 45), timeout=10_000)
@@ -91,4 +119,8 @@ def test_playing_keeps_them_aligned(qtbot: Any, two_clips: list[tuple[Path, Evid
 def _aligned(a: Any, b: Any, want: datetime) -> bool:
     """Both tiles show the picture of the true moment ``want`` (within one frame)."""
     ta, tb = a.true_time_shown(), b.true_time_shown()
-    return ta is not None and tb is not None and all(abs((t - want).total_seconds()) < 1 / FPS for t in (ta, tb))
+    return (
+        ta is not None
+        and tb is not None
+        and all(abs((t - want).total_seconds()) < 1 / FPS for t in (ta, tb))
+    )

@@ -126,8 +126,9 @@ def test_default_cameras_are_the_calls_top_live_ones(
     assert shares[0]["link"] != shares[1]["link"]
 
 
-def test_reused_link_and_foreign_cookie_are_refused_and_audited(client: TestClient, app: Any, analyst: dict[str, str],
-                                                                scene: dict[str, Any]) -> None:  # fmt: skip
+def test_reused_link_and_foreign_cookie_are_refused_and_audited(
+    client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]
+) -> None:
     kim, lee = share(
         client, analyst, scene["call"], officers=["ofc.kim", "ofc.lee"], camera_ids=["cam-a"]
     ).json()
@@ -178,8 +179,11 @@ def test_call_closing_ends_the_share(
         client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a"]
     ).json()
     device, page = open_page(app, made["link"])
-    closed = client.post(f"{API}/calls", headers=analyst,
-                         json=simple_call(status="closed", updated_at="2026-11-21T06:00:00+00:00"))  # fmt: skip
+    closed = client.post(
+        f"{API}/calls",
+        headers=analyst,
+        json=simple_call(status="closed", updated_at="2026-11-21T06:00:00+00:00"),
+    )
     assert closed.status_code == 200 and closed.json()["call"]["status"] == "closed"
     r = device.get(page + "/state")
     assert r.status_code == 410 and "call closed" in r.json()["reason"]
@@ -192,8 +196,13 @@ def test_call_closing_ends_the_share(
     assert again.status_code == 409
 
 
-def test_revoked_camera_goes_dark_on_the_page(client: TestClient, app: Any, admin: dict[str, str], analyst: dict[str, str],
-                                              scene: dict[str, Any]) -> None:  # fmt: skip
+def test_revoked_camera_goes_dark_on_the_page(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    analyst: dict[str, str],
+    scene: dict[str, Any],
+) -> None:
     [made] = share(
         client, analyst, scene["call"], officers=["ofc.kim"], camera_ids=["cam-a", "cam-b"]
     ).json()
@@ -209,8 +218,13 @@ def test_revoked_camera_goes_dark_on_the_page(client: TestClient, app: Any, admi
     assert cams["cam-b"]["live"] is True
 
 
-def test_bad_share_requests(client: TestClient, app: Any, analyst: dict[str, str], admin: dict[str, str],
-                            scene: dict[str, Any]) -> None:  # fmt: skip
+def test_bad_share_requests(
+    client: TestClient,
+    app: Any,
+    analyst: dict[str, str],
+    admin: dict[str, str],
+    scene: dict[str, Any],
+) -> None:
     call = scene["call"]
     cases: list[tuple[Any, int]] = [
         ({"officers": ["ana"], "camera_ids": ["cam-a"]}, 422),  # not an officer account
@@ -224,15 +238,21 @@ def test_bad_share_requests(client: TestClient, app: Any, analyst: dict[str, str
     for body, want in cases:
         r = share(client, analyst, call, **body)
         assert r.status_code == want, (body, r.status_code, r.text)
-    surrogate = client.post(f"{API}/calls/{call}/field-shares", headers={**analyst, "Content-Type": "application/json"},
-                            content=b'{"officers": ["ofc.kim\\ud800"], "camera_ids": ["cam-a"]}')  # fmt: skip
+    surrogate = client.post(
+        f"{API}/calls/{call}/field-shares",
+        headers={**analyst, "Content-Type": "application/json"},
+        content=b'{"officers": ["ofc.kim\\ud800"], "camera_ids": ["cam-a"]}',
+    )
     assert surrogate.status_code == 422, surrogate.text
     assert (
         share(client, analyst, "call-nope", officers=["ofc.kim"], camera_ids=["cam-a"]).status_code
         == 404
     )
-    r = client.post(f"{API}/calls/{call}/field-shares", headers={**analyst, "Content-Type": "application/json"},
-                    content=b'{"officers": ' + b"[" * 5000 + b"]" * 5000 + b"}")  # fmt: skip
+    r = client.post(
+        f"{API}/calls/{call}/field-shares",
+        headers={**analyst, "Content-Type": "application/json"},
+        content=b'{"officers": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    )
     assert 400 <= r.status_code < 500
     assert count_rows(app, FieldShareRow) == 0  # nothing half-made
     assert sum(a.outcome == "denied" for a in audit(app, "field.share")) >= 4
@@ -309,8 +329,9 @@ def test_hls_is_repackaged_per_camera_and_checked_on_every_request(
     app.state.rtcc.extras["field_hls"].stop_all()
 
 
-def test_housekeeping_ends_shares_whose_call_closed_or_time_ran_out(client: TestClient, app: Any, analyst: dict[str, str],
-                                                                    scene: dict[str, Any]) -> None:  # fmt: skip
+def test_housekeeping_ends_shares_whose_call_closed_or_time_ran_out(
+    client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]
+) -> None:
     from rtcc_console.server.background import housekeeping_pass
 
     a, b = share(
@@ -336,9 +357,14 @@ def test_housekeeping_ends_shares_whose_call_closed_or_time_ran_out(client: Test
     assert {x.reason for x in audit(app, "field.end")} == {"share expired", "call closed"}
 
 
-def test_ended_emergency_stops_an_emergency_only_camera(client: TestClient, app: Any, admin: dict[str, str],
-                                                        analyst: dict[str, str], supervisor: dict[str, str],
-                                                        scene: dict[str, Any]) -> None:  # fmt: skip
+def test_ended_emergency_stops_an_emergency_only_camera(
+    client: TestClient,
+    app: Any,
+    admin: dict[str, str],
+    analyst: dict[str, str],
+    supervisor: dict[str, str],
+    scene: dict[str, Any],
+) -> None:
     r = client.post(
         f"{API}/cameras",
         headers=admin,

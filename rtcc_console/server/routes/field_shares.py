@@ -87,11 +87,17 @@ class ShareList(BaseModel):
 
 def _public(row: FieldShareRow) -> dict[str, Any]:
     return {
-        "id": row.id, "call_id": row.call_id, "officer": row.officer, "camera_ids": [str(c) for c in row.camera_ids],
-        "created_by": row.created_by, "created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat(),
-        "ended_at": row.ended_at.isoformat() if row.ended_at else None, "end_reason": row.end_reason,
+        "id": row.id,
+        "call_id": row.call_id,
+        "officer": row.officer,
+        "camera_ids": [str(c) for c in row.camera_ids],
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "end_reason": row.end_reason,
         "link_used": row.link_used_at is not None,
-    }  # fmt: skip
+    }
 
 
 def _default_cameras(state: Any, call_id: str) -> list[str]:
@@ -124,9 +130,13 @@ def create_field_shares(
     with state.db.write() as session:
         try:
             made = svc.create_shares(
-                session, actor=actor_of(user), call_id=call_id, officers=officers, camera_ids=cameras,
+                session,
+                actor=actor_of(user),
+                call_id=call_id,
+                officers=officers,
+                camera_ids=cameras,
                 ttl_s=state.settings.field_share_ttl_s,
-            )  # fmt: skip
+            )
         except svc.ShareError as exc:
             error = exc  # the denial is audited: commit it, then answer
         else:
@@ -163,8 +173,10 @@ def end_field_share(call_id: str, share_id: str, user: RequireAnalyst, state: St
 
 
 def _page_error(status: int, reason: str) -> HTMLResponse:
-    html = (f"<!doctype html><meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>Field share</title><h1>Not available</h1><p id=reason>{_esc(reason)}</p>")  # fmt: skip
+    html = (
+        f"<!doctype html><meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>Field share</title><h1>Not available</h1><p id=reason>{_esc(reason)}</p>"
+    )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -187,8 +199,12 @@ def open_field_link(link_token: str, request: Request, state: StateDep) -> Respo
     error: svc.ShareError | None = None
     with state.db.write() as session:
         try:
-            share, secret = svc.open_link(session, link_token=link_token, link_ttl_s=state.settings.field_link_ttl_s,
-                                          client_addr=client_addr(request))  # fmt: skip
+            share, secret = svc.open_link(
+                session,
+                link_token=link_token,
+                link_ttl_s=state.settings.field_link_ttl_s,
+                client_addr=client_addr(request),
+            )
         except svc.ShareError as exc:
             error = exc
         else:
@@ -198,8 +214,15 @@ def open_field_link(link_token: str, request: Request, state: StateDep) -> Respo
     out = RedirectResponse(
         f"/field/s/{share_id}", status_code=303, headers={"Cache-Control": "no-store"}
     )
-    out.set_cookie(svc.SESSION_COOKIE, secret, max_age=ttl, path=f"/field/s/{share_id}", httponly=True,
-                   samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+    out.set_cookie(
+        svc.SESSION_COOKIE,
+        secret,
+        max_age=ttl,
+        path=f"/field/s/{share_id}",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return out
 
 
@@ -208,8 +231,13 @@ def field_page(share_id: str, request: Request, state: StateDep) -> Response:
     error: svc.ShareError | None = None
     with state.db.write() as session:
         try:
-            svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
-                                  client_addr=client_addr(request), what="page")  # fmt: skip
+            svc.share_for_session(
+                session,
+                share_id=share_id,
+                cookie=request.cookies.get(svc.SESSION_COOKIE),
+                client_addr=client_addr(request),
+                what="page",
+            )
         except svc.ShareError as exc:
             error = exc
     if error is not None:
@@ -226,11 +254,20 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
     now = utcnow()
     with state.db.write() as session:
         try:
-            share = svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
-                                          client_addr=client_addr(request), what="state", now=now)  # fmt: skip
+            share = svc.share_for_session(
+                session,
+                share_id=share_id,
+                cookie=request.cookies.get(svc.SESSION_COOKIE),
+                client_addr=client_addr(request),
+                what="state",
+                now=now,
+            )
         except svc.ShareError as exc:
-            return JSONResponse({"ended": True, "reason": exc.reason}, status_code=exc.status,
-                                headers={"Cache-Control": "no-store"})  # fmt: skip
+            return JSONResponse(
+                {"ended": True, "reason": exc.reason},
+                status_code=exc.status,
+                headers={"Cache-Control": "no-store"},
+            )
         call = store_calls.get_call(session, call_id=share.call_id)
         assert call is not None  # share_problem ended the share otherwise
         history = [history_public(h) for h in store_calls.call_history(session, call_id=call.id)]
@@ -238,18 +275,35 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
         for camera_id in share.camera_ids:
             row = get_camera(session, camera_id=str(camera_id))
             decision = svc.decide_camera(session, camera_id=str(camera_id), now=now)
-            cameras.append({
-                "id": str(camera_id), "name": row.name if row else str(camera_id),
-                "lat": row.lat if row else None, "lon": row.lon if row else None,
-                "live": decision.allowed, "reason": None if decision.allowed else decision.reason,
-            })  # fmt: skip
+            cameras.append(
+                {
+                    "id": str(camera_id),
+                    "name": row.name if row else str(camera_id),
+                    "lat": row.lat if row else None,
+                    "lon": row.lon if row else None,
+                    "live": decision.allowed,
+                    "reason": None if decision.allowed else decision.reason,
+                }
+            )
         body = {
-            "ended": False, "share_id": share.id, "officer": share.officer, "expires_at": share.expires_at.isoformat(),
-            "call": {"id": call.id, "type": call.type_text or call.type_code, "priority": call.priority,
-                     "status": call.status.value, "address": call.address, "lat": call.lat, "lon": call.lon,
-                     "reported_at": call.reported_at.isoformat(), "notes": latest_details(history)["notes"]},
-            "cameras": cameras, "now": now.isoformat(),
-        }  # fmt: skip
+            "ended": False,
+            "share_id": share.id,
+            "officer": share.officer,
+            "expires_at": share.expires_at.isoformat(),
+            "call": {
+                "id": call.id,
+                "type": call.type_text or call.type_code,
+                "priority": call.priority,
+                "status": call.status.value,
+                "address": call.address,
+                "lat": call.lat,
+                "lon": call.lon,
+                "reported_at": call.reported_at.isoformat(),
+                "notes": latest_details(history)["notes"],
+            },
+            "cameras": cameras,
+            "now": now.isoformat(),
+        }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -276,18 +330,35 @@ def _camera_feed(
     url: str | None = None
     with state.db.write() as session:
         try:
-            share = svc.share_for_session(session, share_id=share_id, cookie=request.cookies.get(svc.SESSION_COOKIE),
-                                          client_addr=addr, what=f"{camera_id[:64]}/{what}")  # fmt: skip
+            share = svc.share_for_session(
+                session,
+                share_id=share_id,
+                cookie=request.cookies.get(svc.SESSION_COOKIE),
+                client_addr=addr,
+                what=f"{camera_id[:64]}/{what}",
+            )
             actor = svc.officer_actor(share, addr)
             targets = {"share": share.id, "camera": camera_id[:64], "what": what}
             if camera_id not in [str(c) for c in share.camera_ids]:
-                append_audit(session, actor=actor, action="field.video", outcome="denied", targets=targets,
-                             reason="camera not in this share")  # fmt: skip
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="field.video",
+                    outcome="denied",
+                    targets=targets,
+                    reason="camera not in this share",
+                )
                 raise svc.ShareError(404, "camera not in this share")
             decision = svc.decide_camera(session, camera_id=camera_id, now=utcnow())
             if not decision.allowed:
-                append_audit(session, actor=actor, action="field.video", outcome="denied", targets=targets,
-                             reason=decision.reason)  # fmt: skip
+                append_audit(
+                    session,
+                    actor=actor,
+                    action="field.video",
+                    outcome="denied",
+                    targets=targets,
+                    reason=decision.reason,
+                )
                 hub.stop_camera(camera_id)
                 raise svc.ShareError(403, decision.reason)
             if start and hub.running(camera_id) is None:
