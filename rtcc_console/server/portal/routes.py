@@ -641,23 +641,28 @@ def new_camera_page(request: Request) -> Response:
     )
 
 
+def _test_connection_page(request: Request, form: Any, account: Any, *, camera: Any) -> Response:
+    """The camera form again, with one frame probed from the stream typed (or why not)."""
+    values, _, _ = _read_camera_form(form, new=True)
+    frame, error = _probe(request, form)
+    return render(
+        request,
+        "camera_form.html",
+        account=account,
+        camera=camera,
+        sharing=SHARING,
+        values=values,
+        errors={"stream_url": error} if error else {},
+        frame=frame,
+    )
+
+
 @router.post("/cameras/new", response_class=HTMLResponse)
 def new_camera(request: Request, form: CsrfForm) -> Response:
     account = _require(request)
     state = _state(request)
     if form.get("action") == "test":
-        values, _, _ = _read_camera_form(form, new=True)
-        frame, error = _probe(request, form)
-        return render(
-            request,
-            "camera_form.html",
-            account=account,
-            camera=None,
-            sharing=SHARING,
-            values=values,
-            errors={"stream_url": error} if error else {},
-            frame=frame,
-        )
+        return _test_connection_page(request, form, account, camera=None)
     values, errors, fields = _read_camera_form(form, new=True)
     if errors:
         return render(
@@ -730,18 +735,7 @@ def edit_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
         row = _own_camera(session, account, camera_id)
         camera = _camera_view(row)
         if form.get("action") == "test":
-            values, _, _ = _read_camera_form(form, new=True)
-            frame, error = _probe(request, form)
-            return render(
-                request,
-                "camera_form.html",
-                account=account,
-                camera=camera,
-                sharing=SHARING,
-                values=values,
-                errors={"stream_url": error} if error else {},
-                frame=frame,
-            )
+            return _test_connection_page(request, form, account, camera=camera)
         values, errors, fields = _read_camera_form(form, new=not row.has_stream)
         if errors:
             return render(
