@@ -56,13 +56,14 @@ def build_console(
     ``window.session.sign_in()`` succeeds. Needs a QApplication."""
     from PySide6.QtWidgets import QApplication
 
-    from rtcc_console.ui import messages, tasks
+    from rtcc_console.ui import gc_guard, messages, tasks
     from rtcc_console.ui.live_data import LiveData
     from rtcc_console.ui.main_window import MainWindow
     from rtcc_console.ui.session import ConsoleSession
     from rtcc_console.ui.theme import apply_dark_theme
 
     tasks.install()
+    gc_guard.install()  # the cycle collector runs on the GUI thread only
     messages.install_excepthooks()
     app = QApplication.instance()
     if isinstance(app, QApplication) and not app.styleSheet():
