@@ -110,14 +110,15 @@ def test_401_returns_to_sign_in_with_the_layout_kept(
         timeout=5000,
     )
     assert window.lock_overlay.isVisible() and not window.lock_overlay.locked
-    assert window.saveState() == state
+    qtbot.waitUntil(lambda: window.saveState() == state, timeout=5000)  # after the layout pass
     dialog = window.session.dialog
     dialog.username.setText("ana")
     dialog.password.setText(PASSWORD)
     dialog.sign_in_button.click()
     qtbot.waitUntil(lambda: not window.lock_overlay.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
-    assert window.saveState() == state and window.isVisible()
+    qtbot.waitUntil(lambda: window.saveState() == state, timeout=5000)
+    assert window.isVisible()
 
 
 def test_layout_geometry_and_selected_call_restored(
