@@ -37,7 +37,9 @@ def test_garbage_made_on_a_worker_thread_is_collected_on_the_gui_thread(qtbot: A
         worker.join()
         assert freed_on == []  # nothing collected on the worker
         qtbot.waitUntil(lambda: bool(freed_on), timeout=3000)
-        assert freed_on == [threading.main_thread().name] and collector.collections >= 1
+        # collected on the GUI thread (by this collector, or by the console's own when an
+        # earlier test installed it), never on the worker that made the garbage
+        assert freed_on == [threading.main_thread().name]
     finally:
         collector.timer.stop()
         if was_enabled:
