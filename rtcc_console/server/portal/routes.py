@@ -645,15 +645,32 @@ def _test_connection_page(request: Request, form: Any, account: Any, *, camera: 
     """The camera form again, with one frame probed from the stream typed (or why not)."""
     values, _, _ = _read_camera_form(form, new=True)
     frame, error = _probe(request, form)
+    errors = {"stream_url": error} if error else {}
+    return _camera_form_page(request, account, camera, values, errors, frame=frame)
+
+
+def _camera_form_page(
+    request: Request,
+    account: Any,
+    camera: Any,
+    values: Any,
+    errors: Any,
+    *,
+    status: int = 200,
+    frame: Any = None,
+) -> Response:
+    """The new/edit camera form with the values typed and messages beside the fields."""
+    extra = {"frame": frame} if frame is not None else {}
     return render(
         request,
         "camera_form.html",
+        status=status,
         account=account,
         camera=camera,
         sharing=SHARING,
         values=values,
-        errors={"stream_url": error} if error else {},
-        frame=frame,
+        errors=errors,
+        **extra,
     )
 
 
@@ -665,16 +682,7 @@ def new_camera(request: Request, form: CsrfForm) -> Response:
         return _test_connection_page(request, form, account, camera=None)
     values, errors, fields = _read_camera_form(form, new=True)
     if errors:
-        return render(
-            request,
-            "camera_form.html",
-            status=422,
-            account=account,
-            camera=None,
-            sharing=SHARING,
-            values=values,
-            errors=errors,
-        )
+        return _camera_form_page(request, account, None, values, errors, status=422)
     fields.update(
         owner_id=account.owner_id, tier="integrated" if fields.get("stream_url") else "registered"
     )
@@ -738,16 +746,7 @@ def edit_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
             return _test_connection_page(request, form, account, camera=camera)
         values, errors, fields = _read_camera_form(form, new=not row.has_stream)
         if errors:
-            return render(
-                request,
-                "camera_form.html",
-                status=422,
-                account=account,
-                camera=camera,
-                sharing=SHARING,
-                values=values,
-                errors=errors,
-            )
+            return _camera_form_page(request, account, camera, values, errors, status=422)
         if "stream_url" in fields:
             fields["tier"] = "integrated"
         row = cams.update_camera(session, row=row, changes=fields)
