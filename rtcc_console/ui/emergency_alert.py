@@ -8,8 +8,11 @@ flies to the site; the wall opens the site's cameras plus the nearest integrated
 emergencies leave the banner; it hides when none is running.
 
 Everything comes from the event stream the console already follows (``LiveData``'s
-emergencies and camera index): site name and level from the emergency's reason as
-``server.portal.panic`` writes it, kind and position from the site's cameras.
+emergencies, panic details and camera index): site name, kind, alarm level and where in the
+site from the structured ``emergency.panic`` event; for an emergency whose panic event was
+not seen (started before the console connected, or an older server) the site name and level
+are read from the reason text as ``server.portal.panic`` writes it and the kind from the
+site's cameras. Position always comes from the site's cameras.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rtcc_console.client.emergencies import PanicAlert
 from rtcc_console.core.models import Camera, Emergency, GeoPoint, SharingMode, Tier
 
 PANIC_REASON = re.compile(
@@ -53,22 +57,40 @@ class AlertItem:
     kind: str
     level: int | None
     text: str
+    structured: bool = False  # from the ``emergency.panic`` fields, not the reason text
 
 
-def describe(emergency: Emergency, cameras: list[Camera], zone: Any = None) -> AlertItem:
-    """The banner line of one emergency."""
-    found = PANIC_REASON.match(emergency.reason or "")
-    site = found.group("site") if found else (emergency.reason or "Declared emergency")
-    level = int(found.group("level")) if found else None
-    kinds = sorted({c.kind.value for c in cameras})
-    kind = kinds[0] if len(kinds) == 1 else ("/".join(kinds) or "site")
+def describe(
+    emergency: Emergency,
+    cameras: list[Camera],
+    zone: Any = None,
+    panic: PanicAlert | None = None,
+) -> AlertItem:
+    """The banner line of one emergency: from ``panic`` when known, else the reason text."""
+    where = ""
+    if panic is not None:
+        site, level, kind, where = panic.site_name, panic.alarm_level, panic.kind, panic.location
+    else:
+        found = PANIC_REASON.match(emergency.reason or "")
+        site = found.group("site") if found else (emergency.reason or "Declared emergency")
+        level = int(found.group("level")) if found else None
+        kinds = sorted({c.kind.value for c in cameras})
+        kind = kinds[0] if len(kinds) == 1 else ("/".join(kinds) or "site")
     started = emergency.started_at.astimezone(zone) if zone is not None else emergency.started_at
     text = (
         f"{site} — {kind} — "
         + (f"alarm level {level}" if level is not None else "declared")
+        + (f" — {where}" if where else "")
         + f" — {started.strftime('%H:%M:%S')}"
     )
-    return AlertItem(emergency=emergency, site=site, kind=kind, level=level, text=text)
+    return AlertItem(
+        emergency=emergency,
+        site=site,
+        kind=kind,
+        level=level,
+        text=text,
+        structured=panic is not None,
+    )
 
 
 class EmergencyAlert(QFrame):
@@ -85,6 +107,7 @@ class EmergencyAlert(QFrame):
         open_cameras: Callable[[list[Camera], str], object],
         fly_to: Callable[[str], None],
         play: Callable[[str], None],
+        panic: Callable[[str], PanicAlert | None] = lambda _eid: None,
         total: int = 4,
         sound: str = "urgent",
         zone: Any = None,
@@ -95,6 +118,7 @@ class EmergencyAlert(QFrame):
         self.setStyleSheet(STYLE)
         self._emergencies, self._camera, self._nearest = emergencies, camera, nearest_integrated
         self._open, self._fly, self._play = open_cameras, fly_to, play
+        self._panic = panic
         self.total, self.sound, self.zone = total, sound, zone
         self.muted = False
         self.seen: set[str] = set()
@@ -135,8 +159,17 @@ class EmergencyAlert(QFrame):
             if emergency.id not in self.seen:
                 self.seen.add(emergency.id)
                 self._alert(emergency)
-        self.items = [i for i in self.items if i.emergency.id in active]
+        self.items = [self._restructured(i) for i in self.items if i.emergency.id in active]
         self._render()
+
+    def _restructured(self, item: AlertItem) -> AlertItem:
+        """The line again from the panic fields once they arrive (just after the start)."""
+        if item.structured:
+            return item
+        panic = self._panic(item.emergency.id)
+        if panic is None:
+            return item
+        return describe(item.emergency, self._site_cameras(item.emergency), self.zone, panic)
 
     def _site_cameras(self, emergency: Emergency) -> list[Camera]:
         return [
@@ -145,7 +178,7 @@ class EmergencyAlert(QFrame):
 
     def _alert(self, emergency: Emergency) -> None:
         site = self._site_cameras(emergency)
-        item = describe(emergency, site, self.zone)
+        item = describe(emergency, site, self.zone, self._panic(emergency.id))
         self.items.insert(0, item)
         self.items.sort(key=lambda i: i.emergency.started_at, reverse=True)
         if not self.muted:
@@ -223,6 +256,7 @@ def attach_emergency_alert(
         open_cameras=open_on_wall,
         fly_to=fly,
         play=player.play,
+        panic=live.panic_for,
         total=total,
         parent=window,
     )

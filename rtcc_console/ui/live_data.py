@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from rtcc_console.client.api import ApiClient
 from rtcc_console.client.convert import call_from_json, camera_from_json, emergency_from_json
+from rtcc_console.client.emergencies import PanicAlert, panic_from_event
 from rtcc_console.client.events import EventStream, LinkState, ServerEvent
 from rtcc_console.client.registry_cache import RegistryCache
 from rtcc_console.core.index import CameraIndex
@@ -57,6 +58,7 @@ class LiveData(QObject):
         self.cache = cache
         self.index = CameraIndex()
         self.emergencies: dict[str, Emergency] = {}
+        self.panics: dict[str, PanicAlert] = {}  # emergency id -> its ``emergency.panic`` details
         self.link = LinkState.STOPPED
         self.down_since: datetime | None = None
         self.stream: EventStream | None = None
@@ -161,6 +163,7 @@ class LiveData(QObject):
             if changed or deleted:
                 self.registry_loaded.emit(len(self.index.camera_ids()))
             self.emergencies = {e.id: e for e in ems}
+            self.panics = {k: v for k, v in self.panics.items() if k in self.emergencies}
             self.emergencies_changed.emit()
             self.calls_loaded.emit([call_from_json(c) for c in calls], asked_at)
 
@@ -200,6 +203,10 @@ class LiveData(QObject):
         ):
             em = emergency_from_json(data["emergency"])
             run_on_main(lambda: self._apply_emergency(em, ev.type == "emergency.started", gen))
+        elif ev.type == "emergency.panic" and isinstance(data.get("emergency"), dict):
+            panic = panic_from_event(data)  # the site, kind and alarm level, as fields
+            em = emergency_from_json(data["emergency"])
+            run_on_main(lambda: self._apply_panic(em, panic, gen))
         elif ev.type in REQUEST_EVENTS:
             self._deliver(gen, lambda: self.request_event.emit(ev.type, data))
         elif ev.type == "replay.truncated":
@@ -234,8 +241,22 @@ class LiveData(QObject):
             self.emergencies[em.id] = em
         else:
             self.emergencies.pop(em.id, None)
+            self.panics.pop(em.id, None)
             self.emergency_ended.emit(sorted(em.camera_ids))
         self.emergencies_changed.emit()
+
+    def _apply_panic(self, em: Emergency, panic: PanicAlert | None, gen: int) -> None:
+        """``emergency.panic`` follows ``emergency.started``: keep its details for the banner."""
+        if gen != self._generation or not em.active(datetime.now(UTC)):
+            return
+        self.emergencies.setdefault(em.id, em)
+        if panic is not None:
+            self.panics[em.id] = panic
+        self.emergencies_changed.emit()
+
+    def panic_for(self, emergency_id: str) -> PanicAlert | None:
+        """The structured details of a panic-button emergency, when its event was seen."""
+        return self.panics.get(emergency_id)
 
     def active_emergencies(self) -> list[Emergency]:
         now = datetime.now(UTC)

@@ -1,0 +1,62 @@
+"""The emergency banner reads the structured ``emergency.panic`` event (site, kind, AVS-01
+level, where in the site) that the real server publishes for a panic; an emergency without
+that event (declared by a supervisor, or begun before the console connected) keeps the
+line read from its reason text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.gui.conftest import PASSWORD, ConsoleServer
+from tests.gui.test_console_emergency_alert import _press, _school_site
+
+
+@pytest.mark.qt_log_ignore("GPUInfo not initialized")  # QtWebEngine (the map) without a GPU
+def test_banner_uses_the_panic_event_fields_and_falls_back_to_the_reason(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any
+) -> None:
+    window, _api = make_console(console_server.base)
+    alert, live = window.emergency_alert, window.live
+    cam_id, key_id, secret = _school_site(
+        console_server, "Lincoln Elementary", "head@lincoln.example"
+    )
+    qtbot.waitUntil(lambda: live.index.get(cam_id) is not None, timeout=20000)
+
+    emergency = _press(console_server, key_id, secret, level=4)  # location "Gym"
+    qtbot.waitUntil(lambda: bool(alert.items) and alert.items[0].structured, timeout=20000)
+    panic = live.panic_for(emergency["id"])
+    assert panic is not None and panic.alarm_level == 4 and panic.source == "alarm_panel"
+    assert panic.site_name == "Lincoln Elementary" and panic.kind == "school"
+    item = alert.items[0]
+    assert item.site == "Lincoln Elementary" and item.level == 4
+    # "Gym" is only in the event's fields: the line was built from them
+    assert " — school — alarm level 4 — Gym — " in item.text
+    assert item.text in alert.lines.text()
+
+    # A supervisor declares an emergency for another site with a panic-shaped reason:
+    # no emergency.panic event, so the line is read from the reason text.
+    cam2, _key2, _secret2 = _school_site(
+        console_server, "Oak Street Business", "boss@oak.example", nth=1, kind="business"
+    )
+    console_server.embedded.ensure_user("sue", "supervisor", PASSWORD)
+    r = requests.post(
+        f"{console_server.base}/api/v1/emergencies",
+        timeout=10,
+        headers={"Authorization": f"Bearer {console_server.token('sue')}"},
+        json={
+            "camera_ids": [cam2],
+            "reason": "Panic (portal): Oak Street Business, AVS-01 level 2 (threat to property)",
+            "duration_s": 600,
+        },
+    )
+    assert r.status_code == 201, r.text
+    declared = r.json()["id"]
+    qtbot.waitUntil(lambda: len(alert.items) == 2, timeout=20000)
+    newest = alert.items[0]
+    assert newest.emergency.id == declared and live.panic_for(declared) is None
+    assert not newest.structured and newest.site == "Oak Street Business" and newest.level == 2
+    assert " — alarm level 2 — " in newest.text
+    assert alert.items[1].structured  # the first keeps its structured line
