@@ -167,6 +167,13 @@ def user_main(argv: list[str]) -> int:
         cmd = sub.add_parser(verb, help=what)
         cmd.add_argument("name")
         cmd.add_argument("--db", default=None)
+    units = sub.add_parser(
+        "set-units", help="set an officer's unit ids (call signs, e.g. 1A23); none clears them"
+    )
+    units.add_argument("name")
+    units.add_argument("unit_ids", nargs="*")
+    units.add_argument("--display-name", default=None, help="name shown to analysts")
+    units.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     settings = _settings(db_url=args.db, dev_mode=True)
     from rtcc_console.core.models import Role
@@ -224,6 +231,24 @@ def user_main(argv: list[str]) -> int:
                 actor=actor,
                 password_stdin=getattr(args, "password_stdin", False),
             )
+        if args.command == "set-units":  # issue 16: "Send to field" by unit id
+            from rtcc_console.server.field_shares import ShareError, set_officer_units
+
+            try:
+                with db.write() as session:
+                    _name, units = set_officer_units(
+                        session,
+                        actor=actor,
+                        username=name,
+                        unit_ids=args.unit_ids,
+                        display_name=args.display_name,
+                        set_name=args.display_name is not None,
+                    )
+            except ShareError as exc:
+                _err(f"rtcc user: {exc.reason}")
+                return 1 if exc.status == 404 else 2
+            _out(f"{name}: units {', '.join(units) or 'none'}")
+            return 0
         if args.command == "reset-mfa":
             from rtcc_console.server.sessions import end_user_sessions
             from rtcc_console.store.mfa import reset_mfa

@@ -13,7 +13,9 @@ SHA-256 digests of the link and the session are stored.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +26,11 @@ from rtcc_console.core.models import Role, utcnow
 from rtcc_console.core.policy import Action, Decision, decide
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.camera_store import camera_domain, get_camera
+from rtcc_console.server.eventlog import record_event
 from rtcc_console.store import calls as store_calls
 from rtcc_console.store import field_shares as store
 from rtcc_console.store import grants as store_grants
+from rtcc_console.store import officers as store_officers
 from rtcc_console.store.emergencies import active_emergencies
 from rtcc_console.store.schema import FieldShareRow
 
@@ -34,6 +38,31 @@ LINK_PREFIX = "fld_"
 SESSION_COOKIE = "rtcc_field"
 MAX_OFFICERS = 20
 MAX_CAMERAS = 8
+MAX_DURATION_S = 24 * 3600  # the longest share an analyst may ask for
+MAX_UNITS = 8  # unit ids one officer account carries
+UNIT_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+
+
+def normalize_unit_id(text: str) -> str | None:
+    """A CAD unit id (call sign) as stored: trimmed, upper case; None when it is not one."""
+    value = text.strip().upper()
+    return value if UNIT_ID.match(value) else None
+
+
+def share_public(row: FieldShareRow) -> dict[str, Any]:
+    """The API (and event) shape of a share: never its link or session."""
+    return {
+        "id": row.id,
+        "call_id": row.call_id,
+        "officer": row.officer,
+        "camera_ids": [str(c) for c in row.camera_ids],
+        "created_by": row.created_by,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "end_reason": row.end_reason,
+        "link_used": row.link_used_at is not None,
+    }
 
 
 def digest(secret: str) -> str:
@@ -67,10 +96,13 @@ def create_shares(
     officers: list[str],
     camera_ids: list[str],
     ttl_s: int,
+    units: Sequence[str] = (),
     now: datetime | None = None,
 ) -> list[NewShare]:
-    """One share (and single-use link) per officer; refuses unknown/non-officer accounts,
-    a closed call and cameras the policy does not allow live now. Refusals are audited."""
+    """One share (and single-use link) per officer; ``units`` adds the active officers
+    answering to those unit ids. Refuses unknown/non-officer accounts, a unit with no
+    officer, a closed call and cameras the policy does not allow live now. Refusals are
+    audited; each share made is published (``field_share.created``)."""
     now = now or utcnow()
     targets: dict[str, Any] = {"call": call_id}
 
@@ -90,6 +122,17 @@ def create_shares(
         raise refuse(404, f"call {call_id!r} not found")
     if not call.status.is_open:
         raise refuse(409, "the call is closed")
+    if units:
+        targets["units"] = ",".join(units)
+        by_unit = store_officers.officers_of_units(session, unit_ids=list(units))
+        for unit in units:
+            if unit not in by_unit:
+                raise refuse(422, f"unit {unit!r} maps to no active officer account")
+        officers = list(dict.fromkeys([*officers, *(n for u in units for n in by_unit[u])]))
+    if not officers:
+        raise refuse(422, "name at least one officer or unit")
+    if len(officers) > MAX_OFFICERS:
+        raise refuse(422, f"at most {MAX_OFFICERS} officers per share")
     accounts = store.officer_roles(session, usernames=officers)
     for name in officers:
         role, disabled = accounts.get(name, (None, True))
@@ -125,7 +168,9 @@ def create_shares(
                 "officer": name,
                 "cameras": ",".join(camera_ids),
             },
+            reason=f"until {share.expires_at.isoformat()}",
         )
+        record_event(session, type="field_share.created", payload={"share": share_public(share)})
         out.append(NewShare(share, link))
     return out
 
@@ -184,7 +229,63 @@ def end_share(
         targets={"call": share.call_id, "share": share.id},
         reason=reason,
     )
+    record_event(session, type="field_share.ended", payload={"share": share_public(share)})
     return True
+
+
+def end_officer_shares(
+    session: Session, *, username: str, actor: Actor, reason: str, now: datetime | None = None
+) -> int:
+    """End (audited, published) every open share of an officer whose access was revoked
+    (account disabled, role changed, sessions ended by an admin); the count."""
+    now = now or utcnow()
+    ended = 0
+    for row in store.open_shares_of_officer(session, officer=username):
+        ended += end_share(session, share=row, actor=actor, reason=reason, now=now)
+    return ended
+
+
+def set_officer_units(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    unit_ids: Sequence[str],
+    display_name: str | None = None,
+    set_name: bool = False,
+) -> tuple[str | None, tuple[str, ...]]:
+    """Replace an officer account's unit ids (and, with ``set_name``, its display name);
+    audited ``admin.user_units``. 404 no such account, 422 not an officer or a bad unit id.
+    Returns (display name, unit ids)."""
+    from rtcc_console.store.users import get_user
+
+    row = get_user(session, username=username)
+    if row is None:
+        raise ShareError(404, f"no user {username!r}")
+    if row.role != Role.OFFICER.value:
+        raise ShareError(422, f"{username!r} is not an officer account (role {row.role})")
+    clean: list[str] = []
+    for text in unit_ids:
+        unit = normalize_unit_id(text) if isinstance(text, str) else None
+        if unit is None:
+            raise ShareError(
+                422, f"{str(text)[:40]!r} is not a unit id (letters, digits, '-', ≤ 32)"
+            )
+        clean.append(unit)
+    if len(set(clean)) > MAX_UNITS:
+        raise ShareError(422, f"at most {MAX_UNITS} unit ids per officer")
+    stored = store_officers.set_units(session, username=username, unit_ids=clean)
+    if set_name:
+        store_officers.set_display_name(session, username=username, display_name=display_name)
+    append_audit(
+        session,
+        actor=actor,
+        action="admin.user_units",
+        targets={"user": username},
+        reason=f"units {', '.join(stored) or 'none'}"
+        + (f"; display name {display_name!r}" if set_name else ""),
+    )
+    return row.display_name, stored
 
 
 def open_link(

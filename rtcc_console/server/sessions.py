@@ -68,6 +68,11 @@ def end_user_sessions(
             now=now,
         )
     revoked = revoke_all_tokens(session, username=username, now=now)
+    from rtcc_console.server.field_shares import end_officer_shares  # issue 16
+
+    end_officer_shares(
+        session, username=username, actor=actor, reason=f"access revoked: {reason}", now=now
+    )
     return revoked, len(grants)
 
 

@@ -62,6 +62,14 @@ def call_shares(session: Session, *, call_id: str) -> list[FieldShareRow]:
     return list(session.scalars(stmt).all())
 
 
+def open_shares_of_officer(session: Session, *, officer: str) -> list[FieldShareRow]:
+    """The officer's shares that have not ended (whatever their call or expiry)."""
+    stmt = select(FieldShareRow).where(
+        FieldShareRow.officer == officer, FieldShareRow.ended_at.is_(None)
+    )
+    return list(session.scalars(stmt.order_by(FieldShareRow.created_at)).all())
+
+
 def officer_roles(session: Session, *, usernames: Sequence[str]) -> dict[str, tuple[str, bool]]:
     """``username -> (role, disabled)`` for those of ``usernames`` that exist."""
     if not usernames:

@@ -278,6 +278,19 @@ class UserRow(Base):
     mfa_secret: Mapped[str | None] = mapped_column(Text)
     mfa_enabled_at: Mapped[datetime | None]
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    display_name: Mapped[str | None] = mapped_column(String(100))  # shown to analysts (0110)
+
+
+class OfficerUnitRow(Base):
+    """A unit id (CAD call sign such as ``1A23``) an officer account answers to (issue 16):
+    an analyst may send a call to a unit; one unit may map to two officers."""
+
+    __tablename__ = "officer_units"
+
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class AuthTokenRow(Base):

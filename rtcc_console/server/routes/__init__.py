@@ -15,6 +15,7 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
         cameras,
         emergencies,
         events,
+        field_officers,
         field_shares,
         footage_requests,
         grants,
@@ -46,6 +47,7 @@ def include_all(app: FastAPI, *, prefix: str) -> None:
         footage_requests,
         portal_requests,
         field_shares,
+        field_officers,  # officer list + unit ids for "Send to field" (issue 16)
     ):
         app.include_router(module.router, prefix=prefix)
     app.include_router(field_shares.page_router)  # the officer's page: /field/... (issue 16)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server import field_shares as svc
@@ -51,10 +51,29 @@ CameraId = Annotated[
 ]
 
 
+UnitId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"
+    ),
+]
+
+
 class ShareRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     officers: list[Name] = Field(
-        min_length=1, max_length=svc.MAX_OFFICERS, description="Officer usernames"
+        default_factory=list, max_length=svc.MAX_OFFICERS, description="Officer usernames"
+    )
+    units: list[UnitId] = Field(
+        default_factory=list,
+        max_length=svc.MAX_OFFICERS,
+        description="Unit ids (call signs); each adds the active officers answering to it",
+    )
+    duration_s: int | None = Field(
+        default=None,
+        ge=60,
+        le=svc.MAX_DURATION_S,
+        description="Default: the field_share_ttl_s setting",
     )
     camera_ids: list[CameraId] | None = Field(
         default=None,
@@ -62,6 +81,12 @@ class ShareRequest(BaseModel):
         max_length=svc.MAX_CAMERAS,
         description="Default: the call's top live cameras",
     )
+
+    @model_validator(mode="after")
+    def _someone(self) -> ShareRequest:
+        if not self.officers and not self.units:
+            raise ValueError("name at least one officer or unit")
+        return self
 
 
 class SharePublic(BaseModel):
@@ -86,18 +111,7 @@ class ShareList(BaseModel):
 
 
 def _public(row: FieldShareRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "call_id": row.call_id,
-        "officer": row.officer,
-        "camera_ids": [str(c) for c in row.camera_ids],
-        "created_by": row.created_by,
-        "created_at": row.created_at.isoformat(),
-        "expires_at": row.expires_at.isoformat(),
-        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
-        "end_reason": row.end_reason,
-        "link_used": row.link_used_at is not None,
-    }
+    return svc.share_public(row)
 
 
 def _default_cameras(state: Any, call_id: str) -> list[str]:
@@ -135,7 +149,8 @@ def create_field_shares(
                 call_id=call_id,
                 officers=officers,
                 camera_ids=cameras,
-                ttl_s=state.settings.field_share_ttl_s,
+                ttl_s=body.duration_s or state.settings.field_share_ttl_s,
+                units=list(dict.fromkeys(body.units)),
             )
         except svc.ShareError as exc:
             error = exc  # the denial is audited: commit it, then answer
