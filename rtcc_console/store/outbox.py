@@ -10,16 +10,22 @@ was on the wire when the process died.
 
 On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED`` so several server processes can
 send from one outbox without sending a row twice.
+
+Two kinds of rows share the table and the sender: footage-request mail (``item_id`` set,
+``kind`` ``initial | reminder``) and portal mail (``account_id`` set, ``kind`` ``portal``,
+with its subject and body; see :func:`enqueue_portal`). A portal row's body and link nonce
+are blanked once the row is settled (sent, failed or cancelled).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, event, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -30,12 +36,16 @@ from rtcc_console.store.schema import (
     FootageRequestRow,
     MailOutboxRow,
     OwnerRow,
+    PortalAccountRow,
+    PortalLinkRow,
     RequestItemLinkRow,
     RequestItemRow,
 )
 
 _OUTBOX = cast(Table, MailOutboxRow.__table__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+PORTAL = "portal"  # the kind of portal rows
+_SETTLED = {"body": None, "link_nonce": None}  # what a settled row forgets
 _FIELDS = (
     "idem_key",
     "message_id",
@@ -59,11 +69,12 @@ class OutboxEntry:
 @dataclass(frozen=True, slots=True)
 class OutboxJob:
     id: int
-    item_id: str
+    item_id: str | None  # a footage-request row
     kind: str
     idem_key: str
     message_id: str
     attempts: int
+    account_id: str | None = None  # a portal row
 
 
 def enqueue(
@@ -128,7 +139,15 @@ def claim(
     if not rows:
         return []
     jobs = [
-        OutboxJob(int(r.id), r.item_id, r.kind, r.idem_key, r.message_id, int(r.attempts) + 1)
+        OutboxJob(
+            int(r.id),
+            r.item_id,
+            r.kind,
+            r.idem_key,
+            r.message_id,
+            int(r.attempts) + 1,
+            r.account_id,
+        )
         for r in rows
     ]
     session.execute(
@@ -144,7 +163,9 @@ def mark_sent(session: Session, *, outbox_id: int, now: datetime | None = None) 
     session.execute(
         update(MailOutboxRow)
         .where(MailOutboxRow.id == outbox_id)
-        .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None)
+        .values(
+            state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None, **_SETTLED
+        )
     )
 
 
@@ -156,7 +177,9 @@ def mark_sent_many(
         session.execute(
             update(MailOutboxRow)
             .where(MailOutboxRow.id.in_(list(outbox_ids)))
-            .values(state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None),
+            .values(
+                state=SENT, sent_at=now or utcnow(), claimed_until=None, last_error=None, **_SETTLED
+            ),
             execution_options={"synchronize_session": False},
         )
 
@@ -165,7 +188,7 @@ def mark_failed(session: Session, *, outbox_id: int, error: str, retry_at: datet
     """A failed attempt: retry at ``retry_at``, or give up (``failed``) when None."""
     values: dict[str, Any] = {"last_error": error[:2000], "claimed_until": None}
     if retry_at is None:
-        values["state"] = FAILED
+        values.update(state=FAILED, **_SETTLED)
     else:
         values.update(state=PENDING, next_attempt_at=retry_at)
     session.execute(update(MailOutboxRow).where(MailOutboxRow.id == outbox_id).values(**values))
@@ -175,7 +198,7 @@ def cancel(session: Session, *, outbox_id: int, reason: str) -> None:
     session.execute(
         update(MailOutboxRow)
         .where(MailOutboxRow.id == outbox_id)
-        .values(state=CANCELLED, claimed_until=None, last_error=reason[:2000])
+        .values(state=CANCELLED, claimed_until=None, last_error=reason[:2000], **_SETTLED)
     )
 
 
@@ -269,3 +292,104 @@ def mail_contexts(session: Session, *, item_ids: Sequence[str]) -> dict[str, Mai
                 item=item_view(item, sorted(r[2] for r in rq)),
             )
     return out
+
+
+# --- portal mail ------------------------------------------------------------------------
+
+
+def enqueue_portal(
+    session: Session,
+    *,
+    account_id: str,
+    idem_key: str,
+    message_id: str,
+    subject: str,
+    body: str,
+    link_nonce: str | None = None,
+    link_path: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Queue one portal message to an account; False when ``idem_key`` is already queued."""
+    now = now or utcnow()
+    if session.scalar(select(MailOutboxRow.id).where(MailOutboxRow.idem_key == idem_key)):
+        return False
+    row = MailOutboxRow(
+        idem_key=idem_key,
+        message_id=message_id,
+        item_id=None,
+        account_id=account_id,
+        kind=PORTAL,
+        subject=subject,
+        body=body,
+        link_nonce=link_nonce,
+        link_path=link_path,
+        state=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    try:  # another process may queue the same key at the same moment: one of them wins
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PortalMailContext:
+    """One portal message as claimed. Holds the address: server-only."""
+
+    outbox_id: int
+    account_id: str
+    to_addr: str
+    subject: str
+    body: str
+    link_nonce: str | None
+    link_path: str | None
+
+
+def portal_contexts(session: Session, *, outbox_ids: Sequence[int]) -> dict[int, PortalMailContext]:
+    """Portal messages by outbox id, with the account's address read now (rows of deleted
+    accounts are gone with them: ON DELETE CASCADE)."""
+    out: dict[int, PortalMailContext] = {}
+    ids = list(dict.fromkeys(outbox_ids))
+    for i in range(0, len(ids), 500):
+        for row, email in session.execute(
+            select(MailOutboxRow, PortalAccountRow.email)
+            .join(PortalAccountRow, PortalAccountRow.id == MailOutboxRow.account_id)
+            .where(MailOutboxRow.id.in_(ids[i : i + 500]))
+        ):
+            out[int(row.id)] = PortalMailContext(
+                outbox_id=int(row.id),
+                account_id=str(row.account_id),
+                to_addr=email,
+                subject=row.subject or "",
+                body=row.body or "",
+                link_nonce=row.link_nonce,
+                link_path=row.link_path,
+            )
+    return out
+
+
+def usable_links(
+    session: Session, *, token_hashes: Sequence[str], now: datetime | None = None
+) -> set[str]:
+    """Which of these portal links still work (exist, unused, unexpired)."""
+    now = now or utcnow()
+    if not token_hashes:
+        return set()
+    return set(
+        session.scalars(
+            select(PortalLinkRow.token_hash).where(
+                PortalLinkRow.token_hash.in_(list(token_hashes)),
+                PortalLinkRow.used_at.is_(None),
+                PortalLinkRow.expires_at > now,
+            )
+        )
+    )
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once this session's transaction commits (not on rollback)."""
+    event.listen(session, "after_commit", lambda _s: callback(), once=True)

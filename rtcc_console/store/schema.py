@@ -498,7 +498,9 @@ class MailOutboxRow(Base):
 
     ``idem_key`` makes enqueueing idempotent; ``message_id`` is fixed at enqueue time so a
     re-send after a crash carries the same Message-ID. The recipient address is looked up
-    from the owner at send time (it is never copied here).
+    from the owner (request items) or the portal account (portal mail, ``kind="portal"``) at
+    send time; it is never copied here. A portal row's ``body`` and ``link_nonce`` (the link
+    token is HMAC(secret, nonce), never stored) are blanked once the row is settled.
     """
 
     __tablename__ = "mail_outbox"
@@ -506,10 +508,17 @@ class MailOutboxRow(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     idem_key: Mapped[str] = mapped_column(String(120), unique=True)
     message_id: Mapped[str] = mapped_column(String(200))
-    item_id: Mapped[str] = mapped_column(
+    item_id: Mapped[str | None] = mapped_column(
         ForeignKey("request_items.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))  # initial | reminder
+    kind: Mapped[str] = mapped_column(String(20))  # initial | reminder | portal
+    account_id: Mapped[str | None] = mapped_column(  # portal mail's recipient (0109)
+        ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    link_nonce: Mapped[str | None] = mapped_column(String(64))
+    link_path: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed | cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(index=True)

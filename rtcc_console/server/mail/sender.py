@@ -1,5 +1,11 @@
 """The outbox sender: one background thread per server process that delivers owner e-mail.
 
+It delivers both kinds of outbox rows with the same claim / lease / group-mark machinery:
+footage-request mail (built from the request item) and portal mail (``kind="portal"``:
+subject and body queued by ``server.portal.mail.send_portal_mail``; a link in it is derived
+from the row's nonce and must still be usable when the message goes out, else the row is
+cancelled).
+
 Each pass: expire items whose link ran out, queue due reminders, then claim a batch of
 outbox rows and send them over one SMTP connection. Each message is marked ``sent`` (with
 its audit entry, the item's ``sent`` state and a ``request.updated`` event) in its own
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.policy
+import email.utils
 import logging
 import re
 import smtplib
@@ -25,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from rtcc_console.config import ServerSettings
 from rtcc_console.core.footage_mail import OwnerMail, Sender, build_message, message_id_for
@@ -33,9 +41,11 @@ from rtcc_console.core.request_items import WAITING, ItemState, TransitionError,
 from rtcc_console.server import footage_requests as service
 from rtcc_console.server.audit import Actor, AuditEntry, append_audit, append_audit_many
 from rtcc_console.server.database import Database
+from rtcc_console.server.portal.accounts import digest
+from rtcc_console.server.portal.mail import LINK_PLACEHOLDER, link_of
 from rtcc_console.store import footage_requests as store
 from rtcc_console.store import outbox
-from rtcc_console.store.outbox import MailContext, OutboxJob
+from rtcc_console.store.outbox import MailContext, OutboxJob, PortalMailContext
 
 log = logging.getLogger(__name__)
 MAILER = Actor(username="mailer", role="service")
@@ -46,6 +56,16 @@ WIRE = email.policy.compat32.clone(
 )  # SMTP line endings (sendmail sends bytes as given)
 GROUP = 50  # accepted messages marked "sent" per transaction at most
 GROUP_LAG_S = 0.1  # longest an accepted message waits for its mark (bounds re-sends after a crash)
+Context = MailContext | PortalMailContext
+
+
+_SENT_ACTION = {"reminder": "mail.reminder", outbox.PORTAL: "mail.portal_sent"}
+
+
+def _targets(job: OutboxJob) -> dict[str, object]:
+    """An outbox row in the audit trail: the item or the account, never the address."""
+    who = {"item": job.item_id} if job.item_id is not None else {"account": job.account_id}
+    return {**who, "message_id": job.message_id, "attempt": job.attempts}
 
 
 class SmtpUnavailable(Exception):
@@ -174,12 +194,12 @@ class _Marker:
     message is marked before the next one goes out).
     """
 
-    def __init__(self, flush: Callable[[list[tuple[OutboxJob, MailContext]]], None]) -> None:
+    def __init__(self, flush: Callable[[list[tuple[OutboxJob, Context]]], None]) -> None:
         self._flush = flush
-        self._pending: list[tuple[OutboxJob, MailContext]] = []
+        self._pending: list[tuple[OutboxJob, Context]] = []
         self._oldest = 0.0
 
-    def put(self, entry: tuple[OutboxJob, MailContext], *, send_s: float) -> None:
+    def put(self, entry: tuple[OutboxJob, Context], *, send_s: float) -> None:
         now = time.monotonic()
         if not self._pending:
             self._oldest = now
@@ -309,14 +329,38 @@ class Mailer:
         if not jobs:
             return 0
         with self.db.read() as session:
-            contexts = outbox.mail_contexts(session, item_ids=[j.item_id for j in jobs])
+            contexts = outbox.mail_contexts(
+                session, item_ids=[j.item_id for j in jobs if j.item_id is not None]
+            )
+            portal = outbox.portal_contexts(
+                session, outbox_ids=[j.id for j in jobs if j.item_id is None]
+            )
+            links = {
+                oid: link_of(self.settings, link_nonce=p.link_nonce, link_path=p.link_path)
+                for oid, p in portal.items()
+                if p.link_nonce is not None and p.link_path is not None
+            }
+            usable = outbox.usable_links(
+                session, token_hashes=[digest(token) for token, _ in links.values()], now=now
+            )
         marker = _Marker(self._flush)
         try:
             for index, job in enumerate(jobs):
-                ctx = contexts.get(job.item_id)
                 started = time.monotonic()
+                ctx: Context | None
                 try:
-                    ok = self._deliver(job, ctx)
+                    if job.item_id is not None:
+                        ctx = contexts.get(job.item_id)
+                        ok = self._deliver(job, ctx)
+                    else:
+                        ctx = portal.get(job.id)
+                        link = links.get(job.id)
+                        ok = self._deliver_portal(
+                            job,
+                            ctx,
+                            link=None if link is None else link[1],
+                            link_ok=link is None or digest(link[0]) in usable,
+                        )
                 except SmtpUnavailable as exc:
                     marker.drain()
                     self._retry_rest(jobs[index:], str(exc))
@@ -363,10 +407,38 @@ class Mailer:
             reminder=number,
         )
         msg = build_message(mail, sender=self.sender, message_id=job.message_id, now=self.clock())
+        return self._send_or_settle(job, msg.as_bytes(policy=WIRE), ctx.to_addr)
+
+    def _deliver_portal(
+        self, job: OutboxJob, ctx: PortalMailContext | None, *, link: str | None, link_ok: bool
+    ) -> bool:
+        """Send one portal message; True when the SMTP server accepted it."""
+        assert self._link is not None
+        if ctx is None:
+            with self.db.write() as session:
+                outbox.cancel(session, outbox_id=job.id, reason="account no longer exists")
+            return False
+        if not link_ok:
+            with self.db.write() as session:
+                outbox.cancel(
+                    session, outbox_id=job.id, reason="link expired or used before sending"
+                )
+            return False
+        msg = EmailMessage()
+        msg["From"] = email.utils.formataddr((self.settings.agency_name, self.settings.smtp_from))
+        msg["To"] = ctx.to_addr
+        msg["Subject"] = ctx.subject
+        msg["Date"] = email.utils.format_datetime(self.clock())
+        msg["Message-ID"] = job.message_id
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(ctx.body.replace(LINK_PLACEHOLDER, link) if link else ctx.body)
+        return self._send_or_settle(job, msg.as_bytes(policy=email.policy.SMTP), ctx.to_addr)
+
+    def _send_or_settle(self, job: OutboxJob, data: bytes, to_addr: str) -> bool:
+        """Send; on a refusal, retry (4xx) or give up (5xx) and return False."""
+        assert self._link is not None
         try:
-            self._link.send(
-                msg.as_bytes(policy=WIRE), from_addr=self.settings.smtp_from, to_addr=ctx.to_addr
-            )
+            self._link.send(data, from_addr=self.settings.smtp_from, to_addr=to_addr)
         except (
             smtplib.SMTPRecipientsRefused,
             smtplib.SMTPResponseException,
@@ -381,11 +453,12 @@ class Mailer:
             return False
         return True
 
-    def _flush(self, accepted: list[tuple[OutboxJob, MailContext]]) -> None:
+    def _flush(self, accepted: list[tuple[OutboxJob, Context]]) -> None:
         """One transaction for a group of accepted messages: sent marks, audit, item states, events."""
         if not accepted:
             return
         now = self.clock()
+        requests = [(job, ctx) for job, ctx in accepted if isinstance(ctx, MailContext)]
         with self.db.write() as session:
             outbox.mark_sent_many(session, outbox_ids=[job.id for job, _ in accepted], now=now)
             append_audit_many(
@@ -393,12 +466,8 @@ class Mailer:
                 entries=[
                     AuditEntry(
                         actor=MAILER,
-                        action="mail.reminder" if job.kind == "reminder" else "mail.sent",
-                        targets={
-                            "item": job.item_id,
-                            "message_id": job.message_id,
-                            "attempt": job.attempts,
-                        },
+                        action=_SENT_ACTION.get(job.kind, "mail.sent"),
+                        targets=_targets(job),
                     )
                     for job, _ in accepted
                 ],
@@ -407,12 +476,12 @@ class Mailer:
             moved = store.mark_items_sent(
                 session,
                 item_ids=[
-                    job.item_id for job, ctx in accepted if ctx.state == ItemState.QUEUED.value
+                    ctx.item_id for _, ctx in requests if ctx.state == ItemState.QUEUED.value
                 ],
                 now=now,
             )
             if moved:
-                ctx_of = {job.item_id: ctx for job, ctx in accepted}
+                ctx_of = {ctx.item_id: ctx for _, ctx in requests}
                 items = [
                     dataclasses.replace(ctx_of[i].item, state=ItemState.SENT.value, sent_at=now)
                     for i in moved
@@ -433,11 +502,7 @@ class Mailer:
                 actor=MAILER,
                 action="mail.deferred",
                 outcome="error",
-                targets={
-                    "item": job.item_id,
-                    "message_id": job.message_id,
-                    "attempt": job.attempts,
-                },
+                targets=_targets(job),
                 reason=error[:500],
             )
 
@@ -460,13 +525,11 @@ class Mailer:
                 actor=MAILER,
                 action="mail.failed",
                 outcome="error",
-                targets={
-                    "item": job.item_id,
-                    "message_id": job.message_id,
-                    "attempt": job.attempts,
-                },
+                targets=_targets(job),
                 reason=reason[:500],
             )
+            if job.item_id is None:  # portal mail: no item to mark
+                return
             try:
                 item = store.set_item_state(
                     session,

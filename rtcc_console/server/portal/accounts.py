@@ -1,4 +1,6 @@
-"""Owner portal accounts: sign-up, e-mailed links, sign-in, sessions, CSRF, e-mail.
+"""Owner portal accounts: sign-up, e-mailed links, sign-in, sessions, CSRF.
+
+E-mail goes through the durable outbox: ``server.portal.mail.send_portal_mail``.
 
 * Tokens (session cookie, e-mailed links) are 256-bit random strings; the database keeps
   their SHA-256 only (``store.portal``).
@@ -19,10 +21,7 @@ import hmac
 import logging
 import os
 import secrets
-import threading
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import make_msgid
+from dataclasses import dataclass
 
 from rtcc_console.server.state import AppState
 
@@ -105,55 +104,6 @@ def site_key_secret(state: AppState, *, key_id: str, nonce: str) -> str:
     return hmac.new(
         _key(state, "panic-site-key"), f"{key_id}:{nonce}".encode(), hashlib.sha256
     ).hexdigest()
-
-
-@dataclass
-class PortalMail:
-    """Sends the portal's short e-mails (verification, sign-in links) off the request path.
-
-    ``sent`` keeps the last messages' subjects only (no links) for the health of tests; the
-    links themselves never reach a log.
-    """
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def send(
-        self, state: AppState, *, to_addr: str, subject: str, body: str
-    ) -> threading.Thread | None:
-        from rtcc_console.server.mail.sender import SmtpConfig, SmtpLink, SmtpUnavailable
-
-        config = SmtpConfig.from_settings(state.settings)
-        if config is None:
-            log.warning("portal e-mail not sent: no SMTP server configured (subject %r)", subject)
-            return None
-        msg = EmailMessage()
-        msg["From"] = state.settings.smtp_from
-        msg["To"] = to_addr
-        msg["Subject"] = subject
-        msg["Message-ID"] = make_msgid(domain="rtcc.portal")
-        msg.set_content(body)
-        data = msg.as_bytes()
-
-        def run() -> None:
-            link = SmtpLink(config)
-            try:
-                with self.lock:
-                    link.send(data, from_addr=state.settings.smtp_from, to_addr=to_addr)
-            except (SmtpUnavailable, OSError, Exception) as exc:  # noqa: BLE001 - logged, never raised to the page
-                log.warning("portal e-mail not sent: %s", exc.__class__.__name__)
-            finally:
-                link.close()
-
-        thread = threading.Thread(target=run, name="rtcc-portal-mail", daemon=True)
-        thread.start()
-        return thread
-
-
-def portal_mail(state: AppState) -> PortalMail:
-    found = state.extras.get("portal_mail")
-    if not isinstance(found, PortalMail):
-        found = state.extras["portal_mail"] = PortalMail()
-    return found
 
 
 def link_url(state: AppState, path: str) -> str:

@@ -33,6 +33,7 @@ from rtcc_console.server.grants import end_camera_grants, open_grants, recheck_g
 from rtcc_console.server.passwords import validate_password
 from rtcc_console.server.portal import accounts as acc
 from rtcc_console.server.portal import panic as panic_service
+from rtcc_console.server.portal.mail import send_portal_mail
 from rtcc_console.server.portal.probe import ProbeFailed, probe_frame
 from rtcc_console.server.security import LoginThrottle
 from rtcc_console.server.state import AppState
@@ -225,32 +226,19 @@ def _start_session(
 def _send_link(
     request: Request, state: AppState, session: Session, account: Account, purpose: str
 ) -> None:
-    token = acc.new_token()
-    store.create_link(
-        session,
-        account_id=account.id,
-        purpose=purpose,
-        token_hash=acc.digest(token),
-        ttl_s=acc.portal_settings(state).link_ttl_s,
-    )
-    url = acc.link_url(state, f"/portal/link/{token}")
+    """Queue the verification / sign-in link e-mail in the durable outbox (this transaction)."""
     if purpose == "verify":
         subject, what = "Confirm your e-mail for the camera portal", "confirm your e-mail address"
     else:
         subject, what = "Your sign-in link for the camera portal", "sign in"
     body = (
         f"Hello,\n\nOpen this link to {what} (valid for {acc.portal_settings(state).link_ttl_s // 60} "
-        f"minutes, usable once):\n\n{url}\n\nIf you did not ask for this, ignore this e-mail.\n\n"
+        f"minutes, usable once):\n\n{{link}}\n\nIf you did not ask for this, ignore this e-mail.\n\n"
         f"{state.settings.agency_name}\n"
     )
-    request.state.portal_mail = (account.email, subject, body)
-
-
-def _flush_mail(request: Request, state: AppState) -> None:
-    pending = getattr(request.state, "portal_mail", None)
-    if pending:
-        to_addr, subject, body = pending
-        acc.portal_mail(state).send(state, to_addr=to_addr, subject=subject, body=body)
+    send_portal_mail(
+        session, state, account_id=account.id, subject=subject, body=body, link_purpose=purpose
+    )
 
 
 # --- sign-up, links, sign-in ---------------------------------------------------------------
@@ -323,7 +311,6 @@ def sign_up(request: Request, form: CsrfForm) -> Response:
             known = store.account_by_email(session, email=email)
             if known is not None:
                 _send_link(request, state, session, known, "signin" if known.verified else "verify")
-    _flush_mail(request, state)
     return render(request, "message.html", title="Check your e-mail", message=SAME_ANSWER)
 
 
@@ -454,7 +441,6 @@ def sign_in_link(request: Request, form: CsrfForm) -> Response:
         account = store.account_by_email(session, email=email) if email else None
         if account is not None:
             _send_link(request, state, session, account, "signin" if account.verified else "verify")
-    _flush_mail(request, state)
     return render(request, "message.html", title="Check your e-mail", message=SAME_ANSWER)
 
 
