@@ -37,8 +37,9 @@ def default_db_url() -> str:
     return f"sqlite:///{data_dir() / 'rtcc.sqlite'}"
 
 
-MfaRole = Literal["analyst", "supervisor", "admin"]
-_MFA_DEFAULT_ROLES: tuple[MfaRole, ...] = ("supervisor", "admin")  # CJIS: privileged staff always
+MfaRole = Literal["officer", "analyst", "supervisor", "admin"]  # officer: field page sign-in
+StaffRole = Literal["analyst", "supervisor", "admin"]  # roles that use the console
+_MFA_DEFAULT_ROLES: tuple[StaffRole, ...] = ("supervisor", "admin")  # CJIS: privileged staff always
 
 
 class ServerSettings(BaseSettings):
@@ -208,8 +209,8 @@ class ServerSettings(BaseSettings):
     )
     # security (issue 9): second factor, audit keys and checkpoints
     mfa_required_roles: list[MfaRole] = Field(
-        default_factory=lambda: list(_MFA_DEFAULT_ROLES),
-        description="Roles that must sign in with a TOTP second factor (CJIS); add analyst to require it of everyone",
+        default_factory=lambda: list[MfaRole](_MFA_DEFAULT_ROLES),
+        description="Roles that must sign in with a TOTP second factor (CJIS); add analyst (and officer, for the field page's account sign-in) to require it of everyone",
     )
     mfa_issuer: str = Field(
         default="RTCC",
@@ -425,7 +426,7 @@ class ConsoleSettings(BaseSettings):
         description="Sound per call priority for new calls ('urgent', 'chime', 'soft'); priorities not listed are silent",
     )
     alert_muted: bool = Field(default=False, description="Start with call alert sounds muted")
-    dashboard_roles: list[MfaRole] = Field(
+    dashboard_roles: list[StaffRole] = Field(
         default_factory=lambda: list(_MFA_DEFAULT_ROLES),
         description="Roles that see the supervisor dashboard; add 'analyst' to show it to analysts (they see their own requests, no audit figures)",
     )
