@@ -47,6 +47,7 @@ _CAMERA_EXTRA = (
     "updated_at",
     "deleted",
     "change_seq",
+    "confirmed_at",  # 0108: a newly registered camera counts as confirmed
 )
 _OWNER_FIELDS = ("id", "name", "kind", "email", "phone", "accepts_requests", "created_at")
 _SECRET_FIELDS = ("camera_id", "stream_url_full", "substream_url_full")
@@ -187,6 +188,7 @@ def bulk_insert_camera_rows(
                     stamp,
                     False,
                     first_seq + offset,
+                    stamp,
                 )
             )
         _write(session, "cameras", fields, out)

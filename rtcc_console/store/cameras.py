@@ -161,7 +161,7 @@ def save_camera(
     row = session.get(CameraRow, camera.id)
     created = row is None
     if row is None:
-        row = CameraRow(id=camera.id, version=1, created_at=now)
+        row = CameraRow(id=camera.id, version=1, created_at=now, confirmed_at=now)
         session.add(row)
     else:
         row.version += 1

@@ -102,6 +102,12 @@ class CameraRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True, unique=True)
+    # 0108 (issue 12): the yearly "still there?" question (store.confirmations). NULL
+    # ``confirmed_at`` = not tracked (never asked); ``confirm_asked_at`` = this cycle's
+    # question went out; ``stale_since`` = not confirmed within the grace time.
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    confirm_asked_at: Mapped[datetime | None] = mapped_column(index=True)
+    stale_since: Mapped[datetime | None] = mapped_column(index=True)
 
     __table_args__ = (
         Index("ix_cameras_lat_lon", "lat", "lon"),
