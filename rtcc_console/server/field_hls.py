@@ -2,39 +2,106 @@
 
 One :class:`Repackager` per camera however many officers watch: a thread demuxes the
 camera's stream with PyAV and cuts it at keyframes into short MPEG-TS segments (at least
-``segment_s`` long) kept in a private temporary directory (the newest ``keep``). It starts
-on the first playlist request and stops by itself when nobody has asked for anything for
-``idle_s`` seconds. The camera's URL (which may carry credentials) stays in this process:
-the page only ever sees ``/field/s/{share}/cameras/{camera}/...`` paths, each checked
-against the share by the route (routes/field_shares.py).
+``segment_s`` long), kept in memory (the newest ``keep``). It starts on the first playlist
+request and stops by itself when nobody has asked for anything for ``idle_s`` seconds.
+The camera's URL (which may carry credentials) stays in this process: the page only ever
+sees ``/field/s/{share}/cameras/{camera}/...`` paths, each checked against the share by
+the route (routes/field_shares.py).
+
+Each segment carries ``EXT-X-PROGRAM-DATE-TIME``: the capture time the camera stamped into
+its first frame (``media.wallclock`` SEI, as the simulator does), else the time it arrived
+here. Players can then say how old the picture is (``rtcc bench field`` does).
+
+Low-latency HLS (RFC 8216bis, ``part_s`` set): the same packets are also cut every
+``part_s`` seconds into parts (``EXT-X-PART``, ``INDEPENDENT=YES`` on those that start with
+a keyframe); a segment is the concatenation of its parts. The playlist announces
+``EXT-X-PART-INF`` and ``EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES`` and a request with
+``_HLS_msn``/``_HLS_part`` is held until that part exists (blocking playlist reload).
 """
 
 from __future__ import annotations
 
+import io
 import logging
-import shutil
-import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import av
 
+from rtcc_console.media.wallclock import WALLCLOCK_UUID
+
 log = logging.getLogger(__name__)
+
+_STAMP = WALLCLOCK_UUID + b"wallclock="
+
+
+def packet_wallclock(data: bytes) -> float | None:
+    """The capture time a camera stamped into an access unit (``media.wallclock`` SEI in
+    the Annex B bytes), or None when it carries none."""
+    at = data.find(_STAMP)
+    if at < 0:
+        return None
+    digits = bytearray()
+    for byte in data[at + len(_STAMP) : at + len(_STAMP) + 32]:
+        if not (48 <= byte <= 57 or byte == 46):  # digits and the decimal point
+            break
+        digits.append(byte)
+    try:
+        return float(digits.decode("ascii"))
+    except ValueError:
+        return None
+
+
+def _program_date_time(unix_time: float) -> str:
+    stamp = datetime.fromtimestamp(unix_time, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    seq: int  # the segment's media sequence number
+    index: int  # the part's index within its segment
+    duration_s: float
+    data: bytes
+    independent: bool  # starts with a keyframe
+
+
+@dataclass(slots=True)
 class Segment:
     seq: int
-    duration_s: float
-    path: Path
+    start_t: float  # its first packet's presentation time (s)
+    wallclock: float  # capture time of its first frame (the camera's stamp, else arrival)
+    parts: list[Part] = field(default_factory=list)
+    duration_s: float = 0.0
+    data: bytes = b""
+    complete: bool = False
+
+
+class _PartWriter:
+    """One MPEG-TS file in memory, fed the camera's packets as they are."""
+
+    def __init__(self, template: Any, start_t: float, independent: bool) -> None:
+        self.buf = io.BytesIO()
+        self.out: Any = av.open(self.buf, "w", format="mpegts")
+        self.stream: Any = self.out.add_stream_from_template(template)
+        self.start_t = start_t
+        self.independent = independent
+
+    def mux(self, packet: Any) -> None:
+        packet.stream = self.stream
+        self.out.mux(packet)
+
+    def close(self) -> bytes:
+        self.out.close()
+        return self.buf.getvalue()
 
 
 class Repackager:
-    """Demux one camera, write TS segments; thread-safe readers (playlist/segment)."""
+    """Demux one camera, cut TS segments (and parts); thread-safe readers (playlist/media)."""
 
     def __init__(
         self,
@@ -42,16 +109,17 @@ class Repackager:
         url: str,
         *,
         segment_s: float = 1.0,
+        part_s: float | None = None,
         keep: int = 6,
         idle_s: float = 10.0,
     ) -> None:
         self.camera_id = camera_id
         self._url = url
         self.segment_s = segment_s
+        self.part_s = part_s
         self.keep = keep
         self.idle_s = idle_s
-        self._dir = Path(tempfile.mkdtemp(prefix="rtcc-hls-"))
-        self._segments: deque[Segment] = deque()
+        self._segments: deque[Segment] = deque()  # complete ones, then the open one (if any)
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._last_access = time.monotonic()
@@ -69,38 +137,76 @@ class Repackager:
     def stop(self) -> None:
         self._stop.set()
 
-    def playlist(self, *, wait_s: float = 6.0) -> str | None:
-        """The live media playlist (segment URIs relative to it), or None when no segment
-        came within ``wait_s``."""
+    # --- readers -------------------------------------------------------------------------
+
+    def _ready(self, msn: int | None, part: int | None) -> bool:
+        """Whether what a blocking reload asked for exists (the lock is held)."""
+        complete = [s for s in self._segments if s.complete]
+        if not complete:
+            return False
+        if msn is None:
+            return True
+        for seg in self._segments:
+            if seg.seq == msn:
+                return seg.complete if part is None else (seg.complete or len(seg.parts) > part)
+        return bool(self._segments) and self._segments[-1].seq > msn
+
+    def playlist(
+        self, *, wait_s: float = 6.0, msn: int | None = None, part: int | None = None
+    ) -> str | None:
+        """The live media playlist (URIs relative to it), or None when nothing came within
+        ``wait_s``. ``msn``/``part`` (``_HLS_msn``/``_HLS_part``): hold the answer until that
+        segment (part) exists, at most ``wait_s``."""
         self.touch()
         deadline = time.monotonic() + wait_s
         with self._lock:
-            while not self._segments and self.alive and time.monotonic() < deadline:
+            while not self._ready(msn, part) and self.alive and time.monotonic() < deadline:
                 self._lock.wait(0.1)
             segments = list(self._segments)
-        if not segments:
+        complete = [s for s in segments if s.complete]
+        if not complete:
             return None
-        target = max(1, int(max(s.duration_s for s in segments) + 0.999))
-        lines = [
-            "#EXTM3U",
-            "#EXT-X-VERSION:3",
-            f"#EXT-X-TARGETDURATION:{target}",
-            f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq}",
-        ]
+        target = max(1, int(max(s.duration_s for s in complete) + 0.999))
+        lines = ["#EXTM3U", f"#EXT-X-VERSION:{6 if self.part_s else 3}"]
+        lines.append(f"#EXT-X-TARGETDURATION:{target}")
+        if self.part_s:
+            hold = 3 * self.part_s
+            lines += [
+                f"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={hold:.3f}",
+                f"#EXT-X-PART-INF:PART-TARGET={self.part_s:.3f}",
+            ]
+        lines.append(f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq}")
+        with_parts = {s.seq for s in segments[-3:]} if self.part_s else set()
         for seg in segments:
-            lines += [f"#EXTINF:{seg.duration_s:.3f},", f"seg-{seg.seq}.ts"]
+            if not seg.complete and seg.seq not in with_parts:
+                continue  # the segment being cut: listed once complete (or by its parts)
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_program_date_time(seg.wallclock)}")
+            if seg.seq in with_parts:
+                for p in seg.parts:
+                    extra = ",INDEPENDENT=YES" if p.independent else ""
+                    lines.append(
+                        f'#EXT-X-PART:DURATION={p.duration_s:.3f},URI="part-{p.seq}.{p.index}.ts"'
+                        + extra
+                    )
+            if seg.complete:
+                lines += [f"#EXTINF:{seg.duration_s:.3f},", f"seg-{seg.seq}.ts"]
         return "\n".join(lines) + "\n"
 
     def segment(self, seq: int) -> bytes | None:
         self.touch()
         with self._lock:
-            found = next((s for s in self._segments if s.seq == seq), None)
-            if found is None:
+            found = next((s for s in self._segments if s.seq == seq and s.complete), None)
+            return None if found is None else found.data
+
+    def part(self, seq: int, index: int) -> bytes | None:
+        self.touch()
+        with self._lock:
+            seg = next((s for s in self._segments if s.seq == seq), None)
+            if seg is None or index >= len(seg.parts) or index < 0:
                 return None
-            try:
-                return found.path.read_bytes()
-            except OSError:
-                return None
+            return seg.parts[index].data
+
+    # --- the demux thread ----------------------------------------------------------------
 
     def _idle(self) -> bool:
         return time.monotonic() - self._last_access > self.idle_s
@@ -114,59 +220,78 @@ class Repackager:
         finally:
             with self._lock:
                 self._lock.notify_all()
-            shutil.rmtree(self._dir, ignore_errors=True)
 
     def _pump(self) -> None:
         with av.open(
             self._url, options={"rw_timeout": "5000000", "timeout": "5000000"}, timeout=5.0
         ) as src:
             vstream = src.streams.video[0]
-            out: Any = None
-            ostream: Any = None
+            seg: Segment | None = None
+            writer: _PartWriter | None = None
             seq = 0
-            start_pts: float | None = None
-            last_pts = 0.0
-            path: Path | None = None
             for packet in src.demux(vstream):
                 if self._stop.is_set() or self._idle():
                     break
                 if packet.dts is None or packet.pts is None or packet.time_base is None:
                     continue
                 t = float(packet.pts * packet.time_base)
-                if packet.is_keyframe and (
-                    out is None or (start_pts is not None and t - start_pts >= self.segment_s)
-                ):
-                    if out is not None and path is not None and start_pts is not None:
-                        out.close()
-                        self._publish(Segment(seq, max(0.001, t - start_pts), path))
+                key = bool(packet.is_keyframe)
+                new_segment = key and (seg is None or t - seg.start_t >= self.segment_s)
+                if new_segment:
+                    if seg is not None and writer is not None:
+                        self._close_part(seg, writer, t)
+                        self._close_segment(seg)
                         seq += 1
-                    path = self._dir / f"seg-{seq}.ts"
-                    out = av.open(str(path), "w", format="mpegts")
-                    ostream = out.add_stream_from_template(vstream)
-                    start_pts = t
-                if out is None:
+                    stamp = packet_wallclock(bytes(packet))
+                    seg = Segment(seq, t, stamp if stamp is not None else time.time())
+                    self._open_segment(seg)
+                    writer = _PartWriter(vstream, t, True)
+                elif (
+                    seg is not None
+                    and writer is not None
+                    and self.part_s
+                    and t - writer.start_t >= self.part_s
+                ):
+                    self._close_part(seg, writer, t)
+                    writer = _PartWriter(vstream, t, key)
+                if writer is None:
                     continue  # wait for the first keyframe
-                last_pts = t
-                packet.stream = ostream
-                out.mux(packet)
-            if out is not None:
-                out.close()
-            _ = last_pts
+                writer.mux(packet)
+            if writer is not None:
+                writer.close()
 
-    def _publish(self, seg: Segment) -> None:
+    def _open_segment(self, seg: Segment) -> None:
         with self._lock:
             self._segments.append(seg)
-            while len(self._segments) > self.keep:
-                old = self._segments.popleft()
-                old.path.unlink(missing_ok=True)
+            self._lock.notify_all()
+
+    def _close_part(self, seg: Segment, writer: _PartWriter, end_t: float) -> None:
+        data = writer.close()
+        part = Part(
+            seg.seq, len(seg.parts), max(0.001, end_t - writer.start_t), data, writer.independent
+        )
+        with self._lock:
+            seg.parts.append(part)
+            self._lock.notify_all()
+
+    def _close_segment(self, seg: Segment) -> None:
+        with self._lock:
+            seg.duration_s = sum(p.duration_s for p in seg.parts)
+            seg.data = b"".join(p.data for p in seg.parts)
+            seg.complete = True
+            while sum(1 for s in self._segments if s.complete) > self.keep:
+                self._segments.popleft()
             self._lock.notify_all()
 
 
 class HlsHub:
     """One repackager per camera, started on demand; idle ones stop by themselves."""
 
-    def __init__(self, *, segment_s: float = 1.0, idle_s: float = 10.0) -> None:
+    def __init__(
+        self, *, segment_s: float = 1.0, part_s: float | None = None, idle_s: float = 10.0
+    ) -> None:
         self.segment_s = segment_s
+        self.part_s = part_s
         self.idle_s = idle_s
         self._lock = threading.Lock()
         self._items: dict[str, Repackager] = {}
@@ -190,7 +315,9 @@ class HlsHub:
                 return found
             if url is None:
                 return None
-            rep = Repackager(camera_id, url, segment_s=self.segment_s, idle_s=self.idle_s)
+            rep = Repackager(
+                camera_id, url, segment_s=self.segment_s, part_s=self.part_s, idle_s=self.idle_s
+            )
             self._items[camera_id] = rep
             self.started += 1
             return rep

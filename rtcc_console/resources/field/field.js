@@ -5,6 +5,8 @@
   var share = document.body.getAttribute("data-share");
   var base = "/field/s/" + encodeURIComponent(share);
   var map = null, layer = null, cards = {}, ended = false;
+  // The players by camera id, for measurement (rtcc bench field reads each frame's age).
+  var players = window.rtccField = { players: {} };
 
   function text(id, value) { document.getElementById(id).textContent = value; }
   function age(iso) {
@@ -27,6 +29,7 @@
       hls.loadSource(url);
       hls.attachMedia(v);
       card.hls = hls;
+      players.players[id] = hls;
     } else if (v.canPlayType("application/vnd.apple.mpegurl")) {
       v.src = url;
     }
