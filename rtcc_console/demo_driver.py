@@ -5,13 +5,24 @@ wait until calls, the registry and the map are in; select the newest call that h
 cameras nearby (the newest call of all when none has); open up to four of its integrated
 cameras on a 2x2 wall; once the map confirms it has drawn the selection and the tiles
 have had a few seconds to show video, write the screenshots.
+
+Meanwhile the rest of the story: as soon as the call is chosen, a footage request for it (a
+circle of a few blocks around the call, grown until it reaches a few owners, and the hour
+before the call) goes out through the console's own client (``client.requests_api``, as the
+form would send it) and shows in the Requests dock; the simulated owners answer it live.
+When the first clip an owner uploaded reaches the Evidence dock, the driver selects it (the
+tab fetches and verifies the original), plays it, and refreshes the vehicle sort (the server
+indexes every clip by itself) until the clip is indexed. ``request_id``, ``evidence_ids``,
+``playing_evidence_id`` and ``vehicle_moments`` say where the story is; ``story_complete``
+fires once the request has answers and an evidence item is playing.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +31,19 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from rtcc_console.client.nearest import options_for
+from rtcc_console.client.requests_api import FootageRequestsApi, RequestDraft
 from rtcc_console.core.models import DispatchCall, Role, Tier
+from rtcc_console.ui import messages
+from rtcc_console.ui.evidence.tab import case_for_incident
+from rtcc_console.ui.tasks import run_in_background
 
 log = logging.getLogger(__name__)
 WALL_CAMERAS = 4
 SETTLE_S = 4.0
+REQUEST_RADII_M = (250.0, 400.0, 550.0)  # a few blocks; 550 m stays under the 0.5 sq mi limit
+REQUEST_OWNERS = 4  # grow the circle until this many owners get an e-mail
+VEHICLE_POLL_S = 3.0
+ANSWERED_TEXT = ("uploaded", "no footage", "declined")  # item states in the Requests dock
 
 
 def image_spread(image: QImage, step: int = 7) -> float:
@@ -56,6 +75,10 @@ class DemoDriver(QObject):
     call_chosen = Signal(str, int)  # call id, cameras opened on the wall
     screenshots_written = Signal(list)  # [(path, spread), ...]
     failed = Signal(str)
+    request_sent = Signal(str)  # footage request id
+    evidence_shown = Signal(str)  # an owner's clip is in the Evidence dock
+    evidence_playing = Signal(str)  # evidence id now playing in the player
+    story_complete = Signal()  # the request has answers and an evidence item is playing
 
     def __init__(
         self,
@@ -81,9 +104,31 @@ class DemoDriver(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._step)
+        # the footage-request story (runs beside the screenshot script)
+        self.started_at = time.monotonic()
+        self.timings: dict[str, float] = {}  # step -> seconds since start()
+        self.request_id: str | None = None
+        self.request_owners = 0  # owners the request reached
+        self.evidence_ids: list[str] = []  # owners' clips shown in the Evidence dock, in order
+        self.playing_evidence_id: str | None = None
+        self.vehicle_moments = 0  # moments the vehicle sort lists for the case
+        self.complete = False
+        self._next_vehicle_poll = 0.0
+        self._story_timer = QTimer(self)
+        self._story_timer.setInterval(250)
+        self._story_timer.timeout.connect(self._story_step)
+        tab = window.evidence.tab
+        tab.item_changed.connect(self._evidence_seen)
+        tab.items_loaded.connect(lambda _n: self._collect_evidence())
+        tab.player.opened.connect(self._clip_opened)
+        tab.player.frame_shown.connect(self._frame_shown)
 
     def start(self) -> None:
+        self.started_at = time.monotonic()
         self._timer.start()
+
+    def _mark(self, step: str) -> None:
+        self.timings.setdefault(step, round(time.monotonic() - self.started_at, 2))
 
     # -- the script ------------------------------------------------------------------
     def _step(self) -> None:
@@ -136,6 +181,8 @@ class DemoDriver(QObject):
             wall.set_layout("2x2")
         self.opened = int(w.open_top_cameras())
         self._opened_at = time.monotonic()
+        self._mark("call_chosen")
+        self._send_request(chosen)
         log.info(
             "demo: selected %s (%s), %d cameras on the wall",
             chosen.incident_id,
@@ -205,3 +252,136 @@ class DemoDriver(QObject):
                 self.failed.emit(str(exc))
                 return
         self.screenshots_written.emit(self.shots)
+
+    # -- the footage request, the owners' answers, the evidence playing ----------------
+    def _send_request(self, call: DispatchCall) -> None:
+        """Preview growing circles around ``call``, send the first that reaches enough owners."""
+        assert call.location is not None
+        api: FootageRequestsApi = (
+            self.window.footage.api
+        )  # the console's own client (client.requests_api)
+        center = {"lat": call.location.lat, "lon": call.location.lon}
+        end = min(datetime.now(UTC), call.reported_at + timedelta(minutes=10))
+        draft = RequestDraft(
+            case_number=case_for_incident(call.incident_id),
+            offence_category=call.type_text[:60],
+            call_id=call.id,
+            area={"kind": "circle", "center": center, "radius_m": REQUEST_RADII_M[0]},
+            window_start=end - timedelta(hours=1),
+            window_end=end,
+            message=(
+                f"{call.type_text} near {call.address or 'your address'}: please share any "
+                "recording from the hour before, even if it seems to show nothing."
+            ),
+        )
+
+        def send() -> dict[str, Any]:
+            chosen = draft
+            for radius in REQUEST_RADII_M:
+                chosen = replace(draft, area={**draft.area, "radius_m": radius})
+                preview = api.preview(chosen)
+                if int(preview.get("owners_included") or 0) >= REQUEST_OWNERS:
+                    break
+            return api.create(chosen)
+
+        def sent(request: dict[str, Any]) -> None:
+            self.request_id = str(request["id"])
+            self.request_owners = len(request.get("items") or [])
+            self._mark("request_sent")
+            footage = self.window.footage
+            footage.panel.add_request(request)
+            self.window.docks["requests"].raise_()
+            messages.info(
+                f"Footage request for case {request.get('case_number')} sent to "
+                f"{self.request_owners} owners."
+            )
+            log.info(
+                "demo: footage request %s sent to %d owners", self.request_id, self.request_owners
+            )
+            self.request_sent.emit(self.request_id)
+            self._story_timer.start()
+
+        def refused(exc: BaseException) -> None:
+            self.failed.emit(f"footage request not sent: {exc}")
+
+        run_in_background(send, on_success=sent, on_failure=refused, what="Sending the request")
+
+    def answers(self) -> dict[str, str]:
+        """Owner -> state of the request's items, as the Requests dock shows them."""
+        if self.request_id is None:
+            return {}
+        return dict(self.window.footage.panel.item_states(self.request_id))
+
+    def answered(self) -> int:
+        """Owners who answered (uploaded, no footage, declined), as the Requests dock says."""
+        return sum(1 for s in self.answers().values() if s.startswith(ANSWERED_TEXT))
+
+    def _collect_evidence(self) -> None:
+        for item in self.window.evidence.tab.model.items:
+            self._evidence_seen(item.id)
+
+    def _evidence_seen(self, evidence_id: str) -> None:
+        tab = self.window.evidence.tab
+        row = tab.model.row_of(evidence_id)
+        if row is None or evidence_id in self.evidence_ids:
+            return
+        item = tab.model.item_at(row)
+        if not item.owner_kind or item.integrity_failed:  # staff items (wall clips) stay
+            return
+        self.evidence_ids.append(evidence_id)
+        self._mark("evidence_shown")
+        log.info("demo: owner's clip %s (%s) in the Evidence dock", evidence_id, item.filename)
+        self.evidence_shown.emit(evidence_id)
+        if len(self.evidence_ids) == 1:  # the first: play it
+            self.window.docks["evidence"].raise_()
+            tab.select_evidence(evidence_id)  # fetches, verifies and opens it
+
+    def _clip_opened(self, evidence_id: str) -> None:
+        if evidence_id in self.evidence_ids:
+            self.window.evidence.tab.player.play()
+
+    def _frame_shown(self, _index: int) -> None:
+        player = self.window.evidence.tab.player
+        clip, item = player.player, player.item
+        if clip is None or item is None or item.id not in self.evidence_ids:
+            return
+        if clip.status().playing and self.playing_evidence_id != item.id:
+            self.playing_evidence_id = item.id
+            self._mark("evidence_playing")
+            log.info("demo: evidence %s playing", item.id)
+            self.evidence_playing.emit(item.id)
+            self._next_vehicle_poll = 0.0
+
+    def _story_step(self) -> None:
+        player = self.window.evidence.tab.player
+        clip = player.player
+        if self.playing_evidence_id is not None and clip is not None:
+            status = clip.status()
+            if status.ended and not status.playing:
+                clip.play()  # the demo's clip plays on a loop (play at the end starts over)
+        if self.answered() and "first_answer" not in self.timings:
+            self._mark("first_answer")
+        self._poll_vehicles()
+        if not self.complete and self.answered() and self.playing_evidence_id is not None:
+            self.complete = True
+            self._mark("story_complete")
+            log.info("demo: story complete %s", self.timings)
+            self.story_complete.emit()
+
+    def _poll_vehicles(self) -> None:
+        """The server indexes each clip by itself; ask again until the case is indexed."""
+        vf = self.window.evidence.tab.vehicle_filter
+        if vf is None or not self.evidence_ids or time.monotonic() < self._next_vehicle_poll:
+            return
+        result = vf.result
+        if result is not None:
+            self.vehicle_moments = len(result.moments())
+            summary = result.summary
+            done = summary.clips >= len(self.evidence_ids) and not (
+                summary.pending or summary.running
+            )
+            if done and summary.indexed:
+                self._mark("vehicles_indexed")
+                return
+        self._next_vehicle_poll = time.monotonic() + VEHICLE_POLL_S
+        vf.refresh()

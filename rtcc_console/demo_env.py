@@ -1,12 +1,16 @@
 """The demo's world, without Qt: camera simulator, Dallas registry, server, CAD feed.
 
 ``DemoEnvironment`` is a context manager. ``start()`` makes a temporary directory, starts
-the camera simulator (``sim.cameras.SimCameraServer``), seeds a Connect Dallas-shaped registry whose
-integrated cameras stream from that simulator, starts the embedded server (dev mode,
-SQLite in the temporary directory), creates the demo analyst with a random password that
-only lives in memory, and starts a thread that posts simulated CAD calls: a handful at
-once, then one every few seconds, some of them status updates of earlier incidents.
-``stop()`` undoes all of it, in reverse order, whatever failed on the way.
+the camera simulator (``sim.cameras.SimCameraServer``), starts making the owners' clips on a
+worker thread (``sim.owner_responder.ClipShelf``), seeds a Connect Dallas-shaped registry
+whose integrated cameras stream from that simulator, starts a real SMTP server on loopback
+(``sim.smtp_sink``) and the embedded server (dev mode, SQLite in the temporary directory)
+sending the owners' footage-request e-mails to it, creates the demo users with random
+passwords that only live in memory (the supervisor the console signs in as enrols a TOTP
+second factor, as policy requires), starts the simulated owners who answer those e-mails
+(``sim.owner_responder.OwnerResponder``) and a thread that posts simulated CAD calls: a
+handful at once, then one every few seconds, some of them status updates of earlier
+incidents. ``stop()`` undoes all of it, in reverse order, whatever failed on the way.
 """
 
 from __future__ import annotations
@@ -32,7 +36,54 @@ log = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
 CAD_USER = "cad-feed"
-SUPERVISOR_USER = "demo-supervisor"
+SUPERVISOR_USER = "demo-supervisor"  # the CAD feed's: declares the featured call's emergency
+CONSOLE_USER = "demo-sergeant"  # the console's: a supervisor, so the dashboard has its data
+
+
+class DemoAuthenticator:
+    """The console supervisor's authenticator app: enrols on the first sign-in, then gives
+    codes of ever later 30-second steps (the server accepts one step either side of now and
+    never a step twice)."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username, self.password = username, password
+        self.secret: str | None = None
+        self._last_step = -1
+        self._lock = threading.Lock()
+
+    def code(self) -> str:
+        import pyotp
+
+        if self.secret is None:
+            raise RuntimeError("no second factor enrolled yet")
+        with self._lock:
+            now = int(time.time()) // 30
+            step = max(now - 1, self._last_step + 1)
+            if step > now + 1:  # three sign-ins within one step: wait for the next one
+                time.sleep((step - 1) * 30 - time.time() + 0.05)
+            self._last_step = step
+            return str(pyotp.TOTP(self.secret).at(step * 30))
+
+    def sign_in(self, api: Any) -> Any:
+        """Password, then the second factor (enrolling it the first time); the SessionUser."""
+        from rtcc_console.client.api import MfaRequired
+        from rtcc_console.client.mfa import MfaApi
+
+        try:
+            return api.login(self.username, self.password)
+        except MfaRequired as need:
+            mfa = MfaApi(api)
+            if need.enrol:
+                self.secret = mfa.start_enrolment(need.mfa_token).secret
+            return mfa.verify(need.mfa_token, self.code())
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass(slots=True)
@@ -285,6 +336,10 @@ class DemoEnvironment:
         self.password = secrets.token_urlsafe(18)  # in memory only
         self._cad_password = secrets.token_urlsafe(18)
         self._supervisor_password = secrets.token_urlsafe(18)
+        self.authenticator = DemoAuthenticator(CONSOLE_USER, secrets.token_urlsafe(18))
+        self.sink: Any = None  # sim.smtp_sink.SmtpSink: the agency's mail relay, on loopback
+        self.clips: Any = None  # sim.owner_responder.ClipShelf
+        self.owners: Any = None  # sim.owner_responder.OwnerResponder
         self.tmp: Path | None = None
         self.base_url = ""
         self.simulator: Any = None
@@ -296,7 +351,17 @@ class DemoEnvironment:
 
     @property
     def credentials(self) -> tuple[str, str]:
+        """The demo analyst's sign-in (an analyst's view: no dashboard, no audit)."""
         return self.username, self.password
+
+    @property
+    def console_credentials(self) -> tuple[str, str]:
+        """The supervisor the demo console signs in as (with ``authenticator``'s codes)."""
+        return self.authenticator.username, self.authenticator.password
+
+    def sign_in(self, api: Any) -> Any:
+        """Sign ``api`` (a ``client.api.ApiClient``) in as the console's supervisor."""
+        return self.authenticator.sign_in(api)
 
     def start(self) -> DemoEnvironment:
         try:
@@ -314,6 +379,9 @@ class DemoEnvironment:
         t0 = time.perf_counter()
         self.tmp = Path(tempfile.mkdtemp(prefix="rtcc-demo-"))
         self.simulator, template = start_camera_simulator(self.streams)
+        from rtcc_console.sim.owner_responder import ClipShelf
+
+        self.clips = ClipShelf(self.tmp / "owner-clips").start()  # meanwhile: seed, server
         t1 = time.perf_counter()
         registry = generate_registry(
             seed=self.seed,
@@ -326,9 +394,19 @@ class DemoEnvironment:
         db_url = f"sqlite:///{self.tmp / 'rtcc.sqlite'}"
         seed_database(db_url, registry)
         t2 = time.perf_counter()
+        from rtcc_console.sim.smtp_sink import SmtpSink
+
+        self.sink = SmtpSink().start()
+        port = free_port()  # known before start: the e-mails' links point at this server
         settings = ServerSettings(
             dev_mode=True,
-            port=0,
+            port=port,
+            portal_base_url=f"http://127.0.0.1:{port}",
+            smtp_host=self.sink.host,
+            smtp_port=self.sink.port,
+            smtp_security="none",  # loopback to the simulated relay
+            smtp_from="footage-requests@rtcc.demo",
+            mail_poll_s=0.5,
             db_url=db_url,
             vault_dir=self.tmp / "vault",
             secret_key=SecretStr(secrets.token_urlsafe(32)),
@@ -341,6 +419,11 @@ class DemoEnvironment:
         self.server.ensure_user(self.username, "analyst", self.password)
         self.server.ensure_user(CAD_USER, "analyst", self._cad_password)
         self.server.ensure_user(SUPERVISOR_USER, "supervisor", self._supervisor_password)
+        self.server.ensure_user(CONSOLE_USER, "supervisor", self.authenticator.password)
+        from rtcc_console.sim.owner_responder import OwnerResponder
+
+        self.owners = OwnerResponder(self.sink, self.clips, self.tmp / "owners", seed=self.seed)
+        self.owners.start()
         from rtcc_console.demo_portal import DemoSchool  # issue 12: portal + panic
 
         spot = (self.hotspot.lat, self.hotspot.lon) if self.hotspot else None
@@ -370,7 +453,14 @@ class DemoEnvironment:
             self.feed.stop()
             self.feed.join(timeout=15)
             self.feed = None
-        for name in ("server", "simulator"):
+        if self.owners is not None:
+            self.owners.stop()
+            self.owners.join(timeout=15)
+            self.owners = None
+        if self.clips is not None:  # its thread writes into the temporary directory
+            self.clips.ready.wait(30)
+            self.clips = None
+        for name in ("server", "sink", "simulator"):
             part = getattr(self, name)
             if part is not None:
                 try:
