@@ -147,6 +147,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.rtcc = build_state(settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     include_all(app, prefix=API_PREFIX)
+    from rtcc_console.server.routes import field_auth  # officers sign in: /field/account/...
+
+    app.include_router(field_auth.router)
     from rtcc_console.server.routes import vehicles
 
     app.include_router(

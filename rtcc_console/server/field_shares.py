@@ -334,6 +334,18 @@ def open_link(
     return share, secret
 
 
+OFFICER_COOKIE = "rtcc_field_officer"  # an officer's account sign-in on the field page
+
+
+def signed_in_officer(session: Session, *, token: str | None, now: datetime) -> str | None:
+    """The officer account a field sign-in cookie (``routes/field_auth.py``: an officer's
+    session token) stands for, or None when absent/expired/revoked/not an officer."""
+    from rtcc_console.server.security import resolve_token
+
+    principal = resolve_token(session, token=token, now=now) if token else None
+    return principal.username if principal and principal.role is Role.OFFICER else None
+
+
 def share_for_session(
     session: Session,
     *,
@@ -342,13 +354,23 @@ def share_for_session(
     client_addr: str | None,
     what: str,
     now: datetime | None = None,
+    officer_token: str | None = None,
 ) -> FieldShareRow:
-    """The share a field-page request may use: the cookie must be this share's session.
+    """The share a field-page request may use: the cookie must be this share's session
+    (its link's), or ``officer_token`` the signed-in session of the share's officer.
 
     403 for a missing/foreign cookie, 410 when the share is over; denials audited."""
     now = now or utcnow()
     share = store.get_share(session, share_id=share_id) if len(share_id) < 64 else None
-    if share is None or not cookie or len(cookie) > 200 or share.session_hash != digest(cookie):
+    link_ok = (
+        share is not None
+        and cookie is not None
+        and 0 < len(cookie) <= 200
+        and share.session_hash == digest(cookie)
+    )
+    if share is None or not (
+        link_ok or signed_in_officer(session, token=officer_token, now=now) == share.officer
+    ):
         append_audit(
             session,
             actor=Actor(username=None, role=None, client_addr=client_addr),

@@ -250,6 +250,7 @@ def field_page(share_id: str, request: Request, state: StateDep) -> Response:
                 session,
                 share_id=share_id,
                 cookie=request.cookies.get(svc.SESSION_COOKIE),
+                officer_token=request.cookies.get(svc.OFFICER_COOKIE),
                 client_addr=client_addr(request),
                 what="page",
             )
@@ -273,6 +274,7 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
                 session,
                 share_id=share_id,
                 cookie=request.cookies.get(svc.SESSION_COOKIE),
+                officer_token=request.cookies.get(svc.OFFICER_COOKIE),
                 client_addr=client_addr(request),
                 what="state",
                 now=now,
@@ -349,6 +351,7 @@ def _camera_feed(
                 session,
                 share_id=share_id,
                 cookie=request.cookies.get(svc.SESSION_COOKIE),
+                officer_token=request.cookies.get(svc.OFFICER_COOKIE),
                 client_addr=addr,
                 what=f"{camera_id[:64]}/{what}",
             )
