@@ -2,7 +2,8 @@
 
 * housekeeping (every ``housekeeping_s``): end emergencies whose window passed (their
   grants end with ``grant.revoked``); end live grants whose session is over (expired, or
-  revoked/disabled outside the API); every minute, prune events past retention;
+  revoked/disabled outside the API); every minute, prune events past retention and
+  portal sessions and links that are over (``server.portal.sweep``);
 * PostgreSQL only: LISTEN for events committed by other server processes;
 * with ``cad_dropdir``: the CAD drop-folder watcher.
 """
@@ -18,6 +19,7 @@ from datetime import timedelta
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.emergencies import expire_due
 from rtcc_console.server.field_shares import sweep_shares
+from rtcc_console.server.portal.sweep import sweep_portal
 from rtcc_console.server.sessions import end_grants_of_ended_sessions
 from rtcc_console.server.state import AppState
 from rtcc_console.store import emergencies as store_emergencies
@@ -53,6 +55,7 @@ def housekeeping_pass(state: AppState, *, prune: bool) -> list[str]:
         for emergency_id in expired:
             log.info("emergency %s expired; dependent live grants re-checked", emergency_id)
     if prune:
+        sweep_portal(state, now=now)
         with state.db.write() as session:
             removed = prune_events(
                 session, before=now - timedelta(seconds=state.settings.event_retention_s)

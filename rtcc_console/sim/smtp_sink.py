@@ -3,7 +3,8 @@
 Used by the tests and ``rtcc bench requests`` in place of an agency's mail relay: it speaks
 real SMTP (EHLO, MAIL, RCPT, DATA) on a real socket, so the outbox sender is exercised
 exactly as in production. ``refuse`` makes chosen recipients fail with a permanent 550,
-like a mailbox that does not exist.
+like a mailbox that does not exist; ``defer`` makes them fail with a temporary 450, like a
+greylisting relay.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Received:
 @dataclass
 class _Handler:
     refuse: set[str] = field(default_factory=set)
+    defer: set[str] = field(default_factory=set)
     keep: bool = True
     delay_s: float = 0.0
     messages: list[Received] = field(default_factory=list)
@@ -57,6 +59,8 @@ class _Handler:
     ) -> str:
         if address.lower() in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.lower() in self.defer:
+            return f"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -94,12 +98,16 @@ class SmtpSink:
         self,
         *,
         refuse: set[str] | None = None,
+        defer: set[str] | None = None,
         keep: bool = True,
         port: int = 0,
         delay_s: float = 0.0,
     ) -> None:
         self.handler = _Handler(
-            refuse={a.lower() for a in (refuse or set())}, keep=keep, delay_s=delay_s
+            refuse={a.lower() for a in (refuse or set())},
+            defer={a.lower() for a in (defer or set())},
+            keep=keep,
+            delay_s=delay_s,
         )
         self.port = port or _free_port()
         self.host = "127.0.0.1"
