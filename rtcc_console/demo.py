@@ -4,10 +4,12 @@ Starts a ``demo_env.DemoEnvironment`` (camera simulator, Connect Dallas registry
 server, CAD feed), opens the console as the demo analyst without a sign-in dialog, selects
 the newest call with live cameras nearby and opens four of them on a 2x2 wall.
 
-With no display (no ``DISPLAY``/``WAYLAND_DISPLAY``) it runs offscreen, writes screenshots
-(``docs/console-*.png`` when run from the repository, else a temporary directory) and
-exits after ``--exit-after`` seconds (30 by default), so ``make demo`` ends on its own here.
-With a display it runs until the window is closed.
+With no display (no ``DISPLAY``/``WAYLAND_DISPLAY``) it runs offscreen, writes a screenshot
+of each panel (``demo_shots``; into ``docs/`` when run from the repository, else a temporary
+directory) and exits after ``--exit-after`` seconds (60 by default) once they are written,
+so ``make demo`` ends on its own here. ``--screenshot FILE.png`` writes only the main window
+(map and wall shots next to it); ``--screenshot DIR`` the panel set. With a display it runs
+until the window is closed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-DEFAULT_EXIT_AFTER_S = 30.0
+DEFAULT_EXIT_AFTER_S = 60.0
+PANELS_EMPTY_EXIT = 3  # the panel screenshots were written, but some panels showed nothing
 
 
 def prepare_qt_environment() -> bool:
@@ -53,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         "--screenshot",
         type=Path,
         default=None,
-        help="main window screenshot file (map and wall shots go next to it)",
+        help="FILE.png: the main window (map and wall shots next to it); DIR: a screenshot of "
+        "each panel and panels.json (exit code 3 if a panel was empty)",
     )
     p.add_argument(
         "--exit-after",
@@ -111,6 +115,9 @@ def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) 
 
 
 def main(argv: list[str]) -> int:
+    import time
+
+    t0 = time.monotonic()
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -123,6 +130,12 @@ def main(argv: list[str]) -> int:
     )
     shot_dir = (
         args.screenshot.parent if args.screenshot else (default_shot_dir() if headless else None)
+    )
+    panels_dir = (  # a directory (not FILE.png): a screenshot of each panel (demo_shots)
+        args.screenshot
+        if args.screenshot
+        and (args.screenshot.is_dir() or args.screenshot.suffix.lower() != ".png")
+        else (shot_dir if shot_dir is not None and not args.screenshot else None)
     )
     size_text = args.size or ("1920x1200" if headless else None)
     size = tuple(int(v) for v in size_text.lower().split("x")) if size_text else None
@@ -151,7 +164,12 @@ def main(argv: list[str]) -> int:
             )
         assert env.tmp is not None  # set by start()
         window = open_console(env, size=(size[0], size[1]) if size else None, settings_dir=env.tmp)
-        driver = DemoDriver(window, shot_dir, min_calls=env.initial_calls + 1)
+        driver = DemoDriver(
+            window, None if panels_dir else shot_dir, min_calls=env.initial_calls + 1
+        )
+        shots = None
+        if panels_dir is not None:
+            shots = _panel_shots(env, window, driver, panels_dir, t0, outcome, exit_after, app)
 
         def shots_done(shots: list[tuple[str, float]]) -> None:
             outcome["shots"] = shots
@@ -166,7 +184,7 @@ def main(argv: list[str]) -> int:
         def failed(reason: str) -> None:
             _say(f"demo: {reason}", err=True)
             outcome["code"] = 1
-            if headless:
+            if headless and shots is None:  # the panel shots still shoot what is there
                 app.quit()
 
         driver.screenshots_written.connect(shots_done)
@@ -175,7 +193,9 @@ def main(argv: list[str]) -> int:
             lambda cid, n: _say(f"selected call {cid}; {n} cameras on the wall")
         )
         driver.start()
-        if exit_after is not None and exit_after > 0:
+        if shots is not None:
+            shots.start()
+        elif exit_after is not None and exit_after > 0:
             QTimer.singleShot(
                 int(exit_after * 1000),
                 lambda: (
@@ -190,6 +210,65 @@ def main(argv: list[str]) -> int:
         _say("demo: no screenshot was written", err=True)
         return 1
     return int(outcome["code"])
+
+
+def _panel_shots(
+    env: Any,
+    window: Any,
+    driver: Any,
+    out_dir: Path,
+    t0: float,
+    outcome: dict[str, Any],
+    exit_after: float | None,
+    app: Any,
+) -> Any:
+    """A screenshot of each panel once the story is told (or at ``exit_after``); the demo
+    quits when they are written and ``exit_after`` has passed."""
+    from PySide6.QtCore import QTimer
+
+    from rtcc_console.demo_portal import DEMO_SCHOOL_EMAIL
+    from rtcc_console.demo_shots import DemoShots, PortalLogin
+
+    portal = (
+        PortalLogin(env.school.portal_url, DEMO_SCHOOL_EMAIL, env.school.password)
+        if env.school is not None
+        else None
+    )
+    shots = DemoShots(
+        window,
+        out_dir,
+        driver=driver,
+        portal=portal,
+        story_timeout_s=exit_after if exit_after and exit_after > 0 else 90.0,
+        t0=t0,
+    )
+    due = {"time": exit_after is None or exit_after <= 0}
+
+    def written(report: dict[str, Any]) -> None:
+        outcome["shots"] = [(r["file"], r["spread"]) for r in report.values() if r["file"]]
+        for key, r in report.items():
+            when = f" after {r['populated_at_s']:.0f} s" if r["populated_at_s"] is not None else ""
+            state = f"populated{when}" if r["populated"] else "EMPTY"
+            _say(f"panel {key}: {state}: {r['detail']} -> {r['file'] or 'no picture'}")
+        _say(f"story: {shots.story}; panels.json in {out_dir}")
+        empty = shots.empty_panels()
+        if empty:
+            _say(f"demo: panels empty: {', '.join(empty)}", err=True)
+            outcome["code"] = outcome["code"] or PANELS_EMPTY_EXIT
+        if due["time"] and exit_after is not None:
+            app.quit()
+
+    def time_up() -> None:
+        due["time"] = True
+        if shots.report:
+            app.quit()
+        else:
+            shots.shoot_now()
+
+    shots.finished.connect(written)
+    if exit_after is not None and exit_after > 0:
+        QTimer.singleShot(int(exit_after * 1000), time_up)
+    return shots
 
 
 def _say(text: str, *, err: bool = False) -> None:
