@@ -147,7 +147,7 @@ class Dashboard(QWidget):
         live.registry_loaded.connect(self._registry_loaded)
         live.request_event.connect(self.on_request_event)
         live.emergencies_changed.connect(self._emergencies_changed)
-        if wall is not None and callable(getattr(wall, "tiles", None)):
+        if wall is not None and hasattr(wall, "tiles"):  # VideoWall: a property; fakes: a method
             self.wall = wall
             if hasattr(wall, "tile_opened"):
                 wall.tile_opened.connect(self.on_tile_opened)
@@ -265,7 +265,8 @@ class Dashboard(QWidget):
         """Count this console's tiles by badge: live, stale (or reconnecting), failed."""
         if self.wall is None:
             return
-        kinds = [str(getattr(t.badge, "kind", "")) for t in self.wall.tiles()]
+        tiles = self.wall.tiles
+        kinds = [str(getattr(t.badge, "kind", "")) for t in (tiles() if callable(tiles) else tiles)]
         live = sum(1 for k in kinds if k == "LIVE")
         stale = sum(1 for k in kinds if k in ("STALE", "RECONNECTING", "CONNECTING"))
         failed = sum(1 for k in kinds if k in ("FAILED", "DENIED", "REVOKED"))
