@@ -8,11 +8,7 @@ owner portal is signed in as the demo school in a QtWebEngine view (Chromium, he
 the rest) and grabbed too. ``finished`` carries ``{panel: PanelResult.as_dict()}``, also
 written to ``out_dir/panels.json``. A panel whose check fails is still photographed (the
 picture shows what was there) and reported empty; a dock hidden for the signed-in role is
-reported and not photographed.
-
-Checks read the widgets' own state (rows in the calls table, the map page's drawn markers,
-video in the wall's tiles by pixel spread, a request in the Requests panel, an item and a
-playing clip in Evidence, chart series in the dashboard, rows in the audit viewer...).
+reported and not photographed. The panels and their content checks are in ``demo_panels``.
 """
 
 from __future__ import annotations
@@ -20,21 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
 
 from rtcc_console.demo_driver import image_spread
+from rtcc_console.demo_panels import MIN_SPREAD, PANELS, Check, Panel
 from rtcc_console.ui.js import js_value
 
 log = logging.getLogger(__name__)
-Check = tuple[bool, str]  # populated?, what was seen
-MIN_SPREAD = 8.0  # grey-level spread below which a picture is blank (one colour)
 SETTLE_S = 0.6  # after a dock comes to the front: a layout pass and a few frames
 MAP_STRIP_PX = 140  # the map's height while a tall panel is photographed
 VERTICAL = Qt.Orientation.Vertical
@@ -62,199 +55,6 @@ class PanelResult:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Panel:
-    key: str
-    file: str
-    docks: tuple[str, ...]  # brought to the front (tabified docks hide their other tabs)
-    target: Callable[[Any], QWidget]
-    check: Callable[[DemoShots], Check]  # what the panel shows now
-    raise_needed: bool = False  # loads only when shown (audit, review): no early check
-    prepare: Callable[[Any], None] | None = None  # what the analyst does first (a button)
-    tall: bool = False  # a chart or table beside the map: give it the map's height too
-
-
-# -- content checks -------------------------------------------------------------------
-def check_calls(window: Any) -> Check:
-    rows = int(window.call_queue.model.rowCount())
-    return rows > 0, f"{rows} calls in the queue"
-
-
-def check_map(state: dict[str, Any]) -> Check:
-    if not state:
-        return False, "the map page has not answered"
-    cams, calls = int(state.get("cameras") or 0), int(state.get("calls") or 0)
-    basemap = int(state.get("vectorDraws") or 0) > 0 or not state.get("noticeShown", True)
-    ok = cams > 0 and calls > 0 and basemap
-    rings = len(state.get("rings") or [])
-    return ok, (
-        f"{cams} camera markers, {calls} call markers, {rings} rings, "
-        f"basemap {'drawn' if basemap else 'missing'}"
-    )
-
-
-def check_wall(window: Any) -> Check:
-    live = 0
-    shown = 0
-    for tile in window.wall.tiles:
-        age = tile.frame_age_s()
-        if age is None or age > 5.0:
-            continue
-        live += 1
-        if image_spread(tile.grab().toImage()) > MIN_SPREAD:
-            shown += 1
-    return shown > 0, f"{live} tiles with fresh frames, {shown} showing a picture"
-
-
-def check_camera_list(window: Any) -> Check:
-    rows = int(window.camera_list.model.rowCount())
-    return rows > 0, f"{rows} cameras listed"
-
-
-def check_main(window: Any, state: dict[str, Any]) -> Check:
-    parts = [check_calls(window), check_camera_list(window), check_map(state), check_wall(window)]
-    return all(ok for ok, _ in parts), "; ".join(text for _, text in parts)
-
-
-def check_requests(window: Any, want: str | None = None) -> Check:
-    panel = window.requests_panel
-    requests = dict(panel.requests)
-    if not requests:
-        return False, "no footage request listed"
-    states: dict[str, int] = {}
-    for request in requests.values():
-        for item in request.get("items") or []:
-            st = str(item.get("state") or "?") if isinstance(item, dict) else "?"
-            states[st] = states.get(st, 0) + 1
-    text = f"{len(requests)} requests; owner items " + (
-        ", ".join(f"{n} {st}" for st, n in sorted(states.items())) or "none"
-    )
-    if want is not None and want not in requests:
-        return False, f"{text}; the demo's request {want} is not listed"
-    return True, text
-
-
-def check_evidence(window: Any, playing: str | None = None) -> Check:
-    tab = window.evidence_panel
-    rows = int(tab.model.rowCount())
-    player = tab.player
-    item = getattr(player, "item", None)
-    open_clip = player.player is not None and player.shown_index >= 0
-    picture = open_clip and image_spread(player.view.grab().toImage()) > MIN_SPREAD
-    text = f"{rows} evidence items; player " + (
-        f"on frame {player.shown_index} of {item.filename}"
-        if open_clip and item is not None
-        else "empty"
-    )
-    if playing is not None and (item is None or item.id != playing):
-        return False, f"{text}; the demo's clip {playing} is not in the player"
-    return rows > 0 and bool(picture), text
-
-
-def check_review(window: Any) -> Check:
-    review = window.review
-    if review.status.text().startswith("Gathering"):
-        return False, "gathering the incident"
-    lanes = sorted({e.lane for e in review.entries})
-    return bool(lanes), f"{len(review.entries)} timeline entries in lanes {', '.join(lanes)}"
-
-
-def review_call(window: Any) -> None:
-    """Press Review for the selected call: the timeline as it is now, not as first opened."""
-    if window.review.call_box.text().strip():
-        window.review.load_button.click()
-
-
-def check_audit(window: Any) -> Check:
-    rows = len(window.audit_viewer.model.rows)
-    return rows > 0, f"{rows} audit rows"
-
-
-def check_dashboard(window: Any) -> Check:
-    stats = window.dashboard.stats
-    reg, integ = stats.counts()
-    sent, answered, _median = stats.request_figures()
-    calls = len(stats.calls)
-    return calls > 0 and reg + integ > 0, (
-        f"{calls} calls, {reg:,} cameras registered ({integ:,} integrated), "
-        f"{sent} requests ({answered} answered)"
-    )
-
-
-def check_emergency(window: Any, state: dict[str, Any]) -> Check:
-    alert = window.emergency_alert
-    items = list(alert.items) if alert.isVisible() else []
-    ok_map, map_text = check_map(state)
-    lines = "; ".join(i.text for i in items[:2])
-    return bool(items) and ok_map, f"{len(items)} emergencies in the banner ({lines}); {map_text}"
-
-
-def _story(shots: DemoShots, name: str) -> Any:
-    """What the demo driver says its story produced (``request_id``...), if it says."""
-    return getattr(shots.driver, name, None) if shots.driver is not None else None
-
-
-PANELS: tuple[Panel, ...] = (
-    Panel(
-        "main",
-        "console-main.png",
-        ("cameras", "wall"),
-        lambda w: w,
-        lambda s: check_main(s.window, s.map_state),
-    ),
-    Panel(
-        "map", "console-map.png", ("map",), lambda w: w.map_view, lambda s: check_map(s.map_state)
-    ),
-    Panel("wall", "console-wall.png", ("wall",), lambda w: w.wall, lambda s: check_wall(s.window)),
-    Panel(
-        "requests",
-        "demo-requests.png",
-        ("requests",),
-        lambda w: w.requests_panel,
-        lambda s: check_requests(s.window, _story(s, "request_id")),
-    ),
-    Panel(
-        "evidence",
-        "demo-evidence.png",
-        ("evidence",),
-        lambda w: w.evidence_panel,
-        lambda s: check_evidence(s.window, _story(s, "playing_evidence_id")),
-    ),
-    Panel(
-        "review",
-        "demo-review.png",
-        ("review",),
-        lambda w: w.review,
-        lambda s: check_review(s.window),
-        raise_needed=True,
-        prepare=review_call,
-        tall=True,
-    ),
-    Panel(
-        "audit",
-        "demo-audit.png",
-        ("audit",),
-        lambda w: w.audit_viewer,
-        lambda s: check_audit(s.window),
-        raise_needed=True,
-        tall=True,
-    ),
-    Panel(
-        "dashboard",
-        "demo-dashboard.png",
-        ("dashboard",),
-        lambda w: w.dashboard,
-        lambda s: check_dashboard(s.window),
-        tall=True,
-    ),
-    Panel(
-        "emergency",
-        "console-emergency-alert.png",
-        ("cameras", "wall"),
-        lambda w: w,
-        lambda s: check_emergency(s.window, s.map_state),
-    ),
-)
 PORTAL_FILE = "demo-portal.png"
 
 

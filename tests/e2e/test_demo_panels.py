@@ -42,8 +42,9 @@ def test_every_panel_shows_content_within_60_s(
     qtbot: Any, demo: tuple[Any, Any, float], tmp_path: Path
 ) -> None:
     from rtcc_console.demo_driver import DemoDriver, image_spread
+    from rtcc_console.demo_panels import PANELS
     from rtcc_console.demo_portal import DEMO_SCHOOL_EMAIL
-    from rtcc_console.demo_shots import PANELS, PORTAL_FILE, DemoShots, PortalLogin
+    from rtcc_console.demo_shots import PORTAL_FILE, DemoShots, PortalLogin
     from tests.gui.map_support import wait_state
 
     env, window, t0 = demo
