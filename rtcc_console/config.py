@@ -293,6 +293,31 @@ class ServerSettings(BaseSettings):
     mail_poll_s: float = Field(
         default=2.0, gt=0, le=3600, description="How often the outbox is checked when idle"
     )
+    # the yearly "still there?" question to camera owners (issue 12, store.confirmations)
+    camera_confirm_interval_s: int = Field(
+        default=365 * 86400,
+        ge=3600,
+        le=10 * 365 * 86400,
+        description="Owners are asked to confirm a camera this long after its last confirmation",
+    )
+    camera_confirm_grace_s: int = Field(
+        default=30 * 86400,
+        ge=60,
+        le=365 * 86400,
+        description="A camera not confirmed this long after the question is marked stale",
+    )
+    camera_confirm_link_ttl_s: int = Field(
+        default=60 * 86400,
+        ge=300,
+        le=365 * 86400,
+        description="Lifetime of the e-mailed confirmation link (single use)",
+    )
+    camera_confirm_sweep_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86400,
+        description="How often a server looks for cameras to ask about or to mark stale",
+    )
     # supervision (issue 14): audit viewer, misuse flags, transparency (docs/api/supervision.md)
     audit_csv_max_rows: int = Field(
         default=1_000_000,

@@ -4,6 +4,7 @@
   grants end with ``grant.revoked``); end live grants whose session is over (expired, or
   revoked/disabled outside the API); every minute, prune events past retention and
   portal sessions and links that are over (``server.portal.sweep``);
+* the yearly camera confirmation sweep (``server.camera_confirm``);
 * PostgreSQL only: LISTEN for events committed by other server processes;
 * with ``cad_dropdir``: the CAD drop-folder watcher.
 """
@@ -17,6 +18,7 @@ import time
 from datetime import timedelta
 
 from rtcc_console.core.models import utcnow
+from rtcc_console.server.camera_confirm import run_sweeps
 from rtcc_console.server.emergencies import expire_due
 from rtcc_console.server.field_shares import sweep_shares
 from rtcc_console.server.portal.sweep import sweep_portal
@@ -120,6 +122,7 @@ async def start_background(state: AppState) -> None:
     mailer.start()
     state.tasks.append(asyncio.create_task(_housekeeping(state), name="rtcc-housekeeping"))
     state.tasks.append(asyncio.create_task(_checkpoints(state), name="rtcc-audit-checkpoints"))
+    state.tasks.append(asyncio.create_task(run_sweeps(state), name="rtcc-camera-confirmations"))
     if state.db.is_postgres:
         from rtcc_console.server.pg_fanout import listen_forever
 

@@ -40,7 +40,18 @@ CSV_COLUMNS = (
     "stream_url",
     "substream_url",
 )
-READ_ONLY_COLUMNS = frozenset({"revoked", "has_stream", "version", "updated_at", "deleted"})
+READ_ONLY_COLUMNS = frozenset(
+    {
+        "revoked",
+        "has_stream",
+        "version",
+        "updated_at",
+        "deleted",
+        "confirmed_at",
+        "stale",
+        "stale_since",
+    }
+)
 MAX_ROWS = 100_000
 
 

@@ -63,6 +63,9 @@ def camera_public(row: CameraRow) -> dict[str, Any]:
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
         "version": row.version,
         "deleted": bool(row.deleted),
+        "confirmed_at": row.confirmed_at.isoformat() if row.confirmed_at else None,
+        "stale": row.stale_since is not None,
+        "stale_since": row.stale_since.isoformat() if row.stale_since else None,
     }
 
 

@@ -20,6 +20,8 @@ EVENT_TYPES = frozenset(
         "call.created",
         "call.updated",
         "camera.changed",
+        "camera.stale",  # a camera not confirmed by its owner in time (issue 12)
+        "camera.confirmed",
         "grant.revoked",
         "emergency.started",
         "emergency.ended",

@@ -146,6 +146,13 @@ class CameraPublic(BaseModel):
     substream_url: str | None
     updated_at: str | None = Field(description="ISO-8601 UTC")
     version: int
+    confirmed_at: str | None = Field(
+        default=None, description="ISO-8601 UTC: the owner last confirmed the camera is there"
+    )
+    stale: bool = Field(
+        default=False, description="Not confirmed by its owner in time (still listed, marked)"
+    )
+    stale_since: str | None = Field(default=None, description="ISO-8601 UTC, when it went stale")
 
 
 #: A reason or case number: required, stripped, never blank (audited with the action).

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from rtcc_console.core.models import CameraKind, SharingMode, utcnow
+from rtcc_console.server import camera_confirm
 from rtcc_console.server import camera_store as cams
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import client_addr
@@ -37,6 +38,7 @@ from rtcc_console.server.portal.mail import send_portal_mail
 from rtcc_console.server.portal.probe import ProbeFailed, probe_frame
 from rtcc_console.server.security import LoginThrottle
 from rtcc_console.server.state import AppState
+from rtcc_console.store import confirmations
 from rtcc_console.store import portal as store
 from rtcc_console.store.portal import Account
 
@@ -480,7 +482,14 @@ def _camera_view(row: Any) -> dict[str, Any]:
         "heading_deg": row.heading_deg,
         "fov_deg": row.fov_deg,
         "has_stream": bool(row.has_stream),
+        **_confirmation_view(row),
     }
+
+
+def _confirmation_view(row: Any) -> dict[str, Any]:
+    """'Last confirmed <date>' and the stale badge of My cameras (server.camera_confirm)."""
+    confirmed = row.confirmed_at.date().isoformat() if row.confirmed_at else None
+    return {"confirmed_on": confirmed, "stale": row.stale_since is not None}
 
 
 def _publish(session: Session, row: Any, change: str) -> None:
@@ -821,6 +830,81 @@ def delete_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
         )
         _publish(session, row, "deleted")
     return _redirect("/portal/cameras")
+
+
+# --- "still there?": the yearly confirmation (server.camera_confirm) -----------------------
+
+
+def _confirm_token(raw: str | None) -> str | None:
+    """The e-mailed link's token as sent ('' when absent); None when it cannot be one."""
+    if not raw:
+        return ""
+    ok = len(raw) <= 100 and all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in raw)
+    return raw if ok else None
+
+
+def _link_gone(request: Request) -> Response:
+    return render(
+        request,
+        "message.html",
+        status=410,
+        title="This link cannot be used",
+        message="The link was already used or has expired. Sign in and press “Still there” "
+        "beside the camera on My cameras.",
+    )
+
+
+@router.get("/cameras/{camera_id}/confirm", response_class=HTMLResponse)
+def confirm_page(camera_id: str, request: Request) -> Response:
+    """The e-mailed link (``?token=``) or a signed-in owner: one button, nothing changed yet."""
+    token = _confirm_token(request.query_params.get("token"))
+    if token is None:
+        return _link_gone(request)
+    signed_in = _require(request) if not token else None
+    with _state(request).db.read() as session:
+        account = signed_in
+        if token:
+            account_id = confirmations.link_account(session, token_hash=acc.digest(token))
+            account = store.get_account(session, account_id=account_id) if account_id else None
+        if account is None:
+            return _link_gone(request)
+        camera = _camera_view(_own_camera(session, account, camera_id))
+    return render(request, "confirm.html", account=signed_in, camera=camera, token=token)
+
+
+@router.post("/cameras/{camera_id}/confirm", response_class=HTMLResponse)
+def confirm_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
+    """'Still there': from the link (used once) or My cameras; another owner's camera: 404."""
+    token = _confirm_token(_text(form, "token", 100))
+    if token is None:
+        return _link_gone(request)
+    state = _state(request)
+    with state.db.write() as session:
+        if token:
+            account_id = store.consume_link(
+                session, token_hash=acc.digest(token), purpose=confirmations.LINK_PURPOSE
+            )
+            account = store.get_account(session, account_id=account_id) if account_id else None
+            if account is None:
+                return _link_gone(request)
+        else:
+            account = _require(request)
+        row = _own_camera(session, account, camera_id)  # 404 rolls the link back
+        camera_confirm.confirm_camera(
+            session,
+            camera_id=row.id,
+            owner_id=account.owner_id,
+            actor=_actor(request, account),
+            via="link" if token else "portal",
+        )
+    if not token:
+        return _redirect("/portal/cameras?confirmed=" + camera_id)
+    return render(
+        request,
+        "message.html",
+        title="Thank you",
+        message=f"“{row.name}” is confirmed for another year. You can close this page.",
+    )
 
 
 # --- access receipts -----------------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""The yearly "still there?" e-mail against a real SMTP server (aiosmtpd): a camera due gets
+exactly one e-mail (also with sweeps racing each other), its link confirms once (reuse,
+forgery and another owner's camera refused, nothing changed), an unanswered camera turns
+stale (event published, audited, marked in the registry API), and "Still there" on My
+cameras clears it. Another owner's ids answer 404."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from rtcc_console.core.models import Role, utcnow
+from rtcc_console.server.app import create_app
+from rtcc_console.server.camera_confirm import sweep_pass
+from rtcc_console.sim.smtp_sink import Received, SmtpSink
+from rtcc_console.store import confirmations
+from rtcc_console.store.schema import AuditEventRow, CameraRow
+from tests.server.conftest import API, add_user, events_of, login, make_settings
+from tests.server.portal_support import Portal, csrf_of, register, sign_up
+
+_LINK = re.compile(r"https?://\S+(/portal/cameras/(cam-[0-9a-f]+)/confirm\?token=([\w\-]+))")
+SUBJECT = "still there?"
+
+
+@pytest.fixture
+def env(db_url: str) -> Iterator[tuple[Any, SmtpSink, TestClient]]:
+    with SmtpSink() as sink:
+        app = create_app(
+            make_settings(
+                db_url,
+                smtp_host=sink.host,
+                smtp_port=sink.port,
+                smtp_security="none",
+                camera_confirm_sweep_s=0.2,
+            )
+        )
+        with TestClient(app) as api:
+            add_user(app, "ana", Role.ANALYST)
+            yield app, sink, api
+
+
+def _owner(app: Any, sink: SmtpSink, email: str, n: int = 1) -> tuple[Portal, str]:
+    p = Portal(app)
+    sign_up(p, sink, email=email, name=f"Owner {email}", kind="business", n=n)
+    return p, register(p, kind="business", name=f"Door of {email}")
+
+
+def _set_cycle(app: Any, camera_id: str, *, confirmed_days: int, asked_days: int | None) -> None:
+    now = utcnow()
+    with app.state.rtcc.db.write() as s:
+        confirmations.set_cycle(
+            s,
+            camera_id=camera_id,
+            confirmed_at=now - timedelta(days=confirmed_days),
+            confirm_asked_at=None if asked_days is None else now - timedelta(days=asked_days),
+        )
+
+
+def _camera(app: Any, camera_id: str) -> CameraRow:
+    with app.state.rtcc.db.read() as s:
+        row = s.get(CameraRow, camera_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def _questions(sink: SmtpSink, to: str) -> list[Received]:
+    return [
+        m
+        for m in list(sink.messages)
+        if to in m.rcpt_tos and SUBJECT in str(m.message()["Subject"])
+    ]
+
+
+def _wait(what: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = what()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _audits(app: Any, action: str) -> list[AuditEventRow]:
+    with app.state.rtcc.db.read() as s:
+        rows = list(s.scalars(select(AuditEventRow).where(AuditEventRow.action == action)))
+        s.expunge_all()
+        return rows
+
+
+def test_a_due_camera_gets_one_email_whose_link_confirms_once(env: Any) -> None:
+    app, sink, api = env
+    _, cid = _owner(app, sink, "a@x.example")
+    _, other = _owner(app, sink, "b@x.example", n=1)
+    _set_cycle(app, cid, confirmed_days=366, asked_days=None)
+    mail = _wait(lambda: _questions(sink, "a@x.example"))[0]  # the server's own sweep
+    for _ in range(3):  # later sweeps do not ask again
+        sweep_pass(app.state.rtcc)
+    assert len(_questions(sink, "a@x.example")) == 1
+    assert _questions(sink, "b@x.example") == []
+    text = mail.message().get_body(preferencelist=("plain",)).get_content()
+    assert "Door of a@x.example" in text
+    path, linked, token = _LINK.search(text).groups()
+    assert linked == cid and _camera(app, cid).confirm_asked_at is not None
+
+    browser = Portal(app)  # not signed in: the link is enough
+    page = browser.get(path)
+    assert page.status_code == 200 and "Still there" in page.text, page.text
+    assert _camera(app, cid).confirm_asked_at is not None  # opening the page changes nothing
+    csrf = csrf_of(page.text)
+    # the token on another owner's camera, or forged: refused, and the link still works
+    r = browser.client.post(
+        f"/portal/cameras/{other}/confirm", data={"csrf_token": csrf, "token": token}
+    )
+    assert r.status_code == 404
+    for bad in ("x" * 43, "a<b>\u202e", "é" * 10):
+        r = browser.client.post(
+            f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": bad}
+        )
+        assert r.status_code == 410, bad
+    assert (
+        browser.client.post(f"/portal/cameras/{cid}/confirm", data={"token": token}).status_code
+        == 403
+    )
+    r = browser.client.post(
+        f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": token}
+    )
+    assert r.status_code == 200 and "Thank you" in r.text, r.text
+    row = _camera(app, cid)
+    assert row.confirm_asked_at is None and utcnow() - row.confirmed_at < timedelta(minutes=1)
+    # used once: the page and a second press are refused, nothing changes
+    assert browser.get(path).status_code == 410
+    r = browser.client.post(
+        f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": token}
+    )
+    assert r.status_code == 410
+    assert _camera(app, cid).version == row.version
+    confirmed = [json.loads(d) for _i, _t, d in events_of(app, "camera.confirmed")]
+    assert [(e["camera_id"], e["was_stale"]) for e in confirmed] == [(cid, False)]
+    [entry] = _audits(app, "registry.camera_confirmed")
+    assert entry.targets == {"camera": cid, "by": "owner", "via": "link"}
+    [asked] = [a for a in _audits(app, "registry.confirm_asked") if a.targets["camera"] == cid]
+    assert asked.outcome == "ok" and "x.example" not in json.dumps(asked.targets)
+
+
+def test_racing_sweeps_ask_once(env: Any) -> None:
+    app, sink, _api = env
+    _, cid = _owner(app, sink, "r@x.example")
+    _set_cycle(app, cid, confirmed_days=400, asked_days=None)
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(sweep_pass(app.state.rtcc)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _wait(lambda: _questions(sink, "r@x.example"))
+    assert sum(len(r.asked) for r in results) <= 1
+    for _ in range(2):
+        sweep_pass(app.state.rtcc)
+    assert len(_questions(sink, "r@x.example")) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unanswered_camera_turns_stale_and_still_there_clears_it(env: Any) -> None:
+    app, sink, api = env
+    owner, cid = _owner(app, sink, "s@x.example")
+    stranger, theirs = _owner(app, sink, "t@x.example")
+    _set_cycle(app, cid, confirmed_days=400, asked_days=31)  # asked a month ago, no answer
+    stale = _wait(lambda: events_of(app, "camera.stale"))
+    assert [json.loads(d)["camera_id"] for _i, _t, d in stale] == [cid]
+    changed = [json.loads(d) for _i, _t, d in events_of(app, "camera.changed")]
+    assert [(c["change"], c["camera"]["stale"]) for c in changed if c["change"] == "stale"] == [
+        ("stale", True)
+    ]
+    [entry] = _audits(app, "registry.camera_stale")
+    assert entry.targets["camera"] == cid and entry.reason.startswith("not confirmed since ")
+    # the registry carries it (and stays listing it)
+    h = login(api, "ana")
+    cam = api.get(f"{API}/cameras/{cid}", headers=h).json()
+    assert cam["stale"] is True and cam["confirmed_at"] and cam["stale_since"]
+    near = api.get(
+        f"{API}/cameras/nearest", headers=h, params={"lat": cam["lat"], "lon": cam["lon"], "k": 5}
+    ).json()["items"]
+    assert {i["camera"]["id"]: i["camera"]["stale"] for i in near}[cid] is True
+    assert api.get(f"{API}/cameras/{theirs}", headers=h).json()["stale"] is False
+    # My cameras shows it; another owner cannot see or confirm it
+    page = owner.get("/portal/cameras")
+    assert f'id="stale-{cid}"' in page.text and "Last confirmed" in page.text
+    assert f'id="stale-{theirs}"' not in stranger.get("/portal/cameras").text
+    assert stranger.get(f"/portal/cameras/{cid}/confirm").status_code == 404
+    r = stranger.submit("/portal/cameras", f"/portal/cameras/{cid}/confirm")
+    assert r.status_code == 404
+    assert _camera(app, cid).stale_since is not None
+    # "Still there" on My cameras
+    r = owner.submit("/portal/cameras", f"/portal/cameras/{cid}/confirm")
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/cameras?confirmed={cid}"
+    assert "confirmed for another year" in owner.follow(r).text
+    assert api.get(f"{API}/cameras/{cid}", headers=h).json()["stale"] is False
+    confirmed = [json.loads(d) for _i, _t, d in events_of(app, "camera.confirmed")]
+    assert [(e["camera_id"], e["was_stale"]) for e in confirmed] == [(cid, True)]
+    assert _audits(app, "registry.camera_confirmed")[0].targets["via"] == "portal"
+    assert f'id="stale-{cid}"' not in owner.get("/portal/cameras").text
+    # signed out, no token: the sign-in page
+    assert Portal(app).get(f"/portal/cameras/{cid}/confirm").status_code == 303
