@@ -115,9 +115,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         state.broker.close_all()
-        hls = state.extras.get("field_hls")  # officers' live video (routes/field_shares)
-        if hls is not None:
-            await asyncio.to_thread(hls.stop_all)
+        for key in ("field_hls", "field_mjpeg"):  # officers' live video (routes/field_shares)
+            hub = state.extras.get(key)
+            if hub is not None:
+                await asyncio.to_thread(hub.stop_all)
         await vehicle_index.stop_vehicle_indexer(state)
         await stop_background(state)
         await asyncio.to_thread(state.intake.stop)

@@ -22,8 +22,12 @@
   }
 
   function startVideo(card, id) {
-    var url = base + "/cameras/" + encodeURIComponent(id) + "/index.m3u8";
     var v = card.video;
+    if (card.mjpeg) {  // a camera that only gives MJPEG: its own pictures, streamed
+      v.src = base + "/cameras/" + encodeURIComponent(id) + "/live.mjpeg?t=" + Date.now();
+      return;
+    }
+    var url = base + "/cameras/" + encodeURIComponent(id) + "/index.m3u8";
     if (window.Hls && window.Hls.isSupported()) {
       var hls = new window.Hls({ liveSyncDurationCount: 2, lowLatencyMode: true });
       hls.loadSource(url);
@@ -38,7 +42,18 @@
   function stopVideo(card) {
     if (card.hls) { card.hls.destroy(); card.hls = null; }
     card.video.removeAttribute("src");
-    card.video.load();
+    if (!card.mjpeg) card.video.load();
+  }
+  // Where the picture is now: the video's time, or a tiny sample of an MJPEG picture.
+  function position(card) {
+    if (!card.mjpeg) return card.video.currentTime;
+    var img = card.video;
+    if (!img.naturalWidth) return null;
+    var c = card.probe || (card.probe = document.createElement("canvas"));
+    c.width = 8; c.height = 8;
+    var g = c.getContext("2d");
+    g.drawImage(img, 0, 0, 8, 8);
+    return Array.prototype.join.call(g.getImageData(0, 0, 8, 8).data, ",");
   }
 
   function renderCamera(cam) {
@@ -49,13 +64,16 @@
       el.id = "cam-" + cam.id;
       var h = document.createElement("h2");
       h.textContent = cam.name;
-      var v = document.createElement("video");
-      v.muted = true; v.autoplay = true; v.playsInline = true; v.setAttribute("playsinline", "");
+      var mjpeg = cam.player === "mjpeg";
+      var v = document.createElement(mjpeg ? "img" : "video");
+      if (mjpeg) { v.alt = "Live pictures of " + cam.name; } else {
+        v.muted = true; v.autoplay = true; v.playsInline = true; v.setAttribute("playsinline", "");
+      }
       var st = document.createElement("div");
       st.className = "state";
       el.appendChild(h); el.appendChild(v); el.appendChild(st);
       document.getElementById("cameras").appendChild(el);
-      card = cards[cam.id] = { el: el, video: v, state: st, live: null, hls: null, lastT: null, movedAt: Date.now() };
+      card = cards[cam.id] = { el: el, video: v, mjpeg: mjpeg, state: st, live: null, hls: null, lastT: null, movedAt: Date.now() };
     }
     if (card.live !== cam.live) {
       card.live = cam.live;
@@ -64,7 +82,7 @@
     card.el.className = cam.live ? "cam" : "cam off";
     if (!cam.live) { card.state.textContent = "Not available: " + cam.reason; return; }
     // A live feed whose picture has not moved for 6 s is said to be stale (poor connection).
-    var t = card.video.currentTime, now = Date.now();
+    var t = position(card), now = Date.now();
     if (card.lastT !== t) { card.lastT = t; card.movedAt = now; }
     var still = card.movedAt ? Math.round((now - card.movedAt) / 1000) : 0;
     card.state.textContent = still >= 6 ? "Stale: no new picture for " + still + " s" : "Live";

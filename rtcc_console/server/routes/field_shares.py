@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from rtcc_console.core.models import utcnow
@@ -27,6 +34,8 @@ from rtcc_console.server.audit import append_audit
 from rtcc_console.server.camera_store import get_camera, stream_secret
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of, client_addr
 from rtcc_console.server.field_hls import HlsHub, Repackager
+from rtcc_console.server.field_mjpeg import CONTENT_TYPE as MJPEG_TYPE
+from rtcc_console.server.field_mjpeg import MjpegHub, player_for, stream_parts
 from rtcc_console.server.intake import history_public
 from rtcc_console.server.routes.calls import call_cameras, latest_details
 from rtcc_console.store import calls as store_calls
@@ -300,6 +309,7 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
                     "lon": row.lon if row else None,
                     "live": decision.allowed,
                     "reason": None if decision.allowed else decision.reason,
+                    "player": player_for(stream_secret(session, camera_id=str(camera_id))[0]),
                 }
             )
         body = {
@@ -324,7 +334,8 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-# --- live video (HLS, repackaged without re-encoding: server/field_hls.py) -------------------
+# --- live video: HLS repackaged without re-encoding (server/field_hls.py), or the camera's own
+# MJPEG pictures passed through (server/field_mjpeg.py) ------------------------------------------
 
 HLS_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
 
@@ -336,11 +347,19 @@ def _hub(state: Any) -> HlsHub:
     return hub
 
 
-def _camera_feed(
-    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, start: bool
-) -> Repackager:
-    """The camera's repackager for this share's session, after every check (403/404/410,
-    denials audited); ``start`` starts one when none runs (the playlist does, segments do not)."""
+def _mjpeg_hub(state: Any) -> MjpegHub:
+    hub = state.extras.get("field_mjpeg")
+    if not isinstance(hub, MjpegHub):
+        hub = state.extras["field_mjpeg"] = MjpegHub(idle_s=10.0)
+    return hub
+
+
+def _camera_allowed(
+    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, want_url: bool
+) -> str | None:
+    """Every check of a video request for this share's session (403/404/410, denials
+    audited; a refused camera's HLS/MJPEG reader is stopped); the camera's stream URL
+    (the substream when there is one) when ``want_url``."""
     hub = _hub(state)
     addr = client_addr(request)
     error: svc.ShareError | None = None
@@ -378,13 +397,14 @@ def _camera_feed(
                     reason=decision.reason,
                 )
                 hub.stop_camera(camera_id)
+                _mjpeg_hub(state).stop_camera(camera_id)
                 raise svc.ShareError(403, decision.reason)
-            if start and hub.running(camera_id) is None:
+            if want_url:
                 main, sub = stream_secret(session, camera_id=camera_id)
                 url = sub or main  # low bitrate first: the substream when there is one
                 if url is None:
                     raise svc.ShareError(409, "the camera has no stream")
-            if what == "index.m3u8" and hub.mark_watched(share.id, camera_id):
+            if what in {"index.m3u8", "live.mjpeg"} and hub.mark_watched(share.id, camera_id):
                 append_audit(
                     session, actor=actor, action="field.video", outcome="ok", targets=targets
                 )
@@ -392,6 +412,19 @@ def _camera_feed(
             error = exc
     if error is not None:
         raise HTTPException(error.status, error.reason)
+    return url
+
+
+def _camera_feed(
+    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, start: bool
+) -> Repackager:
+    """The camera's repackager for this share's session, after every check;
+    ``start`` starts one when none runs (the playlist does, segments do not)."""
+    hub = _hub(state)
+    want = start and hub.running(camera_id) is None
+    url = _camera_allowed(request, state, share_id, camera_id, what, want_url=want)
+    if url is not None and player_for(url) != "hls":
+        raise HTTPException(409, "this camera plays as MJPEG: live.mjpeg")
     rep = hub.get(camera_id, url)
     if rep is None:
         raise HTTPException(404, "no live segments for this camera now")
@@ -419,3 +452,31 @@ def field_segment(
     if data is None:
         raise HTTPException(404, "segment gone or not yet made")
     return Response(data, media_type=HLS_TYPES["ts"], headers=_NO_STORE)
+
+
+@page_router.get("/s/{share_id}/cameras/{camera_id}/live.mjpeg")
+def field_mjpeg(share_id: str, camera_id: str, request: Request, state: StateDep) -> Response:
+    """An MJPEG camera's own pictures as ``multipart/x-mixed-replace`` (one reader per camera
+    however many officers); the share and the camera's consent are re-checked every second
+    and the answer ends when either says no."""
+    hub = _mjpeg_hub(state)
+    want = hub.running(camera_id) is None
+    url = _camera_allowed(request, state, share_id, camera_id, "live.mjpeg", want_url=want)
+    if url is not None and player_for(url) != "mjpeg":
+        raise HTTPException(409, "this camera plays as HLS: index.m3u8")
+    reader = hub.get(camera_id, url)
+    if reader is None:
+        raise HTTPException(404, "no live pictures for this camera now")
+
+    def still_allowed() -> bool:
+        try:
+            _camera_allowed(request, state, share_id, camera_id, "mjpeg part", want_url=False)
+        except HTTPException:
+            return False
+        return True
+
+    return StreamingResponse(
+        stream_parts(reader, still_allowed, check_every_s=1.0),
+        media_type=MJPEG_TYPE,
+        headers=_NO_STORE,
+    )

@@ -1,0 +1,165 @@
+"""MJPEG for the officer's field page, for cameras that only give MJPEG: the camera's own
+JPEG pictures passed through, never re-encoded.
+
+One :class:`MjpegReader` per camera however many officers watch: a thread reads the
+camera's ``multipart/x-mixed-replace`` stream (FFmpeg's ``mpjpeg`` demuxer through PyAV:
+each packet is one JPEG, nothing is decoded) and keeps the newest picture. Each officer's
+request is a streaming response that waits for the next picture and writes it as one part
+of its own ``multipart/x-mixed-replace`` answer (:func:`stream_parts`), re-checking the
+share and the camera's consent at least once a second and ending when either says no.
+The reader stops by itself when nobody has waited for a picture for ``idle_s`` seconds.
+The camera's URL (which may carry credentials) never leaves this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Literal
+
+import av
+
+from rtcc_console.media.sources import SourceKind, classify, open_spec
+
+log = logging.getLogger(__name__)
+
+BOUNDARY = "rtccfield"
+CONTENT_TYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+Player = Literal["hls", "mjpeg"]
+
+
+def player_for(url: str | None) -> Player:
+    """How the officer's page plays a camera whose stream is ``url``: MJPEG cameras as
+    pictures (``<img>``), everything else as HLS (``<video>``)."""
+    return "mjpeg" if url is not None and classify(url) is SourceKind.MJPEG else "hls"
+
+
+class MjpegReader:
+    """Reads one MJPEG camera; thread-safe :meth:`next_frame` for any number of officers."""
+
+    def __init__(self, camera_id: str, url: str, *, idle_s: float = 10.0) -> None:
+        self.camera_id = camera_id
+        self._url = url
+        self.idle_s = idle_s
+        self._cond = threading.Condition()
+        self._frame: bytes | None = None
+        self._seq = 0
+        self._stop = threading.Event()
+        self._last_access = time.monotonic()
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name=f"mjpeg-{camera_id}", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def touch(self) -> None:
+        self._last_access = time.monotonic()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def next_frame(self, after: int, *, wait_s: float) -> tuple[int, bytes] | None:
+        """The newest picture if it is newer than ``after`` (waiting at most ``wait_s``),
+        else None. Pictures an officer was too slow for are skipped, never queued."""
+        self.touch()
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while self._seq <= after and self.alive and not self._stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            if self._seq <= after or self._frame is None:
+                return None
+            return self._seq, self._frame
+
+    def _run(self) -> None:
+        try:
+            spec = open_spec(self._url, read_timeout_s=5.0)
+            with av.open(spec.url, format=spec.format, options=spec.options, timeout=5.0) as src:
+                for packet in src.demux(video=0):
+                    if self._stop.is_set() or time.monotonic() - self._last_access > self.idle_s:
+                        break
+                    data = bytes(packet)
+                    if not data:
+                        continue
+                    with self._cond:
+                        self._frame, self._seq = data, self._seq + 1
+                        self._cond.notify_all()
+        except Exception as exc:  # noqa: BLE001 - a camera going away must not take the server down
+            self.error = type(exc).__name__  # never the URL: it may carry credentials
+            log.warning("field MJPEG for camera %s stopped: %s", self.camera_id, self.error)
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+
+class MjpegHub:
+    """One reader per camera, started on demand; idle ones stop by themselves."""
+
+    def __init__(self, *, idle_s: float = 10.0) -> None:
+        self.idle_s = idle_s
+        self._lock = threading.Lock()
+        self._items: dict[str, MjpegReader] = {}
+        self.started = 0  # readers started (one per camera while watched)
+
+    def get(self, camera_id: str, url: str | None) -> MjpegReader | None:
+        """The camera's running reader, started from ``url`` when none runs."""
+        with self._lock:
+            found = self._items.get(camera_id)
+            if found is not None and found.alive:
+                found.touch()
+                return found
+            if url is None:
+                return None
+            reader = MjpegReader(camera_id, url, idle_s=self.idle_s)
+            self._items[camera_id] = reader
+            self.started += 1
+            return reader
+
+    def running(self, camera_id: str) -> MjpegReader | None:
+        with self._lock:
+            found = self._items.get(camera_id)
+            return found if found is not None and found.alive else None
+
+    def stop_camera(self, camera_id: str) -> None:
+        with self._lock:
+            found = self._items.pop(camera_id, None)
+        if found is not None:
+            found.stop()
+
+    def stop_all(self) -> None:
+        with self._lock:
+            items, self._items = list(self._items.values()), {}
+        for reader in items:
+            reader.stop()
+
+
+def stream_parts(
+    reader: MjpegReader, still_allowed: Callable[[], bool], *, check_every_s: float = 1.0
+) -> Iterator[bytes]:
+    """One officer's ``multipart/x-mixed-replace`` body: each new picture as a part, until
+    ``still_allowed()`` (called at least every ``check_every_s``) says no or the camera
+    stops."""
+    seq = 0
+    checked = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now - checked >= check_every_s:
+            if not still_allowed():
+                return
+            checked = now
+        got = reader.next_frame(seq, wait_s=max(0.05, checked + check_every_s - now))
+        if got is None:
+            if not reader.alive:
+                return
+            continue
+        seq, jpeg = got
+        head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+        yield head.encode("ascii") + jpeg + b"\r\n"
