@@ -170,7 +170,7 @@ class OwnerResponder(threading.Thread):
         self.rng = random.Random(seed)
         self.answers: list[OwnerAnswer] = []
         self.failures: list[str] = []
-        self.answered = threading.Condition()
+        self.answered = threading.Condition()  # notified on each answer and each failure
         self._seen_tokens: set[str] = set()
         self._read = 0
         self._halt = threading.Event()
@@ -235,7 +235,9 @@ class OwnerResponder(threading.Thread):
                 answer = OwnerAnswer(str(item["item_id"]), kind, str(reply.json()["state"]))
         except (requests.RequestException, ValueError, KeyError, OSError) as exc:
             log.warning("simulated owner could not answer: %s", exc)
-            self.failures.append(str(exc))
+            with self.answered:
+                self.failures.append(str(exc))
+                self.answered.notify_all()
             return
         log.info("simulated owner answered %s: %s", answer.item_id, answer.kind)
         with self.answered:
