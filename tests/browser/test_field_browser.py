@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.browser.conftest import set_viewport
 from tests.browser.test_portal_browser import wait
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -78,31 +79,8 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
 
 
 @pytest.fixture
-def phone(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--autoplay-policy=no-user-gesture-required",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        f"--window-size={PHONE[0]},{PHONE[1]}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def chromium_window() -> tuple[int, int]:
+    return PHONE
 
 
 def _token(base: str, name: str) -> dict[str, str]:
@@ -125,8 +103,9 @@ return [v.currentTime, hi - lo];
 
 
 def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
-    server: tuple[Any, str, Any], phone: Any
+    server: tuple[Any, str, Any], chromium: Any
 ) -> None:
+    phone = chromium
     _embedded, base, sim = server
     now = datetime.now(UTC)
     admin, ana = _token(base, "adam"), _token(base, "ana")
@@ -202,7 +181,7 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
     print(f"first frame {first_frame_s:.2f} s after opening the link")
     phone.save_screenshot(str(DOCS / "field-phone.png"))
-    phone.set_window_size(*LAPTOP)
+    set_viewport(phone, *LAPTOP)
     wait(
         lambda: (
             phone.execute_script("return document.querySelectorAll('.cameras .cam').length") == 2
@@ -211,7 +190,7 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     )
     time.sleep(0.5)  # let the grid re-layout before the picture (no state to wait on)
     phone.save_screenshot(str(DOCS / "field-laptop.png"))
-    phone.set_window_size(*PHONE)
+    set_viewport(phone, *PHONE)
 
     assert (
         requests.post(

@@ -80,33 +80,6 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, SmtpSink]]:
             embedded.stop()
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1100,1400",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def shot(driver: Any, name: str, width: int = 1100) -> None:
     """Save the whole page (resized to its height) as docs/portal-<name>.png."""
     height = driver.execute_script("return Math.max(document.body.scrollHeight, 600)")
@@ -169,12 +142,12 @@ def fill(driver: Any, field_id: str, text: str) -> None:
     element.send_keys(text)
 
 
-def test_owner_journey_in_chromium(server: Any, browser: Any, tmp_path: Path) -> None:
+def test_owner_journey_in_chromium(server: Any, chromium: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     embedded, base, sink = server
-    d = browser
+    d = chromium
     email = "principal@lincoln.example"
 
     # sign up and verify
@@ -383,14 +356,14 @@ def _vault_uploads(embedded: Any) -> list[str]:
         return list(s.scalars(select(VaultUploadRow.id)))
 
 
-def test_keyboard_only_sign_up_with_visible_focus(server: Any, browser: Any) -> None:
+def test_keyboard_only_sign_up_with_visible_focus(server: Any, chromium: Any) -> None:
     """Tab from the top of the page through the sign-up form, typing only: every stop shows
     a focus outline, and Enter submits."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     _embedded, base, sink = server
-    d = browser
+    d = chromium
     d.get(f"{base}/portal/sign-up")
     keys = ActionChains(d)
 

@@ -78,16 +78,16 @@ def _local(state: AppState, when: datetime) -> str:
         zone = ZoneInfo(state.settings.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return when.astimezone(zone).strftime("%H:%M")
+    return when.astimezone(zone).strftime("%H:%M %Z")
 
 
 def _ago(when: datetime) -> str:
     s = max(0, int((utcnow() - when).total_seconds()))
     if s < 90:
-        return f"{s} s ago"
+        return f"{s}\u00a0s ago"
     if s < 5400:
-        return f"{round(s / 60)} min ago"
-    return f"{round(s / 3600)} h ago"
+        return f"{round(s / 60)}\u00a0min ago"
+    return f"{round(s / 3600)}\u00a0h ago"
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -1,0 +1,219 @@
+"""An officer signs in to the field page with their account in a real browser (issue 16):
+Debian's Chromium at phone size against a real server (uvicorn on loopback) and the camera
+simulator. The agency requires a second factor of officers: the officer enrols on the page
+(the key read from the page, the code computed with pyotp), sees their open shares newest
+first, opens one, the camera plays (the <video>'s currentTime advances, a canvas sample is
+not blank), then signs out and the share page refuses the device.
+Screenshots: docs/field-sign-in.png, docs/field-sign-in-code.png, docs/field-my-shares.png
+(with RTCC_DOCS_SCREENSHOTS=1).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+import requests
+
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.browser.test_portal_browser import wait
+
+pytestmark = NEEDS_CHROMIUM
+DOCS = (
+    Path(__file__).resolve().parents[2] / "docs"
+    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="rtcc-field-sign-in-shots-"))
+)
+PW = "correct horse battery staple"
+PHONE = (390, 844)
+
+
+@pytest.fixture
+def chromium_window() -> tuple[int, int]:
+    return PHONE
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
+    from rtcc_console.config import ServerSettings
+    from rtcc_console.server.embedded import EmbeddedServer
+    from rtcc_console.sim.cameras import SimCameraServer
+
+    sim = SimCameraServer(2, fps=15, size=(640, 360))
+    sim.start()
+    port = _free_port()
+    settings = ServerSettings(
+        dev_mode=True,
+        port=port,
+        db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
+        vault_dir=tmp_path / "vault",
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+        mfa_required_roles=["officer"],  # this agency asks officers for a second factor
+    )
+    embedded = EmbeddedServer(settings)
+    embedded.start()
+    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
+        embedded.ensure_user(name, role, PW)
+    try:
+        yield embedded, f"http://127.0.0.1:{port}", sim
+    finally:
+        hub = embedded.state.extras.get("field_hls")
+        if hub is not None:
+            hub.stop_all()
+        embedded.stop()
+        sim.stop()
+
+
+def _token(base: str, name: str) -> dict[str, str]:
+    r = requests.post(
+        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _scene(base: str, sim: Any) -> list[str]:
+    """Two cameras, two calls, each shared with ofc.kim; the share ids, oldest first."""
+    admin, ana = _token(base, "adam"), _token(base, "ana")
+    for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
+        body = {
+            "id": f"cam-{i + 1}",
+            "name": f"Elm St {1200 + i * 10} storefront",
+            "tier": "integrated",
+            "kind": "business",
+            "sharing_mode": "live_always",
+            "lat": lat,
+            "lon": lon,
+            "address": f"{1200 + i * 10} Elm St",
+            "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@"),
+        }
+        r = requests.post(f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10)
+        assert r.status_code == 201, r.text
+    now = datetime.now(UTC)
+    shares = []
+    for n, (kind, text, address) in enumerate(
+        (
+            ("BURG", "Burglary alarm", "1210 Elm St, Dallas, TX"),
+            ("ROB", "Robbery in progress", "1200 Elm St, Dallas, TX"),
+        )
+    ):
+        call = requests.post(
+            f"{base}/api/v1/calls",
+            headers=ana,
+            timeout=10,
+            json={
+                "format": "simple",
+                "incident_id": f"DPD-26-11884{n}",
+                "type_code": kind,
+                "type_text": text,
+                "priority": 2 - n,
+                "status": "dispatched",
+                "lat": 32.7800,
+                "lon": -96.8000,
+                "address": address,
+                "reported_at": (now - timedelta(minutes=9 - 6 * n)).isoformat(),
+                "updated_at": now.isoformat(),
+            },
+        )
+        assert call.status_code == 201, call.text
+        made = requests.post(
+            f"{base}/api/v1/calls/{call.json()['call']['id']}/field-shares",
+            headers=ana,
+            timeout=10,
+            json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"][: n + 1]},
+        )
+        assert made.status_code == 201, made.text
+        shares.append(str(made.json()[0]["id"]))
+        time.sleep(0.01)  # distinct creation times
+    return shares
+
+
+SAMPLE = """
+const v = document.querySelector('#cam-cam-1 video');
+if (!v || v.videoWidth === 0) return null;
+const c = document.createElement('canvas'); c.width = 32; c.height = 18;
+const g = c.getContext('2d'); g.drawImage(v, 0, 0, 32, 18);
+const d = g.getImageData(0, 0, 32, 18).data; let lo = 255, hi = 0;
+for (let i = 0; i < d.length; i += 4) { const y = (d[i] + d[i + 1] + d[i + 2]) / 3; lo = Math.min(lo, y); hi = Math.max(hi, y); }
+return [v.currentTime, hi - lo];
+"""
+
+
+def test_officer_signs_in_with_password_and_code_on_a_phone_and_watches_a_share(
+    server: tuple[Any, str, Any], chromium: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _embedded, base, sim = server
+    older, newer = _scene(base, sim)
+    phone = chromium
+    phone.get(f"{base}/field")
+    wait(lambda: phone.current_url.endswith("/field/account/sign-in"), what="the sign-in page")
+    # the form is what a phone user sees first: no horizontal scrolling at 390 px
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
+    phone.find_element(By.ID, "username").send_keys("ofc.kim")
+    phone.find_element(By.ID, "password").send_keys(PW)
+    phone.save_screenshot(str(DOCS / "field-sign-in.png"))
+    phone.find_element(By.ID, "sign-in").click()
+
+    # enrolment (the agency requires a second factor and the officer has none yet)
+    secret = wait(lambda: phone.find_element(By.ID, "secret").text, what="the enrolment key")
+    assert phone.find_element(By.ID, "otpauth").get_attribute("href").startswith("otpauth://")
+    assert phone.execute_script("return document.querySelector('img.qr').naturalWidth") > 0
+    phone.save_screenshot(str(DOCS / "field-sign-in-code.png"))
+    phone.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    phone.find_element(By.ID, "send-code").click()
+
+    # the list: newest first, each opening its share
+    wait(lambda: phone.current_url.endswith("/field/account/shares"), what="the share list")
+    links = phone.find_elements(By.CSS_SELECTOR, "#shares a.share")
+    assert [a.get_attribute("id") for a in links] == [f"share-{newer}", f"share-{older}"]
+    assert "Robbery in progress" in links[0].text and "2 cameras" in links[0].text
+    assert "Burglary alarm" in links[1].text and "1 camera " in links[1].text
+    phone.save_screenshot(str(DOCS / "field-my-shares.png"))
+    cookies = {c["name"]: c for c in phone.get_cookies()}
+    assert cookies["rtcc_field_officer"]["httpOnly"] is True
+    assert cookies["rtcc_field_officer"]["sameSite"] == "Strict"
+    assert phone.execute_script("return document.cookie").find("rtcc_field_officer") == -1
+
+    links[0].click()
+    wait(lambda: phone.current_url.endswith(f"/field/s/{newer}"), what="the share page")
+    wait(lambda: phone.find_element(By.ID, "type").text == "Robbery in progress", what="the call")
+    first = wait(
+        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)),
+        timeout=20,
+        what="the first frame",
+    )
+    later = wait(
+        lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
+            phone.execute_script(SAMPLE)
+        ),
+        timeout=15,
+        what="currentTime to advance",
+    )
+    assert later[1] > 20, "the video frame is blank"
+    assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
+
+    # back to the list and sign out: the device loses the share page at once
+    phone.find_element(By.ID, "my-shares").click()
+    wait(lambda: phone.current_url.endswith("/field/account/shares"), what="the list again")
+    phone.find_element(By.ID, "sign-out").click()
+    wait(lambda: phone.current_url.endswith("/field/account/sign-in"), what="signed out")
+    phone.get(f"{base}/field/s/{newer}")
+    assert "no session for this share" in phone.find_element(By.ID, "reason").text
