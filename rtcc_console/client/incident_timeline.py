@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 from rtcc_console.client import supervision_feed as feed
@@ -41,9 +42,15 @@ def case_for_incident(incident_id: str) -> str:
 
 
 def gather(
-    api: ApiClient, evidence: EvidenceApi, *, call_id: str = "", case_number: str = ""
+    api: ApiClient,
+    evidence: EvidenceApi,
+    *,
+    call_id: str = "",
+    case_number: str = "",
+    zone: tzinfo | None = None,
 ) -> Incident:
-    """Everything recorded about ``call_id`` and/or ``case_number``."""
+    """Everything recorded about ``call_id`` and/or ``case_number`` (``zone``: the agency's,
+    for the times written into entry titles)."""
     problems: list[str] = []
     call: dict[str, Any] | None = None
     groups: list[list[tl.TimelineEntry]] = []
@@ -51,6 +58,8 @@ def gather(
         call = api.get_call(call_id)
         rows = history_rows([h for h in call.get("history") or [] if isinstance(h, dict)])
         groups.append(tl.cad_entries((r.updated_at, r.source, r.changes) for r in rows))
+        shares = _try(problems, "field shares", lambda: _field_shares(api, call_id), [])
+        groups.append(tl.field_share_entries(shares, zone=zone))
         case_number = case_number or case_for_incident(str(call.get("incident_id") or call_id))
     requests = _try(problems, "footage requests", lambda: _requests(api, call_id, case_number), [])
     groups.append(tl.request_entries(requests))
@@ -80,6 +89,14 @@ def gather(
     return Incident(
         call, case_number, tl.merged(*groups), sorted(items.values(), key=lambda e: e.id), problems
     )
+
+
+def _field_shares(api: ApiClient, call_id: str) -> list[dict[str, Any]]:
+    """The call's shares to officers, as the API lists them (issue 16)."""
+    from urllib.parse import quote
+
+    body = api.request("GET", f"/calls/{quote(call_id, safe='')}/field-shares").json()
+    return [s for s in body.get("items") or [] if isinstance(s, dict)]
 
 
 def _requests(api: ApiClient, call_id: str, case_number: str) -> list[dict[str, Any]]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-LANES = ("CAD", "Live views", "Footage requests", "Evidence", "Vehicles", "Custody")
+LANES = ("CAD", "Live views", "Field", "Footage requests", "Evidence", "Vehicles", "Custody")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,57 @@ def live_view_entries(audit: Iterable[dict[str, Any]]) -> list[TimelineEntry]:
                 f"why: {e.get('reason') or '—'}{length}",
                 end=end,
                 key=f"live-{grant}",
+            )
+        )
+    return out
+
+
+def field_share_entries(
+    shares: Iterable[dict[str, Any]], *, zone: tzinfo | None = None
+) -> list[TimelineEntry]:
+    """A call's field shares (``GET /calls/{id}/field-shares`` items): one entry per send
+    (the officers shared with at once, the cameras, until when; a span while it runs) and
+    one per ending (why: ended by the analyst, call closed, share expired, access revoked)."""
+    sends: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    ends: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for s in shares:
+        if _time(s.get("created_at")) is None or _time(s.get("expires_at")) is None:
+            continue
+        cams = tuple(str(c) for c in s.get("camera_ids") or [])
+        key = (s.get("created_at"), s.get("created_by"), cams, s.get("expires_at"))
+        sends.setdefault(key, []).append(s)
+        if _time(s.get("ended_at")) is not None:
+            ends.setdefault((s.get("ended_at"), s.get("end_reason")), []).append(s)
+    out = []
+    for (created, by, cams, expires), group in sends.items():
+        at, until = _time(created), _time(expires)
+        assert at is not None and until is not None
+        officers = ", ".join(sorted(str(s.get("officer")) for s in group))
+        local = until.astimezone(zone) if zone else until
+        ended = [t for t in (_time(s.get("ended_at")) for s in group) if t is not None]
+        end = max(ended) if len(ended) == len(group) else until
+        out.append(
+            TimelineEntry(
+                at,
+                "Field",
+                f"Shared to field: officers {officers}; cameras {', '.join(cams) or '—'}; "
+                f"until {local.strftime('%H:%M')}",
+                f"by {by or '?'}",
+                end=end,
+                key="field-" + ",".join(sorted(str(s.get("id")) for s in group)),
+            )
+        )
+    for (ended_at, reason), group in ends.items():
+        at = _time(ended_at)
+        assert at is not None
+        officers = ", ".join(sorted(str(s.get("officer")) for s in group))
+        out.append(
+            TimelineEntry(
+                at,
+                "Field",
+                f"Field share ended ({reason or 'ended'})",
+                f"officer{'s' if len(group) != 1 else ''} {officers}",
+                key="field-end-" + ",".join(sorted(str(s.get("id")) for s in group)),
             )
         )
     return out

@@ -45,6 +45,12 @@ class CallDetail(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(scroll)
+        self.box = box
+
+    def add_section(self, widget: QWidget) -> None:
+        """A part of the pane that keeps its own state below the call's text (e.g. the
+        "Sent to field" list with its buttons, ``ui.field_shares_panel``)."""
+        self.box.addWidget(widget)
 
     # -- input -----------------------------------------------------------------------
     def show_call(

@@ -40,6 +40,7 @@ from rtcc_console.ui.tasks import run_in_background
 LANE_COLOURS = {
     "CAD": "#2563eb",
     "Live views": "#7c3aed",
+    "Field": "#db2777",  # field shares to officers (issue 16)
     "Footage requests": "#d97706",
     "Evidence": "#1f9d55",
     "Vehicles": "#0891b2",
@@ -317,7 +318,7 @@ def attach_incident_review(
     from rtcc_console.client.incident_timeline import gather
 
     review = IncidentReview(
-        lambda c, k: gather(api, evidence.evidence, call_id=c, case_number=k),
+        lambda c, k: gather(api, evidence.evidence, call_id=c, case_number=k, zone=zone),
         lambda item: evidence.evidence.fetch_content(item),
         zone=zone,
         parent=window,

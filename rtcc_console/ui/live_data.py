@@ -34,6 +34,7 @@ FetchResult = tuple[
 ]
 REQUEST_EVENTS = frozenset(
     {"request.created", "request.updated", "evidence.received", "evidence.integrity_failed"}
+    | {"field_share.created", "field_share.ended"}  # the call detail's "Sent to field"
 )
 REBUILD_ABOVE = 500  # registry changes beyond this: rebuild the index off the GUI thread
 

@@ -191,6 +191,9 @@ class MainWindow(QMainWindow):
         self.emergency_alert = attach_emergency_alert(
             self, api=api, live=live, map_view=map_view, wall=wall, player=self.alerter.player
         )
+        from rtcc_console.ui.field_share_dialog import attach_send_to_field  # issue 16
+
+        self.send_to_field = attach_send_to_field(self, api=api)  # Calls ▸ Send to field…
         self._default_state = self.saveState(STATE_VERSION)
         self.idle_lock.watch(self, exclude=(as_widget(map_view),))
 

@@ -70,6 +70,9 @@ class RecordingWall(QWidget):
     def live_view_count(self) -> int:
         return 0
 
+    def tile_of_camera(self, camera_id: str) -> int | None:
+        return None
+
     def close_for_sign_out(self) -> list[str]:
         self.calls.append(("close_for_sign_out", None))
         return []
