@@ -1,8 +1,9 @@
 """`rtcc demo`: the console on a simulated city, signed in, with a call selected.
 
 Starts a ``demo_env.DemoEnvironment`` (camera simulator, Connect Dallas registry, embedded
-server, CAD feed), opens the console as the demo analyst without a sign-in dialog, selects
-the newest call with live cameras nearby and opens four of them on a 2x2 wall.
+server, CAD feed, SMTP relay, simulated owners), opens the console as a demo supervisor without
+a sign-in dialog, selects the newest call with live cameras nearby, opens four of them on a
+2x2 wall, sends a footage request and plays the first clip an owner uploads (``demo_driver``).
 
 With no display (no ``DISPLAY``/``WAYLAND_DISPLAY``) it runs offscreen, writes a screenshot
 of each panel (``demo_shots``; into ``docs/`` when run from the repository, else a temporary
@@ -81,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) -> Any:
-    """Sign in as the demo analyst and build the main window (needs a QApplication).
+    """Sign in as the demo supervisor and build the main window (needs a QApplication).
 
     ``size`` None: fit the screen the window opens on (a real display)."""
     import json
@@ -102,7 +103,7 @@ def open_console(env: Any, *, size: tuple[int, int] | None, settings_dir: Path) 
         basemap_path=basemap,
     )
     api = ApiClient(env.base_url)
-    user = api.login(*env.credentials)
+    user = env.sign_in(api)  # the demo supervisor (password + TOTP): the dashboard's data is theirs
     window = build_console(settings, api, user=user, settings_file=settings_dir / "console.ini")
     window.show()
     if size is not None:
@@ -164,6 +165,10 @@ def main(argv: list[str]) -> int:
             )
         assert env.tmp is not None  # set by start()
         window = open_console(env, size=(size[0], size[1]) if size else None, settings_dir=env.tmp)
+        _say(
+            f"console signed in as demo supervisor {env.console_credentials[0]!r}: password "
+            f"{env.console_credentials[1]!r}, authenticator key {env.authenticator.secret!r}"
+        )
         driver = DemoDriver(
             window, None if panels_dir else shot_dir, min_calls=env.initial_calls + 1
         )

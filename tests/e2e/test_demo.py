@@ -61,3 +61,17 @@ def test_demo_shows_calls_map_wall_and_screenshots(
         path = tmp_path / "shots" / name
         assert path.is_file() and path.stat().st_size > 10_000
         assert written[str(path)] > 8.0, f"{name} looks blank"
+
+    # The rest of the story: a footage request for the call, answered by the simulated
+    # owners, and the first owner's clip playing in the Evidence dock; the console's user is
+    # a supervisor, so the dashboard is offered.
+    qtbot.waitUntil(lambda: driver.complete, timeout=90_000)
+    assert driver.request_id is not None
+    assert window.footage.panel.row_of(driver.request_id) is not None
+    assert driver.answered() >= 1 and driver.request_owners >= driver.answered()
+    assert driver.playing_evidence_id is not None
+    assert driver.playing_evidence_id == driver.evidence_ids[0]
+    player = window.evidence.tab.player
+    assert player.item is not None and player.item.id == driver.playing_evidence_id
+    assert window.api.user.role == "supervisor"
+    assert window.docks["dashboard"].toggleViewAction().isVisible()
