@@ -54,6 +54,8 @@ def camera_from_json(d: dict[str, Any]) -> Camera:
         stream_ref=redact_stream_url(stream) if stream else None,
         substream_ref=redact_stream_url(sub) if sub else None,
         updated_at=parse_time(d.get("updated_at")),
+        confirmed_at=parse_time(d.get("confirmed_at")),
+        stale=bool(d.get("stale", False)),
     )
 
 

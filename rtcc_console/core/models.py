@@ -142,6 +142,10 @@ class Camera:
     stream_ref: str | None = None
     substream_ref: str | None = None
     updated_at: datetime | None = None
+    # the yearly "still there?" question (issue 12): a stale camera's owner did not confirm
+    # it in time; it stays listed (footage can still be asked for), shown as not confirmed
+    confirmed_at: datetime | None = None
+    stale: bool = False
 
     @property
     def is_live_capable(self) -> bool:

@@ -19,7 +19,8 @@ Score (higher is better), documented so that analysts can be told why a camera i
 So within the radius a camera that covers the scene (>= 2.0) always beats one facing away
 (<= 1.25); an unknown view beats a covering camera only when it is live and nearer by more
 than three quarters of the radius; within a coverage class nearer is better, and live
-capability is worth a quarter of the radius. Ties: distance, then camera id.
+capability is worth a quarter of the radius. Ties: distance, then a camera confirmed by its
+owner before a stale one (``Camera.stale``), then camera id. Stale cameras are listed.
 Revoked cameras and cameras beyond ``radius_m`` are never returned.
 
 For a call the same rule runs on the server (``GET /calls/{id}``) and in the console's
@@ -146,7 +147,7 @@ def rank_candidates(
                 explanation=f"{where}, {phrase}",
             )
         )
-    ranked.sort(key=lambda r: (-r.score, r.distance_m, r.camera.id))
+    ranked.sort(key=lambda r: (-r.score, r.distance_m, r.camera.stale, r.camera.id))
     return ranked if k is None else ranked[:k]
 
 

@@ -108,6 +108,8 @@ def to_domain(row: CameraRow) -> Camera:
         stream_ref=row.stream_url,
         substream_ref=row.substream_url,
         updated_at=row.updated_at,
+        confirmed_at=row.confirmed_at,
+        stale=row.stale_since is not None,
     )
 
 

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QCursor,
+    QFont,
     QGuiApplication,
     QIcon,
     QKeyEvent,
@@ -46,7 +47,8 @@ from PySide6.QtWidgets import (
 
 from rtcc_console.client.nearest import CameraOption
 from rtcc_console.core.models import SharingMode, Tier
-from rtcc_console.ui.camera_style import marker_colour
+from rtcc_console.ui.camera_style import STALE, marker_colour
+from rtcc_console.ui.map_rows import stale_label
 from rtcc_console.ui.wall import CAMERA_MIME
 
 COLUMNS = ("#", "Camera", "You may", "Distance", "View", "Owner", "Because")
@@ -56,28 +58,38 @@ ACTION_COLOURS = {"live": "#7fd88f", "request": "#e8c36a", "none": "#a0a6ad"}
 COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 _Index = QModelIndex | QPersistentModelIndex
-_icons: dict[tuple[Tier, SharingMode], QIcon] = {}
+_icons: dict[tuple[Tier, SharingMode, bool], QIcon] = {}
 
 
-def camera_icon(tier: Tier, mode: SharingMode) -> QIcon:
+def camera_icon(tier: Tier, mode: SharingMode, stale: bool = False) -> QIcon:
     """Drawn, not loaded, in the map's marker style (``ui.camera_style``): a hollow grey
     ring for registered cameras (footage by request), a filled disc coloured by sharing
-    mode for integrated ones."""
-    key = (tier, mode)
+    mode for integrated ones, a dashed grey ring for a camera its owner did not confirm."""
+    key = (tier, mode, stale)
     if key not in _icons:
-        colour, filled = marker_colour(tier, mode)
+        colour, filled = (STALE, False) if stale else marker_colour(tier, mode)
         pix = QPixmap(32, 32)
         pix.fill(Qt.GlobalColor.transparent)
         p = QPainter(pix)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(colour))
         pen.setWidthF(2.0 if filled else 4.0)
+        if stale:
+            pen.setStyle(Qt.PenStyle.DotLine)
         p.setPen(pen)
         p.setBrush(QColor(colour) if filled else Qt.GlobalColor.transparent)
         p.drawEllipse(QRectF(6, 6, 20, 20))
         p.end()
         _icons[key] = QIcon(pix)
     return _icons[key]
+
+
+def stale_text(opt: CameraOption) -> str | None:
+    """The list's "Not confirmed since <date>" for a camera its owner did not confirm in time."""
+    label = stale_label(opt.camera)
+    if label is None:
+        return None
+    return f"Not confirmed since {label}" if label else "Never confirmed by its owner"
 
 
 def view_text(explanation: str) -> str:
@@ -148,16 +160,26 @@ class CameraListModel(QAbstractTableModel):
             if col == COL_ACTION:
                 return opt.action_text
             if col == COL_BECAUSE:
-                return opt.why
+                stale = stale_text(opt)
+                return f"{stale} · {opt.why}" if stale else opt.why
             return str(index.row() + 1)  # the rank, as labelled on the map
         if role == Qt.ItemDataRole.DecorationRole and col == COL_TIER:
-            return camera_icon(opt.camera.tier, opt.camera.sharing_mode)
+            return camera_icon(opt.camera.tier, opt.camera.sharing_mode, opt.camera.stale)
         if role == Qt.ItemDataRole.ToolTipRole:
+            stale = stale_text(opt)
             if col == COL_ACTION:
                 return opt.why
             if col == COL_TIER:
-                return f"{opt.camera.tier.value} camera"
-            return f"{opt.camera.name} ({opt.camera.id}) — {opt.why}"
+                return f"{opt.camera.tier.value} camera" + (f" — {stale.lower()}" if stale else "")
+            return f"{opt.camera.name} ({opt.camera.id}) — {opt.why}" + (
+                f"\n{stale}" if stale else ""
+            )
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_NAME and opt.camera.stale:
+            return QBrush(QColor(STALE).darker(130))
+        if role == Qt.ItemDataRole.FontRole and col == COL_NAME and opt.camera.stale:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.ForegroundRole and col in (COL_ACTION, COL_BECAUSE):
             return QBrush(QColor(ACTION_COLOURS[opt.action]))
         if role == CAMERA_ID_ROLE:

@@ -15,6 +15,9 @@ INTEGRATED = {
 }
 
 
+STALE = "#d0d4da"  # a camera its owner did not confirm in time: a dashed ring in this grey
+
+
 def marker_colour(tier: Tier, mode: SharingMode) -> tuple[str, bool]:
     """``(colour, filled)`` of a camera's marker."""
     if tier is Tier.REGISTERED:

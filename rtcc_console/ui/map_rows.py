@@ -29,8 +29,17 @@ def _r(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def stale_label(cam: Camera) -> str | None:
+    """For a stale camera (its owner did not confirm it in time) the date it was last
+    confirmed ("" when never); None for a camera that is not stale."""
+    if not cam.stale:
+        return None
+    return cam.confirmed_at.date().isoformat() if cam.confirmed_at else ""
+
+
 def camera_map_row(cam: Camera) -> list[Any]:
-    """``[id, lat, lon, tier, mode, kind, heading, fov, range, name]`` (never a stream URL)."""
+    """``[id, lat, lon, tier, mode, kind, heading, fov, range, name, stale]`` (never a stream
+    URL); ``stale``: :func:`stale_label`."""
     return [
         cam.id,
         round(cam.location.lat, 6),
@@ -42,6 +51,7 @@ def camera_map_row(cam: Camera) -> list[Any]:
         _r(cam.fov_deg, 1),
         _r(cam.range_m, 1),
         cam.name,
+        stale_label(cam),
     ]
 
 

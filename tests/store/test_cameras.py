@@ -206,6 +206,7 @@ def test_to_domain_keeps_every_field(db_session: Session, make_camera: MakeCamer
     got = repo.get_camera(db_session, camera_id=cam.id)
     assert got is not None
     cam.updated_at = when
+    cam.confirmed_at = when  # a newly registered camera counts as confirmed (0108)
     assert got == cam
 
 

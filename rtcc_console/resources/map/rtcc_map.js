@@ -14,6 +14,12 @@
   var CONE_MIN_ZOOM = 16;
   var MAX_CONES = 600;
 
+  // A camera its owner did not confirm in time (row[10] !== null): a grey dashed ring,
+  // whatever its tier (ui/camera_style.py STALE).
+  var STALE = { color: "#d0d4da", fillColor: "#3a3f46", fill: true, fillOpacity: 0.6, weight: 1.6,
+    radius: 5, dashArray: "2 2" };
+  function isStale(row) { return row[10] !== null && row[10] !== undefined; }
+
   // Tier x sharing mode -> marker style. Registered: hollow; integrated: filled.
   function camStyle(tier, mode) {
     if (tier === 0) return { color: "#a9b4c2", fillColor: "#a9b4c2", fill: false, weight: 1.4, radius: 3.5 };
@@ -62,6 +68,7 @@
         "<div><span class='sw' style='background:#35d07f'></span>Integrated · live always</div>" +
         "<div><span class='sw' style='background:#f5b431'></span>Integrated · live in emergency</div>" +
         "<div><span class='sw' style='background:#4aa3ff'></span>Integrated · request only</div>" +
+        "<div><span class='sw hollow dashed' style='border-color:#d0d4da'></span>Not confirmed by its owner</div>" +
         "<div class='t'>Calls</div>" +
         "<div><span class='sw big' style='background:#ff4d4f'></span>P1 <span class='sw big' style='background:#ff9f1a'></span>P2 " +
         "<span class='sw big' style='background:#ffd84d'></span>P3 <span class='sw big' style='background:#8fa3b8'></span>P4+</div>";
@@ -272,6 +279,7 @@
     var html = (rank >= 0 ? "<b>#" + (rank + 1) + "</b> " : "") + "<b>" + esc(c[9] || c[0]) + "</b>" +
       " <span class='id'>" + esc(c[0]) + "</span><br>" + esc(KIND[c[5]] || "?") + " · " + esc(TIER[c[3]]) +
       " · " + esc(MODE[c[4]]);
+    if (isStale(c)) html += "<br><span class='stale'>" + (c[10] ? "not confirmed since " + esc(c[10]) : "never confirmed") + "</span>";
     var call = rtcc.selectedCall && rtcc.calls[rtcc.selectedCall];
     if (call) html += "<br>" + Math.round(haversine(call.lat, call.lon, c[1], c[2])) + " m from the selected call";
     return html;
@@ -287,10 +295,11 @@
   }
 
   function makeCamera(row) {
-    var s = camStyle(row[3], row[4]);
+    var s = isStale(row) ? STALE : camStyle(row[3], row[4]);
     var m = L.circleMarker([row[1], row[2]], {
       renderer: rtcc.camRenderer, radius: s.radius, color: s.color, fillColor: s.fillColor,
-      fill: s.fill, fillOpacity: s.fillOpacity || 0, weight: s.weight, opacity: 0.95
+      fill: s.fill, fillOpacity: s.fillOpacity || 0, weight: s.weight, opacity: 0.95,
+      dashArray: s.dashArray || null
     });
     m.camId = row[0];
     return m;
@@ -360,7 +369,7 @@
     for (var id in rtcc.cams) {
       var c = rtcc.cams[id];
       if (c[6] === null || !b.contains([c[1], c[2]])) continue;
-      var s = camStyle(c[3], c[4]);
+      var s = isStale(c) ? STALE : camStyle(c[3], c[4]);
       L.polygon(conePoints(c[1], c[2], c[6], c[7] || 70, c[8] || 40), {
         renderer: rtcc.coneRenderer, interactive: false, stroke: false,
         fillColor: s.color, fillOpacity: 0.18
@@ -573,6 +582,14 @@
     var n = rtcc.notice && rtcc.notice.style.display !== "none" ? rtcc.notice.getBoundingClientRect() : null;
     return { labels: (rtcc.rankBoxes || []).slice(), mapTop: box.top, mapBottom: box.bottom,
       notice: n ? { top: n.top, bottom: n.bottom } : null };
+  };
+
+  // For tests: how a camera's marker is drawn (colour, dashes, radius), or null.
+  rtcc.cameraStyle = function (id) {
+    var m = rtcc.camLayers && rtcc.camLayers[id];
+    if (!m) return null;
+    var o = m.options;
+    return { color: o.color, dashArray: o.dashArray || null, radius: o.radius, fill: o.fill };
   };
 
   // For tests and the bench: a plain snapshot of what the page shows.
