@@ -318,6 +318,9 @@ def test_hostile_form_input_is_a_clear_4xx(client: TestClient, app: Any, scene: 
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code in (400, 401), (username[:10], r.status_code)
+    many = {f"f{i}": "x" for i in range(30)}
+    too_many = phone.http.post(SIGN_IN, data={"csrf_token": csrf, **many})
+    assert too_many.status_code == 400
     bad = phone.http.post(
         "/field/account/code",
         data={"csrf_token": csrf, "mfa_token": "mfa_forged", "code": "123456"},
