@@ -293,6 +293,16 @@ class ServerSettings(BaseSettings):
     mail_poll_s: float = Field(
         default=2.0, gt=0, le=3600, description="How often the outbox is checked when idle"
     )
+    sia_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="TCP port of the SIA DC-09 alarm receiver (None: off); see docs/api/portal.md",
+    )
+    sia_host: str = Field(
+        default="127.0.0.1",
+        description="Address the SIA DC-09 receiver listens on (0.0.0.0 for panels on the network)",
+    )
     # the yearly "still there?" question to camera owners (issue 12, store.confirmations)
     camera_confirm_interval_s: int = Field(
         default=365 * 86400,

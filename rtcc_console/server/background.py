@@ -6,7 +6,8 @@
   portal sessions and links that are over (``server.portal.sweep``);
 * the yearly camera confirmation sweep (``server.camera_confirm``);
 * PostgreSQL only: LISTEN for events committed by other server processes;
-* with ``cad_dropdir``: the CAD drop-folder watcher.
+* with ``cad_dropdir``: the CAD drop-folder watcher;
+* with ``sia_port``: the SIA DC-09 alarm receiver (``server.portal.sia``).
 """
 
 from __future__ import annotations
@@ -127,6 +128,17 @@ async def start_background(state: AppState) -> None:
         from rtcc_console.server.pg_fanout import listen_forever
 
         state.tasks.append(asyncio.create_task(listen_forever(state), name="rtcc-listen"))
+    if state.settings.sia_port is not None:  # SIA DC-09 alarm panels (server.portal.sia)
+        from rtcc_console.server.portal.sia import SiaReceiver
+
+        receiver = SiaReceiver(state, host=state.settings.sia_host, port=state.settings.sia_port)
+        try:
+            receiver.start()
+            state.extras["sia"] = receiver
+        except OSError as exc:  # one process of several holds the port; the others go on
+            log.warning(
+                "SIA DC-09 receiver not started on port %d: %s", state.settings.sia_port, exc
+            )
     if state.settings.cad_dropdir is not None:
         from rtcc_console.server.dropdir import DropFolder
 
@@ -139,6 +151,9 @@ async def stop_background(state: AppState) -> None:
     mailer = state.extras.pop("mailer", None)
     if mailer is not None:
         await asyncio.to_thread(mailer.stop)
+    receiver = state.extras.pop("sia", None)
+    if receiver is not None:
+        await asyncio.to_thread(receiver.stop)
     folder = state.extras.pop("dropdir", None)
     if folder is not None:
         await asyncio.to_thread(folder.stop)

@@ -456,6 +456,14 @@ def list_site_keys(session: Session, *, owner_id: str) -> list[SiteKey]:
     ]
 
 
+def live_site_keys(session: Session) -> list[SiteKey]:
+    """Every key not revoked (the SIA DC-09 receiver's accounts)."""
+    return [
+        _site_key(r)
+        for r in session.scalars(select(SiteKeyRow).where(SiteKeyRow.revoked_at.is_(None)))
+    ]
+
+
 def revoke_site_key(
     session: Session, *, owner_id: str, key_id: str, now: datetime | None = None
 ) -> bool:

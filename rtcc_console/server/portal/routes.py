@@ -36,6 +36,7 @@ from rtcc_console.server.portal import accounts as acc
 from rtcc_console.server.portal import panic as panic_service
 from rtcc_console.server.portal.mail import send_portal_mail
 from rtcc_console.server.portal.probe import ProbeFailed, probe_frame
+from rtcc_console.server.portal.sia import sia_context
 from rtcc_console.server.security import LoginThrottle
 from rtcc_console.server.state import AppState
 from rtcc_console.store import confirmations
@@ -1162,6 +1163,7 @@ def new_key(request: Request, form: CsrfForm) -> Response:
         confirm=False,
         new_key=key,
         new_secret=secret,
+        sia=sia_context(state, key_id=key.id, nonce=key.nonce),
         **context,
     )
 
