@@ -278,3 +278,23 @@ def test_cli_set_units(tmp_path: Path) -> None:
         assert [a.reason for a in audit(app, "admin.user_units")] == [
             "units 2B11, 2B12; display name 'Ray, P.'"
         ]
+
+
+def test_hostile_bodies_for_units_are_4xx(
+    client: TestClient, officers: dict[str, str], app: Any
+) -> None:
+    headers = {**officers, "Content-Type": "application/json"}
+    for raw in (
+        b'{"unit_ids": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"unit_ids": ["1A23"], "display_name": "' + b"x" * 500 + b'"}',
+        b'{"unit_ids": ["1A23"',
+        b"[]",
+    ):
+        r = client.put(f"{API}/users/ofc.kim/units", headers=headers, content=raw)
+        assert 400 <= r.status_code < 500, (raw[:40], r.status_code)
+    long_name = "o" * 300
+    r = client.put(f"{API}/users/{long_name}/units", headers=officers, json={"unit_ids": []})
+    assert r.status_code == 404
+    with app.state.rtcc.db.read() as s:
+        units = sorted(u.unit_id for u in s.query(OfficerUnitRow).filter_by(username="ofc.kim"))
+    assert units == ["1A23", "1A24"]
