@@ -308,6 +308,7 @@ class PortalShot(QObject):
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
         view = QWebEngineView()
+        view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)  # rendered, not shown
         view.resize(1280, 900)
         view.loadFinished.connect(self._loaded)
         view.show()
