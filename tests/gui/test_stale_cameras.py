@@ -107,3 +107,47 @@ def test_map_and_list_use_the_same_stale_colour() -> None:
 
     js = (map_resources_dir() / "rtcc_map.js").read_text()
     assert f'var STALE = {{ color: "{STALE}"' in js
+
+
+def test_stale_cameras_around_a_call_screenshot(qtbot: Any, view: Any, tmp_path: Any) -> None:
+    """The selected call's ranked cameras with two stale ones, the tooltip of one open:
+    ``docs/console-map-stale.png`` with RTCC_DOCS_SCREENSHOTS=1 (else a temporary file)."""
+    import os
+    from pathlib import Path
+
+    from tests.gui.map_support import call
+
+    lat0, lon0 = 32.7800, -96.8000
+    cams = [
+        camera(1, lat0 + 0.0006, lon0 + 0.0004, tier=Tier.INTEGRATED, mode=SharingMode.LIVE_ALWAYS),
+        camera(2, lat0 - 0.0005, lon0 + 0.0009),
+        replace(camera(3, lat0 + 0.0002, lon0 - 0.0010), stale=True, confirmed_at=CONFIRMED),
+        camera(4, lat0 - 0.0012, lon0 - 0.0003, tier=Tier.INTEGRATED),
+        replace(
+            camera(5, lat0 + 0.0013, lon0 - 0.0002, tier=Tier.INTEGRATED),
+            stale=True,
+            confirmed_at=CONFIRMED,
+        ),
+        camera(6, lat0 - 0.0002, lon0 - 0.0016),
+    ]
+    view.set_cameras(cams)
+    view.set_calls([call("c1", lat0, lon0)])
+    view.select_call("c1")
+    view.show_ranked(["cam-1", "cam-3", "cam-2", "cam-4", "cam-5", "cam-6"])
+    wait_state(qtbot, view, lambda s: s["cameras"] == 6 and len(s["ranked"]) == 6)
+    before = view.grab().toImage()
+    assert evaluate(qtbot, view, "rtcc.showCameraTip", "cam-3") is True
+    qtbot.waitUntil(
+        lambda: "not confirmed since" in (evaluate(qtbot, view, "rtcc.openTipText") or ""),
+        timeout=5000,
+    )
+    docs = os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+    target = (
+        Path(__file__).parents[2] / "docs" if docs else Path(tmp_path)
+    ) / "console-map-stale.png"
+    shown: list[Any] = []
+    qtbot.waitUntil(
+        lambda: shown.append(view.grab().toImage()) or shown[-1] != before, timeout=5000
+    )
+    image = shown[-1]
+    assert image.copy(image.rect().adjusted(60, 40, 0, 0)).save(str(target))

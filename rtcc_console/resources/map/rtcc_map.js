@@ -16,8 +16,8 @@
 
   // A camera its owner did not confirm in time (row[10] !== null): a grey dashed ring,
   // whatever its tier (ui/camera_style.py STALE).
-  var STALE = { color: "#d0d4da", fillColor: "#3a3f46", fill: true, fillOpacity: 0.6, weight: 1.6,
-    radius: 5, dashArray: "2 2" };
+  var STALE = { color: "#d0d4da", fillColor: "#000000", fill: true, fillOpacity: 0.45, weight: 2,
+    radius: 5.5, dashArray: "2 2" };
   function isStale(row) { return row[10] !== null && row[10] !== undefined; }
 
   // Tier x sharing mode -> marker style. Registered: hollow; integrated: filled.
@@ -483,7 +483,8 @@
       var rank = ranks[j], id = rtcc.ranked[rank], cam = rtcc.cams[id];
       var sel = id === rtcc.selectedCamera;
       var ring = L.circleMarker([cam[1], cam[2]], { renderer: rtcc.ringRenderer, pane: "rtccRanked",
-        radius: sel ? 10 : 7, color: sel ? "#ffffff" : "#e8eef5", weight: sel ? 3 : 1.5, fill: true, fillOpacity: 0 });
+        radius: sel ? 10 : 7, color: sel ? "#ffffff" : "#e8eef5", weight: sel ? 3 : 1.5, fill: true, fillOpacity: 0,
+        dashArray: isStale(cam) ? "3 3" : null });
       ring.camId = id;
       ring.addTo(rtcc.rankLayer);
       var b = boxes[j], centre = L.point(b.x + b.w / 2, b.y + b.h / 2);
@@ -582,6 +583,17 @@
     var n = rtcc.notice && rtcc.notice.style.display !== "none" ? rtcc.notice.getBoundingClientRect() : null;
     return { labels: (rtcc.rankBoxes || []).slice(), mapTop: box.top, mapBottom: box.bottom,
       notice: n ? { top: n.top, bottom: n.bottom } : null };
+  };
+
+  // For tests and screenshots: open a camera's hover tooltip as the pointer would.
+  rtcc.showCameraTip = function (id) {
+    var m = rtcc.camLayers && rtcc.camLayers[id];
+    if (m) showCameraTip(m);
+    return !!m;
+  };
+  rtcc.openTipText = function () {
+    var el = document.querySelector(".rtcc-tip");
+    return el ? el.textContent : "";
   };
 
   // For tests: how a camera's marker is drawn (colour, dashes, radius), or null.
