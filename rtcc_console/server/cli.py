@@ -167,13 +167,13 @@ def user_main(argv: list[str]) -> int:
         cmd = sub.add_parser(verb, help=what)
         cmd.add_argument("name")
         cmd.add_argument("--db", default=None)
-    units = sub.add_parser(
+    set_units = sub.add_parser(
         "set-units", help="set an officer's unit ids (call signs, e.g. 1A23); none clears them"
     )
-    units.add_argument("name")
-    units.add_argument("unit_ids", nargs="*")
-    units.add_argument("--display-name", default=None, help="name shown to analysts")
-    units.add_argument("--db", default=None)
+    set_units.add_argument("name")
+    set_units.add_argument("unit_ids", nargs="*")
+    set_units.add_argument("--display-name", default=None, help="name shown to analysts")
+    set_units.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     settings = _settings(db_url=args.db, dev_mode=True)
     from rtcc_console.core.models import Role
