@@ -33,7 +33,7 @@ from rtcc_console.store.schema import AuditEventRow
 from tests.server.conftest import events_of, make_settings
 from tests.server.portal_support import Portal, csrf_of, register, sign_up
 
-_ACCOUNT = re.compile(r'id="new-key-sia-account">([0-9A-F]+)<')
+_ACCOUNT = re.compile(r'id="new-key-sia-account" class="secret">([0-9A-F]+)<')
 _KEY = re.compile(r'id="new-key-sia-key" class="secret">([0-9A-F]+)<')
 _KEY_ID = re.compile(r'id="new-key-id">(sk-[0-9a-f]+)<')
 
