@@ -350,7 +350,7 @@ def officer_of(state: AppState, token: str | None) -> str | None:
     return principal.username
 
 
-def sign_out(state: AppState, *, token: str, addr: str | None) -> bool:
+def sign_out(state: AppState, *, token: str, addr: str | None, reason: str = "signed out") -> bool:
     """Revoke the officer's field session (audited); False when it was not one."""
     from rtcc_console.server.security import token_digest
 
@@ -359,8 +359,8 @@ def sign_out(state: AppState, *, token: str, addr: str | None) -> bool:
         if principal is None or principal.role is not Role.OFFICER:
             return False
         actor = Actor(principal.username, principal.role.value, addr)
-        end_session(session, jti=principal.jti, actor=actor, reason="signed out")
-        append_audit(session, actor=actor, action="field.sign_out")
+        end_session(session, jti=principal.jti, actor=actor, reason=reason)
+        append_audit(session, actor=actor, action="field.sign_out", reason=reason)
     if state.token_cache is not None:
         state.token_cache.invalidate(token_digest(token))
     return True

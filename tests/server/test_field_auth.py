@@ -157,7 +157,26 @@ def test_the_session_cookie_is_not_a_staff_token_and_ends_at_sign_out(
     thief = TestClient(app, follow_redirects=False, cookies={"rtcc_field_officer": token})
     assert thief.get(SHARES).headers["location"] == SIGN_IN
     assert thief.get(f"/field/s/{sid}/state").status_code == 403
-    assert [(u, o) for u, o, _ in audit(app, "field.sign_out")] == [("ofc.kim", "ok")]
+    assert audit(app, "field.sign_out") == [("ofc.kim", "ok", "signed out")]
+
+
+def test_a_new_sign_in_on_the_device_ends_the_previous_session(
+    client: TestClient, app: Any, analyst: dict[str, str], scene: dict[str, Any]
+) -> None:
+    sid = share(client, analyst, make_call(client, analyst, "DPD-8"), "ofc.kim")
+    phone = Device(app)
+    assert phone.sign_in("ofc.kim").status_code == 303
+    kim = phone.http.cookies.get("rtcc_field_officer")
+    # a sign-in form left open in another tab, used by the next officer on this phone
+    csrf = csrf_of(phone.http.get(SHARES).text)
+    again = phone.http.post(
+        SIGN_IN, data={"csrf_token": csrf, "username": "ofc.lee", "password": PASSWORD}
+    )
+    assert again.status_code == 303
+    assert phone.shares() == []  # ofc.lee has none
+    old = TestClient(app, follow_redirects=False, cookies={"rtcc_field_officer": str(kim)})
+    assert old.get(f"/field/s/{sid}/state").status_code == 403
+    assert ("ofc.kim", "ok", "replaced by a new sign-in") in audit(app, "field.sign_out")
 
 
 @pytest.fixture

@@ -149,6 +149,11 @@ def _text(form: FormData, name: str, limit: int) -> str:
 
 def _signed_in(request: Request, state: AppState, result: accounts.SignIn) -> Response:
     assert result.token is not None and result.expires_at is not None
+    previous = _session_token(request)
+    if previous and previous != result.token:  # a new sign-in on this device ends the old one
+        accounts.sign_out(
+            state, token=previous, addr=client_addr(request), reason="replaced by a new sign-in"
+        )
     ttl = max(1, int((result.expires_at - utcnow()).total_seconds()))
     response = RedirectResponse(SHARES_PATH, status_code=303, headers={"Cache-Control": "no-store"})
     response.set_cookie(
