@@ -179,7 +179,11 @@ class DemoDriver(QObject):
         wall = w.wall
         if hasattr(wall, "set_layout"):
             wall.set_layout("2x2")
-        self.opened = int(w.open_top_cameras())
+        opened = int(w.open_top_cameras())
+        # an emergency at the call's site may have put its cameras on the wall already
+        ranked = {o.camera.id for o in w.selection.options}
+        feeds = getattr(getattr(wall, "feeds", None), "feeds", {})
+        self.opened = max(opened, sum(1 for f in feeds.values() if f.camera.id in ranked))
         self._opened_at = time.monotonic()
         self._mark("call_chosen")
         self._send_request(chosen)

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from rtcc_console.core.models import GeoPoint, Role, SharingMode, Tier
+from rtcc_console.core.models import CameraKind, GeoPoint, Role, SharingMode, Tier
 
 log = logging.getLogger(__name__)
 
@@ -168,12 +169,16 @@ def live_hotspot(cameras: list[Any], *, k: int = 12, radius_m: float = 1000.0) -
         index, GeoPoint(lat, lon), k=k, radius_m=radius_m, role=Role.ANALYST, now=now
     )
     panic = [
-        o.camera.owner_id
+        o.camera
         for o in options
         if o.camera.sharing_mode is SharingMode.LIVE_IN_EMERGENCY
         and o.camera.tier is Tier.INTEGRATED
+        and o.camera.owner_id
     ]
-    return Hotspot(lat, lon, address or "Dallas, TX", panic[0] if panic else None)
+    # a business or school has a panic button (an alarm panel); anyone else's emergency is
+    # declared by a supervisor
+    panic.sort(key=lambda c: c.kind not in (CameraKind.BUSINESS, CameraKind.SCHOOL))
+    return Hotspot(lat, lon, address or "Dallas, TX", panic[0].owner_id if panic else None)
 
 
 class CadFeed(threading.Thread):
@@ -190,6 +195,7 @@ class CadFeed(threading.Thread):
         interval_s: tuple[float, float] = (5.0, 8.0),
         featured: Hotspot | None = None,
         supervisor: tuple[str, str] | None = None,
+        panic_panel: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(name="demo-cad-feed", daemon=True)
         from rtcc_console.sim.cad import generate_calls
@@ -205,6 +211,7 @@ class CadFeed(threading.Thread):
         )
         self.initial, self.interval_s = initial, interval_s
         self.featured, self.supervisor = featured, supervisor
+        self.panic_panel = panic_panel  # the featured site's alarm panel (True: pressed)
         self.base_url = base_url
         self.stats = FeedStats()
         self._halt = threading.Event()
@@ -305,7 +312,9 @@ class CadFeed(threading.Thread):
                 },
                 datetime.now(UTC),
             )
-            if spot.panic_owner_id and self.supervisor:
+            if spot.panic_owner_id and self.panic_panel is not None and self.panic_panel():
+                self.stats.emergencies += 1
+            elif spot.panic_owner_id and self.supervisor:
                 self.press_panic_button(spot.panic_owner_id)
         for record in self.records[self.initial :]:
             if self._halt.wait(self.rng.uniform(*self.interval_s)):
@@ -432,6 +441,7 @@ class DemoEnvironment:
         t3 = time.perf_counter()
         self.timings = {"simulator_s": t1 - t0, "seed_s": t2 - t1, "server_s": t3 - t2}
         if self.initial_calls >= 0:
+            panel = self._featured_panel()
             self.feed = CadFeed(
                 self.base_url,
                 CAD_USER,
@@ -441,8 +451,43 @@ class DemoEnvironment:
                 interval_s=self.call_interval_s,
                 featured=self.hotspot,
                 supervisor=(SUPERVISOR_USER, self._supervisor_password),
+                panic_panel=panel,
             )
             self.feed.start()
+
+    def _featured_panel(self) -> Callable[[], bool] | None:
+        """The featured robbery's business presses its alarm panel's hold-up button (the
+        structured ``emergency.panic`` path); None when no such site is near the call."""
+        owner = self.hotspot.panic_owner_id if self.hotspot else None
+        if owner is None:
+            return None
+        from rtcc_console.demo_portal import alarm_panel_key, press_alarm_panel
+
+        key_id, secret = alarm_panel_key(self.server, owner, "front counter alarm panel")
+        base, broker = self.base_url, self.server.state.broker
+
+        def press_when_watched() -> None:
+            # held until a console follows the event stream (30 s at most), so the console
+            # sees the structured emergency.panic event, not only the emergency in a snapshot
+            deadline = time.monotonic() + 30.0
+            while broker.subscriber_count == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            press_alarm_panel(
+                base,
+                key_id,
+                secret,
+                level=4,
+                location="Front counter",
+                description="Hold-up alarm: robbery in progress",
+            )
+
+        def press() -> bool:
+            threading.Thread(
+                target=press_when_watched, name="demo-alarm-panel", daemon=True
+            ).start()
+            return True
+
+        return press
 
     def stop(self) -> None:
         """Stop the feed, the server and the simulator; delete the temporary directory."""

@@ -1,6 +1,8 @@
 """The owner portal in ``rtcc demo``: a demo school with a portal account (e-mail and
 password printed by the demo) whose alarm panel presses the panic button now and then
 (signed ``POST /api/v1/panic``, as a real panel would); each emergency times out by itself.
+``alarm_panel_key`` and ``press_alarm_panel`` give any business or school site such a panel
+(the demo's featured robbery starts with one).
 """
 
 from __future__ import annotations
@@ -16,6 +18,56 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 DEMO_SCHOOL_EMAIL = "principal@school.demo"
+
+
+def alarm_panel_key(server: Any, owner_id: str, label: str = "demo alarm panel") -> tuple[str, str]:
+    """A new alarm-panel key for ``owner_id``'s site: (key id, secret), as the portal makes."""
+    from rtcc_console.server.portal.accounts import site_key_secret
+    from rtcc_console.store import portal as store
+
+    state = server.state
+    with state.db.write() as session:
+        key = store.create_site_key(session, owner_id=owner_id, label=label)
+    return key.id, site_key_secret(state, key_id=key.id, nonce=key.nonce)
+
+
+def press_alarm_panel(
+    base_url: str,
+    key_id: str,
+    secret: str,
+    *,
+    level: int,
+    location: str,
+    description: str,
+) -> bool:
+    """One signed alarm-panel panic (``POST /api/v1/panic``); True when the server accepted it."""
+    import requests
+
+    from rtcc_console.server.portal.panic import signature
+
+    body = json.dumps(
+        {"alarm_level": level, "location": location, "description": description}
+    ).encode()
+    stamp = str(int(time.time()))
+    try:
+        reply = requests.post(
+            f"{base_url}/api/v1/panic",
+            data=body,
+            timeout=10,
+            headers={
+                "Content-Type": "application/json",
+                "X-RTCC-Key": key_id,
+                "X-RTCC-Timestamp": stamp,
+                "X-RTCC-Signature": signature(secret, stamp, body),
+            },
+        )
+    except requests.RequestException as exc:
+        log.warning("demo alarm panel: panic not sent: %s", exc)
+        return False
+    if reply.status_code == 201:
+        return True
+    log.warning("demo alarm panel: panic refused: %s %s", reply.status_code, reply.text[:200])
+    return False
 
 
 @dataclass(eq=False)  # a thread: identity, not value equality
@@ -91,38 +143,16 @@ class DemoSchool(threading.Thread):
 
     def press(self, level: int = 3) -> bool:
         """One signed alarm-panel panic; True when the server accepted it."""
-        import requests
-
-        from rtcc_console.server.portal.panic import signature
-
-        body = json.dumps(
-            {
-                "alarm_level": level,
-                "location": "Main office",
-                "description": "Hold-up button pressed (demo)",
-            }
-        ).encode()
-        stamp = str(int(time.time()))
-        try:
-            reply = requests.post(
-                f"{self.server.base_url}/api/v1/panic",
-                data=body,
-                timeout=10,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-RTCC-Key": self.key_id,
-                    "X-RTCC-Timestamp": stamp,
-                    "X-RTCC-Signature": signature(self.secret, stamp, body),
-                },
-            )
-        except requests.RequestException as exc:
-            log.warning("demo school panic not sent: %s", exc)
-            return False
-        if reply.status_code == 201:
-            self.presses += 1
-            return True
-        log.warning("demo school panic refused: %s", reply.status_code)
-        return False
+        pressed = press_alarm_panel(
+            self.server.base_url,
+            self.key_id,
+            self.secret,
+            level=level,
+            location="Main office",
+            description="Hold-up button pressed (demo)",
+        )
+        self.presses += int(pressed)
+        return pressed
 
     def run(self) -> None:
         if self._halt.wait(self.first_after_s):
