@@ -89,6 +89,7 @@ class CallQueue(QWidget):
     open_top_wanted = Signal(str)
     footage_wanted = Signal(str)
     show_on_map_wanted = Signal(str)
+    field_wanted = Signal(str)  # "Send to field…" (issue 16, ui.field_share_dialog)
 
     def __init__(
         self,
@@ -309,6 +310,7 @@ class CallQueue(QWidget):
             chosen(self.open_top_wanted)
         )
         menu.addAction("Request footage…").triggered.connect(chosen(self.footage_wanted))
+        menu.addAction("Send to field…").triggered.connect(chosen(self.field_wanted))
         show = menu.addAction("Show on map")
         show.setEnabled(call.location is not None)
         show.triggered.connect(chosen(self.show_on_map_wanted))

@@ -397,6 +397,7 @@ def attach_send_to_field(window: Any, *, api: ApiClient) -> SendToField:
             break
     window.call_detail.add_section(wiring.panel)
     window.call_queue.call_selected.connect(wiring.panel.set_call)
+    window.call_queue.field_wanted.connect(lambda _call_id: wiring.open_dialog())
     window.live.request_event.connect(wiring.panel.on_event)
     window.live.call_received.connect(
         lambda call, _v: wiring.panel.refresh() if call.id == wiring.panel.call_id else None

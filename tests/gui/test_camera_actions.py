@@ -172,6 +172,7 @@ def test_call_menu(qtbot: Any) -> None:
         "Copy incident id",
         "Open top cameras on the wall",
         "Request footage…",
+        "Send to field…",
         "Show on map",
     }
     actions["Copy incident id"].trigger()

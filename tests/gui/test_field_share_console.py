@@ -30,6 +30,12 @@ pytestmark = pytest.mark.gui
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
+def _shot(widget: Any, name: str, tmp: Path) -> None:
+    """Offscreen grab; into docs/ when RTCC_DOCS_SCREENSHOTS=1 (how the docs pictures are made)."""
+    target = (DOCS if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1" else tmp) / name
+    assert widget.grab().save(str(target))
+
+
 class WallWithTiles(RecordingWall):
     """A recording wall on which some cameras are open."""
 
@@ -129,6 +135,17 @@ def test_preselection_prefers_the_wall_then_the_top_live_cameras(
     assert sorted(dialog.checked_cameras()) == sorted(wall.open_ids)
     assert "on the wall" in dialog.camera_note.text()
     dialog.close()
+    # the call's right-click menu offers it too, on the call under the pointer
+    queue = window.call_queue
+    row = queue.visible_call_ids().index(window.selection.call_id)
+    queue._context_menu(queue.table.visualRect(queue.proxy.index(row, 2)).center())
+    assert queue.last_menu is not None
+    entry = next(a for a in queue.last_menu.actions() if a.text() == "Send to field…")
+    with qtbot.waitSignal(window.send_to_field.dialog_opened, timeout=5_000) as opened:
+        entry.trigger()
+    assert opened.args[0].call.id == window.selection.call_id
+    queue.last_menu.close()
+    opened.args[0].close()
     # the pure rule, with nothing live: nothing to preselect
     choices, pre = camera_choices(
         [o for o in window.selection.options if o.action != "live"], lambda _c: True
@@ -155,8 +172,7 @@ def test_send_list_end_and_review(
     assert sorted(dialog.checked_officers()) == ["ofc.kim", "ofc.lee"]
     assert dialog.send_button.isEnabled() and dialog.send_button.text() == "Send"
     dialog.minutes.setValue(45)
-    if os.environ.get("RTCC_SCREENSHOTS", "1") != "0":
-        dialog.grab().save(str(DOCS / "console-send-to-field.png"))
+    _shot(dialog, "console-send-to-field.png", tmp_path)
     with qtbot.waitSignal(dialog.sent, timeout=15_000) as sent:
         dialog.send_button.click()
     results = sent.args[0]
@@ -192,8 +208,7 @@ def test_send_list_end_and_review(
     qtbot.waitUntil(lambda: panel.rows.get(kim.id, (None, 1))[1] is None, timeout=10_000)
     assert "ended by ana" in panel.text()
     qtbot.waitUntil(lambda: all(lb.isVisible() for lb, _b in panel.rows.values()), timeout=5_000)
-    if os.environ.get("RTCC_SCREENSHOTS", "1") != "0":
-        window.docks["details"].grab().save(str(DOCS / "console-call-detail-field.png"))
+    _shot(window.docks["details"], "console-call-detail-field.png", tmp_path)
 
     # a refusal is shown in the dialog in the server's words, nothing is made
     _admin(console_server, "PATCH", "/users/ofc.ray", {"disabled": True})
