@@ -215,3 +215,71 @@ def test_unanswered_camera_turns_stale_and_still_there_clears_it(env: Any) -> No
     assert f'id="stale-{cid}"' not in owner.get("/portal/cameras").text
     # signed out, no token: the sign-in page
     assert Portal(app).get(f"/portal/cameras/{cid}/confirm").status_code == 303
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_hostile_confirm_requests_get_a_clear_4xx_and_change_nothing(env: Any) -> None:
+    app, sink, _api = env
+    owner, cid = _owner(app, sink, "h@x.example")
+    version = _camera(app, cid).version
+    anon = Portal(app)
+    page = anon.get("/portal/sign-in")
+    csrf = csrf_of(page.text)
+    for path, status in (
+        (f"/portal/cameras/{cid}/confirm?token=%ED%A0%80", 410),  # a lone surrogate, encoded
+        (f"/portal/cameras/{cid}/confirm?token=" + "A" * 5000, 410),
+        (f"/portal/cameras/{cid}/confirm?token=<script>", 410),
+        ("/portal/cameras/" + "c" * 5000 + "/confirm", 303),  # signed out: sign in first
+    ):
+        assert anon.get(path).status_code == status, path
+    for token in ("A" * 5000, "%ED%A0%80", "..%2F..%2Fetc", "x" * 43):  # raw form bodies
+        r = anon.client.post(
+            f"/portal/cameras/{cid}/confirm",
+            content=f"csrf_token={csrf}&token={token}",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code in (303, 410), (token[:10], r.status_code)
+    assert owner.get("/portal/cameras/" + "c" * 5000 + "/confirm").status_code == 404
+    r = owner.submit("/portal/cameras", "/portal/cameras/cam-000000000000/confirm")
+    assert r.status_code == 404
+    assert _camera(app, cid).version == version and events_of(app, "camera.confirmed") == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_owner_without_a_portal_account_is_not_emailed_but_the_camera_goes_stale(
+    env: Any,
+) -> None:
+    from rtcc_console.core.models import CameraKind, Owner
+    from rtcc_console.server import camera_store
+    from rtcc_console.store import owners
+
+    app, sink, _api = env
+    state = app.state.rtcc
+    with state.db.write() as s:
+        owners.save_owner(
+            s,
+            owner=Owner(
+                id="own-paper", name="Paper form", kind=CameraKind.RESIDENTIAL, email="p@x.example"
+            ),
+        )
+        row = camera_store.create_camera(
+            s,
+            fields={
+                "name": "Porch",
+                "tier": "registered",
+                "kind": "residential",
+                "sharing_mode": "request_only",
+                "lat": 32.78,
+                "lon": -96.8,
+                "owner_id": "own-paper",
+            },
+        )
+    cid = row.id
+    asked_at = utcnow() + timedelta(days=400)
+    result = sweep_pass(state, now=asked_at)
+    assert cid in result.unreachable and cid not in result.asked
+    [entry] = [a for a in _audits(app, "registry.confirm_asked") if a.targets["camera"] == cid]
+    assert entry.outcome == "no_account"
+    assert sweep_pass(state, now=asked_at + timedelta(days=29)).stale == []
+    assert sweep_pass(state, now=asked_at + timedelta(days=31)).stale == [cid]
+    assert not [m for m in sink.messages if "p@x.example" in m.rcpt_tos]
