@@ -39,7 +39,7 @@ SIGN_IN_PATH = "/field/account/sign-in"
 SHARES_PATH = "/field/account/shares"
 WRONG = (
     "Wrong username or password, or the account is locked after repeated failures "
-    "(it unlocks by itself after a while; a supervisor can unlock it sooner)."
+    "(it unlocks by itself after a while; an administrator can unlock it sooner)."
 )
 CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
@@ -216,7 +216,7 @@ def _refusal(request: Request, result: accounts.SignIn, username: str) -> HTMLRe
             423,
             "Account locked",
             f"Too many wrong codes: the account is locked until "
-            f"{_local(_state(request), result.locked_until)}. A supervisor can unlock it sooner.",
+            f"{_local(_state(request), result.locked_until)}. An administrator can unlock it sooner.",
         )
     if result.outcome == "gone":
         return render(
