@@ -27,9 +27,11 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import av
 import requests
 
 from rtcc_console.sim.smtp_sink import SmtpSink
@@ -134,13 +136,38 @@ def make_demo_clips(folder: Path) -> list[Path]:
     return out
 
 
-def own_copy(clip: Path, dest: Path) -> Path:
-    """``clip`` with a ``free`` box of random bytes appended: a valid MP4 with its own hash."""
+def own_copy(clip: Path, dest: Path, recorded_at: datetime | None = None) -> Path:
+    """``clip`` as this owner's camera wrote it: stamped with the time it was recorded (MP4
+    ``creation_time``, copied without re-encoding) and a ``free`` box of random bytes appended,
+    a valid MP4 with its own hash."""
     from rtcc_console.sim.vault_media import pad_to
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(clip, dest)
+    if recorded_at is None:
+        shutil.copyfile(clip, dest)
+    else:
+        stamp = recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        with av.open(str(clip)) as src, av.open(str(dest), "w", format="mp4") as out:
+            out.metadata["creation_time"] = stamp
+            stream = out.add_stream_from_template(src.streams.video[0])
+            for packet in src.demux(src.streams.video[0]):
+                if packet.dts is None:
+                    continue
+                packet.stream = stream
+                out.mux(packet)
     return pad_to(dest, dest.stat().st_size + 16 + 48, fill=secrets.token_bytes(48))
+
+
+def recorded_time(item: dict[str, object], rng: random.Random) -> datetime | None:
+    """A moment inside the item's requested window (when the owner's camera saw it)."""
+    try:
+        start = datetime.fromisoformat(str(item["window_start"]))
+        end = datetime.fromisoformat(str(item["window_end"]))
+    except (KeyError, ValueError):
+        return None
+    if end <= start:
+        return None
+    return start + (end - start) * rng.uniform(0.3, 0.7)
 
 
 def links_in(text: str) -> list[tuple[str, str]]:
@@ -257,7 +284,7 @@ class OwnerResponder(threading.Thread):
         if isinstance(cameras, list) and cameras and isinstance(cameras[0], dict):
             camera = str(cameras[0].get("id") or "")
         item_id = str(item["item_id"])
-        mine = own_copy(clip, self.workdir / item_id / clip.name)
+        mine = own_copy(clip, self.workdir / item_id / clip.name, recorded_time(item, self.rng))
         sha256 = hashlib.sha256(mine.read_bytes()).hexdigest()
         metadata = {"request_token": token, "filename": mine.name}
         if camera:

@@ -120,6 +120,12 @@ def test_each_owner_answers_by_the_link_and_the_upload_is_in_the_vault(
     assert hashlib.sha256(sent).hexdigest() == upload.sha256
     item = _get(server, f"/evidence/{upload.evidence_id}")
     assert item["sha256"] == upload.sha256 and "26-000777" in item["case_numbers"]
+    # recorded inside the requested window (the owner's copy carries its creation time)
+    window = item["requested_window"]
+    recorded = datetime.fromisoformat(item["media"]["start_time"])
+    assert (
+        datetime.fromisoformat(window["start"]) <= recorded <= datetime.fromisoformat(window["end"])
+    )
     content = requests.get(
         f"{server.base}/api/v1/evidence/{upload.evidence_id}/content",
         headers={"Authorization": f"Bearer {server.token('ana')}"},
