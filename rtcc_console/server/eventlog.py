@@ -27,6 +27,8 @@ EVENT_TYPES = frozenset(
         "emergency.ended",
         "request.created",  # footage requests (docs/api/footage-requests.md)
         "request.updated",
+        "field_share.created",  # shares to officers (docs/api/field-shares.md)
+        "field_share.ended",
     }
 )
 
