@@ -1,8 +1,8 @@
 """camera confirmations: the yearly 'still there?' e-mail and stale cameras; stream_url clean-up
 
 * ``cameras.confirmed_at`` (backfilled with the camera's last update, else its creation),
-  ``cameras.confirm_asked_at`` and ``cameras.stale_since``, each indexed
-  (``store.confirmations``). The confirmation links are ``portal_links`` rows with purpose
+  ``cameras.confirm_asked_at`` and ``cameras.stale_since``, with two indexes that answer the
+  sweep's two questions (``store.confirmations``). The confirmation links are ``portal_links`` rows with purpose
   ``confirm`` (0105), so no table of their own.
 * A one-off clean-up: public ``stream_url``/``substream_url`` values written by the old
   redaction still carried passwords in the query or path. Each is replaced by
@@ -29,13 +29,19 @@ depends_on: str | Sequence[str] | None = None
 
 _TS = rtcc_console.store.types.UTCDateTime(timezone=True)
 _COLUMNS = ("confirmed_at", "confirm_asked_at", "stale_since")
+# the sweep's two questions (equality on NULL, then a range): see store.confirmations
+_INDEXES = {
+    "ix_cameras_confirm_due": ["confirm_asked_at", "confirmed_at"],
+    "ix_cameras_confirm_stale": ["stale_since", "confirm_asked_at"],
+}
 _BATCH = 1000
 
 
 def upgrade() -> None:
     for name in _COLUMNS:
         op.add_column("cameras", sa.Column(name, _TS, nullable=True))
-        op.create_index(op.f(f"ix_cameras_{name}"), "cameras", [name], unique=False)
+    for index, columns in _INDEXES.items():
+        op.create_index(index, "cameras", columns, unique=False)
     op.execute("UPDATE cameras SET confirmed_at = COALESCE(updated_at, created_at)")
     clean_stream_urls(op.get_bind())
 
@@ -106,6 +112,7 @@ def clean_stream_urls(bind: sa.engine.Connection) -> int:
 
 
 def downgrade() -> None:
+    for index in _INDEXES:
+        op.drop_index(index, table_name="cameras")
     for name in reversed(_COLUMNS):
-        op.drop_index(op.f(f"ix_cameras_{name}"), table_name="cameras")
         op.drop_column("cameras", name)

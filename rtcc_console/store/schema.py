@@ -105,12 +105,15 @@ class CameraRow(Base):
     # 0108 (issue 12): the yearly "still there?" question (store.confirmations). NULL
     # ``confirmed_at`` = not tracked (never asked); ``confirm_asked_at`` = this cycle's
     # question went out; ``stale_since`` = not confirmed within the grace time.
-    confirmed_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
-    confirm_asked_at: Mapped[datetime | None] = mapped_column(index=True)
-    stale_since: Mapped[datetime | None] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    confirm_asked_at: Mapped[datetime | None]
+    stale_since: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_cameras_lat_lon", "lat", "lon"),
+        # the sweep's two questions: not asked yet + confirmed before X; not stale + asked before X
+        Index("ix_cameras_confirm_due", "confirm_asked_at", "confirmed_at"),
+        Index("ix_cameras_confirm_stale", "stale_since", "confirm_asked_at"),
         Index("ix_cameras_tier_kind", "tier", "kind"),
     )
 
