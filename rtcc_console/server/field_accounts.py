@@ -77,6 +77,7 @@ class SignIn:
     retry_after_s: int | None = None
     locked_until: datetime | None = None
     detail: str = ""
+    recovery_codes: tuple[str, ...] = ()  # ok after an enrolment: shown once
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +275,7 @@ def code_step(state: AppState, *, mfa_token: str, code: str, addr: str | None) -
     recovery = step is None and not enrolling and mfa.looks_like_recovery_code(code)
     failure: str | None
     lock_until: datetime | None = None
+    codes: tuple[str, ...] = ()
     with state.db.write() as session:
         if step is not None:
             ok = store_mfa.accept_step(session, username=user.username, step=step)
@@ -314,12 +316,19 @@ def code_step(state: AppState, *, mfa_token: str, code: str, addr: str | None) -
             how = "totp"
             if enrolling:
                 store_mfa.enable_mfa(session, username=user.username, now=now)
+                codes = tuple(mfa.new_recovery_codes())
+                store_mfa.replace_recovery_codes(
+                    session,
+                    username=user.username,
+                    code_hashes=[mfa.recovery_hash(server_secret, c) for c in codes],
+                    now=now,
+                )
                 append_audit(
                     session,
                     actor=actor,
                     action="auth.mfa_enrol",
                     outcome="ok",
-                    reason="enrolled on the field page",
+                    reason=f"enrolled on the field page; {len(codes)} recovery codes issued",
                 )
                 how = "totp (enrolled)"
             elif recovery:
@@ -336,7 +345,7 @@ def code_step(state: AppState, *, mfa_token: str, code: str, addr: str | None) -
         if lock_until is not None:
             return SignIn("locked", user.username, locked_until=lock_until)
         return SignIn("refused", user.username, mfa_token=mfa_token, detail=failure)
-    return SignIn("ok", user.username, token=token, expires_at=expires)
+    return SignIn("ok", user.username, token=token, expires_at=expires, recovery_codes=codes)
 
 
 def officer_of(state: AppState, token: str | None) -> str | None:

@@ -1,11 +1,11 @@
 """An officer signs in to the field page with their account in a real browser (issue 16):
 Debian's Chromium at phone size against a real server (uvicorn on loopback) and the camera
 simulator. The agency requires a second factor of officers: the officer enrols on the page
-(the key read from the page, the code computed with pyotp), sees their open shares newest
-first, opens one, the camera plays (the <video>'s currentTime advances, a canvas sample is
-not blank), then signs out and the share page refuses the device.
-Screenshots: docs/field-sign-in.png, docs/field-sign-in-code.png, docs/field-my-shares.png
-(with RTCC_DOCS_SCREENSHOTS=1).
+(the key read from the page, the code computed with pyotp; recovery codes shown once),
+sees their open shares newest first, opens one, the camera plays (the <video>'s currentTime
+advances, a canvas sample is not blank), then signs out and the share page refuses the
+device. Screenshots: docs/field-sign-in.png, docs/field-sign-in-code.png,
+docs/field-sign-in-recovery.png, docs/field-my-shares.png (with RTCC_DOCS_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -179,6 +179,13 @@ def test_officer_signs_in_with_password_and_code_on_a_phone_and_watches_a_share(
     phone.save_screenshot(str(DOCS / "field-sign-in-code.png"))
     phone.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
     phone.find_element(By.ID, "send-code").click()
+    # signed in: the recovery codes, shown once, then on to the list
+    codes = wait(
+        lambda: phone.find_elements(By.CSS_SELECTOR, "#recovery-codes li"), what="recovery codes"
+    )
+    assert len(codes) == 10
+    phone.save_screenshot(str(DOCS / "field-sign-in-recovery.png"))
+    phone.find_element(By.ID, "continue").click()
 
     # the list: newest first, each opening its share
     wait(lambda: phone.current_url.endswith("/field/account/shares"), what="the share list")

@@ -301,11 +301,25 @@ def _enrol_on_the_page(app: Any) -> None:
     assert secret and 'src="data:image/svg+xml;base64,' in step.text
     assert "otpauth://totp/" in step.text
     done = phone.code(step, pyotp.TOTP(secret.group(1)).now())
-    assert done.status_code == 303 and "rtcc_field_officer" in phone.http.cookies
-    # from now on the code is asked, with the enrolled secret
-    later = Device(app).sign_in("ofc.kim")
-    assert later.status_code == 200 and "Enter your code" in later.text
-    assert ("ofc.kim", "ok", "enrolled on the field page") in audit(app, "auth.mfa_enrol")
+    assert done.status_code == 200 and "rtcc_field_officer" in phone.http.cookies
+    codes = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", done.text)
+    assert len(set(codes)) == 10, done.text  # the recovery codes, shown this once
+    assert done.headers["cache-control"] == "no-store"
+    assert phone.shares() == []  # signed in; nothing shared yet
+    # from now on the code is asked; a recovery code works once instead of the app's code
+    later = Device(app)
+    page = later.sign_in("ofc.kim")
+    assert page.status_code == 200 and "Enter your code" in page.text
+    assert later.code(page, codes[3]).status_code == 303
+    replay = Device(app)
+    again = replay.code(replay.sign_in("ofc.kim"), codes[3])
+    assert again.status_code == 401 and "unknown or already used recovery code" in again.text
+    assert (
+        "ofc.kim",
+        "ok",
+        "enrolled on the field page; 10 recovery codes issued",
+    ) in audit(app, "auth.mfa_enrol")
+    assert ("ofc.kim", "ok", "second factor: recovery code") in audit(app, "field.sign_in")
 
 
 def test_csrf_missing_or_foreign_is_refused(client: TestClient, app: Any, scene: Any) -> None:

@@ -155,7 +155,13 @@ def _signed_in(request: Request, state: AppState, result: accounts.SignIn) -> Re
             state, token=previous, addr=client_addr(request), reason="replaced by a new sign-in"
         )
     ttl = max(1, int((result.expires_at - utcnow()).total_seconds()))
-    response = RedirectResponse(SHARES_PATH, status_code=303, headers={"Cache-Control": "no-store"})
+    response: Response
+    if result.recovery_codes:  # just enrolled: the recovery codes, once, then the list
+        response = render(request, "recovery.html", codes=result.recovery_codes)
+    else:
+        response = RedirectResponse(
+            SHARES_PATH, status_code=303, headers={"Cache-Control": "no-store"}
+        )
     response.set_cookie(
         accounts.OFFICER_COOKIE,
         result.token,
