@@ -83,6 +83,9 @@ class ClipShelf:
             log.warning("demo clips not made: %s", exc)
         finally:
             self.seconds = time.perf_counter() - t0
+            log.info(
+                "owners' clips ready in %.1f s: %s", self.seconds, [p.name for p in self.clips]
+            )
             self.ready.set()
 
 
