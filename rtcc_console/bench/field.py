@@ -221,14 +221,18 @@ def _decode_reference(url: str, seconds: float, out: dict[str, float]) -> None:
 
 
 class _Viewer(threading.Thread):
-    """A lightweight officer: polls the playlist and fetches each new segment, as hls.js
-    does for a live stream (reload after the last segment's duration when it changed,
-    after half of it when it did not)."""
+    """A lightweight officer fetching what hls.js fetches for a live stream. Low-latency
+    (the page's default): blocking playlist reloads (``_HLS_msn``/``_HLS_part`` for the
+    next part) and each new part. Otherwise: each new segment, reloading after the last
+    segment's duration when the playlist changed, after half of it when it did not."""
 
-    def __init__(self, playlist_url: str, cookie: str, stop: threading.Event) -> None:
+    def __init__(
+        self, playlist_url: str, cookie: str, stop: threading.Event, *, low_latency: bool
+    ) -> None:
         super().__init__(daemon=True, name="bench-viewer")
         self.url, self.cookie, self.stop_event = playlist_url, cookie, stop
-        self.segments = 0
+        self.low_latency = low_latency
+        self.fetched = 0  # segments or parts
         self.errors = 0
         self.durations: list[float] = []
 
@@ -237,16 +241,23 @@ class _Viewer(threading.Thread):
 
         seen: set[str] = set()
         base = self.url.rsplit("/", 1)[0]
-        with httpx.Client(headers={"Cookie": self.cookie}, timeout=10) as http:
+        query = ""
+        with httpx.Client(headers={"Cookie": self.cookie}, timeout=15) as http:
             while not self.stop_event.is_set():
-                r = http.get(self.url)
+                r = http.get(self.url + query)
                 if r.status_code != 200:
                     self.errors += 1
+                    query = ""
                     self.stop_event.wait(1.0)
                     continue
                 lines = r.text.splitlines()
-                uris = [ln for ln in lines if ln and not ln.startswith("#")]
-                durs = [float(ln[8:].rstrip(",")) for ln in lines if ln.startswith("#EXTINF:")]
+                self.durations = [
+                    float(ln[8:].rstrip(",")) for ln in lines if ln.startswith("#EXTINF:")
+                ]
+                if self.low_latency:
+                    uris = [ln.split('URI="')[1].split('"')[0] for ln in lines if "PART:" in ln]
+                else:
+                    uris = [ln for ln in lines if ln and not ln.startswith("#")]
                 new = [u for u in uris if u not in seen]
                 if not seen:
                     new = new[-1:]  # start at the live edge
@@ -254,12 +265,37 @@ class _Viewer(threading.Thread):
                 for uri in new:
                     seen.add(uri)
                     if http.get(f"{base}/{uri}").status_code == 200:
-                        self.segments += 1
+                        self.fetched += 1
                     else:
                         self.errors += 1
-                self.durations = durs
-                last = durs[-1] if durs else 1.0
+                if self.low_latency and uris:
+                    msn, index = uris[-1][len("part-") : -len(".ts")].split(".")
+                    query = f"?_HLS_msn={msn}&_HLS_part={int(index) + 1}"
+                    continue  # the server holds the next reload until that part exists
+                last = self.durations[-1] if self.durations else 1.0
                 self.stop_event.wait(last if new else last / 2)
+
+
+def _first_frame(driver: Any) -> float:
+    """Hook the page; the epoch milliseconds at which its first frame was presented."""
+    driver.execute_script(HOOK)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        first = driver.execute_script("return window.__rtccBench.first;")
+        if first is not None:
+            return float(first)
+        time.sleep(0.05)
+    raise RuntimeError("no frame in the browser within 30 s")
+
+
+def _delays(driver: Any, server: _Server, seconds: float) -> tuple[list[float], float]:
+    """After playback settled: each presented frame's delay over ``seconds``, and the
+    server's CPU meanwhile."""
+    time.sleep(min(2.0, seconds))
+    driver.execute_script("window.__rtccBench.samples = [];")
+    pct = _window_cpu(server, seconds)
+    samples = driver.execute_script("return window.__rtccBench.samples;") or []
+    return [float(s[1]) / 1000.0 for s in samples], pct
 
 
 def _summary_s(values: list[float]) -> dict[str, float | int]:
@@ -366,27 +402,21 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
                 made.raise_for_status()
                 links = {m["officer"]: m["link"] for m in made.json()}
                 driver.get(links["ofc.bench"])
-                driver.execute_script(HOOK)
-                deadline = time.monotonic() + 30
-                first: float | None = None
-                while first is None and time.monotonic() < deadline:
-                    first = driver.execute_script("return window.__rtccBench.first;")
-                    time.sleep(0.05)
-                if first is None:
-                    raise RuntimeError("no frame in the browser within 30 s")
+                first = _first_frame(driver)
                 first_frame_s = first / 1000.0 - t0
-                time.sleep(min(2.0, seconds))  # let playback settle
-                driver.execute_script("window.__rtccBench.samples = [];")
-                browser_pct = _window_cpu(server, seconds)
-                samples = driver.execute_script("return window.__rtccBench.samples;") or []
-                delays = [float(s[1]) / 1000.0 for s in samples]
+                page_url = driver.current_url.split("?")[0]
+                delays_ll, browser_pct = _delays(driver, server, seconds)
+                # the same share, whole segments only (hls.js without lowLatencyMode)
+                driver.get(page_url + "?ll=0")
+                _first_frame(driver)
+                delays_seg, _ = _delays(driver, server, seconds)
 
             # the other officer's device: lightweight viewers with its session
             opened = httpx.get(links["ofc.crowd"], follow_redirects=False, timeout=10)
             page = server.base + opened.headers["location"]
             cookie = f"rtcc_field={opened.cookies['rtcc_field']}"
             playlist = f"{page}/cameras/cam-1/index.m3u8"
-            crowd = [_Viewer(playlist, cookie, stop) for _ in range(viewers)]
+            crowd = [_Viewer(playlist, cookie, stop, low_latency=True) for _ in range(viewers)]
             crowd[0].start()
             time.sleep(min(2.0, seconds))
             one_pct = _window_cpu(server, seconds)
@@ -407,7 +437,7 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
     segment_s = float(np.mean(durs)) if durs else 0.0
     per_camera = one_pct - idle_pct
     per_extra = (many_pct - one_pct) / (viewers - 1) if many_pct is not None else None
-    delay = _summary_s(delays)
+    delay = _summary_s(delays_ll)
     return {
         "bench": "field",
         "viewers": viewers,
@@ -417,6 +447,7 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
         "first_frame_s": round(first_frame_s, 3),
         "first_frame_method": "POST field-shares sent -> first requestVideoFrameCallback",
         "delay": delay,
+        "delay_without_parts": _summary_s(delays_seg),
         "delay_method": (
             "in Chromium: presentation time of each frame minus its capture stamp "
             "(camera SEI -> EXT-X-PROGRAM-DATE-TIME -> hls.js fragment, by media time)"
@@ -434,7 +465,7 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
             ),
         },
         "extra_viewers": {
-            "segments_fetched": sum(v.segments for v in crowd),
+            "parts_fetched": sum(v.fetched for v in crowd),
             "errors": sum(v.errors for v in crowd),
         },
         "targets": {

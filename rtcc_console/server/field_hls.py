@@ -148,8 +148,22 @@ class Repackager:
             return True
         for seg in self._segments:
             if seg.seq == msn:
-                return seg.complete if part is None else (seg.complete or len(seg.parts) > part)
-        return bool(self._segments) and self._segments[-1].seq > msn
+                if part is None:
+                    return seg.complete
+                if len(seg.parts) > part:
+                    return True
+                # past the last part of a finished segment: part 0 of the next one (8216bis)
+                return seg.complete and self._has_part(msn + 1, 0)
+        return self._has_part(msn, 0)
+
+    def _has_part(self, seq: int, index: int) -> bool:
+        """Whether segment ``seq`` has part ``index`` (or is older than the newest one)."""
+        newest = self._segments[-1] if self._segments else None
+        if newest is None or newest.seq < seq:
+            return False
+        if newest.seq > seq:
+            return True
+        return len(newest.parts) > index
 
     def playlist(
         self, *, wait_s: float = 6.0, msn: int | None = None, part: int | None = None
@@ -192,6 +206,12 @@ class Repackager:
                 lines += [f"#EXTINF:{seg.duration_s:.3f},", f"seg-{seg.seq}.ts"]
         return "\n".join(lines) + "\n"
 
+    def too_far(self, msn: int) -> bool:
+        """A blocking reload for a segment more than two past the newest (8216bis: 400)."""
+        with self._lock:
+            newest = self._segments[-1].seq if self._segments else 0
+        return msn > newest + 2
+
     def segment(self, seq: int) -> bytes | None:
         self.touch()
         with self._lock:
@@ -229,12 +249,17 @@ class Repackager:
             seg: Segment | None = None
             writer: _PartWriter | None = None
             seq = 0
+            last_t: float | None = None
+            frame_s = 0.0  # one frame's duration, from the last two timestamps
             for packet in src.demux(vstream):
                 if self._stop.is_set() or self._idle():
                     break
                 if packet.dts is None or packet.pts is None or packet.time_base is None:
                     continue
                 t = float(packet.pts * packet.time_base)
+                if last_t is not None and 0 < t - last_t < 1.0:
+                    frame_s = t - last_t
+                last_t = t
                 key = bool(packet.is_keyframe)
                 new_segment = key and (seg is None or t - seg.start_t >= self.segment_s)
                 if new_segment:
@@ -250,8 +275,8 @@ class Repackager:
                     seg is not None
                     and writer is not None
                     and self.part_s
-                    and t - writer.start_t >= self.part_s
-                ):
+                    and t + frame_s - writer.start_t > self.part_s + 1e-6
+                ):  # a part never outlasts PART-TARGET (8216bis): cut before this frame would
                     self._close_part(seg, writer, t)
                     writer = _PartWriter(vstream, t, key)
                 if writer is None:

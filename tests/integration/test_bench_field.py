@@ -42,7 +42,7 @@ def test_bench_field_prints_first_frame_delay_cpu_and_targets() -> None:
     for key in ("server_idle", "server_with_the_browser", "server_one_viewer"):
         assert 0 <= cpu[key] < 200, key
     assert cpu["server_all_viewers"] is not None and cpu["per_extra_viewer"] is not None
-    assert out["extra_viewers"]["segments_fetched"] >= 1 and out["extra_viewers"]["errors"] == 0
+    assert out["extra_viewers"]["parts_fetched"] >= 1 and out["extra_viewers"]["errors"] == 0
     targets = out["targets"]
     assert set(targets) == {"first_frame_s", "delay_p95_s", "cpu_per_extra_viewer_pct"}
     for t in targets.values():

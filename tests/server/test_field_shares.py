@@ -298,7 +298,7 @@ def test_hls_is_repackaged_per_camera_and_checked_on_every_request(
     assert pl.status_code == 200, pl.text
     assert pl.headers["content-type"].startswith("application/vnd.apple.mpegurl")
     assert "S3cret" not in pl.text and "#EXTINF" in pl.text
-    seg = pl.text.strip().splitlines()[-1]
+    seg = [ln for ln in pl.text.splitlines() if ln.startswith("seg-")][-1]
     data = device.get(f"{page}/cameras/cam-v/{seg}")
     assert data.status_code == 200 and data.content[:1] == b"G"
     import io

@@ -7,6 +7,8 @@
   var map = null, layer = null, cards = {}, ended = false;
   // The players by camera id, for measurement (rtcc bench field reads each frame's age).
   var players = window.rtccField = { players: {} };
+  // Low-latency HLS parts by default; "?ll=0" plays whole segments (rtcc bench field compares).
+  var lowLatency = !/[?&]ll=0(&|$)/.test(location.search);
 
   function text(id, value) { document.getElementById(id).textContent = value; }
   function age(iso) {
@@ -29,7 +31,11 @@
     }
     var url = base + "/cameras/" + encodeURIComponent(id) + "/index.m3u8";
     if (window.Hls && window.Hls.isSupported()) {
-      var hls = new window.Hls({ liveSyncDurationCount: 2, lowLatencyMode: true });
+      // Low latency: hls.js keeps the playlist's PART-HOLD-BACK behind the live edge (a
+      // liveSyncDuration* setting would override it) and plays up to 1.25x to keep there.
+      var hls = new window.Hls(lowLatency
+        ? { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.25 }
+        : { lowLatencyMode: false, liveSyncDurationCount: 2 });
       hls.loadSource(url);
       hls.attachMedia(v);
       card.hls = hls;

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -338,12 +338,15 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
 # MJPEG pictures passed through (server/field_mjpeg.py) ------------------------------------------
 
 HLS_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
+HLS_PART_S = 0.5  # low-latency HLS parts (EXT-X-PART); players without LL-HLS ignore them
+Msn = Annotated[int | None, Query(alias="_HLS_msn", ge=0, le=2**31)]
+PartIndex = Annotated[int | None, Query(alias="_HLS_part", ge=0, le=10_000)]
 
 
 def _hub(state: Any) -> HlsHub:
     hub = state.extras.get("field_hls")
     if not isinstance(hub, HlsHub):
-        hub = state.extras["field_hls"] = HlsHub(segment_s=1.0, idle_s=10.0)
+        hub = state.extras["field_hls"] = HlsHub(segment_s=1.0, part_s=HLS_PART_S, idle_s=10.0)
     return hub
 
 
@@ -435,9 +438,22 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 @page_router.get("/s/{share_id}/cameras/{camera_id}/index.m3u8")
-def field_playlist(share_id: str, camera_id: str, request: Request, state: StateDep) -> Response:
+def field_playlist(
+    share_id: str,
+    camera_id: str,
+    request: Request,
+    state: StateDep,
+    msn: Msn = None,
+    part: PartIndex = None,
+) -> Response:
+    """The live playlist; ``_HLS_msn``/``_HLS_part`` (blocking reload, RFC 8216bis) hold the
+    answer until that segment or part exists (at most three part targets past it)."""
+    if part is not None and msn is None:
+        raise HTTPException(400, "_HLS_part needs _HLS_msn")
     rep = _camera_feed(request, state, share_id, camera_id, "index.m3u8", start=True)
-    text = rep.playlist()
+    if msn is not None and rep.too_far(msn):
+        raise HTTPException(400, "_HLS_msn is more than two segments ahead")
+    text = rep.playlist(msn=msn, part=part) if msn is not None else rep.playlist()
     if text is None:
         raise HTTPException(503, "the camera sends nothing yet", headers={"Retry-After": "1"})
     return Response(text, media_type=HLS_TYPES["m3u8"], headers=_NO_STORE)
@@ -451,6 +467,17 @@ def field_segment(
     data = rep.segment(seq)
     if data is None:
         raise HTTPException(404, "segment gone or not yet made")
+    return Response(data, media_type=HLS_TYPES["ts"], headers=_NO_STORE)
+
+
+@page_router.get("/s/{share_id}/cameras/{camera_id}/part-{seq:int}.{index:int}.ts")
+def field_part(
+    share_id: str, camera_id: str, seq: int, index: int, request: Request, state: StateDep
+) -> Response:
+    rep = _camera_feed(request, state, share_id, camera_id, "part", start=False)
+    data = rep.part(seq, index)
+    if data is None:
+        raise HTTPException(404, "part gone or not yet made")
     return Response(data, media_type=HLS_TYPES["ts"], headers=_NO_STORE)
 
 
