@@ -71,8 +71,11 @@ class ClipShelf:
         return self
 
     def wait(self, timeout: float) -> list[Path]:
-        self.ready.wait(timeout)
-        return list(self.clips)
+        """The clips; colour bars (made at once) when the real ones are not there in time
+        (photographs being fetched, or not to be had): the story goes on without vehicles."""
+        if self.ready.wait(timeout) and self.clips:
+            return list(self.clips)
+        return colour_bar_clips(self.folder)
 
     def _make(self) -> None:
         t0 = time.perf_counter()
@@ -101,12 +104,7 @@ def make_demo_clips(folder: Path) -> list[Path]:
         photos = photos_dir()
     except PhotosUnavailable as exc:
         log.warning("no real photographs for the demo clips (%s): colour bars instead", exc)
-        from rtcc_console.sim.vault_media import make_mp4
-
-        return [
-            p if p.exists() else make_mp4(p, seconds=3.0, size=CLIP_SIZE, seed=i)
-            for i, p in enumerate(folder / f"bars-{i}.mp4" for i in range(2))
-        ]
+        return colour_bar_clips(folder)
     from rtcc_console.sim.vehicle_clips import Segment, Sprite, read_photo, write_clip
 
     dog, horses, giraffe = (
@@ -137,6 +135,17 @@ def make_demo_clips(folder: Path) -> list[Path]:
             write_clip(path, segments, size=CLIP_SIZE, fps=CLIP_FPS, bit_rate=600_000)
         out.append(path)
     return out
+
+
+def colour_bar_clips(folder: Path) -> list[Path]:
+    """Two short clips of moving colour bars (no vehicles), made in a fraction of a second."""
+    from rtcc_console.sim.vault_media import make_mp4
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        p if p.exists() else make_mp4(p, seconds=3.0, size=CLIP_SIZE, seed=i)
+        for i, p in enumerate(folder / f"bars-{i}.mp4" for i in range(2))
+    ]
 
 
 def own_copy(clip: Path, dest: Path, recorded_at: datetime | None = None) -> Path:
@@ -191,12 +200,14 @@ class OwnerResponder(threading.Thread):
         pause_s: tuple[float, float] = (2.0, 4.0),
         seed: int = 1,
         timeout_s: float = 15.0,
+        clip_wait_s: float = 30.0,
     ) -> None:
         super().__init__(name="demo-owners", daemon=True)
         if not plan:
             raise ValueError("plan: at least one answer kind")
         self.sink, self.clips, self.workdir = sink, clips, workdir
         self.plan, self.pause_s, self.timeout_s = tuple(plan), pause_s, timeout_s
+        self.clip_wait_s = clip_wait_s  # then colour bars: the story must not stall
         self.rng = random.Random(seed)
         self.answers: list[OwnerAnswer] = []
         self.failures: list[str] = []
@@ -277,9 +288,7 @@ class OwnerResponder(threading.Thread):
     def _upload(self, origin: str, token: str, item: dict[str, object]) -> OwnerAnswer:
         from tusclient import client as tus_client
 
-        clips = self.clips.wait(timeout=120.0)
-        if not clips:
-            raise OSError(f"no clip to upload ({self.clips.error or 'still being made'})")
+        clips = self.clips.wait(timeout=self.clip_wait_s)
         uploads = sum(1 for a in self.answers if a.kind == "upload")
         clip = clips[uploads % len(clips)]
         cameras = item.get("cameras")

@@ -64,6 +64,25 @@ def _get(server: ConsoleServer, path: str) -> Any:
     return r.json()
 
 
+def _send_request(server: ConsoleServer, key: str = "owner-responder-test") -> str:
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    r = requests.post(
+        f"{server.base}/api/v1/footage-requests",
+        headers={"Authorization": f"Bearer {server.token('ana')}"},
+        json={
+            "client_key": key,
+            "case_number": "26-000777",
+            "area": {"kind": "circle", "center": {"lat": SPOT[0], "lon": SPOT[1]}, "radius_m": 120},
+            "window_start": (end - timedelta(hours=1)).isoformat(),
+            "window_end": end.isoformat(),
+            "message": "Please share footage",
+        },
+        timeout=15,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 def test_each_owner_answers_by_the_link_and_the_upload_is_in_the_vault(
     server: ConsoleServer, sink: SmtpSink, tmp_path: Path
 ) -> None:
@@ -77,26 +96,7 @@ def test_each_owner_answers_by_the_link_and_the_upload_is_in_the_vault(
     )
     owners.start()
     try:
-        end = datetime.now(UTC) - timedelta(minutes=5)
-        r = requests.post(
-            f"{server.base}/api/v1/footage-requests",
-            headers={"Authorization": f"Bearer {server.token('ana')}"},
-            json={
-                "client_key": "owner-responder-test",
-                "case_number": "26-000777",
-                "area": {
-                    "kind": "circle",
-                    "center": {"lat": SPOT[0], "lon": SPOT[1]},
-                    "radius_m": 120,
-                },
-                "window_start": (end - timedelta(hours=1)).isoformat(),
-                "window_end": end.isoformat(),
-                "message": "Please share footage",
-            },
-            timeout=15,
-        )
-        assert r.status_code == 201, r.text
-        request_id = r.json()["id"]
+        request_id = _send_request(server)
         assert owners.wait_for(3, timeout=120), (owners.answers, owners.failures)
     finally:
         owners.stop()
@@ -191,3 +191,24 @@ def test_a_forged_link_is_refused_and_the_owner_goes_on(
     assert owners.answers == []
     assert len(owners.failures) == 1 and "404" in owners.failures[0]
     assert links_in(text_of(msg)) == [(server.base, forged)]
+
+
+def test_without_the_real_clips_in_time_owners_upload_colour_bars(
+    server: ConsoleServer, sink: SmtpSink, tmp_path: Path
+) -> None:
+    shelf = ClipShelf(tmp_path / "clips")  # never started: the photographs never come
+    owners = OwnerResponder(
+        sink, shelf, tmp_path / "owners", plan=("upload",), pause_s=(0.0, 0.1), clip_wait_s=0.2
+    )
+    owners.start()
+    try:
+        _send_request(server)
+        assert owners.wait_for(3, timeout=60), owners.failures
+    finally:
+        owners.stop()
+        owners.join(timeout=15)
+    assert [a.kind for a in owners.answers] == ["upload"] * 3 and owners.failures == []
+    assert all(a.filename and a.filename.startswith("bars-") for a in owners.answers)
+    assert len({a.sha256 for a in owners.answers}) == 3  # each owner's own bytes
+    for answer in owners.answers:
+        assert _get(server, f"/evidence/{answer.evidence_id}")["sha256"] == answer.sha256
