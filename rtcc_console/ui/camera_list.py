@@ -349,6 +349,13 @@ class CameraList(QWidget):
             f"Score {opt.score:.2f} (nearer, facing the scene and live-capable rank higher).\n\n"
             f"You may: {opt.action_text} — {opt.why}"
         )
+        stale = stale_text(opt)
+        if stale:
+            text += (
+                f"\n\n{stale}: its owner did not answer the yearly “still there?” question, so "
+                "the camera may be gone. It stays listed; a confirmed camera at the same "
+                "distance ranks first."
+            )
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Why this rank",

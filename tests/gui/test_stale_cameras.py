@@ -4,9 +4,11 @@ dashed icon, a greyed italic name and the same words; they stay listed and on th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,6 +101,16 @@ def test_the_camera_list_marks_a_stale_camera(qtbot: Any) -> None:
         for r in (0, 1)
     ]
     assert icons[0] != icons[1]  # a dashed ring, not the registered camera's solid one
+    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1":
+        widget.resize(820, 150)
+        widget.show()
+        qtbot.waitExposed(widget)
+        assert widget.grab().save(
+            str(Path(__file__).parents[2] / "docs" / "console-list-stale.png")
+        )
+    widget.explain(1)
+    assert widget.why_box is not None and "yearly “still there?”" in widget.why_box.text()
+    widget.why_box.close()
 
 
 def test_map_and_list_use_the_same_stale_colour() -> None:
@@ -112,9 +124,6 @@ def test_map_and_list_use_the_same_stale_colour() -> None:
 def test_stale_cameras_around_a_call_screenshot(qtbot: Any, view: Any, tmp_path: Any) -> None:
     """The selected call's ranked cameras with two stale ones, the tooltip of one open:
     ``docs/console-map-stale.png`` with RTCC_DOCS_SCREENSHOTS=1 (else a temporary file)."""
-    import os
-    from pathlib import Path
-
     from tests.gui.map_support import call
 
     lat0, lon0 = 32.7800, -96.8000
