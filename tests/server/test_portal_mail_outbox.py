@@ -46,8 +46,11 @@ def _smtp(sink: SmtpSink) -> dict[str, Any]:
 
 @pytest.fixture
 def app(db_url: str, sink: SmtpSink) -> Iterator[Any]:
-    """A server whose mailer sends to the sink."""
-    app = create_app(make_settings(db_url, login_ip_max_failures=100, **_smtp(sink)))
+    """A server whose mailer sends to the sink. It polls the outbox only every 5 minutes:
+    a mail that arrives in seconds was sent because the commit woke the mailer."""
+    app = create_app(
+        make_settings(db_url, login_ip_max_failures=100, mail_poll_s=300, **_smtp(sink))
+    )
     app.state.rtcc.extras["portal_settings"] = PortalSettings(link_ttl_s=600)
     with TestClient(app):
         yield app
