@@ -197,7 +197,7 @@ class OwnerResponder(threading.Thread):
         workdir: Path,
         *,
         plan: Sequence[AnswerKind] = DEFAULT_PLAN,
-        pause_s: tuple[float, float] = (2.0, 4.0),
+        pause_s: tuple[float, float] = (1.0, 2.5),
         seed: int = 1,
         timeout_s: float = 15.0,
         clip_wait_s: float = 30.0,
