@@ -195,3 +195,22 @@ def test_the_receiver_is_off_unless_configured(db_url: str) -> None:
     app = create_app(make_settings(db_url))
     with TestClient(app):
         assert "sia" not in app.state.rtcc.extras
+
+
+def test_junk_on_the_port_is_refused_and_the_receiver_keeps_working(env: Any) -> None:
+    app, sink, port = env
+    owner_id, _key_id, account, key = _panel(app, sink)
+    for junk in (
+        b"\x00\xff" * 50_000 + b"\r",  # 100 KB of binary
+        b"\n" + b"A" * 5000 + b"\r",  # one long line
+        b'\nFFFF0010"*SIA-DCS"0001R0L0#' + account.encode() + b"[ZZZZ\r",  # bad CRC, not hex
+        "\n\u202e\U0001f600\r".encode(),  # RTL mark and an emoji (not ASCII)
+    ):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(junk)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+    assert _active(app, owner_id) == []
+    assert b'"*ACK"' in send(port, frame(account, key, "PA", seq="0009"))
+    _wait(lambda: _active(app, owner_id), "the receiver stopped working after the junk")
