@@ -2,7 +2,8 @@
 sink: a camera its owner left unanswered turns stale through the server's own sweep, My
 cameras shows the badge and "Last confirmed"; the e-mailed link opens the confirm page in a
 browser that is not signed in, and "Still there" there clears the stale mark. Screenshot:
-``docs/portal-my-cameras-stale.png`` (with RTCC_DOCS_SCREENSHOTS=1)."""
+``docs/portal-my-cameras-stale.png`` and ``docs/portal-confirm-link.png`` (with
+RTCC_DOCS_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -132,6 +133,7 @@ def test_stale_camera_on_my_cameras_and_the_emailed_link(server: Any, chromium: 
     d.delete_all_cookies()
     d.get(url)
     assert "Front window" in d.find_element(By.TAG_NAME, "h1").text
+    shot(d, "confirm-link")
     d.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
     wait(lambda: "Thank you" in d.page_source, what="confirmed")
     d.get(url)
