@@ -503,7 +503,7 @@ class DemoEnvironment:
             self.owners.join(timeout=15)
             self.owners = None
         if self.clips is not None:  # its thread writes into the temporary directory
-            self.clips.ready.wait(30)
+            self.clips.ready.wait(10)
             self.clips = None
         for name in ("server", "sink", "simulator"):
             part = getattr(self, name)
