@@ -214,3 +214,19 @@ def test_junk_on_the_port_is_refused_and_the_receiver_keeps_working(env: Any) ->
     assert _active(app, owner_id) == []
     assert b'"*ACK"' in send(port, frame(account, key, "PA", seq="0009"))
     _wait(lambda: _active(app, owner_id), "the receiver stopped working after the junk")
+
+
+def test_a_silent_connection_is_closed_after_the_idle_time(env: Any) -> None:
+    app, sink, _port = env
+    owner_id, _key_id, account, key = _panel(app, sink)
+    receiver = SiaReceiver(app.state.rtcc, host="127.0.0.1", port=free_port(), idle_s=0.5)
+    receiver.start()
+    try:
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as s:
+            started = time.monotonic()
+            assert s.recv(1024) == b"", "the receiver closes a silent connection"
+            assert time.monotonic() - started < 5
+        assert b'"*ACK"' in send(receiver.port, frame(account, key, "PA", seq="0010"))
+        _wait(lambda: _active(app, owner_id), "no emergency through the second receiver")
+    finally:
+        receiver.stop()

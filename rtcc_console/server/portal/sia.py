@@ -26,12 +26,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import socket
+import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from pysiaalarm.account import SIAAccount
 from pysiaalarm.event import SIAEvent
 from pysiaalarm.sync.client import SIAClient
+from pysiaalarm.sync.server import SIATCPServer
 
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.portal import accounts as acc
@@ -65,13 +69,59 @@ def sia_context(state: AppState, *, key_id: str, nonce: str) -> dict[str, str]:
     }
 
 
+class _IdleClosingServer(SIATCPServer):
+    """pysiaalarm's TCP server, with connections that fall silent closed after ``idle_s``
+    (a panel sends and waits for the answer; a silent socket only holds a thread)."""
+
+    idle_s = 60.0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        sock.settimeout(self.idle_s)
+        return sock, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        kind = sys.exc_info()[0]
+        log.info("SIA connection closed: %s", kind.__name__ if kind else "unknown")
+
+
+class _Client(SIAClient):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        accounts: list[SIAAccount],
+        function: Callable[[SIAEvent], None],
+        *,
+        idle_s: float,
+    ) -> None:
+        self.idle_s = idle_s  # read by get_server, which SIAClient.__init__ calls
+        super().__init__(host, port, accounts, function)
+
+    def get_server(self) -> SIATCPServer:
+        server = _IdleClosingServer(
+            (self._host, self._port), self._accounts, self._func, self._counts
+        )
+        server.idle_s = self.idle_s
+        return server
+
+
 class SiaReceiver:
     """The DC-09 listener of one server process (``sia_port``); :meth:`start`, :meth:`stop`."""
 
-    def __init__(self, state: AppState, *, host: str, port: int, refresh_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        *,
+        host: str,
+        port: int,
+        refresh_s: float = 5.0,
+        idle_s: float = 60.0,
+    ) -> None:
         self.state = state
         self.host, self.port = host, port
         self.refresh_s = refresh_s
+        self.idle_s = idle_s
         self._client: SIAClient | None = None
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
@@ -92,7 +142,9 @@ class SiaReceiver:
 
     def start(self) -> None:
         """Bind and listen (OSError when the port is taken, e.g. by another server process)."""
-        self._client = SIAClient(self.host, self.port, self.accounts(), self._on_event)
+        self._client = _Client(
+            self.host, self.port, self.accounts(), self._on_event, idle_s=self.idle_s
+        )
         self._client.start()
         self._refresher = threading.Thread(
             target=self._refresh, name="rtcc-sia-accounts", daemon=True
