@@ -18,13 +18,17 @@ Figures:
   presentation time (``performance.timeOrigin + expectedDisplayTime``) minus that.
 * CPU of the server process (``/proc``), in windows of ``--seconds``: idle (no share),
   with the browser playing (its page also polls the share's state each second), then with
-  lightweight viewers only (the browser closed): one, then ``--viewers``. Per camera = one
-  viewer - idle (repackaging and serving one viewer); per extra viewer = (N viewers - one
-  viewer) / (N - 1). Reference, same run: decoding the same camera stream with PyAV
-  (thread CPU of a decode-only loop in this process).
+  lightweight viewers only (the browser closed): one, then ``--viewers``; first viewers
+  that play low-latency parts as the page does (a blocking playlist reload and a part
+  request per 0.5 s part), then viewers of whole segments. Per camera = one viewer - idle
+  (repackaging and serving one viewer); per extra viewer = (N viewers - one viewer) /
+  (N - 1). Reference, same run: decoding the same camera stream with PyAV (thread CPU of
+  a decode-only loop in this process).
+* ``delay_without_parts``: the same page reloaded with ``?ll=0`` (hls.js plays whole
+  segments, two segments behind the live edge).
 
-Targets (issue 16): first frame <= 3 s, delay <= 2 segment durations + 1 s (p95), CPU per
-extra viewer < 1 % of one core.
+Targets (issue 16), on the page's default (low-latency parts): first frame <= 3 s, delay
+<= 2 segment durations + 1 s (p95), CPU per extra viewer < 1 % of one core.
 """
 
 from __future__ import annotations
@@ -276,6 +280,33 @@ class _Viewer(threading.Thread):
                 self.stop_event.wait(last if new else last / 2)
 
 
+def _crowd(
+    server: _Server, playlist: str, cookie: str, viewers: int, seconds: float, *, low_latency: bool
+) -> dict[str, Any]:
+    """Server CPU with one lightweight viewer, then with ``viewers`` of them."""
+    stop = threading.Event()
+    crowd = [_Viewer(playlist, cookie, stop, low_latency=low_latency) for _ in range(viewers)]
+    try:
+        crowd[0].start()
+        time.sleep(min(2.0, seconds))
+        one = _window_cpu(server, seconds)
+        for v in crowd[1:]:
+            v.start()
+        many = _window_cpu(server, seconds) if viewers > 1 else None
+    finally:
+        stop.set()
+        for v in crowd:
+            if v.is_alive():
+                v.join(20)
+    return {
+        "one": one,
+        "many": many,
+        "fetched": sum(v.fetched for v in crowd),
+        "errors": sum(v.errors for v in crowd),
+        "durations": crowd[0].durations,
+    }
+
+
 def _first_frame(driver: Any) -> float:
     """Hook the page; the epoch milliseconds at which its first frame was presented."""
     driver.execute_script(HOOK)
@@ -331,7 +362,6 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
     sim = SimCameraServer(1, fps=15, size=(640, 360))
     sim.start()
     server: _Server | None = None
-    stop = threading.Event()
     try:
         server = _Server(f"sqlite:///{tmp / 'field.sqlite'}", {})
         for name, role in (("bench-admin", "admin"), ("bench-ana", "analyst")):
@@ -416,62 +446,68 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
             page = server.base + opened.headers["location"]
             cookie = f"rtcc_field={opened.cookies['rtcc_field']}"
             playlist = f"{page}/cameras/cam-1/index.m3u8"
-            crowd = [_Viewer(playlist, cookie, stop, low_latency=True) for _ in range(viewers)]
-            crowd[0].start()
-            time.sleep(min(2.0, seconds))
-            one_pct = _window_cpu(server, seconds)
-            for v in crowd[1:]:
-                v.start()
-            many_pct = _window_cpu(server, seconds) if viewers > 1 else None
-            stop.set()
-            for v in crowd:
-                v.join(15)
-            durs = crowd[0].durations
+            crowd_ll = _crowd(server, playlist, cookie, viewers, seconds, low_latency=True)
+            crowd_seg = _crowd(server, playlist, cookie, viewers, seconds, low_latency=False)
     finally:
-        stop.set()
         if server is not None:
             server.stop()
         sim.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
+    durs = crowd_seg["durations"] or crowd_ll["durations"]
     segment_s = float(np.mean(durs)) if durs else 0.0
-    per_camera = one_pct - idle_pct
-    per_extra = (many_pct - one_pct) / (viewers - 1) if many_pct is not None else None
+
+    def per_extra(crowd: dict[str, Any]) -> float | None:
+        many = crowd["many"]
+        return None if many is None else (many - crowd["one"]) / (viewers - 1)
+
+    per_camera = crowd_ll["one"] - idle_pct
+    extra_ll, extra_seg = per_extra(crowd_ll), per_extra(crowd_seg)
     delay = _summary_s(delays_ll)
+
+    def pct(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
+
     return {
         "bench": "field",
         "viewers": viewers,
         "seconds": seconds,
         "camera": {"fps": 15, "size": [640, 360], "keyframe_interval_s": 2.0, "codec": "h264"},
         "segment_s": round(segment_s, 3),
+        "part_target_s": 0.5,
         "first_frame_s": round(first_frame_s, 3),
         "first_frame_method": "POST field-shares sent -> first requestVideoFrameCallback",
         "delay": delay,
         "delay_without_parts": _summary_s(delays_seg),
         "delay_method": (
             "in Chromium: presentation time of each frame minus its capture stamp "
-            "(camera SEI -> EXT-X-PROGRAM-DATE-TIME -> hls.js fragment, by media time)"
+            "(camera SEI -> EXT-X-PROGRAM-DATE-TIME -> hls.js fragment, by media time); "
+            "'delay' with low-latency parts (the page's default), the other with whole segments"
         ),
         "cpu_pct_of_one_core": {
-            "server_idle": round(idle_pct, 3),
-            "server_with_the_browser": round(browser_pct, 3),
-            "server_one_viewer": round(one_pct, 3),
-            "server_all_viewers": None if many_pct is None else round(many_pct, 3),
-            "per_camera": round(per_camera, 3),
-            "per_extra_viewer": None if per_extra is None else round(per_extra, 3),
-            "decode_reference": round(decode.get("pct", 0.0), 3),
+            "server_idle": pct(idle_pct),
+            "server_with_the_browser": pct(browser_pct),
+            "server_one_viewer": pct(crowd_ll["one"]),
+            "server_all_viewers": pct(crowd_ll["many"]),
+            "per_camera": pct(per_camera),
+            "per_extra_viewer": pct(extra_ll),
+            "server_one_viewer_whole_segments": pct(crowd_seg["one"]),
+            "server_all_viewers_whole_segments": pct(crowd_seg["many"]),
+            "per_extra_viewer_whole_segments": pct(extra_seg),
+            "decode_reference": pct(decode.get("pct", 0.0)),
             "per_camera_over_decode": (
                 round(per_camera / decode["pct"], 3) if decode.get("pct") else None
             ),
         },
         "extra_viewers": {
-            "parts_fetched": sum(v.fetched for v in crowd),
-            "errors": sum(v.errors for v in crowd),
+            "parts_fetched": crowd_ll["fetched"],
+            "segments_fetched": crowd_seg["fetched"],
+            "errors": crowd_ll["errors"] + crowd_seg["errors"],
         },
         "targets": {
             "first_frame_s": _target(first_frame_s, FIRST_FRAME_TARGET_S),
             "delay_p95_s": _target(delay.get("p95_s"), 2 * segment_s + 1.0),
-            "cpu_per_extra_viewer_pct": _target(per_extra, EXTRA_VIEWER_TARGET_PCT),
+            "cpu_per_extra_viewer_pct": _target(extra_ll, EXTRA_VIEWER_TARGET_PCT),
         },
         "machine": machine_info(),
     }
@@ -485,7 +521,7 @@ def main(argv: list[str]) -> int:
         "--viewers",
         type=int,
         default=5,
-        help="lightweight viewers in the last CPU window (the browser plays first, alone)",
+        help="lightweight viewers of the camera in the CPU windows (after the browser)",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each window")
     parser.add_argument(
