@@ -261,9 +261,8 @@ class DemoDriver(QObject):
     def _send_request(self, call: DispatchCall) -> None:
         """Preview growing circles around ``call``, send the first that reaches enough owners."""
         assert call.location is not None
-        api: FootageRequestsApi = (
-            self.window.footage.api
-        )  # the console's own client (client.requests_api)
+        # the console's own client (client.requests_api), as the request form sends it
+        api: FootageRequestsApi = self.window.footage.api
         center = {"lat": call.location.lat, "lon": call.location.lon}
         end = min(datetime.now(UTC), call.reported_at + timedelta(minutes=10))
         draft = RequestDraft(
@@ -358,8 +357,8 @@ class DemoDriver(QObject):
 
     def _story_step(self) -> None:
         player = self.window.evidence.tab.player
-        clip = player.player
-        if self.playing_evidence_id is not None and clip is not None:
+        clip, item = player.player, player.item
+        if clip is not None and item is not None and item.id == self.playing_evidence_id:
             status = clip.status()
             if status.ended and not status.playing:
                 clip.play()  # the demo's clip plays on a loop (play at the end starts over)

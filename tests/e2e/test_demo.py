@@ -73,5 +73,9 @@ def test_demo_shows_calls_map_wall_and_screenshots(
     assert driver.playing_evidence_id == driver.evidence_ids[0]
     player = window.evidence.tab.player
     assert player.item is not None and player.item.id == driver.playing_evidence_id
+    seen: list[int] = []  # it plays on a loop: past its last frame it starts over
+    player.frame_shown.connect(seen.append)
+    last = player.player.info.frame_count - 1
+    qtbot.waitUntil(lambda: last in seen and seen[-1] < last, timeout=30_000)
     assert window.api.user.role == "supervisor"
     assert window.docks["dashboard"].toggleViewAction().isVisible()
