@@ -92,20 +92,20 @@ def _console(
     wall = WallWithTiles()
     window, api = make_console(server.base, wall=wall, map_view=RecordingMap())
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 283, timeout=15_000)
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 283, timeout=30_000)
     call = server.post_call(incident_id="DPD-FIELD-0001", priority=1)
-    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10_000)
-    qtbot.waitUntil(lambda: window.selection.call_id == call["id"], timeout=10_000)
+    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=30_000)
+    qtbot.waitUntil(lambda: window.selection.call_id == call["id"], timeout=30_000)
     assert sum(o.action == "live" for o in window.selection.options) >= 4
     return window, api, wall, call
 
 
 def _open_dialog(qtbot: Any, window: Any) -> FieldShareDialog:
-    with qtbot.waitSignal(window.send_to_field.dialog_opened, timeout=5_000) as opened:
+    with qtbot.waitSignal(window.send_to_field.dialog_opened, timeout=30_000) as opened:
         window.send_to_field.action.trigger()  # Calls ▸ Send to field… (Ctrl+Shift+F)
     dialog = opened.args[0]
     assert isinstance(dialog, FieldShareDialog)
-    qtbot.waitUntil(lambda: dialog.roster is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.roster is not None, timeout=30_000)
     return dialog
 
 
@@ -141,7 +141,7 @@ def test_preselection_prefers_the_wall_then_the_top_live_cameras(
     queue._context_menu(queue.table.visualRect(queue.proxy.index(row, 2)).center())
     assert queue.last_menu is not None
     entry = next(a for a in queue.last_menu.actions() if a.text() == "Send to field…")
-    with qtbot.waitSignal(window.send_to_field.dialog_opened, timeout=5_000) as opened:
+    with qtbot.waitSignal(window.send_to_field.dialog_opened, timeout=30_000) as opened:
         entry.trigger()
     assert opened.args[0].call.id == window.selection.call_id
     queue.last_menu.close()
@@ -173,7 +173,7 @@ def test_send_list_end_and_review(
     assert dialog.send_button.isEnabled() and dialog.send_button.text() == "Send"
     dialog.minutes.setValue(45)
     _shot(dialog, "console-send-to-field.png", tmp_path)
-    with qtbot.waitSignal(dialog.sent, timeout=15_000) as sent:
+    with qtbot.waitSignal(dialog.sent, timeout=30_000) as sent:
         dialog.send_button.click()
     results = sent.args[0]
     assert sorted(r.share.officer for r in results) == ["ofc.kim", "ofc.lee"]
@@ -192,7 +192,7 @@ def test_send_list_end_and_review(
     window.docks["details"].raise_()
     qtbot.waitUntil(
         lambda: len(panel.rows) == 2 and all(lb.isVisible() for lb, _b in panel.rows.values()),
-        timeout=10_000,
+        timeout=30_000,
     )
     text = panel.text()
     assert "ofc.kim" in text and "ofc.lee" in text and f"until {until}" in text
@@ -200,14 +200,14 @@ def test_send_list_end_and_review(
     kim = next(s for s in server_side if s.officer == "ofc.kim")
     button = panel.rows[kim.id][1]
     assert isinstance(button, QPushButton)
-    with qtbot.waitSignal(panel.share_ended, timeout=10_000) as ended:
+    with qtbot.waitSignal(panel.share_ended, timeout=30_000) as ended:
         button.click()
     assert ended.args == [kim.id]
     after = {s.id: s for s in FieldSharesApi(api).call_shares(call["id"])}
     assert after[kim.id].ended_at is not None and after[kim.id].end_reason == "ended by ana"
-    qtbot.waitUntil(lambda: panel.rows.get(kim.id, (None, 1))[1] is None, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.rows.get(kim.id, (None, 1))[1] is None, timeout=30_000)
     assert "ended by ana" in panel.text()
-    qtbot.waitUntil(lambda: all(lb.isVisible() for lb, _b in panel.rows.values()), timeout=5_000)
+    qtbot.waitUntil(lambda: all(lb.isVisible() for lb, _b in panel.rows.values()), timeout=30_000)
     _shot(window.docks["details"], "console-call-detail-field.png", tmp_path)
 
     # a refusal is shown in the dialog in the server's words, nothing is made
@@ -222,7 +222,7 @@ def test_send_list_end_and_review(
         OfficerRoster((Officer("ofc.ray", "Ray, P.", ("2B11",)),), 7200, 86400)
     )  # a roster read just before the account was disabled
     _officer_items(dialog)["ofc.ray"].setCheckState(Qt.CheckState.Checked)
-    with qtbot.waitSignal(dialog.send_failed, timeout=15_000):
+    with qtbot.waitSignal(dialog.send_failed, timeout=30_000):
         dialog.send_button.click()
     assert dialog.error.isVisible() and "not an active officer account" in dialog.error.text()
     assert dialog.send_button.isEnabled() and dialog.send_button.text() == "Send"
