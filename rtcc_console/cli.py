@@ -72,6 +72,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
         "rtcc_console.bench.media_hook:main",
         "media relay auth hook vs /health; sign-out to refusal",
     ),
+    ("bench", "confirmations"): (
+        "rtcc_console.bench.confirmations:main",
+        "yearly camera confirmation sweep vs indexed lookup / plain UPDATE",
+    ),
     ("bench", "field"): (
         "rtcc_console.bench.field:main",
         "officers' live video: first frame, delay, CPU per viewer vs decode",

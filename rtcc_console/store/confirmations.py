@@ -11,9 +11,9 @@ A camera's cycle, in three columns of ``cameras``:
 
 Becoming stale and being confirmed are registry changes: the row's ``version`` and change
 number move (``store.changeseq``), so the sync feed and every server's in-memory registry
-see them. Several server processes may sweep at once: :func:`claim_due` claims rows with
-one conditional UPDATE (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL); :func:`mark_stale_due`
-re-checks each row under the camera writers' lock. Callers commit.
+see them. Several server processes may sweep at once: :func:`claim_due` claims rows under
+the SQLite write lock or ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; :func:`mark_stale_due`
+reads its rows again under the camera writers' lock. Callers commit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.orm import Session
 
 from rtcc_console.core.models import utcnow
@@ -94,19 +94,18 @@ def claim_due(
     ids = list(session.scalars(stmt))
     if not ids:
         return []
-    claimed = set(
-        session.scalars(
-            update(CameraRow)
-            .where(CameraRow.id.in_(ids), CameraRow.confirm_asked_at.is_(None))
-            .values(confirm_asked_at=now)
-            .returning(CameraRow.id),
-            execution_options={"synchronize_session": False},
-        )
+    # The rows are ours: the SQLite write lock, or FOR UPDATE SKIP LOCKED (a row another
+    # sweep holds is skipped; one it committed no longer matches). The UPDATE goes by
+    # primary key only: with "confirm_asked_at IS NULL" in it SQLite chose the sweep's index
+    # and walked every unasked camera (151 ms at 100,000 cameras instead of 2 ms).
+    session.execute(
+        update(CameraRow).where(CameraRow.id.in_(ids)).values(confirm_asked_at=now),
+        execution_options={"synchronize_session": False},
     )
     rows = session.execute(
         select(CameraRow, PortalAccountRow.id)
         .outerjoin(PortalAccountRow, PortalAccountRow.owner_id == CameraRow.owner_id)
-        .where(CameraRow.id.in_(claimed))
+        .where(CameraRow.id.in_(ids))
         .order_by(CameraRow.confirmed_at, CameraRow.id)
     ).all()
     return [
@@ -146,35 +145,32 @@ def mark_stale_due(
     session: Session, *, grace: timedelta, limit: int, now: datetime | None = None
 ) -> list[CameraRow]:
     """Mark stale the cameras :func:`stale_candidates` finds (up to ``limit``); returns the
-    rows marked by this call (a row another process marked first is skipped)."""
+    rows marked by this call. The candidates are read again under the camera writers' lock
+    (``next_change_seq``), so a camera another process marked or its owner confirmed
+    meanwhile is not marked; one UPDATE by primary key writes them all."""
     now = now or utcnow()
     begin_write(session)
-    ids = stale_candidates(session, grace=grace, limit=limit, now=now)
-    if not ids:
-        return []
-    first = next_change_seq(session, count=len(ids))  # the camera writers' lock, then re-check
-    marked: list[str] = []
-    for offset, camera_id in enumerate(ids):
-        done = session.execute(
+    found = len(stale_candidates(session, grace=grace, limit=limit, now=now))
+    if not found:
+        return []  # the common case: nothing to do, no change number drawn
+    first = next_change_seq(session, count=found)  # the camera writers' lock
+    ids = stale_candidates(session, grace=grace, limit=found, now=now)
+    if ids:
+        session.execute(
             update(CameraRow)
-            .where(
-                CameraRow.id == camera_id,
-                CameraRow.deleted.is_(False),
-                CameraRow.revoked.is_(False),
-                CameraRow.stale_since.is_(None),
-                CameraRow.confirm_asked_at <= now - grace,
-            )
+            .where(CameraRow.id.in_(ids))
             .values(
                 stale_since=now,
                 version=CameraRow.version + 1,
                 updated_at=now,
-                change_seq=first + offset,
+                change_seq=case(
+                    {camera_id: first + offset for offset, camera_id in enumerate(ids)},
+                    value=CameraRow.id,
+                ),
             ),
             execution_options={"synchronize_session": False},
         )
-        if done.rowcount == 1:  # type: ignore[attr-defined]
-            marked.append(camera_id)
-    return _rows(session, marked)
+    return _rows(session, ids)
 
 
 def _rows(session: Session, ids: list[str]) -> list[CameraRow]:
