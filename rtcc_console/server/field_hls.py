@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -176,7 +176,8 @@ class Repackager:
         with self._lock:
             while not self._ready(msn, part) and self.alive and time.monotonic() < deadline:
                 self._lock.wait(0.1)
-            segments = list(self._segments)
+            # a consistent copy: the demux thread appends parts and closes segments meanwhile
+            segments = [replace(s, parts=list(s.parts)) for s in self._segments]
         complete = [s for s in segments if s.complete]
         if not complete:
             return None
