@@ -20,7 +20,7 @@ Figures:
   with the browser playing (its page also polls the share's state each second), then with
   lightweight viewers only (the browser closed): one, then ``--viewers``; first viewers
   that play low-latency parts as the page does (a blocking playlist reload and a part
-  request per 0.5 s part), then viewers of whole segments. Per camera = one viewer - idle
+  request per part), then viewers of whole segments. Per camera = one viewer - idle
   (repackaging and serving one viewer); per extra viewer = (N viewers - one viewer) /
   (N - 1). Reference, same run: decoding the same camera stream with PyAV (thread CPU of
   a decode-only loop in this process).
@@ -239,6 +239,7 @@ class _Viewer(threading.Thread):
         self.fetched = 0  # segments or parts
         self.errors = 0
         self.durations: list[float] = []
+        self.part_target: float | None = None
 
     def run(self) -> None:
         import httpx
@@ -258,6 +259,9 @@ class _Viewer(threading.Thread):
                 self.durations = [
                     float(ln[8:].rstrip(",")) for ln in lines if ln.startswith("#EXTINF:")
                 ]
+                for ln in lines:
+                    if ln.startswith("#EXT-X-PART-INF:PART-TARGET="):
+                        self.part_target = float(ln.split("=", 1)[1])
                 if self.low_latency:
                     uris = [ln.split('URI="')[1].split('"')[0] for ln in lines if "PART:" in ln]
                 else:
@@ -304,6 +308,7 @@ def _crowd(
         "fetched": sum(v.fetched for v in crowd),
         "errors": sum(v.errors for v in crowd),
         "durations": crowd[0].durations,
+        "part_target": crowd[0].part_target,
     }
 
 
@@ -474,7 +479,7 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "camera": {"fps": 15, "size": [640, 360], "keyframe_interval_s": 2.0, "codec": "h264"},
         "segment_s": round(segment_s, 3),
-        "part_target_s": 0.5,
+        "part_target_s": crowd_ll["part_target"],
         "first_frame_s": round(first_frame_s, 3),
         "first_frame_method": "POST field-shares sent -> first requestVideoFrameCallback",
         "delay": delay,

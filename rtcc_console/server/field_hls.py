@@ -174,8 +174,11 @@ class Repackager:
         self.touch()
         deadline = time.monotonic() + wait_s
         with self._lock:
-            while not self._ready(msn, part) and self.alive and time.monotonic() < deadline:
-                self._lock.wait(0.1)
+            while not self._ready(msn, part) and self.alive:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._lock.wait(left)  # woken by each new part or segment, and at the end
             # a consistent copy: the demux thread appends parts and closes segments meanwhile
             segments = [replace(s, parts=list(s.parts)) for s in self._segments]
         complete = [s for s in segments if s.complete]

@@ -338,7 +338,7 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
 # MJPEG pictures passed through (server/field_mjpeg.py) ------------------------------------------
 
 HLS_TYPES = {"m3u8": "application/vnd.apple.mpegurl", "ts": "video/mp2t"}
-HLS_PART_S = 0.5  # low-latency HLS parts (EXT-X-PART); players without LL-HLS ignore them
+HLS_PART_S = 2 / 3  # low-latency HLS parts (EXT-X-PART); players without LL-HLS ignore them
 Msn = Annotated[int | None, Query(alias="_HLS_msn", ge=0, le=2**31)]
 PartIndex = Annotated[int | None, Query(alias="_HLS_part", ge=0, le=10_000)]
 
