@@ -37,6 +37,7 @@ from rtcc_console.media.wallclock import WALLCLOCK_UUID
 log = logging.getLogger(__name__)
 
 _STAMP = WALLCLOCK_UUID + b"wallclock="
+LISTED_WITH_PARTS = 3  # the newest segments whose parts the playlist lists (8216bis: >= 3 parts)
 
 
 def packet_wallclock(data: bytes) -> float | None:
@@ -194,7 +195,7 @@ class Repackager:
                 f"#EXT-X-PART-INF:PART-TARGET={self.part_s:.3f}",
             ]
         lines.append(f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq}")
-        with_parts = {s.seq for s in segments[-3:]} if self.part_s else set()
+        with_parts = {s.seq for s in segments[-LISTED_WITH_PARTS:]} if self.part_s else set()
         for seg in segments:
             if not seg.complete and seg.seq not in with_parts:
                 continue  # the segment being cut: listed once complete (or by its parts)
@@ -310,6 +311,8 @@ class Repackager:
             seg.complete = True
             while sum(1 for s in self._segments if s.complete) > self.keep:
                 self._segments.popleft()
+            for old in list(self._segments)[:-LISTED_WITH_PARTS]:
+                old.parts = []  # no longer listed: players take the whole segment
             self._lock.notify_all()
 
 
