@@ -55,6 +55,7 @@ test-fast: venv
 # Runs the console with its embedded server and simulators. With no display it runs
 # offscreen, writes screenshots and exits on its own (see rtcc_console/demo.py).
 demo: venv debian-deps
+	$(BIN)/python -m rtcc_console.sim.darknet_photos
 	$(BIN)/rtcc demo $(DEMO_ARGS)
 
 bench: venv debian-deps

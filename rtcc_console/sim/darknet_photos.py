@@ -82,3 +82,12 @@ def photos_dir() -> Path:
         for name in PHOTOS:
             shutil.copy2(source / name, target / name)
     return target
+
+
+if __name__ == "__main__":  # `make demo` fetches the photos while it sets up, not during the demo
+    try:
+        print(f"darknet sample photos: {photos_dir()}")
+    except PhotosUnavailable as exc:
+        print(
+            f"darknet sample photos unavailable ({exc}); the demo's owners will upload colour bars"
+        )
