@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from PySide6.QtWidgets import QWidget
 
-from rtcc_console.demo_driver import image_spread
+from rtcc_console.demo_driver import DemoDriver, image_spread
 
 Check = tuple[bool, str]  # populated?, what was seen
 MIN_SPREAD = 8.0  # grey-level spread below which a picture is blank (one colour)
@@ -28,7 +28,7 @@ class Seen(Protocol):
 
     window: Any
     map_state: dict[str, Any]
-    driver: Any
+    driver: DemoDriver | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +163,14 @@ def check_emergency(window: Any, state: dict[str, Any]) -> Check:
     return bool(items) and ok_map, f"{len(items)} emergencies in the banner ({lines}); {map_text}"
 
 
-def _story(shots: Seen, name: str) -> Any:
-    """What the demo driver says its story produced (``request_id``...), if it says."""
-    return getattr(shots.driver, name, None) if shots.driver is not None else None
+def _request_id(shots: Seen) -> str | None:
+    """The footage request the demo driver sent (None: no driver, or not sent yet)."""
+    return shots.driver.request_id if shots.driver is not None else None
+
+
+def _playing_id(shots: Seen) -> str | None:
+    """The evidence item the demo driver plays."""
+    return shots.driver.playing_evidence_id if shots.driver is not None else None
 
 
 PANELS: tuple[Panel, ...] = (
@@ -185,14 +190,14 @@ PANELS: tuple[Panel, ...] = (
         "demo-requests.png",
         ("requests",),
         lambda w: w.requests_panel,
-        lambda s: check_requests(s.window, _story(s, "request_id")),
+        lambda s: check_requests(s.window, _request_id(s)),
     ),
     Panel(
         "evidence",
         "demo-evidence.png",
         ("evidence",),
         lambda w: w.evidence_panel,
-        lambda s: check_evidence(s.window, _story(s, "playing_evidence_id")),
+        lambda s: check_evidence(s.window, _playing_id(s)),
     ),
     Panel(
         "review",

@@ -1,9 +1,9 @@
 """`rtcc demo --screenshot DIR`: a screenshot of each panel, and whether it showed anything.
 
-``DemoShots`` waits for the demo's story (``DemoDriver.story_complete`` when the driver has
-it, else its first screenshots, i.e. a call chosen and the wall live), bounded by
-``story_timeout_s``; then brings each panel to the front of its tab group, waits until its
-content check passes (or ``panel_timeout_s``), grabs it and writes it to ``out_dir``. The
+``DemoShots`` waits for the demo's story (``DemoDriver.story_complete``: the request
+answered, an owner's clip playing), bounded by ``story_timeout_s``; then brings each panel
+to the front of its tab group, waits until its content check passes (or
+``panel_timeout_s``), grabs it and writes it to ``out_dir``. The
 owner portal is signed in as the demo school in a QtWebEngine view (Chromium, headless like
 the rest) and grabbed too. ``finished`` carries ``{panel: PanelResult.as_dict()}``, also
 written to ``out_dir/panels.json``. A panel whose check fails is still photographed (the
@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QImage
 
-from rtcc_console.demo_driver import image_spread
+from rtcc_console.demo_driver import DemoDriver, image_spread
 from rtcc_console.demo_panels import MIN_SPREAD, PANELS, Check, Panel
 from rtcc_console.ui.js import js_value
 
@@ -82,7 +82,7 @@ class DemoShots(QObject):
         window: Any,
         out_dir: Path,
         *,
-        driver: Any = None,
+        driver: DemoDriver | None = None,
         portal: PortalLogin | None = None,
         story_timeout_s: float = 90.0,
         panel_timeout_s: float = 8.0,
@@ -90,7 +90,7 @@ class DemoShots(QObject):
     ) -> None:
         super().__init__(window)
         self.window: Any = window
-        self.driver: Any = driver
+        self.driver = driver
         self.out_dir, self.portal = out_dir, portal
         self.story_timeout_s, self.panel_timeout_s = story_timeout_s, panel_timeout_s
         self.t0 = time.monotonic() if t0 is None else t0
@@ -104,11 +104,7 @@ class DemoShots(QObject):
         self._tall = False
         self._started = 0.0
         if driver is not None:
-            done = getattr(driver, "story_complete", None)
-            if done is not None:
-                done.connect(lambda *_: self._story_ended("complete"))
-            else:  # a driver without the story: its screenshots mean call chosen, wall live
-                driver.screenshots_written.connect(lambda *_: self._story_ended("wall live"))
+            driver.story_complete.connect(lambda: self._story_ended("complete"))
             driver.failed.connect(lambda reason: self._story_ended(f"driver failed: {reason}"))
         self._timer = QTimer(self)
         self._timer.setInterval(250)

@@ -101,16 +101,13 @@ def test_every_panel_shows_content_within_60_s(
         if isinstance(i, dict)
     ]
     assert "uploaded" in states, f"no owner answered with a clip: {states}"
-    request_id = getattr(driver, "request_id", None)
-    assert request_id in requests, "the demo driver names no request, or another one"
+    assert driver.request_id in requests, "the demo driver names no request, or another one"
 
     tab = window.evidence_panel
     assert tab.model.rowCount() > 0, "no evidence item"
     player = tab.player
     assert player.player is not None and player.shown_index >= 0, "nothing in the player"
-    assert player.item is not None and player.item.id == getattr(
-        driver, "playing_evidence_id", None
-    )
+    assert player.item is not None and player.item.id == driver.playing_evidence_id
     assert image_spread(player.view.grab().toImage()) > 8.0
 
     lanes = {e.lane for e in window.review.entries}  # the story's call, request and clip
