@@ -331,7 +331,7 @@ class Dashboard(QWidget):
                     angle=0,
                     pen=pg.mkPen(colour, style=Qt.PenStyle.DashLine),
                     label=f"{city} {what} {value:,}",
-                    labelOpts={"position": 0.15 + 0.45 * j, "color": colour},
+                    labelOpts={"position": 0.25 + 0.5 * j, "color": colour},
                 )
                 box.plot.addItem(line)
         reg_now, integ_now = self.stats.counts()
