@@ -21,11 +21,13 @@ a keyframe); a segment is the concatenation of its parts. The playlist announces
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +62,53 @@ def packet_wallclock(data: bytes) -> float | None:
 def _program_date_time(unix_time: float) -> str:
     stamp = datetime.fromtimestamp(unix_time, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+class AsyncWakers:
+    """Wakes asyncio waiters from a worker thread, so that an HTTP request waiting for media
+    (a blocking playlist reload, an MJPEG stream) holds no thread of the server's pool:
+    there may be many officers, each waiting most of the time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: set[Callable[[], None]] = set()
+
+    def wake(self) -> None:
+        with self._lock:
+            items = list(self._items)
+        for fn in items:
+            fn()
+
+    async def wait_until(self, ready: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait (without a thread) until ``ready()``, re-checked at each wake; False when
+        ``timeout_s`` passed first."""
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+
+        def waker() -> None:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the loop closed: the server is stopping
+                pass
+
+        with self._lock:
+            self._items.add(waker)
+        try:
+            deadline = loop.time() + timeout_s
+            while True:
+                event.clear()  # before the check: a wake after it is never lost
+                if ready():
+                    return True
+                left = deadline - loop.time()
+                if left <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(event.wait(), left)
+                except TimeoutError:
+                    return ready()
+        finally:
+            with self._lock:
+                self._items.discard(waker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +171,8 @@ class Repackager:
         self.idle_s = idle_s
         self._segments: deque[Segment] = deque()  # complete ones, then the open one (if any)
         self._lock = threading.Condition()
+        self._wakers = AsyncWakers()
+        self._finished = False
         self._stop = threading.Event()
         self._last_access = time.monotonic()
         self.error: str | None = None
@@ -130,7 +181,7 @@ class Repackager:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return not self._finished and self._thread.is_alive()
 
     def touch(self) -> None:
         self._last_access = time.monotonic()
@@ -156,6 +207,24 @@ class Repackager:
                 # past the last part of a finished segment: part 0 of the next one (8216bis)
                 return seg.complete and self._has_part(msn + 1, 0)
         return self._has_part(msn, 0)
+
+    def _notify(self) -> None:
+        """Wake the waiters, threads and coroutines alike (the lock is held)."""
+        self._lock.notify_all()
+        self._wakers.wake()
+
+    async def playlist_async(
+        self, *, msn: int | None = None, part: int | None = None, wait_s: float = 6.0
+    ) -> str | None:
+        """:meth:`playlist` for an async route: waits without holding a thread."""
+        self.touch()
+
+        def ready() -> bool:
+            with self._lock:
+                return self._ready(msn, part) or not self.alive
+
+        await self._wakers.wait_until(ready, wait_s)
+        return self.playlist(wait_s=0.0)
 
     def _has_part(self, seq: int, index: int) -> bool:
         """Whether segment ``seq`` has part ``index`` (or is older than the newest one)."""
@@ -244,7 +313,8 @@ class Repackager:
             log.warning("field HLS for camera %s stopped: %s", self.camera_id, self.error)
         finally:
             with self._lock:
-                self._lock.notify_all()
+                self._finished = True  # before the wake: waiters see it at once
+                self._notify()
 
     def _pump(self) -> None:
         with av.open(
@@ -293,7 +363,7 @@ class Repackager:
     def _open_segment(self, seg: Segment) -> None:
         with self._lock:
             self._segments.append(seg)
-            self._lock.notify_all()
+            self._notify()
 
     def _close_part(self, seg: Segment, writer: _PartWriter, end_t: float) -> None:
         data = writer.close()
@@ -302,7 +372,7 @@ class Repackager:
         )
         with self._lock:
             seg.parts.append(part)
-            self._lock.notify_all()
+            self._notify()
 
     def _close_segment(self, seg: Segment) -> None:
         with self._lock:
@@ -313,7 +383,7 @@ class Repackager:
                 self._segments.popleft()
             for old in list(self._segments)[:-LISTED_WITH_PARTS]:
                 old.parts = []  # no longer listed: players take the whole segment
-            self._lock.notify_all()
+            self._notify()
 
 
 class HlsHub:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
 import av
 
 from rtcc_console.media.sources import SourceKind, classify, open_spec
+from rtcc_console.server.field_hls import AsyncWakers
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class MjpegReader:
         self._url = url
         self.idle_s = idle_s
         self._cond = threading.Condition()
+        self._wakers = AsyncWakers()
+        self._finished = False
         self._frame: bytes | None = None
         self._seq = 0
         self._stop = threading.Event()
@@ -54,7 +57,7 @@ class MjpegReader:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return not self._finished and self._thread.is_alive()
 
     def touch(self) -> None:
         self._last_access = time.monotonic()
@@ -62,19 +65,24 @@ class MjpegReader:
     def stop(self) -> None:
         self._stop.set()
         with self._cond:
-            self._cond.notify_all()
+            self._notify()
 
-    def next_frame(self, after: int, *, wait_s: float) -> tuple[int, bytes] | None:
-        """The newest picture if it is newer than ``after`` (waiting at most ``wait_s``),
-        else None. Pictures an officer was too slow for are skipped, never queued."""
+    def _notify(self) -> None:
+        self._cond.notify_all()
+        self._wakers.wake()
+
+    async def next_frame(self, after: int, *, wait_s: float) -> tuple[int, bytes] | None:
+        """The newest picture if it is newer than ``after`` (waiting at most ``wait_s``,
+        without holding a thread), else None. Pictures an officer was too slow for are
+        skipped, never queued."""
         self.touch()
-        deadline = time.monotonic() + wait_s
+
+        def ready() -> bool:
+            with self._cond:
+                return self._seq > after or not self.alive or self._stop.is_set()
+
+        await self._wakers.wait_until(ready, wait_s)
         with self._cond:
-            while self._seq <= after and self.alive and not self._stop.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._cond.wait(left)
             if self._seq <= after or self._frame is None:
                 return None
             return self._seq, self._frame
@@ -91,13 +99,14 @@ class MjpegReader:
                         continue
                     with self._cond:
                         self._frame, self._seq = data, self._seq + 1
-                        self._cond.notify_all()
+                        self._notify()
         except Exception as exc:  # noqa: BLE001 - a camera going away must not take the server down
             self.error = type(exc).__name__  # never the URL: it may carry credentials
             log.warning("field MJPEG for camera %s stopped: %s", self.camera_id, self.error)
         finally:
             with self._cond:
-                self._cond.notify_all()
+                self._finished = True  # before the wake: waiters see it at once
+                self._notify()
 
 
 class MjpegHub:
@@ -141,21 +150,24 @@ class MjpegHub:
             reader.stop()
 
 
-def stream_parts(
-    reader: MjpegReader, still_allowed: Callable[[], bool], *, check_every_s: float = 1.0
-) -> Iterator[bytes]:
+async def stream_parts(
+    reader: MjpegReader,
+    still_allowed: Callable[[], Awaitable[bool]],
+    *,
+    check_every_s: float = 1.0,
+) -> AsyncIterator[bytes]:
     """One officer's ``multipart/x-mixed-replace`` body: each new picture as a part, until
-    ``still_allowed()`` (called at least every ``check_every_s``) says no or the camera
-    stops."""
+    ``still_allowed()`` (awaited at least every ``check_every_s``) says no or the camera
+    stops. Waiting for a picture holds no thread."""
     seq = 0
     checked = time.monotonic()
     while True:
         now = time.monotonic()
         if now - checked >= check_every_s:
-            if not still_allowed():
+            if not await still_allowed():
                 return
             checked = now
-        got = reader.next_frame(seq, wait_s=max(0.05, checked + check_every_s - now))
+        got = await reader.next_frame(seq, wait_s=max(0.05, checked + check_every_s - now))
         if got is None:
             if not reader.alive:
                 return

@@ -5,6 +5,7 @@ even while the camera sends nothing (a stalled camera must not keep a revoked st
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -36,10 +37,22 @@ def test_player_follows_the_kind_of_stream() -> None:
 def test_two_officers_get_the_cameras_own_jpegs_from_one_reader(sim: Any) -> None:
     reader = MjpegReader("cam-m", sim.url(0, "mjpeg"), idle_s=5)
     try:
-        a = stream_parts(reader, lambda: True)
-        b = stream_parts(reader, lambda: True)
-        parts_a = [next(a) for _ in range(3)]
-        parts_b = [next(b) for _ in range(3)]
+
+        async def yes() -> bool:
+            return True
+
+        async def officer() -> list[bytes]:
+            got: list[bytes] = []
+            async for part in stream_parts(reader, yes):
+                got.append(part)
+                if len(got) == 3:
+                    break
+            return got
+
+        async def both() -> list[list[bytes]]:
+            return list(await asyncio.gather(officer(), officer()))
+
+        parts_a, parts_b = asyncio.run(both())
         for part in parts_a + parts_b:
             head, _, body = part.partition(b"\r\n\r\n")
             assert head.startswith(f"--{BOUNDARY}\r\nContent-Type: image/jpeg".encode())
@@ -58,17 +71,20 @@ def test_refusal_ends_the_stream_within_a_second_even_when_the_camera_stalls(sim
     allowed.set()
     checks: list[float] = []
 
-    def still_allowed() -> bool:
+    async def still_allowed() -> bool:
         checks.append(time.monotonic())
         return allowed.is_set()
 
     ended: list[float] = []
     got: list[bytes] = []
 
-    def officer() -> None:
-        for part in stream_parts(reader, still_allowed, check_every_s=1.0):
+    async def stream() -> None:
+        async for part in stream_parts(reader, still_allowed, check_every_s=1.0):
             got.append(part)
         ended.append(time.monotonic())
+
+    def officer() -> None:
+        asyncio.run(stream())
 
     t = threading.Thread(target=officer, daemon=True)
     try:

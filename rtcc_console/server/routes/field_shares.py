@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -438,7 +439,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 @page_router.get("/s/{share_id}/cameras/{camera_id}/index.m3u8")
-def field_playlist(
+async def field_playlist(
     share_id: str,
     camera_id: str,
     request: Request,
@@ -447,13 +448,16 @@ def field_playlist(
     part: PartIndex = None,
 ) -> Response:
     """The live playlist; ``_HLS_msn``/``_HLS_part`` (blocking reload, RFC 8216bis) hold the
-    answer until that segment or part exists (at most three part targets past it)."""
+    answer until that segment or part exists (at most 6 s). The checks run on the thread
+    pool; the wait holds no thread (an officer's player waits here most of the time)."""
     if part is not None and msn is None:
         raise HTTPException(400, "_HLS_part needs _HLS_msn")
-    rep = _camera_feed(request, state, share_id, camera_id, "index.m3u8", start=True)
+    rep = await run_in_threadpool(
+        _camera_feed, request, state, share_id, camera_id, "index.m3u8", start=True
+    )
     if msn is not None and rep.too_far(msn):
         raise HTTPException(400, "_HLS_msn is more than two segments ahead")
-    text = rep.playlist(msn=msn, part=part) if msn is not None else rep.playlist()
+    text = await rep.playlist_async(msn=msn, part=part)
     if text is None:
         raise HTTPException(503, "the camera sends nothing yet", headers={"Retry-After": "1"})
     return Response(text, media_type=HLS_TYPES["m3u8"], headers=_NO_STORE)
@@ -482,25 +486,30 @@ def field_part(
 
 
 @page_router.get("/s/{share_id}/cameras/{camera_id}/live.mjpeg")
-def field_mjpeg(share_id: str, camera_id: str, request: Request, state: StateDep) -> Response:
+async def field_mjpeg(share_id: str, camera_id: str, request: Request, state: StateDep) -> Response:
     """An MJPEG camera's own pictures as ``multipart/x-mixed-replace`` (one reader per camera
     however many officers); the share and the camera's consent are re-checked every second
-    and the answer ends when either says no."""
+    and the answer ends when either says no. Waiting for pictures holds no thread."""
     hub = _mjpeg_hub(state)
     want = hub.running(camera_id) is None
-    url = _camera_allowed(request, state, share_id, camera_id, "live.mjpeg", want_url=want)
+    url = await run_in_threadpool(
+        _camera_allowed, request, state, share_id, camera_id, "live.mjpeg", want_url=want
+    )
     if url is not None and player_for(url) != "mjpeg":
         raise HTTPException(409, "this camera plays as HLS: index.m3u8")
     reader = hub.get(camera_id, url)
     if reader is None:
         raise HTTPException(404, "no live pictures for this camera now")
 
-    def still_allowed() -> bool:
+    def check() -> bool:
         try:
             _camera_allowed(request, state, share_id, camera_id, "mjpeg part", want_url=False)
         except HTTPException:
             return False
         return True
+
+    async def still_allowed() -> bool:
+        return await run_in_threadpool(check)
 
     return StreamingResponse(
         stream_parts(reader, still_allowed, check_every_s=1.0),
