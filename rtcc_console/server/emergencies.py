@@ -9,7 +9,7 @@ emergency (or by ``live_always``) survives with a new cap; every other one ends 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ def emergency_public(record: EmergencyRecord, *, now: datetime | None = None) ->
         "reason": record.reason,
         "created_by": record.created_by,
         "active": record.active(now or utcnow()),
+        "panic": dict(record.panic) if record.panic is not None else None,
     }
 
 
@@ -45,8 +46,11 @@ def start_emergency(
     camera_ids: Sequence[str],
     reason: str,
     duration_s: int | None,
+    panic: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> EmergencyRecord:
+    """Store, audit and publish (``emergency.started``) a new emergency; ``panic``: the
+    structured panic-button details kept on it (``server.portal.panic``)."""
     now = now or utcnow()
     record = store_emergencies.insert_emergency(
         session,
@@ -55,6 +59,7 @@ def start_emergency(
         reason=reason,
         duration_s=duration_s,
         created_by=actor.username,
+        panic=panic,
         now=now,
     )
     append_audit(

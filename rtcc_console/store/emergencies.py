@@ -7,9 +7,10 @@ server's ``emergencies`` module adds the audit entries, events and grant re-chec
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,9 @@ from rtcc_console.store.schema import CameraRow, EmergencyRow, OwnerRow
 
 @dataclass(frozen=True, slots=True)
 class EmergencyRecord:
-    """A stored emergency; ``ends_at`` is the planned end, ``ended_at`` the actual one."""
+    """A stored emergency; ``ends_at`` is the planned end, ``ended_at`` the actual one;
+    ``panic`` the structured details of a panic-button emergency (None: declared, or a row
+    from before revision 0111)."""
 
     id: str
     owner_id: str | None
@@ -30,6 +33,7 @@ class EmergencyRecord:
     ended_at: datetime | None
     reason: str
     created_by: str | None
+    panic: Mapping[str, Any] | None = None
 
     def domain(self) -> Emergency:
         """The core record; an explicitly ended emergency ends at ``ended_at``."""
@@ -63,6 +67,7 @@ def _record(row: EmergencyRow) -> EmergencyRecord:
         ended_at=row.ended_at,
         reason=row.reason or "",
         created_by=row.created_by,
+        panic=dict(row.panic) if isinstance(row.panic, dict) else None,
     )
 
 
@@ -121,6 +126,7 @@ def insert_emergency(
     reason: str,
     duration_s: int | None,
     created_by: str | None,
+    panic: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> EmergencyRecord:
     now = now or utcnow()
@@ -132,6 +138,7 @@ def insert_emergency(
         ends_at=now + timedelta(seconds=duration_s) if duration_s else None,
         reason=reason,
         created_by=created_by,
+        panic=dict(panic) if panic is not None else None,
     )
     session.add(row)
     session.flush()

@@ -150,6 +150,8 @@ class EmergencyRow(Base):
     ended_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # 0111: a panic's site name/kind, AVS-01 level, location, description, source (null: declared)
+    panic: Mapped[dict[str, Any] | None]
 
 
 # --- owner portal (0105, issue 12) ----------------------------------------------------------

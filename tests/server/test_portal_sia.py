@@ -144,11 +144,14 @@ def test_a_panic_alarm_raises_the_site_emergency_once(env: Any) -> None:
     assert b'"*ACK"' in answer, answer  # encrypted acknowledgement
     _wait(lambda: _active(app, owner_id), "no emergency after the panic alarm")
     [panic] = [json.loads(d) for _i, _t, d in events_of(app, "emergency.panic")]
-    assert panic["alarm_level"] == 4 and panic["source"] == "alarm_panel"
+    assert panic["alarm_level"] == 4 and panic["source"] == "dc09"  # the DC-09 receiver
     assert panic["site"]["owner_id"] == owner_id and panic["location"] == "zone 501, area 1"
     assert "Panic" in panic["description"]
     [started] = [json.loads(d)["emergency"] for _i, _t, d in events_of(app, "emergency.started")]
     assert started["id"] == panic["emergency"]["id"] and len(started["camera_ids"]) == 1
+    # the same fields are kept on the emergency (emergency.started, GET /emergencies)
+    assert started["panic"]["source"] == "dc09" and started["panic"]["alarm_level"] == 4
+    assert started["panic"]["location"] == "zone 501, area 1"
 
     # the site ends it; the same message sent again (a replay inside the DC-09 window)
     with app.state.rtcc.db.write() as session:

@@ -5,6 +5,8 @@ an alarm panel (``POST /api/v1/panic``, HMAC-signed) and ended by the owner, a s
 It reuses ``server.emergencies`` (audit ``emergency.start``, event ``emergency.started``,
 grant re-checks on the end) and publishes one extra ``emergency.panic`` event with what the
 console's alert shows (site name, kind, alarm level, location, description, site position).
+The same fields are kept on the emergency itself (``panic``), so ``GET /emergencies`` and
+``emergency.started`` carry them to a console that connects while the emergency runs.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class PanicDetails:
     level: int
     location: str
     description: str
-    source: str  # portal | alarm_panel
+    source: str  # portal | alarm_panel | dc09 (SIA DC-09 receiver) | supervisor
 
 
 def active_for_owner(
@@ -82,6 +84,19 @@ def press(
         text += f", at {details.location}"
     if details.description:
         text += f": {details.description}"
+    site = store_portal.owner_cameras(session, owner_id=owner_id)
+    lat = sum(c.lat for c in site) / len(site) if site else None
+    lon = sum(c.lon for c in site) / len(site) if site else None
+    fields = {  # kept on the emergency: GET /emergencies, emergency.started (EmergencyPanic)
+        "site_name": owner.name[:200],
+        "site_kind": owner.kind.value,
+        "alarm_level": details.level,
+        "location": details.location[:200],
+        "description": details.description[:500],
+        "source": details.source,
+        "lat": lat,
+        "lon": lon,
+    }
     record = start_emergency(
         session,
         actor=actor,
@@ -89,11 +104,9 @@ def press(
         camera_ids=cameras,
         reason=text[:1000],
         duration_s=duration_s,
+        panic=fields,
         now=now,
     )
-    site = store_portal.owner_cameras(session, owner_id=owner_id)
-    lat = sum(c.lat for c in site) / len(site)
-    lon = sum(c.lon for c in site) / len(site)
     record_event(
         session,
         type="emergency.panic",

@@ -197,7 +197,7 @@ class SiaReceiver:
             level=level,
             location=", ".join(w for w in where if w)[:200],
             description=description[:500],
-            source="alarm_panel",
+            source="dc09",
         )
         why: str | None = None
         with self.state.db.write() as session:

@@ -7,7 +7,7 @@ grants that depended on it end with ``grant.revoked``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,6 +39,21 @@ class EmergencyCreate(BaseModel):
         return self
 
 
+class EmergencyPanic(BaseModel):
+    """What a panic-button emergency says about itself (null for a declared one)."""
+
+    site_name: str = Field(max_length=200, description="the site's (owner's) name")
+    site_kind: Literal["business", "school"]
+    alarm_level: int = Field(ge=0, le=4, description="TMA AVS-01 alarm level 0-4")
+    location: str = Field(default="", max_length=200, description="where inside the site")
+    description: str = Field(default="", max_length=500)
+    source: Literal["portal", "alarm_panel", "dc09", "supervisor"] = Field(
+        description="portal button, alarm panel (POST /panic), SIA DC-09 receiver, supervisor"
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90, description="the site's cameras' centre")
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
 class EmergencyPublic(BaseModel):
     id: str
     owner_id: str | None
@@ -49,6 +64,9 @@ class EmergencyPublic(BaseModel):
     reason: str
     created_by: str | None
     active: bool
+    panic: EmergencyPanic | None = Field(
+        default=None, description="structured panic details; null: declared, or an older row"
+    )
 
 
 class EmergencyPage(BaseModel):
