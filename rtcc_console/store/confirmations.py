@@ -214,17 +214,45 @@ def owner_account_id(session: Session, *, owner_id: str) -> str | None:
     return session.scalar(select(PortalAccountRow.id).where(PortalAccountRow.owner_id == owner_id))
 
 
-def link_account(session: Session, *, token_hash: str, now: datetime | None = None) -> str | None:
-    """The account of a confirmation link that can still be used (unused, unexpired), without
-    using it (the page shows a button; the POST consumes the link with
-    ``store.portal.consume_link``)."""
+@dataclass(frozen=True, slots=True)
+class ConfirmLink:
+    """A usable confirmation link: its account, and the sweep time that claimed its cameras
+    (the link's ``created_at``, equal to their ``confirm_asked_at``)."""
+
+    account_id: str
+    asked_at: datetime
+
+
+def link_account(
+    session: Session, *, token_hash: str, now: datetime | None = None
+) -> ConfirmLink | None:
+    """The confirmation link that can still be used (unused, unexpired), without using it
+    (the page shows a button; the POST consumes the link with ``store.portal.consume_link``)."""
     now = now or utcnow()
-    return session.scalar(
-        select(PortalLinkRow.account_id).where(
+    row = session.execute(
+        select(PortalLinkRow.account_id, PortalLinkRow.created_at).where(
             PortalLinkRow.token_hash == token_hash,
             PortalLinkRow.purpose == LINK_PURPOSE,
             PortalLinkRow.used_at.is_(None),
             PortalLinkRow.expires_at > now,
+        )
+    ).first()
+    return None if row is None else ConfirmLink(account_id=row[0], asked_at=row[1])
+
+
+def link_cameras(session: Session, *, owner_id: str, asked_at: datetime) -> list[CameraRow]:
+    """The cameras one e-mailed link confirms: the owner's cameras the sweep at ``asked_at``
+    asked about and still unanswered (a camera confirmed meanwhile, on My cameras or by an
+    edit, or deleted, drops out). A link never confirms a camera it did not list."""
+    return list(
+        session.scalars(
+            select(CameraRow)
+            .where(
+                CameraRow.owner_id == owner_id,
+                CameraRow.deleted.is_(False),
+                CameraRow.confirm_asked_at == asked_at,
+            )
+            .order_by(CameraRow.name, CameraRow.id)
         )
     )
 

@@ -55,8 +55,9 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, SmtpSink]]:
             embedded.stop()
 
 
-def _owner_with_cameras(embedded: Any) -> tuple[str, str]:
-    """A verified owner with two cameras: one asked a month ago (no answer), one due now."""
+def _owner_with_cameras(embedded: Any) -> tuple[str, str, str]:
+    """A verified owner with three cameras: one asked a month ago (no answer), two due now
+    (one e-mail asks about both)."""
     from rtcc_console.server import camera_store
     from rtcc_console.store import confirmations, portal
 
@@ -73,7 +74,11 @@ def _owner_with_cameras(embedded: Any) -> tuple[str, str]:
         assert account is not None
         portal.mark_verified(s, account_id=account.id)
         ids = []
-        for name, lat in (("Back door", 40.7131), ("Front window", 40.7128)):
+        for name, lat in (
+            ("Back door", 40.7131),
+            ("Front window", 40.7128),
+            ("Loading bay", 40.7125),
+        ):
             row = camera_store.create_camera(
                 s,
                 fields={
@@ -95,14 +100,15 @@ def _owner_with_cameras(embedded: Any) -> tuple[str, str]:
             confirm_asked_at=now - timedelta(days=35),
         )
         confirmations.set_cycle(s, camera_id=ids[1], confirmed_at=now - timedelta(days=366))
-    return ids[0], ids[1]
+        confirmations.set_cycle(s, camera_id=ids[2], confirmed_at=now - timedelta(days=370))
+    return ids[0], ids[1], ids[2]
 
 
 def test_stale_camera_on_my_cameras_and_the_emailed_link(server: Any, chromium: Any) -> None:
     from selenium.webdriver.common.by import By
 
     embedded, base, sink = server
-    stale_id, due_id = _owner_with_cameras(embedded)
+    stale_id, due_id, gone_id = _owner_with_cameras(embedded)
     wait(lambda: events(embedded, "camera.stale"), what="the sweep marks the camera stale")
     d = chromium
     d.get(f"{base}/portal/sign-in")
@@ -117,7 +123,8 @@ def test_stale_camera_on_my_cameras_and_the_emailed_link(server: Any, chromium: 
     assert re.search(r"Last confirmed \d{4}-\d{2}-\d{2}", card) and "Still there" in card
     shot(d, "my-cameras-stale")
 
-    # the camera due now was e-mailed; its link works in a browser that is not signed in
+    # the two cameras due now were e-mailed in ONE message; its link works in a browser that
+    # is not signed in, lists both ticked, and the owner unticks the one that is gone
     def link() -> str | None:
         for m in list(sink.messages):
             body = m.message().get_body(preferencelist=("plain",))
@@ -129,13 +136,21 @@ def test_stale_camera_on_my_cameras_and_the_emailed_link(server: Any, chromium: 
         return None
 
     url = str(wait(link, what="the confirmation e-mail"))
-    assert f"/portal/cameras/{due_id}/confirm" in url
+    assert "/portal/confirm?token=" in url
+    assert (
+        len([m for m in list(sink.messages) if "still there" in str(m.message()["Subject"])]) == 1
+    )
     d.delete_all_cookies()
     d.get(url)
-    assert "Front window" in d.find_element(By.TAG_NAME, "h1").text
+    assert "2 cameras" in d.find_element(By.TAG_NAME, "h1").text
+    boxes = d.find_elements(By.CSS_SELECTOR, "input[type=checkbox][name=camera]")
+    assert sorted(b.get_attribute("value") for b in boxes) == sorted([due_id, gone_id])
+    assert all(b.is_selected() for b in boxes)
+    d.find_element(By.CSS_SELECTOR, f"input[name=camera][value='{gone_id}']").click()
     shot(d, "confirm-link")
     d.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
     wait(lambda: "Thank you" in d.page_source, what="confirmed")
+    assert "Front window" in d.page_source and "1 camera(s) you unticked" in d.page_source
     d.get(url)
     wait(lambda: "cannot be used" in d.page_source, what="the link works once")
 

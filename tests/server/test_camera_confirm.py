@@ -1,8 +1,10 @@
-"""The yearly "still there?" e-mail against a real SMTP server (aiosmtpd): a camera due gets
-exactly one e-mail (also with sweeps racing each other), its link confirms once (reuse,
-forgery and another owner's camera refused, nothing changed), an unanswered camera turns
-stale (event published, audited, marked in the registry API), and "Still there" on My
-cameras clears it. Another owner's ids answer 404."""
+"""The yearly "still there?" e-mail against a real SMTP server (aiosmtpd): an owner with due
+cameras gets exactly one e-mail per sweep listing them all (also with sweeps racing each
+other), its one link confirms the listed cameras once (reuse, forgery, another owner's camera
+and an unlisted camera of theirs refused, nothing changed), an unanswered camera turns stale
+(event published, audited, marked in the registry API), and "Still there" on My cameras, an
+edit or a sharing change on the portal clears it (a revocation does not). Another owner's ids
+answer 404."""
 
 from __future__ import annotations
 
@@ -27,8 +29,16 @@ from rtcc_console.store.schema import AuditEventRow, CameraRow
 from tests.server.conftest import API, add_user, events_of, login, make_settings
 from tests.server.portal_support import Portal, csrf_of, register, sign_up
 
-_LINK = re.compile(r"https?://\S+(/portal/cameras/(cam-[0-9a-f]+)/confirm\?token=([\w\-]+))")
+_LINK = re.compile(r"https?://\S+(/portal/confirm\?token=([\w\-]+))")
 SUBJECT = "still there?"
+
+
+def _link(mail: Received) -> tuple[str, str, str]:
+    """(text, path, token) of a confirmation e-mail."""
+    text = mail.message().get_body(preferencelist=("plain",)).get_content()
+    found = _LINK.search(text)
+    assert found, text
+    return text, found.group(1), found.group(2)
 
 
 @pytest.fixture
@@ -108,32 +118,40 @@ def test_a_due_camera_gets_one_email_whose_link_confirms_once(env: Any) -> None:
         sweep_pass(app.state.rtcc)
     assert len(_questions(sink, "a@x.example")) == 1
     assert _questions(sink, "b@x.example") == []
-    text = mail.message().get_body(preferencelist=("plain",)).get_content()
-    assert "Door of a@x.example" in text
-    path, linked, token = _LINK.search(text).groups()
-    assert linked == cid and _camera(app, cid).confirm_asked_at is not None
+    text, path, token = _link(mail)
+    assert "Door of a@x.example" in text and _camera(app, cid).confirm_asked_at is not None
 
     browser = Portal(app)  # not signed in: the link is enough
     page = browser.get(path)
     assert page.status_code == 200 and "Still there" in page.text, page.text
+    assert f'value="{cid}" checked' in page.text
     assert _camera(app, cid).confirm_asked_at is not None  # opening the page changes nothing
     csrf = csrf_of(page.text)
     # the token on another owner's camera, or forged: refused, and the link still works
+    for ticked in ([other], [cid, other]):
+        r = browser.client.post(
+            "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": ticked}
+        )
+        assert r.status_code == 404, ticked
     r = browser.client.post(
         f"/portal/cameras/{other}/confirm", data={"csrf_token": csrf, "token": token}
     )
     assert r.status_code == 404
     for bad in ("x" * 43, "a<b>\u202e", "é" * 10):
         r = browser.client.post(
-            f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": bad}
+            "/portal/confirm", data={"csrf_token": csrf, "token": bad, "camera": cid}
         )
         assert r.status_code == 410, bad
     assert (
-        browser.client.post(f"/portal/cameras/{cid}/confirm", data={"token": token}).status_code
+        browser.client.post("/portal/confirm", data={"token": token, "camera": cid}).status_code
         == 403
     )
+    # nothing ticked: said beside the list, the link not used
+    r = browser.client.post("/portal/confirm", data={"csrf_token": csrf, "token": token})
+    assert r.status_code == 422 and "Tick the cameras" in r.text
+    assert _camera(app, cid).confirm_asked_at is not None
     r = browser.client.post(
-        f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": token}
+        "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": cid}
     )
     assert r.status_code == 200 and "Thank you" in r.text, r.text
     row = _camera(app, cid)
@@ -141,7 +159,7 @@ def test_a_due_camera_gets_one_email_whose_link_confirms_once(env: Any) -> None:
     # used once: the page and a second press are refused, nothing changes
     assert browser.get(path).status_code == 410
     r = browser.client.post(
-        f"/portal/cameras/{cid}/confirm", data={"csrf_token": csrf, "token": token}
+        "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": cid}
     )
     assert r.status_code == 410
     assert _camera(app, cid).version == row.version
@@ -155,8 +173,10 @@ def test_a_due_camera_gets_one_email_whose_link_confirms_once(env: Any) -> None:
 
 def test_racing_sweeps_ask_once(env: Any) -> None:
     app, sink, _api = env
-    _, cid = _owner(app, sink, "r@x.example")
-    _set_cycle(app, cid, confirmed_days=400, asked_days=None)
+    owner, cid = _owner(app, sink, "r@x.example")
+    more = [register(owner, kind="business", name=f"Yard {i}") for i in range(2)]
+    for camera_id in (cid, *more):
+        _set_cycle(app, camera_id, confirmed_days=400, asked_days=None)
     results: list[Any] = []
     threads = [
         threading.Thread(target=lambda: results.append(sweep_pass(app.state.rtcc)))
@@ -166,11 +186,130 @@ def test_racing_sweeps_ask_once(env: Any) -> None:
         t.start()
     for t in threads:
         t.join()
-    _wait(lambda: _questions(sink, "r@x.example"))
-    assert sum(len(r.asked) for r in results) <= 1
+    mail = _wait(lambda: _questions(sink, "r@x.example"))[0]
+    assert sum(len(r.asked) for r in results) <= 3 and sum(r.emails for r in results) <= 1
     for _ in range(2):
         sweep_pass(app.state.rtcc)
     assert len(_questions(sink, "r@x.example")) == 1
+    text, _path, _token = _link(mail)  # the one e-mail lists all three
+    assert all(name in text for name in ("Door of r@x.example", "Yard 0", "Yard 1")), text
+    asked = [a.targets["camera"] for a in _audits(app, "registry.confirm_asked")]
+    assert sorted(asked) == sorted([cid, *more])
+
+
+def test_one_email_per_owner_lists_the_due_cameras_and_its_link_confirms_only_those(
+    env: Any,
+) -> None:
+    app, sink, _api = env
+    owner, first = _owner(app, sink, "m@x.example")
+    second, not_due = (register(owner, kind="business", name=n) for n in ("Gate", "Roof"))
+    _set_cycle(app, first, confirmed_days=400, asked_days=None)
+    _set_cycle(app, second, confirmed_days=370, asked_days=None)
+    result = sweep_pass(app.state.rtcc)
+    assert sorted(result.asked) == sorted([first, second]) and result.emails == 1
+    [mail] = _wait(lambda: _questions(sink, "m@x.example"))
+    assert "Are your 2 cameras still there?" in str(mail.message()["Subject"])
+    text, path, token = _link(mail)
+    assert "Door of m@x.example" in text and "Gate" in text and "Roof" not in text
+    browser = Portal(app)
+    page = browser.get(path)
+    assert page.status_code == 200
+    assert f'value="{first}" checked' in page.text and f'value="{second}" checked' in page.text
+    assert not_due not in page.text
+    csrf = csrf_of(page.text)
+    # the owner's own camera the e-mail did not ask about: refused, nothing written
+    for ticked in ([not_due], [first, not_due]):
+        r = browser.client.post(
+            "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": ticked}
+        )
+        assert r.status_code == 404
+        r = browser.client.post(
+            f"/portal/cameras/{not_due}/confirm", data={"csrf_token": csrf, "token": token}
+        )
+        assert r.status_code == 404
+    assert events_of(app, "camera.confirmed") == []
+    # "Gate" confirmed on My cameras meanwhile: it drops out of the link's list
+    assert owner.submit("/portal/cameras", f"/portal/cameras/{second}/confirm").status_code == 303
+    page = browser.get(path)
+    assert f'value="{first}" checked' in page.text and f'value="{second}"' not in page.text
+    r = browser.client.post(
+        "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": [first, second]}
+    )
+    assert r.status_code == 404  # no longer listed
+    r = browser.client.post(
+        "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": [first, first]}
+    )
+    assert r.status_code == 200 and "confirmed for another year" in r.text
+    confirmed = [json.loads(d)["camera_id"] for _i, _t, d in events_of(app, "camera.confirmed")]
+    assert confirmed == [second, first]
+    vias = sorted(a.targets["via"] for a in _audits(app, "registry.camera_confirmed"))
+    assert vias == ["link", "portal"]
+    assert _camera(app, not_due).confirm_asked_at is None
+    # a later sweep asks nothing more: no second e-mail
+    assert sweep_pass(app.state.rtcc).emails == 0
+    assert len(_questions(sink, "m@x.example")) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_editing_or_changing_sharing_on_the_portal_confirms_but_revoking_does_not(
+    env: Any,
+) -> None:
+    app, sink, _api = env
+    owner, cid = _owner(app, sink, "e@x.example")
+    edited = register(owner, kind="business", name="Side door")
+    revoked = register(owner, kind="business", name="Back door")
+    for camera_id in (cid, edited, revoked):
+        _set_cycle(app, camera_id, confirmed_days=400, asked_days=31)
+    stale = sweep_pass(app.state.rtcc).stale
+    assert sorted(stale) == sorted([cid, edited, revoked])
+    # a sharing change
+    r = owner.submit(
+        "/portal/cameras", f"/portal/cameras/{cid}/sharing", {"sharing_mode": "request_only"}
+    )
+    assert r.status_code == 303, r.text
+    # an edit
+    page = owner.get(f"/portal/cameras/{edited}/edit")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "name": "Side door, east",
+        "address": "3 Oak St",
+        "lat": "40.71",
+        "lon": "-74.01",
+        "kind": "business",
+        "sharing_mode": "request_only",
+        "action": "save",
+    }
+    assert owner.client.post(f"/portal/cameras/{edited}/edit", data=form).status_code == 303
+    # an invalid edit changes nothing
+    bad = {
+        **form,
+        "lat": "north",
+        "csrf_token": csrf_of(owner.get(f"/portal/cameras/{revoked}/edit").text),
+    }
+    assert owner.client.post(f"/portal/cameras/{revoked}/edit", data=bad).status_code == 422
+    # a revocation does not confirm
+    r = owner.submit(
+        "/portal/cameras", f"/portal/cameras/{revoked}/revoke", {"reason": "withdrawn"}
+    )
+    assert r.status_code == 303
+    for camera_id in (cid, edited):
+        row = _camera(app, camera_id)
+        assert row.stale_since is None and row.confirm_asked_at is None
+        assert utcnow() - row.confirmed_at < timedelta(minutes=1)
+    row = _camera(app, revoked)
+    assert row.stale_since is not None and utcnow() - row.confirmed_at > timedelta(days=399)
+    confirmed = [json.loads(d) for _i, _t, d in events_of(app, "camera.confirmed")]
+    assert [(e["camera_id"], e["was_stale"]) for e in confirmed] == [(cid, True), (edited, True)]
+    changed = [json.loads(d) for _i, _t, d in events_of(app, "camera.changed")]
+    last = {c["camera"]["id"]: c["camera"]["stale"] for c in changed}
+    assert last[cid] is False and last[edited] is False and last[revoked] is True
+    vias = {
+        a.targets["camera"]: a.targets["via"] for a in _audits(app, "registry.camera_confirmed")
+    }
+    assert vias == {cid: "sharing", edited: "edit"}
+    # the next sweeps neither ask nor mark them again
+    later = sweep_pass(app.state.rtcc)
+    assert cid not in later.asked + later.stale and edited not in later.asked + later.stale
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

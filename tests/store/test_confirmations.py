@@ -137,7 +137,9 @@ def test_confirmation_link_is_readable_until_consumed_once(
         db_session, account_id=account.id, purpose="signin", token_hash="s" * 64, ttl_s=60
     )
     db_session.commit()
-    assert confirmations.link_account(db_session, token_hash="h" * 64) == account.id
+    link = confirmations.link_account(db_session, token_hash="h" * 64)
+    assert link is not None and link.account_id == account.id
+    assert abs(link.asked_at.replace(tzinfo=UTC) - now) < timedelta(seconds=5)
     assert confirmations.link_account(db_session, token_hash="s" * 64) is None  # other purpose
     assert (
         confirmations.link_account(db_session, token_hash="h" * 64, now=now + timedelta(minutes=2))
@@ -152,6 +154,32 @@ def test_confirmation_link_is_readable_until_consumed_once(
         is None
     )
     assert confirmations.link_account(db_session, token_hash="h" * 64) is None
+
+
+def test_link_cameras_are_the_owners_cameras_asked_by_that_sweep_and_still_unanswered(
+    db_session: Session, make_camera: MakeCamera, owner: Owner
+) -> None:
+    _setup(db_session, make_camera, owner)
+    other = Owner(id="own-other", name="Other", kind=owner.kind, email="o@x.example")
+    owners.save_owner(db_session, owner=other)
+    cameras.save_camera(db_session, camera=make_camera(6, owner_id=other.id), now=T0)
+    db_session.commit()
+    first = T0 + YEAR + timedelta(days=1)
+    asked = confirmations.claim_due(db_session, interval=YEAR, limit=2, now=first)
+    later = confirmations.claim_due(db_session, interval=YEAR, limit=10, now=first + GRACE)
+    db_session.commit()
+    mine = sorted(c.camera_id for c in asked if c.owner_id == owner.id)
+    assert len(mine) == 2 and len(later) == 2  # the rest: the owner's third, the other's
+    found = confirmations.link_cameras(db_session, owner_id=owner.id, asked_at=first)
+    assert sorted(r.id for r in found) == mine
+    assert "cam-000006" not in [
+        r.id
+        for r in confirmations.link_cameras(db_session, owner_id=owner.id, asked_at=first + GRACE)
+    ]
+    assert confirmations.confirm(db_session, camera_id=mine[0], now=first + timedelta(days=2))
+    cameras.delete_camera(db_session, camera_id=mine[1], now=first + timedelta(days=2))
+    db_session.commit()
+    assert confirmations.link_cameras(db_session, owner_id=owner.id, asked_at=first) == []
 
 
 LEAKS = {

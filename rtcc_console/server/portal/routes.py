@@ -755,6 +755,13 @@ def edit_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
         )
         _after_consent_change(session, request, account, row)
         _publish(session, row, "updated")
+        camera_confirm.confirm_camera(  # the owner manages it: it is still there
+            session,
+            camera_id=row.id,
+            owner_id=account.owner_id,
+            actor=_actor(request, account),
+            via="edit",
+        )
     return _redirect("/portal/cameras?saved=" + camera_id)
 
 
@@ -782,6 +789,13 @@ def change_sharing(camera_id: str, request: Request, form: CsrfForm) -> Response
         )
         _after_consent_change(session, request, account, row)
         _publish(session, row, "updated")
+        camera_confirm.confirm_camera(  # the owner manages it: it is still there
+            session,
+            camera_id=row.id,
+            owner_id=account.owner_id,
+            actor=_actor(request, account),
+            via="sharing",
+        )
     return _redirect("/portal/cameras?saved=" + camera_id)
 
 
@@ -855,42 +869,142 @@ def _link_gone(request: Request) -> Response:
     )
 
 
+def _link_of(session: Session, token: str) -> tuple[Account, list[Any]] | None:
+    """The account of a usable confirmation link and the cameras it lists, still unanswered."""
+    link = confirmations.link_account(session, token_hash=acc.digest(token))
+    account = store.get_account(session, account_id=link.account_id) if link else None
+    if link is None or account is None:
+        return None
+    rows = confirmations.link_cameras(session, owner_id=account.owner_id, asked_at=link.asked_at)
+    return account, rows
+
+
+@router.get("/confirm", response_class=HTMLResponse)
+def confirm_list_page(request: Request) -> Response:
+    """The e-mailed link (``?token=``): the cameras it asks about, each ticked, one button."""
+    token = _confirm_token(request.query_params.get("token"))
+    if not token:
+        return _link_gone(request)
+    with _state(request).db.read() as session:
+        found = _link_of(session, token)
+        if found is None:
+            return _link_gone(request)
+        cameras = [_camera_view(r) for r in found[1]]
+    return render(request, "confirm_list.html", account=None, cameras=cameras, token=token)
+
+
+@router.post("/confirm", response_class=HTMLResponse)
+def confirm_listed(request: Request, form: CsrfForm) -> Response:
+    """'Still there' for the ticked cameras of the e-mailed link (used once). A camera the
+    link did not list (another owner's, or one of yours it did not ask about): 404, nothing
+    written, the link still usable."""
+    token = _confirm_token(_text(form, "token", 100))
+    if not token:
+        return _link_gone(request)
+    ticked = [v for v in form.getlist("camera") if isinstance(v, str)]
+    state = _state(request)
+    with state.db.write() as session:
+        found = _link_of(session, token)
+        if found is None:
+            return _link_gone(request)
+        account, rows = found
+        listed = {r.id: r for r in rows}
+        if any(camera_id not in listed for camera_id in ticked):
+            raise HTTPException(404, "no such camera in this e-mail")
+        if not ticked:
+            cameras = [_camera_view(r) for r in rows]
+            return render(
+                request,
+                "confirm_list.html",
+                status=422,
+                account=None,
+                cameras=cameras,
+                token=token,
+                error="Tick the cameras that are still there (untick only those that are gone).",
+            )
+        if (
+            store.consume_link(
+                session, token_hash=acc.digest(token), purpose=confirmations.LINK_PURPOSE
+            )
+            is None
+        ):
+            return _link_gone(request)
+        for camera_id in dict.fromkeys(ticked):
+            camera_confirm.confirm_camera(
+                session,
+                camera_id=camera_id,
+                owner_id=account.owner_id,
+                actor=_actor(request, account),
+                via="link",
+            )
+        names = [listed[camera_id].name for camera_id in dict.fromkeys(ticked)]
+    left = len(rows) - len(names)
+    return render(
+        request,
+        "message.html",
+        title="Thank you",
+        message=(
+            ("“" + "”, “".join(names) + "” " + ("is" if len(names) == 1 else "are"))
+            + " confirmed for another year."
+            + (
+                f" {left} camera(s) you unticked stay unconfirmed: sign in and delete a camera "
+                "that is gone."
+                if left
+                else " You can close this page."
+            )
+        ),
+    )
+
+
 @router.get("/cameras/{camera_id}/confirm", response_class=HTMLResponse)
 def confirm_page(camera_id: str, request: Request) -> Response:
-    """The e-mailed link (``?token=``) or a signed-in owner: one button, nothing changed yet."""
+    """A signed-in owner's "Still there" for one camera, or an older per-camera link
+    (``?token=``; only for a camera the link asked about): one button, nothing changed yet."""
     token = _confirm_token(request.query_params.get("token"))
     if token is None:
         return _link_gone(request)
     signed_in = _require(request) if not token else None
     with _state(request).db.read() as session:
-        account = signed_in
         if token:
-            account_id = confirmations.link_account(session, token_hash=acc.digest(token))
-            account = store.get_account(session, account_id=account_id) if account_id else None
-        if account is None:
-            return _link_gone(request)
-        camera = _camera_view(_own_camera(session, account, camera_id))
+            found = _link_of(session, token)
+            if found is None:
+                return _link_gone(request)
+            row = next((r for r in found[1] if r.id == camera_id), None)
+            if row is None:
+                raise HTTPException(404, "no such camera among yours")
+        else:
+            assert signed_in is not None
+            row = _own_camera(session, signed_in, camera_id)
+        camera = _camera_view(row)
     return render(request, "confirm.html", account=signed_in, camera=camera, token=token)
 
 
 @router.post("/cameras/{camera_id}/confirm", response_class=HTMLResponse)
 def confirm_camera(camera_id: str, request: Request, form: CsrfForm) -> Response:
-    """'Still there': from the link (used once) or My cameras; another owner's camera: 404."""
+    """'Still there': from My cameras, or an older per-camera link (used once); a camera
+    that is not yours, or that the link did not ask about: 404."""
     token = _confirm_token(_text(form, "token", 100))
     if token is None:
         return _link_gone(request)
     state = _state(request)
     with state.db.write() as session:
         if token:
-            account_id = store.consume_link(
-                session, token_hash=acc.digest(token), purpose=confirmations.LINK_PURPOSE
-            )
-            account = store.get_account(session, account_id=account_id) if account_id else None
-            if account is None:
+            found = _link_of(session, token)
+            if found is None:
+                return _link_gone(request)
+            account = found[0]
+            if camera_id not in {r.id for r in found[1]}:
+                raise HTTPException(404, "no such camera among yours")
+            if (
+                store.consume_link(
+                    session, token_hash=acc.digest(token), purpose=confirmations.LINK_PURPOSE
+                )
+                is None
+            ):
                 return _link_gone(request)
         else:
             account = _require(request)
-        row = _own_camera(session, account, camera_id)  # 404 rolls the link back
+        row = _own_camera(session, account, camera_id)
         camera_confirm.confirm_camera(
             session,
             camera_id=row.id,
