@@ -9,10 +9,12 @@ emergencies leave the banner; it hides when none is running.
 
 Everything comes from the event stream the console already follows (``LiveData``'s
 emergencies, panic details and camera index): site name, kind, alarm level and where in the
-site from the structured ``emergency.panic`` event; for an emergency whose panic event was
-not seen (started before the console connected, or an older server) the site name and level
-are read from the reason text as ``server.portal.panic`` writes it and the kind from the
-site's cameras. Position always comes from the site's cameras.
+site from the structured panic fields, which the emergency record itself carries (``panic``
+in ``GET /emergencies`` and ``emergency.started``, so also for an emergency that began before
+the console connected) and the ``emergency.panic`` event repeats. Only an emergency without
+them (declared by a supervisor, a row from before revision 0111, an older server) has its
+site name and level read from the reason text as ``server.portal.panic`` writes it and the
+kind from the site's cameras. Position always comes from the site's cameras.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class AlertItem:
     kind: str
     level: int | None
     text: str
-    structured: bool = False  # from the ``emergency.panic`` fields, not the reason text
+    structured: bool = False  # from the panic fields (record or event), not the reason text
 
 
 def describe(

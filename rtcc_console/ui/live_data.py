@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from rtcc_console.client.api import ApiClient
 from rtcc_console.client.convert import call_from_json, camera_from_json, emergency_from_json
-from rtcc_console.client.emergencies import PanicAlert, panic_from_event
+from rtcc_console.client.emergencies import PanicAlert, panic_from_emergency, panic_from_event
 from rtcc_console.client.events import EventStream, LinkState, ServerEvent
 from rtcc_console.client.registry_cache import RegistryCache
 from rtcc_console.core.index import CameraIndex
@@ -30,7 +30,11 @@ from rtcc_console.ui.tasks import run_in_background, run_on_main
 log = logging.getLogger(__name__)
 CallRow = tuple[DispatchCall, int]
 FetchResult = tuple[
-    list[dict[str, Any]], list[Camera], list[str], CameraIndex | None, list[Emergency]
+    list[dict[str, Any]],
+    list[Camera],
+    list[str],
+    CameraIndex | None,
+    list[tuple[Emergency, PanicAlert | None]],  # the emergency, its panic fields if any
 ]
 REQUEST_EVENTS = frozenset(
     {"request.created", "request.updated", "evidence.received", "evidence.integrity_failed"}
@@ -145,7 +149,10 @@ class LiveData(QObject):
             calls = self.api.list_calls("open")
             sync = self.cache.sync(self.api)
             self.cache.replace_calls(calls)
-            ems = [emergency_from_json(e) for e in self.api.active_emergencies()]
+            ems = [
+                (emergency_from_json(e), panic_from_emergency(e))
+                for e in self.api.active_emergencies()
+            ]
             if full or len(sync.changed) + len(sync.deleted) > REBUILD_ABOVE:
                 return calls, [], [], self._index_from_cache(), ems
             changed = [camera_from_json(c) for c in sync.changed]
@@ -163,8 +170,9 @@ class LiveData(QObject):
                 self.index.remove(cam_id)
             if changed or deleted:
                 self.registry_loaded.emit(len(self.index.camera_ids()))
-            self.emergencies = {e.id: e for e in ems}
+            self.emergencies = {e.id: e for e, _panic in ems}
             self.panics = {k: v for k, v in self.panics.items() if k in self.emergencies}
+            self.panics.update({e.id: p for e, p in ems if p is not None})  # listed at connect
             self.emergencies_changed.emit()
             self.calls_loaded.emit([call_from_json(c) for c in calls], asked_at)
 
@@ -203,7 +211,10 @@ class LiveData(QObject):
             data.get("emergency"), dict
         ):
             em = emergency_from_json(data["emergency"])
-            run_on_main(lambda: self._apply_emergency(em, ev.type == "emergency.started", gen))
+            fields = panic_from_emergency(data["emergency"])  # the panic's fields, on the record
+            run_on_main(
+                lambda: self._apply_emergency(em, ev.type == "emergency.started", gen, fields)
+            )
         elif ev.type == "emergency.panic" and isinstance(data.get("emergency"), dict):
             panic = panic_from_event(data)  # the site, kind and alarm level, as fields
             em = emergency_from_json(data["emergency"])
@@ -235,11 +246,15 @@ class LiveData(QObject):
         if camera is None and before is not None:
             self.camera_deleted.emit(replace(before, revoked=True))
 
-    def _apply_emergency(self, em: Emergency, started: bool, gen: int) -> None:
+    def _apply_emergency(
+        self, em: Emergency, started: bool, gen: int, panic: PanicAlert | None = None
+    ) -> None:
         if gen != self._generation:
             return
         if started:
             self.emergencies[em.id] = em
+            if panic is not None:
+                self.panics[em.id] = panic
         else:
             self.emergencies.pop(em.id, None)
             self.panics.pop(em.id, None)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rtcc_console.client.emergencies import PanicAlert, panic_from_event
+from rtcc_console.client.emergencies import PanicAlert, panic_from_emergency, panic_from_event
 from rtcc_console.core.models import Emergency
 
 
@@ -107,3 +107,67 @@ def test_banner_line_prefers_the_structured_fields_and_falls_back_to_the_reason(
 
     declared = describe(_emergency("Stadium evacuation"), [])
     assert declared.text == "Stadium evacuation — site — declared — 22:05:07"
+
+
+def record(**panic: Any) -> dict[str, Any]:
+    """An emergency as ``GET /emergencies`` lists it, with its ``panic`` fields."""
+    fields: dict[str, Any] = {
+        "site_name": "Lakewood Elementary",
+        "site_kind": "school",
+        "alarm_level": 2,
+        "location": "Gym",
+        "description": "intruder",
+        "source": "dc09",
+        "lat": 32.8,
+        "lon": -96.75,
+    }
+    fields.update(panic)
+    return {"id": "em-2", "camera_ids": ["cam-1"], "reason": "ignored", "panic": fields}
+
+
+def test_the_listed_emergencys_panic_fields_are_read() -> None:
+    assert panic_from_emergency(record()) == PanicAlert(
+        emergency_id="em-2",
+        site_name="Lakewood Elementary",
+        kind="school",
+        alarm_level=2,
+        location="Gym",
+        description="intruder",
+        source="dc09",
+        lat=32.8,
+        lon=-96.75,
+    )
+
+
+@pytest.mark.parametrize(
+    "emergency",
+    [
+        {"id": "em-3", "panic": None},  # declared, or a row from before the fields
+        {"id": "em-3"},  # an older server
+        {"id": "em-3", "panic": "Lakewood"},
+        {"id": 3, "panic": record()["panic"]},
+        record(site_name="  "),
+        record(site_name=None),
+    ],
+)
+def test_a_record_without_usable_panic_fields_gives_no_structured_alert(
+    emergency: dict[str, Any],
+) -> None:
+    assert panic_from_emergency(emergency) is None
+
+
+def test_hostile_record_fields_are_cut_and_bad_values_dropped() -> None:
+    panic = panic_from_emergency(
+        record(
+            site_name="<script>" + "S" * 500,
+            site_kind=["school"],
+            alarm_level=True,
+            location="L" * 300,
+            lat=91.0,
+            lon=float("nan"),
+        )
+    )
+    assert panic is not None and panic.site_name.startswith("<script>")
+    assert len(panic.site_name) == 200 and len(panic.location) == 200
+    assert panic.kind == "site" and panic.alarm_level is None
+    assert panic.lat is None and panic.lon is None  # out of range, NaN
