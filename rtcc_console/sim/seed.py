@@ -111,6 +111,7 @@ def seed_database(url: str | None, registry: Registry, *, replace: bool = False)
         bulk_insert_owners,
         deferred_indexes,
     )
+    from rtcc_console.store.confirmations import seed_stale
     from rtcc_console.store.db import make_engine, make_session_factory
     from rtcc_console.store.schema import CameraRow, CameraSecretRow, OwnerRow
 
@@ -141,6 +142,7 @@ def seed_database(url: str | None, registry: Registry, *, replace: bool = False)
                 n_cams = bulk_insert_camera_rows(
                     session, rows=registry.camera_rows(), secrets=secrets
                 )
+            n_stale = seed_stale(session, camera_ids=registry.stale_ids)
             session.commit()
             t2 = time.perf_counter()
     finally:
@@ -148,6 +150,7 @@ def seed_database(url: str | None, registry: Registry, *, replace: bool = False)
     return {
         "owners": n_owners,
         "cameras": n_cams,
+        "stale": n_stale,
         "migrate_s": round(t1 - t0, 3),
         "load_s": round(t2 - t1, 3),
     }
@@ -217,6 +220,7 @@ def main(argv: list[str]) -> int:
         "integrated": n_int,
         "owners": stats["owners"],
         "with_credentials": registry.credentialed_count(),
+        "stale": stats["stale"],
         "generate_s": round(gen_s, 3),
         "migrate_s": stats["migrate_s"],
         "load_s": stats["load_s"],

@@ -7,6 +7,7 @@ columns and builds domain objects only when ``.cameras`` / ``.owners`` is first 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
@@ -165,6 +166,17 @@ SPOTS = (
 )
 
 
+#: Share of seeded cameras whose owner did not answer last year's "still there?" e-mail
+#: (per mille): stale in the registry and grey, dashed on the console's map (issue 12).
+STALE_PER_MILLE = 20
+
+
+def is_stale_seed(camera_id: str) -> bool:
+    """Whether a seeded camera starts stale: a fixed ~2 % of ids (CRC-32 of the id), so the
+    choice is deterministic and leaves the generator's random stream untouched."""
+    return zlib.crc32(camera_id.encode()) % 1000 < STALE_PER_MILLE
+
+
 class Registry:
     """Owners, cameras and full stream URLs of a generated registry."""
 
@@ -198,6 +210,11 @@ class Registry:
         ]
 
     @cached_property
+    def stale_ids(self) -> list[str]:
+        """Cameras that start stale (:func:`is_stale_seed`), in id order."""
+        return sorted(i for i in self._c["id"] if is_stale_seed(i))
+
+    @cached_property
     def cameras(self) -> list[Camera]:
         return [
             Camera(
@@ -213,6 +230,7 @@ class Registry:
                 fov_deg=r[10],
                 range_m=r[11],
                 stream_ref=r[12],
+                stale=is_stale_seed(r[0]),
             )
             for r in self.camera_rows()
         ]
@@ -265,6 +283,7 @@ class Registry:
             "registered": int((tier == 0).sum()),
             "integrated": int((tier == 1).sum()),
             "owners": len(self._o["id"]),
+            "stale": len(self.stale_ids),
         }
 
 

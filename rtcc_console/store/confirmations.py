@@ -271,3 +271,32 @@ def set_cycle(
         .where(CameraRow.id == camera_id)
         .values(confirmed_at=confirmed_at, confirm_asked_at=confirm_asked_at)
     )
+
+
+def seed_stale(
+    session: Session,
+    *,
+    camera_ids: list[str],
+    now: datetime | None = None,
+    confirmed_age: timedelta = timedelta(days=400),
+    asked_age: timedelta = timedelta(days=35),
+    stale_age: timedelta = timedelta(days=5),
+) -> int:
+    """The demo's seeded history: these cameras were last confirmed ``confirmed_age`` ago,
+    asked ``asked_age`` ago and went stale ``stale_age`` ago (a fresh load, not a registry
+    change: no version or change number moves). Returns the rows written."""
+    now = now or utcnow()
+    done = 0
+    for start in range(0, len(camera_ids), 500):
+        result = session.execute(
+            update(CameraRow)
+            .where(CameraRow.id.in_(camera_ids[start : start + 500]))
+            .values(
+                confirmed_at=now - confirmed_age,
+                confirm_asked_at=now - asked_age,
+                stale_since=now - stale_age,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        done += int(result.rowcount)  # type: ignore[attr-defined]
+    return done

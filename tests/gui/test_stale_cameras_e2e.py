@@ -13,6 +13,7 @@ import pytest
 from rtcc_console.core.models import utcnow
 from rtcc_console.server.audit import Actor
 from rtcc_console.server.camera_confirm import confirm_camera, sweep_pass
+from rtcc_console.sim.seed import generate_registry
 from rtcc_console.store import confirmations
 from rtcc_console.store.schema import CameraRow
 from rtcc_console.ui.camera_list import COL_BECAUSE
@@ -28,11 +29,16 @@ def test_a_camera_going_stale_and_confirmed_reaches_the_map_and_the_list(
     window, _api = make_console(console_server.base)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
     qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
+    # the seed's ~2 % of cameras that start stale arrive marked
+    seeded = generate_registry(seed=1, n_registered=200, n_integrated=80).stale_ids
+    index = window.live.index
+    marked = {i for i in index.camera_ids() if getattr(index.get(i), "stale", False)}
+    assert marked == set(seeded) and seeded
     call = console_server.post_call()
     qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
     qtbot.waitUntil(lambda: window.camera_list.model.rowCount() > 0, timeout=5000)
     options = window.camera_list.model.options()
-    target = next(o.camera for o in options if o.camera.owner_id)
+    target = next(o.camera for o in options if o.camera.owner_id and not o.camera.stale)
     assert not target.stale
 
     state = console_server.embedded.state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,17 @@ def test_template_with_its_own_credentials_is_not_mangled() -> None:
     )
 
 
+def test_a_small_fixed_share_of_cameras_starts_stale(registry: Registry) -> None:
+    stale = [c for c in registry.cameras if c.stale]
+    assert [c.id for c in stale] == registry.stale_ids
+    assert 0.01 < len(stale) / len(registry.cameras) < 0.03
+    assert generate_registry(seed=7).stale_ids == registry.stale_ids  # deterministic
+    assert registry.summary()["stale"] == len(stale)
+    # spread over the city, both tiers possible: not one cluster
+    lats = [c.location.lat for c in stale]
+    assert max(lats) - min(lats) > 0.1
+
+
 def test_camera_rows_match_the_bulk_loader_layout(registry: Registry) -> None:
     from rtcc_console.store.bulk import CAMERA_ROW_FIELDS, camera_row
 
@@ -157,6 +169,34 @@ def test_seed_database_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str
                 .where(CameraSecretRow.stream_url_full.like("%@%"))
             ).scalar_one()
             assert n_secret_creds == report["with_credentials"] > 0
+            # ~2 % start stale (never confirmed last year), the same ones as the registry says
+            stale = set(
+                conn.execute(
+                    select(CameraRow.id).where(CameraRow.stale_since.is_not(None))
+                ).scalars()
+            )
+            assert 0 < len(stale) == report["stale"] < 500 * 0.05
+            again = generate_registry(
+                seed=3, n_registered=split_counts(500)[0], n_integrated=split_counts(500)[1]
+            )
+            assert stale == set(again.stale_ids)
+            old = conn.execute(
+                select(
+                    CameraRow.confirmed_at, CameraRow.confirm_asked_at, CameraRow.stale_since
+                ).where(CameraRow.id.in_(sorted(stale)))
+            ).all()
+            assert all(c < a < s for c, a, s in old)
+            assert all(s - c > timedelta(days=365) for c, _a, s in old)
+            fresh = conn.execute(
+                select(func.count())
+                .select_from(CameraRow)
+                .where(
+                    CameraRow.stale_since.is_(None),
+                    CameraRow.confirm_asked_at.is_(None),
+                    CameraRow.confirmed_at.is_not(None),
+                )
+            ).scalar_one()
+            assert fresh == 500 - len(stale)
         # seeding again refuses, and loses nothing; --replace replaces
         assert main(["--cameras", "10", "--db", url]) == 2
         assert "--replace" in capsys.readouterr().err
