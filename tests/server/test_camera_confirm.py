@@ -128,7 +128,7 @@ def test_a_due_camera_gets_one_email_whose_link_confirms_once(env: Any) -> None:
     assert _camera(app, cid).confirm_asked_at is not None  # opening the page changes nothing
     csrf = csrf_of(page.text)
     # the token on another owner's camera, or forged: refused, and the link still works
-    for ticked in ([other], [cid, other]):
+    for ticked in ([other], [cid, other], ["c" * 5000], ["<script>"], [cid, ""]):
         r = browser.client.post(
             "/portal/confirm", data={"csrf_token": csrf, "token": token, "camera": ticked}
         )
@@ -378,6 +378,28 @@ def test_hostile_confirm_requests_get_a_clear_4xx_and_change_nothing(env: Any) -
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code in (303, 410), (token[:10], r.status_code)
+    for path in (
+        "/portal/confirm",
+        "/portal/confirm?token=%ED%A0%80",
+        "/portal/confirm?token=" + "A" * 5000,
+        "/portal/confirm?token=<script>",
+        "/portal/confirm?token=" + "x" * 43,
+    ):
+        assert anon.get(path).status_code == 410, path
+    for body in (
+        f"csrf_token={csrf}&token={'A' * 5000}&camera={cid}",
+        f"csrf_token={csrf}&token=%ED%A0%80&camera={cid}",
+        f"csrf_token={csrf}&token={'x' * 43}&camera={'c' * 5000}",
+        f"csrf_token={csrf}&token={'x' * 43}&camera=%ED%A0%80",
+        f"csrf_token={csrf}&token={'x' * 43}" + f"&camera={cid}" * 60,  # too many fields
+        f"csrf_token={csrf}",
+    ):
+        r = anon.client.post(
+            "/portal/confirm",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code in (400, 410), (body[:40], r.status_code)
     assert owner.get("/portal/cameras/" + "c" * 5000 + "/confirm").status_code == 404
     r = owner.submit("/portal/cameras", "/portal/cameras/cam-000000000000/confirm")
     assert r.status_code == 404
