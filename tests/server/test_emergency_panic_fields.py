@@ -165,3 +165,75 @@ def test_declared_and_old_rows_carry_null_panic_and_keep_their_reason(env: Any) 
             select(AuditEventRow.id).where(AuditEventRow.action == "emergency.start")
         ).all()
     assert re.fullmatch(r"emg-[0-9a-f]{12}", old.id)
+
+
+def _owner_of(app: Any, camera_id: str) -> str:
+    from rtcc_console.store.schema import CameraRow
+
+    with app.state.rtcc.db.read() as s:
+        owner = s.get(CameraRow, camera_id).owner_id  # type: ignore[union-attr]
+    assert owner
+    return str(owner)
+
+
+def test_a_supervisor_raises_a_sites_panic_with_its_fields(env: Any) -> None:
+    app, sink, api = env
+    cid, _key_id, _secret = _site(app, sink, HOSTILE_NAME, "school")
+    owner_id = _owner_of(app, cid)
+    r = api.post(
+        f"{API}/emergencies",
+        headers=login(api, "sue"),
+        json={
+            "owner_id": owner_id,
+            "reason": "911 call: shots heard near the school",
+            "duration_s": 600,
+            "alarm_level": 4,
+            "location": HOSTILE_WHERE,
+        },
+    )
+    assert r.status_code == 201, r.text
+    [listed] = _listed(api)
+    assert listed["id"] == r.json()["id"] and listed["owner_id"] == owner_id  # all its cameras
+    assert listed["reason"] == "911 call: shots heard near the school"
+    panic = listed["panic"]
+    assert (panic["source"], panic["site_kind"], panic["alarm_level"]) == (
+        "supervisor",
+        "school",
+        4,
+    )
+    assert panic["site_name"] == HOSTILE_NAME and panic["location"] == HOSTILE_WHERE
+    [event] = [json.loads(d) for _i, _t, d in events_of(app, "emergency.panic")]
+    assert event["source"] == "supervisor" and event["site"]["name"] == HOSTILE_NAME
+
+
+def test_a_supervisors_panic_fields_are_refused_when_they_make_no_sense(env: Any) -> None:
+    app, sink, api = env
+    cid, _key_id, _secret = _site(app, sink, "Oak Street Business", "business")
+    owner_id = _owner_of(app, cid)
+    home = Portal(app)
+    sign_up(home, sink, email="home@x.example", name="A Home", kind="home")
+    home_cam = register(home, kind="home")
+    base = {"reason": "r", "duration_s": 600}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"camera_ids": [cid], "alarm_level": 2}, "owner_id"),  # a site's panic names the site
+        ({"owner_id": _owner_of(app, home_cam), "alarm_level": 2}, "business and school"),
+        ({"owner_id": owner_id, "location": "Gym"}, "alarm_level"),  # no level: no panic
+        ({"owner_id": owner_id, "alarm_level": 5}, "alarm_level"),
+        ({"owner_id": owner_id, "alarm_level": 1, "location": "x" * 201}, "location"),
+        ({"owner_id": owner_id, "alarm_level": 1, "description": "\ud800"}, "surrogate"),
+    ]
+    for extra, words in cases:
+        r = api.post(
+            f"{API}/emergencies",
+            headers={**login(api, "sue"), "Content-Type": "application/json"},
+            content=json.dumps({**base, **extra}).encode(),  # "\ud800" stays a JSON escape
+        )
+        assert r.status_code == 422 and words in r.text, (extra, r.text)
+    assert _listed(api) == [] and not events_of(app, "emergency.started")
+    # an analyst may not declare at all
+    r = api.post(
+        f"{API}/emergencies",
+        headers=login(api, "ana"),
+        json={**base, "owner_id": owner_id, "alarm_level": 2},
+    )
+    assert r.status_code == 403

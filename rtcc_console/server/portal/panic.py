@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -79,24 +80,12 @@ def press(
     cameras = store_portal.owner_camera_ids(session, owner_id=owner_id)
     if not cameras:
         raise PanicRefused("register at least one camera for this site first")
+    fields = site_panic_fields(session, owner_id=owner_id, details=details)
     text = f"Panic ({details.source}): {owner.name}, AVS-01 {AVS01[details.level]}"
     if details.location:
         text += f", at {details.location}"
     if details.description:
         text += f": {details.description}"
-    site = store_portal.owner_cameras(session, owner_id=owner_id)
-    lat = sum(c.lat for c in site) / len(site) if site else None
-    lon = sum(c.lon for c in site) / len(site) if site else None
-    fields = {  # kept on the emergency: GET /emergencies, emergency.started (EmergencyPanic)
-        "site_name": owner.name[:200],
-        "site_kind": owner.kind.value,
-        "alarm_level": details.level,
-        "location": details.location[:200],
-        "description": details.description[:500],
-        "source": details.source,
-        "lat": lat,
-        "lon": lon,
-    }
     record = start_emergency(
         session,
         actor=actor,
@@ -107,25 +96,51 @@ def press(
         panic=fields,
         now=now,
     )
+    publish_panic(session, record=record, now=now)
+    return record
+
+
+def site_panic_fields(session: Session, *, owner_id: str, details: PanicDetails) -> dict[str, Any]:
+    """The structured panic details kept on the emergency (``EmergencyPanic``: site name and
+    kind, AVS-01 level, location, description, source, the site cameras' centre); raises
+    ``PanicRefused`` for a site that is not a business or a school."""
+    owner = store_owners.get_owner(session, owner_id=owner_id)
+    if owner is None or owner.kind.value not in PANIC_KINDS:
+        raise PanicRefused("the panic button is for business and school sites")
+    site = store_portal.owner_cameras(session, owner_id=owner_id)
+    return {
+        "site_name": owner.name[:200],
+        "site_kind": owner.kind.value,
+        "alarm_level": details.level,
+        "location": details.location[:200],
+        "description": details.description[:500],
+        "source": details.source,
+        "lat": sum(c.lat for c in site) / len(site) if site else None,
+        "lon": sum(c.lon for c in site) / len(site) if site else None,
+    }
+
+
+def publish_panic(session: Session, *, record: EmergencyRecord, now: datetime) -> None:
+    """The ``emergency.panic`` event (after ``emergency.started``) from the record's fields."""
+    fields = record.panic or {}
     record_event(
         session,
         type="emergency.panic",
         payload={
             "emergency": emergency_public(record, now=now),
             "site": {
-                "owner_id": owner_id,
-                "name": owner.name,
-                "kind": owner.kind.value,
-                "lat": lat,
-                "lon": lon,
+                "owner_id": record.owner_id,
+                "name": fields.get("site_name"),
+                "kind": fields.get("site_kind"),
+                "lat": fields.get("lat"),
+                "lon": fields.get("lon"),
             },
-            "alarm_level": details.level,
-            "location": details.location,
-            "description": details.description,
-            "source": details.source,
+            "alarm_level": fields.get("alarm_level"),
+            "location": fields.get("location", ""),
+            "description": fields.get("description", ""),
+            "source": fields.get("source", ""),
         },
     )
-    return record
 
 
 def end_for_owner(

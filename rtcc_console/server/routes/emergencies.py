@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rtcc_console.server.deps import RequireAnalyst, RequireSupervisor, StateDep, actor_of
 from rtcc_console.server.emergencies import emergency_public, end_emergency, start_emergency
+from rtcc_console.server.portal import panic as panic_service
+from rtcc_console.server.routes.footage_requests import no_surrogates
 from rtcc_console.server.schemas import Reason
 from rtcc_console.store import emergencies as store_emergencies
 from rtcc_console.store.db import journal_lock
@@ -31,11 +33,29 @@ class EmergencyCreate(BaseModel):
     duration_s: int | None = Field(
         default=3600, ge=1, le=7 * 24 * 3600, description="None = until ended"
     )
+    alarm_level: int | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description="a supervisor raising a site's panic: TMA AVS-01 level 0-4 (needs owner_id "
+        "of a business or school); the emergency then carries panic fields, source supervisor",
+    )
+    location: str = Field(default="", max_length=200, description="where inside the site")
+    description: str = Field(default="", max_length=500)
+
+    @field_validator("location", "description", mode="before")
+    @classmethod
+    def _unicode(cls, value: Any) -> Any:
+        return no_surrogates(value)
 
     @model_validator(mode="after")
     def _scope(self) -> EmergencyCreate:
         if not self.owner_id and not self.camera_ids:
             raise ValueError("give owner_id or camera_ids: an emergency must cover some cameras")
+        if self.alarm_level is None and (self.location or self.description):
+            raise ValueError("location and description belong to a panic: give alarm_level")
+        if self.alarm_level is not None and not self.owner_id:
+            raise ValueError("alarm_level raises a site's panic: give the site's owner_id")
         return self
 
 
@@ -91,6 +111,20 @@ def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> d
             raise HTTPException(422, f"owner_id: unknown owner {body.owner_id!r}")
         if missing:
             raise HTTPException(422, f"camera_ids: unknown camera(s) {', '.join(missing[:10])}")
+        panic: dict[str, Any] | None = None
+        if body.alarm_level is not None and body.owner_id:
+            details = panic_service.PanicDetails(
+                level=body.alarm_level,
+                location=body.location.strip(),
+                description=body.description.strip(),
+                source="supervisor",
+            )
+            try:
+                panic = panic_service.site_panic_fields(
+                    session, owner_id=body.owner_id, details=details
+                )
+            except panic_service.PanicRefused as exc:
+                raise HTTPException(422, f"owner_id: {exc}") from None
         row = start_emergency(
             session,
             actor=actor_of(user),
@@ -98,7 +132,10 @@ def create(body: EmergencyCreate, user: RequireSupervisor, state: StateDep) -> d
             camera_ids=body.camera_ids,
             reason=body.reason,
             duration_s=body.duration_s,
+            panic=panic,
         )
+        if panic is not None:
+            panic_service.publish_panic(session, record=row, now=row.started_at)
         return emergency_public(row)
 
 
