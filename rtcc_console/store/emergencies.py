@@ -138,8 +138,9 @@ def insert_emergency(
         ends_at=now + timedelta(seconds=duration_s) if duration_s else None,
         reason=reason,
         created_by=created_by,
-        panic=dict(panic) if panic is not None else None,
     )
+    if panic is not None:  # else SQL NULL (not JSON "null"), as rows from before 0111
+        row.panic = dict(panic)
     session.add(row)
     session.flush()
     return _record(row)

@@ -157,6 +157,9 @@ def test_declared_and_old_rows_carry_null_panic_and_keep_their_reason(env: Any) 
             s, owner_id=None, camera_ids=[cid], reason=old_reason, duration_s=600, created_by="x"
         )
         assert s.get(EmergencyRow, old.id).panic is None  # type: ignore[union-attr]
+        # stored as SQL NULL, like the rows the migration left
+        nulls = s.scalars(select(EmergencyRow.id).where(EmergencyRow.panic.is_(None))).all()
+        assert sorted(nulls) == sorted([old.id, r.json()["id"]])
     listed = {e["id"]: e for e in _listed(api)}
     assert listed[old.id]["panic"] is None and listed[old.id]["reason"] == old_reason
     assert listed[r.json()["id"]]["panic"] is None
