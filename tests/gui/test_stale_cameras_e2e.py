@@ -5,7 +5,9 @@ confirmation clears it again."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +100,50 @@ def test_a_camera_going_stale_and_confirmed_reaches_the_map_and_the_list(
     assert not str(window.camera_list.model.index(row, COL_BECAUSE).data()).startswith(
         "Not confirmed"
     )
+
+
+def test_the_seeded_stale_cameras_are_grey_dashed_around_a_call(
+    qtbot: Any, console_server: ConsoleServer, make_console: Any, tmp_path: Any
+) -> None:
+    """The demo's seed: a call placed beside a seeded stale camera ranks it, and the map draws
+    it dashed with its tooltip; screenshot ``docs/console-map-seeded-stale.png`` with
+    RTCC_DOCS_SCREENSHOTS=1 (else a temporary file)."""
+    registry = generate_registry(seed=1, n_registered=200, n_integrated=80)
+
+    def alone(cam: Any) -> bool:  # no other camera drawn on top of it
+        return all(
+            abs(o.location.lat - cam.location.lat) + abs(o.location.lon - cam.location.lon) > 0.0005
+            for o in registry.cameras
+            if o.id != cam.id
+        )
+
+    stale = next(c for c in registry.cameras if c.stale and alone(c))
+    window, _api = make_console(console_server.base)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.map_view.width() > 700, timeout=5000)
+    qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
+    qtbot.waitUntil(lambda: len(window.live.index.camera_ids()) == 280, timeout=15000)
+    call = console_server.post_call(
+        lat=stale.location.lat + 0.0012, lon=stale.location.lon + 0.0012
+    )
+    qtbot.waitUntil(lambda: window.call_queue.select_call(call["id"]), timeout=10000)
+    qtbot.waitUntil(
+        lambda: stale.id in [o.camera.id for o in window.camera_list.model.options()],
+        timeout=10000,
+    )
+    qtbot.waitUntil(
+        lambda: bool(
+            (evaluate(qtbot, window.map_view, "rtcc.cameraStyle", stale.id) or {}).get("dashArray")
+        ),
+        timeout=10000,
+    )
+    fresh = next(o.camera.id for o in window.camera_list.model.options() if not o.camera.stale)
+    assert (evaluate(qtbot, window.map_view, "rtcc.cameraStyle", fresh) or {}).get(
+        "dashArray"
+    ) is None
+    assert "not confirmed since " in evaluate(qtbot, window.map_view, "rtcc.cameraTip", stale.id)
+    docs = os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
+    target = (
+        Path(__file__).parents[2] / "docs" if docs else Path(tmp_path)
+    ) / "console-map-seeded-stale.png"
+    assert window.map_view.grab().save(str(target))
