@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,11 +24,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rtcc_console.core.models import Role, utcnow
+from rtcc_console.core.models import CallStatus, Role, utcnow
 from rtcc_console.core.policy import Action, Decision, decide
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.camera_store import camera_domain, get_camera
 from rtcc_console.server.eventlog import record_event
+from rtcc_console.server.security import Principal, token_digest
 from rtcc_console.store import calls as store_calls
 from rtcc_console.store import field_shares as store
 from rtcc_console.store import grants as store_grants
@@ -401,3 +404,153 @@ def sweep_shares(session: Session, *, now: datetime | None = None) -> int:
     for row in rows:
         share_problem(session, share=row, now=now)
     return len(rows)
+
+
+# --- the hot path of officers' video (every playlist reload, part, segment, MJPEG re-check) ---
+
+ACCESS_TTL_S = 0.5  # a decision trusted without the database: well inside the 1 s bound
+# Events that never take access away (everything else clears the decision cache at once:
+# grant.revoked, field_share.ended, camera.changed/stale, emergency.ended, call.updated...).
+HARMLESS_EVENTS = frozenset(
+    {"field_share.created", "call.created", "request.created", "request.updated"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoAccess:
+    """A video request that every rule lets in now (``video_access``)."""
+
+    share: FieldShareRow
+    via_link: bool  # the share's own link cookie (else the officer's signed-in session)
+    principal: Principal | None  # the officer's sign-in (when it is what let the request in)
+
+
+def video_access(
+    session: Session,
+    *,
+    share_id: str,
+    camera_id: str,
+    cookie: str | None,
+    officer_token: str | None,
+    now: datetime,
+) -> VideoAccess | None:
+    """Read-only: whether a video request passes every rule of ``share_for_session`` and
+    ``decide_camera`` now (this device's session for the share, the share running, its call
+    open, not expired, the camera in the share, live consent by ``core.policy.decide``), from
+    one SELECT (``store.video_access``) plus the active emergencies. None when any rule says
+    no, or cannot be read here: the caller then runs the full check, which refuses, ends
+    and audits as before. Nothing is written, so it runs in a read transaction."""
+    if len(share_id) >= 64:
+        return None
+    token = officer_token if officer_token and len(officer_token) <= 200 else None
+    jti = token_digest(token) if token else None
+    row = store.video_access(session, share_id=share_id, camera_id=camera_id, officer_jti=jti)
+    if row is None:
+        return None
+    share = row.share
+    via_link = (
+        cookie is not None and 0 < len(cookie) <= 200 and share.session_hash == digest(cookie)
+    )
+    principal = None
+    if not via_link:
+        if (
+            jti is None
+            or row.token_user != share.officer
+            or row.token_role != Role.OFFICER.value
+            or row.token_revoked
+            or row.token_user_disabled
+            or row.token_expires_at is None
+            or row.token_expires_at <= now
+        ):
+            return None
+        principal = Principal(
+            username=share.officer, role=Role.OFFICER, jti=jti, expires_at=row.token_expires_at
+        )
+    if share.ended_at is not None or share.expires_at <= now:
+        return None
+    if row.call_status is None or not CallStatus(row.call_status).is_open:
+        return None
+    if camera_id not in [str(c) for c in share.camera_ids] or row.camera is None:
+        return None
+    decision = decide(
+        Role.ANALYST,
+        camera_domain(row.camera),
+        Action.VIEW_LIVE,
+        now=now,
+        emergencies=active_emergencies(session, now=now),
+        owner_accepts_requests=row.owner_accepts_requests,
+    )
+    return VideoAccess(share, via_link, principal) if decision.allowed else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    deadline: float  # time.monotonic()
+    needs_token: bool  # let in by the officer's sign-in: trusted while the token cache is
+
+
+class AccessCache:
+    """Video requests let in recently, trusted for at most ``ttl_s`` (0.5 s) without the
+    database, per (share, camera, link cookie, sign-in cookie).
+
+    Only a yes is cached. Every committed event that can take access away clears it at
+    once (``note_event``: the routes hang it on the database's after-commit hook, so a
+    revocation in this process is seen before its request even answers); ``ttl_s`` bounds
+    what no event announces (an emergency reaching its end time, changes committed by
+    another server process). An entry let in by the officer's sign-in is also trusted only
+    while the server's token cache holds that session (sign-out and admin revocations drop
+    it there, in every process). A check that started before a clear never fills the cache
+    (``generation``)."""
+
+    def __init__(self, *, ttl_s: float = ACCESS_TTL_S, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._items: dict[str, _Entry] = {}
+        self._seen: set[tuple[str, str]] = set()  # (share, camera) whose first look was audited
+        self._lock = threading.Lock()
+        self.generation = 0
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(share_id: str, camera_id: str, cookie: str | None, officer_token: str | None) -> str:
+        text = "\0".join((share_id, camera_id, cookie or "", officer_token or ""))
+        return digest(text)
+
+    def get(self, key: str) -> _Entry | None:
+        entry = self._items.get(key)
+        if entry is None or entry.deadline <= time.monotonic():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry
+
+    def put(self, key: str, *, generation: int, needs_token: bool, share_left_s: float) -> bool:
+        """Remember a yes (False when a clear happened since ``generation`` was read)."""
+        deadline = time.monotonic() + min(self.ttl_s, share_left_s)
+        with self._lock:
+            if generation != self.generation:
+                return False
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+            self._items[key] = _Entry(deadline, needs_token)
+            return True
+
+    def seen(self, share_id: str, camera_id: str) -> bool:
+        return (share_id, camera_id) in self._seen
+
+    def mark_seen(self, share_id: str, camera_id: str) -> None:
+        with self._lock:
+            if len(self._seen) >= self.max_entries:
+                self._seen.clear()
+            self._seen.add((share_id, camera_id))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._items.clear()
+
+    def note_event(self, event_type: str) -> None:
+        """A committed event: clear unless it can never take access away."""
+        if event_type not in HARMLESS_EVENTS:
+            self.clear()

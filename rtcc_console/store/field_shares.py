@@ -7,12 +7,20 @@ stores. Only SHA-256 digests of the single-use link and of the session cookie ar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
-from rtcc_console.store.schema import CallRow, FieldShareRow, UserRow
+from rtcc_console.store.schema import (
+    AuthTokenRow,
+    CallRow,
+    CameraRow,
+    FieldShareRow,
+    OwnerRow,
+    UserRow,
+)
 
 
 def insert_share(
@@ -114,3 +122,62 @@ def shares_to_end(session: Session, *, now: datetime, limit: int = 500) -> list[
         .limit(limit)
     )
     return list(session.scalars(stmt).all())
+
+
+@dataclass(frozen=True, slots=True)
+class VideoAccessRow:
+    """What one officer video request is checked against, read in one query."""
+
+    share: FieldShareRow
+    call_status: str | None  # None: the call row is gone
+    camera: CameraRow | None  # None: unknown or deleted camera
+    owner_accepts_requests: bool  # True when the camera has no owner record
+    token_user: str | None  # the officer token's username (None: no such token)
+    token_role: str | None
+    token_expires_at: datetime | None
+    token_revoked: bool
+    token_user_disabled: bool
+
+
+def video_access(
+    session: Session, *, share_id: str, camera_id: str, officer_jti: str | None
+) -> VideoAccessRow | None:
+    """The share, its call's status, the camera (not deleted) with its owner's consent flag,
+    and the officer sign-in token (by its digest ``officer_jti``) with its user: one SELECT
+    on primary keys (the hot path of every HLS part and playlist reload). None: no share."""
+    token_user = aliased(UserRow)
+    stmt = (
+        select(
+            FieldShareRow,
+            CallRow.status,
+            CameraRow,
+            OwnerRow.accepts_requests,
+            AuthTokenRow.expires_at,
+            AuthTokenRow.revoked_at,
+            token_user.username,
+            token_user.role,
+            token_user.disabled,
+        )
+        .select_from(FieldShareRow)
+        .outerjoin(CallRow, CallRow.id == FieldShareRow.call_id)
+        .outerjoin(CameraRow, and_(CameraRow.id == camera_id, CameraRow.deleted.is_(False)))
+        .outerjoin(OwnerRow, OwnerRow.id == CameraRow.owner_id)
+        .outerjoin(AuthTokenRow, AuthTokenRow.jti == (officer_jti or ""))
+        .outerjoin(token_user, token_user.username == AuthTokenRow.username)
+        .where(FieldShareRow.id == share_id)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    share, status, camera, accepts, t_exp, t_rev, t_user, t_role, t_disabled = row
+    return VideoAccessRow(
+        share=share,
+        call_status=None if status is None else str(status),
+        camera=camera,
+        owner_accepts_requests=True if accepts is None else bool(accepts),
+        token_user=t_user,
+        token_role=t_role,
+        token_expires_at=t_exp,
+        token_revoked=t_rev is not None,
+        token_user_disabled=bool(t_disabled),
+    )

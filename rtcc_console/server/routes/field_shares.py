@@ -14,6 +14,7 @@ share (403 without its cookie, 410 once it ended) and denials are audited.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from rtcc_console.core.models import utcnow
 from rtcc_console.server import field_shares as svc
 from rtcc_console.server.audit import append_audit
+from rtcc_console.server.broker import EventRecord
 from rtcc_console.server.camera_store import get_camera, stream_secret
 from rtcc_console.server.deps import RequireAnalyst, StateDep, actor_of, client_addr
 from rtcc_console.server.field_hls import HlsHub, Repackager
@@ -358,16 +360,100 @@ def _mjpeg_hub(state: Any) -> MjpegHub:
     return hub
 
 
+_ACCESS_LOCK = threading.Lock()
+
+
+def _access_cache(state: Any) -> svc.AccessCache:
+    """This process's cache of video decisions, cleared by every committed event that can
+    take access away (hung on the database's after-commit hook, before the broker's)."""
+    cache = state.extras.get("field_access")
+    if isinstance(cache, svc.AccessCache):
+        return cache
+    with _ACCESS_LOCK:
+        cache = state.extras.get("field_access")
+        if isinstance(cache, svc.AccessCache):
+            return cache
+        made = svc.AccessCache()
+        previous = state.db.on_event
+
+        def on_event(record: EventRecord) -> None:
+            made.note_event(record.type)
+            if previous is not None:
+                previous(record)
+
+        state.db.on_event = on_event
+        state.extras["field_access"] = made
+        return made
+
+
+def _cached_access(
+    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, fresh: bool
+) -> bool:
+    """True when this video request may go on without the full (writing, auditing) check:
+    a yes decided less than 0.5 s ago and not cleared since, or every rule read in one
+    read-only query now (``svc.video_access``). A first look at a camera (audited once)
+    always takes the full check. ``fresh``: not from the cache (an MJPEG stream's
+    once-a-second re-check, whose interval the cache must not lengthen)."""
+    cache = _access_cache(state)
+    if what in {"index.m3u8", "live.mjpeg"} and not cache.seen(share_id, camera_id):
+        return False
+    cookie = request.cookies.get(svc.SESSION_COOKIE)
+    officer_token = request.cookies.get(svc.OFFICER_COOKIE)
+    tokens = state.token_cache
+    key = cache.key(share_id, camera_id, cookie, officer_token)
+    hit = None if fresh else cache.get(key)
+    if hit is not None and not hit.needs_token:
+        return True
+    if hit is not None and tokens is not None and officer_token:
+        if tokens.get(officer_token) is not None:
+            return True
+    generation = cache.generation
+    now = utcnow()
+    with state.db.read() as session:
+        access = svc.video_access(
+            session,
+            share_id=share_id,
+            camera_id=camera_id,
+            cookie=cookie,
+            officer_token=officer_token,
+            now=now,
+        )
+    if access is None:
+        return False
+    if access.via_link or (tokens is not None and access.principal is not None):
+        if access.principal is not None and tokens is not None:
+            tokens.put(access.principal)
+        cache.put(
+            key,
+            generation=generation,
+            needs_token=not access.via_link,
+            share_left_s=(access.share.expires_at - now).total_seconds(),
+        )
+    return True
+
+
 def _camera_allowed(
-    request: Request, state: Any, share_id: str, camera_id: str, what: str, *, want_url: bool
+    request: Request,
+    state: Any,
+    share_id: str,
+    camera_id: str,
+    what: str,
+    *,
+    want_url: bool,
+    fresh: bool = False,
 ) -> str | None:
     """Every check of a video request for this share's session (403/404/410, denials
     audited; a refused camera's HLS/MJPEG reader is stopped); the camera's stream URL
-    (the substream when there is one) when ``want_url``."""
+    (the substream when there is one) when ``want_url``. A request the cache or the
+    one-query read lets in (``_cached_access``) skips the writing check; anything else
+    (a refusal, a first look, a reader to start) runs it in full."""
+    if not want_url and _cached_access(request, state, share_id, camera_id, what, fresh=fresh):
+        return None
     hub = _hub(state)
     addr = client_addr(request)
     error: svc.ShareError | None = None
     url: str | None = None
+    seen = False
     with state.db.write() as session:
         try:
             share = svc.share_for_session(
@@ -412,10 +498,13 @@ def _camera_allowed(
                 append_audit(
                     session, actor=actor, action="field.video", outcome="ok", targets=targets
                 )
+            seen = what in {"index.m3u8", "live.mjpeg"}
         except svc.ShareError as exc:
             error = exc
     if error is not None:
         raise HTTPException(error.status, error.reason)
+    if seen:  # committed: later looks may take the cached path
+        _access_cache(state).mark_seen(share_id, camera_id)
     return url
 
 
@@ -503,7 +592,9 @@ async def field_mjpeg(share_id: str, camera_id: str, request: Request, state: St
 
     def check() -> bool:
         try:
-            _camera_allowed(request, state, share_id, camera_id, "mjpeg part", want_url=False)
+            _camera_allowed(
+                request, state, share_id, camera_id, "mjpeg part", want_url=False, fresh=True
+            )
         except HTTPException:
             return False
         return True
