@@ -21,13 +21,9 @@ a keyframe); a segment is the concatenation of its parts. The playlist announces
 
 from __future__ import annotations
 
-import asyncio
 import io
-import logging
-import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +31,7 @@ from typing import Any
 import av
 
 from rtcc_console.media.wallclock import WALLCLOCK_UUID
-
-log = logging.getLogger(__name__)
+from rtcc_console.server.field_media import CameraHub, CameraWorker
 
 _STAMP = WALLCLOCK_UUID + b"wallclock="
 LISTED_WITH_PARTS = 3  # the newest segments whose parts the playlist lists (8216bis: >= 3 parts)
@@ -62,53 +57,6 @@ def packet_wallclock(data: bytes) -> float | None:
 def _program_date_time(unix_time: float) -> str:
     stamp = datetime.fromtimestamp(unix_time, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-
-
-class AsyncWakers:
-    """Wakes asyncio waiters from a worker thread, so that an HTTP request waiting for media
-    (a blocking playlist reload, an MJPEG stream) holds no thread of the server's pool:
-    there may be many officers, each waiting most of the time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: set[Callable[[], None]] = set()
-
-    def wake(self) -> None:
-        with self._lock:
-            items = list(self._items)
-        for fn in items:
-            fn()
-
-    async def wait_until(self, ready: Callable[[], bool], timeout_s: float) -> bool:
-        """Wait (without a thread) until ``ready()``, re-checked at each wake; False when
-        ``timeout_s`` passed first."""
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-
-        def waker() -> None:
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # the loop closed: the server is stopping
-                pass
-
-        with self._lock:
-            self._items.add(waker)
-        try:
-            deadline = loop.time() + timeout_s
-            while True:
-                event.clear()  # before the check: a wake after it is never lost
-                if ready():
-                    return True
-                left = deadline - loop.time()
-                if left <= 0:
-                    return False
-                try:
-                    await asyncio.wait_for(event.wait(), left)
-                except TimeoutError:
-                    return ready()
-        finally:
-            with self._lock:
-                self._items.discard(waker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +98,10 @@ class _PartWriter:
         return self.buf.getvalue()
 
 
-class Repackager:
+class Repackager(CameraWorker):
     """Demux one camera, cut TS segments (and parts); thread-safe readers (playlist/media)."""
+
+    label = "HLS"
 
     def __init__(
         self,
@@ -163,31 +113,11 @@ class Repackager:
         keep: int = 6,
         idle_s: float = 10.0,
     ) -> None:
-        self.camera_id = camera_id
-        self._url = url
         self.segment_s = segment_s
         self.part_s = part_s
         self.keep = keep
-        self.idle_s = idle_s
         self._segments: deque[Segment] = deque()  # complete ones, then the open one (if any)
-        self._lock = threading.Condition()
-        self._wakers = AsyncWakers()
-        self._finished = False
-        self._stop = threading.Event()
-        self._last_access = time.monotonic()
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name=f"hls-{camera_id}", daemon=True)
-        self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return not self._finished and self._thread.is_alive()
-
-    def touch(self) -> None:
-        self._last_access = time.monotonic()
-
-    def stop(self) -> None:
-        self._stop.set()
+        super().__init__(camera_id, url, idle_s=idle_s)
 
     # --- readers -------------------------------------------------------------------------
 
@@ -208,11 +138,6 @@ class Repackager:
                 return seg.complete and self._has_part(msn + 1, 0)
         return self._has_part(msn, 0)
 
-    def _notify(self) -> None:
-        """Wake the waiters, threads and coroutines alike (the lock is held)."""
-        self._lock.notify_all()
-        self._wakers.wake()
-
     async def playlist_async(
         self, *, msn: int | None = None, part: int | None = None, wait_s: float = 6.0
     ) -> str | None:
@@ -220,7 +145,7 @@ class Repackager:
         self.touch()
 
         def ready() -> bool:
-            with self._lock:
+            with self._cond:
                 return self._ready(msn, part) or not self.alive
 
         await self._wakers.wait_until(ready, wait_s)
@@ -243,12 +168,12 @@ class Repackager:
         segment (part) exists, at most ``wait_s``."""
         self.touch()
         deadline = time.monotonic() + wait_s
-        with self._lock:
+        with self._cond:
             while not self._ready(msn, part) and self.alive:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self._lock.wait(left)  # woken by each new part or segment, and at the end
+                self._cond.wait(left)  # woken by each new part or segment, and at the end
             # a consistent copy: the demux thread appends parts and closes segments meanwhile
             segments = [replace(s, parts=list(s.parts)) for s in self._segments]
         complete = [s for s in segments if s.complete]
@@ -282,39 +207,25 @@ class Repackager:
 
     def too_far(self, msn: int) -> bool:
         """A blocking reload for a segment more than two past the newest (8216bis: 400)."""
-        with self._lock:
+        with self._cond:
             newest = self._segments[-1].seq if self._segments else 0
         return msn > newest + 2
 
     def segment(self, seq: int) -> bytes | None:
         self.touch()
-        with self._lock:
+        with self._cond:
             found = next((s for s in self._segments if s.seq == seq and s.complete), None)
             return None if found is None else found.data
 
     def part(self, seq: int, index: int) -> bytes | None:
         self.touch()
-        with self._lock:
+        with self._cond:
             seg = next((s for s in self._segments if s.seq == seq), None)
             if seg is None or index >= len(seg.parts) or index < 0:
                 return None
             return seg.parts[index].data
 
     # --- the demux thread ----------------------------------------------------------------
-
-    def _idle(self) -> bool:
-        return time.monotonic() - self._last_access > self.idle_s
-
-    def _run(self) -> None:
-        try:
-            self._pump()
-        except Exception as exc:  # noqa: BLE001 - a camera going away must not take the server down
-            self.error = type(exc).__name__  # never the URL: it may carry credentials
-            log.warning("field HLS for camera %s stopped: %s", self.camera_id, self.error)
-        finally:
-            with self._lock:
-                self._finished = True  # before the wake: waiters see it at once
-                self._notify()
 
     def _pump(self) -> None:
         with av.open(
@@ -327,7 +238,7 @@ class Repackager:
             last_t: float | None = None
             frame_s = 0.0  # one frame's duration, from the last two timestamps
             for packet in src.demux(vstream):
-                if self._stop.is_set() or self._idle():
+                if self._done():
                     break
                 if packet.dts is None or packet.pts is None or packet.time_base is None:
                     continue
@@ -361,7 +272,7 @@ class Repackager:
                 writer.close()
 
     def _open_segment(self, seg: Segment) -> None:
-        with self._lock:
+        with self._cond:
             self._segments.append(seg)
             self._notify()
 
@@ -370,12 +281,12 @@ class Repackager:
         part = Part(
             seg.seq, len(seg.parts), max(0.001, end_t - writer.start_t), data, writer.independent
         )
-        with self._lock:
+        with self._cond:
             seg.parts.append(part)
             self._notify()
 
     def _close_segment(self, seg: Segment) -> None:
-        with self._lock:
+        with self._cond:
             seg.duration_s = sum(p.duration_s for p in seg.parts)
             seg.data = b"".join(p.data for p in seg.parts)
             seg.complete = True
@@ -386,18 +297,15 @@ class Repackager:
             self._notify()
 
 
-class HlsHub:
+class HlsHub(CameraHub[Repackager]):
     """One repackager per camera, started on demand; idle ones stop by themselves."""
 
     def __init__(
         self, *, segment_s: float = 1.0, part_s: float | None = None, idle_s: float = 10.0
     ) -> None:
+        super().__init__(idle_s=idle_s)
         self.segment_s = segment_s
         self.part_s = part_s
-        self.idle_s = idle_s
-        self._lock = threading.Lock()
-        self._items: dict[str, Repackager] = {}
-        self.started = 0  # how many repackagers were started (one per camera while watched)
         self._watched: set[tuple[str, str]] = set()
 
     def mark_watched(self, share_id: str, camera_id: str) -> bool:
@@ -408,35 +316,7 @@ class HlsHub:
             self._watched.add((share_id, camera_id))
             return True
 
-    def get(self, camera_id: str, url: str | None) -> Repackager | None:
-        """The camera's running repackager, started from ``url`` when none runs."""
-        with self._lock:
-            found = self._items.get(camera_id)
-            if found is not None and found.alive:
-                found.touch()
-                return found
-            if url is None:
-                return None
-            rep = Repackager(
-                camera_id, url, segment_s=self.segment_s, part_s=self.part_s, idle_s=self.idle_s
-            )
-            self._items[camera_id] = rep
-            self.started += 1
-            return rep
-
-    def running(self, camera_id: str) -> Repackager | None:
-        with self._lock:
-            found = self._items.get(camera_id)
-            return found if found is not None and found.alive else None
-
-    def stop_camera(self, camera_id: str) -> None:
-        with self._lock:
-            found = self._items.pop(camera_id, None)
-        if found is not None:
-            found.stop()
-
-    def stop_all(self) -> None:
-        with self._lock:
-            items, self._items = list(self._items.values()), {}
-        for rep in items:
-            rep.stop()
+    def _start(self, camera_id: str, url: str) -> Repackager:
+        return Repackager(
+            camera_id, url, segment_s=self.segment_s, part_s=self.part_s, idle_s=self.idle_s
+        )

@@ -13,8 +13,6 @@ The camera's URL (which may carry credentials) never leaves this process.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
@@ -22,9 +20,7 @@ from typing import Literal
 import av
 
 from rtcc_console.media.sources import SourceKind, classify, open_spec
-from rtcc_console.server.field_hls import AsyncWakers
-
-log = logging.getLogger(__name__)
+from rtcc_console.server.field_media import CameraHub, CameraWorker
 
 BOUNDARY = "rtccfield"
 CONTENT_TYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
@@ -37,39 +33,15 @@ def player_for(url: str | None) -> Player:
     return "mjpeg" if url is not None and classify(url) is SourceKind.MJPEG else "hls"
 
 
-class MjpegReader:
+class MjpegReader(CameraWorker):
     """Reads one MJPEG camera; thread-safe :meth:`next_frame` for any number of officers."""
 
+    label = "MJPEG"
+
     def __init__(self, camera_id: str, url: str, *, idle_s: float = 10.0) -> None:
-        self.camera_id = camera_id
-        self._url = url
-        self.idle_s = idle_s
-        self._cond = threading.Condition()
-        self._wakers = AsyncWakers()
-        self._finished = False
         self._frame: bytes | None = None
         self._seq = 0
-        self._stop = threading.Event()
-        self._last_access = time.monotonic()
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name=f"mjpeg-{camera_id}", daemon=True)
-        self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return not self._finished and self._thread.is_alive()
-
-    def touch(self) -> None:
-        self._last_access = time.monotonic()
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._cond:
-            self._notify()
-
-    def _notify(self) -> None:
-        self._cond.notify_all()
-        self._wakers.wake()
+        super().__init__(camera_id, url, idle_s=idle_s)
 
     async def next_frame(self, after: int, *, wait_s: float) -> tuple[int, bytes] | None:
         """The newest picture if it is newer than ``after`` (waiting at most ``wait_s``,
@@ -87,67 +59,25 @@ class MjpegReader:
                 return None
             return self._seq, self._frame
 
-    def _run(self) -> None:
-        try:
-            spec = open_spec(self._url, read_timeout_s=5.0)
-            with av.open(spec.url, format=spec.format, options=spec.options, timeout=5.0) as src:
-                for packet in src.demux(video=0):
-                    if self._stop.is_set() or time.monotonic() - self._last_access > self.idle_s:
-                        break
-                    data = bytes(packet)
-                    if not data:
-                        continue
-                    with self._cond:
-                        self._frame, self._seq = data, self._seq + 1
-                        self._notify()
-        except Exception as exc:  # noqa: BLE001 - a camera going away must not take the server down
-            self.error = type(exc).__name__  # never the URL: it may carry credentials
-            log.warning("field MJPEG for camera %s stopped: %s", self.camera_id, self.error)
-        finally:
-            with self._cond:
-                self._finished = True  # before the wake: waiters see it at once
-                self._notify()
+    def _pump(self) -> None:
+        spec = open_spec(self._url, read_timeout_s=5.0)
+        with av.open(spec.url, format=spec.format, options=spec.options, timeout=5.0) as src:
+            for packet in src.demux(video=0):
+                if self._done():
+                    break
+                data = bytes(packet)
+                if not data:
+                    continue
+                with self._cond:
+                    self._frame, self._seq = data, self._seq + 1
+                    self._notify()
 
 
-class MjpegHub:
+class MjpegHub(CameraHub[MjpegReader]):
     """One reader per camera, started on demand; idle ones stop by themselves."""
 
-    def __init__(self, *, idle_s: float = 10.0) -> None:
-        self.idle_s = idle_s
-        self._lock = threading.Lock()
-        self._items: dict[str, MjpegReader] = {}
-        self.started = 0  # readers started (one per camera while watched)
-
-    def get(self, camera_id: str, url: str | None) -> MjpegReader | None:
-        """The camera's running reader, started from ``url`` when none runs."""
-        with self._lock:
-            found = self._items.get(camera_id)
-            if found is not None and found.alive:
-                found.touch()
-                return found
-            if url is None:
-                return None
-            reader = MjpegReader(camera_id, url, idle_s=self.idle_s)
-            self._items[camera_id] = reader
-            self.started += 1
-            return reader
-
-    def running(self, camera_id: str) -> MjpegReader | None:
-        with self._lock:
-            found = self._items.get(camera_id)
-            return found if found is not None and found.alive else None
-
-    def stop_camera(self, camera_id: str) -> None:
-        with self._lock:
-            found = self._items.pop(camera_id, None)
-        if found is not None:
-            found.stop()
-
-    def stop_all(self) -> None:
-        with self._lock:
-            items, self._items = list(self._items.values()), {}
-        for reader in items:
-            reader.stop()
+    def _start(self, camera_id: str, url: str) -> MjpegReader:
+        return MjpegReader(camera_id, url, idle_s=self.idle_s)
 
 
 async def stream_parts(
