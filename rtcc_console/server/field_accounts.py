@@ -3,7 +3,7 @@
 The other way in is the single-use link of one share (``server.field_shares``). Signed in,
 the officer sees every open share made for them and opens any of them on this device.
 
-Rules, the same as staff sign-in (``routes/auth.py``, ``routes/auth_mfa.py``):
+Rules, the same as staff sign-in (the shared steps live in ``server.sign_in``):
 
 * Only accounts with the ``officer`` role sign in here. Another role's right password is
   refused with a clear word ("use the console"), audited; it does not count as a failure.
@@ -32,14 +32,11 @@ from typing import Literal
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server import field_shares as shares
-from rtcc_console.server import mfa
+from rtcc_console.server import mfa, sign_in
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.security import (
     get_user,
-    issue_token,
     normalize_username,
-    record_failure,
-    record_success,
     resolve_token,
 )
 from rtcc_console.server.sessions import end_session
@@ -110,6 +107,16 @@ def csrf_ok(state: AppState, basis: str | None, sent: str | None) -> bool:
     )
 
 
+FIELD = sign_in.Wording(
+    action=SIGN_IN,
+    code_action=SIGN_IN,
+    code_reason_prefix="second factor: ",
+    locks_audited_as="locked",
+    locked_reason_with_time=True,
+    enrolled_where="enrolled on the field page; ",
+)
+
+
 def _audit(
     state: AppState, actor: Actor, outcome: str, reason: str | None, action: str = SIGN_IN
 ) -> None:
@@ -117,105 +124,37 @@ def _audit(
         append_audit(session, actor=actor, action=action, outcome=outcome, reason=reason)
 
 
-def _throttled(state: AppState, addr: str | None) -> int | None:
-    throttle = state.login_throttle
-    return throttle.retry_after(addr) if throttle is not None else None
-
-
-def _failed(state: AppState, addr: str | None) -> None:
-    if state.login_throttle is not None:
-        state.login_throttle.failed(addr)
-
-
-def _mfa_due(state: AppState, role: str, enrolled: bool) -> bool:
-    return enrolled or mfa.required_for(role, [str(r) for r in state.settings.mfa_required_roles])
-
-
 def password_step(state: AppState, *, username: str, password: str, addr: str | None) -> SignIn:
     """Check the password: a session (``ok``), a code to ask (``code_due``), or a refusal."""
-    settings = state.settings
     name = normalize_username(username)[:64]
-    wait_s = _throttled(state, addr)
-    if wait_s is not None:
-        _audit(
-            state,
-            Actor(name, None, addr),
-            "denied",
-            "too many failed sign-ins from this address",
-        )
-        return SignIn("throttled", name, retry_after_s=wait_s)
-    with state.db.read() as session:
-        user = get_user(session, username=name)
-        stored = (
-            (user.password_hash, user.locked_until, user.role, bool(user.disabled))
-            if user
-            else None
-        )
-        enrolled = bool(user and user.mfa_enabled_at is not None)
-    now = utcnow()
-    actor = Actor(name, stored[2] if stored else None, addr)
-    if stored is not None and stored[1] is not None and stored[1] > now:
-        state.passwords.verify(None, password)  # the same cost as a real attempt
-        _audit(state, actor, "denied", f"account locked until {stored[1].isoformat()}")
+    check = sign_in.check_password(
+        state, username=name, password=password, addr=addr, wording=FIELD
+    )
+    if check.outcome == "throttled":
+        return SignIn("throttled", name, retry_after_s=check.retry_after_s)
+    if check.outcome != "ok":
         return SignIn("refused", name)
-    ok = state.passwords.verify(stored[0] if stored else None, password)
-    if not ok or stored is None or stored[3]:
-        lock_until = None
-        why = (
-            "unknown user"
-            if stored is None
-            else ("account disabled" if stored[3] else "bad password")
-        )
-        with state.db.write() as session:
-            if stored is not None:
-                lock_until = record_failure(
-                    session,
-                    username=name,
-                    threshold=settings.lockout_threshold,
-                    lockout_s=settings.lockout_s,
-                    now=now,
-                )
-            if lock_until is not None:
-                why += f"; account locked until {lock_until.isoformat(timespec='seconds')}"
-            append_audit(
-                session,
-                actor=actor,
-                action=SIGN_IN,
-                outcome="locked" if lock_until else "failed",
-                reason=why,
-            )
-        _failed(state, addr)
-        return SignIn("refused", name)
-    role = stored[2]
+    actor, role = check.actor, check.role
     if role != Role.OFFICER.value:
         _audit(state, actor, "denied", f"not an officer account (role {role})")
         return SignIn("not_officer", name, detail=role)
-    if _mfa_due(state, role, enrolled):
-        return _open_challenge(state, actor, name, enrolled=enrolled, now=now)
-    new_hash = state.passwords.hash(password) if state.passwords.needs_rehash(stored[0]) else None
+    if sign_in.mfa_due(state, check):
+        return _open_challenge(state, check)
+    new_hash = sign_in.rehashed(state, check, password)
     with state.db.write() as session:
-        record_success(session, username=name, now=now, new_hash=new_hash)
-        token, expires = issue_token(session, username=name, ttl_s=settings.token_ttl_s, now=now)
+        token, expires = sign_in.start_session(
+            session, state, username=name, now=check.now, new_hash=new_hash
+        )
         append_audit(session, actor=actor, action=SIGN_IN, outcome="ok", reason="password")
     return SignIn("ok", name, token=token, expires_at=expires)
 
 
-def _open_challenge(
-    state: AppState, actor: Actor, name: str, *, enrolled: bool, now: datetime
-) -> SignIn:
+def _open_challenge(state: AppState, check: sign_in.PasswordCheck) -> SignIn:
     settings = state.settings
-    challenge = mfa.new_challenge_token()
+    name = check.username
     enrolment = None
     with state.db.write() as session:
-        store_mfa.create_challenge(
-            session,
-            id_hash=mfa.token_hash(challenge),
-            username=name,
-            purpose="login" if enrolled else "enrol",
-            now=now,
-            ttl_s=settings.mfa_challenge_s,
-        )
-        if not enrolled:
+        if not check.enrolled:
             secret = mfa.new_secret()
             store_mfa.set_pending_secret(
                 session,
@@ -224,21 +163,14 @@ def _open_challenge(
             )
             uri = mfa.provisioning_uri(secret, username=name, issuer=settings.mfa_issuer)
             enrolment = Enrolment(secret=secret, otpauth_uri=uri, qr_svg=mfa.qr_svg(uri, scale=4))
-        append_audit(
-            session,
-            actor=actor,
-            action=SIGN_IN,
-            outcome="mfa_required",
-            reason="password accepted; second factor due" + ("" if enrolled else " (enrolment)"),
-        )
+        challenge, _expires = sign_in.open_code_challenge(session, state, check, wording=FIELD)
     return SignIn("code_due", name, mfa_token=challenge, enrolment=enrolment)
 
 
 def code_step(state: AppState, *, mfa_token: str, code: str, addr: str | None) -> SignIn:
     """Finish sign-in with a TOTP code (or a recovery code); finishing an enrolment turns
     the second factor on. Failures count toward the lockout, as for staff."""
-    settings = state.settings
-    wait_s = _throttled(state, addr)
+    wait_s = sign_in.throttle_wait(state, addr)
     if wait_s is not None:
         return SignIn("throttled", retry_after_s=wait_s)
     now = utcnow()
@@ -265,87 +197,38 @@ def code_step(state: AppState, *, mfa_token: str, code: str, addr: str | None) -
         return SignIn("gone")
     if not user.mfa_secret:
         return SignIn("gone")
-    server_secret = settings.secret_key.get_secret_value()
     try:
-        secret = mfa.decrypt_secret(server_secret, user.mfa_secret)
+        secret = mfa.decrypt_secret(state.settings.secret_key.get_secret_value(), user.mfa_secret)
     except mfa.MfaSecretError:
         _audit(state, actor, "failed", "stored second-factor secret unreadable")
         return SignIn("gone")
-    step = mfa.matching_step(secret, code)
-    recovery = step is None and not enrolling and mfa.looks_like_recovery_code(code)
-    failure: str | None
-    lock_until: datetime | None = None
-    codes: tuple[str, ...] = ()
     with state.db.write() as session:
-        if step is not None:
-            ok = store_mfa.accept_step(session, username=user.username, step=step)
-            failure = None if ok else "code already used"
-        elif recovery:
-            ok = store_mfa.use_recovery_code(
-                session,
-                username=user.username,
-                code_hash=mfa.recovery_hash(server_secret, code),
-                now=now,
-            )
-            failure = None if ok else "unknown or already used recovery code"
-        else:
-            failure = "wrong code"
-        if failure is None and not store_mfa.use_challenge(session, id_hash=token_id, now=now):
-            failure = "sign-in step already used"
-        if failure is not None:
-            lock_until = record_failure(
-                session,
-                username=user.username,
-                threshold=settings.lockout_threshold,
-                lockout_s=settings.lockout_s,
-                now=now,
-            )
-            why = failure + (
-                f"; account locked until {lock_until.isoformat(timespec='seconds')}"
-                if lock_until
-                else ""
-            )
-            append_audit(
-                session,
-                actor=actor,
-                action=SIGN_IN,
-                outcome="locked" if lock_until else "failed",
-                reason=f"second factor: {why}",
-            )
-        else:
-            how = "totp"
-            if enrolling:
-                store_mfa.enable_mfa(session, username=user.username, now=now)
-                codes = tuple(mfa.new_recovery_codes())
-                store_mfa.replace_recovery_codes(
-                    session,
-                    username=user.username,
-                    code_hashes=[mfa.recovery_hash(server_secret, c) for c in codes],
-                    now=now,
-                )
-                append_audit(
-                    session,
-                    actor=actor,
-                    action="auth.mfa_enrol",
-                    outcome="ok",
-                    reason=f"enrolled on the field page; {len(codes)} recovery codes issued",
-                )
-                how = "totp (enrolled)"
-            elif recovery:
-                how = "recovery code"
-            record_success(session, username=user.username, now=now)
-            token, expires = issue_token(
-                session, username=user.username, ttl_s=settings.token_ttl_s, now=now
-            )
+        check = sign_in.check_code(
+            session,
+            state,
+            actor=actor,
+            username=user.username,
+            secret=secret,
+            code=code,
+            enrolling=enrolling,
+            challenge_hash=token_id,
+            now=now,
+            wording=FIELD,
+        )
+        if check.failure is None:
+            how = "totp (enrolled)" if enrolling else "recovery code" if check.recovery else "totp"
+            token, expires = sign_in.start_session(session, state, username=user.username, now=now)
             append_audit(
                 session, actor=actor, action=SIGN_IN, outcome="ok", reason=f"second factor: {how}"
             )
-    if failure is not None:
-        _failed(state, addr)
-        if lock_until is not None:
-            return SignIn("locked", user.username, locked_until=lock_until)
-        return SignIn("refused", user.username, mfa_token=mfa_token, detail=failure)
-    return SignIn("ok", user.username, token=token, expires_at=expires, recovery_codes=codes)
+    if check.failure is not None:
+        sign_in.throttle_failed(state, addr)
+        if check.locked_until is not None:
+            return SignIn("locked", user.username, locked_until=check.locked_until)
+        return SignIn("refused", user.username, mfa_token=mfa_token, detail=check.failure)
+    return SignIn(
+        "ok", user.username, token=token, expires_at=expires, recovery_codes=check.recovery_codes
+    )
 
 
 def officer_of(state: AppState, token: str | None) -> str | None:

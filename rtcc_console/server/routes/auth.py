@@ -19,10 +19,9 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from rtcc_console.core.models import utcnow
-from rtcc_console.server.audit import Actor, append_audit
+from rtcc_console.server import sign_in
+from rtcc_console.server.audit import append_audit
 from rtcc_console.server.deps import CurrentUser, StateDep, actor_of, client_addr
-from rtcc_console.server.mfa import new_challenge_token, required_for, token_hash
 from rtcc_console.server.routes import auth_mfa
 from rtcc_console.server.routes.auth_common import (
     LoginPublic,
@@ -32,16 +31,8 @@ from rtcc_console.server.routes.auth_common import (
     locked,
     prior_session,
 )
-from rtcc_console.server.security import (
-    get_user,
-    issue_token,
-    normalize_username,
-    record_failure,
-    record_success,
-    token_digest,
-)
+from rtcc_console.server.security import normalize_username, token_digest
 from rtcc_console.server.sessions import continue_session, end_session
-from rtcc_console.store.mfa import create_challenge
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -73,94 +64,36 @@ _locked = locked
 def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
     """Exchange username + password for a bearer token (expires after ``token_ttl_s``),
     or for a second-factor challenge when the user needs one."""
-    settings, db = state.settings, state.db
-    username = normalize_username(body.username)
+    db = state.db
     addr = client_addr(request)
-    throttle = state.login_throttle
-    wait_s = throttle.retry_after(addr) if throttle is not None else None
-    if wait_s is not None:
-        with db.write() as session:
-            append_audit(
-                session,
-                actor=Actor(username=username[:64], role=None, client_addr=addr),
-                action="auth.login",
-                outcome="denied",
-                reason="too many failed sign-ins from this address",
-            )
+    check = sign_in.check_password(
+        state,
+        username=normalize_username(body.username),
+        password=body.password,
+        addr=addr,
+        wording=sign_in.STAFF,
+    )
+    if check.outcome == "throttled":
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins from this address; try again in {wait_s} s",
-            headers={"Retry-After": str(wait_s)},
+            f"too many failed sign-ins from this address; try again in {check.retry_after_s} s",
+            headers={"Retry-After": str(check.retry_after_s)},
         )
-    with db.read() as session:
-        user = get_user(session, username=username)
-        stored = (
-            (user.password_hash, user.locked_until, user.role, bool(user.disabled))
-            if user
-            else None
-        )
-        enrolled = bool(user and user.mfa_enabled_at is not None)
-    now = utcnow()
-    actor = Actor(username=username[:64], role=stored[2] if stored else None, client_addr=addr)
-    if stored and stored[1] is not None and stored[1] > now:
-        state.passwords.verify(None, body.password)  # same cost as a real attempt
-        with db.write() as session:
-            append_audit(
-                session, actor=actor, action="auth.login", outcome="denied", reason="account locked"
-            )
-        raise _locked(stored[1])
-    ok = state.passwords.verify(stored[0] if stored else None, body.password)
-    if not ok or stored is None or stored[3]:
-        lock_until = None
-        with db.write() as session:
-            why = (
-                "unknown user"
-                if stored is None
-                else ("account disabled" if stored[3] else "bad password")
-            )
-            if stored is not None:
-                lock_until = record_failure(
-                    session,
-                    username=username,
-                    threshold=settings.lockout_threshold,
-                    lockout_s=settings.lockout_s,
-                    now=now,
-                )
-                if lock_until:
-                    why += f"; account locked until {lock_until.isoformat(timespec='seconds')}"
-            append_audit(session, actor=actor, action="auth.login", outcome="failed", reason=why)
-        if throttle is not None:
-            throttle.failed(addr)
-        if lock_until:
-            raise _locked(lock_until)
+    if check.locked_until is not None:
+        raise _locked(check.locked_until)
+    if check.outcome != "ok":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "invalid username or password",
             {"WWW-Authenticate": "Bearer"},
         )
-    new_hash = (
-        state.passwords.hash(body.password) if state.passwords.needs_rehash(stored[0]) else None
-    )
+    username, now, actor, enrolled = check.username, check.now, check.actor, check.enrolled
+    new_hash = sign_in.rehashed(state, check, body.password)
     prior = prior_session(request, state, username)
-    if enrolled or required_for(stored[2], list(settings.mfa_required_roles)):
-        # The password step does not reset the failure count: only a full sign-in does.
-        challenge = new_challenge_token()
+    if sign_in.mfa_due(state, check):
         with db.write() as session:
-            expires = create_challenge(
-                session,
-                id_hash=token_hash(challenge),
-                username=username,
-                purpose="login" if enrolled else "enrol",
-                now=now,
-                ttl_s=settings.mfa_challenge_s,
-            )
-            append_audit(
-                session,
-                actor=actor,
-                action="auth.login",
-                outcome="mfa_required",
-                reason="password accepted; second factor due"
-                + ("" if enrolled else " (enrolment)"),
+            challenge, expires = sign_in.open_code_challenge(
+                session, state, check, wording=sign_in.STAFF
             )
         answer = MfaRequired(
             detail="a second factor is required: "
@@ -177,9 +110,8 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
             answer.model_dump(mode="json"), status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
     with db.write() as session:
-        record_success(session, username=username, now=now, new_hash=new_hash)
-        token, expires = issue_token(
-            session, username=username, ttl_s=settings.token_ttl_s, now=now
+        token, expires = sign_in.start_session(
+            session, state, username=username, now=now, new_hash=new_hash
         )
         moved = (
             continue_session(session, old_jti=prior, new_jti=token_digest(token), now=now)
@@ -195,7 +127,7 @@ def login(body: LoginRequest, request: Request, state: StateDep) -> Any:
         )
     finish_continuation(state, prior)
     return LoginPublic(
-        access_token=token, expires_at=expires, user=UserBrief(username=username, role=stored[2])
+        access_token=token, expires_at=expires, user=UserBrief(username=username, role=check.role)
     )
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from rtcc_console.core.models import utcnow
+from rtcc_console.server import sign_in
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import StateDep, client_addr
 from rtcc_console.server.mfa import (
@@ -22,14 +23,10 @@ from rtcc_console.server.mfa import (
     MfaSecretError,
     decrypt_secret,
     encrypt_secret,
-    looks_like_recovery_code,
-    matching_step,
-    new_recovery_codes,
     new_secret,
     provisioning_uri,
     qr_png,
     qr_svg,
-    recovery_hash,
     token_hash,
 )
 from rtcc_console.server.routes.auth_common import (
@@ -41,22 +38,14 @@ from rtcc_console.server.routes.auth_common import (
 )
 from rtcc_console.server.security import (
     get_user,
-    issue_token,
-    record_failure,
-    record_success,
     token_digest,
 )
 from rtcc_console.server.sessions import continue_session
 from rtcc_console.server.state import AppState
 from rtcc_console.store.mfa import (
-    accept_step,
-    enable_mfa,
     open_challenge,
     recovery_codes_left,
-    replace_recovery_codes,
     set_pending_secret,
-    use_challenge,
-    use_recovery_code,
 )
 from rtcc_console.store.schema import MfaChallengeRow, UserRow
 
@@ -179,10 +168,9 @@ def enrolment_svg(body: ChallengeBody, state: StateDep) -> Response:
 def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
     """Finish sign-in with a TOTP code (or a recovery code); finishing enrolment also
     answers the recovery codes, once."""
-    settings, db = state.settings, state.db
+    db = state.db
     addr = client_addr(request)
-    throttle = state.login_throttle
-    wait_s = throttle.retry_after(addr) if throttle is not None else None
+    wait_s = sign_in.throttle_wait(state, addr)
     if wait_s is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -203,72 +191,27 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, _GONE, {"WWW-Authenticate": "Bearer"})
     secret = _secret(state, user)
     assert secret is not None
-    step = matching_step(secret, body.code)
-    server_secret = settings.secret_key.get_secret_value()
-    recovery = step is None and not enrolling and looks_like_recovery_code(body.code)
     actor = Actor(user.username, user.role, addr)
     prior = prior_session(request, state, user.username)  # screen unlock: continue that session
     now = utcnow()
-    failure: str | None = None
-    lock_until = None
-    codes: list[str] | None = None
     with db.write() as session:
-        if step is not None:
-            failure = (
-                None
-                if accept_step(session, username=user.username, step=step)
-                else "code already used"
-            )
-        elif recovery:
-            ok = use_recovery_code(
-                session,
-                username=user.username,
-                code_hash=recovery_hash(server_secret, body.code),
-                now=now,
-            )
-            failure = None if ok else "unknown or already used recovery code"
-        else:
-            failure = "wrong code"
-        if failure is None and not use_challenge(session, id_hash=token_id, now=now):
-            failure = "sign-in step already used"
-        if failure is not None:
-            lock_until = record_failure(
-                session,
-                username=user.username,
-                threshold=settings.lockout_threshold,
-                lockout_s=settings.lockout_s,
-                now=now,
-            )
-            why = failure + (
-                f"; account locked until {lock_until.isoformat(timespec='seconds')}"
-                if lock_until
-                else ""
-            )
-            append_audit(session, actor=actor, action="auth.mfa", outcome="failed", reason=why)
-        else:
+        check = sign_in.check_code(
+            session,
+            state,
+            actor=actor,
+            username=user.username,
+            secret=secret,
+            code=body.code,
+            enrolling=enrolling,
+            challenge_hash=token_id,
+            now=now,
+            wording=sign_in.STAFF,
+        )
+        if check.failure is None:
             how = "totp"
-            if enrolling:
-                enable_mfa(session, username=user.username, now=now)
-                codes = new_recovery_codes()
-                replace_recovery_codes(
-                    session,
-                    username=user.username,
-                    code_hashes=[recovery_hash(server_secret, c) for c in codes],
-                    now=now,
-                )
-                append_audit(
-                    session,
-                    actor=actor,
-                    action="auth.mfa_enrol",
-                    outcome="ok",
-                    reason=f"{len(codes)} recovery codes issued",
-                )
-            elif recovery:
+            if check.recovery:
                 how = f"recovery code ({recovery_codes_left(session, username=user.username)} left)"
-            record_success(session, username=user.username, now=now)
-            token, expires = issue_token(
-                session, username=user.username, ttl_s=settings.token_ttl_s, now=now
-            )
+            token, expires = sign_in.start_session(session, state, username=user.username, now=now)
             if prior is not None:
                 moved = continue_session(
                     session, old_jti=prior, new_jti=token_digest(token), now=now
@@ -281,21 +224,19 @@ def second_factor(body: CodeBody, request: Request, state: StateDep) -> Any:
                 outcome="ok",
                 reason=f"second factor: {how}",
             )
-    if failure is None:
-        finish_continuation(state, prior)
-    if failure is not None:
-        if throttle is not None:
-            throttle.failed(addr)
-        if lock_until is not None:
-            raise locked(lock_until)
+    if check.failure is not None:
+        sign_in.throttle_failed(state, addr)
+        if check.locked_until is not None:
+            raise locked(check.locked_until)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            f"second factor refused: {failure}",
+            f"second factor refused: {check.failure}",
             {"WWW-Authenticate": "Bearer"},
         )
+    finish_continuation(state, prior)
     return LoginPublic(
         access_token=token,
         expires_at=expires,
         user=UserBrief(username=user.username, role=user.role),
-        recovery_codes=codes,
+        recovery_codes=list(check.recovery_codes) if enrolling else None,
     )
