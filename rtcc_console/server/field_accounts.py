@@ -24,15 +24,13 @@ Rules, the same as staff sign-in (the shared steps live in ``server.sign_in``):
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from rtcc_console.core.models import Role, utcnow
 from rtcc_console.server import field_shares as shares
-from rtcc_console.server import mfa, sign_in
+from rtcc_console.server import mfa, sign_in, web_forms
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.security import (
     get_user,
@@ -92,19 +90,11 @@ class ShareItem:
     cameras: int
 
 
+CSRF_PURPOSE = "field-csrf"
+
+
 def csrf_for(state: AppState, basis: str) -> str:
-    key = hmac.new(
-        state.settings.secret_key.get_secret_value().encode(), b"field-csrf", hashlib.sha256
-    ).digest()
-    return hmac.new(key, basis.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-
-
-def csrf_ok(state: AppState, basis: str | None, sent: str | None) -> bool:
-    if not basis or not sent or len(sent) > 200:
-        return False
-    return hmac.compare_digest(
-        csrf_for(state, basis).encode(), sent.encode("utf-8", "surrogatepass")
-    )
+    return web_forms.csrf_for(state, CSRF_PURPOSE, basis)
 
 
 FIELD = sign_in.Wording(

@@ -23,6 +23,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from rtcc_console.server import web_forms
 from rtcc_console.server.state import AppState
 
 log = logging.getLogger(__name__)
@@ -84,19 +85,12 @@ def _key(state: AppState, purpose: str) -> bytes:
     ).digest()
 
 
+CSRF_PURPOSE = "portal-csrf"
+
+
 def csrf_for(state: AppState, basis: str) -> str:
     """The CSRF token bound to a session (or pre-session) cookie value."""
-    return hmac.new(
-        _key(state, "portal-csrf"), basis.encode("utf-8", "surrogatepass"), hashlib.sha256
-    ).hexdigest()
-
-
-def csrf_ok(state: AppState, basis: str | None, sent: str | None) -> bool:
-    if not basis or not sent:
-        return False
-    return hmac.compare_digest(
-        csrf_for(state, basis).encode(), sent.encode("utf-8", "surrogatepass")
-    )
+    return web_forms.csrf_for(state, CSRF_PURPOSE, basis)
 
 
 def site_key_secret(state: AppState, *, key_id: str, nonce: str) -> str:

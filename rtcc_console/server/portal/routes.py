@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from rtcc_console.core.models import CameraKind, SharingMode, utcnow
-from rtcc_console.server import camera_confirm
+from rtcc_console.server import camera_confirm, web_forms
 from rtcc_console.server import camera_store as cams
 from rtcc_console.server.audit import Actor, append_audit
 from rtcc_console.server.deps import client_addr
@@ -182,17 +182,14 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 async def _form(request: Request) -> FormData:
     """The posted form, refused (403) without the right CSRF token."""
-    try:
-        form = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
-    except Exception as exc:
-        raise HTTPException(400, "the form could not be read") from exc
-    sent = form.get("csrf_token")
-    basis = _session_token(request) or request.cookies.get(acc.PRE_COOKIE)
-    if not acc.csrf_ok(_state(request), basis, sent if isinstance(sent, str) else None):
-        raise HTTPException(
-            403, "the form expired or came from another site: reload the page and try again"
-        )
-    return form
+    return await web_forms.csrf_form(
+        request,
+        _state(request),
+        purpose=acc.CSRF_PURPOSE,
+        basis=_session_token(request) or request.cookies.get(acc.PRE_COOKIE),
+        max_fields=50,
+        max_part_size=64 * 1024,
+    )
 
 
 CsrfForm = Annotated[FormData, Depends(_form)]

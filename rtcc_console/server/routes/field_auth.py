@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.server import field_accounts as accounts
+from rtcc_console.server import web_forms
 from rtcc_console.server.deps import client_addr
 from rtcc_console.server.field_shares import ShareError
 from rtcc_console.server.state import AppState
@@ -121,17 +122,14 @@ def _message(request: Request, status: int, title: str, message: str) -> HTMLRes
 
 async def _form(request: Request) -> FormData:
     """The posted form, refused (403) without the right CSRF token."""
-    try:
-        form = await request.form(max_files=0, max_fields=20, max_part_size=16 * 1024)
-    except Exception as exc:  # any unreadable body is the client's fault
-        raise HTTPException(400, "the form could not be read") from exc
-    sent = form.get("csrf_token")
-    basis = _session_token(request) or request.cookies.get(accounts.PRE_COOKIE)
-    if not accounts.csrf_ok(_state(request), basis, sent if isinstance(sent, str) else None):
-        raise HTTPException(
-            403, "the form expired or came from another site: reload the page and try again"
-        )
-    return form
+    return await web_forms.csrf_form(
+        request,
+        _state(request),
+        purpose=accounts.CSRF_PURPOSE,
+        basis=_session_token(request) or request.cookies.get(accounts.PRE_COOKIE),
+        max_fields=20,
+        max_part_size=16 * 1024,
+    )
 
 
 CsrfForm = Annotated[FormData, Depends(_form)]
