@@ -420,7 +420,7 @@ HARMLESS_EVENTS = frozenset(
 class VideoAccess:
     """A video request that every rule lets in now (``video_access``)."""
 
-    share: FieldShareRow
+    share_expires_at: datetime
     via_link: bool  # the share's own link cookie (else the officer's signed-in session)
     principal: Principal | None  # the officer's sign-in (when it is what let the request in)
 
@@ -438,8 +438,8 @@ def video_access(
     ``decide_camera`` now (this device's session for the share, the share running, its call
     open, not expired, the camera in the share, live consent by ``core.policy.decide``), from
     one SELECT (``store.video_access``) plus the active emergencies. None when any rule says
-    no, or cannot be read here: the caller then runs the full check, which refuses, ends
-    and audits as before. Nothing is written, so it runs in a read transaction."""
+    no: the caller then runs the full check, which refuses, ends and audits as before.
+    Nothing is written, so it runs in a read transaction."""
     if len(share_id) >= 64:
         return None
     token = officer_token if officer_token and len(officer_token) <= 200 else None
@@ -447,15 +447,12 @@ def video_access(
     row = store.video_access(session, share_id=share_id, camera_id=camera_id, officer_jti=jti)
     if row is None:
         return None
-    share = row.share
-    via_link = (
-        cookie is not None and 0 < len(cookie) <= 200 and share.session_hash == digest(cookie)
-    )
+    via_link = cookie is not None and 0 < len(cookie) <= 200 and row.session_hash == digest(cookie)
     principal = None
     if not via_link:
         if (
             jti is None
-            or row.token_user != share.officer
+            or row.token_user != row.officer
             or row.token_role != Role.OFFICER.value
             or row.token_revoked
             or row.token_user_disabled
@@ -464,23 +461,23 @@ def video_access(
         ):
             return None
         principal = Principal(
-            username=share.officer, role=Role.OFFICER, jti=jti, expires_at=row.token_expires_at
+            username=row.officer, role=Role.OFFICER, jti=jti, expires_at=row.token_expires_at
         )
-    if share.ended_at is not None or share.expires_at <= now:
+    if row.ended_at is not None or row.expires_at <= now:
         return None
     if row.call_status is None or not CallStatus(row.call_status).is_open:
         return None
-    if camera_id not in [str(c) for c in share.camera_ids] or row.camera is None:
+    if camera_id not in row.camera_ids or row.camera is None:
         return None
     decision = decide(
         Role.ANALYST,
-        camera_domain(row.camera),
+        row.camera,
         Action.VIEW_LIVE,
         now=now,
         emergencies=active_emergencies(session, now=now),
         owner_accepts_requests=row.owner_accepts_requests,
     )
-    return VideoAccess(share, via_link, principal) if decision.allowed else None
+    return VideoAccess(row.expires_at, via_link, principal) if decision.allowed else None
 
 
 @dataclass(frozen=True, slots=True)

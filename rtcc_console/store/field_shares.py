@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
+from typing import cast
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy.orm import Session
 
+from rtcc_console.core.models import Camera
+from rtcc_console.store.cameras import to_domain
 from rtcc_console.store.schema import (
     AuthTokenRow,
     CallRow,
@@ -124,13 +128,26 @@ def shares_to_end(session: Session, *, now: datetime, limit: int = 500) -> list[
     return list(session.scalars(stmt).all())
 
 
+_SHARES = cast(Table, FieldShareRow.__table__)
+_CALLS = cast(Table, CallRow.__table__)
+_CAMERAS = cast(Table, CameraRow.__table__)
+_OWNERS = cast(Table, OwnerRow.__table__)
+_TOKENS = cast(Table, AuthTokenRow.__table__)
+_USERS = cast(Table, UserRow.__table__)
+
+
 @dataclass(frozen=True, slots=True)
 class VideoAccessRow:
     """What one officer video request is checked against, read in one query."""
 
-    share: FieldShareRow
+    share_id: str
+    officer: str
+    camera_ids: tuple[str, ...]
+    session_hash: str | None
+    ended_at: datetime | None
+    expires_at: datetime
     call_status: str | None  # None: the call row is gone
-    camera: CameraRow | None  # None: unknown or deleted camera
+    camera: Camera | None  # None: unknown or deleted camera
     owner_accepts_requests: bool  # True when the camera has no owner record
     token_user: str | None  # the officer token's username (None: no such token)
     token_role: str | None
@@ -139,45 +156,67 @@ class VideoAccessRow:
     token_user_disabled: bool
 
 
+_VIDEO_ACCESS = (
+    select(
+        _SHARES.c.id,
+        _SHARES.c.officer,
+        _SHARES.c.camera_ids,
+        _SHARES.c.session_hash,
+        _SHARES.c.ended_at,
+        _SHARES.c.expires_at,
+        _CALLS.c.status.label("call_status"),
+        _CAMERAS,
+        _OWNERS.c.accepts_requests.label("owner_accepts"),
+        _TOKENS.c.expires_at.label("token_expires_at"),
+        _TOKENS.c.revoked_at.label("token_revoked_at"),
+        _USERS.c.username.label("token_user"),
+        _USERS.c.role.label("token_role"),
+        _USERS.c.disabled.label("token_disabled"),
+    )
+    .select_from(_SHARES)
+    .outerjoin(_CALLS, _CALLS.c.id == _SHARES.c.call_id)
+    .outerjoin(
+        _CAMERAS,
+        and_(_CAMERAS.c.id == bindparam("camera_id"), _CAMERAS.c.deleted.is_(False)),
+    )
+    .outerjoin(_OWNERS, _OWNERS.c.id == _CAMERAS.c.owner_id)
+    .outerjoin(_TOKENS, _TOKENS.c.jti == bindparam("jti"))
+    .outerjoin(_USERS, _USERS.c.username == _TOKENS.c.username)
+    .where(_SHARES.c.id == bindparam("share_id"))
+)
+
+
 def video_access(
     session: Session, *, share_id: str, camera_id: str, officer_jti: str | None
 ) -> VideoAccessRow | None:
-    """The share, its call's status, the camera (not deleted) with its owner's consent flag,
-    and the officer sign-in token (by its digest ``officer_jti``) with its user: one SELECT
-    on primary keys (the hot path of every HLS part and playlist reload). None: no share."""
-    token_user = aliased(UserRow)
-    stmt = (
-        select(
-            FieldShareRow,
-            CallRow.status,
-            CameraRow,
-            OwnerRow.accepts_requests,
-            AuthTokenRow.expires_at,
-            AuthTokenRow.revoked_at,
-            token_user.username,
-            token_user.role,
-            token_user.disabled,
-        )
-        .select_from(FieldShareRow)
-        .outerjoin(CallRow, CallRow.id == FieldShareRow.call_id)
-        .outerjoin(CameraRow, and_(CameraRow.id == camera_id, CameraRow.deleted.is_(False)))
-        .outerjoin(OwnerRow, OwnerRow.id == CameraRow.owner_id)
-        .outerjoin(AuthTokenRow, AuthTokenRow.jti == (officer_jti or ""))
-        .outerjoin(token_user, token_user.username == AuthTokenRow.username)
-        .where(FieldShareRow.id == share_id)
-    )
-    row = session.execute(stmt).first()
+    """The share, its call's status, the camera (not deleted; its domain view) with its
+    owner's consent flag, and the officer sign-in token (by its digest ``officer_jti``)
+    with its user: one Core SELECT on primary keys (the hot path of every HLS part and
+    playlist reload; no ORM objects). None: no such share."""
+    row = session.execute(
+        _VIDEO_ACCESS, {"share_id": share_id, "camera_id": camera_id, "jti": officer_jti or ""}
+    ).first()
     if row is None:
         return None
-    share, status, camera, accepts, t_exp, t_rev, t_user, t_role, t_disabled = row
+    m = row._mapping
+    camera = None
+    if m[_CAMERAS.c.id] is not None:  # the camera's columns, by name (the share's id is "id" too)
+        fields = SimpleNamespace(**{c.name: m[c] for c in _CAMERAS.c})
+        camera = to_domain(cast(CameraRow, fields))
+    accepts = m["owner_accepts"]
     return VideoAccessRow(
-        share=share,
-        call_status=None if status is None else str(status),
+        share_id=m[_SHARES.c.id],
+        officer=m[_SHARES.c.officer],
+        camera_ids=tuple(str(c) for c in (m[_SHARES.c.camera_ids] or ())),
+        session_hash=m[_SHARES.c.session_hash],
+        ended_at=m[_SHARES.c.ended_at],
+        expires_at=m[_SHARES.c.expires_at],
+        call_status=m["call_status"],
         camera=camera,
         owner_accepts_requests=True if accepts is None else bool(accepts),
-        token_user=t_user,
-        token_role=t_role,
-        token_expires_at=t_exp,
-        token_revoked=t_rev is not None,
-        token_user_disabled=bool(t_disabled),
+        token_user=m["token_user"],
+        token_role=m["token_role"],
+        token_expires_at=m["token_expires_at"],
+        token_revoked=m["token_revoked_at"] is not None,
+        token_user_disabled=bool(m["token_disabled"]),
     )

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from rtcc_console.core.models import utcnow
+from rtcc_console.server.camera_store import camera_domain, get_camera
 from rtcc_console.server.field_shares import ACCESS_TTL_S, AccessCache
 from rtcc_console.store import field_shares as store
 from tests.server.portal_support import csrf_of
@@ -156,6 +157,12 @@ def test_revoking_the_camera_refuses_the_next_part_at_once(
     page = base + device.get(made["link"], allow_redirects=False).headers["location"]
     part = _warm(device, page, hls, server)
     assert device.get(part, timeout=10).status_code == 200  # a cached yes, just now
+    with _embedded.state.db.read() as session:  # the one-query read sees the camera as the
+        row = store.video_access(session, share_id=made["id"], camera_id=hls, officer_jti=None)
+        orm = get_camera(session, camera_id=hls)  # console's policy does, column for column
+        assert row is not None and orm is not None
+        assert row.camera == camera_domain(orm) and row.camera_ids == (hls, _mjpeg)
+        assert row.call_status == "dispatched" and row.owner_accepts_requests
     r = requests.post(
         f"{base}/api/v1/cameras/{hls}/revoke",
         headers=_token(base, "adam"),

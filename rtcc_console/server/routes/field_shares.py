@@ -427,7 +427,7 @@ def _cached_access(
             key,
             generation=generation,
             needs_token=not access.via_link,
-            share_left_s=(access.share.expires_at - now).total_seconds(),
+            share_left_s=(access.share_expires_at - now).total_seconds(),
         )
     return True
 
