@@ -8,10 +8,6 @@ Screenshots: docs/field-phone.png and docs/field-laptop.png (with RTCC_DOCS_SCRE
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,74 +17,32 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import set_viewport
-from tests.browser.test_portal_browser import wait
+from tests.browser.conftest import (
+    NEEDS_CHROMIUM,
+    PHONE,
+    bearer,
+    field_server,
+    set_viewport,
+    shots_dir,
+    wait,
+)
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER),
-    reason="needs Debian chromium and chromium-driver (scripts/debian-packages.txt)",
-)
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-    else Path(tempfile.mkdtemp(prefix="rtcc-field-shots-"))
-)
-PW = "correct horse battery staple"
-PHONE = (390, 844)
+pytestmark = NEEDS_CHROMIUM
+DOCS = shots_dir("rtcc-field-shots-")
 LAPTOP = (1280, 800)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.cameras import SimCameraServer
 
-    sim = SimCameraServer(2, fps=15, size=(640, 360))
-    sim.start()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = ServerSettings(
-        dev_mode=True,
-        port=port,
-        db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
-        vault_dir=tmp_path / "vault",
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    embedded = EmbeddedServer(settings)
-    embedded.start()
-    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
-        embedded.ensure_user(name, role, PW)
-    try:
-        yield embedded, base, sim
-    finally:
-        hub = embedded.state.extras.get("field_hls")
-        if hub is not None:
-            hub.stop_all()
-        embedded.stop()
-        sim.stop()
+    with field_server(tmp_path, SimCameraServer(2, fps=15, size=(640, 360))) as running:
+        yield running
 
 
 @pytest.fixture
 def chromium_window() -> tuple[int, int]:
     return PHONE
-
-
-def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(
-        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 SAMPLE = """
@@ -108,7 +62,7 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     phone = chromium
     _embedded, base, sim = server
     now = datetime.now(UTC)
-    admin, ana = _token(base, "adam"), _token(base, "ana")
+    admin, ana = bearer(base, "adam"), bearer(base, "ana")
     for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
         body = {
             "id": f"cam-{i + 1}",

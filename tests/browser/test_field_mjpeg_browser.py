@@ -8,8 +8,6 @@ the share, no session) are refused and audited."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,59 +18,32 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import NEEDS_CHROMIUM
-from tests.browser.test_portal_browser import wait
+from tests.browser.conftest import (
+    FIELD_USERS,
+    NEEDS_CHROMIUM,
+    PHONE,
+    bearer,
+    field_server,
+    shots_dir,
+    wait,
+)
 
 pytestmark = NEEDS_CHROMIUM
-PW = "correct horse battery staple"
-SHOTS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-    else Path(tempfile.mkdtemp(prefix="rtcc-field-shots-"))
-)
+SHOTS = shots_dir("rtcc-field-shots-")
 
 
 @pytest.fixture
 def chromium_window() -> tuple[int, int]:
-    return (390, 844)
+    return PHONE
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.cameras import SimCameraServer
 
     sim = SimCameraServer(2, fps=10, size=(320, 180), mjpeg_count=1)
-    sim.start()
-    settings = ServerSettings(
-        dev_mode=True,
-        port=0,
-        db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
-        vault_dir=tmp_path / "vault",
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    embedded = EmbeddedServer(settings)
-    base = embedded.start()
-    for name, role in (("ana", "analyst"), ("adam", "admin")):
-        embedded.ensure_user(name, role, PW)
-    for name in ("ofc.kim", "ofc.lee"):
-        embedded.ensure_user(name, "officer", PW)
-    try:
-        yield embedded, base, sim
-    finally:
-        embedded.stop()
-        sim.stop()
-
-
-def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(
-        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    with field_server(tmp_path, sim, users=(*FIELD_USERS, ("ofc.lee", "officer"))) as running:
+        yield running
 
 
 SAMPLE = """
@@ -116,7 +87,7 @@ def test_mjpeg_camera_plays_in_an_img_from_one_reader_and_stops_on_revocation(
     server: tuple[Any, str, Any], chromium: Any
 ) -> None:
     embedded, base, sim = server
-    admin, ana = _token(base, "adam"), _token(base, "ana")
+    admin, ana = bearer(base, "adam"), bearer(base, "ana")
     for cid, url in (
         ("cam-m", sim.url(0, "mjpeg").replace("http://", "http://viewer:S3cretPW42@")),
         ("cam-h", sim.url(1, "ts")),

@@ -10,9 +10,6 @@ docs/field-sign-in-recovery.png, docs/field-my-shares.png (with RTCC_DOCS_SCREEN
 
 from __future__ import annotations
 
-import os
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,17 +20,19 @@ import pyotp
 import pytest
 import requests
 
-from tests.browser.conftest import NEEDS_CHROMIUM
-from tests.browser.test_portal_browser import wait
+from tests.browser.conftest import (
+    NEEDS_CHROMIUM,
+    PHONE,
+    STAFF_PW,
+    bearer,
+    field_server,
+    shots_dir,
+    wait,
+)
 
 pytestmark = NEEDS_CHROMIUM
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-    else Path(tempfile.mkdtemp(prefix="rtcc-field-sign-in-shots-"))
-)
-PW = "correct horse battery staple"
-PHONE = (390, 844)
+DOCS = shots_dir("rtcc-field-sign-in-shots-")
+PW = STAFF_PW
 
 
 @pytest.fixture
@@ -41,56 +40,19 @@ def chromium_window() -> tuple[int, int]:
     return PHONE
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.cameras import SimCameraServer
 
+    # this agency asks officers for a second factor
     sim = SimCameraServer(2, fps=15, size=(640, 360))
-    sim.start()
-    port = _free_port()
-    settings = ServerSettings(
-        dev_mode=True,
-        port=port,
-        db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
-        vault_dir=tmp_path / "vault",
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mfa_required_roles=["officer"],  # this agency asks officers for a second factor
-    )
-    embedded = EmbeddedServer(settings)
-    embedded.start()
-    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
-        embedded.ensure_user(name, role, PW)
-    try:
-        yield embedded, f"http://127.0.0.1:{port}", sim
-    finally:
-        hub = embedded.state.extras.get("field_hls")
-        if hub is not None:
-            hub.stop_all()
-        embedded.stop()
-        sim.stop()
-
-
-def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(
-        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    with field_server(tmp_path, sim, mfa_required_roles=["officer"]) as running:
+        yield running
 
 
 def _scene(base: str, sim: Any) -> list[str]:
     """Two cameras, two calls, each shared with ofc.kim; the share ids, oldest first."""
-    admin, ana = _token(base, "adam"), _token(base, "ana")
+    admin, ana = bearer(base, "adam"), bearer(base, "ana")
     for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
         body = {
             "id": f"cam-{i + 1}",
