@@ -17,8 +17,8 @@ import pytest
 
 from rtcc_console.core.models import utcnow
 from rtcc_console.sim.smtp_sink import SmtpSink
-from tests.browser.conftest import NEEDS_CHROMIUM
-from tests.browser.test_portal_browser import _free_port, events, fill, shot, wait
+from tests.browser.conftest import NEEDS_CHROMIUM, running_server, wait
+from tests.browser.test_portal_browser import events, fill, shot
 from tests.server.portal_support import PW
 
 pytestmark = NEEDS_CHROMIUM
@@ -27,32 +27,14 @@ EMAIL = "owner@corner-shop.example"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, SmtpSink]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
-
-    with SmtpSink() as sink:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        settings = ServerSettings(
-            dev_mode=True,
-            port=port,
-            db_url=f"sqlite:///{tmp_path / 'portal.sqlite'}",
-            vault_dir=tmp_path / "vault",
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            portal_base_url=base,
-            smtp_host=sink.host,
-            smtp_port=sink.port,
-            smtp_security="none",
-            camera_confirm_sweep_s=0.3,
-        )
-        embedded = EmbeddedServer(settings)
-        embedded.start()
-        try:
-            yield embedded, base, sink
-        finally:
-            embedded.stop()
+    with (
+        SmtpSink() as sink,
+        running_server(tmp_path, "portal.sqlite", sink=sink, camera_confirm_sweep_s=0.3) as (
+            embedded,
+            base,
+        ),
+    ):
+        yield embedded, base, sink
 
 
 def _owner_with_cameras(embedded: Any) -> tuple[str, str, str]:

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,58 +22,26 @@ import pytest
 import requests
 
 from rtcc_console.sim.smtp_sink import SmtpSink
+from tests.browser.conftest import NEEDS_CHROMIUM, STAFF_PW, running_server, shots_dir, wait
 from tests.server.portal_support import PW
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER),
-    reason="needs Debian chromium and chromium-driver (scripts/debian-packages.txt)",
-)
-# screenshots go to docs/ only with RTCC_DOCS_SCREENSHOTS=1 (no churn in the tree on every run)
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
-    else Path(tempfile.mkdtemp(prefix="rtcc-portal-shots-"))
-)
-STAFF_PW = "correct horse battery staple"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = NEEDS_CHROMIUM
+DOCS = shots_dir("rtcc-portal-shots-")
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, SmtpSink]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.server.portal.accounts import PortalSettings
 
-    with SmtpSink() as sink:
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        settings = ServerSettings(
-            dev_mode=True,
-            port=port,
-            db_url=f"sqlite:///{tmp_path / 'portal.sqlite'}",
-            vault_dir=tmp_path / "vault",
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            portal_base_url=base,
-            smtp_host=sink.host,
-            smtp_port=sink.port,
-            smtp_security="none",
-        )
-        embedded = EmbeddedServer(settings)
-        embedded.start()
+    with (
+        SmtpSink() as sink,
+        running_server(tmp_path, "portal.sqlite", users=[("ana", "analyst")], sink=sink) as (
+            embedded,
+            base,
+        ),
+    ):
         embedded.state.extras["portal_settings"] = PortalSettings(panic_duration_s=900)
-        embedded.ensure_user("ana", "analyst", STAFF_PW)
-        try:
-            yield embedded, base, sink
-        finally:
-            embedded.stop()
+        yield embedded, base, sink
 
 
 def shot(driver: Any, name: str, width: int = 1100) -> None:
@@ -86,24 +50,6 @@ def shot(driver: Any, name: str, width: int = 1100) -> None:
     driver.set_window_size(width, min(int(height) + 140, 3000))
     driver.save_screenshot(str(DOCS / f"portal-{name}.png"))
     driver.set_window_size(1100, 1400)
-
-
-def wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (
-            StaleElementReferenceException,
-            NoSuchElementException,
-        ):  # the page is being replaced
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def mail_link(sink: SmtpSink, to: str, n: int) -> str:
