@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,68 @@ def bearer(base: str, name: str, password: str = STAFF_PW) -> dict[str, str]:
     )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def created(base: str, headers: dict[str, str], path: str, body: Any) -> Any:
+    """POST ``body`` to ``/api/v1{path}``, which must answer 201; its JSON."""
+    r = requests.post(f"{base}/api/v1{path}", headers=headers, json=body, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def add_elm_st_cameras(base: str, admin: dict[str, str], sim: Any, **extra: Any) -> None:
+    """``cam-1`` and ``cam-2``: the simulator's first two cameras (live MPEG-TS behind
+    credentials that must never reach the officer's page), storefronts on Elm St."""
+    for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
+        body = {
+            "id": f"cam-{i + 1}",
+            "name": f"Elm St {1200 + i * 10} storefront",
+            "tier": "integrated",
+            "kind": "business",
+            "sharing_mode": "live_always",
+            "lat": lat,
+            "lon": lon,
+            "address": f"{1200 + i * 10} Elm St",
+            "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@"),
+            **extra,
+        }
+        created(base, admin, "/cameras", body)
+
+
+def add_call(base: str, headers: dict[str, str], *, minutes_ago: float, **fields: Any) -> str:
+    """A dispatched call near Elm St reported ``minutes_ago``; its id."""
+    now = datetime.now(UTC)
+    body = {
+        "format": "simple",
+        "status": "dispatched",
+        "lat": 32.7800,
+        "lon": -96.8000,
+        "reported_at": (now - timedelta(minutes=minutes_ago)).isoformat(),
+        "updated_at": now.isoformat(),
+        **fields,
+    }
+    return str(created(base, headers, "/calls", body)["call"]["id"])
+
+
+def share_call(
+    base: str, headers: dict[str, str], call_id: str, officers: list[str], cameras: list[str]
+) -> list[dict[str, Any]]:
+    """Share the call's ``cameras`` with ``officers``: one share (with its link) each."""
+    body = {"officers": officers, "camera_ids": cameras}
+    made: list[dict[str, Any]] = created(base, headers, f"/calls/{call_id}/field-shares", body)
+    return made
+
+
+# (currentTime, luma range) of the first camera's <video> on the field page, or null
+VIDEO_SAMPLE = """
+const v = document.querySelector('#cam-cam-1 video');
+if (!v || v.videoWidth === 0) return null;
+const c = document.createElement('canvas'); c.width = 32; c.height = 18;
+const g = c.getContext('2d'); g.drawImage(v, 0, 0, 32, 18);
+const d = g.getImageData(0, 0, 32, 18).data; let lo = 255, hi = 0;
+for (let i = 0; i < d.length; i += 4) { const y = (d[i] + d[i + 1] + d[i + 2]) / 3; lo = Math.min(lo, y); hi = Math.max(hi, y); }
+return [v.currentTime, hi - lo];
+"""
 
 
 def wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:

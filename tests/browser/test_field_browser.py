@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,13 @@ import requests
 from tests.browser.conftest import (
     NEEDS_CHROMIUM,
     PHONE,
+    VIDEO_SAMPLE,
+    add_call,
+    add_elm_st_cameras,
     bearer,
     field_server,
     set_viewport,
+    share_call,
     shots_dir,
     wait,
 )
@@ -45,88 +48,39 @@ def chromium_window() -> tuple[int, int]:
     return PHONE
 
 
-SAMPLE = """
-const v = document.querySelector('#cam-cam-1 video');
-if (!v || v.videoWidth === 0) return null;
-const c = document.createElement('canvas'); c.width = 32; c.height = 18;
-const g = c.getContext('2d'); g.drawImage(v, 0, 0, 32, 18);
-const d = g.getImageData(0, 0, 32, 18).data; let lo = 255, hi = 0;
-for (let i = 0; i < d.length; i += 4) { const y = (d[i] + d[i + 1] + d[i + 2]) / 3; lo = Math.min(lo, y); hi = Math.max(hi, y); }
-return [v.currentTime, hi - lo];
-"""
-
-
 def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     server: tuple[Any, str, Any], chromium: Any
 ) -> None:
     phone = chromium
     _embedded, base, sim = server
-    now = datetime.now(UTC)
     admin, ana = bearer(base, "adam"), bearer(base, "ana")
-    for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
-        body = {
-            "id": f"cam-{i + 1}",
-            "name": f"Elm St {1200 + i * 10} storefront",
-            "tier": "integrated",
-            "kind": "business",
-            "sharing_mode": "live_always",
-            "lat": lat,
-            "lon": lon,
-            "address": f"{1200 + i * 10} Elm St",
-            "heading_deg": 180.0,
-            "fov_deg": 90.0,
-            "range_m": 40.0,
-            "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@"),
-        }
-        assert (
-            requests.post(
-                f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10
-            ).status_code
-            == 201
-        )
-    call = requests.post(
-        f"{base}/api/v1/calls",
-        headers=ana,
-        timeout=10,
-        json={
-            "format": "simple",
-            "incident_id": "DPD-26-118842",
-            "type_code": "ROB",
-            "type_text": "Robbery in progress",
-            "priority": 1,
-            "status": "dispatched",
-            "lat": 32.7800,
-            "lon": -96.8000,
-            "address": "1200 Elm St, Dallas, TX",
-            "reported_at": (now - timedelta(minutes=3)).isoformat(),
-            "updated_at": now.isoformat(),
-            "notes": ["Two suspects, one armed with a handgun", "Fled on foot toward Main St"],
-        },
+    add_elm_st_cameras(base, admin, sim, heading_deg=180.0, fov_deg=90.0, range_m=40.0)
+    call_id = add_call(
+        base,
+        ana,
+        minutes_ago=3,
+        incident_id="DPD-26-118842",
+        type_code="ROB",
+        type_text="Robbery in progress",
+        priority=1,
+        address="1200 Elm St, Dallas, TX",
+        notes=["Two suspects, one armed with a handgun", "Fled on foot toward Main St"],
     )
-    assert call.status_code == 201, call.text
-    call_id = call.json()["call"]["id"]
-    made = requests.post(
-        f"{base}/api/v1/calls/{call_id}/field-shares",
-        headers=ana,
-        timeout=10,
-        json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"]},
-    )
-    assert made.status_code == 201, made.text
-    link = made.json()[0]["link"]
+    link = share_call(base, ana, call_id, ["ofc.kim"], ["cam-1", "cam-2"])[0]["link"]
 
     t0 = time.monotonic()
     phone.get(link)
     wait(lambda: "/field/s/" in phone.current_url, what="the share page")
     wait(lambda: phone.find_element("id", "type").text == "Robbery in progress", what="the call")
     first = wait(
-        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)),
+        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(VIDEO_SAMPLE)),
         timeout=20,
         what="the first frame",
     )
     first_frame_s = time.monotonic() - t0
     later = wait(
         lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
-            phone.execute_script(SAMPLE)
+            phone.execute_script(VIDEO_SAMPLE)
         ),
         timeout=15,
         what="currentTime to advance",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,11 @@ from tests.browser.conftest import (
     FIELD_USERS,
     NEEDS_CHROMIUM,
     PHONE,
+    add_call,
     bearer,
+    created,
     field_server,
+    share_call,
     shots_dir,
     wait,
 )
@@ -102,37 +104,19 @@ def test_mjpeg_camera_plays_in_an_img_from_one_reader_and_stops_on_revocation(
             "lon": -96.8004,
             "stream_url": url,
         }
-        r = requests.post(f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10)
-        assert r.status_code == 201, r.text
-    now = datetime.now(UTC)
-    call = requests.post(
-        f"{base}/api/v1/calls",
-        headers=ana,
-        timeout=10,
-        json={
-            "format": "simple",
-            "incident_id": "DPD-26-MJPEG",
-            "type_code": "BURG",
-            "type_text": "Burglary in progress",
-            "priority": 2,
-            "status": "dispatched",
-            "lat": 32.78,
-            "lon": -96.80,
-            "address": "1200 Elm St",
-            "reported_at": (now - timedelta(minutes=1)).isoformat(),
-            "updated_at": now.isoformat(),
-        },
+        created(base, admin, "/cameras", body)
+    call_id = add_call(
+        base,
+        ana,
+        minutes_ago=1,
+        incident_id="DPD-26-MJPEG",
+        type_code="BURG",
+        type_text="Burglary in progress",
+        priority=2,
+        address="1200 Elm St",
     )
-    assert call.status_code == 201, call.text
-    call_id = call.json()["call"]["id"]
-    made = requests.post(
-        f"{base}/api/v1/calls/{call_id}/field-shares",
-        headers=ana,
-        timeout=10,
-        json={"officers": ["ofc.kim", "ofc.lee"], "camera_ids": ["cam-m", "cam-h"]},
-    )
-    assert made.status_code == 201, made.text
-    links = {m["officer"]: m["link"] for m in made.json()}
+    made = share_call(base, ana, call_id, ["ofc.kim", "ofc.lee"], ["cam-m", "cam-h"])
+    links = {m["officer"]: m["link"] for m in made}
 
     # the officer's phone: the page reports the camera as MJPEG and shows it in an <img>
     chromium.get(links["ofc.kim"])

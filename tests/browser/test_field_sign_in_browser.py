@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
-import requests
 
 from tests.browser.conftest import (
     NEEDS_CHROMIUM,
     PHONE,
     STAFF_PW,
+    VIDEO_SAMPLE,
+    add_call,
+    add_elm_st_cameras,
     bearer,
     field_server,
+    share_call,
     shots_dir,
     wait,
 )
@@ -53,21 +55,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
 def _scene(base: str, sim: Any) -> list[str]:
     """Two cameras, two calls, each shared with ofc.kim; the share ids, oldest first."""
     admin, ana = bearer(base, "adam"), bearer(base, "ana")
-    for i, (lat, lon) in enumerate(((32.7803, -96.8004), (32.7797, -96.7996))):
-        body = {
-            "id": f"cam-{i + 1}",
-            "name": f"Elm St {1200 + i * 10} storefront",
-            "tier": "integrated",
-            "kind": "business",
-            "sharing_mode": "live_always",
-            "lat": lat,
-            "lon": lon,
-            "address": f"{1200 + i * 10} Elm St",
-            "stream_url": sim.url(i, "ts").replace("http://", "http://viewer:S3cretPW42@"),
-        }
-        r = requests.post(f"{base}/api/v1/cameras", headers=admin, json=body, timeout=10)
-        assert r.status_code == 201, r.text
-    now = datetime.now(UTC)
+    add_elm_st_cameras(base, admin, sim)
     shares = []
     for n, (kind, text, address) in enumerate(
         (
@@ -75,46 +63,20 @@ def _scene(base: str, sim: Any) -> list[str]:
             ("ROB", "Robbery in progress", "1200 Elm St, Dallas, TX"),
         )
     ):
-        call = requests.post(
-            f"{base}/api/v1/calls",
-            headers=ana,
-            timeout=10,
-            json={
-                "format": "simple",
-                "incident_id": f"DPD-26-11884{n}",
-                "type_code": kind,
-                "type_text": text,
-                "priority": 2 - n,
-                "status": "dispatched",
-                "lat": 32.7800,
-                "lon": -96.8000,
-                "address": address,
-                "reported_at": (now - timedelta(minutes=9 - 6 * n)).isoformat(),
-                "updated_at": now.isoformat(),
-            },
+        call_id = add_call(
+            base,
+            ana,
+            minutes_ago=9 - 6 * n,
+            incident_id=f"DPD-26-11884{n}",
+            type_code=kind,
+            type_text=text,
+            priority=2 - n,
+            address=address,
         )
-        assert call.status_code == 201, call.text
-        made = requests.post(
-            f"{base}/api/v1/calls/{call.json()['call']['id']}/field-shares",
-            headers=ana,
-            timeout=10,
-            json={"officers": ["ofc.kim"], "camera_ids": ["cam-1", "cam-2"][: n + 1]},
-        )
-        assert made.status_code == 201, made.text
-        shares.append(str(made.json()[0]["id"]))
+        made = share_call(base, ana, call_id, ["ofc.kim"], ["cam-1", "cam-2"][: n + 1])
+        shares.append(str(made[0]["id"]))
         time.sleep(0.01)  # distinct creation times
     return shares
-
-
-SAMPLE = """
-const v = document.querySelector('#cam-cam-1 video');
-if (!v || v.videoWidth === 0) return null;
-const c = document.createElement('canvas'); c.width = 32; c.height = 18;
-const g = c.getContext('2d'); g.drawImage(v, 0, 0, 32, 18);
-const d = g.getImageData(0, 0, 32, 18).data; let lo = 255, hi = 0;
-for (let i = 0; i < d.length; i += 4) { const y = (d[i] + d[i + 1] + d[i + 2]) / 3; lo = Math.min(lo, y); hi = Math.max(hi, y); }
-return [v.currentTime, hi - lo];
-"""
 
 
 def test_officer_signs_in_with_password_and_code_on_a_phone_and_watches_a_share(
@@ -165,13 +127,13 @@ def test_officer_signs_in_with_password_and_code_on_a_phone_and_watches_a_share(
     wait(lambda: phone.current_url.endswith(f"/field/s/{newer}"), what="the share page")
     wait(lambda: phone.find_element(By.ID, "type").text == "Robbery in progress", what="the call")
     first = wait(
-        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(SAMPLE)),
+        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(VIDEO_SAMPLE)),
         timeout=20,
         what="the first frame",
     )
     later = wait(
         lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
-            phone.execute_script(SAMPLE)
+            phone.execute_script(VIDEO_SAMPLE)
         ),
         timeout=15,
         what="currentTime to advance",
