@@ -189,6 +189,16 @@ return [v.currentTime, hi - lo];
 """
 
 
+def video_sample(driver: Any, *, after_s: float = 0.0, timeout: float, what: str) -> Any:
+    """``VIDEO_SAMPLE`` once the first camera's video has played past ``after_s``."""
+
+    def past() -> Any:
+        got = driver.execute_script(VIDEO_SAMPLE)
+        return got if got and got[0] > after_s else None
+
+    return wait(past, timeout=timeout, what=what)
+
+
 def wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
     """``predicate()``'s first true value, polled; an element replaced meanwhile counts as
     not yet."""

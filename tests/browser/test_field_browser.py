@@ -19,7 +19,6 @@ import requests
 from tests.browser.conftest import (
     NEEDS_CHROMIUM,
     PHONE,
-    VIDEO_SAMPLE,
     add_call,
     add_elm_st_cameras,
     bearer,
@@ -27,6 +26,7 @@ from tests.browser.conftest import (
     set_viewport,
     share_call,
     shots_dir,
+    video_sample,
     wait,
 )
 
@@ -72,19 +72,9 @@ def test_officer_opens_the_share_on_a_phone_sees_video_then_the_revocation(
     phone.get(link)
     wait(lambda: "/field/s/" in phone.current_url, what="the share page")
     wait(lambda: phone.find_element("id", "type").text == "Robbery in progress", what="the call")
-    first = wait(
-        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(VIDEO_SAMPLE)),
-        timeout=20,
-        what="the first frame",
-    )
+    first = video_sample(phone, timeout=20, what="the first frame")
     first_frame_s = time.monotonic() - t0
-    later = wait(
-        lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
-            phone.execute_script(VIDEO_SAMPLE)
-        ),
-        timeout=15,
-        what="currentTime to advance",
-    )
+    later = video_sample(phone, after_s=first[0] + 1.0, timeout=15, what="currentTime to advance")
     assert later[1] > 20, "the video frame is blank"
     assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
     print(f"first frame {first_frame_s:.2f} s after opening the link")

@@ -22,13 +22,13 @@ from tests.browser.conftest import (
     NEEDS_CHROMIUM,
     PHONE,
     STAFF_PW,
-    VIDEO_SAMPLE,
     add_call,
     add_elm_st_cameras,
     bearer,
     field_server,
     share_call,
     shots_dir,
+    video_sample,
     wait,
 )
 
@@ -126,18 +126,8 @@ def test_officer_signs_in_with_password_and_code_on_a_phone_and_watches_a_share(
     links[0].click()
     wait(lambda: phone.current_url.endswith(f"/field/s/{newer}"), what="the share page")
     wait(lambda: phone.find_element(By.ID, "type").text == "Robbery in progress", what="the call")
-    first = wait(
-        lambda: (lambda s: s if s and s[0] > 0 else None)(phone.execute_script(VIDEO_SAMPLE)),
-        timeout=20,
-        what="the first frame",
-    )
-    later = wait(
-        lambda: (lambda s: s if s and s[0] > first[0] + 1.0 else None)(
-            phone.execute_script(VIDEO_SAMPLE)
-        ),
-        timeout=15,
-        what="currentTime to advance",
-    )
+    first = video_sample(phone, timeout=20, what="the first frame")
+    later = video_sample(phone, after_s=first[0] + 1.0, timeout=15, what="currentTime to advance")
     assert later[1] > 20, "the video frame is blank"
     assert "S3cret" not in phone.page_source and "rtsp://" not in phone.page_source
 
