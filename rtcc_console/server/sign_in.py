@@ -66,6 +66,26 @@ class PasswordCheck:
     locked_until: datetime | None = None
 
 
+def _count_failure(
+    session: Session, state: AppState, *, username: str, now: datetime
+) -> datetime | None:
+    """One more failure in a row; when it reaches ``lockout_threshold``, the lock's end."""
+    settings = state.settings
+    return record_failure(
+        session,
+        username=username,
+        threshold=settings.lockout_threshold,
+        lockout_s=settings.lockout_s,
+        now=now,
+    )
+
+
+def _lock_note(lock_until: datetime | None) -> str:
+    if lock_until is None:
+        return ""
+    return f"; account locked until {lock_until.isoformat(timespec='seconds')}"
+
+
 def throttle_wait(state: AppState, addr: str | None) -> int | None:
     """Seconds this address must wait before another attempt, or None."""
     throttle = state.login_throttle
@@ -82,7 +102,6 @@ def check_password(
 ) -> PasswordCheck:
     """Throttle, lockout and password checks of a sign-in (``username`` normalised);
     failures audited and counted."""
-    settings = state.settings
     wait_s = throttle_wait(state, addr)
     if wait_s is not None:
         actor = Actor(username[:64], None, addr)
@@ -123,15 +142,8 @@ def check_password(
         )
         with state.db.write() as session:
             if stored is not None:
-                lock_until = record_failure(
-                    session,
-                    username=username,
-                    threshold=settings.lockout_threshold,
-                    lockout_s=settings.lockout_s,
-                    now=now,
-                )
-            if lock_until is not None:
-                why += f"; account locked until {lock_until.isoformat(timespec='seconds')}"
+                lock_until = _count_failure(session, state, username=username, now=now)
+            why += _lock_note(lock_until)
             append_audit(
                 session,
                 actor=actor,
@@ -232,18 +244,8 @@ def check_code(
     if failure is None and not store_mfa.use_challenge(session, id_hash=challenge_hash, now=now):
         failure = "sign-in step already used"
     if failure is not None:
-        lock_until = record_failure(
-            session,
-            username=username,
-            threshold=settings.lockout_threshold,
-            lockout_s=settings.lockout_s,
-            now=now,
-        )
-        why = failure + (
-            f"; account locked until {lock_until.isoformat(timespec='seconds')}"
-            if lock_until
-            else ""
-        )
+        lock_until = _count_failure(session, state, username=username, now=now)
+        why = failure + _lock_note(lock_until)
         append_audit(
             session,
             actor=actor,
