@@ -43,14 +43,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rtcc_console.bench.chromium import headless_chromium
 from rtcc_console.bench.common import machine_info
 
 PASSWORD = "bench password 0123"
@@ -161,37 +160,6 @@ class _Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-
-
-@contextmanager
-def _chromium(profile: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        raise RuntimeError("needs Debian chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--autoplay-policy=no-user-gesture-required",
-        f"--user-data-dir={profile}",
-        "--window-size=390,844",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _window_cpu(server: _Server, seconds: float) -> float:
@@ -426,7 +394,7 @@ def run(*, viewers: int, seconds: float) -> dict[str, Any]:
             idle_pct = _window_cpu(server, seconds)
             ref.join(seconds + 30)
 
-            with _chromium(tmp / "chromium") as driver:
+            with headless_chromium(tmp / "chromium", (390, 844)) as driver:
                 driver.get(server.base + "/api/v1/health")  # the browser is up and warm
                 t0 = time.time()
                 made = http.post(

@@ -12,7 +12,6 @@ keeps working for full-page shots)."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import tempfile
 import time
@@ -25,9 +24,10 @@ from typing import Any
 import pytest
 import requests
 
+from rtcc_console.bench.chromium import chromium_paths, headless_chromium
 from rtcc_console.sim.smtp_sink import SmtpSink
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+CHROMIUM, DRIVER = chromium_paths()
 NEEDS_CHROMIUM = pytest.mark.skipif(
     not (CHROMIUM and DRIVER),
     reason="needs Debian chromium and chromium-driver (scripts/debian-packages.txt)",
@@ -236,29 +236,7 @@ def chromium_window() -> tuple[int, int]:
 @pytest.fixture
 def chromium(tmp_path: Path, chromium_window: tuple[int, int]) -> Iterator[Any]:
     """A headless Chromium (selenium WebDriver) that plays video without a user gesture."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--autoplay-policy=no-user-gesture-required",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        f"--window-size={chromium_window[0]},{chromium_window[1]}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    if chromium_window[0] < 500:  # narrower than headless Chromium's smallest window
-        set_viewport(driver, *chromium_window)
-    try:
+    with headless_chromium(tmp_path / "chromium-profile", chromium_window) as driver:
+        if chromium_window[0] < 500:  # narrower than headless Chromium's smallest window
+            set_viewport(driver, *chromium_window)
         yield driver
-    finally:
-        driver.quit()
