@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select
+from sqlalchemy import CursorResult, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rtcc_console.core.models import Camera
 from rtcc_console.store.cameras import to_domain
@@ -105,12 +106,25 @@ def use_link(session: Session, *, share: FieldShareRow, session_hash: str, now: 
 
 
 def end_share(session: Session, *, share: FieldShareRow, reason: str, now: datetime) -> bool:
-    """Mark the share ended (idempotent: False when it had ended already)."""
+    """Mark the share ended (idempotent: False when it had ended already).
+
+    One conditional UPDATE (``ended_at IS NULL``): of two transactions ending the same
+    share at once (the housekeeping sweep and a request that found it over, on
+    PostgreSQL), only one ends, audits and publishes it; the other sees it ended."""
     if share.ended_at is not None:
         return False
-    share.ended_at = now
-    share.end_reason = reason
     session.flush()
+    result = session.execute(
+        update(FieldShareRow)
+        .where(FieldShareRow.id == share.id, FieldShareRow.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        session.refresh(share)  # ended meanwhile by another transaction
+        return False
+    set_committed_value(share, "ended_at", now)
+    set_committed_value(share, "end_reason", reason)
     return True
 
 
