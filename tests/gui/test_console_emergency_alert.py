@@ -96,7 +96,7 @@ def test_panic_raises_the_alert_and_opens_the_site_cameras(
         os.environ.get("RTCC_DOCS_SCREENSHOTS") == "1"
     ):  # docs/ only on request (no churn on every run)
         window.grab().save(
-            str(Path(__file__).resolve().parents[2] / "docs" / "console-emergency-alert.png")
+            str(Path(__file__).resolve().parents[2] / "docs" / "console-emergency-alert-test.png")
         )
 
     alert.ack_button.click()
