@@ -79,6 +79,7 @@ def end_emergency(
     session: Session, *, emergency_id: str, actor: Actor, reason: str, now: datetime | None = None
 ) -> EmergencyRecord:
     """Mark an emergency ended, publish it and re-check the grants that relied on it."""
+    from rtcc_console.server.field_shares import end_emergency_shares
     from rtcc_console.server.grants import recheck_emergency_grants
 
     now = now or utcnow()
@@ -94,6 +95,7 @@ def end_emergency(
         session, type="emergency.ended", payload={"emergency": emergency_public(record, now=now)}
     )
     recheck_emergency_grants(session, emergency_id=record.id, actor=actor, now=now)
+    end_emergency_shares(session, emergency_id=record.id, actor=actor, now=now)  # field (issue 16)
     return record
 
 

@@ -88,6 +88,7 @@ class ShareItem:
     created_by: str
     expires_at: datetime
     cameras: int
+    emergency: bool = False  # an emergency's share (call_type: its site and kind)
 
 
 CSRF_PURPOSE = "field-csrf"
@@ -249,12 +250,45 @@ def sign_out(state: AppState, *, token: str, addr: str | None, reason: str = "si
 
 
 def open_shares(state: AppState, *, officer: str) -> list[ShareItem]:
-    """The officer's open shares, newest first (those whose call closed end here, audited)."""
+    """The officer's open shares, newest first, calls' and emergencies' (those whose call
+    closed or whose emergency ended end here, audited)."""
     now = utcnow()
     items = []
     with state.db.write() as session:
-        for share, call in store.open_shares_with_calls(session, officer=officer, now=now):
+        for share, call, emergency in store.open_shares_with_calls(
+            session, officer=officer, now=now
+        ):
             if shares.share_problem(session, share=share, now=now) is not None:
+                continue
+            if call is None:
+                if emergency is None:
+                    continue
+                panic = emergency.panic if isinstance(emergency.panic, dict) else {}
+                site = str(panic.get("site_name") or "")
+                kind = str(panic.get("site_kind") or "")
+                level = panic.get("alarm_level")
+                items.append(
+                    ShareItem(
+                        id=share.id,
+                        call_type=" · ".join(
+                            p
+                            for p in (
+                                f"Emergency: {site}" if site else "Emergency",
+                                kind,
+                                f"level {level}" if isinstance(level, int) else "",
+                            )
+                            if p
+                        ),
+                        priority=1,
+                        address=str(panic.get("location") or "") or emergency.reason or None,
+                        reported_at=emergency.started_at,
+                        created_at=share.created_at,
+                        created_by=share.created_by,
+                        expires_at=share.expires_at,
+                        cameras=len(share.camera_ids),
+                        emergency=True,
+                    )
+                )
                 continue
             items.append(
                 ShareItem(
@@ -294,7 +328,7 @@ def open_share(state: AppState, *, officer: str, share_id: str, addr: str | None
             )
             error = shares.ShareError(404, "no such share among yours")
         else:
-            targets["call"] = share.call_id
+            targets = shares.subject_targets(share)
             problem = shares.share_problem(session, share=share, now=now)
             append_audit(
                 session,

@@ -4,6 +4,9 @@ An analyst shares a call with officer accounts (role ``officer``). Each officer 
 single-use link (``/field/{link_token}``, expiring after ``field_link_ttl_s``); opening it
 spends the link and sets an HttpOnly session cookie bound to that share only. The share
 ends when the analyst ends it, when the call closes, or at ``expires_at``
+A share may instead belong to an emergency with no call (a school's or business's panic
+button; revision 0112): it ends when the emergency ends (by its owner, a supervisor or its
+window running out), exactly as a call's share ends when the call closes.
 (``field_share_ttl_s``); every use re-checks that (``share_problem``) and ends it lazily,
 audited. Each camera is re-decided with ``core.policy.decide`` on every request (the same
 consent as a live grant: a revocation or an ended emergency stops it at once). Only
@@ -34,7 +37,7 @@ from rtcc_console.store import calls as store_calls
 from rtcc_console.store import field_shares as store
 from rtcc_console.store import grants as store_grants
 from rtcc_console.store import officers as store_officers
-from rtcc_console.store.emergencies import active_emergencies
+from rtcc_console.store.emergencies import EmergencyRecord, active_emergencies, get_emergency
 from rtcc_console.store.schema import FieldShareRow
 
 LINK_PREFIX = "fld_"
@@ -57,6 +60,7 @@ def share_public(row: FieldShareRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "call_id": row.call_id,
+        "emergency_id": row.emergency_id,
         "officer": row.officer,
         "camera_ids": [str(c) for c in row.camera_ids],
         "created_by": row.created_by,
@@ -91,23 +95,43 @@ def officer_actor(share: FieldShareRow, client_addr: str | None) -> Actor:
     return Actor(username=share.officer, role=Role.OFFICER.value, client_addr=client_addr)
 
 
+def subject_targets(share: FieldShareRow) -> dict[str, Any]:
+    """Audit targets naming the share and what it belongs to (its call or emergency)."""
+    if share.emergency_id is not None:
+        return {"emergency": share.emergency_id, "share": share.id}
+    return {"call": share.call_id, "share": share.id}
+
+
+def emergency_over(record: EmergencyRecord | None, now: datetime) -> bool:
+    """An emergency's share is over: the emergency is gone, ended, or past its window."""
+    return record is None or not record.active(now)
+
+
 def create_shares(
     session: Session,
     *,
     actor: Actor,
-    call_id: str,
+    call_id: str | None = None,
     officers: list[str],
     camera_ids: list[str],
     ttl_s: int,
     units: Sequence[str] = (),
     now: datetime | None = None,
+    emergency_id: str | None = None,
 ) -> list[NewShare]:
-    """One share (and single-use link) per officer; ``units`` adds the active officers
-    answering to those unit ids. Refuses unknown/non-officer accounts, a unit with no
-    officer, a closed call and cameras the policy does not allow live now. Refusals are
-    audited; each share made is published (``field_share.created``)."""
+    """One share (and single-use link) per officer, for the call ``call_id`` or the
+    emergency ``emergency_id`` (exactly one); ``units`` adds the active officers answering
+    to those unit ids. Refuses unknown/non-officer accounts, a unit with no officer, a
+    closed call or an emergency no longer active (409), and cameras the policy does not
+    allow live now. Refusals are audited; each share made is published
+    (``field_share.created``)."""
     now = now or utcnow()
-    targets: dict[str, Any] = {"call": call_id}
+    if (call_id is None) == (emergency_id is None):
+        raise ValueError("a share belongs to exactly one of a call or an emergency")
+    subject: dict[str, Any] = (
+        {"call": call_id} if call_id is not None else {"emergency": emergency_id}
+    )
+    targets: dict[str, Any] = dict(subject)
 
     def refuse(status: int, reason: str) -> ShareError:
         append_audit(
@@ -120,11 +144,18 @@ def create_shares(
         )
         return ShareError(status, reason)
 
-    call = store_calls.get_call(session, call_id=call_id)
-    if call is None:
-        raise refuse(404, f"call {call_id!r} not found")
-    if not call.status.is_open:
-        raise refuse(409, "the call is closed")
+    if call_id is not None:
+        call = store_calls.get_call(session, call_id=call_id)
+        if call is None:
+            raise refuse(404, f"call {call_id!r} not found")
+        if not call.status.is_open:
+            raise refuse(409, "the call is closed")
+    else:
+        record = get_emergency(session, emergency_id=str(emergency_id))
+        if record is None:
+            raise refuse(404, f"emergency {emergency_id!r} not found")
+        if emergency_over(record, now):
+            raise refuse(409, "the emergency has ended")
     if units:
         targets["units"] = ",".join(units)
         by_unit = store_officers.officers_of_units(session, unit_ids=list(units))
@@ -153,6 +184,7 @@ def create_shares(
             session,
             share_id="fs-" + secrets.token_hex(8),
             call_id=call_id,
+            emergency_id=emergency_id,
             officer=name,
             camera_ids=camera_ids,
             created_by=actor.username or "",
@@ -166,7 +198,7 @@ def create_shares(
             action="field.share",
             outcome="ok",
             targets={
-                "call": call_id,
+                **subject,
                 "share": share.id,
                 "officer": name,
                 "cameras": ",".join(camera_ids),
@@ -198,10 +230,19 @@ def share_problem(session: Session, *, share: FieldShareRow, now: datetime) -> s
     if share.ended_at is not None:
         return share.end_reason or "ended"
     reason = None
-    call = store_calls.get_call(session, call_id=share.call_id)
-    if call is None or not call.status.is_open:
-        reason = "call closed"
-    elif share.expires_at <= now:
+    if share.emergency_id is not None:
+        record = get_emergency(session, emergency_id=share.emergency_id)
+        if emergency_over(record, now):
+            reason = "emergency ended"
+    else:
+        call = (
+            store_calls.get_call(session, call_id=share.call_id)
+            if share.call_id is not None
+            else None
+        )
+        if call is None or not call.status.is_open:
+            reason = "call closed"
+    if reason is None and share.expires_at <= now:
         reason = "share expired"
     if reason is not None:
         end_share(
@@ -229,7 +270,7 @@ def end_share(
         session,
         actor=actor,
         action="field.end",
-        targets={"call": share.call_id, "share": share.id},
+        targets=subject_targets(share),
         reason=reason,
     )
     record_event(session, type="field_share.ended", payload={"share": share_public(share)})
@@ -245,6 +286,18 @@ def end_officer_shares(
     ended = 0
     for row in store.open_shares_of_officer(session, officer=username):
         ended += end_share(session, share=row, actor=actor, reason=reason, now=now)
+    return ended
+
+
+def end_emergency_shares(
+    session: Session, *, emergency_id: str, actor: Actor, now: datetime | None = None
+) -> int:
+    """End (audited ``field.end``, published ``field_share.ended``) every open share of an
+    emergency that just ended, in the same transaction; the count."""
+    now = now or utcnow()
+    ended = 0
+    for row in store.open_emergency_shares(session, emergency_id=emergency_id):
+        ended += end_share(session, share=row, actor=actor, reason="emergency ended", now=now)
     return ended
 
 
@@ -315,7 +368,7 @@ def open_link(
         )
         raise ShareError(404, "unknown link")
     actor = officer_actor(share, client_addr)
-    targets = {"call": share.call_id, "share": share.id}
+    targets = subject_targets(share)
     problem = share_problem(session, share=share, now=now)
     if problem is None and share.link_used_at is not None:
         problem = "link already used"
@@ -398,7 +451,8 @@ def share_for_session(
 
 
 def sweep_shares(session: Session, *, now: datetime | None = None) -> int:
-    """End (audited) every open share that expired or whose call closed; the count."""
+    """End (audited) every open share that expired, whose call closed or whose emergency
+    ended; the count."""
     now = now or utcnow()
     rows = store.shares_to_end(session, now=now)
     for row in rows:
@@ -465,7 +519,14 @@ def video_access(
         )
     if row.ended_at is not None or row.expires_at <= now:
         return None
-    if row.call_status is None or not CallStatus(row.call_status).is_open:
+    if row.emergency_id is not None:
+        if (
+            not row.emergency_found
+            or row.emergency_ended_at is not None
+            or (row.emergency_ends_at is not None and row.emergency_ends_at <= now)
+        ):
+            return None
+    elif row.call_status is None or not CallStatus(row.call_status).is_open:
         return None
     if camera_id not in row.camera_ids or row.camera is None:
         return None

@@ -12,17 +12,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc_console.store.schema import CallRow, FieldShareRow
+from rtcc_console.store.schema import CallRow, EmergencyRow, FieldShareRow
 
 
 def open_shares_with_calls(
     session: Session, *, officer: str, now: datetime, limit: int = 50
-) -> list[tuple[FieldShareRow, CallRow]]:
+) -> list[tuple[FieldShareRow, CallRow | None, EmergencyRow | None]]:
     """The officer's shares not ended and not past ``expires_at``, newest first, each with
-    its call (a closed call's shares are included: the caller ends them, audited)."""
+    its call or its emergency (a closed call's or ended emergency's shares are included:
+    the caller ends them, audited)."""
     stmt = (
-        select(FieldShareRow, CallRow)
-        .join(CallRow, CallRow.id == FieldShareRow.call_id)
+        select(FieldShareRow, CallRow, EmergencyRow)
+        .outerjoin(CallRow, CallRow.id == FieldShareRow.call_id)
+        .outerjoin(EmergencyRow, EmergencyRow.id == FieldShareRow.emergency_id)
         .where(
             FieldShareRow.officer == officer,
             FieldShareRow.ended_at.is_(None),
@@ -31,4 +33,4 @@ def open_shares_with_calls(
         .order_by(FieldShareRow.created_at.desc(), FieldShareRow.id.desc())
         .limit(limit)
     )
-    return [(share, call) for share, call in session.execute(stmt)]
+    return [(share, call, emergency) for share, call, emergency in session.execute(stmt)]

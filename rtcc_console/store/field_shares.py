@@ -1,4 +1,5 @@
-"""Field share repository: a call's cameras shared to one responding officer (issue 16).
+"""Field share repository: a call's (or an emergency's) cameras shared to one responding
+officer (issue 16). A share belongs to exactly one of a call or an emergency (0112).
 
 The server decides consent (``core.policy``), audits and serves the page; this module
 stores. Only SHA-256 digests of the single-use link and of the session cookie are kept.
@@ -22,6 +23,7 @@ from rtcc_console.store.schema import (
     AuthTokenRow,
     CallRow,
     CameraRow,
+    EmergencyRow,
     FieldShareRow,
     OwnerRow,
     UserRow,
@@ -32,17 +34,19 @@ def insert_share(
     session: Session,
     *,
     share_id: str,
-    call_id: str,
+    call_id: str | None,
     officer: str,
     camera_ids: Sequence[str],
     created_by: str,
     created_at: datetime,
     expires_at: datetime,
     link_hash: str,
+    emergency_id: str | None = None,
 ) -> FieldShareRow:
     row = FieldShareRow(
         id=share_id,
         call_id=call_id,
+        emergency_id=emergency_id,
         officer=officer,
         camera_ids=list(camera_ids),
         created_by=created_by,
@@ -73,6 +77,24 @@ def call_shares(session: Session, *, call_id: str) -> list[FieldShareRow]:
         .order_by(FieldShareRow.created_at, FieldShareRow.id)
     )
     return list(session.scalars(stmt).all())
+
+
+def emergency_shares(session: Session, *, emergency_id: str) -> list[FieldShareRow]:
+    """Every share of an emergency (open and ended), oldest first."""
+    stmt = (
+        select(FieldShareRow)
+        .where(FieldShareRow.emergency_id == emergency_id)
+        .order_by(FieldShareRow.created_at, FieldShareRow.id)
+    )
+    return list(session.scalars(stmt).all())
+
+
+def open_emergency_shares(session: Session, *, emergency_id: str) -> list[FieldShareRow]:
+    """An emergency's shares that have not ended."""
+    stmt = select(FieldShareRow).where(
+        FieldShareRow.emergency_id == emergency_id, FieldShareRow.ended_at.is_(None)
+    )
+    return list(session.scalars(stmt.order_by(FieldShareRow.created_at)).all())
 
 
 def open_shares_of_officer(session: Session, *, officer: str) -> list[FieldShareRow]:
@@ -129,13 +151,18 @@ def end_share(session: Session, *, share: FieldShareRow, reason: str, now: datet
 
 
 def shares_to_end(session: Session, *, now: datetime, limit: int = 500) -> list[FieldShareRow]:
-    """Open shares that are over: expired at ``now`` or whose call closed (the sweep's work)."""
+    """Open shares that are over: expired at ``now``, whose call closed, or whose emergency
+    ended (explicitly or by reaching ``ends_at``): the sweep's work."""
     stmt = (
         select(FieldShareRow)
-        .join(CallRow, CallRow.id == FieldShareRow.call_id)
+        .outerjoin(CallRow, CallRow.id == FieldShareRow.call_id)
+        .outerjoin(EmergencyRow, EmergencyRow.id == FieldShareRow.emergency_id)
         .where(
             FieldShareRow.ended_at.is_(None),
-            (FieldShareRow.expires_at <= now) | (CallRow.status == "closed"),
+            (FieldShareRow.expires_at <= now)
+            | (CallRow.status == "closed")
+            | EmergencyRow.ended_at.is_not(None)
+            | (EmergencyRow.ends_at <= now),
         )
         .limit(limit)
     )
@@ -148,6 +175,7 @@ _CAMERAS = cast(Table, CameraRow.__table__)
 _OWNERS = cast(Table, OwnerRow.__table__)
 _TOKENS = cast(Table, AuthTokenRow.__table__)
 _USERS = cast(Table, UserRow.__table__)
+_EMERGENCIES = cast(Table, EmergencyRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +188,11 @@ class VideoAccessRow:
     session_hash: str | None
     ended_at: datetime | None
     expires_at: datetime
-    call_status: str | None  # None: the call row is gone
+    call_status: str | None  # None: the call row is gone (or an emergency's share)
+    emergency_id: str | None  # the share's emergency (None: a call's share)
+    emergency_found: bool  # the emergency row exists
+    emergency_ended_at: datetime | None
+    emergency_ends_at: datetime | None
     camera: Camera | None  # None: unknown or deleted camera
     owner_accepts_requests: bool  # True when the camera has no owner record
     token_user: str | None  # the officer token's username (None: no such token)
@@ -179,6 +211,10 @@ _VIDEO_ACCESS = (
         _SHARES.c.ended_at,
         _SHARES.c.expires_at,
         _CALLS.c.status.label("call_status"),
+        _SHARES.c.emergency_id,
+        _EMERGENCIES.c.id.label("emergency_row_id"),
+        _EMERGENCIES.c.ended_at.label("emergency_ended_at"),
+        _EMERGENCIES.c.ends_at.label("emergency_ends_at"),
         _CAMERAS,
         _OWNERS.c.accepts_requests.label("owner_accepts"),
         _TOKENS.c.expires_at.label("token_expires_at"),
@@ -189,6 +225,7 @@ _VIDEO_ACCESS = (
     )
     .select_from(_SHARES)
     .outerjoin(_CALLS, _CALLS.c.id == _SHARES.c.call_id)
+    .outerjoin(_EMERGENCIES, _EMERGENCIES.c.id == _SHARES.c.emergency_id)
     .outerjoin(
         _CAMERAS,
         and_(_CAMERAS.c.id == bindparam("camera_id"), _CAMERAS.c.deleted.is_(False)),
@@ -203,7 +240,7 @@ _VIDEO_ACCESS = (
 def video_access(
     session: Session, *, share_id: str, camera_id: str, officer_jti: str | None
 ) -> VideoAccessRow | None:
-    """The share, its call's status, the camera (not deleted; its domain view) with its
+    """The share, its call's status (or its emergency's end), the camera (not deleted; its domain view) with its
     owner's consent flag, and the officer sign-in token (by its digest ``officer_jti``)
     with its user: one Core SELECT on primary keys (the hot path of every HLS part and
     playlist reload; no ORM objects). None: no such share."""
@@ -226,6 +263,10 @@ def video_access(
         ended_at=m[_SHARES.c.ended_at],
         expires_at=m[_SHARES.c.expires_at],
         call_status=m["call_status"],
+        emergency_id=m[_SHARES.c.emergency_id],
+        emergency_found=m["emergency_row_id"] is not None,
+        emergency_ended_at=m["emergency_ended_at"],
+        emergency_ends_at=m["emergency_ends_at"],
         camera=camera,
         owner_accepts_requests=True if accepts is None else bool(accepts),
         token_user=m["token_user"],

@@ -744,9 +744,18 @@ class FieldShareRow(Base):
     becomes a session cookie; ended by the analyst, the call closing, or ``expires_at``."""
 
     __tablename__ = "field_shares"
+    # 0112: a share belongs to a call or (an emergency with no call) to an emergency
+    __table_args__ = (
+        CheckConstraint("(call_id IS NULL) <> (emergency_id IS NULL)", name="one_subject"),
+    )
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
-    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    emergency_id: Mapped[str | None] = mapped_column(
+        ForeignKey("emergencies.id", ondelete="CASCADE"), index=True
+    )
     officer: Mapped[str] = mapped_column(String(64), index=True)
     camera_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_by: Mapped[str] = mapped_column(String(64))

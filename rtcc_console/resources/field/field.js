@@ -97,7 +97,7 @@
 
   function renderMap(st) {
     if (!window.L) return;
-    var c = st.call;
+    var c = st.call || st.emergency;  // an emergency's share: the site's point
     if (!map) {
       map = window.L.map("map", { zoomControl: false, attributionControl: false });
       layer = window.L.layerGroup().addTo(map);
@@ -106,7 +106,7 @@
     var pts = [];
     if (c.lat !== null && c.lon !== null) {
       window.L.circleMarker([c.lat, c.lon], { radius: 9, color: "#ff5252", fillOpacity: 0.8 })
-        .bindTooltip("Scene").addTo(layer);
+        .bindTooltip(st.call ? "Scene" : (c.site_name || "Site")).addTo(layer);
       pts.push([c.lat, c.lon]);
     }
     st.cameras.forEach(function (cam) {
@@ -118,8 +118,31 @@
     if (pts.length && !map._fitted) { map.fitBounds(pts, { padding: [24, 24], maxZoom: 18 }); map._fitted = true; }
   }
 
+  // An emergency with no call (a school's or business's panic): the site in place of the call.
+  function renderEmergency(e) {
+    var kind = e.site_kind ? " (" + e.site_kind + ")" : "";
+    text("type", (e.site_name || "Emergency") + kind);
+    var p = document.getElementById("priority");
+    p.textContent = "EMERGENCY";
+    p.className = "prio emg";
+    text("address", e.location || "(no location given)");
+    text("age", "started " + age(e.started_at));
+    text("status", e.alarm_level === null ? "alarm level not given" : "alarm level " + e.alarm_level);
+    var ul = document.getElementById("notes");
+    ul.textContent = "";
+    if (e.description) { var li = document.createElement("li"); li.textContent = e.description; ul.appendChild(li); }
+  }
+
   function render(st) {
-    var c = st.call;
+    text("until", new Date(st.expires_at).toLocaleTimeString());
+    var live = st.cameras.filter(function (x) { return x.live; }).length;
+    banner("Shared with " + st.officer + " · " + live + " of " + st.cameras.length + " cameras live", false);
+    if (st.emergency) { renderEmergency(st.emergency); } else { renderCall(st.call); }
+    st.cameras.forEach(renderCamera);
+    renderMap(st);
+  }
+
+  function renderCall(c) {
     text("type", c.type);
     var p = document.getElementById("priority");
     p.textContent = "P" + c.priority;
@@ -127,14 +150,9 @@
     text("address", c.address || "(no address)");
     text("age", age(c.reported_at));
     text("status", c.status.replace("_", " "));
-    text("until", new Date(st.expires_at).toLocaleTimeString());
     var ul = document.getElementById("notes");
     ul.textContent = "";
     c.notes.forEach(function (n) { var li = document.createElement("li"); li.textContent = n; ul.appendChild(li); });
-    var live = st.cameras.filter(function (x) { return x.live; }).length;
-    banner("Shared with " + st.officer + " · " + live + " of " + st.cameras.length + " cameras live", false);
-    st.cameras.forEach(renderCamera);
-    renderMap(st);
   }
 
   function endAll(reason) {

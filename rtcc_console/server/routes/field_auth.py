@@ -306,6 +306,9 @@ def share_list(request: Request) -> Response:
             "by": item.created_by,
             "until": _local(state, item.expires_at),
             "cameras": item.cameras,
+            "badge": "EMERGENCY" if item.emergency else f"P{item.priority}",
+            "badge_class": "emg" if item.emergency else f"p{item.priority}",
+            "started": "emergency" if item.emergency else "call",
         }
         for item in accounts.open_shares(state, officer=officer)
     ]

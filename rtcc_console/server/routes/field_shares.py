@@ -3,7 +3,10 @@
 API (``/api/v1``, analyst or above): ``POST /calls/{id}/field-shares`` shares a call's
 cameras with officer accounts (default: the call's top live cameras) and answers one
 single-use link per officer; ``GET`` lists the call's shares (who, until when, ended
-why); ``DELETE /calls/{id}/field-shares/{share_id}`` ends one.
+why); ``DELETE /calls/{id}/field-shares/{share_id}`` ends one. The same three under
+``/emergencies/{id}/field-shares`` share an emergency with no call (a panic button): default
+cameras the site's cameras live in the emergency plus the nearest integrated ones; the
+shares end when the emergency ends.
 
 Officer page (no prefix, not in the OpenAPI schema): ``GET /field/{link_token}`` spends the
 link, sets an HttpOnly session cookie (path ``/field/s/{share_id}``) and redirects to the
@@ -30,7 +33,7 @@ from fastapi.responses import (
 )
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from rtcc_console.core.models import utcnow
+from rtcc_console.core.models import GeoPoint, Tier, utcnow
 from rtcc_console.server import field_shares as svc
 from rtcc_console.server.audit import append_audit
 from rtcc_console.server.broker import EventRecord
@@ -40,10 +43,11 @@ from rtcc_console.server.field_hls import HlsHub, Repackager
 from rtcc_console.server.field_mjpeg import CONTENT_TYPE as MJPEG_TYPE
 from rtcc_console.server.field_mjpeg import MjpegHub, player_for, stream_parts
 from rtcc_console.server.intake import history_public
+from rtcc_console.server.nearby import ranked_nearby
 from rtcc_console.server.routes.calls import call_cameras, latest_details
 from rtcc_console.store import calls as store_calls
 from rtcc_console.store import field_shares as store
-from rtcc_console.store.emergencies import active_emergencies
+from rtcc_console.store.emergencies import EmergencyRecord, active_emergencies, get_emergency
 from rtcc_console.store.schema import FieldShareRow
 
 router = APIRouter(tags=["field shares"])
@@ -56,6 +60,8 @@ STATIC_FILES = {
     "hls.min.js": "text/javascript",
 }
 DEFAULT_CAMERAS = 4
+EMERGENCY_SITE_CAMERAS = 6  # an emergency's default: its site's live cameras (at most 6)...
+EMERGENCY_NEAR_CAMERAS = 2  # ...then the nearest integrated cameras live now (at most 2)
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._@-]{1,63}$")]
 CameraId = Annotated[
@@ -103,7 +109,10 @@ class ShareRequest(BaseModel):
 
 class SharePublic(BaseModel):
     id: str
-    call_id: str
+    call_id: str | None = Field(description="The call shared (null: an emergency's share)")
+    emergency_id: str | None = Field(
+        default=None, description="The emergency shared (null: a call's share)"
+    )
     officer: str
     camera_ids: list[str]
     created_by: str
@@ -192,6 +201,114 @@ def end_field_share(call_id: str, share_id: str, user: RequireAnalyst, state: St
         row = store.get_share(session, share_id=share_id)
         if row is None or row.call_id != call_id:
             raise HTTPException(404, f"share {share_id!r} not found on call {call_id!r}")
+        svc.end_share(session, share=row, actor=actor_of(user), reason=f"ended by {user.username}")
+        return _public(row)
+
+
+# --- an emergency with no call (a school's or business's panic) ----------------------------
+
+
+def _emergency_default_cameras(state: Any, emergency_id: str) -> list[str]:
+    """The site's cameras the policy lets be viewed live now (the emergency opens them),
+    then the nearest integrated cameras live now around the site."""
+    now = utcnow()
+    with state.db.read() as session:
+        record = get_emergency(session, emergency_id=emergency_id)
+        if record is None:
+            raise HTTPException(404, f"emergency {emergency_id!r} not found")
+        site = [
+            str(c)
+            for c in record.camera_ids
+            if svc.decide_camera(session, camera_id=str(c), now=now).allowed
+        ][:EMERGENCY_SITE_CAMERAS]
+        emergencies = active_emergencies(session, now=now)
+    out = list(site)
+    lat, lon = _emergency_point(record)
+    if lat is not None and lon is not None:
+        near = ranked_nearby(
+            state.registry,
+            point=GeoPoint(lat, lon),
+            k=EMERGENCY_NEAR_CAMERAS + len(out),
+            radius_m=state.settings.nearest_radius_m,
+            tier=Tier.INTEGRATED,
+            emergencies=emergencies,
+        )
+        extra = [
+            str(item["camera"]["id"])
+            for item in near
+            if item.get("live_now") and str(item["camera"]["id"]) not in out
+        ]
+        out += extra[:EMERGENCY_NEAR_CAMERAS]
+    if not out:
+        raise HTTPException(422, "the emergency has no live camera: name camera_ids")
+    return out[: svc.MAX_CAMERAS]
+
+
+def _emergency_point(record: EmergencyRecord) -> tuple[float | None, float | None]:
+    panic = record.panic or {}
+    lat, lon = panic.get("lat"), panic.get("lon")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return float(lat), float(lon)
+    return None, None
+
+
+@router.post(
+    "/emergencies/{emergency_id}/field-shares",
+    status_code=201,
+    response_model=list[ShareCreated],
+)
+def create_emergency_field_shares(
+    emergency_id: str, body: ShareRequest, request: Request, user: RequireAnalyst, state: StateDep
+) -> Any:
+    """Send an emergency with no call to officers (the same body as a call's share)."""
+    if len(emergency_id) > 40:
+        raise HTTPException(404, "emergency not found")
+    officers = list(dict.fromkeys(body.officers))
+    cameras = (
+        list(dict.fromkeys(body.camera_ids))
+        if body.camera_ids
+        else _emergency_default_cameras(state, emergency_id)
+    )
+    error: svc.ShareError | None = None
+    with state.db.write() as session:
+        try:
+            made = svc.create_shares(
+                session,
+                actor=actor_of(user),
+                emergency_id=emergency_id,
+                officers=officers,
+                camera_ids=cameras,
+                ttl_s=body.duration_s or state.settings.field_share_ttl_s,
+                units=list(dict.fromkeys(body.units)),
+            )
+        except svc.ShareError as exc:
+            error = exc  # the denial is audited: commit it, then answer
+        else:
+            base = str(request.base_url).rstrip("/")
+            return [{**_public(m.share), "link": f"{base}/field/{m.link_token}"} for m in made]
+    raise HTTPException(error.status, error.reason)
+
+
+@router.get("/emergencies/{emergency_id}/field-shares", response_model=ShareList)
+def list_emergency_field_shares(emergency_id: str, user: RequireAnalyst, state: StateDep) -> Any:
+    with state.db.write() as session:
+        if len(emergency_id) > 40 or get_emergency(session, emergency_id=emergency_id) is None:
+            raise HTTPException(404, f"emergency {emergency_id[:40]!r} not found")
+        rows = store.emergency_shares(session, emergency_id=emergency_id)
+        now = utcnow()
+        for row in rows:
+            svc.share_problem(session, share=row, now=now)  # ends (audited) those now over
+        return {"items": [_public(r) for r in rows]}
+
+
+@router.delete("/emergencies/{emergency_id}/field-shares/{share_id}", response_model=SharePublic)
+def end_emergency_field_share(
+    emergency_id: str, share_id: str, user: RequireAnalyst, state: StateDep
+) -> Any:
+    with state.db.write() as session:
+        row = store.get_share(session, share_id=share_id) if len(share_id) < 64 else None
+        if row is None or row.emergency_id != emergency_id:
+            raise HTTPException(404, f"share {share_id[:64]!r} not found on that emergency")
         svc.end_share(session, share=row, actor=actor_of(user), reason=f"ended by {user.username}")
         return _public(row)
 
@@ -297,9 +414,6 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
                 status_code=exc.status,
                 headers={"Cache-Control": "no-store"},
             )
-        call = store_calls.get_call(session, call_id=share.call_id)
-        assert call is not None  # share_problem ended the share otherwise
-        history = [history_public(h) for h in store_calls.call_history(session, call_id=call.id)]
         cameras = []
         for camera_id in share.camera_ids:
             row = get_camera(session, camera_id=str(camera_id))
@@ -320,21 +434,54 @@ def field_state(share_id: str, request: Request, state: StateDep) -> Response:
             "share_id": share.id,
             "officer": share.officer,
             "expires_at": share.expires_at.isoformat(),
-            "call": {
-                "id": call.id,
-                "type": call.type_text or call.type_code,
-                "priority": call.priority,
-                "status": call.status.value,
-                "address": call.address,
-                "lat": call.lat,
-                "lon": call.lon,
-                "reported_at": call.reported_at.isoformat(),
-                "notes": latest_details(history)["notes"],
-            },
+            **_subject_state(session, share),
             "cameras": cameras,
             "now": now.isoformat(),
         }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _subject_state(session: Any, share: FieldShareRow) -> dict[str, Any]:
+    """The page's ``call`` (a call's share: ``emergency`` null) or ``emergency`` (an
+    emergency's share: site name and kind, alarm level, location, description, the site's
+    point, when it started; ``call`` null). ``share_problem`` ended the share otherwise."""
+    if share.emergency_id is not None:
+        record = get_emergency(session, emergency_id=share.emergency_id)
+        assert record is not None
+        panic = record.panic or {}
+        lat, lon = _emergency_point(record)
+        level = panic.get("alarm_level")
+        return {
+            "call": None,
+            "emergency": {
+                "id": record.id,
+                "site_name": str(panic.get("site_name") or "") or None,
+                "site_kind": str(panic.get("site_kind") or "") or None,
+                "alarm_level": level if isinstance(level, int) else None,
+                "location": str(panic.get("location") or ""),
+                "description": str(panic.get("description") or "") or record.reason,
+                "lat": lat,
+                "lon": lon,
+                "started_at": record.started_at.isoformat(),
+            },
+        }
+    call = store_calls.get_call(session, call_id=str(share.call_id))
+    assert call is not None
+    history = [history_public(h) for h in store_calls.call_history(session, call_id=call.id)]
+    return {
+        "emergency": None,
+        "call": {
+            "id": call.id,
+            "type": call.type_text or call.type_code,
+            "priority": call.priority,
+            "status": call.status.value,
+            "address": call.address,
+            "lat": call.lat,
+            "lon": call.lon,
+            "reported_at": call.reported_at.isoformat(),
+            "notes": latest_details(history)["notes"],
+        },
+    }
 
 
 # --- live video: HLS repackaged without re-encoding (server/field_hls.py), or the camera's own
