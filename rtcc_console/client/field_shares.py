@@ -1,5 +1,6 @@
 """Field shares from the console (issue 16, docs/api/field-shares.md): the officers a call
-can be sent to, sending a call's cameras to them, a call's shares and ending one.
+can be sent to, sending a call's cameras to them, a call's shares and ending one; the same
+for an emergency with no call (a panic button: ``/emergencies/{id}/field-shares``).
 
 Blocking HTTP on top of ``ApiClient.request``: the console calls these off the GUI thread.
 Answers become frozen dataclasses; a malformed answer raises ``ValueError`` rather than
@@ -49,7 +50,7 @@ class OfficerRoster:
 @dataclass(frozen=True, slots=True)
 class FieldShare:
     id: str
-    call_id: str
+    call_id: str | None  # None: an emergency's share
     officer: str
     camera_ids: tuple[str, ...]
     created_by: str
@@ -58,6 +59,7 @@ class FieldShare:
     ended_at: datetime | None
     end_reason: str | None
     link_used: bool
+    emergency_id: str | None = None  # an emergency with no call (None: a call's share)
 
     def active(self, now: datetime) -> bool:
         return self.ended_at is None and self.expires_at > now
@@ -91,9 +93,12 @@ def share_from_json(raw: Mapping[str, Any]) -> FieldShare:
         raise ValueError("share: camera_ids missing")
     ended = raw.get("ended_at")
     reason = raw.get("end_reason")
+    emergency = raw.get("emergency_id")
+    emergency_id = _text(emergency, "share emergency_id") if emergency is not None else None
     return FieldShare(
         id=_text(raw.get("id"), "share id"),
-        call_id=_text(raw.get("call_id"), "share call_id"),
+        call_id=_text(raw.get("call_id"), "share call_id") if emergency_id is None else None,
+        emergency_id=emergency_id,
         officer=_text(raw.get("officer"), "share officer"),
         camera_ids=tuple(str(c) for c in cams),
         created_by=str(raw.get("created_by") or ""),
@@ -143,6 +148,39 @@ class FieldSharesApi:
     ) -> list[SentShare]:
         """Share the call's cameras (``None``: the server's top live cameras) with officers
         and/or the officers of unit ids; one ``SentShare`` (with its link) per officer."""
+        return self._send(self._path(call_id), officers, units, camera_ids, duration_s)
+
+    def send_emergency(
+        self,
+        emergency_id: str,
+        *,
+        officers: Iterable[str] = (),
+        units: Iterable[str] = (),
+        camera_ids: Sequence[str] | None = None,
+        duration_s: int | None = None,
+    ) -> list[SentShare]:
+        """Send an emergency with no call (``None`` cameras: the site's cameras live in the
+        emergency and the nearest integrated ones); it ends when the emergency ends."""
+        path = self._emergency_path(emergency_id)
+        return self._send(path, officers, units, camera_ids, duration_s)
+
+    def emergency_shares(self, emergency_id: str) -> list[FieldShare]:
+        """Every share of the emergency, open and ended, oldest first."""
+        return self._list(self._emergency_path(emergency_id))
+
+    def end_emergency(self, emergency_id: str, share_id: str) -> FieldShare:
+        """End one of an emergency's shares."""
+        path = f"{self._emergency_path(emergency_id)}/{quote(share_id, safe='')}"
+        return share_from_json(self.api.request("DELETE", path).json())
+
+    def _send(
+        self,
+        path: str,
+        officers: Iterable[str],
+        units: Iterable[str],
+        camera_ids: Sequence[str] | None,
+        duration_s: int | None,
+    ) -> list[SentShare]:
         body: dict[str, Any] = {"officers": list(officers)}
         unit_list = list(units)
         if unit_list:
@@ -151,14 +189,17 @@ class FieldSharesApi:
             body["camera_ids"] = list(camera_ids)
         if duration_s is not None:
             body["duration_s"] = int(duration_s)
-        answer = self.api.request("POST", f"{self._path(call_id)}", json=body).json()
+        answer = self.api.request("POST", path, json=body).json()
         if not isinstance(answer, list):
             raise ValueError("send to field: the server answered no list")
         return [SentShare(share_from_json(a), _text(a.get("link"), "share link")) for a in answer]
 
     def call_shares(self, call_id: str) -> list[FieldShare]:
         """Every share of the call, open and ended, oldest first."""
-        body = self.api.request("GET", self._path(call_id)).json()
+        return self._list(self._path(call_id))
+
+    def _list(self, path: str) -> list[FieldShare]:
+        body = self.api.request("GET", path).json()
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise ValueError("field shares: items missing")
@@ -172,3 +213,7 @@ class FieldSharesApi:
     @staticmethod
     def _path(call_id: str) -> str:
         return f"/calls/{quote(call_id, safe='')}/field-shares"
+
+    @staticmethod
+    def _emergency_path(emergency_id: str) -> str:
+        return f"/emergencies/{quote(emergency_id, safe='')}/field-shares"

@@ -5,7 +5,9 @@ For each new emergency: a line in the banner (site name, kind, AVS-01 alarm leve
 newest first; the ``urgent`` sound of the call alerts (muted by a click on "Mute"); the map
 flies to the site; the wall opens the site's cameras plus the nearest integrated ones, up to
 ``total`` (default 4). "Acknowledge" is audited on the server (off the GUI thread). Ended
-emergencies leave the banner; it hides when none is running.
+emergencies leave the banner; it hides when none is running. "Send to field…" (issue 16)
+opens the field share dialog for the newest emergency (``field_wanted``); who it was sent
+to and until when is then shown under the lines (``note_field_shares``).
 
 Everything comes from the event stream the console already follows (``LiveData``'s
 emergencies, panic details and camera index): site name, kind, alarm level and where in the
@@ -99,6 +101,7 @@ class EmergencyAlert(QFrame):
     """The banner; ``refresh()`` on every change of the active emergencies."""
 
     acknowledged = Signal(str)  # emergency id
+    field_wanted = Signal(str)  # emergency id: "Send to field…" (ui.field_share_dialog)
 
     def __init__(
         self,
@@ -126,6 +129,7 @@ class EmergencyAlert(QFrame):
         self.seen: set[str] = set()
         self.items: list[AlertItem] = []  # newest first
         self.opened: dict[str, list[str]] = {}  # emergency id -> camera ids sent to the wall
+        self.field_notes: dict[str, str] = {}  # emergency id -> "Sent to field: … until …"
         self.on_visible: Callable[[bool], None] | None = None  # the toolbar holding the banner
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -136,9 +140,18 @@ class EmergencyAlert(QFrame):
         self.lines = QLabel("")
         self.lines.setTextFormat(Qt.TextFormat.PlainText)
         self.lines.setWordWrap(True)
+        self.field_line = QLabel("")
+        self.field_line.setObjectName("emergencyFieldShares")
+        self.field_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.field_line.hide()
         texts.addWidget(self.title)
         texts.addWidget(self.lines)
+        texts.addWidget(self.field_line)
         layout.addLayout(texts, 1)
+        self.field_button = QPushButton("Send to field…")
+        self.field_button.setToolTip("Share the newest emergency's cameras with officers")
+        self.field_button.clicked.connect(self._field_wanted)
+        layout.addWidget(self.field_button)
         self.mute_button = QPushButton("Mute")
         self.mute_button.setCheckable(True)
         self.mute_button.toggled.connect(self._set_muted)
@@ -172,6 +185,25 @@ class EmergencyAlert(QFrame):
         if panic is None:
             return item
         return describe(item.emergency, self._site_cameras(item.emergency), self.zone, panic)
+
+    def _field_wanted(self) -> None:
+        if self.items:
+            self.field_wanted.emit(self.items[0].emergency.id)
+
+    def note_field_shares(self, emergency_id: str, text: str) -> None:
+        """Who an emergency was sent to and until when (shown while it runs)."""
+        self.field_notes[emergency_id] = text
+        self._render()
+
+    def site_cameras(self, emergency: Emergency) -> list[Camera]:
+        """The emergency's site cameras known to the console."""
+        return self._site_cameras(emergency)
+
+    def camera(self, camera_id: str) -> Camera | None:
+        return self._camera(camera_id)
+
+    def panic(self, emergency_id: str) -> PanicAlert | None:
+        return self._panic(emergency_id)
 
     def _site_cameras(self, emergency: Emergency) -> list[Camera]:
         return [
@@ -214,6 +246,13 @@ class EmergencyAlert(QFrame):
         if len(self.items) > MAX_LINES:
             shown.append(f"… and {len(self.items) - MAX_LINES} more")
         self.lines.setText("\n".join(shown))
+        notes = [
+            self.field_notes[i.emergency.id]
+            for i in self.items
+            if i.emergency.id in self.field_notes
+        ]
+        self.field_line.setText("\n".join(notes[:MAX_LINES]))
+        self.field_line.setVisible(bool(notes))
         self.show()
         self.raise_()
 

@@ -9,7 +9,10 @@ server's words. After sending, each officer's single-use link is shown once to r
 the officer's phone or laptop.
 
 ``attach_send_to_field`` adds the Calls ▸ "Send to field…" action (Ctrl+Shift+F) and the
-call detail's "Sent to field" section (``ui.field_shares_panel``).
+call detail's "Sent to field" section (``ui.field_shares_panel``). The emergency banner's
+"Send to field…" (``ui.emergency_alert``) opens the same dialog for an emergency with no
+call (a panic button): the site's cameras and the nearest integrated ones the banner opened
+on the wall, preselected; the share ends when the emergency ends.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from PySide6.QtWidgets import (
 from rtcc_console.client.api import ApiClient
 from rtcc_console.client.field_shares import FieldSharesApi, OfficerRoster, SentShare
 from rtcc_console.client.nearest import CameraOption
-from rtcc_console.core.models import DispatchCall, Tier
+from rtcc_console.core.models import Camera, DispatchCall, Tier
 from rtcc_console.ui import messages
 from rtcc_console.ui.field_shares_panel import FieldSharesPanel
 from rtcc_console.ui.tasks import run_in_background
@@ -59,10 +62,41 @@ class CameraChoice:
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    call_id: str
+    call_id: str | None  # None: an emergency's share (``emergency_id``)
     officers: tuple[str, ...]
     camera_ids: tuple[str, ...]
     duration_s: int
+    emergency_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencySubject:
+    """An emergency with no call, as the dialog heads it (from the banner's line)."""
+
+    id: str
+    title: str  # "Lakewood Elementary — school — alarm level 4"
+    detail: str  # where in the site, the description
+
+
+def emergency_camera_choices(
+    site: Sequence[Camera], nearby: Sequence[Camera], opened: Iterable[str]
+) -> tuple[list[CameraChoice], list[str]]:
+    """An emergency's cameras: the site's integrated ones, then the nearest integrated ones;
+    preselected those the banner opened on the wall (else the site's)."""
+    choices: list[CameraChoice] = []
+    seen: set[str] = set()
+    on_wall = set(opened)
+    for where, cams in (("site", site), ("nearby", nearby)):
+        for cam in cams:
+            if cam.tier is not Tier.INTEGRATED or cam.id in seen:
+                continue
+            seen.add(cam.id)
+            wall = cam.id in on_wall
+            label = f"{cam.name} · {where}" + (" · on the wall" if wall else "")
+            choices.append(CameraChoice(cam.id, label, wall))
+    walled = [c.id for c in choices if c.on_wall][:MAX_CAMERAS]
+    site_ids = [c.id for c in choices if c.id in {s.id for s in site}][:MAX_CAMERAS]
+    return choices, walled or site_ids or [c.id for c in choices[:TOP_CAMERAS]]
 
 
 def camera_choices(
@@ -91,21 +125,30 @@ class FieldShareDialog(QDialog):
     def __init__(
         self,
         *,
-        call: DispatchCall,
+        call: DispatchCall | None = None,
         cameras: Sequence[CameraChoice],
         preselected: Iterable[str],
         send: Callable[[SendRequest], list[SentShare]],
         parent: QWidget | None = None,
+        emergency: EmergencySubject | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("FieldShareDialog")
-        self.setWindowTitle("Send to field")
+        self.setWindowTitle("Send to field" + (" — emergency" if emergency else ""))
+        if (call is None) == (emergency is None):
+            raise ValueError("the dialog sends a call or an emergency")
         self.call = call
+        self.emergency = emergency
         self._send = send
         self.roster: OfficerRoster | None = None
         self.results: list[SentShare] = []
-        what = f"{call.incident_id} · P{call.priority} {call.type_text or call.type_code}"
-        head = QLabel(f"<b>{_esc(what)}</b><br>{_esc(call.address or 'address unknown')}", self)
+        if call is not None:
+            what = f"{call.incident_id} · P{call.priority} {call.type_text or call.type_code}"
+            where = call.address or "address unknown"
+        else:
+            assert emergency is not None
+            what, where = f"EMERGENCY · {emergency.title}", emergency.detail
+        head = QLabel(f"<b>{_esc(what)}</b><br>{_esc(where)}", self)
         head.setWordWrap(True)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Find an officer by name or unit id (Enter checks them)")
@@ -131,7 +174,10 @@ class FieldShareDialog(QDialog):
             )
         self.camera_list.itemChanged.connect(lambda _item: self._update())
         self.camera_note = QLabel(
-            "Preselected: the cameras open on the wall."
+            "Preselected: the site's cameras and the nearest ones open on the wall."
+            " The share ends when the emergency ends."
+            if emergency is not None and cameras
+            else "Preselected: the cameras open on the wall."
             if any(c.on_wall for c in cameras)
             else "Preselected: the call's top live cameras."
             if cameras
@@ -267,10 +313,11 @@ class FieldShareDialog(QDialog):
     # -- sending ---------------------------------------------------------------------
     def request(self) -> SendRequest:
         return SendRequest(
-            self.call.id,
+            self.call.id if self.call is not None else None,
             tuple(self.checked_officers()),
             tuple(self.checked_cameras()),
             self.minutes.value() * 60,
+            self.emergency.id if self.emergency is not None else None,
         )
 
     def submit(self) -> None:
@@ -306,6 +353,7 @@ class FieldShareDialog(QDialog):
         self.links.setPlainText(
             "Give each officer their own link (single use, shown once"
             + (f"; the share runs until {until.astimezone().strftime('%H:%M')}" if until else "")
+            + (" or the emergency ends" if self.emergency is not None else "")
             + "):\n"
             + "\n".join(lines)
         )
@@ -317,6 +365,15 @@ class FieldShareDialog(QDialog):
         QGuiApplication.clipboard().setText(
             "\n".join(f"{r.share.officer}: {r.link}" for r in self.results)
         )
+
+
+def sent_note(results: Sequence[SentShare], zone: tzinfo | None = None) -> str:
+    """``Sent to field: ofc.kim, ofc.lee until 16:30`` (the emergency banner's line)."""
+    if not results:
+        return ""
+    until = min(r.share.expires_at for r in results).astimezone(zone).strftime("%H:%M")
+    names = ", ".join(r.share.officer for r in results)
+    return f"Sent to field: {names} until {until} (or the emergency ends)"
 
 
 def _esc(text: str) -> str:
@@ -336,6 +393,7 @@ class SendToField(QObject):
         self.fields = FieldSharesApi(api)
         self.dialog: FieldShareDialog | None = None
         self.panel = FieldSharesPanel(self.fields, zone=zone)
+        self.zone = zone
         self.action = QAction("Send to field…", window)
         self.action.setShortcut(QKeySequence(SHORTCUT))
         self.action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -360,7 +418,7 @@ class SendToField(QObject):
             cameras=choices,
             preselected=preselected,
             send=lambda r: self.fields.send(
-                r.call_id,
+                call.id,
                 officers=r.officers,
                 camera_ids=list(r.camera_ids),
                 duration_s=r.duration_s,
@@ -369,6 +427,68 @@ class SendToField(QObject):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sent.connect(lambda _r: self.panel.refresh())
+        self.dialog = dialog
+        dialog.destroyed.connect(lambda *_: self._forget(dialog))
+        run_in_background(
+            self.fields.officers,
+            on_success=dialog.set_roster,
+            on_failure=lambda exc: dialog.set_roster_error(str(exc)),
+            what="Listing the officers",
+            owner=dialog,
+        )
+        dialog.show()
+        self.dialog_opened.emit(dialog)
+        return dialog
+
+    def open_emergency_dialog(self, emergency_id: str) -> FieldShareDialog | None:
+        """The dialog for an emergency of the banner (no call): its site's cameras and the
+        nearest integrated ones the banner opened, preselected."""
+        alert = getattr(self.window, "emergency_alert", None)
+        item = (
+            next((i for i in alert.items if i.emergency.id == emergency_id), None)
+            if alert
+            else None
+        )
+        if alert is None or item is None:
+            messages.info("That emergency is no longer running.")
+            return None
+        site = alert.site_cameras(item.emergency)
+        opened = alert.opened.get(emergency_id, [])
+        nearby = [c for c in (alert.camera(cid) for cid in opened) if c is not None]
+        choices, preselected = emergency_camera_choices(site, nearby, opened)
+        panic = alert.panic(emergency_id)
+        detail = " — ".join(
+            p
+            for p in (
+                panic.location if panic else "",
+                panic.description if panic else item.emergency.reason,
+            )
+            if p
+        )
+        level = f"alarm level {item.level}" if item.level is not None else "declared"
+        title = f"{item.site} — {item.kind} — {level}"
+        subject = EmergencySubject(emergency_id, title, detail or "no location given")
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog = FieldShareDialog(
+            emergency=subject,
+            cameras=choices,
+            preselected=preselected,
+            send=lambda r: self.fields.send_emergency(
+                emergency_id,
+                officers=r.officers,
+                camera_ids=list(r.camera_ids),
+                duration_s=r.duration_s,
+            ),
+            parent=self.window,
+        )
+        dialog.sent.connect(
+            lambda results: alert.note_field_shares(emergency_id, sent_note(results, self.zone))
+        )
+        return self._show(dialog)
+
+    def _show(self, dialog: FieldShareDialog) -> FieldShareDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
         dialog.destroyed.connect(lambda *_: self._forget(dialog))
         run_in_background(
@@ -398,6 +518,9 @@ def attach_send_to_field(window: Any, *, api: ApiClient) -> SendToField:
     window.call_detail.add_section(wiring.panel)
     window.call_queue.call_selected.connect(wiring.panel.set_call)
     window.call_queue.field_wanted.connect(lambda _call_id: wiring.open_dialog())
+    alert = getattr(window, "emergency_alert", None)  # the banner's "Send to field…"
+    if alert is not None:
+        alert.field_wanted.connect(wiring.open_emergency_dialog)
     window.live.request_event.connect(wiring.panel.on_event)
     window.live.call_received.connect(
         lambda call, _v: wiring.panel.refresh() if call.id == wiring.panel.call_id else None

@@ -102,7 +102,7 @@ class FieldSharesPanel(QWidget):
     def on_event(self, kind: str, data: Mapping[str, Any]) -> None:
         """``field_share.created`` / ``.ended`` from the event stream: reload if it is ours."""
         share = data.get("share") if kind.startswith("field_share.") else None
-        if isinstance(share, Mapping) and share.get("call_id") == self.call_id:
+        if isinstance(share, Mapping) and self.call_id and share.get("call_id") == self.call_id:
             self.refresh()
 
     def end_share(self, share_id: str) -> None:
