@@ -7,7 +7,8 @@ flies to the site; the wall opens the site's cameras plus the nearest integrated
 ``total`` (default 4). "Acknowledge" is audited on the server (off the GUI thread). Ended
 emergencies leave the banner; it hides when none is running. "Send to field…" (issue 16)
 opens the field share dialog for the newest emergency (``field_wanted``); who it was sent
-to and until when is then shown under the lines (``note_field_shares``).
+to and until when is then shown under the lines (``note_field_shares``), with "End field
+shares" (``field_end_wanted``) while they run.
 
 Everything comes from the event stream the console already follows (``LiveData``'s
 emergencies, panic details and camera index): site name, kind, alarm level and where in the
@@ -102,6 +103,7 @@ class EmergencyAlert(QFrame):
 
     acknowledged = Signal(str)  # emergency id
     field_wanted = Signal(str)  # emergency id: "Send to field…" (ui.field_share_dialog)
+    field_end_wanted = Signal(str)  # emergency id: "End field shares"
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class EmergencyAlert(QFrame):
         self.items: list[AlertItem] = []  # newest first
         self.opened: dict[str, list[str]] = {}  # emergency id -> camera ids sent to the wall
         self.field_notes: dict[str, str] = {}  # emergency id -> "Sent to field: … until …"
+        self.field_running: set[str] = set()  # emergencies with field shares running
         self.on_visible: Callable[[bool], None] | None = None  # the toolbar holding the banner
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -152,6 +155,11 @@ class EmergencyAlert(QFrame):
         self.field_button.setToolTip("Share the newest emergency's cameras with officers")
         self.field_button.clicked.connect(self._field_wanted)
         layout.addWidget(self.field_button)
+        self.field_end_button = QPushButton("End field shares")
+        self.field_end_button.setToolTip("End the field shares of the newest emergency sent")
+        self.field_end_button.clicked.connect(self._field_end_wanted)
+        self.field_end_button.hide()
+        layout.addWidget(self.field_end_button)
         self.mute_button = QPushButton("Mute")
         self.mute_button.setCheckable(True)
         self.mute_button.toggled.connect(self._set_muted)
@@ -190,9 +198,21 @@ class EmergencyAlert(QFrame):
         if self.items:
             self.field_wanted.emit(self.items[0].emergency.id)
 
-    def note_field_shares(self, emergency_id: str, text: str) -> None:
-        """Who an emergency was sent to and until when (shown while it runs)."""
+    def _field_end_wanted(self) -> None:
+        running = [i.emergency.id for i in self.items if i.emergency.id in self.field_running]
+        if running:
+            self.field_end_button.setEnabled(False)
+            self.field_end_wanted.emit(running[0])
+
+    def note_field_shares(self, emergency_id: str, text: str, *, running: bool = True) -> None:
+        """Who an emergency was sent to and until when (shown while it runs); ``running``
+        False once its shares ended."""
         self.field_notes[emergency_id] = text
+        if running:
+            self.field_running.add(emergency_id)
+        else:
+            self.field_running.discard(emergency_id)
+        self.field_end_button.setEnabled(True)
         self._render()
 
     def site_cameras(self, emergency: Emergency) -> list[Camera]:
@@ -253,6 +273,9 @@ class EmergencyAlert(QFrame):
         ]
         self.field_line.setText("\n".join(notes[:MAX_LINES]))
         self.field_line.setVisible(bool(notes))
+        self.field_end_button.setVisible(
+            any(i.emergency.id in self.field_running for i in self.items)
+        )
         self.show()
         self.raise_()
 

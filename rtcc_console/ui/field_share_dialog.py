@@ -487,6 +487,31 @@ class SendToField(QObject):
         )
         return self._show(dialog)
 
+    def end_emergency_shares(self, emergency_id: str) -> None:
+        """The banner's "End field shares": end the emergency's running shares (off the
+        GUI thread; each audited on the server as ended by this analyst)."""
+        alert = getattr(self.window, "emergency_alert", None)
+
+        def work() -> int:
+            running = [s for s in self.fields.emergency_shares(emergency_id) if s.ended_at is None]
+            for share in running:
+                self.fields.end_emergency(emergency_id, share.id)
+            return len(running)
+
+        def done(count: int) -> None:
+            if alert is not None:
+                alert.note_field_shares(
+                    emergency_id, f"Field shares ended ({count})", running=False
+                )
+
+        def failed(exc: BaseException) -> None:
+            if alert is not None:
+                alert.note_field_shares(emergency_id, f"Field shares not ended: {exc}")
+
+        run_in_background(
+            work, on_success=done, on_failure=failed, what="Ending the field shares", owner=self
+        )
+
     def _show(self, dialog: FieldShareDialog) -> FieldShareDialog:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
@@ -521,6 +546,7 @@ def attach_send_to_field(window: Any, *, api: ApiClient) -> SendToField:
     alert = getattr(window, "emergency_alert", None)  # the banner's "Send to field…"
     if alert is not None:
         alert.field_wanted.connect(wiring.open_emergency_dialog)
+        alert.field_end_wanted.connect(wiring.end_emergency_shares)
     window.live.request_event.connect(wiring.panel.on_event)
     window.live.call_received.connect(
         lambda call, _v: wiring.panel.refresh() if call.id == wiring.panel.call_id else None

@@ -2,7 +2,8 @@
 a school's panic raises the banner, its "Send to field…" opens the field share dialog for
 that emergency with the site's cameras (and the nearest ones the banner opened on the wall)
 preselected; Send runs off the GUI thread, makes the emergency's shares on the server, and
-the banner then says who it was sent to and until when. A recording wall and map stand in
+the banner then says who it was sent to and until when, and its "End field shares" ends
+them on the server. A recording wall and map stand in
 for the real ones; the server, the panic (signed, as an alarm panel sends it), the event
 stream and the client are real."""
 
@@ -70,4 +71,12 @@ def test_send_an_emergency_to_the_field_from_the_banner(
     ]
     qtbot.waitUntil(lambda: alert.field_line.isVisible(), timeout=10_000)
     assert "Sent to field: ofc.kim until" in alert.field_line.text()
+    assert alert.field_end_button.isVisible()
+    _shot(alert, "console-emergency-banner-field.png", tmp_path)
     dialog.close()
+    # "End field shares" ends them on the server (off the GUI thread)
+    qtbot.mouseClick(alert.field_end_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Field shares ended (1)" in alert.field_line.text(), timeout=30_000)
+    assert not alert.field_end_button.isVisible()
+    [ended] = FieldSharesApi(api).emergency_shares(emergency["id"])
+    assert ended.ended_at is not None and ended.end_reason == "ended by ana"
