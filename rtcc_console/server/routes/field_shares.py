@@ -210,12 +210,15 @@ def end_field_share(call_id: str, share_id: str, user: RequireAnalyst, state: St
 
 def _emergency_default_cameras(state: Any, emergency_id: str) -> list[str]:
     """The site's cameras the policy lets be viewed live now (the emergency opens them),
-    then the nearest integrated cameras live now around the site."""
+    then the nearest integrated cameras live now around the site (none for an emergency
+    that ended: the share is then refused as such)."""
     now = utcnow()
     with state.db.read() as session:
         record = get_emergency(session, emergency_id=emergency_id)
         if record is None:
             raise HTTPException(404, f"emergency {emergency_id!r} not found")
+        if not record.active(now):
+            return []  # svc.create_shares refuses it: 409, audited
         site = [
             str(c)
             for c in record.camera_ids
