@@ -386,6 +386,8 @@ class Dashboard(QWidget):
                     symbolSize=5,
                     symbolBrush=colour,
                 )
+            # at least ten minutes in view: a few seconds of samples read as "15.000" ticks
+            box.plot.setXRange(min(xs[0], xs[-1] - 600.0), xs[-1], padding=0.02)
             last = samples[-1]
             box.note.setText(f"now: {last[1]} live, {last[2]} stale, {last[3]} failed")
         else:
