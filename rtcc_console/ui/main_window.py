@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
         self.emergency_alert = attach_emergency_alert(
             self, api=api, live=live, map_view=map_view, wall=wall, player=self.alerter.player
         )
+        self.emergency_alert.zone = self.status.zone  # agency time, as the clock and the queue
         from rtcc_console.ui.field_share_dialog import attach_send_to_field  # issue 16
 
         self.send_to_field = attach_send_to_field(self, api=api)  # Calls ▸ Send to field…

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,9 @@ def test_panic_raises_the_alert_and_opens_the_site_cameras(
     qtbot.waitUntil(lambda: alert.isVisible() and bool(alert.items), timeout=20000)
     line = alert.items[0].text
     assert "Lincoln Elementary" in line and "school" in line and "alarm level 3" in line
+    started = datetime.fromisoformat(emergency["started_at"])
+    agency = started.astimezone(window.status.zone).strftime("%H:%M:%S")
+    assert line.endswith(agency), line  # agency time, as the status bar's clock
     assert window.alerter.player.played[-1] == "urgent"
     opened = alert.opened[emergency["id"]]
     assert (
