@@ -155,12 +155,26 @@ def _default_cameras(state: Any, call_id: str) -> list[str]:
 def create_field_shares(
     call_id: str, body: ShareRequest, request: Request, user: RequireAnalyst, state: StateDep
 ) -> Any:
-    officers = list(dict.fromkeys(body.officers))
     cameras = (
         list(dict.fromkeys(body.camera_ids))
         if body.camera_ids
         else _default_cameras(state, call_id)
     )
+    return _create(body, cameras, request, user, state, call_id=call_id)
+
+
+def _create(
+    body: ShareRequest,
+    cameras: list[str],
+    request: Request,
+    user: Any,
+    state: Any,
+    *,
+    call_id: str | None = None,
+    emergency_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Create one share per officer for a call or an emergency; a denial is audited, then
+    answered with its status."""
     error: svc.ShareError | None = None
     with state.db.write() as session:
         try:
@@ -168,7 +182,8 @@ def create_field_shares(
                 session,
                 actor=actor_of(user),
                 call_id=call_id,
-                officers=officers,
+                emergency_id=emergency_id,
+                officers=list(dict.fromkeys(body.officers)),
                 camera_ids=cameras,
                 ttl_s=body.duration_s or state.settings.field_share_ttl_s,
                 units=list(dict.fromkeys(body.units)),
@@ -266,30 +281,12 @@ def create_emergency_field_shares(
     """Send an emergency with no call to officers (the same body as a call's share)."""
     if len(emergency_id) > 40:
         raise HTTPException(404, "emergency not found")
-    officers = list(dict.fromkeys(body.officers))
     cameras = (
         list(dict.fromkeys(body.camera_ids))
         if body.camera_ids
         else _emergency_default_cameras(state, emergency_id)
     )
-    error: svc.ShareError | None = None
-    with state.db.write() as session:
-        try:
-            made = svc.create_shares(
-                session,
-                actor=actor_of(user),
-                emergency_id=emergency_id,
-                officers=officers,
-                camera_ids=cameras,
-                ttl_s=body.duration_s or state.settings.field_share_ttl_s,
-                units=list(dict.fromkeys(body.units)),
-            )
-        except svc.ShareError as exc:
-            error = exc  # the denial is audited: commit it, then answer
-        else:
-            base = str(request.base_url).rstrip("/")
-            return [{**_public(m.share), "link": f"{base}/field/{m.link_token}"} for m in made]
-    raise HTTPException(error.status, error.reason)
+    return _create(body, cameras, request, user, state, emergency_id=emergency_id)
 
 
 @router.get("/emergencies/{emergency_id}/field-shares", response_model=ShareList)
