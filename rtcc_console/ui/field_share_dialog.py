@@ -425,20 +425,8 @@ class SendToField(QObject):
             ),
             parent=self.window,
         )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sent.connect(lambda _r: self.panel.refresh())
-        self.dialog = dialog
-        dialog.destroyed.connect(lambda *_: self._forget(dialog))
-        run_in_background(
-            self.fields.officers,
-            on_success=dialog.set_roster,
-            on_failure=lambda exc: dialog.set_roster_error(str(exc)),
-            what="Listing the officers",
-            owner=dialog,
-        )
-        dialog.show()
-        self.dialog_opened.emit(dialog)
-        return dialog
+        return self._show(dialog)
 
     def open_emergency_dialog(self, emergency_id: str) -> FieldShareDialog | None:
         """The dialog for an emergency of the banner (no call): its site's cameras and the
