@@ -110,14 +110,14 @@ def test_401_returns_to_sign_in_with_the_layout_kept(
         timeout=5000,
     )
     assert window.lock_overlay.isVisible() and not window.lock_overlay.locked
-    qtbot.waitUntil(lambda: window.saveState() == state, timeout=5000)  # after the layout pass
+    qtbot.waitUntil(lambda: window.saveState() == state, timeout=15000)  # after the layout pass
     dialog = window.session.dialog
     dialog.username.setText("ana")
     dialog.password.setText(PASSWORD)
     dialog.sign_in_button.click()
     qtbot.waitUntil(lambda: not window.lock_overlay.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: window.live.link.value == "connected", timeout=15000)
-    qtbot.waitUntil(lambda: window.saveState() == state, timeout=5000)
+    qtbot.waitUntil(lambda: window.saveState() == state, timeout=15000)
     assert window.isVisible()
 
 
