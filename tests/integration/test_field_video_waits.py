@@ -16,46 +16,22 @@ from typing import Any
 import pytest
 import requests
 
-PW = "correct horse battery staple"
+from tests.live_server import bearer, field_server
+
 WAITERS = 45  # each kind; the server's thread pool has 40
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[Any, str, Any]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.cameras import SimCameraServer
 
     sim = SimCameraServer(2, fps=10, size=(320, 180), mjpeg_count=1)
-    sim.start()
-    embedded = EmbeddedServer(
-        ServerSettings(
-            dev_mode=True,
-            port=0,
-            db_url=f"sqlite:///{tmp_path / 'field.sqlite'}",
-            vault_dir=tmp_path / "vault",
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            mfa_required_roles=[],
-        )
-    )
-    base = embedded.start()
-    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
-        embedded.ensure_user(name, role, PW)
-    try:
-        yield embedded, base, sim
-    finally:
-        embedded.stop()
-        sim.stop()
+    with field_server(tmp_path, sim, mfa_required_roles=[]) as running:
+        yield running
 
 
 def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(
-        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return bearer(base, name)
 
 
 def test_many_waiting_officers_do_not_starve_the_server(server: tuple[Any, str, Any]) -> None:

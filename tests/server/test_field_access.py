@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,50 +22,27 @@ from rtcc_console.core.models import utcnow
 from rtcc_console.server.camera_store import camera_domain, get_camera
 from rtcc_console.server.field_shares import ACCESS_TTL_S, AccessCache
 from rtcc_console.store import field_shares as store
+from tests.live_server import STAFF_PW as PW
+from tests.live_server import bearer, field_server
 from tests.server.portal_support import csrf_of
 
-PW = "correct horse battery staple"
 PART_RE = re.compile(r'URI="(part-\d+\.\d+\.ts)"')
 BOUND_S = 1.0  # the issue: a revocation stops the video within a second
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, Any]]:
-    from rtcc_console.config import ServerSettings
-    from rtcc_console.server.embedded import EmbeddedServer
     from rtcc_console.sim.cameras import SimCameraServer
 
-    tmp: Path = tmp_path_factory.mktemp("field-access")
     sim = SimCameraServer(2, fps=10, size=(320, 180), mjpeg_count=1)
-    sim.start()
-    embedded = EmbeddedServer(
-        ServerSettings(
-            dev_mode=True,
-            port=0,
-            db_url=f"sqlite:///{tmp / 'field.sqlite'}",
-            vault_dir=tmp / "vault",
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            mfa_required_roles=[],
-        )
-    )
-    base = embedded.start()
-    for name, role in (("ana", "analyst"), ("adam", "admin"), ("ofc.kim", "officer")):
-        embedded.ensure_user(name, role, PW)
-    try:
-        yield embedded, base, sim
-    finally:
-        embedded.stop()
-        sim.stop()
+    with field_server(
+        tmp_path_factory.mktemp("field-access"), sim, mfa_required_roles=[]
+    ) as running:
+        yield running
 
 
 def _token(base: str, name: str) -> dict[str, str]:
-    r = requests.post(
-        f"{base}/api/v1/auth/login", json={"username": name, "password": PW}, timeout=10
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return bearer(base, name)
 
 
 def _scene(server: tuple[Any, str, Any], tag: str) -> tuple[dict[str, Any], str, str]:
